@@ -1,0 +1,35 @@
+# Two commands on a fresh machine (Python 3.11 + make):
+#   make demo   set up .venv, run the Calvano et al. (2020) baseline with its figures
+#   make test   set up .venv, run the whole test suite
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+# torch first, pinned to the CPU build on this machine's disk, so that ray[rllib]
+# cannot pull a multi-GB CUDA build; a second `make setup` is a no-op (stamp file).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[rllib,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/marketsai run experiments/calvano2020/baseline.yaml --out runs/calvano2020-baseline
+
+test: $(STAMP)
+	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Environment adapters: PettingZoo (core), gymnasium (one agent), RLlib (lazy import)."""

@@ -1,0 +1,155 @@
+"""The market contract.
+
+A market is a pure function from the actions of its participants to outcomes.
+
+* Parameters are frozen at construction and declared once in ``params``
+  (:class:`marketsai.params.Param`): market-level ones (``mu``) and per-participant
+  ones (a firm's ``cost``), which each participating agent brings in its ``params``.
+* :meth:`Market.clear` has no hidden state and no randomness. Exogenous state (a demand
+  shock drawn by the economy) is passed in. It is vectorised over any leading batch
+  axes, so the same code tabulates a payoff table for tabular learners and steps an
+  environment for deep ones.
+* Static benchmarks: :meth:`nash`, :meth:`joint_optimum` and :meth:`best_response`.
+
+A market must not import learners, environments, ray or torch.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, NamedTuple
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.params import Param, validate_mapping
+
+
+class Outcome(NamedTuple):
+    """Result of clearing a market; every field has shape ``batch + (n,)``.
+
+    ``price`` is the price of each participant's good (for Cournot, the one market
+    price repeated), ``quantity`` what each participant sells, ``profit`` its payoff.
+    """
+
+    price: np.ndarray
+    quantity: np.ndarray
+    profit: np.ndarray
+
+
+class Market(ABC):
+    """Base class of all markets; see the module docstring for the contract.
+
+    Subclasses set ``action`` (what participants choose: ``"price"`` or
+    ``"quantity"``), declare ``params`` and implement :meth:`clear`, :meth:`nash`
+    and :meth:`joint_optimum`.
+    """
+
+    action: ClassVar[str] = "price"
+    params: ClassVar[dict[str, Param]] = {}
+
+    def __init__(self, n_participants: int, **values):
+        if n_participants < 1:
+            raise SpecError("a market needs at least one participant", path="participants",
+                            value=n_participants, allowed="one or more agent names")
+        self.n = int(n_participants)
+        for name, p in self.params.items():
+            v = values.pop(name, p.default)
+            if p.per_participant:
+                v = np.broadcast_to(np.asarray(v, dtype=float), (self.n,)).copy()
+                v.flags.writeable = False
+            object.__setattr__(self, name, v)
+        if values:
+            raise TypeError(f"{type(self).__name__} got unknown parameters {sorted(values)}")
+        self._frozen = True
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"{type(self).__name__} is immutable; build a new market instead")
+        object.__setattr__(self, name, value)
+
+    # ------------------------------------------------------------- building
+    @classmethod
+    def from_spec(cls, market_params: dict, participants: list[tuple[str, dict]],
+                  path: str = "") -> Market:
+        """Validate a file's ``params`` and the participants' characteristics, then build.
+
+        ``participants`` holds, per participating agent, the field path of its params
+        (for messages, e.g. ``"agents[1].params"``) and the params themselves.
+        """
+        market_level = {k: p for k, p in cls.params.items() if not p.per_participant}
+        values = validate_mapping(market_params, market_level, f"{path}.params" if path else "params",
+                                  f"{cls.__name__} params")
+        for name, p in cls.params.items():
+            if not p.per_participant:
+                continue
+            column = []
+            for where, agent_params in participants:
+                if name in agent_params:
+                    column.append(p.validate(agent_params[name], f"{where}.{name}"))
+                elif p.required:
+                    raise SpecError(f"participant of {cls.__name__} lacks parameter {name!r}",
+                                    path=f"{where}.{name}",
+                                    allowed=p.check.allowed + (f" -- {p.doc}" if p.doc else ""))
+                else:
+                    column.append(p.default)
+            values[name] = column
+        market = cls(len(participants), **values)
+        market.check_parameters(path)
+        return market
+
+    def check_parameters(self, path: str = "") -> None:
+        """Cross-field checks (e.g. quality above cost); raise SpecError. Default: none."""
+
+    def to_params(self) -> dict:
+        """Market-level parameters as plain data (per-participant ones live with the agents)."""
+        return {k: getattr(self, k) for k, p in self.params.items() if not p.per_participant}
+
+    # ------------------------------------------------------------- contract
+    @abstractmethod
+    def clear(self, actions, shock=0.0) -> Outcome:
+        """Outcomes for actions of shape ``batch + (n,)``; ``shock`` broadcasts over ``batch``."""
+
+    @abstractmethod
+    def nash(self, shock: float = 0.0) -> np.ndarray:
+        """Actions of the static (one-shot) Nash equilibrium, shape ``(n,)``."""
+
+    @abstractmethod
+    def joint_optimum(self, shock: float = 0.0) -> np.ndarray:
+        """Actions maximising the participants' total profit, shape ``(n,)``."""
+
+    def best_response(self, i: int, actions, shock: float = 0.0) -> np.ndarray:
+        """Participant ``i``'s profit-maximising action against ``actions`` (batch + (n,)).
+
+        Default: a golden-section search on :meth:`action_bounds`; markets with a closed
+        form or a first-order condition override it.
+        """
+        actions = np.array(actions, dtype=float)
+        lo, hi = self.action_bounds(shock)
+        a = np.full(actions.shape[:-1], lo)
+        b = np.full(actions.shape[:-1], hi)
+        g = (np.sqrt(5.0) - 1) / 2
+
+        def f(x):
+            trial = actions.copy()
+            trial[..., i] = x
+            return self.clear(trial, shock).profit[..., i]
+
+        for _ in range(200):
+            c = b - g * (b - a)
+            d = a + g * (b - a)
+            left = f(c) > f(d)
+            b = np.where(left, d, b)
+            a = np.where(left, a, c)
+        return (a + b) / 2
+
+    def action_bounds(self, shock: float = 0.0) -> tuple[float, float]:
+        """A bracket that contains every sensible action (used by numeric searches)."""
+        return 0.0, 1e3
+
+    def benchmarks(self, shock: float = 0.0) -> dict[str, np.ndarray]:
+        """Nash and joint-optimum actions and profits, each of shape ``(n,)``."""
+        pn, pm = self.nash(shock), self.joint_optimum(shock)
+        return {"nash_action": pn, "nash_profit": self.clear(pn, shock).profit,
+                "coop_action": pm, "coop_profit": self.clear(pm, shock).profit}
+

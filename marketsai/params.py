@@ -1,0 +1,115 @@
+"""Declared parameters: one place for defaults, checks and docs of every field.
+
+Why: markets and agents declare their parameters once (name, default, check, doc);
+validation of files, the resolved view of ``marketsai validate`` and the economy-file
+reference in the docs are all derived from these declarations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+from marketsai.errors import SpecError
+
+REQUIRED = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A named predicate on a value; ``allowed`` is what the error message shows."""
+
+    predicate: Callable[[Any], bool]
+    allowed: str
+    as_float: bool = False  # a real-valued check: ints in a file become floats
+
+    def __call__(self, value) -> bool:
+        try:
+            return bool(self.predicate(value))
+        except (TypeError, ValueError):
+            return False
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+real = Check(_is_real, "a finite number", True)
+positive = Check(lambda x: _is_real(x) and x > 0, "a finite number > 0", True)
+nonnegative = Check(lambda x: _is_real(x) and x >= 0, "a finite number >= 0", True)
+unit_open = Check(lambda x: _is_real(x) and 0 < x < 1, "a number in (0, 1)", True)
+unit_closed = Check(lambda x: _is_real(x) and 0 <= x <= 1, "a number in [0, 1]", True)
+positive_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 1,
+                     "an integer >= 1")
+nonnegative_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
+                        "an integer >= 0")
+
+
+def one_of(*choices) -> Check:
+    return Check(lambda x: x in choices, " | ".join(repr(c) for c in choices))
+
+
+def at_least_int(lo: int) -> Check:
+    return Check(lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= lo,
+                 f"an integer >= {lo}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """One declared parameter.
+
+    ``per_participant`` parameters of a market are characteristics that each
+    participating agent brings (a firm's cost), read from that agent's ``params``.
+    """
+
+    default: Any = REQUIRED
+    check: Check = real
+    doc: str = ""
+    per_participant: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def validate(self, value, path: str):
+        if not self.check(value):
+            raise SpecError("invalid value", path=path, value=value, allowed=self.check.allowed)
+        return float(value) if self.check.as_float else value
+
+
+def validate_mapping(data, declared: dict[str, Param], path: str, what: str) -> dict:
+    """Validate ``data`` against declared parameters; fill defaults; reject unknown keys."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SpecError(f"{what} must be a mapping", path=path, value=data,
+                        allowed="a mapping of " + (", ".join(declared) or "no keys"))
+    unknown = [k for k in data if k not in declared]
+    if unknown:
+        import difflib
+        near = difflib.get_close_matches(str(unknown[0]), list(declared), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise SpecError(f"unknown key in {what}{hint}", path=f"{path}.{unknown[0]}" if path else str(unknown[0]),
+                        value=data[unknown[0]], allowed=", ".join(declared) or "no keys")
+    out = {}
+    for name, p in declared.items():
+        sub = f"{path}.{name}" if path else name
+        if name in data:
+            out[name] = p.validate(data[name], sub)
+        elif p.required:
+            raise SpecError(f"missing required key in {what}", path=sub,
+                            allowed=p.check.allowed + (f" -- {p.doc}" if p.doc else ""))
+        else:
+            out[name] = p.default
+    return out
+
+
+def describe(declared: dict[str, Param]) -> list[tuple[str, str, str, str]]:
+    """(name, default, allowed, doc) rows for documentation."""
+    rows = []
+    for name, p in declared.items():
+        default = "required" if p.required else repr(p.default)
+        rows.append((name, default, p.check.allowed, p.doc))
+    return rows

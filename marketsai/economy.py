@@ -78,6 +78,8 @@ class Economy:
             self.shock_values = np.asarray(spec.shocks["values"], dtype=float)
             self.shock_transition = np.asarray(spec.shocks["transition"], dtype=float)
             self.shock_initial = np.asarray(spec.shocks["initial"], dtype=float)
+        # static benchmarks of each market in each shock state, computed once
+        self._benchmarks = [[mkt.benchmarks(float(z)) for z in self.shock_values] for mkt in self.markets]
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
 
     # ------------------------------------------------------------ building
@@ -114,8 +116,7 @@ class Economy:
                     yield ActionSet(i, k, slot, "grid", float(grid[0]), float(grid[-1]), grid)
                     continue
                 ends = []
-                for z in self.shock_values:
-                    b = mkt.benchmarks(float(z))
+                for b in self._benchmarks[k]:
                     ends += [b["nash_action"][slot], b["coop_action"][slot]]
                 lo_b, hi_b = float(min(ends)), float(max(ends))
                 span = hi_b - lo_b
@@ -162,8 +163,8 @@ class Economy:
         import pandas as pd
         rows = []
         for e, z in enumerate(self.shock_values):
-            for d, s in enumerate(self.decisions):
-                b = self.markets[s.market].benchmarks(float(z))
+            for s in self.decisions:
+                b = self._benchmarks[s.market][e]
                 rows.append({"shock_state": e, "shock": float(z), "agent": self.agents[s.agent],
                              "market": self.spec.markets[s.market].name,
                              "nash_action": b["nash_action"][s.slot], "coop_action": b["coop_action"][s.slot],
@@ -208,7 +209,7 @@ class Economy:
         grids = np.stack([s.grid for s in sets])  # (n, m)
         idx = np.indices((m,) * n).reshape(n, -1).T  # (m**n, n), agent 0 most significant
         values = np.empty(idx.shape)
-        for d, s in enumerate(sets):
+        for d in range(n):
             values[:, order[d]] = grids[d, idx[:, d]]
         payoffs, prices = [], []
         for z in self.shock_values:

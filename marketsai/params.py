@@ -48,7 +48,7 @@ nonnegative_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool)
 
 
 def one_of(*choices) -> Check:
-    return Check(lambda x: x in choices, " | ".join(repr(c) for c in choices))
+    return Check(lambda x: x in choices, "one of " + ", ".join(repr(c) for c in choices))
 
 
 def at_least_int(lo: int) -> Check:
@@ -76,7 +76,7 @@ class Param:
     def validate(self, value, path: str):
         if not self.check(value):
             raise SpecError("invalid value", path=path, value=value, allowed=self.check.allowed)
-        return float(value) if self.check.as_float else value
+        return float(value) if self.check.as_float and value is not None else value
 
 
 def validate_mapping(data, declared: dict[str, Param], path: str, what: str) -> dict:

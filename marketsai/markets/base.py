@@ -98,7 +98,7 @@ class Market(ABC):
         market.check_parameters(path)
         return market
 
-    def check_parameters(self, path: str = "") -> None:
+    def check_parameters(self, path: str = "") -> None:  # noqa: B027 (optional hook)
         """Cross-field checks (e.g. quality above cost); raise SpecError. Default: none."""
 
     def to_params(self) -> dict:

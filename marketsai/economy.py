@@ -81,6 +81,12 @@ class Economy:
         # static benchmarks of each market in each shock state, computed once
         self._benchmarks = [[mkt.benchmarks(float(z)) for z in self.shock_values] for mkt in self.markets]
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
+        # decision columns of each market (in participant order) and of each agent
+        self._market_cols = [np.array(sorted((d for d, s in enumerate(self.decisions) if s.market == k),
+                                             key=lambda d: self.decisions[d].slot), dtype=np.intp)
+                             for k in range(len(self.markets))]
+        self._agent_cols = [np.array([d for d, s in enumerate(self.decisions) if s.agent == i], dtype=np.intp)
+                            for i in range(len(self.agents))]
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -147,15 +153,12 @@ class Economy:
         prices = np.empty_like(x)
         quantities = np.empty_like(x)
         profits = np.empty_like(x)
-        for k, mkt in enumerate(self.markets):
-            cols = [d for d, s in enumerate(self.decisions) if s.market == k]
-            cols.sort(key=lambda d: self.decisions[d].slot)
+        for mkt, cols in zip(self.markets, self._market_cols, strict=True):
             out = mkt.clear(x[..., cols], shock)
             prices[..., cols], quantities[..., cols], profits[..., cols] = out.price, out.quantity, out.profit
         rewards = np.empty(batch + (len(self.agents),))
         for i, agent_type in enumerate(self.agent_types):
-            cols = [d for d, s in enumerate(self.decisions) if s.agent == i]
-            rewards[..., i] = agent_type.reward([profits[..., d] for d in cols])
+            rewards[..., i] = agent_type.reward([profits[..., d] for d in self._agent_cols[i]])
         return rewards, prices, quantities
 
     def benchmarks(self):

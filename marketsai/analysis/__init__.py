@@ -1,0 +1,38 @@
+"""Metrics and figures shared by all learners (tabular and deep).
+
+Arrays or DataFrames in, DataFrames out; figures are drawn from tables only, so any
+figure can be remade from a run folder.
+
+* :mod:`~marketsai.analysis.profit_gain` -- profit gain, Table I summary by cycle length;
+* :mod:`~marketsai.analysis.cycles` -- limit cycles of greedy play;
+* :mod:`~marketsai.analysis.impulse` -- impulse responses (paths, table, figure);
+* :mod:`~marketsai.analysis.equilibrium` -- best-response / subgame-perfection check;
+* :mod:`~marketsai.analysis.heatmap` -- statistics over a two-key sweep.
+"""
+
+from marketsai.analysis.cycles import LimitCycles, limit_cycles, trajectory_cycles
+from marketsai.analysis.equilibrium import best_response_q, equilibrium_check, profile_q
+from marketsai.analysis.heatmap import heatmap_table, plot_heatmap
+from marketsai.analysis.impulse import (
+    frame_to_paths,
+    impulse_response_paths,
+    impulse_response_table,
+    paths_to_frame,
+    plot_impulse_response,
+)
+from marketsai.analysis.profit_gain import (
+    CYCLE_CLASSES,
+    cycle_class,
+    plot_cycle_shares,
+    plot_profit_gain_histogram,
+    profit_gain,
+    profit_gain_summary,
+)
+
+__all__ = [
+    "CYCLE_CLASSES", "LimitCycles", "best_response_q", "cycle_class", "equilibrium_check",
+    "frame_to_paths", "heatmap_table", "impulse_response_paths", "impulse_response_table",
+    "limit_cycles", "paths_to_frame", "plot_cycle_shares", "plot_heatmap",
+    "plot_impulse_response", "plot_profit_gain_histogram", "profile_q", "profit_gain",
+    "profit_gain_summary", "trajectory_cycles",
+]

@@ -1,0 +1,164 @@
+"""The ``marketsai`` command line.
+
+::
+
+    marketsai run FILE [--out DIR] [--set key=value ...] [--address RAY] [--threads N] [--force]
+    marketsai validate FILE          # economy or experiment file -> fully resolved YAML
+    marketsai report RUN_DIR         # redraw summary.json and figures/ from the tables
+    marketsai train FILE / marketsai evaluate CHECKPOINT   # deep RL (the rllib extra)
+
+Bad input exits with code 1 and the :class:`~marketsai.errors.SpecError` message (file,
+field path, bad value, what is allowed) -- no traceback. See docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from marketsai.errors import SpecError
+
+LAZY = {"train": "train", "evaluate": "evaluate"}
+RL_MODULE = "marketsai.rl.commands"
+
+
+def _fail(err: Exception, code: int = 1):
+    click.echo(f"error: {err}", err=True)
+    sys.exit(code)
+
+
+def parse_sets(values) -> dict:
+    """``("a.b=1", "c=x")`` -> ``{"a.b": 1, "c": "x"}``; values parsed as YAML scalars."""
+    from marketsai.runner.schema import parse_scalar
+    out = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--set")
+        try:
+            out[key.strip()] = parse_scalar(raw)
+        except SpecError as err:
+            raise SpecError(f"--set value is not valid YAML ({err.reason})", path=key.strip(),
+                            value=raw) from None
+    return out
+
+
+class LazyGroup(click.Group):
+    """Adds ``train`` / ``evaluate`` from :mod:`marketsai.rl.commands` on first use, so the
+    core CLI starts without importing ray or torch."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(LAZY))
+
+    def get_command(self, ctx, name):
+        if name in LAZY:
+            return _rl_command(name)
+        return super().get_command(ctx, name)
+
+
+def _rl_command(name: str) -> click.Command:
+    try:
+        import importlib
+        module = importlib.import_module(RL_MODULE)
+        cmd = getattr(module, LAZY[name])
+        if isinstance(cmd, click.Command):
+            return cmd
+        reason = f"{RL_MODULE}.{LAZY[name]} is not a click command"
+    except ImportError as exc:
+        missing = getattr(exc, "name", "") or ""
+        if missing.split(".")[0] in ("ray", "torch", "gymnasium", "tensorboard"):
+            reason = (f"`marketsai {name}` needs the rllib extra ({missing} is not installed): "
+                      "pip install 'marketsai[rllib]'")
+        else:
+            reason = f"`marketsai {name}` is unavailable: {exc}"
+    except AttributeError:
+        reason = f"{RL_MODULE} has no command {LAZY[name]!r}"
+
+    @click.command(name=name, context_settings={"ignore_unknown_options": True},
+                   help=f"Deep RL ({name}); needs the rllib extra.")
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def stub(args):
+        click.echo(f"error: {reason}", err=True)
+        sys.exit(1)
+    return stub
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="marketsai")
+def main():
+    """marketsai: agent-based economics with reinforcement learning."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run folder (default runs/<name>); rerun to resume.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key (dotted, e.g. learner.alpha=0.1); repeatable.")
+@click.option("--address", default=None, help="Ray cluster address: run chunks as Ray tasks.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads per chunk (results do not depend on it).")
+@click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def run(file, out, sets, address, threads, force, no_progress):
+    """Run an experiment FILE into a run folder and print its summary."""
+    from marketsai.runner import run_experiment, summary_text
+    try:
+        overrides = parse_sets(sets)
+        folder = run_experiment(file, out=out, overrides=overrides, address=address,
+                                threads=threads, force=force, progress=not no_progress)
+    except SpecError as err:
+        _fail(err)
+    except KeyboardInterrupt as exc:
+        click.echo(f"\ninterrupted ({exc}); finished chunks are saved -- rerun the same "
+                   "command to resume", err=True)
+        sys.exit(130)
+    except RuntimeError as exc:
+        _fail(exc)
+    click.echo(summary_text(folder))
+    click.echo(f"\nrun folder: {folder}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a config key before validating.")
+def validate(file, sets):
+    """Validate an economy or experiment FILE; print it fully resolved."""
+    from marketsai.runner.schema import dump_yaml, read_yaml
+    try:
+        overrides = parse_sets(sets)
+        data = read_yaml(file)
+        if isinstance(data, dict) and "kind" not in data and "markets" in data:
+            from marketsai.economy import Economy
+            from marketsai.runner.schema import set_path
+            for key, value in overrides.items():
+                set_path(data, key, value)
+            try:
+                resolved = Economy.from_dict(data).to_dict()
+            except SpecError as err:
+                raise (err if err.file else err.with_file(file)) from None
+        else:
+            from marketsai.runner import load_experiment
+            resolved = load_experiment(file, overrides).config
+    except SpecError as err:
+        _fail(err)
+    click.echo(dump_yaml(resolved), nl=False)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+def report(run_dir):
+    """Redraw summary.json and figures/ of RUN_DIR from its tables; print the summary."""
+    from marketsai.runner import report as redraw
+    from marketsai.runner import summary_text
+    try:
+        redraw(run_dir)
+    except (SpecError, FileNotFoundError) as err:
+        _fail(err)
+    click.echo(summary_text(run_dir))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

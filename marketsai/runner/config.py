@@ -1,0 +1,268 @@
+"""Experiment files -> a fully resolved :class:`Experiment` (validation, overrides, sweeps).
+
+Top-level keys common to every kind (each kind adds its own, see
+:mod:`marketsai.runner.kinds`)::
+
+    kind: tabular            # which experiment kind runs it
+    name: my-run             # default: the file name without .yaml
+    description: ""
+    seed: 0                  # root seed; per-session streams derive from (seed, session)
+    economy: ../../economies/bertrand_duopoly.yaml   # path (relative to this file) or mapping
+    sweep: {}                # key -> values: a grid of cells, each a full run of the kind
+    reference: {}            # published numbers, printed beside the measured summary
+
+``--set key=value`` overrides (dotted keys, ``economy.markets[0].params.mu`` included)
+are applied before validation. The resolved configuration holds the economy inline,
+fully resolved, so a run folder's ``config.yaml`` is itself a valid experiment file.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.params import Check, Param, nonnegative_int
+from marketsai.runner.kinds import ExperimentKind, Unit, get_kind
+from marketsai.runner.schema import (
+    get_path,
+    mapping,
+    read_yaml,
+    resolve,
+    set_path,
+    split_path,
+    text,
+)
+
+COMMON_KEYS = ("kind", "name", "description", "seed", "economy")
+TRAILING_KEYS = ("sweep", "reference")
+#: keys that never change what a unit computes
+LABEL_KEYS = ("name", "description", "reference", "sweep")
+
+_economy_check = Check(lambda x: isinstance(x, (str, dict)),
+                       "a path to an economy file (relative to the experiment file) or a mapping")
+
+
+def common_schema(default_name: str) -> dict:
+    return {
+        "kind": Param(check=text, doc="experiment kind (tabular, interventions, ...)"),
+        "name": Param(default_name, text, "run name; the default run folder is runs/<name>"),
+        "description": Param("", text, "free text"),
+        "seed": Param(0, nonnegative_int, "root seed; results depend on it and nothing else random"),
+        "economy": Param(check=_economy_check, doc="economy file path or inline mapping"),
+    }
+
+
+TRAILING_SCHEMA = {
+    "sweep": Param({}, mapping, "grid of cells: key -> list | {values: [...]} | "
+                                "{linspace: [a, b, n]} | {logspace: [a, b, n]} (endpoints are values)"),
+    "reference": Param({}, mapping, "published values keyed like summary.json, shown beside ours"),
+}
+
+
+@dataclass
+class Experiment:
+    """A validated experiment: its resolved config, kind, sweep cells and source file."""
+
+    config: dict
+    kind: ExperimentKind
+    cells: list[dict]  # one {key: value} per sweep cell; [{}] without a sweep
+    file: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config["name"]
+
+    @property
+    def sweep_keys(self) -> list[str]:
+        return list(self.config["sweep"])
+
+    def cell_config(self, cell: int) -> dict:
+        """The resolved config of one cell: the base with the cell's values set."""
+        cfg = copy.deepcopy(self.config)
+        cfg["sweep"] = {}
+        for key, value in self.cells[cell].items():
+            set_path(cfg, key, value)
+        return cfg
+
+    def units(self) -> list[tuple[int, Unit, str]]:
+        """All work units as ``(cell, unit, chunk id)``; ids are stable across runs."""
+        out = []
+        width = len(str(len(self.cells) - 1))
+        for c in range(len(self.cells)):
+            cfg = self.cell_config(c)
+            for u in self.kind.units(cfg):
+                cid = u.id if not self.config["sweep"] else f"c{c:0{width}d}.{u.id}"
+                out.append((c, u, cid))
+        return out
+
+    def unit_hash(self, cell: int, unit: Unit) -> str:
+        """Fingerprint of what a unit computes (config minus labels and size keys)."""
+        cfg = self.cell_config(cell)
+        for key in LABEL_KEYS + tuple(self.kind.size_keys):
+            cfg.pop(key, None)
+        return fingerprint({"config": cfg, "unit": unit.id, "params": unit.params})
+
+
+def fingerprint(data: Any) -> str:
+    blob = json.dumps(data, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_experiment(source: str | Path | dict, overrides: dict | None = None) -> Experiment:
+    """Read, override and validate an experiment (file path or mapping).
+
+    Errors are :class:`SpecError` naming the file and field path.
+    """
+    file = None
+    if isinstance(source, dict):
+        raw, base_dir, default_name = copy.deepcopy(source), Path.cwd(), "experiment"
+    else:
+        file = str(source)
+        raw = read_yaml(source)
+        base_dir, default_name = Path(source).resolve().parent, Path(source).stem
+    try:
+        return _resolve(raw, base_dir, default_name, overrides or {}, file)
+    except SpecError as err:
+        raise (err if err.file or file is None else err.with_file(file)) from None
+
+
+def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
+             file: str | None) -> Experiment:
+    if not isinstance(raw, dict):
+        raise SpecError("an experiment file must be a mapping", value=type(raw).__name__,
+                        allowed="a mapping with keys kind, economy, ...")
+    if "kind" not in raw and not any(k == "kind" for k in overrides):
+        hint = " (this looks like an economy file; run it with an experiment file)" \
+            if "markets" in raw else ""
+        raise SpecError("missing required key" + hint, path="kind",
+                        allowed="an experiment kind, e.g. tabular")
+    econ_overrides = {k: v for k, v in overrides.items() if split_path(k)[0] == "economy"
+                      and len(split_path(k)) > 1}
+    for key, value in overrides.items():
+        if key not in econ_overrides:
+            set_path(raw, key, value)
+    kind = get_kind(raw.get("kind"))
+    cfg = _validate(raw, kind, base_dir, default_name, econ_overrides)
+    cells = _sweep_cells(cfg, kind, base_dir, default_name)
+    return Experiment(cfg, kind, cells, file)
+
+
+def _validate(raw: dict, kind: ExperimentKind, base_dir: Path, default_name: str,
+              econ_overrides: dict | None = None) -> dict:
+    schema = common_schema(default_name) | kind.schema | TRAILING_SCHEMA
+    clash = set(kind.schema) & (set(COMMON_KEYS) | set(TRAILING_KEYS))
+    if clash:
+        raise TypeError(f"experiment kind {type(kind).__name__} redeclares common keys {clash}")
+    cfg = resolve(raw, schema)
+    cfg["economy"] = resolve_economy(cfg["economy"], base_dir, econ_overrides or {})
+    return kind.check(cfg)
+
+
+def resolve_economy(value, base_dir: Path, overrides: dict) -> dict:
+    """Economy path or mapping -> the economy's fully resolved mapping."""
+    from marketsai.economy import Economy, load_economy
+
+    if isinstance(value, str):
+        path = Path(value) if Path(value).is_absolute() else base_dir / value
+        if not path.is_file():
+            raise SpecError("economy file not found", path="economy", value=value,
+                            allowed=f"a path relative to {base_dir}")
+        data = load_economy(path).to_dict()
+    else:
+        data = copy.deepcopy(value)
+    for key, v in overrides.items():
+        set_path({"economy": data}, key, v)
+    try:
+        return Economy.from_dict(data).to_dict()
+    except SpecError as err:
+        raise err.under("economy") if not err.path.startswith("economy") else err from None
+
+
+# ------------------------------------------------------------------------- sweeps
+
+
+def sweep_values(spec: Any, path: str) -> list:
+    """Values of one swept key.
+
+    >>> sweep_values({"linspace": [0, 1, 3]}, "x")
+    [0.0, 0.5, 1.0]
+    >>> [round(v, 12) for v in sweep_values({"logspace": [1e-6, 1e-4, 3]}, "x")]
+    [1e-06, 1e-05, 0.0001]
+    >>> sweep_values([1, 2], "x")
+    [1, 2]
+    """
+    allowed = "a non-empty list, {values: [...]}, {linspace: [a, b, n]} or {logspace: [a, b, n]}"
+    if isinstance(spec, list) and spec:
+        return list(spec)
+    if isinstance(spec, dict) and len(spec) == 1:
+        (how, args), = spec.items()
+        if how == "values" and isinstance(args, list) and args:
+            return list(args)
+        if how in ("linspace", "logspace") and isinstance(args, list) and len(args) == 3:
+            a, b, n = args
+            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)) \
+                and isinstance(n, int) and not isinstance(n, bool) and n >= 1
+            if how == "logspace":
+                ok = ok and a > 0 and b > 0
+            if ok:
+                grid = np.linspace(a, b, n) if how == "linspace" else np.geomspace(a, b, n)
+                return [float(x) for x in grid]
+        raise SpecError("invalid sweep range", path=path, value=spec,
+                        allowed=allowed + "; logspace endpoints > 0, n an integer >= 1")
+    raise SpecError("invalid sweep values", path=path, value=spec, allowed=allowed)
+
+
+def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path, default_name: str) -> list[dict]:
+    sweep = cfg["sweep"]
+    if not sweep:
+        return [{}]
+    base = copy.deepcopy(cfg)
+    base["sweep"] = {}
+    axes = []
+    for key, spec in sweep.items():
+        path = f"sweep.{key}"
+        first = split_path(key)[0]
+        if first in ("kind", "sweep", "reference", "name", "description"):
+            raise SpecError("this key cannot be swept", path=path, allowed="seed, economy.*, "
+                            + ", ".join(kind.schema))
+        values = sweep_values(spec, path)
+        normalised = []
+        for v in values:  # validate each value once (not every combination)
+            trial = copy.deepcopy(base)
+            try:
+                get_path(trial, key)
+            except (KeyError, IndexError, TypeError):
+                raise SpecError(f"no such key to sweep{_near_key(key, base)}", path=path,
+                                allowed="a dotted key of the resolved config") from None
+            econ = {key: v} if first == "economy" else {}
+            if not econ:
+                set_path(trial, key, v)
+            try:
+                checked = _validate(trial, kind, base_dir, default_name, econ)
+            except SpecError as err:
+                raise SpecError(f"sweep value rejected: {err.reason}", path=path, value=v,
+                                allowed=err.allowed) from None
+            normalised.append(get_path(checked, key))
+        axes.append((key, normalised))
+    return [dict(zip([k for k, _ in axes], combo, strict=True))
+            for combo in itertools.product(*[vals for _, vals in axes])]
+
+
+def _near_key(key: str, cfg: dict) -> str:
+    from marketsai.runner.schema import nearest
+
+    def walk(d, prefix=""):
+        for k, v in d.items():
+            p = f"{prefix}.{k}" if prefix else k
+            yield p
+            if isinstance(v, dict) and k != "economy":
+                yield from walk(v, p)
+    return nearest(key, list(walk(cfg)))

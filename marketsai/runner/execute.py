@@ -1,0 +1,136 @@
+"""Run work units locally or as Ray tasks; write each finished unit as a chunk.
+
+Results do not depend on where a unit runs: a unit is a pure function of its cell's
+configuration (see :mod:`marketsai.runner.kinds`). Ray is imported only when an address
+is given; the core never imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+
+from marketsai.runner.config import Experiment
+from marketsai.runner.kinds import Unit
+from marketsai.runner.store import RunFolder
+
+log = logging.getLogger("marketsai.runner")
+
+#: test hook: stop (raise KeyboardInterrupt) after this many units were written
+CHUNK_LIMIT_ENV = "MARKETSAI_STOP_AFTER_CHUNKS"
+
+
+class Progress:
+    """A tqdm bar over sessions (or trials) with running counters (e.g. converged)."""
+
+    def __init__(self, total: int, done: int, label: str, enabled: bool):
+        self.counters: dict[str, int] = {}
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=total, initial=done, unit=f" {label}", dynamic_ncols=True,
+                            smoothing=0.05)
+
+    def update(self, size: int, counters: dict[str, int]) -> None:
+        for k, v in counters.items():
+            self.counters[k] = self.counters.get(k, 0) + v
+        if self.bar is not None:
+            if self.counters:
+                self.bar.set_postfix(self.counters, refresh=False)
+            self.bar.update(size)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, str, str]],
+            progress: Progress, threads: int | None = None, address: str | None = None) -> None:
+    """Run the units in ``todo`` (cell, unit, chunk id, fingerprint) and write chunks."""
+    limit = int(os.environ.get(CHUNK_LIMIT_ENV, "0") or 0)
+    written = 0
+
+    def finish(cell, unit, chunk_id, fp, tables, seconds):
+        nonlocal written
+        folder.write_chunk(chunk_id, fp, tables, {"seconds": round(seconds, 3), "cell": cell})
+        counters = exp.kind.progress(tables)
+        log.info("chunk %s done in %.1fs (%s)", chunk_id, seconds,
+                 ", ".join(f"{k} {v}/{unit.size}" for k, v in counters.items()) or f"{unit.size}")
+        progress.update(unit.size, counters)
+        written += 1
+        if limit and written >= limit:
+            raise KeyboardInterrupt(f"{CHUNK_LIMIT_ENV}={limit} reached")
+
+    if address is None:
+        for cell, unit, chunk_id, fp in todo:
+            t0 = time.perf_counter()
+            tables = exp.kind.run_unit(exp.cell_config(cell), unit, threads)
+            finish(cell, unit, chunk_id, fp, tables, time.perf_counter() - t0)
+    else:
+        _execute_ray(exp, todo, finish, threads, address)
+
+
+def _run_remote(kind, cfg, unit, threads):
+    t0 = time.perf_counter()
+    tables = kind.run_unit(cfg, unit, threads)
+    return tables, time.perf_counter() - t0
+
+
+def _execute_ray(exp: Experiment, todo, finish: Callable, threads: int | None, address: str):
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("running on a Ray cluster needs ray: pip install 'marketsai[rllib]'") \
+            from None
+    connected_here = not ray.is_initialized()
+    if connected_here:
+        connect_ray(address)
+    else:
+        log.warning("ray is already initialised in this process; using that connection, "
+                    "not %s", address)
+    pending: dict = {}
+    try:
+        remote = ray.remote(num_cpus=threads or 1)(_run_remote)
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        window = 2 * cpus  # bounded in-flight tasks: chunks land on disk as they finish
+        queue = list(todo)
+        while queue or pending:
+            while queue and len(pending) < window:
+                cell, unit, chunk_id, fp = queue.pop(0)
+                ref = remote.remote(exp.kind, exp.cell_config(cell), unit, threads or 1)
+                pending[ref] = (cell, unit, chunk_id, fp)
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                cell, unit, chunk_id, fp = pending.pop(ref)
+                tables, seconds = ray.get(ref)
+                finish(cell, unit, chunk_id, fp, tables, seconds)
+    except BaseException:
+        for ref in pending:  # interrupted or failed: do not leave work running on the cluster
+            ray.cancel(ref, force=True)
+        raise
+    finally:
+        if connected_here:
+            ray.shutdown()
+
+
+def connect_ray(address: str) -> None:
+    """``ray.init(address=...)`` with a clear message when token authentication fails.
+
+    Ray >= 2.59 clusters started by ``ray start`` use token authentication when a token
+    exists; a driver connecting to an explicit address must then have
+    ``RAY_AUTH_MODE=token`` and the token (``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH``,
+    default ``~/.ray/auth_token``) in its environment. See docs/experiments.md.
+    """
+    import ray
+
+    try:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except Exception as exc:  # ray raises several types here; re-raise with advice
+        if "auth" in type(exc).__name__.lower() or "token" in str(exc).lower():
+            raise RuntimeError(
+                f"cannot connect to the Ray cluster at {address}: {exc}\n"
+                "The cluster uses token authentication: set RAY_AUTH_MODE=token and "
+                "RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) to the cluster's token.") from None
+        raise

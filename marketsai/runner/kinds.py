@@ -1,0 +1,128 @@
+"""Experiment kinds: what an experiment file with ``kind: <name>`` runs.
+
+The runner (config resolution, sweeps, chunks, resume, Ray, run folders) is generic;
+a kind supplies the science. To add one, subclass :class:`ExperimentKind` and register
+it::
+
+    from marketsai.runner import ExperimentKind, Unit, experiment_kinds
+
+    @experiment_kinds.register("my_kind")
+    class MyKind(ExperimentKind):
+        schema = {"trials": Param(10, positive_int, "how many trials"),
+                  "chunk_size": Param(5, positive_int, "trials per chunk")}
+        size_keys = ("trials",)
+
+        def units(self, cfg):                     # stable ids; sizes for the progress bar
+            n, c = cfg["trials"], cfg["chunk_size"]
+            return [Unit(f"t{lo:06d}", min(c, n - lo), {"lo": lo, "hi": min(n, lo + c)})
+                    for lo in range(0, n, c)]
+
+        def run_unit(self, cfg, unit, threads=None):   # -> {"results": DataFrame, ...}
+            ...
+
+        def summarise(self, tables, cfg):           # tables assembled from all chunks
+            return {"trials": len(tables["results"])}
+
+        def figures(self, tables, cfg, summary):    # {name: matplotlib Figure}
+            return {}
+
+The module defining a kind must be imported before a file naming it is loaded; kinds
+named in :data:`KIND_MODULES` are imported on demand, and ``kind:`` also accepts an
+import path ``package.module:Class``.
+
+Contract for :meth:`ExperimentKind.run_unit`: a pure function of ``(cfg, unit)`` --
+the same result in any process, with any thread count, whichever other units run --
+because the runner may run units in any order, resume from any subset, or ship them
+to Ray workers. Every table it returns has one row per session / trial; the runner
+concatenates the chunks in unit order and, in sweeps, prepends ``cell`` and one column
+per swept key.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from marketsai.errors import SpecError
+from marketsai.registry import Registry
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One chunk of work: a stable ``id`` (file-name safe), its ``size`` in sessions or
+    trials (for progress), and kind-specific ``params`` (plain data)."""
+
+    id: str
+    size: int
+    params: dict = field(default_factory=dict)
+
+
+class ExperimentKind:
+    """Base class of experiment kinds; see the module docstring."""
+
+    #: kind-specific keys of the experiment file: ``name -> Param | dict`` (a section)
+    schema: ClassVar[dict] = {}
+    #: keys that only decide how many units there are (not what a unit computes); a
+    #: run folder whose config differs only in these keys reuses finished chunks
+    size_keys: ClassVar[tuple[str, ...]] = ()
+    #: what a unit's ``size`` counts, for the progress bar
+    unit_label: ClassVar[str] = "sessions"
+    #: summary key drawn in sweep heat maps / line plots, and its label
+    sweep_value: ClassVar[str | None] = None
+    sweep_value_label: ClassVar[str] = ""
+
+    def check(self, cfg: dict) -> dict:
+        """Cross-field checks after defaults are filled; return the (normalised) config.
+        Raise :class:`SpecError` with the field path."""
+        return cfg
+
+    def units(self, cfg: dict) -> list[Unit]:
+        raise NotImplementedError
+
+    def run_unit(self, cfg: dict, unit: Unit, threads: int | None = None) -> dict[str, pd.DataFrame]:
+        raise NotImplementedError
+
+    def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
+        return {"rows": len(tables.get("results", ()))}
+
+    def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
+        return {}
+
+    def progress(self, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
+        """Counters shown next to the progress bar for a finished unit."""
+        res = tables.get("results")
+        if res is not None and "converged" in res:
+            return {"converged": int(res["converged"].sum())}
+        return {}
+
+
+experiment_kinds: Registry[ExperimentKind] = Registry("experiment", ExperimentKind)
+
+#: kinds whose module is imported the first time a file names them
+KIND_MODULES = {
+    "tabular": "marketsai.runner.tabular",
+    "interventions": "marketsai.interventions",
+}
+
+
+def get_kind(name: Any, path: str = "kind") -> ExperimentKind:
+    """The registered kind ``name`` (importing its module on first use), instantiated."""
+    if isinstance(name, str) and name in KIND_MODULES and name not in experiment_kinds._items:
+        try:
+            importlib.import_module(KIND_MODULES[name])
+        except ImportError as exc:
+            raise SpecError(f"experiment kind {name!r} needs {KIND_MODULES[name]!r}, which "
+                            f"failed to import: {exc}", path=path, value=name) from None
+    if isinstance(name, str) and ":" not in name and name not in experiment_kinds._items:
+        choices = sorted(set(experiment_kinds.names()) | set(KIND_MODULES))
+        raise SpecError(f"unknown experiment kind{_near(name, choices)}", path=path, value=name,
+                        allowed=", ".join(choices) + ", or an import path 'package.module:Class'")
+    return experiment_kinds.get(name, path=path)()
+
+
+def _near(name, choices):
+    from marketsai.runner.schema import nearest
+    return nearest(name, choices)

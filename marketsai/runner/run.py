@@ -1,0 +1,220 @@
+"""``run_experiment``: an experiment file -> a run folder; ``report``: redraw a run folder.
+
+Steps: resolve the config (:mod:`~marketsai.runner.config`), claim the folder (refusing
+a different config unless ``force``), skip finished chunks, run the rest (locally or on
+Ray), assemble the tables from *all* chunks, then summarise and draw figures from the
+tables alone (:func:`report` repeats just that last step from a folder on disk).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from marketsai.runner.config import Experiment, load_experiment
+from marketsai.runner.execute import Progress, execute
+from marketsai.runner.kinds import get_kind
+from marketsai.runner.store import RunFolder
+
+log = logging.getLogger("marketsai.runner")
+
+
+def run_experiment(source, out=None, overrides: dict | None = None, address: str | None = None,
+                   threads: int | None = None, force: bool = False, progress: bool = True) -> Path:
+    """Run an experiment file (or mapping) and return its run folder.
+
+    Parameters
+    ----------
+    source : path or dict
+        Experiment file or an equivalent mapping.
+    out : path, optional
+        Run folder (default ``runs/<name>``). Rerunning with the same config resumes:
+        finished chunks are not recomputed.
+    overrides : dict, optional
+        ``{"sessions": 200, "learner.alpha": 0.1}``: dotted keys set before validation.
+    address : str, optional
+        Ray cluster address (``"auto"``, ``"127.0.0.1:6379"``); units become Ray tasks.
+        Results are identical to a local run.
+    threads : int, optional
+        Threads for a unit (numba); results do not depend on it.
+    force : bool
+        Overwrite a run folder that holds a different configuration.
+    """
+    exp = load_experiment(source, overrides)
+    folder = RunFolder(out if out is not None else Path("runs") / exp.name)
+    resumed = folder.claim(exp.config, force=force)
+    handler = _attach_log(folder.root / "log")
+    try:
+        log.info("experiment %s (kind %s) from %s; %s", exp.name, exp.config["kind"],
+                 exp.file or "<mapping>", "resuming" if resumed else "new run")
+        log.info("python %s, host %s, address %s, threads %s", platform.python_version(),
+                 platform.node(), address, threads)
+        units = exp.units()
+        plan = [(c, u, cid, exp.unit_hash(c, u)) for c, u, cid in units]
+        removed = folder.prune({cid for _, _, cid, _ in plan})
+        if removed:
+            log.info("removed %d stale chunks", len(removed))
+        todo = [p for p in plan if not folder.chunk_done(p[2], p[3])]
+        total = sum(u.size for _, u, _, _ in plan)
+        done = total - sum(u.size for _, u, _, _ in todo)
+        log.info("%d units (%d %s), %d already done", len(plan), total, exp.kind.unit_label,
+                 len(plan) - len(todo))
+        bar = Progress(total, done, exp.kind.unit_label, progress)
+        t0 = time.perf_counter()
+        try:
+            execute(exp, folder, todo, bar, threads=threads, address=address)
+        finally:
+            bar.close()
+        log.info("ran %d units in %.1fs", len(todo), time.perf_counter() - t0)
+        tables = assemble(exp, folder, plan)
+        for name, frame in tables.items():
+            folder.write_table(name, frame)
+        finalize(folder, exp, tables)
+        log.info("wrote %s", folder.root)
+    finally:
+        _detach_log(handler)
+    return folder.root
+
+
+def assemble(exp: Experiment, folder: RunFolder, plan) -> dict[str, pd.DataFrame]:
+    """Concatenate every chunk's tables in unit order; in sweeps prepend cell columns."""
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for cell, _unit, chunk_id, _fp in plan:
+        for name, frame in folder.read_chunk(chunk_id).items():
+            if exp.config["sweep"]:
+                front = {"cell": cell} | {key: value for key, value in exp.cells[cell].items()}
+                frame = frame.copy()
+                for i, (key, value) in enumerate(front.items()):
+                    frame.insert(i, key, [value] * len(frame))
+            parts.setdefault(name, []).append(frame)
+    return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+
+
+def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]) -> dict:
+    """Summary and figures from the tables (nothing else)."""
+    cfg, kind = exp.config, exp.kind
+    if cfg["sweep"]:
+        cells = []
+        for c, values in enumerate(exp.cells):
+            sub = {name: t[t["cell"] == c].drop(columns=["cell", *values]).reset_index(drop=True)
+                   for name, t in tables.items()}
+            cells.append({"cell": c} | values | kind.summarise(sub, exp.cell_config(c)))
+        summary = {"experiment": exp.name, "kind": cfg["kind"], "sweep": list(exp.cells[0]),
+                   "cells": cells}
+        figures = sweep_figures(exp, pd.DataFrame(cells))
+    else:
+        summary = {"experiment": exp.name, "kind": cfg["kind"]} | kind.summarise(tables, cfg)
+        figures = kind.figures(tables, cfg, summary)
+    if cfg["reference"]:
+        summary["reference"] = cfg["reference"]
+    folder.write_summary(summary)
+    folder.figures.mkdir(parents=True, exist_ok=True)
+    for name, fig in figures.items():
+        fig.savefig(folder.figures / f"{name}.png", dpi=120)
+    log.info("summary and %d figures written", len(figures))
+    return summary
+
+
+def sweep_figures(exp: Experiment, cells: pd.DataFrame) -> dict:
+    """Heat map (two swept keys) or line plot (one) of the kind's ``sweep_value``."""
+    value = exp.kind.sweep_value
+    keys = exp.sweep_keys
+    if value is None or value not in cells:
+        return {}
+    label = exp.kind.sweep_value_label or value
+    if len(keys) == 2:
+        from marketsai.analysis.heatmap import heatmap_table, plot_heatmap
+        table = heatmap_table(cells, keys[0], keys[1], value)
+        return {f"heatmap_{value}": plot_heatmap(table, keys[0], keys[1], title=label)}
+    if len(keys) == 1:
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(6.4, 4.0))
+        ax = fig.add_subplot()
+        ax.plot(cells[keys[0]], cells[value], marker="o")
+        ax.set_xlabel(keys[0])
+        ax.set_ylabel(label)
+        fig.tight_layout()
+        return {f"sweep_{value}": fig}
+    return {}
+
+
+def report(run_dir) -> dict:
+    """Redraw ``summary.json`` and ``figures/`` of a run folder from its tables."""
+    folder = RunFolder(run_dir)
+    cfg = folder.config()
+    exp = load_experiment(cfg)
+    exp.config["name"] = cfg["name"]
+    tables = folder.tables()
+    if "results" not in tables:
+        raise FileNotFoundError(f"{folder.root} has no results.parquet (run not finished?)")
+    return finalize(folder, exp, tables)
+
+
+# ------------------------------------------------------------------------ printing
+
+
+def summary_text(run_dir) -> str:
+    """The summary of a run folder as a text table, published values alongside."""
+    folder = RunFolder(run_dir)
+    summary = folder.summary()
+    kind = get_kind(summary["kind"])
+    ref = summary.get("reference", {})
+    fmt = getattr(kind, "format_summary", None)
+    if fmt is not None:
+        text = fmt(summary, ref)
+        if text is not None:
+            return text
+    return default_summary_text(summary, ref)
+
+
+def default_summary_text(summary: dict, ref: dict, keys=None) -> str:
+    """``quantity  ours  published`` rows for scalar keys (those in ``keys`` or in ``ref``)."""
+    if "cells" in summary:
+        frame = pd.DataFrame(summary["cells"])
+        frame = frame[[c for c in frame.columns if np.isscalar(frame[c].iloc[0])]]
+        return frame.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+    keys = list(keys or []) + [k for k in ref if k not in (keys or [])]
+    rows = [("quantity", "ours", "published")]
+    for k in keys:
+        if k in summary or k in ref:
+            rows.append((k, _fmt(summary.get(k)), _fmt(ref.get(k))))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(r[i].ljust(width[i]) if i == 0 else r[i].rjust(width[i]) for i in range(3))
+             for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.4f}"
+    if isinstance(x, list):
+        return "[" + ", ".join(_fmt(v) for v in x[:12]) + (", ...]" if len(x) > 12 else "]")
+    return str(x)
+
+
+def _attach_log(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, mode="a")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+def _detach_log(handler: logging.Handler) -> None:
+    log.removeHandler(handler)
+    handler.close()

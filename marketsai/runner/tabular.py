@@ -1,0 +1,273 @@
+"""The ``tabular`` experiment kind: independent Q-learning sessions on an economy's
+finite game (Calvano et al. 2020 and its variations).
+
+Experiment keys (besides the common ones, see :mod:`marketsai.runner.config`)::
+
+    sessions: 1000        # independent sessions; session i's RNG stream is (seed, i)
+    chunk_size: 50        # sessions per chunk (the unit of resume and of Ray tasks)
+    learner: {...}        # every QLearningConfig field (alpha, beta, exploration, ...)
+    analysis:
+      impulse_response: [best_response]   # deviations: best_response, nash, calvano_fortran
+      impulse_periods: 25                 # periods after the shock
+      impulse_agent: 0                    # the deviating agent
+      equilibrium_check: true             # best-response / subgame-perfection check
+      equilibrium_rtol: 1.0e-9            # tolerance of "optimal" in that check
+
+Tables: ``results`` -- one row per session: the engine's columns (``session, seed,
+converged, periods, cycle_length, mean_price, profit_gain, mean_price_<i>,
+mean_profit_<i>, profit_gain_<i>``) plus, with ``equilibrium_check``, ``eq_on_path``,
+``eq_all_states``, ``eq_on_path_<i>``, ``eq_all_states_<i>``, ``br_share_<i>`` and the
+one-shot-deviation flags ``osd_on_path[_<i>]``, ``osd_all_states[_<i>]`` (see
+:func:`marketsai.analysis.equilibrium_check`); ``impulse_response`` -- one row per
+(session, deviation, t): ``session, deviation, t, price_<i>`` (see
+:func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+
+import numpy as np
+import pandas as pd
+
+from marketsai import analysis
+from marketsai.analysis.impulse import DEVIATIONS
+from marketsai.errors import SpecError
+from marketsai.params import Check, Param, nonnegative, nonnegative_int, positive_int
+from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds
+from marketsai.runner.schema import anything, boolean
+
+_LEARNER_DOCS = {
+    "alpha": "learning rate, 0 < alpha <= 1 (one number or one per agent)",
+    "beta": "exploration decay: eps_t = exp(-beta t) (one number or one per agent)",
+    "exploration": "exp_decay | constant | boltzmann",
+    "epsilon": "exploration rate for exploration: constant",
+    "temperature": "Boltzmann temperature (exploration: boltzmann)",
+    "q0": "initial Q-table: calvano (eq. 5) | zeros | an array (n, n_states, m) or (n, m)",
+    "stable_periods": "convergence: greedy actions unchanged this many consecutive periods",
+    "max_periods": "cap on a session's periods (stopped sessions count as not converged)",
+    "protocol": "simultaneous | alternating moves",
+    "dtype": "Q-table storage: float64 | float32",
+}
+_deviations = Check(lambda x: isinstance(x, list) and all(d in DEVIATIONS for d in x)
+                    and len(set(x)) == len(x), "a list of distinct: " + ", ".join(DEVIATIONS))
+
+
+def _learner_schema() -> dict:
+    from marketsai.tabular import QLearningConfig
+    return {f.name: Param(f.default, anything, _LEARNER_DOCS.get(f.name, ""))
+            for f in dataclasses.fields(QLearningConfig)}
+
+
+@functools.lru_cache(maxsize=8)
+def _game(economy_json: str):
+    """The finite game of an economy (cached per process: units of a cell share it)."""
+    from marketsai.economy import Economy
+    return Economy.from_dict(json.loads(economy_json)).finite_game()
+
+
+def game_of(cfg: dict):
+    return _game(json.dumps(cfg["economy"], sort_keys=True))
+
+
+def learner_config(cfg: dict):
+    from marketsai.tabular import QLearningConfig
+    return QLearningConfig(**cfg["learner"])
+
+
+def _plain(x):
+    if isinstance(x, tuple):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    return x
+
+
+@experiment_kinds.register("tabular")
+class TabularKind(ExperimentKind):
+    """Independent tabular Q-learning sessions (see the module docstring)."""
+
+    size_keys = ("sessions",)
+    unit_label = "sessions"
+    sweep_value = "profit_gain"
+    sweep_value_label = "profit gain Delta"
+
+    @property
+    def schema(self):  # built from QLearningConfig so every learner default is visible
+        return {
+            "sessions": Param(100, positive_int, "number of independent sessions"),
+            "chunk_size": Param(50, positive_int, "sessions per chunk (resume / Ray unit)"),
+            "learner": _learner_schema(),
+            "analysis": {
+                "impulse_response": Param(["best_response"], _deviations,
+                                          "deviations traced after convergence ([] for none)"),
+                "impulse_periods": Param(25, positive_int, "periods after the shock"),
+                "impulse_agent": Param(0, nonnegative_int, "index of the deviating agent"),
+                "equilibrium_check": Param(True, boolean,
+                                           "check greedy strategies are best responses"),
+                "equilibrium_rtol": Param(1e-9, nonnegative,
+                                          "an action is optimal if Q* >= max Q* - rtol (1 + |max Q*|)"),
+            },
+        }
+
+    def check(self, cfg: dict) -> dict:
+        try:
+            lc = learner_config(cfg)
+        except SpecError as err:
+            raise err.under("learner") from None
+        except TypeError as exc:
+            raise SpecError(str(exc), path="learner") from None
+        cfg["learner"] = {k: _plain(v) for k, v in lc.to_dict().items()} | (
+            {"q0": cfg["learner"]["q0"]} if not isinstance(lc.q0, str) else {})
+        n = len(cfg["economy"]["agents"])
+        for name in ("alpha", "beta"):
+            try:
+                lc.per_agent(name, n)
+            except SpecError as err:
+                raise err.under("learner") from None
+        try:  # surface economies without a finite game now, not in the first chunk
+            game_of(cfg)
+        except SpecError as err:
+            raise (err if err.path.startswith("economy") else err.under("economy")) from None
+        if cfg["analysis"]["impulse_agent"] >= n:
+            raise SpecError("no such agent", path="analysis.impulse_agent",
+                            value=cfg["analysis"]["impulse_agent"], allowed=f"0..{n - 1}")
+        return cfg
+
+    def units(self, cfg: dict) -> list[Unit]:
+        n, c = cfg["sessions"], cfg["chunk_size"]
+        return [Unit(f"s{lo:07d}-{min(n, lo + c) - 1:07d}", min(c, n - lo),
+                     {"start": lo, "stop": min(n, lo + c)}) for lo in range(0, n, c)]
+
+    def run_unit(self, cfg: dict, unit: Unit, threads=None) -> dict[str, pd.DataFrame]:
+        from marketsai.tabular import run_sessions
+
+        game = game_of(cfg)
+        lc = learner_config(cfg)
+        sessions = range(unit.params["start"], unit.params["stop"])
+        res = run_sessions(game, lc, seed=cfg["seed"], sessions=sessions, threads=threads)
+        results = res.to_frame().reset_index(drop=True)
+        tables = {"results": results}
+        opts = cfg["analysis"]
+        # the analysis assumes simultaneous moves and no exogenous states
+        if game.n_exo != 1 or lc.protocol != "simultaneous" \
+                or not (opts["equilibrium_check"] or opts["impulse_response"]):
+            return tables
+        strategies = np.asarray(res.strategies)
+        start = _final_states(res)
+        if opts["equilibrium_check"]:
+            eq = analysis.equilibrium_check(game, strategies, start_states=start,
+                                            rtol=opts["equilibrium_rtol"])
+            for col in eq.columns.drop("session"):
+                results[col] = eq[col].to_numpy()
+        frames = []
+        for dev in opts["impulse_response"]:
+            paths = analysis.impulse_response_paths(
+                game, strategies, start_states=start, periods=opts["impulse_periods"],
+                deviation=dev, agent=opts["impulse_agent"])
+            frame = analysis.paths_to_frame(paths, sessions=results["session"].to_numpy())
+            frame.insert(1, "deviation", dev)
+            frames.append(frame)
+        if frames:
+            tables["impulse_response"] = pd.concat(frames, ignore_index=True)
+        return tables
+
+    # ---------------------------------------------------------------- summary
+    def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
+        res = tables["results"]
+        out: dict = {"sessions": int(len(res))}
+        if "converged" in res:
+            out["converged"] = int(res["converged"].sum())
+            out["converged_share"] = float(res["converged"].mean())
+        if "periods" in res:
+            out["periods_mean"] = float(res["periods"].mean())
+            out["periods_median"] = float(res["periods"].median())
+        if "mean_price" in res:
+            out["mean_price"] = float(res["mean_price"].mean())
+        if "profit_gain" in res and "cycle_length" in res:
+            t1 = analysis.profit_gain_summary(res)
+            out["profit_gain"] = float(res["profit_gain"].mean())
+            out["profit_gain_sd"] = float(res["profit_gain"].std(ddof=1)) if len(res) > 1 else None
+            for _, row in t1[t1["cycle"] != "all"].iterrows():
+                key = row["cycle"].replace("+", "plus")
+                out[f"cycle_share_{key}"] = float(row["share"])
+                out[f"profit_gain_cycle_{key}"] = None if np.isnan(row["mean"]) else float(row["mean"])
+            out["table_1"] = t1.replace({np.nan: None}).to_dict(orient="records")
+        for col in ("eq_on_path", "eq_all_states", "osd_on_path", "osd_all_states"):
+            if col in res:
+                out[f"{col}_share"] = float(res[col].mean())
+        imp = tables.get("impulse_response")
+        if imp is not None and len(imp):
+            agent = cfg["analysis"]["impulse_agent"]
+            for dev, frame in imp.groupby("deviation", sort=False):
+                tab = analysis.impulse_response_table(analysis.frame_to_paths(
+                    frame.drop(columns="deviation")), agent=agent)
+                dv = tab[tab["role"] == "deviator"].sort_values("t")["mean"].tolist()
+                rv = tab[tab["role"] == "rival"].groupby("t")["mean"].mean().tolist()
+                pre = tab[tab["t"] == 0]["mean"].mean()  # all agents (rivals may be absent)
+                out[f"impulse_{dev}_pre_shock"] = float(pre)
+                out[f"impulse_{dev}_t1_deviator"] = float(dv[1])
+                out[f"impulse_{dev}_t2_rival"] = float(rv[2]) if len(rv) > 2 else None
+                out[f"impulse_{dev}_deviator"] = [float(x) for x in dv]
+                out[f"impulse_{dev}_rival"] = [float(x) for x in rv]
+        return out
+
+    def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
+        res = tables["results"]
+        figs = {}
+        if "profit_gain" in res:
+            figs["profit_gain_histogram"] = analysis.plot_profit_gain_histogram(res)
+        if "cycle_length" in res and "profit_gain" in res:
+            figs["cycle_lengths"] = analysis.plot_cycle_shares(analysis.profit_gain_summary(res))
+        imp = tables.get("impulse_response")
+        if imp is not None and len(imp):
+            game = game_of(cfg)
+            agent = cfg["analysis"]["impulse_agent"]
+            names = list(game.agents)
+            for dev, frame in imp.groupby("deviation", sort=False):
+                tab = analysis.impulse_response_table(
+                    analysis.frame_to_paths(frame.drop(columns="deviation")), agent=agent,
+                    agents=names)
+                figs[f"impulse_response_{dev}"] = analysis.plot_impulse_response(
+                    tab, nash=float(np.mean(game.nash_action)),
+                    coop=float(np.mean(game.coop_action)),
+                    title=f"Impulse response: {names[agent]} deviates ({dev.replace('_', ' ')})")
+        return figs
+
+    def format_summary(self, summary: dict, ref: dict) -> str | None:
+        if "cells" in summary:
+            cells = pd.DataFrame(summary["cells"])
+            cols = ["cell", *summary["sweep"], "sessions", "converged_share", "periods_mean",
+                    "mean_price", "profit_gain", "profit_gain_sd", "cycle_share_1"]
+            return cells[[c for c in cols if c in cells]].to_string(
+                index=False, float_format=lambda x: f"{x:.4g}")
+        from marketsai.runner.run import default_summary_text
+        lines = []
+        if summary.get("table_1"):
+            t1 = pd.DataFrame(summary["table_1"])
+            lines.append("Profit gain by limit-cycle length (Calvano et al. 2020, Table I layout)")
+            lines.append(t1.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+            lines.append("")
+        keys = ["sessions", "converged_share", "periods_mean", "profit_gain", "profit_gain_sd",
+                "cycle_share_1", "cycle_share_2", "cycle_share_3plus", "profit_gain_cycle_1",
+                "profit_gain_cycle_2", "profit_gain_cycle_3plus", "mean_price",
+                "eq_on_path_share", "eq_all_states_share", "osd_on_path_share",
+                "osd_all_states_share"]
+        keys += [k for k in summary if k.startswith("impulse_") and not isinstance(summary[k], list)]
+        lines.append(default_summary_text(summary, ref, [k for k in keys if k in summary]))
+        for k in summary:
+            if k.startswith("impulse_") and isinstance(summary[k], list):
+                lines.append(f"{k}: " + " ".join(f"{x:.4f}" for x in summary[k][:12]))
+                if k in ref:
+                    lines.append(f"{'published':>{len(k)}}: " + " ".join(
+                        f"{x:.4f}" for x in ref[k][:12]))
+        return "\n".join(lines)
+
+
+def _final_states(res) -> np.ndarray | None:
+    """The state each session ended in (where its limit cycle is read), if recorded."""
+    final = getattr(res, "final", None)
+    value = getattr(final, "state", None)
+    return None if value is None else np.asarray(value, dtype=np.int64)

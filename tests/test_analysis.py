@@ -1,0 +1,210 @@
+"""Analysis functions on tiny games with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from marketsai import analysis
+from marketsai.finite_game import FiniteGame
+
+PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)  # 0 = cooperate, 1 = defect
+CC, CD, DC, DD = 0, 1, 2, 3  # memory-1 states = last joint action (player 0 most significant)
+
+
+@pytest.fixture
+def pd_game():
+    return FiniteGame.from_matrix(PD, memory=1, discount=0.9)
+
+
+def strat(p0, p1):
+    return np.array([p0, p1])
+
+
+GRIM = strat([0, 1, 1, 1], [0, 1, 1, 1])
+TFT = strat([0, 1, 0, 1], [0, 0, 1, 1])  # copy the rival's last action
+ALLC = strat([0] * 4, [0] * 4)
+ALLD = strat([1] * 4, [1] * 4)
+
+
+def test_limit_cycles(pd_game):
+    s = np.stack([GRIM, TFT, TFT, ALLD])
+    cyc = analysis.limit_cycles(pd_game, s, start_states=[CC, CC, DC, CC])
+    assert cyc.length.tolist() == [1, 1, 2, 1]
+    assert cyc.mean_payoff.tolist() == [[3, 3], [3, 3], [2.5, 2.5], [1, 1]]
+    assert cyc.states(2, pd_game, s) in ([DC, CD], [CD, DC])
+
+
+def test_impulse_response_grim_and_tft(pd_game):
+    paths = analysis.impulse_response_paths(pd_game, np.stack([GRIM, TFT]), periods=5)
+    # prices are the action values: 0 cooperate, 1 defect
+    assert paths[0].tolist() == [[0, 0], [1, 0], [1, 1], [1, 1], [1, 1], [1, 1]]
+    assert paths[1].tolist() == [[0, 0], [1, 0], [0, 1], [1, 0], [0, 1], [1, 0]]
+
+
+def test_impulse_response_nash_deviation(pd_game):
+    # the Nash action of the PD is defect, so "nash" equals the best response here
+    a = analysis.impulse_response_paths(pd_game, GRIM[None], periods=3, deviation="nash")
+    b = analysis.impulse_response_paths(pd_game, GRIM[None], periods=3)
+    assert a.tolist() == b.tolist()
+    # the second agent deviating: the mirror image
+    c = analysis.impulse_response_paths(pd_game, GRIM[None], periods=3, agent=1)
+    assert c[0, :, ::-1].tolist() == b[0].tolist()
+
+
+def test_impulse_response_averages_over_cycle_states(pd_game):
+    # TFT on its 2-cycle (D,C) <-> (C,D): shocked once at each cycle state
+    paths = analysis.impulse_response_paths(pd_game, TFT[None], start_states=[DC], periods=2)
+    assert paths[0, 0].tolist() == [0.5, 0.5]
+    # at (D,C) player 0 plays C (copies rival) -> deviates to D: (D, D); at (C,D) it plays D
+    # already (best response to the rival's C is D): (D, C). Mean of the two at t=1:
+    assert paths[0, 1].tolist() == [1.0, 0.5]
+
+
+def test_impulse_table_and_frame_roundtrip(pd_game):
+    paths = analysis.impulse_response_paths(pd_game, np.stack([GRIM, TFT]), periods=4)
+    frame = analysis.paths_to_frame(paths, sessions=[10, 11])
+    assert list(frame.columns) == ["session", "t", "price_0", "price_1"]
+    np.testing.assert_array_equal(analysis.frame_to_paths(frame), paths)
+    tab = analysis.impulse_response_table(paths)
+    dev = tab[tab.role == "deviator"].sort_values("t")
+    assert dev["mean"].tolist() == [0, 1, 0.5, 1, 0.5]
+    assert set(tab.columns) >= {"t", "agent", "role", "mean", "sd", "q10", "q90", "sessions"}
+    fig = analysis.plot_impulse_response(tab, nash=1, coop=0)
+    assert len(fig.axes) == 1
+
+
+def test_equilibrium_check_known_strategies(pd_game):
+    eq = analysis.equilibrium_check(pd_game, np.stack([GRIM, ALLC, ALLD, TFT]))
+    assert eq["eq_all_states"].tolist() == [True, False, True, False]
+    # tit-for-tat at delta 0.9: cooperating at (C,C) is optimal (deviating starts a 5,0,5,0
+    # cycle worth 5/(1-0.81) < 30), but copying a defection is not optimal off path
+    assert eq["eq_on_path"].tolist() == [True, False, True, True]
+    assert eq["br_share_0"].tolist()[:3] == [1.0, 0.0, 1.0]
+
+
+def test_equilibrium_grim_fails_when_impatient():
+    # deviation gains 2 today, loses 2 per period from tomorrow: grim holds iff delta >= 1/2
+    g = FiniteGame.from_matrix(PD, memory=1, discount=0.4)
+    eq = analysis.equilibrium_check(g, GRIM[None])
+    assert not eq["eq_on_path"].item() and not eq["eq_all_states"].item()
+    g = FiniteGame.from_matrix(PD, memory=1, discount=0.6)
+    assert analysis.equilibrium_check(g, GRIM[None])["eq_all_states"].item()
+
+
+def test_on_path_but_not_subgame_perfect(pd_game):
+    # tit-for-tat: a best response on the path (C,C) but not after a defection: at (C,D)
+    # player 0 would do better to cooperate (restoring (C,C) from the next period) than to
+    # punish and start the 5,0,5,0 alternation
+    eq = analysis.equilibrium_check(pd_game, TFT[None])
+    assert eq["eq_on_path_0"].item() and eq["eq_on_path_1"].item()
+    assert not eq["eq_all_states_0"].item()
+    assert 0 < eq["br_share_0"].item() < 1
+    # grim trigger with a player who cooperates at (D,D) can be exploited: player 1 defects
+    s = GRIM.copy()
+    s[0, DD] = 0
+    eq = analysis.equilibrium_check(pd_game, s[None])
+    assert eq["eq_on_path_0"].item() and not eq["eq_on_path_1"].item()
+
+
+def test_best_response_q_values(pd_game):
+    q = analysis.best_response_q(pd_game, ALLC[None], agent=0)[0]
+    np.testing.assert_allclose(q[CC], [3 + 0.9 * 50, 50])  # cooperate once, then defect
+
+
+def test_profit_gain_summary_layout():
+    df = pd.DataFrame({"profit_gain": [0.9, 0.8, 0.7, 0.6, 0.5],
+                       "cycle_length": [1, 1, 2, 3, 4]})
+    t = analysis.profit_gain_summary(df)
+    assert t["cycle"].tolist() == ["1", "2", "3+", "all"]
+    assert t["sessions"].tolist() == [2, 1, 2, 5]
+    np.testing.assert_allclose(t["share"], [0.4, 0.2, 0.4, 1.0])
+    np.testing.assert_allclose(t["mean"], [0.85, 0.7, 0.55, 0.7])
+    fig = analysis.plot_cycle_shares(t)
+    assert fig.axes
+
+
+def test_profit_gain_formula():
+    g = analysis.profit_gain([[0.22293, 0.33749]], [0.22293] * 2, [0.33749] * 2)
+    np.testing.assert_allclose(g, [[0.0, 1.0]])
+
+
+def test_heatmap_from_sweep_table():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"learner.alpha": np.repeat([0.1, 0.2], 6),
+                       "learner.beta": np.tile(np.repeat([1e-6, 1e-5, 1e-4], 2), 2),
+                       "profit_gain": rng.random(12)})
+    tab = analysis.heatmap_table(df, "learner.alpha", "learner.beta")
+    assert tab.shape == (3, 2)
+    assert tab.loc[1e-5, 0.2] == pytest.approx(df["profit_gain"].iloc[8:10].mean())
+    fig = analysis.plot_heatmap(tab)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1e-06", "1e-05", "0.0001"]
+    assert len(ax.texts) == 6  # small grids are annotated
+
+
+def test_shape_errors(pd_game):
+    with pytest.raises(ValueError, match="strategies must have shape"):
+        analysis.limit_cycles(pd_game, GRIM)
+    with pytest.raises(ValueError, match="action indices"):
+        analysis.limit_cycles(pd_game, (GRIM + 5)[None])
+    with pytest.raises(ValueError, match="deviation"):
+        analysis.impulse_response_paths(pd_game, GRIM[None], deviation="x")
+
+
+def test_trajectory_cycles_from_recorded_play():
+    def play(strategy, state, periods):  # greedy play of a PD memory-1 strategy pair
+        out = []
+        for _ in range(periods):
+            acts = [strategy[0, state], strategy[1, state]]
+            out.append(acts)
+            state = 2 * acts[0] + acts[1]
+        return out
+    paths = np.array([play(TFT, DC, 12), play(GRIM, CD, 12), play(ALLC, DD, 12)])
+    out = analysis.trajectory_cycles(paths, values=paths)
+    assert out["cycle_length"].tolist() == [2, 1, 1]
+    np.testing.assert_allclose(out["mean"], [[0.5, 0.5], [1.0, 1.0], [0.0, 0.0]])
+    none = analysis.trajectory_cycles(np.arange(10.0).reshape(1, 10, 1))
+    assert none["cycle_length"].tolist() == [0]
+    near = analysis.trajectory_cycles(np.array([[[1.0], [1.001], [0.999], [1.0]]]), atol=0.01)
+    assert near["cycle_length"].tolist() == [1]
+
+
+def test_calvano_fortran_deviation_uses_the_state_numbered_by_cycle_position():
+    # stag hunt (0 = stag): the best response copies the rival. Both end at (hare, hare)
+    # = state 3; the rival plays stag only at state 0. The true static best response at
+    # state 3 is hare; the authors' code evaluates the rival at state number 0 (the cycle
+    # position) and so deviates to stag.
+    sh = np.array([[[4, 4], [0, 3]], [[3, 0], [3, 3]]], dtype=float)
+    g = FiniteGame.from_matrix(sh, memory=1, discount=0.9)
+    s = np.array([[[1, 1, 1, 1], [0, 1, 1, 1]]])
+    br = analysis.impulse_response_paths(g, s, start_states=[3], periods=2)
+    fortran = analysis.impulse_response_paths(g, s, start_states=[3], periods=2,
+                                              deviation="calvano_fortran")
+    assert br[0].tolist() == [[1, 1], [1, 1], [1, 1]]
+    assert fortran[0].tolist() == [[1, 1], [0, 1], [1, 1]]
+
+
+def test_one_shot_deviation_principle_on_random_strategies():
+    """Subgame perfection checked two ways agrees: optimal Q* at every state vs no
+    profitable one-shot deviation at any state (the authors' method)."""
+    rng = np.random.default_rng(1)
+    t = rng.normal(size=(3, 3, 2))
+    t[0, 0] = [5, 5]  # (0, 0) is a strict static Nash equilibrium
+    g = FiniteGame.from_matrix(t, memory=1, discount=0.8)
+    strategies = rng.integers(0, 3, size=(400, 2, 9))
+    strategies[::10] = 0  # repeating the static equilibrium is subgame perfect
+    strategies[5::10, :, 0] = 0  # (0, 0) from state 0 on path, random off path
+    eq = analysis.equilibrium_check(g, strategies)
+    assert eq["eq_all_states"].sum() > 0  # the test means something
+    pd.testing.assert_series_equal(eq["osd_all_states"], eq["eq_all_states"], check_names=False)
+    # on path the one-shot check is weaker: it never rejects what the full check accepts
+    assert not (eq["eq_on_path"] & ~eq["osd_on_path"]).any()
+    assert (eq["osd_on_path"] & ~eq["eq_on_path"]).any()
+
+
+def test_profile_q_grim(pd_game):
+    q = analysis.profile_q(pd_game, GRIM[None], agent=0)[0]
+    np.testing.assert_allclose(q[CC], [30, 14])
+    np.testing.assert_allclose(q[DD], [0 + 0.9 * 10, 10])

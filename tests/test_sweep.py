@@ -1,0 +1,85 @@
+"""Sweeps: identical results locally, with other thread counts and chunkings, and as
+Ray tasks on a real local cluster (the ``ray_cluster`` fixture in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from marketsai.runner import load_experiment, run_experiment
+
+ECONOMY = Path(__file__).resolve().parents[1] / "economies" / "bertrand_duopoly.yaml"
+
+
+def small_sweep(**kw):
+    """2 x 2 cells x 6 sessions of a 5-price Bertrand duopoly that converges in ~1e4 periods."""
+    return {
+        "kind": "tabular", "name": "sweep-test", "seed": 7, "economy": str(ECONOMY),
+        "sessions": 6, "chunk_size": 3,
+        "learner": {"alpha": 0.15, "beta": 1e-3, "stable_periods": 300},
+        "analysis": {"impulse_response": ["best_response"], "impulse_periods": 5},
+        "sweep": {"learner.alpha": [0.1, 0.2], "learner.beta": {"logspace": [5e-4, 2e-3, 2]}},
+    } | kw
+
+
+OVERRIDES = {"economy.agents[0].action.points": 5, "economy.agents[1].action.points": 5}
+
+
+def tables(run: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(run / f"{name}.parquet")
+            for name in ("results", "impulse_response")}
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "local"
+    return run_experiment(small_sweep(), out=out, overrides=OVERRIDES, progress=False, threads=1)
+
+
+def test_sweep_cells(local_run):
+    exp = load_experiment(small_sweep(), OVERRIDES)
+    assert exp.cells == [{"learner.alpha": a, "learner.beta": b}
+                         for a in (0.1, 0.2) for b in (5e-4, 2e-3)]
+    res = tables(local_run)["results"]
+    assert len(res) == 4 * 6
+    assert list(res.columns[:3]) == ["cell", "learner.alpha", "learner.beta"]
+    assert res.groupby("cell")["session"].apply(list).tolist() == [list(range(6))] * 4
+    summary = json.loads((local_run / "summary.json").read_text())
+    assert len(summary["cells"]) == 4 and "profit_gain" in summary["cells"][0]
+    assert (local_run / "figures" / "heatmap_profit_gain.png").is_file()
+
+
+def test_sweep_independent_of_threads_and_chunks(local_run, tmp_path):
+    other = run_experiment(small_sweep(chunk_size=4), out=tmp_path / "other",
+                           overrides=OVERRIDES, progress=False, threads=2)
+    for name, frame in tables(local_run).items():
+        pd.testing.assert_frame_equal(frame, tables(other)[name], obj=name)
+
+
+def test_sweep_cell_equals_single_run(local_run, tmp_path):
+    single = run_experiment(small_sweep(sweep={}), out=tmp_path / "single", progress=False,
+                            overrides=OVERRIDES | {"learner.alpha": 0.2, "learner.beta": 5e-4})
+    res = tables(local_run)["results"]
+    cell = res[res["cell"] == 2].drop(columns=["cell", "learner.alpha", "learner.beta"])
+    pd.testing.assert_frame_equal(cell.reset_index(drop=True),
+                                  tables(single)["results"])
+
+
+@pytest.mark.cluster
+@pytest.mark.rllib
+def test_sweep_on_ray_cluster_matches_local(local_run, ray_cluster, tmp_path):
+    import ray
+    ray.shutdown()  # another test may have left a local instance running
+    try:
+        remote = run_experiment(small_sweep(), out=tmp_path / "ray", overrides=OVERRIDES,
+                                progress=False, address=ray_cluster)
+    finally:
+        ray.shutdown()
+    assert not ray.is_initialized()
+    log = (remote / "log").read_text()
+    assert f"address {ray_cluster}" in log
+    for name, frame in tables(local_run).items():
+        pd.testing.assert_frame_equal(frame, tables(remote)[name], obj=name)

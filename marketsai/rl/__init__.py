@@ -1,0 +1,20 @@
+"""Deep RL with RLlib (new API stack): a thin layer over the economy's environments.
+
+Importing this package does not import ray or torch; the modules that need them do.
+
+* :mod:`~marketsai.rl.spec` -- experiment files (``kind: rllib``) and their validation;
+* :mod:`~marketsai.rl.algorithms` -- names -> ``AlgorithmConfig`` (DQN, SAC, PPO,
+  centralised critic), settings checked against RLlib's attributes;
+* :mod:`~marketsai.rl.critic_module`, :mod:`~marketsai.rl.critic_connector`,
+  :mod:`~marketsai.rl.critic_learner` -- the centralised critic (MAPPO-style);
+* :mod:`~marketsai.rl.envs` -- registering an economy's env with Tune;
+* :mod:`~marketsai.rl.cluster` -- local Ray or an existing cluster (token auth);
+* :mod:`~marketsai.rl.train` -- Ray Tune runs: checkpoints, resume, logs;
+* :mod:`~marketsai.rl.policy`, :mod:`~marketsai.rl.evaluate` -- greedy policies from a
+  checkpoint and the tabular engine's measures;
+* :mod:`~marketsai.rl.commands` -- ``marketsai train`` / ``marketsai evaluate``.
+"""
+
+from marketsai.rl.spec import RLExperimentSpec, load_rl_experiment
+
+__all__ = ["RLExperimentSpec", "load_rl_experiment"]

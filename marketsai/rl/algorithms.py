@@ -1,0 +1,195 @@
+"""From a validated experiment spec to an RLlib ``AlgorithmConfig`` on the new API stack.
+
+Why one table: the algorithm names users write (``DQN``, ``SAC``, ``PPO``,
+``centralised_critic``) map here to RLlib config classes, the action kinds each
+supports, and the few defaults we change so that the algorithms behave sensibly on a
+small machine and in multi-agent economies (episode replay buffers that understand
+multi-agent episodes; small sample/update counts per iteration). A user's settings are
+checked against the config's real attributes before RLlib sees them, so a typo gives a
+:class:`~marketsai.errors.SpecError` with the nearest names instead of a traceback from
+deep inside RLlib.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.rl.spec import RLExperimentSpec, nearest
+
+
+@dataclass(frozen=True)
+class AlgorithmInfo:
+    config_path: str  # "module:Class" of the AlgorithmConfig
+    action_kinds: tuple[str, ...]  # "grid" (Discrete) and/or "interval" (Box)
+    defaults: dict = field(default_factory=dict)  # our small-machine defaults (user settings win)
+
+
+_REPLAY = {"type": "MultiAgentEpisodeReplayBuffer", "capacity": 50_000}
+ALGORITHMS: dict[str, AlgorithmInfo] = {
+    "PPO": AlgorithmInfo("ray.rllib.algorithms.ppo:PPOConfig", ("grid", "interval"),
+                         {"train_batch_size_per_learner": 1000, "minibatch_size": 250,
+                          "num_epochs": 4, "lr": 3e-4}),
+    "centralised_critic": AlgorithmInfo(
+        "marketsai.rl.critic_learner:CentralisedCriticConfig", ("grid", "interval"),
+        {"train_batch_size_per_learner": 1000, "minibatch_size": 250, "num_epochs": 4, "lr": 3e-4}),
+    "DQN": AlgorithmInfo("ray.rllib.algorithms.dqn:DQNConfig", ("grid",),
+                         {"replay_buffer_config": _REPLAY, "train_batch_size_per_learner": 64,
+                          "num_steps_sampled_before_learning_starts": 1000,
+                          "min_sample_timesteps_per_iteration": 1000, "target_network_update_freq": 500}),
+    "SAC": AlgorithmInfo("ray.rllib.algorithms.sac:SACConfig", ("grid", "interval"),
+                         {"replay_buffer_config": _REPLAY, "train_batch_size_per_learner": 64,
+                          "num_steps_sampled_before_learning_starts": 1000,
+                          "min_sample_timesteps_per_iteration": 1000}),
+}
+
+# Set through other sections of the experiment file, never through `settings`.
+_RESERVED = {
+    "env": "economy", "env_config": "env", "seed": "seeds", "policies": "policies",
+    "policy_mapping_fn": "policies", "num_env_runners": "resources",
+    "num_envs_per_env_runner": "resources", "num_cpus_per_env_runner": "resources",
+    "num_learners": "resources", "num_cpus_per_learner": "resources",
+    "num_gpus_per_learner": "resources", "model_config": "algorithm.model",
+    "enable_rl_module_and_learner": "(the new API stack is always on)",
+    "enable_env_runner_and_connector_v2": "(the new API stack is always on)",
+}
+
+
+def config_class(name: str):
+    """The ``AlgorithmConfig`` subclass of an algorithm name."""
+    if name not in ALGORITHMS:
+        near = nearest(name, ALGORITHMS)
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise SpecError(f"unknown algorithm{hint}", path="algorithm.name", value=name,
+                        allowed=", ".join(ALGORITHMS))
+    module, _, cls = ALGORITHMS[name].config_path.partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def _settable(config) -> dict:
+    """Public attributes of a fresh config, i.e. the names ``settings`` may use.
+
+    Also properties with a setter backed by a private attribute (RLlib's
+    ``train_batch_size_per_learner`` is one), but not deprecated aliases.
+    """
+    attrs = vars(config)
+    known = {k: v for k, v in attrs.items() if not k.startswith("_") and k != "algo_class"}
+    for name in dir(type(config)):
+        prop = getattr(type(config), name, None)
+        if isinstance(prop, property) and prop.fset is not None and "_" + name in attrs:
+            known[name] = attrs["_" + name]
+    return known
+
+
+def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
+    """Validate ``settings`` against the algorithm's ``AlgorithmConfig`` attributes.
+
+    Returns the settings merged over our defaults. Raises SpecError naming
+    ``algorithm.settings.<key>`` for unknown names (with the nearest ones), for keys that
+    belong in another section, and for values of the wrong type.
+    """
+    config = config_class(name)()
+    known = _settable(config)
+    merged = dict(ALGORITHMS[name].defaults)
+    for key, value in settings.items():
+        path = f"algorithm.settings.{key}"
+        if key in _RESERVED:
+            raise SpecError(f"set this in the experiment file's {_RESERVED[key]!r} section, not in settings",
+                            path=path, value=value, allowed="an algorithm setting", file=file)
+        if key not in known:
+            near = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+            raise SpecError(f"unknown setting for {name}{hint}", path=path, value=value,
+                            allowed=f"an attribute of {type(config).__name__}, e.g. "
+                                    + ", ".join(near or ["lr", "gamma", "train_batch_size_per_learner"]),
+                            file=file)
+        _check_type(key, value, known[key], path, file)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = {**merged[key], **value}
+        merged[key] = value
+    return merged
+
+
+def _check_type(key, value, default, path, file):
+    def number(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    if isinstance(default, bool):
+        ok, allowed = isinstance(value, bool), "true or false"
+    elif isinstance(default, (int, float)) and default is not None:
+        # Schedules ([[t, v], ...]) are allowed where RLlib accepts them (lr, entropy_coeff).
+        ok = number(value) or (isinstance(value, list) and all(isinstance(v, list) for v in value))
+        allowed = "a number (or a schedule [[timestep, value], ...])"
+    elif isinstance(default, dict):
+        ok, allowed = isinstance(value, dict), "a mapping"
+    else:
+        return
+    if not ok:
+        raise SpecError("wrong type of value", path=path, value=value, allowed=allowed, file=file)
+
+
+def policy_ids(econ, mode: str) -> dict[str, str]:
+    """agent -> policy id: one per agent (``agent``) or one per group (``group``)."""
+    if mode == "agent":
+        return {a: a for a in econ.agents}
+    return {a: econ.groups[a] for a in econ.agents}
+
+
+class PolicyMapping:
+    """A picklable ``policy_mapping_fn`` (a plain dict lookup)."""
+
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = dict(mapping)
+
+    def __call__(self, agent_id, episode=None, **kwargs):
+        return self.mapping[agent_id]
+
+
+def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
+    """The ``AlgorithmConfig`` of one trial (new API stack, explicit resources).
+
+    ``env_name`` is the name the economy's env creator is registered under
+    (:func:`marketsai.rl.envs.register_economy`).
+    """
+    probe_env = econ.rllib_env_creator()(dict(spec.env))
+    kinds = {s.kind for s in econ.decisions}
+    supported = ALGORITHMS[spec.algorithm].action_kinds
+    if not kinds <= set(supported):
+        bad = sorted(kinds - set(supported))[0]
+        raise SpecError(f"{spec.algorithm} cannot learn '{bad}' actions", path="algorithm.name",
+                        value=spec.algorithm,
+                        allowed=", ".join(n for n, i in ALGORITHMS.items() if bad in i.action_kinds),
+                        file=spec.file)
+    settings = check_settings(spec.algorithm, spec.settings, spec.file)
+    mapping = policy_ids(econ, spec.policies)
+    res = spec.resources
+    config = config_class(spec.algorithm)()
+    config = (config
+              .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
+              .environment(env_name, env_config=dict(spec.env))
+              .framework("torch")
+              .env_runners(num_env_runners=res["num_env_runners"],
+                           num_envs_per_env_runner=res["num_envs_per_env_runner"],
+                           num_cpus_per_env_runner=res["num_cpus_per_env_runner"])
+              .learners(num_learners=res["num_learners"],
+                        num_cpus_per_learner=res["num_cpus_per_learner"],
+                        num_gpus_per_learner=res["num_gpus_per_learner"])
+              .multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping))
+              .debugging(seed=seed if seed is not None else spec.seeds[0]))
+    if spec.model:
+        config = config.rl_module(model_config=dict(spec.model))
+    if spec.algorithm == "centralised_critic":
+        obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.agents]
+        config = config.centralised_critic(econ.agents, obs_dims)
+    config.update_from_dict(settings)
+    try:
+        config.validate()
+    except Exception as exc:  # RLlib's own consistency checks, re-worded as ours
+        raise SpecError(f"RLlib rejected the configuration: {exc}", path="algorithm.settings",
+                        value=spec.settings, allowed="settings RLlib accepts together",
+                        file=spec.file) from None
+    return config

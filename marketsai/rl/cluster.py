@@ -1,0 +1,67 @@
+"""Connecting to Ray: a local instance, or an existing cluster (with token auth).
+
+Ray >= 2.59 has token authentication. What the installed Ray (2.60) does, read from its
+source (``ray/_private/worker.py``, ``ray/_private/authentication/``):
+
+* a *new local* instance (``ray.init()`` without an address) turns token auth on by
+  default unless ``RAY_AUTH_MODE`` is set, creating ``~/.ray/auth_token`` if missing;
+* ``ray start --head`` turns it on when a token already exists (``RAY_AUTH_TOKEN``,
+  ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``) and ``RAY_AUTH_MODE`` is unset;
+* ``ray.init(address="auto")`` enables it on the client when a token is found, but an
+  *explicit* address (``--address 10.0.0.1:6379``) never does -- so a client of a
+  token-protected cluster fails with ``AuthenticationError`` unless ``RAY_AUTH_MODE=token``.
+
+:func:`init_ray` closes that gap: given an address, when ``RAY_AUTH_MODE`` is unset and a
+token is available, it sets ``RAY_AUTH_MODE=token`` for this process (and the workers it
+starts) before connecting, and turns an authentication failure into a message saying
+where the token is looked for. ``RAY_AUTH_MODE=disabled`` is respected.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_OBJECT_STORE_BYTES = 512 * 2**20  # small machines: keep the plasma store modest
+
+
+def token_source() -> str | None:
+    """Where a Ray auth token would come from (env var or file), or None."""
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return "RAY_AUTH_TOKEN"
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if path and Path(path).expanduser().is_file():
+        return path
+    default = Path.home() / ".ray" / "auth_token"
+    return str(default) if default.is_file() else None
+
+
+def init_ray(address: str | None = None, *, num_cpus: int | None = None,
+             object_store_memory: int | None = DEFAULT_OBJECT_STORE_BYTES, log_to_driver: bool = True):
+    """Start (``address=None``) or join (``address="host:port"``/``"auto"``) Ray once.
+
+    Usage statistics are off (``RAY_USAGE_STATS_ENABLED=0``). Returns the address of the
+    cluster. Already initialised: returns its address unchanged.
+    """
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    if ray.is_initialized():
+        return ray.get_runtime_context().gcs_address
+    if address:
+        if "RAY_AUTH_MODE" not in os.environ and token_source():
+            os.environ["RAY_AUTH_MODE"] = "token"
+        try:
+            ray.init(address=address, log_to_driver=log_to_driver)
+        except Exception as exc:
+            if type(exc).__name__ == "AuthenticationError" or "authenticat" in str(exc).lower():
+                raise RuntimeError(
+                    f"Ray at {address} rejected this client ({exc.__class__.__name__}). The cluster "
+                    "uses token authentication: put its token in ~/.ray/auth_token, or set "
+                    "RAY_AUTH_TOKEN (the token) or RAY_AUTH_TOKEN_PATH (a file), and "
+                    f"RAY_AUTH_MODE=token. Token found here: {token_source() or 'none'}.") from exc
+            raise
+    else:
+        ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory,
+                 include_dashboard=False, log_to_driver=log_to_driver)
+    return ray.get_runtime_context().gcs_address

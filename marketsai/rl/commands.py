@@ -1,0 +1,89 @@
+"""``marketsai train`` and ``marketsai evaluate`` (registered lazily by ``marketsai.cli``).
+
+::
+
+    marketsai train FILE [--out DIR] [--set key=value ...] [--address ADDR] [--num-cpus N]
+    marketsai evaluate CHECKPOINT [--episodes N] [--out DIR] [--experiment FILE]
+
+``train`` runs the experiment with Ray Tune (one trial per seed): checkpoints, CSV and
+TensorBoard logs under ``DIR/tune``; run it again on the same ``--out`` to resume an
+interrupted experiment. ``--address`` joins an existing Ray cluster (``host:port`` or
+``auto``); see docs/cluster.md for token authentication. ``evaluate`` plays a
+checkpoint's greedy policies in the economy and writes the tabular engine's measures.
+
+Ray and torch are imported only when a command runs, so ``marketsai --help`` stays fast.
+Bad input exits with code 1 and a :class:`~marketsai.errors.SpecError` message.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from marketsai.errors import SpecError
+
+
+def _fail(err: Exception) -> None:
+    click.echo(f"error: {err}", err=True)
+    sys.exit(1)
+
+
+@click.command("train")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Run folder (default: runs/<experiment name>). An existing one is resumed.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a field of the file, e.g. --set stop.training_iteration=10.")
+@click.option("--address", default=None, help="Ray cluster to join (host:port or 'auto').")
+@click.option("--num-cpus", type=int, default=None, help="CPUs of a local Ray instance.")
+@click.option("--quiet", is_flag=True, help="Less progress output.")
+def train(file, out, sets, address, num_cpus, quiet):
+    """Train the deep-RL experiment FILE (kind: rllib) with Ray Tune."""
+    from marketsai.rl.spec import load_rl_experiment
+    try:
+        spec = load_rl_experiment(file, sets)
+        from marketsai.rl.train import train as run_training
+        out = out or str(Path("runs") / spec.name)
+        table = run_training(spec, out, address=address, num_cpus=num_cpus, verbose=0 if quiet else 1)
+    except SpecError as err:
+        _fail(err)
+    except RuntimeError as err:
+        _fail(err)
+    cols = ["seed", "iterations", "env_steps", "time_total_s", "episode_return_mean"]
+    click.echo(table[[c for c in cols if c in table]].to_string(index=False))
+    click.echo(f"run folder: {Path(out).resolve()}")
+    for ck in table["checkpoint"].dropna():
+        click.echo(f"checkpoint: {ck}")
+
+
+@click.command("evaluate")
+@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False))
+@click.option("--episodes", type=int, default=None, help="Greedy episodes (random start states).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: <run folder>/evaluation/<trial>-<checkpoint>).")
+@click.option("--experiment", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="experiment.yaml of the run (default: found above the checkpoint).")
+@click.option("--seed", type=int, default=0, help="Seed of the start states.")
+def evaluate(checkpoint, episodes, out, experiment, seed):
+    """Evaluate CHECKPOINT: prices, profit gain, limit cycles, impulse response."""
+    try:
+        from marketsai.rl.evaluate import evaluate as run_evaluation
+        if episodes is not None and episodes < 1:
+            raise SpecError("must be >= 1", path="--episodes", value=episodes, allowed="an integer >= 1")
+        summary = run_evaluation(checkpoint, out, episodes=episodes, experiment=experiment, seed=seed)
+    except (SpecError, FileNotFoundError, KeyError) as err:
+        _fail(err)
+    imp = summary["impulse_response"]
+    sd = summary["profit_gain_sd"]
+    click.echo(f"{summary['algorithm']}: profit gain Delta {summary['profit_gain_mean']:.3f}"
+               + (f" (sd {sd:.3f})" if sd is not None and sd == sd else "")
+               + f", mean price {summary['mean_price']:.4f} over {summary['episodes']} episode(s)")
+    if summary.get("cycle_length_mean") is not None:
+        click.echo(f"limit cycle length (mean) {summary['cycle_length_mean']:.2f}; "
+                   f"Nash on path in {100 * summary['eq_on_path_share']:.0f}% of episodes")
+    click.echo(f"impulse response: pre-shock {imp['pre_shock']:.4f}, deviator t=1 {imp['deviator_t1']:.4f}, "
+               f"rival t=2 {imp['rival_t2']:.4f}, t={imp['t_last']}: {imp['deviator_last']:.4f} / "
+               f"{imp['rival_last']:.4f}")
+    click.echo(f"written to {summary['out']}")

@@ -1,0 +1,171 @@
+"""Parameters of tabular Q-learning sessions (a frozen dataclass; the kernel gets arrays).
+
+Every field is checked when the config is made; a bad value raises
+:class:`~marketsai.errors.SpecError` naming the field and what is allowed.
+Per-agent values (``alpha``, ``beta``) are checked against the game in
+:meth:`QLearningConfig.per_agent`.
+
+Examples
+--------
+>>> cfg = QLearningConfig(alpha=0.15, beta=4e-6)
+>>> cfg.exploration, cfg.stable_periods, cfg.protocol
+('exp_decay', 100000, 'simultaneous')
+>>> QLearningConfig(alpha=1.5)
+Traceback (most recent call last):
+...
+marketsai.errors.SpecError: alpha = 1.5: learning rate out of range (allowed: 0 < alpha <= 1, a number or one per agent)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from marketsai.errors import SpecError
+
+EXPLORATION = {"exp_decay": 0, "constant": 1, "boltzmann": 2}
+PROTOCOL = {"simultaneous": 0, "alternating": 1}
+DTYPES = ("float64", "float32")
+Q0_NAMES = ("calvano", "zeros")
+
+
+def _per_agent_values(value, name: str, allowed: str, ok) -> tuple:
+    vals = np.atleast_1d(np.asarray(value, dtype=float)) if _is_number_or_seq(value) else None
+    if vals is None or vals.ndim != 1 or vals.size == 0 or not np.all(np.isfinite(vals)) \
+            or not all(ok(v) for v in vals):
+        raise SpecError(f"{'learning rate' if name == 'alpha' else 'value'} out of range",
+                        path=name, value=value, allowed=allowed)
+    return tuple(float(v) for v in vals)
+
+
+def _is_number_or_seq(value) -> bool:
+    try:
+        np.asarray(value, dtype=float)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class QLearningConfig:
+    """How the Q-learners learn (the game supplies payoffs and the discount factor).
+
+    Parameters
+    ----------
+    alpha : float or sequence of float
+        Learning rate, ``0 < alpha <= 1``; one value or one per agent.
+    beta : float or sequence of float
+        Exploration decay, ``eps_t = exp(-beta t)`` (``exploration="exp_decay"``), ``beta >= 0``.
+    exploration : {"exp_decay", "constant", "boltzmann"}
+        ``constant`` uses ``epsilon`` every period; ``boltzmann`` draws actions with
+        probability proportional to ``exp(Q / temperature)``.
+    epsilon : float
+        Exploration rate for ``exploration="constant"``, in [0, 1].
+    temperature : float
+        Boltzmann temperature (> 0), used only by ``exploration="boltzmann"``.
+    q0 : {"calvano", "zeros"} or ndarray
+        Initial Q-table: Calvano et al. (2020) eq. (5), zeros, or an array of shape
+        ``(n, n_states, m)`` or ``(n, m)`` (the same in every state).
+    stable_periods : int
+        Convergence: every agent's greedy action at each visited state unchanged for
+        this many consecutive periods.
+    max_periods : int
+        Cap on a session's clock; a session stopped here is reported as not converged.
+    protocol : {"simultaneous", "alternating"}
+        ``alternating``: agent ``t mod n`` revises its action in period ``t`` (Klein 2021).
+    dtype : {"float64", "float32"}
+        Storage type of the Q-tables (float32 halves memory; arithmetic is float64).
+    """
+
+    alpha: Any = 0.15
+    beta: Any = 4e-6
+    exploration: str = "exp_decay"
+    epsilon: float = 0.0
+    temperature: float = 1.0
+    q0: Any = "calvano"
+    stable_periods: int = 100_000
+    max_periods: int = 1_250_000_000
+    protocol: str = "simultaneous"
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        a = _per_agent_values(self.alpha, "alpha", "0 < alpha <= 1, a number or one per agent",
+                              lambda v: 0.0 < v <= 1.0)
+        b = _per_agent_values(self.beta, "beta", "beta >= 0, a number or one per agent",
+                              lambda v: v >= 0.0)
+        object.__setattr__(self, "alpha", a[0] if len(a) == 1 and np.ndim(self.alpha) == 0 else a)
+        object.__setattr__(self, "beta", b[0] if len(b) == 1 and np.ndim(self.beta) == 0 else b)
+        if self.exploration not in EXPLORATION:
+            raise SpecError("unknown exploration rule", path="exploration",
+                            value=self.exploration, allowed=", ".join(EXPLORATION))
+        if not (isinstance(self.epsilon, (int, float)) and 0.0 <= self.epsilon <= 1.0):
+            raise SpecError("exploration rate out of range", path="epsilon",
+                            value=self.epsilon, allowed="0 <= epsilon <= 1")
+        if not (isinstance(self.temperature, (int, float)) and self.temperature > 0
+                and np.isfinite(self.temperature)):
+            raise SpecError("temperature must be positive", path="temperature",
+                            value=self.temperature, allowed="a number > 0")
+        if isinstance(self.q0, str):
+            if self.q0 not in Q0_NAMES:
+                raise SpecError("unknown initial Q-table", path="q0", value=self.q0,
+                                allowed="'calvano', 'zeros' or an array (n, n_states, m) or (n, m)")
+        else:
+            arr = np.array(self.q0, dtype=float)
+            if arr.ndim not in (2, 3) or not np.all(np.isfinite(arr)):
+                raise SpecError("initial Q-table must be a finite array", path="q0",
+                                value=f"array of shape {arr.shape}",
+                                allowed="shape (n, n_states, m) or (n, m)")
+            arr.flags.writeable = False
+            object.__setattr__(self, "q0", arr)
+        for name, lo in (("stable_periods", 1), ("max_periods", 1)):
+            v = getattr(self, name)
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+                object.__setattr__(self, name, v)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
+                raise SpecError("must be a positive integer", path=name, value=v,
+                                allowed=f"an integer >= {lo}")
+            object.__setattr__(self, name, int(v))
+        if self.protocol not in PROTOCOL:
+            raise SpecError("unknown move protocol", path="protocol", value=self.protocol,
+                            allowed=", ".join(PROTOCOL))
+        if self.dtype not in DTYPES:
+            raise SpecError("unsupported Q-table type", path="dtype", value=self.dtype,
+                            allowed=", ".join(DTYPES))
+
+    # ------------------------------------------------------------ for kernels
+    def per_agent(self, name: str, n: int) -> np.ndarray:
+        """``alpha`` or ``beta`` as a float64 array of length ``n`` (checked against the game)."""
+        v = getattr(self, name)
+        vals = np.full(n, v, dtype=np.float64) if np.ndim(v) == 0 else np.asarray(v, np.float64)
+        if vals.shape != (n,):
+            if vals.size == 1:
+                return np.full(n, vals[0])
+            raise SpecError(f"has {vals.size} values but the game has {n} agents", path=name,
+                            value=v, allowed=f"one number or {n} numbers")
+        return vals
+
+    @property
+    def np_dtype(self):
+        return np.dtype(self.dtype)
+
+    def to_dict(self) -> dict:
+        """Plain-data form (for JSON metadata); an array ``q0`` becomes ``"array"``."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "q0" and not isinstance(v, str):
+                v = "array"
+            elif isinstance(v, tuple):
+                v = list(v)
+            out[f.name] = v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict, q0_array=None) -> QLearningConfig:
+        d = dict(d)
+        if d.get("q0") == "array":
+            d["q0"] = q0_array
+        return cls(**d)

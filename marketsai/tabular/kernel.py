@@ -1,0 +1,385 @@
+"""The numba kernels: one Q-learning session per ``prange`` iteration.
+
+Notation (Calvano, Calzolari, Denicolò & Pastorello 2020, Section I and II):
+state ``s`` (last ``k`` joint actions, and the exogenous state ``e``), action ``a_i``,
+per-period payoff ``pi_i``, discount ``delta``, learning rate ``alpha``,
+exploration ``eps_t = exp(-beta t)``. Every period each agent updates the one
+visited entry (Q-learning, Watkins):
+
+    Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [pi_i + delta max_a Q_i(s', a)]
+
+Speed: per (agent, state) the kernel caches the greedy action (``strategy``, part of
+the session state) and the row maximum (``maxq``, scratch rebuilt on entry), so a
+period costs O(1); only when the greedy entry decreases (or an exact tie appears)
+is the row of ``m`` entries rescanned, with ties broken at random.
+
+Exploration rates are computed incrementally, ``eps_{t+1} = eps_t * exp(-beta)``,
+resynchronised to ``exp(-beta t)`` whenever ``t`` is a multiple of ``EPS_RESYNC``;
+``eps_t`` is therefore a fixed function of ``t`` alone (relative drift < 1e-12),
+identical in the Python twin, and independent of how a run is sliced.
+
+Parallelism: ``advance_kernel`` is an outer ``prange`` over sessions, one whole session
+per iteration. Numba splits a prange statically (``set_parallel_chunksize(1)`` did not
+change the assignment under the OpenMP layer here), so the front end balances load by
+running sessions in slices of periods and re-dispatching unfinished ones; each session's
+state is complete after a slice, so results do not depend on slicing or thread count.
+
+Kernels take arrays and scalars only; Python front ends live in ``sessions.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from marketsai.tabular.rng import randint, to_unit, uniform, xoshiro
+
+EXP_DECAY, CONSTANT, BOLTZMANN = 0, 1, 2
+EPS_RESYNC = 1024
+
+
+@njit(cache=True, inline="always")
+def _argmax_count(q, i, s, hi):
+    """First index, value and multiplicity of the largest ``q[i, s, 0..hi]``."""
+    best = q[i, s, 0]
+    first = 0
+    count = 1
+    for a in range(1, hi + 1):
+        v = q[i, s, a]
+        if v > best:
+            best = v
+            first = a
+            count = 1
+        elif v == best:
+            count += 1
+    return first, np.float64(best), count
+
+
+@njit(cache=True)
+def _argmax_ties(q, i, s, hi, s0, s1, s2, s3):
+    """Argmax of ``q[i, s, 0..hi]`` with ties broken uniformly at random.
+
+    Draws one random number only when there is a tie (the k-th tied index, k uniform).
+    Returns ``(index, value, s0, s1, s2, s3)``.
+    """
+    first, best, count = _argmax_count(q, i, s, hi)
+    if count > 1:
+        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+        first = _kth_tie(q, i, s, hi, first, best, np.int64(to_unit(x) * count))
+    return first, best, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _kth_tie(q, i, s, hi, first, best, k):
+    """The k-th (from 0) index in ``first..hi`` where ``q[i, s, .] == best``."""
+    for a in range(first, hi + 1):
+        if q[i, s, a] == best:
+            if k == 0:
+                return a
+            k -= 1
+    return first
+
+
+@njit(cache=True)
+def argmax_random_ties(q, i, s, hi, st):
+    """:func:`_argmax_ties` with the RNG state in the array ``st`` (init and repair)."""
+    a, best, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, st[0], st[1], st[2], st[3])
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return a, best
+
+
+@njit(cache=True)
+def eps_at(beta, t):
+    """``exp(-beta t)`` as the kernel computes it incrementally (see module docstring)."""
+    t0 = t - t % EPS_RESYNC
+    e = math.exp(-beta * t0)
+    d = math.exp(-beta)
+    for _ in range(t - t0):
+        e *= d
+    return e
+
+
+@njit(cache=True, inline="always")
+def _sample_cdf(cdf_row, u):
+    k = 0
+    while u >= cdf_row[k] and k < cdf_row.shape[0] - 1:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def _update(q, strategy, maxq, i, s, a, target, alpha, m, s0, s1, s2, s3):
+    """Q-update of one entry (Calvano et al. 2020, Sec. I), keeping the greedy/max caches.
+
+    Returns ``(greedy action changed, s0, s1, s2, s3)``.
+    """
+    old = q[i, s, a]
+    q[i, s, a] = (1.0 - alpha) * old + alpha * target
+    new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
+    g = strategy[i, s]
+    mx = maxq[i, s]
+    if a == g:
+        if new >= mx:
+            maxq[i, s] = new
+            return False, s0, s1, s2, s3
+    elif new < mx:
+        return False, s0, s1, s2, s3
+    elif new > mx:
+        strategy[i, s] = a
+        maxq[i, s] = new
+        return True, s0, s1, s2, s3
+    # the greedy entry fell, or an exact tie: rescan the row
+    g2, mx2, s0, s1, s2, s3 = _argmax_ties(q, i, s, m - 1, s0, s1, s2, s3)
+    strategy[i, s] = g2
+    maxq[i, s] = mx2
+    return g2 != g, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _choose(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperature, hi, m, w,
+            s0, s1, s2, s3):
+    """Agent i's action in state s: forced, epsilon-greedy or Boltzmann. Returns (a, s0..s3)."""
+    if forced_i >= 0:
+        return forced_i, s0, s1, s2, s3
+    if mode == BOLTZMANN and ov < 0:
+        mx = maxq[i, s]
+        total = 0.0
+        for a in range(hi + 1):
+            w[a] = math.exp((q[i, s, a] - mx) / temperature)
+            total += w[a]
+        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+        u = to_unit(x) * total
+        acc = 0.0
+        for a in range(hi + 1):
+            acc += w[a]
+            if u < acc:
+                return a, s0, s1, s2, s3
+        return hi, s0, s1, s2, s3
+    ep = ov if ov >= 0.0 else eps_i
+    x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+    if to_unit(x) < ep:  # explore: a uniform action
+        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+        return np.int64(to_unit(x) * (hi + 1)), s0, s1, s2, s3
+    if hi == m - 1:  # exploit: the cached greedy action
+        return np.int64(strategy[i, s]), s0, s1, s2, s3
+    a, _, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, s0, s1, s2, s3)
+    return a, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode, epsilon,
+                temperature, alternating, q, strategy, st, s, t, stable, pend_s, pend_a, pend_r,
+                forced, eps_override, learn, cap, budget, stop_converged, stable_periods,
+                max_periods, rec, rec_pos):
+    """Run one session from (s, t, stable) for at most ``budget`` periods (-1: no limit).
+
+    Returns the new (s, t, stable, periods run). ``q, strategy, st, pend_*`` are this
+    session's slices and are updated in place.
+    """
+    n, n_states, m = q.shape
+    n_exo = exo_cdf.shape[0]
+    # caches: row maxima; repair greedy actions that are no longer an argmax (q edited)
+    maxq = np.empty((n, n_states))
+    for i in range(n):
+        for x in range(n_states):
+            g = strategy[i, x]
+            mx = q[i, x, 0]
+            for a in range(1, m):
+                if q[i, x, a] > mx:
+                    mx = q[i, x, a]
+            if g < 0 or g >= m or q[i, x, g] < mx:
+                g, mx2 = argmax_random_ties(q, i, x, m - 1, st)
+                strategy[i, x] = g
+            maxq[i, x] = mx
+    # small per-session scratch is padded by 64 bytes each side so that two threads
+    # never write to one cache line (false sharing halved the 2-thread speed)
+    eps = np.empty(n + 16)[8:8 + n]
+    decay = np.empty(n + 16)[8:8 + n]
+    for i in range(n):
+        decay[i] = math.exp(-beta[i])
+        eps[i] = eps_at(beta[i], t) if mode == EXP_DECAY else epsilon
+    acts = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+    w = np.empty(m + 16)[8:8 + m]
+    n_rec = rec.shape[0]
+    e = s // Mk
+    s0 = st[0]  # RNG state lives in registers during the loop
+    s1 = st[1]
+    s2 = st[2]
+    s3 = st[3]
+    # the loop stops at t == t_stop (budget / cap) or when converged (if stop_converged)
+    t_stop = t + budget if budget >= 0 else np.int64(2**62)
+    if stop_converged and max_periods < t_stop:
+        t_stop = max_periods
+    stable_stop = stable_periods if stop_converged else np.int64(2**62)
+    t_begin = t
+    t_rec_end = t + max(n_rec - rec_pos, 0)
+    plain = np.empty(n + 16, dtype=np.bool_)[8:8 + n]  # epsilon-greedy, no control: hot path
+    for i in range(n):
+        plain[i] = forced[i] < 0 and cap[i] == m - 1 and not (mode == BOLTZMANN and eps_override[i] < 0)
+    while t < t_stop and stable < stable_stop:
+        mem = s - e * Mk
+        changed = False
+        if not alternating:
+            # simultaneous moves: every agent picks a_i in state s (epsilon-greedy)
+            j = 0
+            for i in range(n):
+                ov = eps_override[i]
+                if not plain[i]:
+                    a, s0, s1, s2, s3 = _choose(q, strategy, maxq, i, s, forced[i], ov, eps[i],
+                                                mode, temperature, cap[i], m, w, s0, s1, s2, s3)
+                else:  # the hot path, written out: epsilon-greedy with the cached greedy action
+                    x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                    if to_unit(x) < (ov if ov >= 0.0 else eps[i]):
+                        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                        a = np.int64(to_unit(x) * m)  # explore: a uniform action
+                    else:
+                        a = np.int64(strategy[i, s])  # exploit
+                acts[i] = a
+                j = j * m + a
+            e2 = 0
+            if n_exo > 1:  # e' ~ P(e, .)
+                x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = _sample_cdf(exo_cdf[e], to_unit(x))
+            # s' = (e', last k joint actions); k = 1 needs no division
+            s_next = e2 * Mk + (j if Mk == M else (mem * M) % Mk + j)
+            for i in range(n):
+                if learn[i]:
+                    # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [pi_i + delta max_a Q_i(s', a)]
+                    target = payoffs[e, j, i] + delta * maxq[i, s_next]
+                    a = acts[i]
+                    q[i, s, a] = (1.0 - alpha[i]) * q[i, s, a] + alpha[i] * target
+                    new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
+                    g = strategy[i, s]
+                    mx = maxq[i, s]
+                    # keep the caches: O(1) unless the greedy entry fell or a tie appeared
+                    rescan = False
+                    if a == g:
+                        if new >= mx:
+                            maxq[i, s] = new
+                        else:
+                            rescan = True
+                    elif new > mx:
+                        strategy[i, s] = a
+                        maxq[i, s] = new
+                        changed = True
+                    elif new == mx:
+                        rescan = True
+                    if rescan:
+                        g2, mx2, count = _argmax_count(q, i, s, m - 1)
+                        if count > 1:  # random tie-breaking
+                            x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                            g2 = _kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))
+                        strategy[i, s] = g2
+                        maxq[i, s] = mx2
+                        if g2 != g:
+                            changed = True
+        else:
+            # alternating moves (Klein 2021): agent p = t mod n revises, others keep theirs.
+            p = t % n
+            if pend_s[p] >= 0 and learn[p]:
+                # p's decision n periods ago: sum_l delta^l pi_p(t-n+l) + delta^n max_a Q_p(s_t, a)
+                target = pend_r[p] + dpow[n] * maxq[p, s]
+                ch, s0, s1, s2, s3 = _update(q, strategy, maxq, p, pend_s[p], pend_a[p], target,
+                                             alpha[p], m, s0, s1, s2, s3)
+                changed |= ch
+            a, s0, s1, s2, s3 = _choose(q, strategy, maxq, p, s, forced[p], eps_override[p],
+                                        eps[p], mode, temperature, cap[p], m, w, s0, s1, s2, s3)
+            last = mem % M  # the joint action in force (most recent in memory)
+            pw = 1
+            for _ in range(n - 1 - p):
+                pw *= m
+            j = last + (a - (last // pw) % m) * pw
+            for i in range(n):
+                if i == p:
+                    pend_s[p] = s
+                    pend_a[p] = a
+                    pend_r[p] = payoffs[e, j, p]
+                elif pend_s[i] >= 0:
+                    pend_r[i] += dpow[(t - i) % n] * payoffs[e, j, i]
+            e2 = 0
+            if n_exo > 1:
+                x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = _sample_cdf(exo_cdf[e], to_unit(x))
+            s_next = e2 * Mk + (j if Mk == M else (mem * M) % Mk + j)
+        if t < t_rec_end:  # record this call's first periods
+            for i in range(n):
+                rec[rec_pos + t - t_begin, i] = prices[e, j, i]
+        # convergence counter: periods in a row with no greedy action changed
+        stable = 0 if changed else stable + 1
+        t += 1
+        s = s_next
+        e = e2
+        if mode == EXP_DECAY:
+            if t % EPS_RESYNC == 0:
+                for i in range(n):
+                    eps[i] = math.exp(-beta[i] * t)  # eps_t = exp(-beta t) (Calvano et al. 2020)
+            else:
+                for i in range(n):
+                    eps[i] *= decay[i]
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return s, t, stable, t - t_begin
+
+
+@njit(parallel=True, cache=True)
+def advance_kernel(active, payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
+                   epsilon, temperature, alternating, q, strategy, state, t, rng, stable,
+                   pend_s, pend_a, pend_r, forced, eps_override, learn, cap, budget,
+                   stop_converged, stable_periods, max_periods, rec, rec_pos, done_out):
+    """Advance the sessions listed in ``active``; each prange iteration is one whole session."""
+    n = q.shape[1]
+    for k in prange(active.shape[0]):
+        w = active[k]
+        # private, padded copies of the small per-session rows (no false sharing)
+        st = np.empty(20, dtype=np.uint64)[8:12]
+        st[:] = rng[w]
+        ps = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+        pa = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+        pr = np.empty(n + 16)[8:8 + n]
+        ps[:] = pend_s[w]
+        pa[:] = pend_a[w]
+        pr[:] = pend_r[w]
+        s, tt, stb, done = run_session(
+            payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode, epsilon,
+            temperature, alternating, q[w], strategy[w], st, state[w], t[w], stable[w],
+            ps, pa, pr, forced, eps_override, learn, cap, budget[w],
+            stop_converged, stable_periods, max_periods, rec[w], rec_pos[w])
+        rng[w] = st
+        pend_s[w] = ps
+        pend_a[w] = pa
+        pend_r[w] = pr
+        state[w] = s
+        t[w] = tt
+        stable[w] = stb
+        done_out[w] = done
+
+
+@njit(cache=True)
+def init_kernel(q0, q0_div, Mk, exo_init_cdf, q, strategy, state, rng):
+    """Fresh sessions: random initial state, Q = Q0, greedy strategy with random ties.
+
+    Serial on purpose: it is memory-bound and cheap next to learning, and a second
+    parallel kernel would add seconds of first-call compile time.
+    """
+    S, n, n_states, m = q.shape
+    for w in range(S):
+        st = rng[w]
+        mem = randint(st, Mk)  # uniform over memory states
+        e = _sample_cdf(exo_init_cdf, uniform(st)) if exo_init_cdf.shape[0] > 1 else 0
+        state[w] = e * Mk + mem
+        qw = q[w]
+        for i in range(n):
+            for x in range(n_states):
+                r = x // q0_div
+                for a in range(m):
+                    qw[i, x, a] = q0[i, r, a]
+        for i in range(n):
+            for x in range(n_states):
+                strategy[w, i, x] = argmax_random_ties(qw, i, x, m - 1, st)[0]

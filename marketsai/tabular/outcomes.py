@@ -1,0 +1,129 @@
+"""What a session converged to: the limit cycle of greedy play and the profit gain.
+
+``profit_gain`` is the generic formula (shared with ``marketsai.analysis``):
+``Delta = (mean profit - Nash profit) / (cooperative profit - Nash profit)``.
+
+The limit cycle is found by iterating greedy play (every agent plays its greedy action
+``strategy[i, s]``) from a start state until a state repeats (Brent's algorithm, O(1)
+memory). With exogenous states (``n_exo > 1``) greedy play is made deterministic by
+letting the exogenous state follow its *most likely* transition
+(``argmax exo_transition[e]``, lowest index on ties); with ``n_exo == 1`` this is
+exact. Under the alternating protocol the map acts on (state, mover) pairs, so a
+cycle's length is counted in periods.
+
+Examples
+--------
+>>> profit_gain(0.3, 0.22293, 0.33749).round(3)
+np.float64(0.673)
+>>> from marketsai.finite_game import FiniteGame
+>>> pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+>>> g = FiniteGame.from_matrix(pd, memory=1)
+>>> always_defect = np.ones((2, 4), dtype=np.int32)
+>>> limit_cycle(g, always_defect, start_state=0)   # state 3 = (D, D)
+array([3])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+def profit_gain(mean_profit, nash_payoff, coop_payoff):
+    """Profit gain ``(mean_profit - nash) / (coop - nash)`` (elementwise, broadcasting)."""
+    mean_profit = np.asarray(mean_profit, dtype=float)
+    nash = np.asarray(nash_payoff, dtype=float)
+    coop = np.asarray(coop_payoff, dtype=float)
+    return (mean_profit - nash) / (coop - nash)
+
+
+@njit(cache=True)
+def _step(strategy, c, n, m, M, Mk, alternating, exo_next):
+    """Greedy play one period from node ``c``; returns (next node, joint action, exo state)."""
+    if alternating:
+        s = c // n
+        p = c % n
+    else:
+        s = c
+        p = 0
+    e = s // Mk
+    mem = s - e * Mk
+    if alternating:
+        last = mem % M
+        pw = 1
+        for _ in range(n - 1 - p):
+            pw *= m
+        j = last + (strategy[p, s] - (last // pw) % m) * pw
+    else:
+        j = 0
+        for i in range(n):
+            j = j * m + strategy[i, s]
+    s2 = exo_next[e] * Mk + (j if Mk == M else (mem * M) % Mk + j)
+    c2 = s2 * n + (p + 1) % n if alternating else s2
+    return c2, j, e
+
+
+@njit(cache=True)
+def _cycle(strategy, c0, n, m, M, Mk, alternating, exo_next):
+    """Brent's cycle detection: (first node on the cycle, cycle length)."""
+    power = 1
+    lam = 1
+    tortoise = c0
+    hare = _step(strategy, c0, n, m, M, Mk, alternating, exo_next)[0]
+    while tortoise != hare:
+        if power == lam:
+            tortoise = hare
+            power *= 2
+            lam = 0
+        hare = _step(strategy, hare, n, m, M, Mk, alternating, exo_next)[0]
+        lam += 1
+    tortoise = c0
+    hare = c0
+    for _ in range(lam):
+        hare = _step(strategy, hare, n, m, M, Mk, alternating, exo_next)[0]
+    while tortoise != hare:
+        tortoise = _step(strategy, tortoise, n, m, M, Mk, alternating, exo_next)[0]
+        hare = _step(strategy, hare, n, m, M, Mk, alternating, exo_next)[0]
+    return tortoise, lam
+
+
+@njit(cache=True)
+def _cycle_path(strategy, c0, n, m, M, Mk, alternating, exo_next, payoffs, prices):
+    """States, prices and payoffs along the limit cycle reached from node ``c0``."""
+    c, lam = _cycle(strategy, c0, n, m, M, Mk, alternating, exo_next)
+    states = np.empty(lam, dtype=np.int64)
+    pr = np.empty((lam, n))
+    pay = np.empty((lam, n))
+    for k in range(lam):
+        states[k] = c // n if alternating else c
+        c2, j, e = _step(strategy, c, n, m, M, Mk, alternating, exo_next)
+        for i in range(n):
+            pr[k, i] = prices[e, j, i]
+            pay[k, i] = payoffs[e, j, i]
+        c = c2
+    return states, pr, pay
+
+
+def _exo_next(game) -> np.ndarray:
+    return np.argmax(np.asarray(game.exo_transition), axis=1).astype(np.int64)
+
+
+def cycle_path(game, strategy, start_state, protocol="simultaneous", phase=0):
+    """(states, prices (L, n), payoffs (L, n)) along the limit cycle of greedy play.
+
+    ``phase`` is the agent to move first under the alternating protocol (``t mod n``).
+    """
+    strategy = np.ascontiguousarray(strategy, dtype=np.int32)
+    n, m = game.n_agents, game.n_actions
+    if strategy.shape != (n, game.n_states):
+        raise ValueError(f"strategy must have shape {(n, game.n_states)}, got {strategy.shape}")
+    alternating = protocol == "alternating"
+    c0 = int(start_state) * n + int(phase) % n if alternating else int(start_state)
+    return _cycle_path(strategy, c0, n, m, game.n_joint, game.n_memory_states, alternating,
+                       _exo_next(game), np.ascontiguousarray(game.payoffs),
+                       np.ascontiguousarray(game.prices))
+
+
+def limit_cycle(game, strategy, start_state, protocol="simultaneous", phase=0) -> np.ndarray:
+    """State indices of the limit cycle of greedy play from ``start_state`` (in play order)."""
+    return cycle_path(game, strategy, start_state, protocol, phase)[0]

@@ -1,0 +1,342 @@
+"""Python front end of the kernels: session state, ``init_sessions`` and ``advance``.
+
+A batch of sessions is a :class:`SessionState` of plain arrays (docs/CONTRACTS.md).
+The front end validates, tabulates the game into arrays, derives the per-session RNG
+streams and checks memory; :mod:`marketsai.tabular.kernel` runs the loops.
+
+Examples
+--------
+>>> from marketsai.finite_game import FiniteGame
+>>> pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+>>> game = FiniteGame.from_matrix(pd, memory=1, discount=0.9)
+>>> cfg = QLearningConfig(alpha=0.1, beta=1e-3, stable_periods=1000)
+>>> st = init_sessions(game, cfg, seed=0, sessions=range(4))
+>>> st.q.shape, st.strategy.shape
+((4, 2, 4, 2), (4, 2, 4))
+>>> _ = advance(game, cfg, st)
+>>> bool(st.converged.all()), bool((st.stable >= 1000).all())
+(True, True)
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.tabular import kernel
+from marketsai.tabular.config import EXPLORATION, PROTOCOL, QLearningConfig
+from marketsai.tabular.rng import session_rng_state
+
+STATE_FIELDS = ("q", "strategy", "state", "t", "rng", "stable", "converged",
+                "pend_s", "pend_a", "pend_r")
+
+
+@dataclass(eq=False)
+class SessionState:
+    """A batch of S independent sessions (arrays are updated in place by :func:`advance`).
+
+    q (S, n, n_states, m) Q-tables; strategy (S, n, n_states) int32 greedy actions;
+    state (S,) current state; t (S,) session clock (periods simulated);
+    rng (S, 4) uint64 xoshiro256** state; stable (S,) periods in a row with no greedy
+    change; converged (S,) ``stable >= stable_periods``; sessions (S,) session indices;
+    seed the root seed. ``pend_s, pend_a, pend_r`` (S, n) hold each agent's last
+    decision (state, action, discounted payoff so far) for the alternating protocol
+    (-1: none), so that a run can be resumed exactly.
+    """
+
+    q: np.ndarray
+    strategy: np.ndarray
+    state: np.ndarray
+    t: np.ndarray
+    rng: np.ndarray
+    stable: np.ndarray
+    converged: np.ndarray
+    pend_s: np.ndarray
+    pend_a: np.ndarray
+    pend_r: np.ndarray
+    sessions: np.ndarray
+    seed: int
+
+    @property
+    def n_sessions(self) -> int:
+        return self.state.shape[0]
+
+    def subset(self, idx) -> SessionState:
+        """A copy holding only positions ``idx`` of this batch."""
+        idx = np.asarray(idx)
+        kw = {f: getattr(self, f)[idx].copy() for f in STATE_FIELDS + ("sessions",)}
+        return SessionState(seed=self.seed, **kw)
+
+
+# ------------------------------------------------------------------- game arrays
+@dataclass(frozen=True)
+class GameArrays:
+    payoffs: np.ndarray
+    prices: np.ndarray
+    exo_cdf: np.ndarray
+    exo_init_cdf: np.ndarray
+    Mk: int
+    M: int
+    n: int
+    m: int
+    n_states: int
+    delta: float
+    dpow: np.ndarray
+
+
+def _cdf(p: np.ndarray) -> np.ndarray:
+    c = np.cumsum(np.asarray(p, dtype=np.float64), axis=-1)
+    c[..., -1] = 1.0
+    return np.ascontiguousarray(c)
+
+
+def game_arrays(game) -> GameArrays:
+    """The arrays the kernels read, after checking the game suits them."""
+    if game.memory < 1:
+        raise SpecError("tabular Q-learning needs at least one period of memory",
+                        path="memory", value=game.memory, allowed="an integer >= 1")
+    if not 0.0 <= game.discount < 1.0:
+        raise SpecError("discount factor out of range", path="discount", value=game.discount,
+                        allowed="0 <= discount < 1")
+    M = game.n_joint
+    if game.n_states >= 2**62 // max(M, 1):
+        raise SpecError("state space too large to index", path="memory", value=game.memory,
+                        allowed="fewer actions, agents or periods of memory")
+    n = game.n_agents
+    return GameArrays(
+        payoffs=np.ascontiguousarray(game.payoffs, dtype=np.float64),
+        prices=np.ascontiguousarray(game.prices, dtype=np.float64),
+        exo_cdf=_cdf(game.exo_transition), exo_init_cdf=_cdf(game.exo_initial),
+        Mk=game.n_memory_states, M=M, n=n, m=game.n_actions, n_states=game.n_states,
+        delta=float(game.discount),
+        dpow=np.array([float(game.discount) ** k for k in range(n + 1)]))
+
+
+def calvano_q0(game) -> np.ndarray:
+    """Calvano et al. (2020) eq. (5): ``Q0_i(s, a_i) = mean_{a_-i} pi_i(a_i, a_-i) / (1 - delta)``.
+
+    Rivals' actions uniform; the same in every memory state; with exogenous states,
+    that state's payoffs. Returns shape ``(n, n_exo, m)``.
+
+    >>> from marketsai.finite_game import FiniteGame
+    >>> pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+    >>> calvano_q0(FiniteGame.from_matrix(pd, discount=0.5))[0, 0]   # (3+0)/2/0.5, (5+1)/2/0.5
+    array([3., 6.])
+    """
+    n, m = game.n_agents, game.n_actions
+    out = np.empty((n, game.n_exo, m))
+    for e in range(game.n_exo):
+        P = game.payoff_matrix(e)
+        for i in range(n):
+            own_first = np.moveaxis(P[..., i], i, 0).reshape(m, -1)
+            out[i, e] = own_first.mean(axis=1) / (1.0 - game.discount)
+    return out
+
+
+def _q0_table(game, cfg: QLearningConfig) -> tuple[np.ndarray, int]:
+    """(q0 rows, divisor): row ``s // divisor`` of ``q0[i]`` initialises state ``s``."""
+    n, m, ga_Mk = game.n_agents, game.n_actions, game.n_memory_states
+    if isinstance(cfg.q0, str):
+        if cfg.q0 == "calvano":
+            return calvano_q0(game), ga_Mk
+        return np.zeros((n, 1, m)), game.n_states
+    arr = np.asarray(cfg.q0, dtype=np.float64)
+    if arr.shape == (n, m):
+        return np.ascontiguousarray(arr[:, None, :]), game.n_states
+    if arr.shape == (n, game.n_states, m):
+        return np.ascontiguousarray(arr), 1
+    raise SpecError("initial Q-table has the wrong shape", path="q0",
+                    value=f"array of shape {arr.shape}",
+                    allowed=f"({n}, {game.n_states}, {m}) or ({n}, {m})")
+
+
+# ------------------------------------------------------------------------ memory
+def available_memory_bytes() -> int:
+    """MemAvailable from /proc/meminfo (free + reclaimable), else free physical pages."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def session_bytes(game, cfg: QLearningConfig) -> int:
+    """Bytes one session holds: Q-table, greedy cache and (while running) row maxima."""
+    itemsize = np.dtype(cfg.dtype).itemsize
+    return game.q_table_bytes(itemsize) + game.n_agents * game.n_states * (4 + 8)
+
+
+def check_memory(game, cfg: QLearningConfig, sessions_at_once: int, available=None) -> None:
+    """Raise SpecError (size in GB, with hints) if the sessions' tables would not fit in RAM."""
+    need = sessions_at_once * session_bytes(game, cfg)
+    avail = available_memory_bytes() if available is None else int(available)
+    if need > 0.9 * avail:
+        gb = 1024**3
+        raise SpecError(
+            f"Q-tables need {need / gb:.1f} GB ({sessions_at_once} sessions at once x "
+            f"{session_bytes(game, cfg) / gb:.3g} GB: {game.n_agents} agents x "
+            f"{game.n_states} states x {game.n_actions} actions, {cfg.dtype}) but only "
+            f"{avail / gb:.1f} GB of memory is available",
+            path="q_table", value=f"{need / gb:.1f} GB",
+            allowed="fewer actions, a lower memory k, dtype='float32', "
+                    "or fewer threads/sessions at once")
+
+
+@contextmanager
+def numba_threads(threads):
+    """Temporarily run prange loops on ``threads`` threads (None: numba's current setting)."""
+    if threads is None:
+        yield
+        return
+    if not (isinstance(threads, (int, np.integer)) and 1 <= threads <= numba.config.NUMBA_NUM_THREADS):
+        raise SpecError("thread count out of range", path="threads", value=threads,
+                        allowed=f"1..{numba.config.NUMBA_NUM_THREADS}")
+    old = numba.get_num_threads()
+    numba.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+# ------------------------------------------------------------------------- init
+def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100),
+                  threads=None) -> SessionState:
+    """Fresh sessions: Q = Q0, random initial state, greedy strategies (random ties).
+
+    Session ``k`` draws from ``np.random.SeedSequence(seed, spawn_key=(k,))``.
+    """
+    ga = game_arrays(game)
+    sessions = np.asarray(list(sessions), dtype=np.int64).reshape(-1)
+    if sessions.size and sessions.min() < 0:
+        raise SpecError("session indices must be >= 0", path="sessions", value=int(sessions.min()))
+    cfg.per_agent("alpha", ga.n)
+    cfg.per_agent("beta", ga.n)
+    check_memory(game, cfg, sessions.size)
+    q0, q0_div = _q0_table(game, cfg)
+    S, n, m = sessions.size, ga.n, ga.m
+    q = np.empty((S, n, ga.n_states, m), dtype=cfg.np_dtype)
+    strategy = np.empty((S, n, ga.n_states), dtype=np.int32)
+    state = np.empty(S, dtype=np.int64)
+    rng = np.stack([session_rng_state(seed, k) for k in sessions]) if S else np.empty((0, 4), np.uint64)
+    with numba_threads(threads):
+        kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, q, strategy,
+                           state, rng)
+    return SessionState(
+        q=q, strategy=strategy, state=state, t=np.zeros(S, np.int64), rng=rng,
+        stable=np.zeros(S, np.int64), converged=np.zeros(S, bool),
+        pend_s=np.full((S, n), -1, np.int64), pend_a=np.full((S, n), -1, np.int64),
+        pend_r=np.zeros((S, n)), sessions=sessions, seed=int(seed))
+
+
+# ---------------------------------------------------------------------- advance
+def _controls(game, forced_action, epsilon_override, learn, action_cap):
+    n, m = game.n_agents, game.n_actions
+
+    def vec(value, default, dtype, name, ok, allowed):
+        if value is None:
+            return np.full(n, default, dtype=dtype)
+        arr = np.asarray(value, dtype=dtype)
+        arr = np.full(n, arr.item(), dtype=dtype) if arr.ndim == 0 else arr
+        if arr.shape != (n,) or not all(ok(v) for v in arr):
+            raise SpecError("bad per-agent control", path=name, value=value, allowed=allowed)
+        return np.ascontiguousarray(arr)
+
+    forced = vec(forced_action, -1, np.int64, "forced_action", lambda v: -1 <= v < m,
+                 f"{n} action indices in -1..{m - 1} (-1: the learner chooses)")
+    eps = vec(epsilon_override, -1.0, np.float64, "epsilon_override", lambda v: v < 0 or v <= 1,
+              f"{n} numbers in [0, 1], or < 0 for the schedule")
+    lrn = vec(learn, True, np.bool_, "learn", lambda v: True, f"{n} booleans")
+    cap = vec(action_cap, m - 1, np.int64, "action_cap", lambda v: 0 <= v < m,
+              f"{n} action indices in 0..{m - 1}")
+    return forced, eps, lrn, cap
+
+
+def _check_state(game, cfg, states: SessionState):
+    S = states.n_sessions
+    want = (S, game.n_agents, game.n_states, game.n_actions)
+    if states.q.shape != want or states.q.dtype != cfg.np_dtype:
+        raise SpecError("session state does not match the game/config", path="states.q",
+                        value=f"{states.q.dtype} {states.q.shape}", allowed=f"{cfg.dtype} {want}")
+
+
+def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
+            forced_action=None, epsilon_override=None, learn=None, action_cap=None,
+            until_converged=True, record=0, threads=None, slice_periods=1 << 21):
+    """Run the sessions in ``states`` forward (in place); the single entry to the kernel.
+
+    Parameters
+    ----------
+    periods : int or None
+        Periods to run each session. None: until convergence or ``cfg.max_periods``.
+    forced_action, epsilon_override, learn, action_cap : length-n sequences, optional
+        Per-agent controls: forced action index (-1: learner chooses); exploration rate
+        used instead of the schedule (< 0: schedule at the session clock); whether the
+        agent updates its Q-table; highest action index it may choose.
+    until_converged : bool
+        If True a session stops once converged (``stable >= stable_periods``; a session
+        already converged does not move) or at ``cfg.max_periods``. If False it runs
+        exactly ``periods`` periods.
+    record : int
+        Return the prices of the first ``record`` periods, shape (S, record, n); NaN
+        after a session stopped.
+    threads : int, optional
+        Number of threads (results do not depend on it).
+    slice_periods : int
+        Sessions run in slices of this many periods; after each slice unfinished
+        sessions are redistributed over the threads (load balance). Results do not
+        depend on it.
+    """
+    ga = game_arrays(game)
+    _check_state(game, cfg, states)
+    if periods is None and not until_converged:
+        raise SpecError("with until_converged=False a number of periods is needed",
+                        path="periods", value=None, allowed="an integer >= 0")
+    if periods is not None and (int(periods) != periods or periods < 0):
+        raise SpecError("must be a non-negative integer", path="periods", value=periods)
+    if int(record) != record or record < 0:
+        raise SpecError("must be a non-negative integer", path="record", value=record)
+    forced, eps_ov, lrn, cap = _controls(game, forced_action, epsilon_override, learn, action_cap)
+    alpha = cfg.per_agent("alpha", ga.n)
+    beta = cfg.per_agent("beta", ga.n)
+    S = states.n_sessions
+    record = int(record)
+    rec = np.full((S, record, ga.n), np.nan)
+    remaining = np.full(S, -1 if periods is None else int(periods), dtype=np.int64)
+    done_total = np.zeros(S, np.int64)
+    done_out = np.zeros(S, np.int64)
+    mode = EXPLORATION[cfg.exploration]
+    alternating = PROTOCOL[cfg.protocol] == 1
+    slice_periods = max(int(slice_periods), 20 * ga.n * ga.n_states * ga.m)
+    if until_converged:
+        active = np.flatnonzero((states.stable < cfg.stable_periods) & (states.t < cfg.max_periods))
+    else:
+        active = np.arange(S)
+    if periods is not None:
+        active = active[remaining[active] > 0]
+    with numba_threads(threads):
+        while active.size:
+            budget = np.where(remaining < 0, slice_periods, np.minimum(remaining, slice_periods))
+            done_out[:] = 0
+            kernel.advance_kernel(
+                active.astype(np.int64), ga.payoffs, ga.prices, ga.exo_cdf, ga.Mk, ga.M,
+                ga.delta, ga.dpow, alpha, beta, mode, float(cfg.epsilon),
+                float(cfg.temperature), alternating, states.q, states.strategy, states.state,
+                states.t, states.rng, states.stable, states.pend_s, states.pend_a,
+                states.pend_r, forced, eps_ov, lrn, cap, budget, bool(until_converged),
+                cfg.stable_periods, cfg.max_periods, rec, done_total.copy(), done_out)
+            done_total[active] += done_out[active]
+            finished = done_out[active] < budget[active]  # stopped by convergence or the cap
+            has_left = remaining[active] >= 0
+            remaining[active[has_left]] -= done_out[active[has_left]]
+            active = active[~finished & (remaining[active] != 0)]
+    states.converged[:] = states.stable >= cfg.stable_periods
+    return rec if record else None

@@ -1,0 +1,27 @@
+"""Shared fixtures of the RLlib tests: one small local Ray instance per test module.
+
+Ray is started with 2 CPUs and a ~300 MB object store (no dashboard) and shut down when
+the module's tests are done, so the cluster test (tests/conftest.py ``ray_cluster``)
+can connect a fresh driver to its own ``ray start --head`` cluster.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("ray")
+pytest.importorskip("torch")
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray instance for one test module (2 CPUs, ~300 MB object store)."""
+    import ray
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(num_cpus=2, object_store_memory=300 * 2**20, include_dashboard=False,
+             log_to_driver=False)
+    yield ray
+    ray.shutdown()

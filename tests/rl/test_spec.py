@@ -1,0 +1,85 @@
+"""Experiment files: clear errors for wrong algorithms and settings (no RLlib traceback)."""
+
+from __future__ import annotations
+
+import pytest
+from rl_helpers import DUOPOLY, experiment
+
+from marketsai.errors import SpecError
+from marketsai.rl.spec import RLExperimentSpec, apply_overrides, load_rl_experiment
+
+pytestmark = pytest.mark.rllib
+
+
+def test_wrong_algorithm_name_names_field_and_nearest():
+    data = experiment("PPO")
+    data["algorithm"]["name"] = "ppo2"
+    with pytest.raises(SpecError) as err:
+        RLExperimentSpec.from_dict(data)
+    assert err.value.path == "algorithm.name"
+    assert "did you mean 'PPO'" in str(err.value)
+    assert "centralised_critic" in str(err.value)
+
+
+def test_unknown_setting_names_nearest_attributes():
+    from marketsai.rl.algorithms import check_settings
+    with pytest.raises(SpecError) as err:
+        check_settings("PPO", {"learning_rate": 1e-3, "lr": 1e-3})
+    assert err.value.path == "algorithm.settings.learning_rate"
+    with pytest.raises(SpecError) as err:
+        check_settings("DQN", {"train_batch_size_per_lerner": 32})
+    assert "train_batch_size_per_learner" in str(err.value)
+
+
+def test_setting_of_wrong_type_and_reserved_keys():
+    from marketsai.rl.algorithms import check_settings
+    with pytest.raises(SpecError, match="wrong type") as err:
+        check_settings("SAC", {"tau": "fast"})
+    assert err.value.path == "algorithm.settings.tau"
+    with pytest.raises(SpecError, match="resources") as err:
+        check_settings("PPO", {"num_env_runners": 2})
+    assert err.value.path == "algorithm.settings.num_env_runners"
+
+
+def test_settings_merge_over_small_machine_defaults():
+    from marketsai.rl.algorithms import check_settings
+    merged = check_settings("DQN", {"replay_buffer_config": {"capacity": 1000}, "lr": 1e-4})
+    assert merged["replay_buffer_config"] == {"type": "MultiAgentEpisodeReplayBuffer", "capacity": 1000}
+    assert merged["lr"] == 1e-4
+
+
+def test_num_env_runners_must_be_explicit_and_stop_nonempty():
+    data = experiment("PPO", resources={})
+    with pytest.raises(SpecError) as err:
+        RLExperimentSpec.from_dict(data)
+    assert err.value.path == "resources.num_env_runners"
+    with pytest.raises(SpecError) as err:
+        RLExperimentSpec.from_dict(experiment("PPO", stop={"training_iteration": None}))
+    assert err.value.path == "stop"
+
+
+def test_algorithm_that_cannot_take_interval_actions():
+    from rl_helpers import continuous_duopoly
+
+    from marketsai.economy import Economy
+    from marketsai.rl.algorithms import build_config
+    spec = RLExperimentSpec.from_dict(experiment("DQN", economy=continuous_duopoly()))
+    with pytest.raises(SpecError, match="cannot learn 'interval' actions") as err:
+        build_config(spec, Economy.from_dict(spec.economy_dict()), "unused")
+    assert "SAC" in err.value.allowed
+
+
+def test_file_overrides_and_relative_economy(tmp_path):
+    import yaml
+    (tmp_path / "econ").mkdir()
+    (tmp_path / "econ" / "d.yaml").write_text(DUOPOLY.read_text())
+    data = experiment("PPO", economy="econ/d.yaml")
+    f = tmp_path / "exp.yaml"
+    f.write_text(yaml.safe_dump(data))
+    spec = load_rl_experiment(f, ["algorithm.settings.lr=1e-3", "seeds=[3, 4]"])
+    assert spec.settings["lr"] == 1e-3 and spec.seeds == (3, 4)
+    assert spec.economy_dict()["name"] == "bertrand_duopoly"
+    assert apply_overrides({}, ["a.b=2"]) == {"a": {"b": 2}}
+    with pytest.raises(SpecError) as err:
+        load_rl_experiment(f, ["algorithm.settings"])
+    assert err.value.path == "--set"

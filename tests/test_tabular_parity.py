@@ -1,0 +1,142 @@
+"""Fast kernel == slow twin, and results that do not depend on threads, on which
+sessions run together, on how a run is sliced, or on a save/load round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from marketsai.finite_game import FiniteGame
+from marketsai.tabular import (
+    QLearningConfig,
+    SessionResults,
+    advance,
+    init_sessions,
+    run_sessions,
+)
+from marketsai.tabular.games import calvano_game
+from marketsai.tabular.reference import reference_advance, reference_init
+from marketsai.tabular.sessions import STATE_FIELDS
+
+PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+
+
+def calvano():
+    try:
+        import marketsai as mai
+        return mai.load_economy("economies/bertrand_duopoly.yaml").finite_game()
+    except Exception:  # noqa: BLE001
+        return calvano_game()
+
+
+def exo_duopoly():
+    """A 3-action duopoly with two demand states and memory 2 (every code path)."""
+    rng = np.random.default_rng(0)
+    pay = rng.uniform(0, 1, size=(2, 9, 2))
+    return FiniteGame(agents=("a", "b"), actions=np.tile([1.0, 2.0, 3.0], (2, 1)), payoffs=pay,
+                      prices=np.broadcast_to(rng.uniform(1, 2, (1, 9, 2)), (2, 9, 2)).copy(),
+                      memory=2, discount=0.9, nash_payoff=np.full(2, 0.3),
+                      coop_payoff=np.full(2, 0.8), nash_action=np.ones(2), coop_action=np.ones(2),
+                      exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
+                      exo_initial=np.array([0.5, 0.5]))
+
+
+def assert_same_state(a, b):
+    for f in STATE_FIELDS + ("sessions",):
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype and np.array_equal(x, y), f
+
+
+CASES = {
+    "pd_exp_decay": (lambda: FiniteGame.from_matrix(PD, memory=1, discount=0.9),
+                     dict(alpha=0.1, beta=1e-3, stable_periods=300), {}),
+    "pd_zeros_ties": (lambda: FiniteGame.from_matrix(PD, memory=2, discount=0.9),
+                      dict(alpha=0.5, q0="zeros", exploration="constant", epsilon=0.2), {}),
+    "exo_mem2_constant": (exo_duopoly, dict(alpha=(0.1, 0.3), exploration="constant",
+                                            epsilon=0.3), {}),
+    "exo_boltzmann_f32": (exo_duopoly, dict(exploration="boltzmann", temperature=0.3,
+                                            dtype="float32"), {}),
+    "exo_alternating": (exo_duopoly, dict(alpha=0.2, beta=(1e-3, 2e-3),
+                                          protocol="alternating"), {}),
+    "three_agents_alternating": (lambda: calvano_game(n=3, m=3, p_nash=1.37, p_coop=2.0),
+        dict(protocol="alternating", exploration="constant", epsilon=0.1), {}),
+    "controls": (exo_duopoly, dict(beta=1e-3), dict(forced_action=[-1, 2], action_cap=[1, 2],
+                                                     epsilon_override=[0.5, -1],
+                                                     learn=[True, False], record=50)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_kernel_matches_slow_twin(case):
+    make, cfg_kw, controls = CASES[case]
+    game = make()
+    cfg = QLearningConfig(**cfg_kw)
+    fast = init_sessions(game, cfg, seed=7, sessions=[0, 5])
+    slow = reference_init(game, cfg, seed=7, sessions=[0, 5])
+    assert_same_state(fast, slow)
+    until = "stable_periods" in cfg_kw
+    a = advance(game, cfg, fast, periods=3000, until_converged=until, slice_periods=700,
+                **controls)
+    b = reference_advance(game, cfg, slow, periods=3000, until_converged=until, **controls)
+    assert_same_state(fast, slow)
+    if "record" in controls:
+        np.testing.assert_array_equal(a, b)
+    if case == "pd_exp_decay":
+        assert fast.converged.all() and (fast.t < 3000).all()  # stopped by the rule
+
+
+def test_calvano_truncated_run_matches_slow_twin():
+    game = calvano()
+    cfg = QLearningConfig(beta=2e-4, stable_periods=1500, max_periods=12_000)
+    fast = init_sessions(game, cfg, seed=0, sessions=[0, 1])
+    slow = reference_init(game, cfg, seed=0, sessions=[0, 1])
+    advance(game, cfg, fast)
+    reference_advance(game, cfg, slow)
+    assert_same_state(fast, slow)
+    assert (fast.t > 3000).all()
+
+
+def small_run(threads, sessions=range(8), **kw):
+    cfg = QLearningConfig(beta=4e-5, **kw)
+    return run_sessions(calvano(), cfg, seed=11, sessions=sessions, threads=threads, keep_q=True)
+
+
+@pytest.mark.skipif(__import__("numba").config.NUMBA_NUM_THREADS < 2, reason="needs 2 threads")
+def test_bit_identical_for_one_and_two_threads():
+    r1, r2 = small_run(1), small_run(2)
+    assert_same_state(r1.final, r2.final)
+    for k in ("strategies", "periods", "cycle_states", "profit_gain"):
+        np.testing.assert_array_equal(getattr(r1, k), getattr(r2, k))
+
+
+def test_sessions_do_not_depend_on_their_batch():
+    alone = small_run(2, sessions=[3, 4])
+    together = small_run(2, sessions=range(10))
+    assert_same_state(alone.final, together.final.subset([3, 4]))
+    np.testing.assert_array_equal(alone.profit_gain, together.profit_gain[3:5])
+
+
+def test_slicing_and_resuming_do_not_change_results():
+    game = calvano()
+    cfg = QLearningConfig(beta=1e-4, stable_periods=3000)
+    a = init_sessions(game, cfg, seed=2, sessions=range(3))
+    b = init_sessions(game, cfg, seed=2, sessions=range(3))
+    advance(game, cfg, a, slice_periods=1000)
+    advance(game, cfg, b, periods=5000)  # resumed from the session clock t...
+    advance(game, cfg, b, periods=7)
+    advance(game, cfg, b)  # ...then to convergence
+    assert_same_state(a, b)
+
+
+def test_save_load_round_trip(tmp_path):
+    res = small_run(2, sessions=range(3))
+    path = tmp_path / "res.npz"
+    res.save(path)
+    back = SessionResults.load(path)
+    assert_same_state(res.final, back.final)
+    assert back.to_frame().equals(res.to_frame())
+    assert back.config == res.config and back.seed == 11
+    game = calvano()
+    cfg = QLearningConfig(**back.config)
+    advance(game, cfg, back.final, periods=100, until_converged=False)  # restartable
+    assert (back.final.t == res.final.t + 100).all()

@@ -139,6 +139,16 @@ def validate(file, sets):
                 resolved = Economy.from_dict(data).to_dict()
             except SpecError as err:
                 raise (err if err.file else err.with_file(file)) from None
+        elif isinstance(data, dict) and data.get("kind") == "rllib":
+            from marketsai.rl.spec import load_rl_experiment
+            spec = load_rl_experiment(file, sets)
+            try:  # settings are checked against RLlib's own config class when ray is there
+                from marketsai.rl.algorithms import check_settings
+            except ImportError:
+                check_settings = None
+            if check_settings is not None:
+                check_settings(spec.algorithm, spec.settings, spec.file)
+            resolved = spec.to_dict()
         else:
             from marketsai.runner import load_experiment
             resolved = load_experiment(file, overrides).config

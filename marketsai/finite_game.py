@@ -11,7 +11,7 @@ Conventions (the contract the kernels rely on)
 * Exogenous Markov states ``e = 0..n_exo-1`` (demand shocks, productivity, ...);
   ``n_exo == 1`` when the economy has none.
 * The memory state holds the last ``k`` joint actions: ``s_mem = sum_l j_{t-1-l} * M**l``;
-  after joint action ``j`` it becomes ``(s_mem * M) % M**k + j``.
+  after joint action ``j`` it becomes ``(s_mem * M + j) % M**k`` (always 0 when ``k == 0``).
   The full state is ``s = e * M**k + s_mem``; ``n_states = n_exo * M**k``.
 * ``payoffs[e, j, i]`` is agent ``i``'s per-period payoff; ``prices[e, j, i]`` the price
   of agent ``i``'s good (for Bertrand its own price; for Cournot the market price).

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from marketsai.errors import SpecError
 from marketsai.params import (
@@ -38,6 +37,7 @@ from marketsai.params import (
     unit_open,
     validate_mapping,
 )
+from marketsai.yamlio import read_yaml
 
 _name = Check(lambda x: isinstance(x, str) and x.isidentifier(), "an identifier (letters, digits, _)")
 _text = Check(lambda x: isinstance(x, str), "a string")
@@ -293,19 +293,6 @@ def _check_shocks(data: dict) -> dict:
         raise SpecError("initial must be a probability vector matching values", path="shocks.initial",
                         value=s["initial"], allowed=f"{n} non-negative numbers summing to 1")
     return {"values": [float(v) for v in s["values"]], "transition": P.tolist(), "initial": p0.tolist()}
-
-
-def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file; syntax errors become SpecError with the line."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError("file not found", path="", value=str(path), allowed="an existing YAML file")
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise SpecError(f"invalid YAML at {where}: {getattr(exc, 'problem', exc)}", file=str(path)) from None
 
 
 def load_spec(path: str | Path) -> EconomySpec:

@@ -208,3 +208,12 @@ def test_profile_q_grim(pd_game):
     q = analysis.profile_q(pd_game, GRIM[None], agent=0)[0]
     np.testing.assert_allclose(q[CC], [30, 14])
     np.testing.assert_allclose(q[DD], [0 + 0.9 * 10, 10])
+
+
+def test_profit_gain_histogram_handles_identical_values():
+    """All sessions on one cycle: values equal up to float noise must still plot (one bin)."""
+    import pandas as pd
+
+    from marketsai.analysis import plot_profit_gain_histogram
+    fig = plot_profit_gain_histogram(pd.DataFrame({"profit_gain": [0.5, 0.5 + 1e-16, 0.5]}))
+    assert len(fig.axes[0].patches) == 1

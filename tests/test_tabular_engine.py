@@ -263,3 +263,13 @@ def test_limit_cycle_matches_naive_greedy_play():
                 got = limit_cycle(game, strategy, start, protocol=protocol, phase=phase)
                 want = naive_cycle(game, strategy, start, protocol == "alternating", phase)
                 assert got.tolist() == want
+
+
+
+def test_memoryless_game_is_refused_with_a_clear_error():
+    """The engine needs k >= 1 (the issue's scope); k = 0 is a SpecError, not an index error."""
+    pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+    game = FiniteGame.from_matrix(pd, memory=0, discount=0.5)
+    assert game.n_states == 1
+    with pytest.raises(SpecError, match="at least one period of memory"):
+        run_sessions(game, QLearningConfig(), seed=0, sessions=range(2))

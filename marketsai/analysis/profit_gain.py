@@ -74,7 +74,9 @@ def plot_profit_gain_histogram(results: pd.DataFrame, value: str = "profit_gain"
     x = results[value].to_numpy(dtype=float)
     x = x[np.isfinite(x)]  # e.g. a monopolist: Nash = joint optimum, the gain is undefined
     if x.size:
-        ax.hist(x, bins=bins, color="tab:blue", alpha=0.8)
+        # values equal up to float noise would make numpy's bin edges degenerate: one bin then
+        span = np.ptp(x)
+        ax.hist(x, bins=bins if span > 1e-9 * max(1.0, np.abs(x).max()) else 1, color="tab:blue", alpha=0.8)
         ax.axvline(x.mean(), color="k", ls="--", lw=1, label=f"mean {x.mean():.3f}")
         ax.legend()
     ax.set_xlabel("profit gain Delta")

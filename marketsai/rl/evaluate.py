@@ -31,12 +31,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from marketsai import analysis
 from marketsai.errors import SpecError
 from marketsai.rl.spec import RLExperimentSpec
 from marketsai.rl.train import EXPERIMENT_FILE
+from marketsai.yamlio import read_yaml
 
 
 def find_experiment(checkpoint: str | Path) -> Path:
@@ -59,8 +59,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
 
     checkpoint = Path(checkpoint).resolve()
     exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
-    with open(exp_file) as f:
-        spec = RLExperimentSpec.from_dict(yaml.safe_load(f), base_dir=exp_file.parent, file=exp_file)
+    spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
     econ = Economy.from_dict(spec.economy_dict())
     settings = dict(spec.evaluation)
     if episodes is not None:
@@ -85,9 +84,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     analysis.plot_impulse_response(impulse, nash=nash, coop=coop,
                                    title=f"{spec.algorithm}: impulse response").savefig(
         out / "figures" / "impulse_response.png", dpi=120)
-    # one bin when all episodes end on the same cycle (numpy cannot split a ~1e-16 range)
-    bins = 20 if np.ptp(results["profit_gain"].to_numpy()) > 1e-9 else 1
-    analysis.plot_profit_gain_histogram(results, bins=bins, title=f"{spec.algorithm}: profit gain").savefig(
+    analysis.plot_profit_gain_histogram(results, bins=20, title=f"{spec.algorithm}: profit gain").savefig(
         out / "figures" / "profit_gain.png", dpi=120)
     summary = _summary(spec, checkpoint, results, impulse, extra, nash, coop)
     (out / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2))

@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, nonnegative_int, one_of, positive_int, validate_mapping
+from marketsai.yamlio import parse_scalar, read_yaml
 
 ALGORITHM_NAMES = ("DQN", "SAC", "PPO", "centralised_critic")
 
@@ -210,13 +209,7 @@ class RLExperimentSpec:
         if not path.exists():
             raise SpecError("economy file not found", path="economy", value=self.economy,
                             allowed=f"a file path relative to {self.base_dir}", file=self.file)
-        with open(path) as f:
-            return yaml.safe_load(f)
-
-
-def _parse_value(text: str):
-    """``--set`` values are YAML scalars/collections: 3, 1e-3, true, [64, 64], {a: 1}."""
-    return yaml.safe_load(text)
+        return read_yaml(path)
 
 
 def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...]) -> dict:
@@ -245,46 +238,17 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...]) -> dict:
                 raise SpecError("cannot set a key below a non-mapping", path=".".join(parts[:i + 1]),
                                 value=nxt)
             node = nxt
-        node[parts[-1]] = _float_if_number(_parse_value(text))
+        node[parts[-1]] = parse_scalar(text)
     return data
-
-
-def _float_if_number(value):
-    # YAML 1.1 reads "1e-3" as a string; numbers are what people mean.
-    if isinstance(value, str):
-        try:
-            return float(value) if any(c in value.lower() for c in "e.") else int(value)
-        except ValueError:
-            return value
-    return value
 
 
 def load_rl_experiment(path: str | Path, overrides=()) -> RLExperimentSpec:
     """Read and validate an experiment file (with ``--set`` overrides applied)."""
     path = Path(path)
-    if not path.exists():
-        raise SpecError("experiment file not found", value=str(path), allowed="an existing YAML file")
-    with open(path) as f:
-        try:
-            data = yaml.safe_load(f)
-        except yaml.YAMLError as exc:
-            raise SpecError(f"not valid YAML: {exc}", file=str(path)) from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise SpecError("an experiment file must hold a mapping", value=data, file=str(path))
-    data = _floats_in(apply_overrides(data, overrides))
+    data = apply_overrides(data, overrides)
     return RLExperimentSpec.from_dict(data, base_dir=path.parent, file=path, default_name=path.stem)
 
 
-def _floats_in(x):
-    """YAML 1.1 leaves ``1e-3`` (no dot) a string; turn such strings into floats."""
-    if isinstance(x, dict):
-        return {k: _floats_in(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_floats_in(v) for v in x]
-    if isinstance(x, str):
-        try:
-            if "e" in x.lower() and not x.isalpha():
-                return float(x)
-        except ValueError:
-            return x
-    return x

@@ -246,7 +246,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                 x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                 e2 = _sample_cdf(exo_cdf[e], to_unit(x))
             # s' = (e', last k joint actions); k = 1 needs no division
-            s_next = e2 * Mk + (j if Mk == M else (mem * M) % Mk + j)
+            s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
             for i in range(n):
                 if learn[i]:
                     # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [pi_i + delta max_a Q_i(s', a)]
@@ -305,7 +305,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             if n_exo > 1:
                 x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                 e2 = _sample_cdf(exo_cdf[e], to_unit(x))
-            s_next = e2 * Mk + (j if Mk == M else (mem * M) % Mk + j)
+            s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
         if t < t_rec_end:  # record this call's first periods
             for i in range(n):
                 rec[rec_pos + t - t_begin, i] = prices[e, j, i]

@@ -58,7 +58,7 @@ def _step(strategy, c, n, m, M, Mk, alternating, exo_next):
         j = 0
         for i in range(n):
             j = j * m + strategy[i, s]
-    s2 = exo_next[e] * Mk + (j if Mk == M else (mem * M) % Mk + j)
+    s2 = exo_next[e] * Mk + (j if Mk == M else (mem * M + j) % Mk)
     c2 = s2 * n + (p + 1) % n if alternating else s2
     return c2, j, e
 

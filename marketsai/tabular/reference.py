@@ -192,7 +192,7 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
                 for a in acts:
                     j = j * m + a
                 e2 = _sample_cdf(ga.exo_cdf[e], py_uniform(st)) if ga.exo_cdf.shape[0] > 1 else 0
-                s2 = e2 * Mk + (j if Mk == M else (mem * M) % Mk + j)
+                s2 = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
                 for i in range(n):
                     if lrn[i]:
                         target = float(payoffs[e, j, i]) + delta * maxq[i][s2]
@@ -214,7 +214,7 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
                     elif pend_s[i] >= 0:
                         pend_r[i] += dpow[(t - i) % n] * payoffs[e, j, i]
                 e2 = _sample_cdf(ga.exo_cdf[e], py_uniform(st)) if ga.exo_cdf.shape[0] > 1 else 0
-                s2 = e2 * Mk + (j if Mk == M else (mem * M) % Mk + j)
+                s2 = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
             if done < record:
                 rec[w, done] = prices[e, j]
             stable = 0 if changed else stable + 1

@@ -26,7 +26,6 @@ Outputs (``OUT``): ``results.csv`` / ``results.parquet`` (one row per episode),
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from marketsai import analysis
 from marketsai.errors import SpecError
 from marketsai.rl.spec import RLExperimentSpec
 from marketsai.rl.train import EXPERIMENT_FILE
+from marketsai.runner.store import atomic_write_text, json_text
 from marketsai.yamlio import read_yaml
 
 
@@ -87,7 +87,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     analysis.plot_profit_gain_histogram(results, bins=20, title=f"{spec.algorithm}: profit gain").savefig(
         out / "figures" / "profit_gain.png", dpi=120)
     summary = _summary(spec, checkpoint, results, impulse, extra, nash, coop)
-    (out / "summary.json").write_text(json.dumps(_json_safe(summary), indent=2))
+    atomic_write_text(out / "summary.json", json_text(summary))
     summary["out"] = str(out)
     return summary
 
@@ -201,18 +201,6 @@ def _results_frame(econ, prices, profits, gains) -> pd.DataFrame:
     frame["profit_gain"] = gains.mean(axis=1)
     return frame
 
-
-def _json_safe(x):
-    """NaN -> null (strict JSON), numpy scalars -> Python."""
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, (float, np.floating)):
-        return None if not np.isfinite(x) else float(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
 
 
 def _impulse_points(impulse: pd.DataFrame) -> dict:

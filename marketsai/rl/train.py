@@ -27,6 +27,7 @@ import pandas as pd
 import yaml
 
 from marketsai.rl.spec import RLExperimentSpec
+from marketsai.runner.store import atomic_write_text, json_text
 
 EXPERIMENT_FILE = "experiment.yaml"
 TUNE_DIR = "tune"
@@ -44,12 +45,6 @@ def resolved_experiment(spec: RLExperimentSpec, econ) -> dict:
     return data
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None,
           num_cpus: int | None = None, verbose: int = 1) -> pd.DataFrame:
     """Train every seed of ``spec`` with Tune; returns the trials table (also on disk)."""
@@ -64,7 +59,7 @@ def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None
     econ = _economy(spec)  # validate before starting Ray
     config = build_config(spec, econ, "<not registered yet>")
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out / EXPERIMENT_FILE, yaml.safe_dump(resolved_experiment(spec, econ), sort_keys=False))
+    atomic_write_text(out / EXPERIMENT_FILE, yaml.safe_dump(resolved_experiment(spec, econ), sort_keys=False))
 
     init_ray(address, num_cpus=num_cpus)
     env = register_economy(econ)
@@ -93,11 +88,11 @@ def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None
         )
     grid = tuner.fit()
     table = trials_table(grid)
-    _write_atomic(out / "trials.csv", table.to_csv(index=False))
+    atomic_write_text(out / "trials.csv", table.to_csv(index=False))
     summary = {"experiment": spec.name, "algorithm": spec.algorithm, "economy": econ.spec.name,
                "address": address, "seeds": list(spec.seeds), "wall_time_s": time.time() - started,
                "trials": json.loads(table.to_json(orient="records"))}
-    _write_atomic(out / "summary.json", json.dumps(summary, indent=2))
+    atomic_write_text(out / "summary.json", json_text(summary))
     errors = [str(r.error) for r in grid if r.error is not None]
     if errors:
         raise RuntimeError(f"{len(errors)} trial(s) failed; first error: {errors[0]}")

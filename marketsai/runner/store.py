@@ -172,11 +172,15 @@ class RunFolder:
 
     def write_summary(self, summary: dict) -> None:
         """``summary.json``; NaN and infinities become null (strict JSON)."""
-        text = json.dumps(_finite(summary), indent=2, default=_json, allow_nan=False)
-        atomic_write_text(self.root / "summary.json", text)
+        atomic_write_text(self.root / "summary.json", json_text(summary))
 
     def summary(self) -> dict:
         return json.loads((self.root / "summary.json").read_text())
+
+
+def json_text(obj) -> str:
+    """Strict JSON (NaN and inf become null; numpy scalars and arrays plain Python)."""
+    return json.dumps(_finite(obj), indent=2, default=_json, allow_nan=False)
 
 
 def _finite(x):

@@ -71,18 +71,7 @@ def to_unit(x):
 @njit(cache=True, inline="always")
 def next_u64(st):
     """Advance the state array ``st`` (4 uint64) and return the next output."""
-    s0 = st[0]
-    s1 = st[1]
-    s2 = st[2]
-    s3 = st[3]
-    result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, 45)
+    result, s0, s1, s2, s3 = xoshiro(st[0], st[1], st[2], st[3])
     st[0] = s0
     st[1] = s1
     st[2] = s2

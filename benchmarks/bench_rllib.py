@@ -20,23 +20,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
+from common import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _best_of(fn, repeats: int) -> float:
     """Best wall time of ``repeats`` runs (after one warm-up run)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return best_of(fn, repeat=repeats, warmup=1)
 
 
 def bench_env_loop(env, steps: int, seed: int = 0) -> float:

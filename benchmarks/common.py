@@ -11,8 +11,10 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results"
 
 
-def best_of(fn, repeat: int = 5) -> float:
-    """Fastest wall time of ``repeat`` calls, in seconds (least disturbed by noise)."""
+def best_of(fn, repeat: int = 5, warmup: int = 0) -> float:
+    """Fastest wall time of ``repeat`` calls (after ``warmup`` untimed ones), in seconds."""
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(repeat):
         t = time.perf_counter()

@@ -217,3 +217,77 @@ def test_profit_gain_histogram_handles_identical_values():
     from marketsai.analysis import plot_profit_gain_histogram
     fig = plot_profit_gain_histogram(pd.DataFrame({"profit_gain": [0.5, 0.5 + 1e-16, 0.5]}))
     assert len(fig.axes[0].patches) == 1
+
+
+# --- the fast value iterations against readable twins (the pre-optimisation algorithm) ---
+def _joint_and_next(game, strategies_b):
+    """Greedy joint action j(s) and the memory kept r(s) at every state (one session)."""
+    n, m, n_states, joint = game.n_agents, game.n_actions, game.n_states, game.n_joint
+    s = np.arange(n_states)
+    j = np.zeros(n_states, np.int64)
+    for i in range(n):
+        j = j * m + strategies_b[i]
+    r = np.zeros(n_states, np.int64) if n_states == 1 else (s * joint) % n_states
+    return j, r
+
+
+def slow_best_response_q(game, strategies_b, agent, tol=1e-12, max_iter=100_000):
+    """Value iteration over every state, as the original kernel did (one session)."""
+    m, n_states = game.n_actions, game.n_states
+    stride = m ** (game.n_agents - 1 - agent)
+    j, r = _joint_and_next(game, strategies_b)
+    J = (j - strategies_b[agent] * stride)[:, None] + np.arange(m)[None, :] * stride
+    N = 0 if n_states == 1 else r[:, None] + J
+    pay = game.payoffs[0][J, agent]
+    v = np.zeros(n_states)
+    for _ in range(max_iter):
+        v_new = (pay + game.discount * v[N]).max(axis=1)
+        diff = np.abs(v_new - v).max()
+        v = v_new
+        if diff < tol:
+            break
+    return pay + game.discount * v[N]
+
+
+def slow_profile_q(game, strategies_b, agent, tol=1e-12, max_iter=100_000):
+    """Value of following the profile, then one deviation at each state (one session)."""
+    m, n_states = game.n_actions, game.n_states
+    stride = m ** (game.n_agents - 1 - agent)
+    j, r = _joint_and_next(game, strategies_b)
+    pay, nxt = game.payoffs[0][j, agent], (0 if n_states == 1 else r + j)
+    v = np.zeros(n_states)
+    for _ in range(max_iter):
+        v_new = pay + game.discount * v[nxt]
+        diff = np.abs(v_new - v).max()
+        v = v_new
+        if diff < tol:
+            break
+    J = (j - strategies_b[agent] * stride)[:, None] + np.arange(m)[None, :] * stride
+    N = 0 if n_states == 1 else r[:, None] + J
+    return game.payoffs[0][J, agent] + game.discount * v[N]
+
+
+def _random_games():
+    from marketsai.tabular.games import calvano_game
+    rng = np.random.default_rng(5)
+    yield FiniteGame.from_matrix(PD, memory=1, discount=0.9)
+    yield FiniteGame.from_matrix(PD, memory=2, discount=0.95)
+    yield FiniteGame.from_matrix(rng.normal(size=(4, 4, 2)), memory=1, discount=0.8)
+    yield calvano_game(m=7)
+    yield calvano_game(n=3, m=3, p_nash=1.37, p_coop=2.0)
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_fast_value_iterations_equal_the_readable_twins(k):
+    """Bit-identical Q* and Q^sigma on random strategies (ties and short cycles included)."""
+    game = list(_random_games())[k]
+    rng = np.random.default_rng(k)
+    strategies = rng.integers(0, game.n_actions, size=(6, game.n_agents, game.n_states))
+    strategies[0] = 0  # a constant profile: every state in one group
+    strategies[1, :, ::2] = game.n_actions - 1
+    for agent in range(game.n_agents):
+        br = analysis.best_response_q(game, strategies, agent)
+        prof = analysis.profile_q(game, strategies, agent)
+        for b in range(len(strategies)):
+            np.testing.assert_array_equal(br[b], slow_best_response_q(game, strategies[b], agent))
+            np.testing.assert_array_equal(prof[b], slow_profile_q(game, strategies[b], agent))

@@ -215,10 +215,13 @@ class MarkovChain:
         if N < 1 or T < 1:
             raise ValueError("N and T must be >= 1")
         cdf = _cdf(self.P)
+        if init is not None:
+            init = np.asarray(init, dtype=np.int64)
+            if init.shape != (N,) or init.min() < 0 or init.max() >= self.n_states:
+                raise ValueError(f"init must be {N} state indices in [0, {self.n_states})")
         if not self.aggregate:
-            x0 = (np.searchsorted(np.cumsum(self.p0), rng.random(N) * self.p0.sum(), side="right")
-                  if init is None else np.asarray(init, dtype=np.int64))
-            return _panel(cdf, np.minimum(x0, self.n_states - 1).astype(np.int64), rng.random((T - 1, N)))
+            x0 = _draw_many(self.p0, rng.random(N)) if init is None else init
+            return _panel(cdf, x0, rng.random((T - 1, N)))
         agg = self.marginal(self.aggregate)
         labels, _, m = self._blocks(self.aggregate)
         members = [np.flatnonzero(labels == a) for a in range(m)]
@@ -232,13 +235,11 @@ class MarkovChain:
             cond[:, a, :len(b)] = np.divide(mass, tot, out=np.ones_like(mass), where=tot > 0)
         if init is None:
             a0 = _draw_from(agg.p0, rng)
-            w = self.p0[members[a0]]
-            x0 = members[a0][np.searchsorted(np.cumsum(w / w.sum()), rng.random(N), side="right")
-                             .clip(0, len(w) - 1)]
+            x0 = members[a0][_draw_many(self.p0[members[a0]], rng.random(N))]
         else:
-            x0 = np.asarray(init, dtype=np.int64)
-            if x0.shape != (N,) or len(set(labels[x0])) != 1:
-                raise ValueError("init must be N states sharing the aggregate fields")
+            x0 = init
+            if len(set(labels[x0].tolist())) != 1:
+                raise ValueError("init must be states sharing the aggregate fields")
             a0 = int(labels[x0[0]])
         agg_path = agg.simulate(T, rng, init=a0)
         return _panel_agg(cond, states, agg_path, x0.astype(np.int64), rng.random((T - 1, N)))
@@ -249,9 +250,14 @@ def _cdf(P: np.ndarray) -> np.ndarray:
     return c / c[:, -1:]  # last entry exactly 1.0, so every u in [0, 1) lands on a state
 
 
-def _draw_from(p: np.ndarray, rng: np.random.Generator) -> int:
+def _draw_many(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """States drawn from weights ``p`` with uniforms ``u``; zero-weight states never drawn."""
     c = np.cumsum(p)
-    return int(min(np.searchsorted(c / c[-1], rng.random(), side="right"), p.size - 1))
+    return np.searchsorted(c / c[-1], u, side="right").astype(np.int64)
+
+
+def _draw_from(p: np.ndarray, rng: np.random.Generator) -> int:
+    return int(_draw_many(p, rng.random(1))[0])
 
 
 @njit(cache=True)
@@ -533,8 +539,11 @@ def process_from_spec(data: dict, path: str, name: str | None = None) -> Process
     if not (isinstance(name, str) and name.isidentifier()):
         raise SpecError("process name must be an identifier", path=path, value=name,
                         allowed="letters, digits, _")
-    if not isinstance(data, dict) or "kind" not in data:
-        validate_mapping(data, {"kind": COMMON_FIELDS["kind"]}, path, "process")
+    if not isinstance(data, dict):
+        validate_mapping(data, COMMON_FIELDS, path, "process")  # raises: not a mapping
+    if "kind" not in data:
+        raise SpecError("missing required key in process", path=f"{path}.kind",
+                        allowed=COMMON_FIELDS["kind"].check.allowed)
     kind = COMMON_FIELDS["kind"].validate(data["kind"], f"{path}.kind")
     s = validate_mapping(data, {**COMMON_FIELDS, **PROCESS_KINDS[kind]}, path, f"process (kind: {kind})")
     if kind == "ar1":

@@ -324,7 +324,7 @@ def rouwenhorst(n: int, rho: float, sigma: float, mean: float = 0.0, field: str 
     ``Bin(i, p) + Bin(n - 1 - i, 1 - p)`` (a convolution of two binomials, all terms
     positive: exact to rounding), the stationary law is ``Bin(n - 1, 1/2)``, and the chain's
     variance and autocorrelation equal the AR(1)'s exactly for every ``n``.  Cost about
-    ``n^3 / 6`` multiply-adds (n = 1000: a fraction of a second).
+    ``n^3 / 12`` multiply-adds (n = 1000: 0.06 s, n = 4000: 2 s).
     ``log=True`` makes the values ``exp(y)`` (e.g. TFP with ``y = log z``).
 
     >>> mc = rouwenhorst(3, 0.5, 1.0)
@@ -339,8 +339,9 @@ def rouwenhorst(n: int, rho: float, sigma: float, mean: float = 0.0, field: str 
         B[b, :b + 1] = (1.0 - p) * B[b - 1, :b + 1]
         B[b, 1:b + 1] += p * B[b - 1, :b]
     P = np.empty((n, n))
-    for i in range(n):  # Bin(n-1-i, 1-p) is Bin(n-1-i, p) reversed
+    for i in range((n + 1) // 2):  # Bin(n-1-i, 1-p) is Bin(n-1-i, p) reversed
         P[i] = np.convolve(B[i, :i + 1], B[n - 1 - i, :n - i][::-1])
+    P[(n + 1) // 2:] = P[:n // 2][::-1, ::-1]  # the chain is symmetric: P[n-1-i, n-1-j] = P[i, j]
     psi = sigma / math.sqrt(1.0 - rho**2) * math.sqrt(n - 1)
     y = mean + np.linspace(-psi, psi, n)
     k = np.arange(n)
@@ -497,9 +498,11 @@ MARKOV_FIELDS = {
     "aggregate": Param([], _names, "fields common to all agents (scope: agent)"),
 }
 KS_FIELDS = {
-    "z_values": Param([0.99, 1.01], _numlist(2), "TFP in the bad and the good state"),
-    "unemployment": Param([0.10, 0.04], _numlist(2, Check(lambda x: real(x) and 0 < x < 1, "")),
-                          "unemployment rate in bad / good times (each in (0, 1))"),
+    "z_values": Param([0.99, 1.01], _numlist(2, _pos, "distinct numbers > 0"),
+                      "TFP in the bad and the good state"),
+    "unemployment": Param([0.10, 0.04], _numlist(2, Check(lambda x: real(x) and 0 < x < 1, ""),
+                                                 "numbers in (0, 1)"),
+                          "unemployment rate in bad / good times"),
     "duration_z": Param(8.0, _duration, "mean duration of a bad or good regime (periods)"),
     "duration_unemployment": Param([2.5, 1.5], _numlist(2, _duration, "numbers >= 1"),
                                    "mean unemployment spell in bad / good times (periods)"),
@@ -552,6 +555,9 @@ def process_from_spec(data: dict, path: str, name: str | None = None) -> Process
         chain = _markov_chain(s, path, name)
     else:
         s.update({k: _floats(list(s[k])) for k in ("z_values", "unemployment", "duration_unemployment")})
+        if s["z_values"][0] == s["z_values"][1]:
+            raise SpecError("the two z values must differ", path=f"{path}.z_values", value=s["z_values"],
+                            allowed=KS_FIELDS["z_values"].check.allowed)
         try:
             chain = krusell_smith_chain(s["z_values"], s["unemployment"], s["duration_z"],
                                         s["duration_unemployment"], s["ratio_bad_good"], s["ratio_good_bad"])
@@ -593,6 +599,8 @@ def _markov_chain(s: dict, path: str, name: str) -> MarkovChain:
                         value=s["aggregate"], allowed="a subset of " + ", ".join(fields))
     tp = f"{path}.transition"
     try:
+        if not all(isinstance(r, list) and all(real(v) for v in r) for r in s["transition"]):
+            raise TypeError
         P = np.asarray(s["transition"], dtype=float)
     except (TypeError, ValueError):
         raise SpecError("transition must be a matrix of numbers", path=tp, value=s["transition"],

@@ -369,6 +369,8 @@ BAD = [  # (base entry, changes, field path suffix)
     (MARKOV, {"transition": [[1.1, -0.1], [0.1, 0.9]]}, "transition"),  # negative
     (MARKOV, {"transition": [[0.9, "a"], [0.1, 0.9]]}, "transition"),
     (MARKOV, {"transition": "identity"}, "transition"),
+    (MARKOV, {"transition": [[True, False], [False, True]]}, "transition"),
+    (MARKOV, {"transition": [[0.9, 0.1], [1.0]]}, "transition"),  # ragged
     (MARKOV, {"initial": [0.5, 0.6]}, "initial"),
     (MARKOV, {"initial": [1.0]}, "initial"),
     (MARKOV, {"initial": [1.5, -0.5]}, "initial"),
@@ -391,6 +393,8 @@ BAD = [  # (base entry, changes, field path suffix)
     (KS, {"unemployment": [1.2, 0.04]}, "unemployment"),
     (KS, {"unemployment": [0.1]}, "unemployment"),
     (KS, {"z_values": [0.99, "good"]}, "z_values"),
+    (KS, {"z_values": [1.0, 1.0]}, "z_values"),
+    (KS, {"z_values": [-1.0, 1.0]}, "z_values"),
     (KS, {"duration_z": 0.5}, "duration_z"),
     (KS, {"duration_unemployment": [2.5, 0.9]}, "duration_unemployment"),
     (KS, {"ratio_good_bad": -1}, "ratio_good_bad"),
@@ -461,3 +465,22 @@ def test_describe_process_fields_covers_every_key():
             assert allowed and doc, name
     rho = next(r for r in tables["processes.<name> (kind: ar1)"] if r[0] == "rho")
     assert rho[1] == "required" and "|rho| < 1" in rho[2]
+
+
+def test_docs_page_lists_every_key_and_its_example_runs():
+    import re
+    text = open("docs/processes.md").read()
+    for section, rows in describe_process_fields().items():
+        assert f"### `{section}`" in text
+        for name, *_ in rows:
+            assert f"| `{name}` |" in text, name
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    namespace = {}
+    exec(compile(blocks[0], "docs/processes.md", "exec"), namespace)
+    u = namespace["unemployment"]
+    z = namespace["ks"].value("z")[namespace["x"][:, 0]]
+    np.testing.assert_allclose(u, np.where(z == 0.99, 0.10, 0.04), atol=0.02)
+    for line in re.findall(r"```yaml\n(.*?)```", text, flags=re.S)[:1]:
+        import yaml
+        for name, entry in yaml.safe_load(line)["processes"].items():
+            process_from_spec(entry, f"processes.{name}")

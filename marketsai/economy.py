@@ -1,16 +1,18 @@
 """The economy constructor: a validated spec composed into one immutable model.
 
 An :class:`Economy` instantiates each market of the spec with its participants'
-characteristics, resolves every agent's action set (a price grid spanning the Nash
-and joint-optimum benchmarks, extended by ``xi``, or a continuous interval) and then
-exports the same model three ways:
+characteristics, each agent entry of the file as its agent type (one instance per entry;
+its ``count`` agents share it and step as one array), the exogenous processes as Markov
+chains, and resolves every decision (a price grid spanning the Nash and joint-optimum
+benchmarks, extended by ``xi``; an interval; a planner's savings). It then exports the
+same model several ways:
 
-* :meth:`Economy.finite_game` -- payoff tensor and memory states for tabular learners;
-* :meth:`Economy.parallel_env` -- a PettingZoo ``ParallelEnv`` (a fresh simulation each call);
-* :meth:`Economy.rllib_env_creator` / :meth:`Economy.gymnasium_env` -- thin adapters.
-
-An agent takes one decision (a price or a quantity) in each market it trades in and is
-paid through its agent type's ``reward`` (default: the sum of its profits).
+* :meth:`Economy.step` -- the one pure transition ``(state, actions, rng) -> (state',
+  rewards, info)`` (:mod:`marketsai.dynamics`) that every environment wraps;
+* :meth:`Economy.finite_model` / :meth:`Economy.finite_game` -- tables for tabular
+  learners and DP solvers, built from the same period function (:mod:`marketsai.tabulate`);
+* :meth:`Economy.parallel_env`, :meth:`Economy.gymnasium_env`,
+  :meth:`Economy.rllib_env_creator` -- thin shells around ``step``.
 """
 
 from __future__ import annotations
@@ -22,26 +24,41 @@ import numpy as np
 
 from marketsai.agents import agent_types
 from marketsai.errors import SpecError
-from marketsai.finite_game import FiniteGame
-from marketsai.markets import Market, markets
+from marketsai.markets import Market, StrategicMarket, markets
+from marketsai.processes import process_from_spec, product
 from marketsai.spec import EconomySpec, load_spec
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ActionSet:
-    """One decision of one agent in one market: a grid of values or an interval."""
+    """One decision of one agent: a grid of values or an interval.
+
+    ``market`` is the index of the market it is taken in (``slot``: the agent's position
+    among its participants), or -1 for an agent's own decision (a planner's savings).
+    """
 
     agent: int
     market: int
-    slot: int  # position of the agent among the market's participants
+    slot: int
     kind: str  # "grid" | "interval"
     low: float
     high: float
     grid: np.ndarray | None  # (m,) for kind == "grid"
+    name: str = ""
 
     @property
     def size(self) -> int:
         return 0 if self.grid is None else len(self.grid)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Entry:
+    """One agent entry of the file: its type instance and the agents it declares."""
+
+    name: str
+    kind: object  # the AgentType instance
+    members: tuple[int, ...]  # agent indices
+    where: str
 
 
 class Economy:
@@ -72,14 +89,16 @@ class Economy:
         self.participants: tuple[tuple[int, ...], ...] = tuple(
             tuple(index[a] for a in m.participants) for m in spec.markets)
         self.agent_types = tuple(agent_types.get(a.type) for a in spec.agents)
-        if spec.shocks is None:
-            self.shock_values, self.shock_transition, self.shock_initial = np.zeros(1), np.ones((1, 1)), np.ones(1)
-        else:
-            self.shock_values = np.asarray(spec.shocks["values"], dtype=float)
-            self.shock_transition = np.asarray(spec.shocks["transition"], dtype=float)
-            self.shock_initial = np.asarray(spec.shocks["initial"], dtype=float)
-        # static benchmarks of each market in each shock state, computed once
-        self._benchmarks = [[mkt.benchmarks(float(z)) for z in self.shock_values] for mkt in self.markets]
+        self._build_processes()
+        self.entries: tuple[Entry, ...] = tuple(self._build_entries())
+        self.entry_of = np.empty(len(self.agents), dtype=np.intp)  # agent -> entry index
+        self.position = np.empty(len(self.agents), dtype=np.intp)  # agent -> position in its entry
+        for k, ent in enumerate(self.entries):
+            self.entry_of[list(ent.members)] = k
+            self.position[list(ent.members)] = np.arange(len(ent.members))
+        # static benchmarks of each strategic market in each shock state, computed once
+        self._benchmarks = [[mkt.benchmarks(float(z)) for z in self.shock_values]
+                            if isinstance(mkt, StrategicMarket) else None for mkt in self.markets]
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
         # decision columns of each market (in participant order) and of each agent
         self._market_cols = [np.array(sorted((d for d, s in enumerate(self.decisions) if s.market == k),
@@ -87,12 +106,67 @@ class Economy:
                              for k in range(len(self.markets))]
         self._agent_cols = [np.array([d for d, s in enumerate(self.decisions) if s.agent == i], dtype=np.intp)
                             for i in range(len(self.agents))]
+        self.memory = max([a.observation["memory"] for a in spec.agents] + [0])
+        self.has_state = any(ent.kind.state for ent in self.entries)
 
     # ------------------------------------------------------------ building
+    def _build_processes(self):
+        procs = [process_from_spec(entry, f"processes.{name}") for name, entry in self.spec.processes.items()]
+        self.processes = {p.name: p for p in procs}
+        self.aggregate = tuple(p for p in procs if p.scope == "aggregate")
+        self.idiosyncratic = tuple(p for p in procs if p.scope == "agent")
+        if self.aggregate:
+            self.exo_chain = product(*(p.chain for p in self.aggregate))
+        else:
+            from marketsai.processes import MarkovChain
+            self.exo_chain = MarkovChain(np.zeros(1), np.ones((1, 1)), fields=("_none",))
+        self.exo_fields = {f: np.asarray(p.chain.value(f)) for p in procs for f in p.chain.fields}
+        self.exo_sizes = tuple(p.chain.n_states for p in self.aggregate)
+        # the legacy single demand shock: the field read by strategic markets as "shock"
+        bound = {m.inputs.get("shock") for m in self.spec.markets} - {None}
+        if len(bound) > 1:
+            raise SpecError("strategic markets read different shock processes; finite games need one",
+                            path="markets[].inputs.shock", value=sorted(bound), allowed="one field")
+        shock = bound.pop() if bound else None
+        self.shock_field = shock
+        self.shock_values = (np.asarray(self.exo_chain.value(shock)) if shock in self.exo_chain.fields
+                             else np.zeros(self.exo_chain.n_states))
+        self.shock_transition = np.asarray(self.exo_chain.P)
+        self.shock_initial = np.asarray(self.exo_chain.p0)
+        for k, m in enumerate(self.spec.markets):
+            for key, field in m.inputs.items():
+                if field not in self.exo_chain.fields:
+                    raise SpecError("markets read aggregate process fields only", path=f"markets[{k}].inputs.{key}",
+                                    value=field, allowed=", ".join(self.exo_chain.fields) or "none")
+        for p in self.idiosyncratic:
+            if p.chain.aggregate:
+                raise SpecError("per-agent chains with an aggregate component (Krusell–Smith's (z, e)) are not "
+                                "stepped yet", path=f"processes.{p.name}", value=p.spec.get("kind"),
+                                allowed="aggregate processes, or per-agent chains without aggregate fields")
+
+    def _build_entries(self):
+        by_source: dict[str, list[int]] = {}
+        for i, a in enumerate(self.spec.agents):
+            by_source.setdefault(a.source or f"agents[{i}]", []).append(i)
+        exo_values = {f: [float(v) for v in vals] for f, vals in self.exo_fields.items()}
+        for where, members in by_source.items():
+            first = self.spec.agents[members[0]]
+            name = first.name if len(members) == 1 else first.name.rsplit("_", 1)[0]
+            cls = self.agent_types[members[0]]
+            own = {k: v for k, v in first.params.items() if k in cls.params}
+            params = cls.validate_params(own, f"{where}.params")
+            kind = cls(params, first.state, first.action, len(members), self.discount, where)
+            kind.check(exo_values, where)
+            yield Entry(name=name, kind=kind, members=tuple(members), where=where)
+
     @classmethod
     def from_dict(cls, data: dict, file: str | Path | None = None) -> Economy:
         """Validate plain data (as in an economy file) and build the economy."""
-        return cls(EconomySpec.from_dict(data, file=file))
+        spec = EconomySpec.from_dict(data, file=file)
+        try:
+            return cls(spec)
+        except SpecError as err:
+            raise (err.with_file(file) if file else err) from None
 
     def to_dict(self) -> dict:
         """The fully resolved economy description (``Economy.from_dict`` reads it back)."""
@@ -104,7 +178,7 @@ class Economy:
     __hash__ = None
 
     def __repr__(self):
-        kinds = ", ".join(f"{m.type}({len(m.participants)})" for m in self.spec.markets)
+        kinds = ", ".join(f"{m.type}({len(m.participants)})" for m in self.spec.markets) or "none"
         return f"Economy({self.spec.name!r}: {len(self.agents)} agents; markets {kinds})"
 
     def _resolve_actions(self):
@@ -113,19 +187,31 @@ class Economy:
             for slot, i in enumerate(parts):
                 by_agent[i].append((k, slot))
         for i, pairs in by_agent.items():
+            ent = self.entries[self.entry_of[i]]
+            if not ent.kind.trades:
+                for d in ent.kind.decision_sets():
+                    yield ActionSet(i, -1, 0, d["kind"], float(d["low"]), float(d["high"]), d["grid"], d["name"])
+                continue
             a = self.spec.agents[i].action
             where = f"{self.spec.agents[i].source or f'agents[{i}]'}.action"
             for k, slot in pairs:
                 mkt = self.markets[k]
                 if a["values"] is not None:
                     grid = np.asarray(a["values"], dtype=float)
-                    yield ActionSet(i, k, slot, "grid", float(grid[0]), float(grid[-1]), grid)
+                    yield ActionSet(i, k, slot, "grid", float(grid[0]), float(grid[-1]), grid, mkt.action)
                     continue
-                ends = []
-                for b in self._benchmarks[k]:
-                    ends += [b["nash_action"][slot], b["coop_action"][slot]]
-                lo_b, hi_b = float(min(ends)), float(max(ends))
-                span = hi_b - lo_b
+                if self._benchmarks[k] is None:
+                    if a["low"] is None or a["high"] is None:
+                        raise SpecError(f"market {self.spec.markets[k].name!r} is competitive (no Nash price), "
+                                        "so the action span cannot be derived", path=f"{where}.low",
+                                        value=a["low"], allowed="explicit action.low and action.high")
+                    lo_b = hi_b = span = 0.0
+                else:
+                    ends = []
+                    for b in self._benchmarks[k]:
+                        ends += [b["nash_action"][slot], b["coop_action"][slot]]
+                    lo_b, hi_b = float(min(ends)), float(max(ends))
+                    span = hi_b - lo_b
                 if span <= 1e-12 * max(1.0, abs(hi_b)) and (a["low"] is None or a["high"] is None):
                     raise SpecError(f"the Nash and joint-optimum {mkt.action}s of {self.agents[i]} coincide "
                                     f"({lo_b:.6g}), so the action span cannot be derived from them",
@@ -139,27 +225,45 @@ class Economy:
                     raise SpecError("the resolved action interval is empty", path=f"{where}.low",
                                     value=low, allowed=f"a number < {high:.6g}")
                 grid = np.linspace(low, high, a["points"]) if a["kind"] == "grid" else None
-                yield ActionSet(i, k, slot, a["kind"], float(low), float(high), grid)
+                yield ActionSet(i, k, slot, a["kind"], float(low), float(high), grid, mkt.action)
 
     # ------------------------------------------------------------ the model
-    def clear(self, decision_values, shock=0.0):
-        """Clear every market. ``decision_values`` has shape ``batch + (n_decisions,)``.
+    def clear_markets(self, decision_values, exo: dict):
+        """Clear every market: ``(prices, quantities, profits)``, each ``batch + (n_decisions,)``.
 
-        Returns ``(rewards, prices, quantities)``: rewards ``batch + (n_agents,)``,
-        prices and quantities ``batch + (n_decisions,)``.
+        ``exo`` maps process fields to arrays broadcasting over the batch.
         """
         x = np.asarray(decision_values, dtype=float)
-        batch = x.shape[:-1]
-        prices = np.empty_like(x)
-        quantities = np.empty_like(x)
-        profits = np.empty_like(x)
-        for mkt, cols in zip(self.markets, self._market_cols, strict=True):
-            out = mkt.clear(x[..., cols], shock)
+        prices = np.zeros_like(x)
+        quantities = np.zeros_like(x)
+        profits = np.zeros_like(x)
+        for mkt, cols, ms in zip(self.markets, self._market_cols, self.spec.markets, strict=True):
+            kw = {key: exo[field] for key, field in ms.inputs.items()}
+            out = mkt.clear(x[..., cols], **kw)
             prices[..., cols], quantities[..., cols], profits[..., cols] = out.price, out.quantity, out.profit
-        rewards = np.empty(batch + (len(self.agents),))
-        for i, agent_type in enumerate(self.agent_types):
-            rewards[..., i] = agent_type.reward([profits[..., d] for d in self._agent_cols[i]])
-        return rewards, prices, quantities
+        return prices, quantities, profits
+
+    def clear(self, decision_values, shock=0.0):
+        """Clear every market with one demand shock; rewards of economies whose agents all trade.
+
+        ``decision_values`` has shape ``batch + (n_decisions,)``. Returns ``(rewards, prices,
+        quantities)``: rewards ``batch + (n_agents,)``, prices and quantities ``batch + (n_decisions,)``.
+        """
+        if self.has_state or not all(e.kind.trades for e in self.entries):
+            raise SpecError("clear() needs an economy whose agents all trade in markets; use step()",
+                            path="agents", allowed="firms only")
+        x = np.asarray(decision_values, dtype=float)
+        exo = {self.shock_field: np.asarray(shock, dtype=float)} if self.shock_field else {}
+        prices, quantities, profits = self.clear_markets(x, exo)
+        return self.market_rewards(profits), prices, quantities
+
+    def market_rewards(self, profits):
+        """Rewards ``batch + (n_agents,)`` of trading agents from per-decision profits."""
+        rewards = np.empty(profits.shape[:-1] + (len(self.agents),))
+        for i in range(len(self.agents)):
+            kind = self.entries[self.entry_of[i]].kind
+            rewards[..., i] = kind.reward(None, None, {"profit": profits[..., self._agent_cols[i]]}, None)
+        return rewards
 
     def benchmarks(self):
         """Static Nash and joint-optimum actions and profits per decision, as a DataFrame."""
@@ -167,6 +271,8 @@ class Economy:
         rows = []
         for e, z in enumerate(self.shock_values):
             for s in self.decisions:
+                if s.market < 0 or self._benchmarks[s.market] is None:
+                    continue
                 b = self._benchmarks[s.market][e]
                 rows.append({"shock_state": e, "shock": float(z), "agent": self.agents[s.agent],
                              "market": self.spec.markets[s.market].name,
@@ -174,64 +280,53 @@ class Economy:
                              "nash_profit": b["nash_profit"][s.slot], "coop_profit": b["coop_profit"][s.slot]})
         return pd.DataFrame(rows)
 
+    def exo_chain_index(self, state) -> np.ndarray:
+        """The joint aggregate chain state ``(B,)`` (the ``e`` of finite models) of a state."""
+        if not self.exo_sizes:
+            return np.zeros(state.batch, dtype=np.int64)
+        return np.ravel_multi_index(tuple(state.exo.T), self.exo_sizes)
+
     def stationary_shock_distribution(self) -> np.ndarray:
-        """The stationary distribution of the shock chain (uniform weights if it is not unique)."""
-        P = self.shock_transition
-        w, v = np.linalg.eig(P.T)
-        k = int(np.argmin(np.abs(w - 1)))
-        pi = np.real(v[:, k])
-        return pi / pi.sum()
+        """The stationary distribution of the joint aggregate chain."""
+        return np.asarray(self.exo_chain.stationary())
+
+    # ------------------------------------------------------------ dynamics
+    def initial_state(self, rng: np.random.Generator, batch: int = 1):
+        """A fresh :class:`~marketsai.dynamics.EconomyState` of ``batch`` independent simulations."""
+        from marketsai.dynamics import initial_state
+        return initial_state(self, rng, batch)
+
+    def step(self, state, actions, rng: np.random.Generator):
+        """The one pure transition: ``(state', rewards (batch, n_agents), info)``; see :mod:`marketsai.dynamics`."""
+        from marketsai.dynamics import step
+        return step(self, state, actions, rng)
+
+    def observe(self, state) -> dict:
+        """Each agent's observation ``(batch, dim)`` float32; see :mod:`marketsai.observe`."""
+        return self.observer.observe(state)
+
+    def state(self, state):
+        """The aggregate state a centralised critic reads, ``(batch, dim)``; its size does not grow with N."""
+        return self.observer.aggregate(state)
+
+    @property
+    def observer(self):
+        obs = self.__dict__.get("_observer")
+        if obs is None:
+            from marketsai.observe import Observer
+            obs = self.__dict__["_observer"] = Observer(self)
+        return obs
 
     # ------------------------------------------------------------ exports
-    def finite_game(self) -> FiniteGame:
-        """Tabulate the economy for tabular learners (see :mod:`marketsai.finite_game`).
+    def finite_game(self):
+        """Tabulate a pricing/quantity game for tabular learners (see :mod:`marketsai.tabulate`)."""
+        from marketsai.tabulate import finite_game
+        return finite_game(self)
 
-        Requires every agent to take one grid decision, all grids of one size and one
-        memory length. With shocks, the Nash and cooperative payoffs that define profit
-        gains are averages over the stationary distribution of the shock chain.
-        """
-        n = len(self.agents)
-        if len(self.decisions) != n:
-            raise SpecError("finite_game needs every agent in exactly one market", path="markets",
-                            allowed="one market per agent (use parallel_env for multi-market economies)")
-        order = sorted(range(n), key=lambda d: self.decisions[d].agent)
-        sets = [self.decisions[d] for d in order]
-        if any(s.kind != "grid" for s in sets):
-            bad = next(s for s in sets if s.kind != "grid")
-            raise SpecError("finite_game needs grid actions", path=f"{self.spec.agents[bad.agent].source}.action.kind",
-                            value="interval", allowed="grid")
-        sizes = {s.size for s in sets}
-        if len(sizes) != 1:
-            raise SpecError("finite_game needs the same number of grid points for every agent",
-                            path="agents[].action.points", value=sorted(sizes), allowed="one value")
-        memories = {a.observation["memory"] for a in self.spec.agents}
-        if len(memories) != 1:
-            raise SpecError("finite_game needs one memory length for all agents",
-                            path="agents[].observation.memory", value=sorted(memories), allowed="one value")
-        m = sizes.pop()
-        grids = np.stack([s.grid for s in sets])  # (n, m)
-        idx = np.indices((m,) * n).reshape(n, -1).T  # (m**n, n), agent 0 most significant
-        values = np.empty(idx.shape)
-        for d in range(n):
-            values[:, order[d]] = grids[d, idx[:, d]]
-        payoffs, prices = [], []
-        for z in self.shock_values:
-            r, p, _ = self.clear(values, float(z))
-            payoffs.append(r)
-            prices.append(p[:, order])
-        bench = self.benchmarks()
-        weights = self.stationary_shock_distribution()
-
-        def per_agent(col):
-            tab = bench.pivot_table(index="shock_state", columns="agent", values=col, sort=False)
-            return weights @ tab[list(self.agents)].to_numpy()
-
-        return FiniteGame(agents=self.agents, actions=grids, payoffs=np.stack(payoffs), prices=np.stack(prices),
-                          memory=memories.pop(), discount=self.discount,
-                          nash_payoff=per_agent("nash_profit"), coop_payoff=per_agent("coop_profit"),
-                          nash_action=per_agent("nash_action"), coop_action=per_agent("coop_action"),
-                          exo_transition=self.shock_transition, exo_initial=self.shock_initial,
-                          exo_values=self.shock_values)
+    def finite_model(self):
+        """The finite Markov model of the economy (see :mod:`marketsai.tabulate`)."""
+        from marketsai.tabulate import finite_model
+        return finite_model(self)
 
     def parallel_env(self, max_cycles: int = 1000, render_mode: str | None = None):
         """A fresh running simulation as a PettingZoo ``ParallelEnv``."""

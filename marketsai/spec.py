@@ -23,16 +23,14 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from marketsai import limits
 from marketsai.errors import SpecError
 from marketsai.params import (
     Check,
     Param,
+    int_range,
     nonnegative,
-    nonnegative_int,
     one_of,
-    positive_int,
     real,
     unit_open,
     validate_mapping,
@@ -49,27 +47,38 @@ _opt_dict = Check(lambda x: x is None or isinstance(x, dict), "a mapping")
 ACTION_FIELDS = {
     "kind": Param("grid", one_of("grid", "interval"),
                   "grid: m discrete actions; interval: a continuous action in [low, high]"),
-    "points": Param(15, positive_int, "number m of grid points (kind: grid)"),
+    "points": Param(15, int_range(1, limits.MAX_GRID_POINTS), "number m of grid points (kind: grid)"),
     "xi": Param(0.1, nonnegative,
                 "extension beyond the Nash-to-joint-optimum span on each side, as a share of it"),
     "low": Param(None, _opt_real, "lowest action; null: Nash/joint-optimum span extended by xi"),
     "high": Param(None, _opt_real, "highest action; null: Nash/joint-optimum span extended by xi"),
     "values": Param(None, _opt_reals, "explicit grid values (kind: grid); overrides points/low/high/xi"),
 }
+_opt_names = Check(lambda x: x is None or (isinstance(x, list) and all(isinstance(v, str) for v in x)),
+                   "null or a list of names")
 OBSERVATION_FIELDS = {
-    "memory": Param(1, nonnegative_int, "k: the agent observes the last k periods' actions of all "
-                                        "participants of its markets"),
+    "memory": Param(None, Check(lambda x: x is None or int_range(0, limits.MAX_MEMORY)(x),
+                                f"null or an integer in [0, {limits.MAX_MEMORY}]"),
+                    "k: the agent observes the last k periods' actions of all participants of its "
+                    "markets (null: 1 for agents that trade in markets, 0 otherwise)"),
+    "state": Param(None, _opt_names, "own state fields observed (null: all of the agent type's fields)"),
+    "exo": Param(None, _opt_names, "process fields observed (null: every aggregate process field)"),
+    "moments": Param(None, _opt_names, "cross-agent moments observed, as 'entry.field:stat' with stat "
+                                       "mean or std (e.g. 'household.k:mean'); null: none"),
     "normalize": Param(True, one_of(True, False),
                        "scale observed actions to [-1, 1] by each action's bounds (for neural networks)"),
 }
 AGENT_FIELDS = {
     "name": Param(check=_name, doc="agent name; with count > 1 a prefix: name_0, name_1, ..."),
     "type": Param("firm", _text, "agent type (registered name or 'package.module:Class')"),
-    "count": Param(1, positive_int, "number of identical agents declared by this entry"),
+    "count": Param(1, int_range(1, limits.MAX_AGENTS), "number of identical agents declared by this entry"),
     "group": Param(None, Check(lambda x: x is None or _name(x), "null or an identifier"),
                    "policy-sharing group for learners (default: the agent type)"),
     "params": Param(None, _opt_dict, "the agent's characteristics (e.g. cost, quality) read by its markets"),
-    "action": Param(None, _opt_dict, "what the agent chooses in each of its markets"),
+    "state": Param(None, _opt_dict, "the agent type's state fields (e.g. a planner's k): initial value, "
+                                    "range and grid of each"),
+    "action": Param(None, _opt_dict, "what the agent chooses: in each of its markets (firms), or its own "
+                                     "decision (a planner's savings)"),
     "observation": Param(None, _opt_dict, "what the agent observes"),
 }
 MARKET_FIELDS = {
@@ -79,14 +88,8 @@ MARKET_FIELDS = {
     "participants": Param(check=Check(lambda x: isinstance(x, list) and len(x) >= 1 and all(isinstance(v, str) for v in x),
                                       "a non-empty list of agent names"), doc="agents trading in this market"),
     "params": Param(None, _opt_dict, "market-level parameters"),
-}
-SHOCK_FIELDS = {
-    "values": Param(check=Check(lambda x: isinstance(x, list) and len(x) >= 1 and all(real(v) for v in x),
-                                "a non-empty list of numbers"), doc="shock value of each Markov state"),
-    "transition": Param(check=Check(lambda x: isinstance(x, list), "a square list of lists"),
-                        doc="Markov transition matrix, rows sum to 1"),
-    "initial": Param(None, Check(lambda x: x is None or isinstance(x, list), "null or a list"),
-                     "initial distribution (default: uniform)"),
+    "inputs": Param(None, _opt_dict, "exogenous values the market reads, input -> process field "
+                                     "(null: each input bound to the process field of the same name, if any)"),
 }
 ECONOMY_FIELDS = {
     "name": Param(check=_name, doc="economy name"),
@@ -94,9 +97,11 @@ ECONOMY_FIELDS = {
     "discount": Param(0.95, unit_open, "discount factor delta of all agents"),
     "agents": Param(check=Check(lambda x: isinstance(x, list) and len(x) >= 1, "a non-empty list"),
                     doc="agent entries"),
-    "markets": Param(check=Check(lambda x: isinstance(x, list) and len(x) >= 1, "a non-empty list"),
-                     doc="market entries"),
-    "shocks": Param(None, _opt_dict, "optional exogenous Markov chain of demand shocks"),
+    "markets": Param([], Check(lambda x: isinstance(x, list), "a list"),
+                     doc="market entries (may be empty when no agent trades, e.g. a planner economy)"),
+    "processes": Param(None, _opt_dict, "exogenous processes by name (see docs/processes.md)"),
+    "shocks": Param(None, _opt_dict, "legacy: one Markov chain of demand shocks; read as the process "
+                                     "'shock' (processes: {shock: {kind: markov, ...}})"),
 }
 
 
@@ -118,9 +123,11 @@ class AgentSpec:
     action: dict
     observation: dict
     source: str = ""  # field path of the file entry that declared it, for messages
+    state: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "type": self.type, "group": self.group, "params": dict(self.params),
+                "state": {k: dict(v) for k, v in self.state.items()},
                 "action": dict(self.action), "observation": dict(self.observation)}
 
     def __eq__(self, other):
@@ -135,10 +142,11 @@ class MarketSpec:
     name: str
     participants: tuple[str, ...]
     params: dict
+    inputs: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"type": self.type, "name": self.name, "participants": list(self.participants),
-                "params": dict(self.params)}
+                "params": dict(self.params), "inputs": dict(self.inputs)}
 
     def __eq__(self, other):
         return isinstance(other, MarketSpec) and _freeze(self.to_dict()) == _freeze(other.to_dict())
@@ -155,7 +163,7 @@ class EconomySpec:
     discount: float
     agents: tuple[AgentSpec, ...]
     markets: tuple[MarketSpec, ...]
-    shocks: dict | None = None
+    processes: dict = dataclasses.field(default_factory=dict)  # name -> resolved process entry
 
     # ------------------------------------------------------------ reading
     @classmethod
@@ -172,16 +180,29 @@ class EconomySpec:
         from marketsai.markets import markets as market_types
 
         top = validate_mapping(data, ECONOMY_FIELDS, "", "economy")
+        processes = _processes(top)
+        exo_fields = _exo_fields(processes)
         agents: list[AgentSpec] = []
         origin: dict[str, int] = {}  # agent name -> index of its entry in the file
         for idx, entry in enumerate(top["agents"]):
             path = f"agents[{idx}]"
             a = validate_mapping(entry, AGENT_FIELDS, path, "agent")
             agent_cls = agent_types.get(a["type"], path=f"{path}.type")
-            action = validate_mapping(a["action"], ACTION_FIELDS, f"{path}.action", "action")
-            _check_action(action, f"{path}.action")
+            if agent_cls.trades:
+                action = validate_mapping(a["action"], ACTION_FIELDS, f"{path}.action", "action")
+                _check_action(action, f"{path}.action")
+            else:
+                action = validate_mapping(a["action"], agent_cls.action_fields or {}, f"{path}.action",
+                                          f"{agent_cls.__name__} action")
+            state = agent_cls.validate_state(a["state"], f"{path}.state")
             observation = validate_mapping(a["observation"], OBSERVATION_FIELDS, f"{path}.observation",
                                            "observation")
+            _check_observation(observation, agent_cls, exo_fields, f"{path}.observation")
+            if observation["memory"] is None:
+                observation["memory"] = 1 if agent_cls.trades else 0
+            agent_cls.validate_params(a["params"] or {}, f"{path}.params")
+            limits.check_int(len(agents) + a["count"], f"{path}.count", 1, limits.MAX_AGENTS,
+                             "too many agents in the economy (all entries together)")
             names = [a["name"]] if a["count"] == 1 else [f"{a['name']}_{k}" for k in range(a["count"])]
             for nm in names:
                 if nm in origin:
@@ -190,8 +211,7 @@ class EconomySpec:
                 origin[nm] = idx
                 agents.append(AgentSpec(name=nm, type=a["type"], group=a["group"] or a["type"],
                                         params=dict(a["params"] or {}), action=action,
-                                        observation=observation, source=path))
-            agent_cls.validate_params(a["params"] or {}, f"{path}.params")
+                                        observation=observation, source=path, state=state))
 
         market_specs: list[MarketSpec] = []
         used_params: dict[str, set] = {ag.name: set() for ag in agents}
@@ -206,6 +226,10 @@ class EconomySpec:
                     near = difflib.get_close_matches(p, list(by_name), n=1)
                     raise SpecError("unknown agent" + (f"; did you mean {near[0]!r}?" if near else ""),
                                     path=f"{path}.participants[{k}]", value=p, allowed=", ".join(by_name))
+                if not agent_types.get(by_name[p].type).trades:
+                    raise SpecError(f"agent {p!r} of type {by_name[p].type!r} has no role in a market "
+                                    "(it takes its own decisions)", path=f"{path}.participants[{k}]",
+                                    value=p, allowed="agents whose type trades in markets (e.g. firm)")
             if len(set(parts)) != len(parts):
                 raise SpecError("an agent is listed twice", path=f"{path}.participants", value=parts,
                                 allowed="distinct agent names")
@@ -216,15 +240,17 @@ class EconomySpec:
             params = validate_mapping(m["params"], {k: v for k, v in mcls.params.items()
                                                     if not v.per_participant}, f"{path}.params", "params")
             market_specs.append(MarketSpec(type=m["type"], name=m["name"] or f"market_{idx}",
-                                           participants=tuple(parts), params=params))
+                                           participants=tuple(parts), params=params,
+                                           inputs=_bind_inputs(mcls, m["inputs"], exo_fields, path)))
         seen = [ms.name for ms in market_specs]
         for idx, nm in enumerate(seen):
             if seen.index(nm) != idx:
                 raise SpecError("duplicate market name", path=f"markets[{idx}].name", value=nm,
                                 allowed="distinct market names")
         for ag in agents:
-            own = set(agent_types.get(ag.type).params)
-            if not any(ag.name in ms.participants for ms in market_specs):
+            agent_cls = agent_types.get(ag.type)
+            own = set(agent_cls.params)
+            if agent_cls.trades and not any(ag.name in ms.participants for ms in market_specs):
                 raise SpecError("agent takes part in no market", path=f"agents[{origin[ag.name]}].name",
                                 value=ag.name, allowed="an agent listed in some market's participants")
             for key in ag.params:
@@ -233,22 +259,16 @@ class EconomySpec:
                     raise SpecError("parameter not used by the agent's type or markets",
                                     path=f"agents[{origin[ag.name]}].params.{key}", value=ag.params[key],
                                     allowed=", ".join(allowed) or "no parameters")
-        shocks = _check_shocks(top["shocks"]) if top["shocks"] is not None else None
         return cls(name=top["name"], description=top["description"], discount=top["discount"],
-                   agents=tuple(agents), markets=tuple(market_specs), shocks=shocks)
+                   agents=tuple(agents), markets=tuple(market_specs), processes=processes)
 
     # ------------------------------------------------------------ writing
     def to_dict(self) -> dict:
         """The fully resolved description: every agent explicit, every default visible."""
-        out = {"name": self.name, "description": self.description, "discount": self.discount,
-               "agents": [a.to_dict() for a in self.agents],
-               "markets": [m.to_dict() for m in self.markets]}
-        if self.shocks is not None:
-            out["shocks"] = {k: (list(map(list, v)) if k == "transition" else list(v))
-                             for k, v in self.shocks.items()}
-        else:
-            out["shocks"] = None
-        return out
+        return {"name": self.name, "description": self.description, "discount": self.discount,
+                "agents": [a.to_dict() for a in self.agents],
+                "markets": [m.to_dict() for m in self.markets],
+                "processes": {k: dict(v) for k, v in self.processes.items()}, "shocks": None}
 
     def __eq__(self, other):
         return isinstance(other, EconomySpec) and _freeze(self.to_dict()) == _freeze(other.to_dict())
@@ -275,24 +295,72 @@ def _check_action(action: dict, path: str) -> None:
                         value=action["points"], allowed="an integer >= 2")
 
 
-def _check_shocks(data: dict) -> dict:
-    s = validate_mapping(data, SHOCK_FIELDS, "shocks", "shocks")
-    n = len(s["values"])
-    try:
-        P = np.asarray(s["transition"], dtype=float)
-    except (TypeError, ValueError):
-        raise SpecError("transition must be numbers", path="shocks.transition", value=s["transition"],
-                        allowed=f"a {n}x{n} list of lists") from None
-    if P.shape != (n, n) or not np.all(np.isfinite(P)) or np.any(P < 0) or not np.allclose(P.sum(axis=1), 1):
-        raise SpecError("transition must be a square stochastic matrix matching values",
-                        path="shocks.transition", value=s["transition"],
-                        allowed=f"a {n}x{n} matrix of non-negative numbers, rows summing to 1")
-    init = s["initial"] if s["initial"] is not None else [1.0 / n] * n
-    p0 = np.asarray(init, dtype=float) if all(real(v) for v in init) else None
-    if p0 is None or p0.shape != (n,) or np.any(p0 < 0) or not np.isclose(p0.sum(), 1):
-        raise SpecError("initial must be a probability vector matching values", path="shocks.initial",
-                        value=s["initial"], allowed=f"{n} non-negative numbers summing to 1")
-    return {"values": [float(v) for v in s["values"]], "transition": P.tolist(), "initial": p0.tolist()}
+def _processes(top: dict) -> dict:
+    """Validated ``processes`` (name -> resolved entry); a legacy ``shocks`` block becomes ``shock``."""
+    from marketsai.processes import process_from_legacy_shocks, process_from_spec
+    raw = dict(top["processes"] or {})
+    if top["shocks"] is not None:
+        if "shock" in raw:
+            raise SpecError("both shocks (legacy) and processes.shock are given", path="shocks",
+                            value=top["shocks"], allowed="only processes.shock")
+        legacy = process_from_legacy_shocks(top["shocks"])
+        process_from_spec(legacy["shock"], "shocks")  # errors name the legacy block
+        raw = {**legacy, **raw}
+    out = {}
+    for name, entry in raw.items():
+        if not (isinstance(name, str) and name.isidentifier()):
+            raise SpecError("a process name must be an identifier", path="processes", value=name,
+                            allowed="letters, digits, _")
+        out[name] = process_from_spec(entry, f"processes.{name}").spec
+    return out
+
+
+def _exo_fields(processes: dict) -> dict[str, list[float]]:
+    """Every process field -> its values; a field declared by two processes is an error."""
+    from marketsai.processes import process_from_spec
+    fields: dict[str, list[float]] = {}
+    owner: dict[str, str] = {}
+    for name, entry in processes.items():
+        chain = process_from_spec(entry, f"processes.{name}").chain
+        for f in chain.fields:
+            if f in owner:
+                raise SpecError(f"process field {f!r} is declared by processes {owner[f]!r} and {name!r}",
+                                path=f"processes.{name}", value=f, allowed="distinct field names")
+            owner[f] = name
+            fields[f] = [float(v) for v in chain.value(f)]
+    return fields
+
+
+def _check_observation(obs: dict, agent_cls, exo_fields: dict, path: str) -> None:
+    for f in obs["state"] or []:
+        if f not in agent_cls.state:
+            raise SpecError(f"{agent_cls.__name__} has no state field {f!r} to observe", path=f"{path}.state",
+                            value=f, allowed=", ".join(agent_cls.state) or "no state fields ([])")
+    for f in obs["exo"] or []:
+        if f not in exo_fields:
+            raise SpecError("observed process field is not declared", path=f"{path}.exo", value=f,
+                            allowed=", ".join(exo_fields) or "no process fields ([])")
+    for m in obs["moments"] or []:
+        entry, _, stat = m.partition(":")
+        if "." not in entry or stat not in ("mean", "std"):
+            raise SpecError("a moment is 'entry.field:stat'", path=f"{path}.moments", value=m,
+                            allowed="e.g. household.k:mean (stat: mean or std)")
+
+
+def _bind_inputs(mcls, inputs: dict | None, exo_fields: dict, path: str) -> dict:
+    """Market input -> process field; unbound inputs read 0."""
+    inputs = dict(inputs or {})
+    for key, field in inputs.items():
+        if key not in mcls.inputs:
+            raise SpecError(f"{mcls.__name__} reads no input {key!r}", path=f"{path}.inputs.{key}",
+                            value=field, allowed=", ".join(mcls.inputs) or "no inputs")
+        if field not in exo_fields:
+            raise SpecError("market input bound to an undeclared process field", path=f"{path}.inputs.{key}",
+                            value=field, allowed=", ".join(exo_fields) or "declare it under processes:")
+    for key in mcls.inputs:
+        if key not in inputs and key in exo_fields:
+            inputs[key] = key
+    return inputs
 
 
 def load_spec(path: str | Path) -> EconomySpec:
@@ -302,7 +370,18 @@ def load_spec(path: str | Path) -> EconomySpec:
 
 def describe_fields() -> dict[str, list[tuple[str, str, str, str]]]:
     """Every section's fields as (name, default, allowed, doc) rows, for the docs."""
+    from marketsai.agents import agent_types
+    from marketsai.agents.base import STATE_FIELDS
+    from marketsai.agents.planner import PLANNER_ACTION
     from marketsai.params import describe
-    return {"economy": describe(ECONOMY_FIELDS), "agents[]": describe(AGENT_FIELDS),
-            "agents[].action": describe(ACTION_FIELDS), "agents[].observation": describe(OBSERVATION_FIELDS),
-            "markets[]": describe(MARKET_FIELDS), "shocks": describe(SHOCK_FIELDS)}
+    from marketsai.processes import describe_process_fields
+    out = {"economy": describe(ECONOMY_FIELDS), "agents[]": describe(AGENT_FIELDS),
+           "agents[].action": describe(ACTION_FIELDS), "agents[].observation": describe(OBSERVATION_FIELDS),
+           "agents[].state.<field>": describe(STATE_FIELDS), "agents[].action (planner)": describe(PLANNER_ACTION),
+           "markets[]": describe(MARKET_FIELDS)}
+    out.update(describe_process_fields())
+    for name in agent_types.names():
+        cls = agent_types.get(name)
+        if ":" not in name and cls.__module__.startswith("marketsai.") and cls.params:
+            out[f"agent type {name}: params"] = describe(cls.params)
+    return out

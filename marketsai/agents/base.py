@@ -1,10 +1,26 @@
-"""The agent contract: what an agent kind observes, chooses and is paid.
+"""The agent contract: what an agent kind owns, observes, chooses and is paid.
 
-An agent type declares its own parameters (beyond the characteristics its markets
-read, such as a firm's cost) and turns the outcomes of the markets it trades in into
-one reward. It holds no state: the running simulation (``envs/``) keeps histories.
-Roadmap kinds (households with a budget across several markets, a planner) subclass
-this and override :meth:`reward`.
+An agent type is declared once (class attributes) and built once per entry of an
+economy file (``count`` identical agents share one instance; their arrays have a
+``count`` axis). It declares
+
+* ``params``: its own parameters (beyond the characteristics its markets read, such as
+  a firm's cost);
+* ``state``: its state fields (a planner's capital ``k``), each configured in the file's
+  ``state:`` block (initial value, bounds, grid; see :data:`STATE_FIELDS`);
+* its decisions: ``trades = True`` means one decision in each market the agent trades
+  in (a firm's price); otherwise the type declares ``action_fields`` and its own
+  decisions (a planner's savings), validated against them;
+* pure functions :meth:`reward` and :meth:`transition` of ``(state, decisions, outcome,
+  exo)``. ``state`` maps field -> ``(batch, count)`` arrays, ``decisions`` is
+  ``(batch, count, n_decisions)``, ``outcome`` maps names (``profit``: ``(batch, count,
+  n_markets)``) to arrays, ``exo`` maps process fields (``z``) to ``(batch,)`` arrays.
+
+Budgets hold by construction: a decision is a share of what is available or a point of
+a feasible set, and a decision that would leave non-positive consumption is projected
+onto the feasible set and flagged in the outcome (``infeasible``), never paid a NaN.
+The running simulation (:mod:`marketsai.dynamics`) holds the state; an agent type
+holds none.
 """
 
 from __future__ import annotations
@@ -13,21 +29,109 @@ from typing import ClassVar
 
 import numpy as np
 
-from marketsai.params import Param, validate_mapping
+from marketsai.errors import SpecError
+from marketsai.params import Check, Param, one_of, positive_int, real, validate_mapping
+
+_initial = Check(lambda x: x == "uniform" or real(x), "a finite number or 'uniform'")
+STATE_FIELDS = {
+    "initial": Param(1.0, _initial, "initial value (in units of `scale`), or 'uniform' on [low, high]"),
+    "low": Param(0.5, real, "lowest value of the field's range (in units of `scale`)", ),
+    "high": Param(1.5, real, "highest value of the field's range (in units of `scale`)"),
+    "points": Param(41, positive_int, "grid points on [low, high] (finite models, tabular learners)"),
+    "scale": Param("steady_state", one_of("steady_state", "level"),
+                   "steady_state: low/high/initial are multiples of the deterministic steady state; "
+                   "level: absolute values"),
+}
 
 
 class AgentType:
-    """Base class of agent kinds."""
+    """Base class of agent kinds; see the module docstring for the contract."""
 
     params: ClassVar[dict[str, Param]] = {}
+    state: ClassVar[dict[str, str]] = {}  # field name -> doc
+    trades: ClassVar[bool] = True
+    action_fields: ClassVar[dict[str, Param] | None] = None  # own decisions (trades is False)
 
+    def __init__(self, params: dict, state: dict, action: dict, count: int, discount: float,
+                 where: str = "agents[0]"):
+        self.p = dict(params)
+        self.state_spec = {k: dict(v) for k, v in state.items()}
+        self.action = dict(action)
+        self.count = int(count)
+        self.discount = float(discount)
+        self.where = where
+
+    # ------------------------------------------------------------ validation
     @classmethod
     def validate_params(cls, params: dict, path: str) -> dict:
         """Check the agent's own parameters; market characteristics are checked by markets."""
         own = {k: v for k, v in params.items() if k in cls.params}
         return validate_mapping(own, cls.params, path, f"{cls.__name__} params")
 
-    @staticmethod
-    def reward(profits: list[np.ndarray]) -> np.ndarray:
-        """One reward from the agent's payoff in each of its markets (default: their sum)."""
-        return np.sum(profits, axis=0)
+    @classmethod
+    def validate_state(cls, state: dict | None, path: str) -> dict:
+        """Each declared state field's block with every default filled in; unknown fields are errors."""
+        state = dict(state or {})
+        for name in state:
+            if name not in cls.state:
+                raise SpecError(f"{cls.__name__} has no state field {name!r}", path=f"{path}.{name}",
+                                value=state[name], allowed=", ".join(cls.state) or "no state fields")
+        out = {}
+        for name in cls.state:
+            block = validate_mapping(state.get(name), STATE_FIELDS, f"{path}.{name}", "state field")
+            if block["low"] >= block["high"]:
+                raise SpecError("low must be below high", path=f"{path}.{name}.low", value=block["low"],
+                                allowed=f"a number < {block['high']}")
+            if block["points"] < 2:
+                raise SpecError("a state grid needs at least two points", path=f"{path}.{name}.points",
+                                value=block["points"], allowed="an integer >= 2")
+            ini = block["initial"]
+            if ini != "uniform" and not block["low"] <= ini <= block["high"]:
+                raise SpecError("initial value outside [low, high]", path=f"{path}.{name}.initial",
+                                value=ini, allowed=f"a number in [{block['low']}, {block['high']}] or 'uniform'")
+            out[name] = block
+        return out
+
+    def check(self, exo_fields: dict, path: str) -> None:  # noqa: B027 (optional hook)
+        """Cross-field checks against the economy (processes it reads, budgets); raise SpecError."""
+
+    # ------------------------------------------------------------ decisions and state
+    def decision_sets(self) -> list[dict]:
+        """Own decisions (``trades`` False): dicts with kind, low, high, grid, name."""
+        return []
+
+    def scale(self, field: str) -> float:
+        """The unit of a state field's ``low``/``high``/``initial`` (its steady state or 1)."""
+        return 1.0
+
+    def state_grid(self, field: str) -> np.ndarray:
+        b = self.state_spec[field]
+        return np.linspace(b["low"], b["high"], b["points"]) * self.scale(field)
+
+    def state_bounds(self, field: str) -> tuple[float, float]:
+        b = self.state_spec[field]
+        s = self.scale(field)
+        return b["low"] * s, b["high"] * s
+
+    def initial_state(self, rng: np.random.Generator, batch: int) -> dict[str, np.ndarray]:
+        out = {}
+        for name, b in self.state_spec.items():
+            lo, hi = self.state_bounds(name)
+            if b["initial"] == "uniform":
+                out[name] = rng.uniform(lo, hi, size=(batch, self.count))
+            else:
+                out[name] = np.full((batch, self.count), b["initial"] * self.scale(name))
+        return out
+
+    # ------------------------------------------------------------ the period
+    def reward(self, state, decisions, outcome, exo) -> np.ndarray:
+        """Per-period reward ``(batch, count)``. Default: the sum of profits across markets."""
+        return np.sum(outcome["profit"], axis=-1)
+
+    def transition(self, state, decisions, outcome, exo) -> dict[str, np.ndarray]:
+        """Next state fields. Default: no state."""
+        return {}
+
+    def own_outcome(self, state, decisions, exo) -> dict[str, np.ndarray]:
+        """What the agent's own decisions produce before any market (consumption, ...)."""
+        return {}

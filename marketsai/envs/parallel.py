@@ -1,14 +1,12 @@
 """A running simulation of an economy as a PettingZoo ``ParallelEnv``.
 
-Each period every agent takes its decisions, the economy clears every market, each
-agent is paid its reward and observes the last ``k`` periods' actions of all
-participants of its markets (scaled to [-1, 1] by default), plus the current demand
-shock when the economy has one. The initial history is drawn at random from the
-agents' action sets, as in Calvano et al. (2020).
-
-With grid actions the per-period rewards are looked up in a table filled once from the
-markets (the markets stay the single source of truth); continuous actions clear the
-markets each step. ``last_outcome`` holds the latest prices, quantities and rewards.
+A shell around the economy's one pure step (:mod:`marketsai.dynamics`): it holds one
+:class:`~marketsai.dynamics.EconomyState` (batch 1) and a generator, maps each agent's
+action (an index into its grid, or a value clipped to its interval) onto decision values,
+calls ``economy.step`` and returns the declared observations (:mod:`marketsai.observe`).
+The initial history is drawn at random from the agents' action sets, as in Calvano
+et al. (2020). ``last_outcome`` holds the latest prices, quantities, rewards, decisions,
+the demand shock and, for agents with their own decisions, what they produced.
 """
 
 from __future__ import annotations
@@ -16,8 +14,6 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
-
-_TABLE_LIMIT = 1 << 20  # tabulate rewards when the joint grid has at most this many profiles
 
 
 class EconomyParallelEnv(ParallelEnv):
@@ -46,39 +42,14 @@ class EconomyParallelEnv(ParallelEnv):
         self.possible_agents = list(economy.agents)
         self.agents: list[str] = []
         dec = economy.decisions
-        n_agents = len(self.possible_agents)
-        self._own = [[d for d, s in enumerate(dec) if s.agent == i] for i in range(n_agents)]
-        self._discrete = all(s.kind == "grid" for s in dec)
+        self._own = [economy._agent_cols[i] for i in range(len(self.possible_agents))]
         self._grids = [s.grid for s in dec]
-        lo = np.array([s.low for s in dec])
-        hi = np.array([s.high for s in dec])
-        self._has_shock = len(economy.shock_values) > 1 or economy.shock_values[0] != 0.0
-        self._memory = [a.observation["memory"] for a in economy.spec.agents]
-        self._k = max(self._memory)
-        self._seen, self._scale, self._offset = [], [], []
-        self._action_spaces, self._observation_spaces = {}, {}
-        zmax = float(np.max(np.abs(economy.shock_values))) or 1.0
+        self._low = np.array([s.low for s in dec])
+        self._high = np.array([s.high for s in dec])
+        self._is_grid = np.array([s.kind == "grid" for s in dec])
+        self._observation_spaces = dict(economy.observer.spaces)
+        self._action_spaces = {}
         for i, name in enumerate(self.possible_agents):
-            spec = economy.spec.agents[i]
-            markets_i = {dec[d].market for d in self._own[i]}
-            seen = [d for d, s in enumerate(dec) if s.market in markets_i]
-            self._seen.append(np.array(seen, dtype=np.intp))
-            if spec.observation["normalize"]:
-                scale, offset = 2.0 / (hi[seen] - lo[seen]), -(hi[seen] + lo[seen]) / (hi[seen] - lo[seen])
-                olo, ohi = np.full(len(seen), -1.0), np.full(len(seen), 1.0)
-                zlo, zhi = -1.0, 1.0
-            else:
-                scale, offset, olo, ohi = np.ones(len(seen)), np.zeros(len(seen)), lo[seen], hi[seen]
-                zlo, zhi = float(economy.shock_values.min()), float(economy.shock_values.max())
-            self._scale.append(scale)
-            self._offset.append(offset)
-            k = self._memory[i]
-            low = np.concatenate([np.tile(olo, k)] + ([[zlo]] if self._has_shock else []))
-            high = np.concatenate([np.tile(ohi, k)] + ([[zhi]] if self._has_shock else []))
-            if low.size == 0:  # memory 0 and no shock: a constant observation (a bandit)
-                low, high = np.zeros(1), np.zeros(1)
-            self._observation_spaces[name] = spaces.Box(low.astype(np.float32), high.astype(np.float32),
-                                                        dtype=np.float32)
             own = [dec[d] for d in self._own[i]]
             if all(s.kind == "grid" for s in own):
                 self._action_spaces[name] = (spaces.Discrete(own[0].size) if len(own) == 1
@@ -87,18 +58,8 @@ class EconomyParallelEnv(ParallelEnv):
                 self._action_spaces[name] = spaces.Box(np.array([s.low for s in own], np.float32),
                                                        np.array([s.high for s in own], np.float32),
                                                        dtype=np.float32)
-        self._shock_norm = 1.0 / zmax if any(a.observation["normalize"] for a in economy.spec.agents) else 1.0
-        self._table = None
-        if self._discrete:
-            sizes = [len(g) for g in self._grids]
-            if int(np.prod(sizes, dtype=float)) <= _TABLE_LIMIT:
-                self._strides = np.cumprod([1] + sizes[::-1][:-1])[::-1].astype(np.intp)
-                idx = np.indices(sizes).reshape(len(sizes), -1).T
-                values = np.stack([g[idx[:, d]] for d, g in enumerate(self._grids)], axis=1)
-                self._table = [economy.clear(values, float(z)) for z in economy.shock_values]
         self._rng = np.random.default_rng()
-        self._hist = np.zeros((max(self._k, 1), len(dec)))
-        self._shock_state = 0
+        self._state = None
         self._t = 0
         self.last_outcome: dict | None = None
 
@@ -121,54 +82,38 @@ class EconomyParallelEnv(ParallelEnv):
     def reset(self, seed=None, options=None):
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        for d, s in enumerate(self.economy.decisions):
-            if s.kind == "grid":
-                self._hist[:, d] = s.grid[self._rng.integers(0, s.size, size=self._hist.shape[0])]
-            else:
-                self._hist[:, d] = self._rng.uniform(s.low, s.high, size=self._hist.shape[0])
-        self._shock_state = int(self._rng.choice(len(self.economy.shock_initial), p=self.economy.shock_initial))
+        self._state = self.economy.initial_state(self._rng, 1)
         self._t = 0
         self.agents = list(self.possible_agents)
         self.last_outcome = None
         return self._observe(), {a: {} for a in self.agents}
 
+    def decision_values(self, actions: dict) -> np.ndarray:
+        """Decision values ``(n_decisions,)`` from an action dict (grid indices or clipped values)."""
+        values = np.empty(len(self._grids))
+        for i, name in enumerate(self.possible_agents):
+            a = np.atleast_1d(actions[name])
+            for d, v in zip(self._own[i], a, strict=True):
+                values[d] = self._grids[d][int(v)] if self._is_grid[d] else min(max(float(v), self._low[d]),
+                                                                                self._high[d])
+        return values
+
     def step(self, actions):
         if not self.agents:
             raise RuntimeError("step() called on a finished episode; call reset() first")
-        e = self._shock_state
-        if self._table is not None:
-            j = 0
-            idx = np.empty(len(self._grids), dtype=np.intp)
-            for i, name in enumerate(self.possible_agents):
-                a = actions[name]
-                own = self._own[i]
-                if len(own) == 1:
-                    idx[own[0]] = int(a)
-                else:
-                    idx[own] = np.asarray(a, dtype=np.intp)
-            j = int(idx @ self._strides)
-            rewards, prices, quantities = (t[j] for t in self._table[e])
-            values = np.array([g[k] for g, k in zip(self._grids, idx, strict=True)])
-        else:
-            values = np.empty(len(self._grids))
-            for i, name in enumerate(self.possible_agents):
-                a = np.atleast_1d(actions[name])
-                for d, v in zip(self._own[i], a, strict=True):
-                    s = self.economy.decisions[d]
-                    values[d] = s.grid[int(v)] if s.kind == "grid" else min(max(float(v), s.low), s.high)
-            rewards, prices, quantities = self.economy.clear(values, float(self.economy.shock_values[e]))
-        self.last_outcome = {"price": prices, "quantity": quantities, "reward": rewards, "action": values,
-                             "shock": float(self.economy.shock_values[e])}
-        if self._hist.shape[0] > 1:
-            self._hist[1:] = self._hist[:-1]
-        self._hist[0] = values
-        if len(self.economy.shock_values) > 1:
-            self._shock_state = int(self._rng.choice(len(self.economy.shock_values),
-                                                     p=self.economy.shock_transition[e]))
+        econ = self.economy
+        values = self.decision_values(actions)
+        shock = econ.shock_values[econ.exo_chain_index(self._state)[0]] if econ.shock_field else 0.0
+        self._state, rewards, info = econ.step(self._state, values[None], self._rng)
+        self.last_outcome = {"price": info["price"][0], "quantity": info["quantity"][0], "reward": rewards[0],
+                             "action": values, "shock": float(shock)}
+        for ent in econ.entries:
+            if ent.name in info:
+                self.last_outcome[ent.name] = {k: np.asarray(v)[0] for k, v in info[ent.name].items()}
         self._t += 1
         done = self._t >= self.max_cycles
         obs = self._observe()
-        rew = {a: float(rewards[i]) for i, a in enumerate(self.possible_agents)}
+        rew = {a: float(rewards[0, i]) for i, a in enumerate(self.possible_agents)}
         terms = {a: False for a in self.possible_agents}
         truncs = {a: done for a in self.possible_agents}
         infos = {a: {} for a in self.possible_agents}
@@ -177,18 +122,7 @@ class EconomyParallelEnv(ParallelEnv):
         return obs, rew, terms, truncs, infos
 
     def _observe(self):
-        out = {}
-        z = self.economy.shock_values[self._shock_state] * self._shock_norm
-        for i, name in enumerate(self.possible_agents):
-            k = self._memory[i]
-            if k == 0 and not self._has_shock:
-                out[name] = np.zeros(1, dtype=np.float32)
-                continue
-            body = (self._hist[:k, self._seen[i]] * self._scale[i] + self._offset[i]).ravel()
-            if self._has_shock:
-                body = np.append(body, z)
-            out[name] = body.astype(np.float32)
-        return out
+        return {a: o[0] for a, o in self.economy.observe(self._state).items()}
 
     def render(self):
         if self.render_mode == "ansi" and self.last_outcome is not None:
@@ -199,5 +133,5 @@ class EconomyParallelEnv(ParallelEnv):
         pass
 
     def state(self):
-        """The global state: the whole action history and the shock (for centralised critics)."""
-        return np.append(self._hist.ravel(), self.economy.shock_values[self._shock_state]).astype(np.float32)
+        """The global state (history, aggregate shocks, mean of each state field) for centralised critics."""
+        return self.economy.state(self._state)[0]

@@ -5,11 +5,17 @@ A market is a pure function from the actions of its participants to outcomes.
 * Parameters are frozen at construction and declared once in ``params``
   (:class:`marketsai.params.Param`): market-level ones (``mu``) and per-participant
   ones (a firm's ``cost``), which each participating agent brings in its ``params``.
-* :meth:`Market.clear` has no hidden state and no randomness. Exogenous state (a demand
-  shock drawn by the economy) is passed in. It is vectorised over any leading batch
-  axes, so the same code tabulates a payoff table for tabular learners and steps an
-  environment for deep ones.
-* Static benchmarks: :meth:`nash`, :meth:`joint_optimum` and :meth:`best_response`.
+* :meth:`Market.clear` has no hidden state and no randomness. Exogenous state is passed
+  in by name: a market declares the process values it reads in ``inputs`` (Bertrand and
+  Cournot read one demand ``shock``) and the economy passes each as a keyword argument
+  (``clear(actions, shock=z)``), bound to a process of the economy file. It is
+  vectorised over any leading batch axes, so the same code tabulates a payoff table for
+  tabular learners and steps an environment for deep ones.
+* Two kinds. A :class:`Market` may clear competitively and need not have a Nash price
+  (factor and goods markets). A :class:`StrategicMarket` (Bertrand, Cournot) adds the
+  static benchmarks :meth:`~StrategicMarket.nash`, :meth:`~StrategicMarket.joint_optimum`
+  and :meth:`~StrategicMarket.best_response`, from which the economy derives price grids
+  (the ``xi`` span) and profit gains.
 
 A market must not import learners, environments, ray or torch.
 """
@@ -41,12 +47,13 @@ class Market(ABC):
     """Base class of all markets; see the module docstring for the contract.
 
     Subclasses set ``action`` (what participants choose: ``"price"`` or
-    ``"quantity"``), declare ``params`` and implement :meth:`clear`, :meth:`nash`
-    and :meth:`joint_optimum`.
+    ``"quantity"``), declare ``params`` and ``inputs`` (the names of the exogenous values
+    :meth:`clear` reads as keyword arguments) and implement :meth:`clear`.
     """
 
     action: ClassVar[str] = "price"
     params: ClassVar[dict[str, Param]] = {}
+    inputs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_participants: int, **values):
         if n_participants < 1:
@@ -106,6 +113,20 @@ class Market(ABC):
         return {k: getattr(self, k) for k, p in self.params.items() if not p.per_participant}
 
     # ------------------------------------------------------------- contract
+    @abstractmethod
+    def clear(self, actions, **inputs) -> Outcome:
+        """Outcomes for actions of shape ``batch + (n,)``; each input broadcasts over ``batch``."""
+
+
+class StrategicMarket(Market):
+    """A market of strategic participants, with static Nash and joint-optimum benchmarks.
+
+    Subclasses implement :meth:`clear`, :meth:`nash` and :meth:`joint_optimum`; they read
+    one exogenous value, ``shock`` (0 when the economy binds none).
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("shock",)
+
     @abstractmethod
     def clear(self, actions, shock=0.0) -> Outcome:
         """Outcomes for actions of shape ``batch + (n,)``; ``shock`` broadcasts over ``batch``."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from marketsai.errors import SpecError
-from marketsai.markets.base import Market, Outcome
+from marketsai.markets.base import Outcome, StrategicMarket
 from marketsai.markets.registry import markets
 from marketsai.params import Param, positive, real
 
@@ -48,7 +48,7 @@ def _logsumexp(x, axis=-1):
 
 
 @markets.register("bertrand_logit")
-class BertrandLogit(Market):
+class BertrandLogit(StrategicMarket):
     """Bertrand competition with logit demand and constant marginal costs.
 
     Examples

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from marketsai.errors import SpecError
-from marketsai.markets.base import Market, Outcome
+from marketsai.markets.base import Outcome, StrategicMarket
 from marketsai.markets.registry import markets
 from marketsai.params import Param, nonnegative, positive
 
 
 @markets.register("cournot_linear")
-class CournotLinear(Market):
+class CournotLinear(StrategicMarket):
     """Cournot oligopoly with linear demand and constant marginal costs.
 
     Examples

@@ -6,11 +6,11 @@ Used by tests/test_plugins.py, loaded from YAML by import path.
 
 import numpy as np
 
-from marketsai.markets import Market, Outcome
+from marketsai.markets import Outcome, StrategicMarket
 from marketsai.params import Param, positive, real, unit_open
 
 
-class LinearDemandBertrand(Market):
+class LinearDemandBertrand(StrategicMarket):
     action = "price"
     params = {
         "cost": Param(0.0, real, "marginal cost", per_participant=True),

@@ -1,0 +1,141 @@
+"""The one place where an economy moves: a frozen state and a pure ``step``.
+
+Every economy -- a Bertrand duopoly with price memory, a planner accumulating capital --
+is simulated by :func:`step`. Environments (PettingZoo, gymnasium, RLlib) are shells
+around it, and :mod:`marketsai.tabulate` tabulates finite models from :func:`period`, the
+deterministic part of it, so learners of both families see the same model.
+
+Arrays carry a leading batch axis ``B``: ``B`` independent simulations (sessions, or
+copies of an environment) step at once.
+
+Timing of one period in state ``S`` with decisions ``x`` (``(B, n_decisions)`` values):
+markets clear given the current exogenous values; each agent entry computes its own
+outcome (consumption, ...), its reward and its next state; the decision history shifts;
+the exogenous chains draw their next states.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EconomyState:
+    """The state of ``batch`` simulations of one economy (arrays are not modified in place).
+
+    ``fields`` maps ``"<entry>.<field>"`` (``"planner.k"``) to ``(B, count)`` arrays;
+    ``exo`` holds each aggregate process's chain index ``(B, n_aggregate)``;
+    ``exo_agent`` each agent-scope process's indices ``(B, n_agents)``;
+    ``history`` the last ``k`` periods' decision values ``(B, k, n_decisions)``, newest first;
+    ``t`` the period.
+    """
+
+    t: int
+    fields: dict
+    exo: np.ndarray
+    exo_agent: dict
+    history: np.ndarray
+
+    @property
+    def batch(self) -> int:
+        return int(self.exo.shape[0])
+
+
+def _draw(P: np.ndarray, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Next chain states by inverse CDF of the rows ``P[idx]``."""
+    cdf = np.cumsum(P[idx], axis=-1)
+    cdf[..., -1] = 1.0
+    return (u[..., None] >= cdf).sum(axis=-1)
+
+
+def initial_state(econ, rng: np.random.Generator, batch: int = 1) -> EconomyState:
+    """Fresh simulations: agent states at their declared initial values, exo from p0, random history.
+
+    The initial history of decisions is drawn uniformly from each decision's grid or
+    interval, as in Calvano et al. (2020).
+    """
+    fields = {}
+    for ent in econ.entries:
+        for name, arr in ent.kind.initial_state(rng, batch).items():
+            fields[f"{ent.name}.{name}"] = arr
+    exo = np.zeros((batch, len(econ.aggregate)), dtype=np.int64)
+    for c, p in enumerate(econ.aggregate):
+        exo[:, c] = _draw(p.chain.p0[None], np.zeros(batch, dtype=np.int64), rng.random(batch))
+    n = len(econ.agents)
+    exo_agent = {p.name: _draw(p.chain.p0[None], np.zeros((batch, n), dtype=np.int64), rng.random((batch, n)))
+                 for p in econ.idiosyncratic}
+    history = np.empty((batch, econ.memory, len(econ.decisions)))
+    for d, s in enumerate(econ.decisions):
+        if s.kind == "grid":
+            history[:, :, d] = s.grid[rng.integers(0, s.size, size=(batch, econ.memory))]
+        else:
+            history[:, :, d] = rng.uniform(s.low, s.high, size=(batch, econ.memory))
+    return EconomyState(t=0, fields=fields, exo=exo, exo_agent=exo_agent, history=history)
+
+
+def exo_values(econ, state: EconomyState) -> dict:
+    """Process field -> current values: ``(B,)`` for aggregate fields, ``(B, n_agents)`` per agent."""
+    out = {}
+    for c, p in enumerate(econ.aggregate):
+        for f in p.chain.fields:
+            out[f] = p.chain.value(f)[state.exo[:, c]]
+    for p in econ.idiosyncratic:
+        for f in p.chain.fields:
+            out[f] = p.chain.value(f)[state.exo_agent[p.name]]
+    return out
+
+
+def period(econ, state: EconomyState, x: np.ndarray):
+    """The deterministic part of a period: ``(rewards (B, n), next fields, info)``.
+
+    ``info`` holds the market outcome (``price``, ``quantity``, ``profit`` per decision) and,
+    per entry, what its agents' own decisions produced (``consumption``, ``infeasible``, ...).
+    """
+    x = np.asarray(x, dtype=float)
+    B = x.shape[0]
+    exo = exo_values(econ, state)
+    prices, quantities, profits = econ.clear_markets(x, exo)
+    rewards = np.empty((B, len(econ.agents)))
+    fields = {}
+    info = {"price": prices, "quantity": quantities, "profit": profits, "action": x, "exo": exo}
+    for ent in econ.entries:
+        kind = ent.kind
+        if kind.trades:
+            for i in ent.members:
+                rewards[:, i] = kind.reward(None, None, {"profit": profits[:, econ._agent_cols[i]]}, exo)
+            continue
+        own_state = {f: state.fields[f"{ent.name}.{f}"] for f in kind.state}
+        cols = np.stack([econ._agent_cols[i] for i in ent.members])  # (count, n_own)
+        dec = x[:, cols]  # (B, count, n_own)
+        out = kind.own_outcome(own_state, dec, exo)
+        rewards[:, list(ent.members)] = kind.reward(own_state, dec, out, exo)
+        for f, v in kind.transition(own_state, dec, out, exo).items():
+            fields[f"{ent.name}.{f}"] = v
+        info[ent.name] = out
+    return rewards, fields, info
+
+
+def step(econ, state: EconomyState, actions, rng: np.random.Generator):
+    """One period of every simulation in the batch: ``(state', rewards (B, n_agents), info)``.
+
+    ``actions`` are decision values ``(B, n_decisions)`` in the order of ``econ.decisions``
+    (environments map their action spaces onto them). Pure: ``state`` is not modified and
+    all randomness comes from ``rng``.
+    """
+    x = np.asarray(actions, dtype=float)
+    rewards, fields, info = period(econ, state, x)
+    fields = {**state.fields, **fields}
+    k = state.history.shape[1]
+    history = state.history
+    if k:
+        history = np.concatenate([x[:, None, :], state.history[:, :-1]], axis=1)
+    exo = state.exo.copy()
+    for c, p in enumerate(econ.aggregate):
+        exo[:, c] = _draw(p.chain.P, state.exo[:, c], rng.random(state.batch))
+    exo_agent = {}
+    for p in econ.idiosyncratic:
+        idx = state.exo_agent[p.name]
+        exo_agent[p.name] = _draw(p.chain.P, idx, rng.random(idx.shape))
+    return EconomyState(t=state.t + 1, fields=fields, exo=exo, exo_agent=exo_agent, history=history), rewards, info

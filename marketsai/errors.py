@@ -6,9 +6,52 @@ what is allowed -- never a KeyError or a numba typing error from deep inside.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 _MISSING = object()
+#: characters of a value quoted in a message (marketsai.limits.MAX_QUOTED)
+MAX_QUOTED = 200
+_SMALL = 2_000  # nodes of a value that is quoted with the plain repr
+
+
+def _small(value, budget: int = _SMALL) -> bool:
+    """Whether ``value`` has at most ``budget`` nodes (stops counting there)."""
+    stack, seen = [value], 0
+    while stack:
+        x = stack.pop()
+        seen += 1
+        if seen > budget:
+            return False
+        if isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            stack.extend(x)
+    return True
+
+
+_brief = reprlib.Repr()
+_brief.maxlevel, _brief.maxlist, _brief.maxtuple, _brief.maxdict = 4, 12, 12, 8
+_brief.maxstring, _brief.maxother, _brief.maxlong = 80, 80, 40
+
+
+def quote(value, limit: int = MAX_QUOTED) -> str:
+    """``repr(value)``, cut to ``limit`` characters; bounded in time for any value.
+
+    Why: an error quotes the bad value, and a value can be huge (a YAML alias bomb, a
+    list of a million numbers); the message must stay short and be built quickly.
+
+    >>> quote(-1.0), quote("x" * 500)[-12:], quote(list(range(10**6)))
+    ('-1.0', '... (500 ch)', '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ...]')
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit - 20]) + f"... ({len(value)} ch)"
+    try:
+        text = repr(value) if _small(value) else _brief.repr(value)
+    except RecursionError:  # a self-referencing structure
+        text = _brief.repr(value)
+    return text if len(text) <= limit else text[:limit - 4] + " ..."
 
 
 class SpecError(ValueError):
@@ -35,7 +78,7 @@ class SpecError(ValueError):
     def _format(self) -> str:
         where = self.path or "<root>"
         if self.has_value:
-            where += f" = {self.value!r}"
+            where += f" = {quote(self.value)}"
         text = f"{where}: {self.reason}"
         if self.allowed:
             text += f" (allowed: {self.allowed})"

@@ -56,6 +56,32 @@ def at_least_int(lo: int) -> Check:
                  f"an integer >= {lo}")
 
 
+def int_range(lo: int, hi: int, why: str = "") -> Check:
+    """An integer in ``[lo, hi]``: for numbers that size an allocation (see
+    :mod:`marketsai.limits`), so that a huge value is refused before it is used.
+
+    >>> check = int_range(1, 1000)
+    >>> check(5), check(10**12), check(True), check(2.0)
+    (True, False, False, False)
+    >>> check.allowed
+    'an integer in [1, 1000]'
+    """
+    span = f"[{lo}, {hi:,}]" if hi >= 10_000 else f"[{lo}, {hi}]"
+    return Check(lambda x: isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi,
+                 f"an integer in {span}" + (f" ({why})" if why else ""))
+
+
+def bounded_list(check: Check, hi: int) -> Check:
+    """``check`` and at most ``hi`` elements (tested first: a huge list is never walked).
+
+    >>> lst = bounded_list(Check(lambda x: isinstance(x, list), "a list"), 3)
+    >>> lst([1, 2]), lst([1, 2, 3, 4]), lst.allowed
+    (True, False, 'a list (at most 3 elements)')
+    """
+    return Check(lambda x: (not isinstance(x, (list, tuple)) or len(x) <= hi) and check.predicate(x),
+                 f"{check.allowed} (at most {hi:,} elements)", check.as_float)
+
+
 @dataclasses.dataclass(frozen=True)
 class Param:
     """One declared parameter.

@@ -29,19 +29,33 @@ from pathlib import Path
 from typing import Any
 
 from marketsai.errors import SpecError
-from marketsai.params import Check, Param, nonnegative_int, one_of, positive_int, validate_mapping
+from marketsai.limits import MAX_PERIODS, MAX_TRACE_PERIODS
+from marketsai.params import (
+    Check,
+    Param,
+    int_range,
+    nonnegative_int,
+    one_of,
+    positive_int,
+    validate_mapping,
+)
+from marketsai.rl.numeric import check_numeric
 from marketsai.yamlio import parse_scalar, read_yaml
 
 ALGORITHM_NAMES = ("DQN", "SAC", "PPO", "centralised_critic")
+MAX_SEEDS = 1_000  # trials of one experiment
+MAX_WORKERS = 4_096  # env runners, learners, CPUs or GPUs of one trial
+MAX_ITERATIONS = 100_000_000
+MAX_EPISODES = 100_000
 
 _mapping = Check(lambda x: x is None or isinstance(x, dict), "a mapping")
 _name = Check(lambda x: isinstance(x, str) and x.replace("-", "_").isidentifier(),
               "an identifier (letters, digits, _ or -)")
 _economy = Check(lambda x: isinstance(x, (str, dict)) and bool(x),
                  "a path to an economy file (relative to the experiment file) or an inline economy")
-_seeds = Check(lambda x: isinstance(x, list) and len(x) >= 1
-               and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in x),
-               "a non-empty list of integers >= 0")
+_seeds = Check(lambda x: isinstance(x, list) and 1 <= len(x) <= MAX_SEEDS
+               and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in x),
+               f"a list of 1 to {MAX_SEEDS} integers in [0, 2**63)")
 _positive = Check(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0,
                   "a number > 0")
 
@@ -70,22 +84,25 @@ ALGORITHM_FIELDS = {
     "model": Param(None, _mapping, "model_config of the RLModule (e.g. fcnet_hiddens)"),
 }
 STOP_FIELDS = {
-    "training_iteration": Param(None, Check(lambda x: x is None or positive_int(x), "null or an integer >= 1"),
+    "training_iteration": Param(None, Check(lambda x: x is None or int_range(1, MAX_ITERATIONS)(x),
+                                            f"null or an integer in [1, {MAX_ITERATIONS:,}]"),
                                 "training iterations"),
-    "num_env_steps_sampled_lifetime": Param(None, Check(lambda x: x is None or positive_int(x),
-                                                        "null or an integer >= 1"),
+    "num_env_steps_sampled_lifetime": Param(None, Check(lambda x: x is None or int_range(1, MAX_PERIODS)(x),
+                                                        f"null or an integer in [1, {MAX_PERIODS:.0e}]"),
                                             "environment steps sampled"),
     "time_total_s": Param(None, Check(lambda x: x is None or _positive(x), "null or a number > 0"),
                           "wall-clock seconds per trial"),
 }
 RESOURCE_FIELDS = {
-    "num_env_runners": Param(check=nonnegative_int,
+    "num_env_runners": Param(check=int_range(0, MAX_WORKERS),
                              doc="remote env runners per trial (0: sample in the driver); always explicit"),
-    "num_envs_per_env_runner": Param(1, positive_int, "vectorised environments per env runner"),
-    "num_cpus_per_env_runner": Param(1, positive_int, "CPUs reserved per env runner"),
-    "num_learners": Param(0, nonnegative_int, "remote learners (0: learn in the driver process)"),
-    "num_cpus_per_learner": Param(1, positive_int, "CPUs per remote learner"),
-    "num_gpus_per_learner": Param(0, Check(lambda x: isinstance(x, (int, float)) and x >= 0, "a number >= 0"),
+    "num_envs_per_env_runner": Param(1, int_range(1, MAX_WORKERS), "vectorised environments per env runner"),
+    "num_cpus_per_env_runner": Param(1, int_range(1, MAX_WORKERS), "CPUs reserved per env runner"),
+    "num_learners": Param(0, int_range(0, MAX_WORKERS), "remote learners (0: learn in the driver process)"),
+    "num_cpus_per_learner": Param(1, int_range(1, MAX_WORKERS), "CPUs per remote learner"),
+    "num_gpus_per_learner": Param(0, Check(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)
+                                           and 0 <= x <= MAX_WORKERS,
+                                           f"a number in [0, {MAX_WORKERS}]"),
                                   "GPUs per learner"),
     "max_concurrent_trials": Param(None, Check(lambda x: x is None or positive_int(x), "null or an integer >= 1"),
                                    "trials (seeds) running at once; null: as many as fit"),
@@ -96,10 +113,10 @@ CHECKPOINT_FIELDS = {
     "at_end": Param(True, one_of(True, False), "checkpoint when a trial stops"),
 }
 EVALUATION_FIELDS = {
-    "episodes": Param(1, positive_int, "greedy episodes from different random start states"),
-    "periods": Param(200, positive_int, "periods of greedy play per episode (the last ones are averaged)"),
-    "tail": Param(50, positive_int, "last periods of each episode over which prices/profits are averaged"),
-    "impulse_periods": Param(15, positive_int, "periods after the one-period deviation"),
+    "episodes": Param(1, int_range(1, MAX_EPISODES), "greedy episodes from different random start states"),
+    "periods": Param(200, int_range(1, MAX_TRACE_PERIODS), "periods of greedy play per episode (the last ones are averaged)"),
+    "tail": Param(50, int_range(1, MAX_TRACE_PERIODS), "last periods of each episode over which prices/profits are averaged"),
+    "impulse_periods": Param(15, int_range(1, MAX_TRACE_PERIODS), "periods after the one-period deviation"),
 }
 
 
@@ -168,6 +185,7 @@ class RLExperimentSpec:
             raise SpecError(f"unknown algorithm{hint}", path="algorithm.name", value=algo["name"],
                             allowed=", ".join(ALGORITHM_NAMES))
         algo = validate_mapping(algo, ALGORITHM_FIELDS, "algorithm", "the algorithm")
+        check_numeric(algo["settings"] or {}, algo["model"] or {})
         stop = {k: v for k, v in validate_mapping(top["stop"], STOP_FIELDS, "stop", "stop").items()
                 if v is not None}
         if not stop:

@@ -22,12 +22,14 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from marketsai import limits
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, nonnegative_int
 from marketsai.runner.kinds import ExperimentKind, Unit, get_kind
@@ -101,6 +103,10 @@ class Experiment:
             for u in self.kind.units(cfg):
                 cid = u.id if not self.config["sweep"] else f"c{c:0{width}d}.{u.id}"
                 out.append((c, u, cid))
+            if len(out) > limits.MAX_UNITS:
+                raise SpecError(f"more than {limits.MAX_UNITS:,} work units in all cells",
+                                path="chunk_size", value=self.config.get("chunk_size"),
+                                allowed="larger chunks, fewer sessions or fewer sweep cells")
         return out
 
     def unit_hash(self, cell: int, unit: Unit) -> str:
@@ -162,8 +168,50 @@ def _validate(raw: dict, kind: ExperimentKind, base_dir: Path, default_name: str
     if clash:
         raise TypeError(f"experiment kind {type(kind).__name__} redeclares common keys {clash}")
     cfg = resolve(raw, schema)
+    check_sizes(cfg)
     cfg["economy"] = resolve_economy(cfg["economy"], base_dir, econ_overrides or {})
     return kind.check(cfg)
+
+
+#: experiment keys that size an allocation or a loop -> their upper bound (any kind that
+#: declares the key is checked; see :mod:`marketsai.limits`)
+SIZE_LIMITS = {
+    "sessions": limits.MAX_SESSIONS,
+    "chunk_size": limits.MAX_SESSIONS,
+    "learner.max_periods": limits.MAX_PERIODS,
+    "learner.stable_periods": limits.MAX_PERIODS,
+    "max_post_periods": limits.MAX_PERIODS,
+    "analysis.impulse_periods": limits.MAX_TRACE_PERIODS,
+    "record.before": limits.MAX_TRACE_PERIODS,
+    "record.after": limits.MAX_TRACE_PERIODS,
+    "bootstrap": limits.MAX_SESSIONS,
+    "sensitivity.sessions": limits.MAX_SESSIONS,
+}
+
+
+def check_sizes(cfg: dict) -> None:
+    """Refuse sizes beyond :data:`SIZE_LIMITS` and too many work units, before any unit
+    list or table is built (``--set sessions=1000000000000`` is an error, not gigabytes).
+
+    >>> check_sizes({"sessions": 10**12, "chunk_size": 50})
+    Traceback (most recent call last):
+    ...
+    marketsai.errors.SpecError: sessions = 1000000000000: too large (allowed: an integer in [1, 10,000,000])
+    """
+    for key, hi in SIZE_LIMITS.items():
+        try:
+            value = get_path(cfg, key)
+        except (KeyError, IndexError, TypeError):
+            continue
+        if limits.is_int(value) and value > hi:
+            limits.check_int(value, key, 0 if value < 1 else 1, hi)
+        elif isinstance(value, float) and math.isfinite(value) and value > hi:
+            raise SpecError("too large", path=key, value=value, allowed=f"an integer in [1, {hi:,}]")
+    n, c = cfg.get("sessions"), cfg.get("chunk_size")
+    if limits.is_int(n) and limits.is_int(c) and c >= 1 and -(-n // c) > limits.MAX_UNITS:
+        raise SpecError(f"{-(-n // c):,} chunks of {c} sessions are too many", path="chunk_size",
+                        value=c, allowed=f"at least {-(-n // limits.MAX_UNITS):,} sessions a chunk "
+                                         f"(at most {limits.MAX_UNITS:,} chunks)")
 
 
 def resolve_economy(value, base_dir: Path, overrides: dict) -> dict:
@@ -200,6 +248,9 @@ def sweep_values(spec: Any, path: str) -> list:
     [1, 2]
     """
     allowed = "a non-empty list, {values: [...]}, {linspace: [a, b, n]} or {logspace: [a, b, n]}"
+    if isinstance(spec, (list, dict)):
+        inner = spec.get("values") if isinstance(spec, dict) and len(spec) == 1 else spec
+        limits.check_length(inner, path)
     if isinstance(spec, list) and spec:
         return list(spec)
     if isinstance(spec, dict) and len(spec) == 1:
@@ -212,11 +263,13 @@ def sweep_values(spec: Any, path: str) -> list:
                 and isinstance(n, int) and not isinstance(n, bool) and n >= 1
             if how == "logspace":
                 ok = ok and a > 0 and b > 0
+            ok = ok and n <= limits.MAX_LIST
             if ok:
                 grid = np.linspace(a, b, n) if how == "linspace" else np.geomspace(a, b, n)
                 return [float(x) for x in grid]
         raise SpecError("invalid sweep range", path=path, value=spec,
-                        allowed=allowed + "; logspace endpoints > 0, n an integer >= 1")
+                        allowed=allowed + f"; logspace endpoints > 0, n an integer in "
+                                          f"[1, {limits.MAX_LIST:,}]")
     raise SpecError("invalid sweep values", path=path, value=spec, allowed=allowed)
 
 
@@ -224,6 +277,13 @@ def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path, default_name: 
     sweep = cfg["sweep"]
     if not sweep:
         return [{}]
+    cells = 1
+    for key, spec in sweep.items():  # count the cells before building any of them
+        cells *= len(sweep_values(spec, f"sweep.{key}"))
+        if cells > limits.MAX_SWEEP_CELLS:
+            raise SpecError(f"the sweep has more than {limits.MAX_SWEEP_CELLS:,} cells",
+                            path=f"sweep.{key}", value=spec,
+                            allowed=f"at most {limits.MAX_SWEEP_CELLS:,} cells in all")
     base = copy.deepcopy(cfg)
     base["sweep"] = {}
     axes = []

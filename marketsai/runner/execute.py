@@ -54,7 +54,8 @@ def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, 
 
     def finish(cell, unit, chunk_id, fp, tables, seconds):
         nonlocal written
-        folder.write_chunk(chunk_id, fp, tables, {"seconds": round(seconds, 3), "cell": cell})
+        folder.write_chunk(chunk_id, fp, tables, {"seconds": round(seconds, 3), "cell": cell},
+                           unit=unit)
         counters = exp.kind.progress(tables)
         log.info("chunk %s done in %.1fs (%s)", chunk_id, seconds,
                  ", ".join(f"{k} {v}/{unit.size}" for k, v in counters.items()) or f"{unit.size}")

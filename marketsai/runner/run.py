@@ -17,16 +17,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.errors import SpecError
 from marketsai.runner.config import Experiment, load_experiment
 from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
+from marketsai.runner.lock import RunLock
 from marketsai.runner.store import RunFolder
 
 log = logging.getLogger("marketsai.runner")
 
 
 def run_experiment(source, out=None, overrides: dict | None = None, address: str | None = None,
-                   threads: int | None = None, force: bool = False, progress: bool = True) -> Path:
+                   threads: int | None = None, force: bool = False, progress: bool = True,
+                   wait: float = 0.0) -> Path:
     """Run an experiment file (or mapping) and return its run folder.
 
     Parameters
@@ -45,9 +48,17 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
         Threads for a unit (numba); results do not depend on it.
     force : bool
         Overwrite a run folder that holds a different configuration.
+    wait : float
+        Seconds to wait while another process holds the run folder's lock
+        (:class:`~marketsai.runner.lock.RunLock`); then refuse, naming its PID.
     """
     exp = load_experiment(source, overrides)
     folder = RunFolder(out if out is not None else Path("runs") / exp.name)
+    with RunLock(folder.root, wait=wait):
+        return _run_locked(exp, folder, address, threads, force, progress)
+
+
+def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, progress) -> Path:
     resumed = folder.claim(exp.config, force=force)
     handler = _attach_log(folder.root / "log")
     try:
@@ -60,7 +71,7 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
         removed = folder.prune({cid for _, _, cid, _ in plan})
         if removed:
             log.info("removed %d stale chunks", len(removed))
-        todo = [p for p in plan if not folder.chunk_done(p[2], p[3])]
+        todo = [p for p in plan if not folder.chunk_done(p[2], p[3], p[1])]
         total = sum(u.size for _, u, _, _ in plan)
         done = total - sum(u.size for _, u, _, _ in todo)
         log.info("%d units (%d %s), %d already done", len(plan), total, exp.kind.unit_label,
@@ -93,7 +104,27 @@ def assemble(exp: Experiment, folder: RunFolder, plan) -> dict[str, pd.DataFrame
                 for i, (key, value) in enumerate(front.items()):
                     frame.insert(i, key, [value] * len(frame))
             parts.setdefault(name, []).append(frame)
-    return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+    tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+    _check_unique_sessions(tables.get("results"), plan)
+    return tables
+
+
+def _check_unique_sessions(results: pd.DataFrame | None, plan) -> None:
+    """No session may appear twice in the assembled results (per sweep cell), for kinds
+    whose units are session ranges (``start``/``stop``) with one result row per session."""
+    if results is None or "session" not in results \
+            or not all({"start", "stop"} <= set(u.params) for _, u, _, _ in plan):
+        return
+    keys = ["cell", "session"] if "cell" in results else ["session"]
+    dup = results.duplicated(keys, keep=False)
+    if dup.any():
+        first = results[dup].iloc[0]
+        chunks = [cid for cell, u, cid, _ in plan
+                  if u.params.get("start", -1) <= first["session"] < u.params.get("stop", -1)
+                  and ("cell" not in results or cell == first["cell"])]
+        raise SpecError(f"session {int(first['session'])} appears {int(dup.sum())} times in the "
+                        f"assembled results (chunks {', '.join(chunks) or 'unknown'}); delete "
+                        "those chunk folders and rerun", path="chunks")
 
 
 def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]) -> dict:

@@ -11,12 +11,20 @@ Layout::
 
 Every file is written to a temporary name and moved into place with ``os.replace``, so
 an interrupted run leaves whole files only; a chunk counts as finished when its
-``done.json`` exists and its fingerprint matches the unit the current config asks for.
+``done.json`` exists, its fingerprint matches the unit the current config asks for, the
+unit it records (id, size, parameters such as the session range) is that unit, and
+every table file has the SHA-256 and row count recorded when it was written. A chunk
+that fails any of these (a file copied over from another chunk, a truncated file, a
+chunk written before hashes were recorded) is recomputed, never counted; the reason is
+logged. A ``results`` table with a ``session`` column must hold exactly the unit's
+sessions ``start .. stop - 1``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -28,6 +36,16 @@ from marketsai.errors import SpecError
 from marketsai.runner.schema import dump_yaml, read_yaml
 
 DONE = "done.json"
+log = logging.getLogger("marketsai.runner")
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (read in blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -101,7 +119,14 @@ class RunFolder:
         """
         path = self.root / "config.yaml"
         if path.exists():
-            old = read_yaml(path)
+            try:
+                old = read_yaml(path)
+            except SpecError as err:
+                if not force:
+                    raise SpecError(f"run folder {self.root} has a damaged config.yaml "
+                                    f"({err.reason}); choose another --out, or pass --force to "
+                                    "overwrite it", path="config.yaml") from None
+                old = None
             if old == config:
                 return True
             if not force:
@@ -128,28 +153,65 @@ class RunFolder:
         return read_yaml(path)
 
     # ----------------------------------------------------------------- chunks
-    def chunk_done(self, chunk_id: str, fingerprint: str) -> bool:
-        marker = self.chunks / chunk_id / DONE
+    def chunk_problem(self, chunk_id: str, fingerprint: str, unit=None) -> str | None:
+        """Why chunk ``chunk_id`` cannot be counted for this unit (None: it can).
+
+        ``"not finished"`` when there is no ``done.json``; otherwise the first check that
+        fails (see the module docstring).
+        """
+        folder = self.chunks / chunk_id
+        marker = folder / DONE
         if not marker.exists():
-            return False
+            return "not finished"
         try:
-            return json.loads(marker.read_text()).get("fingerprint") == fingerprint
+            meta = json.loads(marker.read_text())
         except (OSError, ValueError):
-            return False
+            return f"{DONE} is unreadable"
+        if not isinstance(meta, dict) or meta.get("fingerprint") != fingerprint:
+            return "written for another configuration"
+        files = meta.get("files")
+        if not isinstance(files, dict) or sorted(files) != sorted(meta.get("tables", [])):
+            return "no content hashes recorded (written by an older version)"
+        if unit is not None and meta.get("unit") != _unit_record(unit):
+            return f"records unit {meta.get('unit')}, not {_unit_record(unit)}"
+        for name, rec in files.items():
+            path = folder / f"{name}.parquet"
+            if not path.is_file():
+                return f"{path.name} is missing"
+            if not isinstance(rec, dict) or file_sha256(path) != rec.get("sha256"):
+                return f"{path.name} does not match its recorded SHA-256 (copied, truncated or edited)"
+        return _session_problem(folder, files, unit)
+
+    def chunk_done(self, chunk_id: str, fingerprint: str, unit=None) -> bool:
+        """Whether the chunk is finished and proves it holds this unit (see
+        :meth:`chunk_problem`); a failing finished chunk is logged."""
+        problem = self.chunk_problem(chunk_id, fingerprint, unit)
+        if problem not in (None, "not finished"):
+            log.warning("chunk %s is recomputed: %s", chunk_id, problem)
+        return problem is None
 
     def write_chunk(self, chunk_id: str, fingerprint: str, tables: dict[str, pd.DataFrame],
-                    info: dict | None = None) -> None:
+                    info: dict | None = None, unit=None) -> None:
         folder = self.chunks / chunk_id
         (folder / DONE).unlink(missing_ok=True)
+        files = {}
         for name, frame in tables.items():
             atomic_write_frame(folder / f"{name}.parquet", frame)
-        meta = {"fingerprint": fingerprint, "tables": sorted(tables)} | (info or {})
-        atomic_write_text(folder / DONE, json.dumps(meta, indent=1))
+            files[name] = {"sha256": file_sha256(folder / f"{name}.parquet"), "rows": len(frame)}
+        meta = {"fingerprint": fingerprint, "tables": sorted(tables), "files": files}
+        if unit is not None:
+            meta["unit"] = _unit_record(unit)
+        atomic_write_text(folder / DONE, json.dumps(meta | (info or {}), indent=1))
 
     def read_chunk(self, chunk_id: str) -> dict[str, pd.DataFrame]:
         folder = self.chunks / chunk_id
-        meta = json.loads((folder / DONE).read_text())
-        return {name: pd.read_parquet(folder / f"{name}.parquet") for name in meta["tables"]}
+        try:
+            meta = json.loads((folder / DONE).read_text())
+            return {name: pd.read_parquet(folder / f"{name}.parquet") for name in meta["tables"]}
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise SpecError(f"chunk {chunk_id} of {self.root} cannot be read ({type(exc).__name__}"
+                            f": {str(exc)[:120]}); delete {folder} and rerun to recompute it",
+                            value=str(folder)) from None
 
     def prune(self, keep: set[str]) -> list[str]:
         """Remove chunk folders not in ``keep`` (stale after a forced config change)."""
@@ -168,14 +230,53 @@ class RunFolder:
             atomic_write_frame(self.root / f"{name}.csv", frame, fmt="csv")
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {p.stem: pd.read_parquet(p) for p in sorted(self.root.glob("*.parquet"))}
+        out = {}
+        for p in sorted(self.root.glob("*.parquet")):
+            try:
+                out[p.stem] = pd.read_parquet(p)
+            except Exception as exc:  # a truncated or foreign file: pyarrow's many types
+                raise SpecError(f"{p} cannot be read ({type(exc).__name__}); rerun the "
+                                "experiment on this folder to rebuild it from its chunks",
+                                value=str(p)) from None
+        return out
 
     def write_summary(self, summary: dict) -> None:
         """``summary.json``; NaN and infinities become null (strict JSON)."""
         atomic_write_text(self.root / "summary.json", json_text(summary))
 
     def summary(self) -> dict:
-        return json.loads((self.root / "summary.json").read_text())
+        path = self.root / "summary.json"
+        try:
+            return json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SpecError(f"{path} cannot be read ({type(exc).__name__}); run `marketsai "
+                            "report` on the folder to rebuild it", value=str(path)) from None
+
+
+def _unit_record(unit) -> dict:
+    """What a chunk records about its unit: id, size and parameters (plain JSON data)."""
+    return json.loads(json.dumps({"id": unit.id, "size": unit.size, "params": unit.params},
+                                 default=repr))
+
+
+def _session_problem(folder: Path, files: dict, unit) -> str | None:
+    """A ``results`` table with a ``session`` column must hold exactly the unit's sessions."""
+    params = getattr(unit, "params", None) or {}
+    if "results" not in files or not {"start", "stop"} <= set(params):
+        return None
+    try:
+        sessions = pd.read_parquet(folder / "results.parquet", columns=None)
+    except Exception as exc:  # pyarrow's many types
+        return f"results.parquet cannot be read ({type(exc).__name__})"
+    if "session" not in sessions:
+        return None
+    got = sessions["session"].to_numpy()
+    want = list(range(int(params["start"]), int(params["stop"])))
+    if sorted(got.tolist()) != want:
+        lo, hi = (int(got.min()), int(got.max())) if len(got) else (None, None)
+        return (f"results hold sessions {lo}..{hi} ({len(got)} rows), not the unit's "
+                f"{params['start']}..{int(params['stop']) - 1}")
+    return None
 
 
 def json_text(obj) -> str:

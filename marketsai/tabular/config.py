@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from marketsai.errors import SpecError
+from marketsai.limits import MAX_PERIODS
 
 EXPLORATION = {"exp_decay": 0, "constant": 1, "boltzmann": 2}
 PROTOCOL = {"simultaneous": 0, "alternating": 1}
@@ -127,6 +128,9 @@ class QLearningConfig:
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
                 raise SpecError("must be a positive integer", path=name, value=v,
                                 allowed=f"an integer >= {lo}")
+            if v > MAX_PERIODS:  # int64 clocks in the kernel; limits.MAX_PERIODS
+                raise SpecError("too many periods", path=name, value=v,
+                                allowed=f"an integer in [{lo}, {MAX_PERIODS:.0e}]")
             object.__setattr__(self, name, int(v))
         if self.protocol not in PROTOCOL:
             raise SpecError("unknown move protocol", path="protocol", value=self.protocol,

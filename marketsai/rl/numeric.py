@@ -1,0 +1,134 @@
+"""Sign and range checks of an RLlib experiment's numeric settings (no ray import).
+
+Why: RLlib accepts ``lr: -0.001`` or ``gamma: 1.5`` and trains to the end with exit 0,
+producing nonsense; a negative batch size or a huge network width fails deep inside
+torch. The settings we know are checked here, when the file is validated, each error a
+:class:`~marketsai.errors.SpecError` naming ``algorithm.settings.<key>`` (or
+``algorithm.model.<key>``) and the allowed range. Unknown names are left to
+:func:`marketsai.rl.algorithms.check_settings`, which compares them with RLlib's own
+config attributes.
+
+Examples
+--------
+>>> check_numeric({"lr": 0.001, "gamma": 0.95, "train_batch_size_per_learner": 64}, {})
+>>> check_numeric({"lr": -0.001}, {})
+Traceback (most recent call last):
+...
+marketsai.errors.SpecError: algorithm.settings.lr = -0.001: out of range (allowed: a number in (0, 1], or a schedule [[timestep, value], ...] of such numbers)
+>>> check_numeric({}, {"fcnet_hiddens": [64, 10**9]})
+Traceback (most recent call last):
+...
+marketsai.errors.SpecError: algorithm.model.fcnet_hiddens = [64, 1000000000]: out of range (allowed: a list of at most 64 integers in [1, 65536])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from marketsai.errors import SpecError
+from marketsai.limits import MAX_SESSIONS, is_int
+
+MAX_BATCH = 10_000_000  # samples in one batch or replay buffer
+MAX_WIDTH = 65_536  # units of one hidden layer
+MAX_LAYERS = 64
+
+
+def _num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _in(lo, hi, lo_open=False, hi_open=False) -> tuple[Callable, str]:
+    def ok(x):
+        return _num(x) and (x > lo if lo_open else x >= lo) and (
+            hi is None or (x < hi if hi_open else x <= hi))
+    left, right = "(" if lo_open else "[", ")" if hi_open or hi is None else "]"
+    return ok, f"a number in {left}{lo}, {'inf' if hi is None else hi}{right}"
+
+
+def _ints(lo, hi) -> tuple[Callable, str]:
+    return (lambda x: is_int(x) and lo <= x <= hi), f"an integer in [{lo}, {hi:,}]"
+
+
+def _schedule(rule: tuple[Callable, str]) -> tuple[Callable, str]:
+    """A number, or RLlib's piecewise schedule ``[[timestep, value], ...]``."""
+    ok, allowed = rule
+
+    def check(x):
+        if isinstance(x, list):
+            return 1 <= len(x) <= 1000 and all(
+                isinstance(p, list) and len(p) == 2 and is_int(p[0]) and p[0] >= 0 and ok(p[1])
+                for p in x)
+        return ok(x)
+    return check, f"{allowed}, or a schedule [[timestep, value], ...] of such numbers"
+
+
+def _or_auto(rule):
+    ok, allowed = rule
+    return (lambda x: x == "auto" or ok(x)), f"'auto' or {allowed}"
+
+
+def _or_none(rule):
+    ok, allowed = rule
+    return (lambda x: x is None or ok(x)), f"null or {allowed}"
+
+
+def _layers(x) -> bool:
+    return isinstance(x, list) and len(x) <= MAX_LAYERS and all(
+        is_int(v) and 1 <= v <= MAX_WIDTH for v in x)
+
+
+_LAYERS = (_layers, f"a list of at most {MAX_LAYERS} integers in [1, {MAX_WIDTH}]")
+_UNIT = _in(0, 1)
+_POS = _in(0, None, lo_open=True)
+_NONNEG = _in(0, None)
+
+#: setting -> (predicate, allowed); settings absent here are checked by type only
+SETTINGS = {
+    "lr": _schedule(_in(0, 1, lo_open=True)),
+    "actor_lr": _in(0, 1, lo_open=True), "critic_lr": _in(0, 1, lo_open=True),
+    "alpha_lr": _in(0, 1, lo_open=True),
+    "gamma": _UNIT, "lambda_": _UNIT, "tau": _in(0, 1, lo_open=True),
+    "train_batch_size_per_learner": _ints(1, MAX_BATCH), "train_batch_size": _ints(1, MAX_BATCH),
+    "minibatch_size": _or_none(_ints(1, MAX_BATCH)), "num_epochs": _ints(1, 10_000),
+    "clip_param": _POS, "vf_clip_param": _POS, "grad_clip": _or_none(_POS),
+    "entropy_coeff": _schedule(_NONNEG), "vf_loss_coeff": _NONNEG, "kl_coeff": _NONNEG,
+    "kl_target": _POS, "initial_alpha": _POS,
+    "target_network_update_freq": _ints(0, MAX_BATCH),
+    "num_steps_sampled_before_learning_starts": _ints(0, MAX_BATCH),
+    "min_sample_timesteps_per_iteration": _ints(0, MAX_BATCH),
+    "min_time_s_per_iteration": _or_none(_NONNEG),
+    "rollout_fragment_length": _or_auto(_ints(1, MAX_BATCH)),
+    "n_step": _ints(1, 1000), "num_atoms": _ints(1, 1000),
+    "epsilon": _schedule(_UNIT),
+    "sigma0": _NONNEG,
+    "training_intensity": _or_none(_POS),
+}
+#: algorithm.model keys that size a network
+MODEL = {
+    "fcnet_hiddens": _LAYERS, "head_fcnet_hiddens": _LAYERS, "pi_head_fcnet_hiddens": _LAYERS,
+    "vf_head_fcnet_hiddens": _LAYERS, "critic_hiddens": _LAYERS,
+    "lstm_cell_size": _ints(1, MAX_WIDTH), "max_seq_len": _ints(1, MAX_SESSIONS),
+}
+_REPLAY = {"capacity": _ints(1, MAX_BATCH), "alpha": _UNIT, "beta": _UNIT}
+
+
+def check_numeric(settings: dict, model: dict, file: str | None = None) -> None:
+    """Raise SpecError for a known numeric setting out of its range (see the module doc)."""
+    for section, table, data in (("algorithm.settings", SETTINGS, settings),
+                                 ("algorithm.model", MODEL, model)):
+        for key, value in (data or {}).items():
+            if key in table and not table[key][0](value):
+                raise SpecError("out of range", path=f"{section}.{key}", value=value,
+                                allowed=table[key][1], file=file)
+    replay = (settings or {}).get("replay_buffer_config")
+    if isinstance(replay, dict):
+        for key, (ok, allowed) in _REPLAY.items():
+            if key in replay and not ok(replay[key]):
+                raise SpecError("out of range", path=f"algorithm.settings.replay_buffer_config.{key}",
+                                value=replay[key], allowed=allowed, file=file)
+    s = settings or {}
+    mb, tb = s.get("minibatch_size"), s.get("train_batch_size_per_learner")
+    if is_int(mb) and is_int(tb) and mb > tb:
+        raise SpecError("minibatch larger than the train batch", path="algorithm.settings.minibatch_size",
+                        value=mb, allowed=f"an integer <= train_batch_size_per_learner ({tb})", file=file)

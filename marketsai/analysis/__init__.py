@@ -7,7 +7,8 @@ figure can be remade from a run folder.
 * :mod:`~marketsai.analysis.cycles` -- limit cycles of greedy play;
 * :mod:`~marketsai.analysis.impulse` -- impulse responses (paths, table, figure);
 * :mod:`~marketsai.analysis.equilibrium` -- best-response / subgame-perfection check;
-* :mod:`~marketsai.analysis.heatmap` -- statistics over a two-key sweep.
+* :mod:`~marketsai.analysis.heatmap` -- statistics over a two-key sweep;
+* :mod:`~marketsai.analysis.euler` -- growth-model Euler errors, policy errors, welfare losses.
 """
 
 from marketsai.analysis.cycles import LimitCycles, limit_cycles, trajectory_cycles
@@ -36,3 +37,17 @@ __all__ = [
     "plot_impulse_response", "plot_profit_gain_histogram", "profile_q", "profit_gain",
     "profit_gain_summary", "trajectory_cycles",
 ]
+
+# growth-model accuracy measures (marketsai.analysis.euler)
+from marketsai.analysis.euler import (  # noqa: E402
+    ergodic_euler_stats,
+    ergodic_policy_error,
+    euler_error_stats,
+    euler_errors,
+    lifetime_utility,
+    simulate_path,
+    welfare_loss,
+)
+
+__all__ += ["ergodic_euler_stats", "ergodic_policy_error", "euler_error_stats", "euler_errors",
+            "lifetime_utility", "simulate_path", "welfare_loss"]

@@ -268,23 +268,34 @@ def evaluate_policy(model, policy, method: str = "auto", tol: float = 1e-12,
     return np.linalg.solve(A, r)
 
 
-def policy_iteration(model, max_iter: int = 10_000, method: str = "auto") -> DPSolution:
-    """Howard policy iteration: exact evaluation, greedy improvement, until stable.
+def policy_iteration(model, max_iter: int = 10_000, method: str = "auto",
+                     tol: float = 1e-12) -> DPSolution:
+    """Howard policy iteration: evaluate, improve greedily, until the policy is stable.
 
-    Starts from the greedy policy of ``V = 0`` and stops when the greedy policy of
-    the current value is the current policy (finitely many steps).
+    Starts from the greedy policy of ``V = 0``. Evaluation is ``"direct"`` (dense linear
+    solve; ``"auto"`` up to 1000 states) or ``"iterative"`` (warm-started from the last
+    value, to ``|error| <= tol``). The current action is kept where it is still optimal to
+    within rounding, so ties cannot make it cycle.
     """
     R, nxt, nfeas, P, beta = _arrays(model)
-    V = np.zeros(model.n_states)
-    TV = np.empty(model.n_states)
-    policy = np.zeros(model.n_states, np.int64)
+    if method == "auto":
+        method = "direct" if model.n_states <= 1000 else "iterative"
+    n = model.n_states
+    V = np.zeros(n)
+    TV = np.empty(n)
+    cur = np.empty(n)
+    policy = np.zeros(n, np.int64)
     _greedy(R, nxt, nfeas, P, beta, V, TV, policy)
     for it in range(1, max_iter + 1):
-        V = evaluate_policy(model, policy, method=method)
+        if method == "iterative":
+            V, _, ok = _evaluate_iter(R, nxt, P, beta, policy, V, float(tol), 1_000_000)
+            if not ok:
+                raise RuntimeError("iterative policy evaluation did not converge")
+        else:
+            V = evaluate_policy(model, policy, method=method)
         new = np.empty_like(policy)
         _greedy(R, nxt, nfeas, P, beta, V, TV, new)
-        # keep the current action where it is still (numerically) optimal: no cycling on ties
-        cur = _q_table(R, nxt, nfeas, P, beta, V, model.n_joint)[np.arange(model.n_states), policy]
+        _apply_policy(R, nxt, P, beta, policy, V, cur)
         keep = cur >= TV - 1e-12 * max(1.0, float(np.abs(TV).max()))
         new[keep] = policy[keep]
         if np.array_equal(new, policy):

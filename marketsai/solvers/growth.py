@@ -128,7 +128,7 @@ def brock_mirman_policy(model: GrowthModel, k, z):
     """Optimal savings ``k' = alpha beta z k^alpha`` (z a level, broadcasting).
 
     >>> m = brock_mirman_calibration()
-    >>> float(brock_mirman_policy(m, 1.0, 1.0))
+    >>> round(float(brock_mirman_policy(m, 1.0, 1.0)), 12)
     0.342
     """
     _require_brock_mirman(model)
@@ -355,7 +355,7 @@ def growth_finite_model(model: GrowthModel, k_grid) -> FiniteModel:
     >>> m = brock_mirman_calibration()
     >>> fm = growth_finite_model(m, np.linspace(0.05, 0.4, 8))
     >>> fm.n_states, fm.n_joint, int(fm.n_feasible[0, 0, 0])
-    (40, 8, 5)
+    (40, 8, 6)
     """
     g = _check_grid(k_grid)
     zv = model.z_values

@@ -194,13 +194,14 @@ class EconomySpec:
             else:
                 action = validate_mapping(a["action"], agent_cls.action_fields or {}, f"{path}.action",
                                           f"{agent_cls.__name__} action")
+                action = agent_cls.resolve_action(action, f"{path}.action")
             state = agent_cls.validate_state(a["state"], f"{path}.state")
             observation = validate_mapping(a["observation"], OBSERVATION_FIELDS, f"{path}.observation",
                                            "observation")
             _check_observation(observation, agent_cls, exo_fields, f"{path}.observation")
             if observation["memory"] is None:
                 observation["memory"] = 1 if agent_cls.trades else 0
-            agent_cls.validate_params(a["params"] or {}, f"{path}.params")
+            own_params = agent_cls.validate_params(a["params"] or {}, f"{path}.params")
             limits.check_int(len(agents) + a["count"], f"{path}.count", 1, limits.MAX_AGENTS,
                              "too many agents in the economy (all entries together)")
             names = [a["name"]] if a["count"] == 1 else [f"{a['name']}_{k}" for k in range(a["count"])]
@@ -210,7 +211,7 @@ class EconomySpec:
                                     allowed=f"a name not used by agents[{origin[nm]}]")
                 origin[nm] = idx
                 agents.append(AgentSpec(name=nm, type=a["type"], group=a["group"] or a["type"],
-                                        params=dict(a["params"] or {}), action=action,
+                                        params={**(a["params"] or {}), **own_params}, action=action,
                                         observation=observation, source=path, state=state))
 
         market_specs: list[MarketSpec] = []

@@ -38,3 +38,11 @@ def test_economy_file_reference_is_complete():
             assert f"market `{name}`" in text
             for param in markets.get(name).params:
                 assert f"| `{param}` |" in text
+
+
+def test_dynamic_economies_example_runs():
+    text = open("docs/dynamic_economies.md").read()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/dynamic_economies.md", "exec"), {})

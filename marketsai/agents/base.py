@@ -92,6 +92,11 @@ class AgentType:
             out[name] = block
         return out
 
+    @classmethod
+    def resolve_action(cls, action: dict, path: str) -> dict:
+        """Own decisions (``trades`` False): fill derived defaults, check cross-field rules."""
+        return action
+
     def check(self, exo_fields: dict, path: str) -> None:  # noqa: B027 (optional hook)
         """Cross-field checks against the economy (processes it reads, budgets); raise SpecError."""
 

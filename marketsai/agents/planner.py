@@ -36,8 +36,8 @@ PLANNER_ACTION = {
                   "(choice: savings_share; next_state is always the capital grid)"),
     "points": Param(None, Check(lambda x: x is None or (isinstance(x, int) and x >= 2), "null or an integer >= 2"),
                     "number of savings shares on the grid (kind: grid; default 41)"),
-    "low": Param(None, _opt_share, "lowest savings share (default 0.01)"),
-    "high": Param(None, _opt_share, "highest savings share (default 0.99)"),
+    "low": Param(None, _opt_share, "lowest savings share (null: 0.01; 0 < low, so capital stays positive)"),
+    "high": Param(None, _opt_share, "highest savings share (null: 0.99; high < 1, so consumption stays positive)"),
 }
 
 
@@ -53,11 +53,12 @@ class Planner(AgentType):
 
     Examples
     --------
+    >>> action = Planner.resolve_action({"choice": "savings_share", "kind": "interval",
+    ...                                  "points": None, "low": None, "high": None}, "action")
     >>> p = Planner({"alpha": 0.36, "delta": 0.025, "gamma": 1.0, "productivity": None},
-    ...             Planner.validate_state(None, "state"), {"choice": "savings_share", "kind": "interval",
-    ...             "points": None, "low": None, "high": None}, count=1, discount=0.99)
-    >>> round(p.steady_state(), 3)
-    37.989
+    ...             Planner.validate_state(None, "state"), action, count=1, discount=0.99)
+    >>> round(p.steady_state(), 3), action["low"], action["high"]
+    (37.989, 0.01, 0.99)
     """
 
     params = {
@@ -70,23 +71,24 @@ class Planner(AgentType):
     trades = False
     action_fields = PLANNER_ACTION
 
-    def __init__(self, params, state, action, count, discount, where="agents[0]"):
-        super().__init__(params, state, action, count, discount, where)
+    @classmethod
+    def resolve_action(cls, action: dict, path: str) -> dict:
+        action = dict(action)
         if action["choice"] == "next_state":
             for key in ("points", "low", "high"):
                 if action[key] is not None:
                     raise SpecError("choice: next_state picks k' on the capital grid (state.k)",
-                                    path=f"{where}.action.{key}", value=action[key], allowed="null")
-            if action["kind"] != "grid":
-                self.action["kind"] = "grid"
-        else:
-            self.action["low"] = 0.01 if action["low"] is None else action["low"]
-            self.action["high"] = 0.99 if action["high"] is None else action["high"]
-            if action["kind"] == "grid" and action["points"] is None:
-                self.action["points"] = 41
-            if self.action["low"] >= self.action["high"]:
-                raise SpecError("low must be below high", path=f"{where}.action.low",
-                                value=self.action["low"], allowed=f"a share < {self.action['high']}")
+                                    path=f"{path}.{key}", value=action[key], allowed="null")
+            action["kind"] = "grid"
+            return action
+        action["low"] = 0.01 if action["low"] is None else action["low"]
+        action["high"] = 0.99 if action["high"] is None else action["high"]
+        if action["kind"] == "grid" and action["points"] is None:
+            action["points"] = 41
+        if action["low"] >= action["high"]:
+            raise SpecError("low must be below high", path=f"{path}.low", value=action["low"],
+                            allowed=f"a share < {action['high']}")
+        return action
 
     # ------------------------------------------------------------ the technology
     def steady_state(self) -> float:

@@ -3,7 +3,8 @@
 * :mod:`~marketsai.solvers.dp` -- value / (modified) policy iteration on a single-agent
   :class:`~marketsai.finite_model.FiniteModel` (the twin of tabular Q-learning);
 * :mod:`~marketsai.solvers.growth` -- the stochastic growth model: calibrations, the
-  Brock--Mirman closed form, the endogenous grid method, the planner's FiniteModel.
+  Brock--Mirman closed form, the endogenous grid method, the planner's FiniteModel;
+* :mod:`~marketsai.solvers.time_iteration` -- time iteration, a cross-check of the EGM.
 
 Accuracy measures (Euler errors, welfare losses) live in :mod:`marketsai.analysis.euler`.
 """
@@ -17,6 +18,22 @@ from marketsai.solvers.dp import (
     q_values,
     value_iteration,
 )
+from marketsai.solvers.growth import (
+    GrowthModel,
+    GrowthPolicy,
+    brock_mirman_calibration,
+    brock_mirman_coefficients,
+    brock_mirman_policy,
+    brock_mirman_value,
+    growth_finite_model,
+    rbc_calibration,
+    solve_egm,
+    tabulated_savings,
+)
+from marketsai.solvers.time_iteration import solve_time_iteration
 
-__all__ = ["DPSolution", "best_response_values", "evaluate_policy", "modified_policy_iteration",
-           "policy_iteration", "q_values", "value_iteration"]
+__all__ = ["DPSolution", "GrowthModel", "GrowthPolicy", "best_response_values",
+           "brock_mirman_calibration", "brock_mirman_coefficients", "brock_mirman_policy",
+           "brock_mirman_value", "evaluate_policy", "growth_finite_model",
+           "modified_policy_iteration", "policy_iteration", "q_values", "rbc_calibration",
+           "solve_egm", "solve_time_iteration", "tabulated_savings", "value_iteration"]

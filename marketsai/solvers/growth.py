@@ -191,7 +191,7 @@ def _egm(kp, zv, P, alpha, beta, delta, gamma, Y, tol, max_iter):
         for e2 in range(n_z):
             for i in range(n):
                 y2 = zv[e2] * kp[i] ** alpha + (1.0 - delta) * kp[i]
-                c2 = y2 - _interp_savings(y2, Y[e2], kp)
+                c2 = y2 - _interp_savings(y2, Y[e2], kp)  # EGM nodes: k' = kp in every state
                 if c2 <= 0.0:
                     c2 = 1e-12 * y2  # only in early iterations from a poor guess
                 mu[e2, i] = c2 ** (-gamma) * (alpha * zv[e2] * kp[i] ** (alpha - 1.0) + 1.0 - delta)
@@ -216,7 +216,7 @@ def _egm(kp, zv, P, alpha, beta, delta, gamma, Y, tol, max_iter):
 def _savings_at(Yq, iz, Yn, kpn):
     out = np.empty(Yq.shape[0])
     for t in range(Yq.shape[0]):
-        out[t] = _interp_savings(Yq[t], Yn[iz[t]], kpn)
+        out[t] = _interp_savings(Yq[t], Yn[iz[t]], kpn[iz[t]])
     return out
 
 
@@ -224,11 +224,17 @@ def _savings_at(Yq, iz, Yn, kpn):
 class GrowthPolicy:
     """A solved savings policy: nodes of ``k'(y; z)`` plus its values on the capital grid.
 
+    Between nodes ``k'`` is linear in cash on hand ``y``; below the first node it runs
+    linearly to ``(0, 0)``, above the last it extrapolates the last segment.
+
     Attributes
     ----------
     k_grid : (n,) the capital grid (also the EGM grid of end-of-period capital ``k'``).
     kp, c : (n_z, n) savings and consumption at ``(z_e, k_grid[i])``.
-    y_nodes : (n_z, n) cash on hand at which saving ``k_grid[i]`` is optimal in state ``e``.
+    y_nodes, kp_nodes : (n_z, n) node ``i`` of state ``e``: saving ``kp_nodes[e, i]`` is
+        optimal at cash on hand ``y_nodes[e, i]`` (EGM: ``kp_nodes[e] = k_grid``; time
+        iteration: ``y_nodes[e] = y(k_grid, z_e)``).
+    method : ``"egm"`` or ``"time_iteration"``.
     """
 
     model: GrowthModel
@@ -236,15 +242,17 @@ class GrowthPolicy:
     kp: np.ndarray
     c: np.ndarray
     y_nodes: np.ndarray
+    kp_nodes: np.ndarray
     iterations: int
     converged: bool
+    method: str = "egm"
 
     def savings(self, k, iz):
         """``k'(k, z_iz)``, vectorised (broadcasting ``k`` and integer ``iz``)."""
         k, iz = np.broadcast_arrays(np.asarray(k, np.float64), np.asarray(iz, np.int64))
         y = self.model.cash_on_hand(k, self.model.z_values[iz])
         out = _savings_at(np.ascontiguousarray(y.ravel()), np.ascontiguousarray(iz.ravel()),
-                          self.y_nodes, self.k_grid)
+                          self.y_nodes, self.kp_nodes)
         return out.reshape(k.shape)
 
     def consumption(self, k, iz):
@@ -298,8 +306,13 @@ def solve_egm(model: GrowthModel, k_grid, tol: float = 1e-12, max_iter: int = 10
                      Y0, float(tol), int(max_iter))
     if np.any(np.diff(Y, axis=1) <= 0):
         raise RuntimeError("EGM produced non-monotone cash-on-hand nodes; widen or refine k_grid")
-    pol = GrowthPolicy(model=model, k_grid=g, kp=np.empty(0), c=np.empty(0), y_nodes=Y,
-                       iterations=int(it), converged=bool(ok))
+    return _policy(model, g, Y, np.tile(g, (model.z.n_states, 1)), it, ok, "egm")
+
+
+def _policy(model, g, y_nodes, kp_nodes, it, ok, method) -> GrowthPolicy:
+    pol = GrowthPolicy(model=model, k_grid=g, kp=np.empty(0), c=np.empty(0), y_nodes=y_nodes,
+                       kp_nodes=np.ascontiguousarray(kp_nodes), iterations=int(it),
+                       converged=bool(ok), method=method)
     iz = np.arange(model.z.n_states)[:, None]
     kp = pol.savings(g[None, :], iz)
     object.__setattr__(pol, "kp", kp)

@@ -1,5 +1,12 @@
 """The ``tabular`` experiment kind: independent Q-learning sessions on an economy's
-finite game (Calvano et al. 2020 and its variations).
+finite game (Calvano et al. 2020 and its variations) or finite model (a planner on a
+capital grid, a memoryless monopolist).
+
+Which engine path: an economy whose ``finite_game()`` exists with memory ``k >= 1``
+runs on the game (today's memory kernel, numbers and speed unchanged); any other runs
+on ``Economy.finite_model()`` (the general kernel; before the economy had that method,
+``FiniteModel.from_game(finite_game())``). Models have no equilibrium check or impulse
+responses (those analyses read a game); they are skipped there.
 
 Experiment keys (besides the common ones, see :mod:`marketsai.runner.config`)::
 
@@ -12,13 +19,21 @@ Experiment keys (besides the common ones, see :mod:`marketsai.runner.config`)::
       impulse_agent: 0                    # the deviating agent
       equilibrium_check: true             # best-response / subgame-perfection check
       equilibrium_rtol: 1.0e-9            # tolerance of "optimal" in that check
+      dp_agreement: false                 # single-agent models: share of states where the
+                                          # greedy action is the DP optimum
 
 Tables: ``results`` -- one row per session: the engine's columns (``session, seed,
 converged, periods, cycle_length, mean_price, profit_gain, mean_price_<i>,
 mean_profit_<i>, profit_gain_<i>``) plus, with ``equilibrium_check``, ``eq_on_path``,
 ``eq_all_states``, ``eq_on_path_<i>``, ``eq_all_states_<i>``, ``br_share_<i>`` and the
 one-shot-deviation flags ``osd_on_path[_<i>]``, ``osd_all_states[_<i>]`` (see
-:func:`marketsai.analysis.equilibrium_check`); ``impulse_response`` -- one row per
+:func:`marketsai.analysis.equilibrium_check`). On a model without strategic benchmarks
+the columns are ``session, seed, converged, periods, cycle_length, mean_<outcome>,
+mean_<outcome>_<i>, mean_reward_<i>`` (cycle empty when the model has exogenous
+shocks) and, with ``dp_agreement``, ``dp_agreement`` (share of all states whose greedy
+action equals :func:`marketsai.solvers.dp.value_iteration`'s policy) and
+``dp_optimal`` (share whose greedy action is optimal within ``equilibrium_rtol``, ties
+included); ``impulse_response`` -- one row per
 (session, deviation, t): ``session, deviation, t, price_<i>`` (see
 :func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean).
 """
@@ -63,13 +78,55 @@ def _learner_schema() -> dict:
 
 @functools.lru_cache(maxsize=8)
 def _game(economy_json: str):
-    """The finite game of an economy (cached per process: units of a cell share it)."""
+    """The economy's finite game, or its finite model (see the module docstring).
+
+    Cached per process: units of a cell share it.
+    """
     from marketsai.economy import Economy
-    return Economy.from_dict(json.loads(economy_json)).finite_game()
+    from marketsai.finite_model import FiniteModel
+
+    econ = Economy.from_dict(json.loads(economy_json))
+    finite_model = getattr(econ, "finite_model", None)
+    try:
+        game = econ.finite_game()
+    except SpecError:
+        if finite_model is None:
+            raise
+        return finite_model()
+    if game.memory >= 1:
+        return game
+    return finite_model() if finite_model is not None else FiniteModel.from_game(game)
 
 
 def game_of(cfg: dict):
+    """The FiniteGame or FiniteModel the experiment's sessions run on."""
     return _game(json.dumps(cfg["economy"], sort_keys=True))
+
+
+def _is_model(problem) -> bool:
+    from marketsai.finite_model import FiniteModel
+    return isinstance(problem, FiniteModel)
+
+
+def dp_columns(model, strategies, rtol: float) -> dict:
+    """``dp_agreement`` and ``dp_optimal`` per session for a single-agent model.
+
+    >>> from marketsai.finite_model import FiniteModel
+    >>> r = np.array([[[[0.0], [0.0]], [[1.0], [1.0]]]])
+    >>> m = FiniteModel(agents=("a",), n_actions=[2], rewards=r,
+    ...                 next_x=np.array([[[0, 1], [1, 0]]]), discount=0.9)
+    >>> dp_columns(m, np.array([[[1, 0]], [[0, 0]]]), 1e-9)["dp_agreement"]
+    array([1. , 0.5])
+    """
+    from marketsai.solvers.dp import value_iteration
+
+    sol = value_iteration(model)
+    greedy = np.asarray(strategies)[:, 0, :]
+    q = np.asarray(sol.q).reshape(model.n_states, -1)
+    best = q.max(axis=1)
+    chosen = np.take_along_axis(q, greedy.T, axis=1).T  # (S, n_states)
+    return {"dp_agreement": (greedy == np.asarray(sol.policy)[None]).mean(axis=1),
+            "dp_optimal": (chosen >= best - rtol * (1 + np.abs(best))).mean(axis=1)}
 
 
 def learner_config(cfg: dict):
@@ -109,6 +166,9 @@ class TabularKind(ExperimentKind):
                                            "check greedy strategies are best responses"),
                 "equilibrium_rtol": Param(1e-9, nonnegative,
                                           "an action is optimal if Q* >= max Q* - rtol (1 + |max Q*|)"),
+                "dp_agreement": Param(False, boolean,
+                                      "single-agent models: share of states where the greedy "
+                                      "action equals the DP optimum"),
             },
         }
 
@@ -128,9 +188,16 @@ class TabularKind(ExperimentKind):
             except SpecError as err:
                 raise err.under("learner") from None
         try:  # surface economies without a finite game now, not in the first chunk
-            game_of(cfg)
+            problem = game_of(cfg)
         except SpecError as err:
             raise (err if err.path.startswith("economy") else err.under("economy")) from None
+        if cfg["analysis"].get("dp_agreement") and not (_is_model(problem) and problem.n_agents == 1):
+            raise SpecError("dp_agreement compares with dynamic programming, which needs a "
+                            "single-agent finite model", path="analysis.dp_agreement", value=True,
+                            allowed="false for this economy")
+        if _is_model(problem):
+            from marketsai.tabular.models import check_protocol
+            check_protocol(problem, lc.protocol)
         if cfg["analysis"]["impulse_agent"] >= n:
             raise SpecError("no such agent", path="analysis.impulse_agent",
                             value=cfg["analysis"]["impulse_agent"], allowed=f"0..{n - 1}")
@@ -151,6 +218,11 @@ class TabularKind(ExperimentKind):
         results = res.to_frame().reset_index(drop=True)
         tables = {"results": results}
         opts = cfg["analysis"]
+        if _is_model(game):  # the game analyses below read a FiniteGame
+            if opts.get("dp_agreement"):
+                for col, v in dp_columns(game, res.strategies, opts["equilibrium_rtol"]).items():
+                    results[col] = v
+            return tables
         # the analysis assumes simultaneous moves and no exogenous states
         if game.n_exo != 1 or lc.protocol != "simultaneous" \
                 or not (opts["equilibrium_check"] or opts["impulse_response"]):
@@ -195,6 +267,15 @@ class TabularKind(ExperimentKind):
                 out[f"cycle_share_{key}"] = float(row["share"])
                 out[f"profit_gain_cycle_{key}"] = None if np.isnan(row["mean"]) else float(row["mean"])
             out["table_1"] = t1.replace({np.nan: None}).to_dict(orient="records")
+        for col in res.columns:  # models: the mean outcome (consumption, ...) of the cycle
+            if col.startswith("mean_") and col[5:] not in ("price", "profit") \
+                    and not col[-1].isdigit():
+                vals = res[col].dropna()
+                out[col] = float(vals.mean()) if len(vals) else None
+        for col in ("dp_agreement", "dp_optimal"):
+            if col in res:
+                out[f"{col}_mean"] = float(res[col].mean())
+                out[f"{col}_min"] = float(res[col].min())
         for col in ("eq_on_path", "eq_all_states", "osd_on_path", "osd_all_states"):
             if col in res:
                 out[f"{col}_share"] = float(res[col].mean())
@@ -254,7 +335,9 @@ class TabularKind(ExperimentKind):
                 "cycle_share_1", "cycle_share_2", "cycle_share_3plus", "profit_gain_cycle_1",
                 "profit_gain_cycle_2", "profit_gain_cycle_3plus", "mean_price",
                 "eq_on_path_share", "eq_all_states_share", "osd_on_path_share",
-                "osd_all_states_share"]
+                "osd_all_states_share", "dp_agreement_mean", "dp_agreement_min",
+                "dp_optimal_mean", "dp_optimal_min"]
+        keys += [k for k in summary if k.startswith("mean_") and k != "mean_price"]
         keys += [k for k in summary if k.startswith("impulse_") and not isinstance(summary[k], list)]
         lines.append(default_summary_text(summary, ref, [k for k in keys if k in summary]))
         for k in summary:

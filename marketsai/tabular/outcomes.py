@@ -127,3 +127,94 @@ def cycle_path(game, strategy, start_state, protocol="simultaneous", phase=0):
 def limit_cycle(game, strategy, start_state, protocol="simultaneous", phase=0) -> np.ndarray:
     """State indices of the limit cycle of greedy play from ``start_state`` (in play order)."""
     return cycle_path(game, strategy, start_state, protocol, phase)[0]
+
+
+# ---------------------------------------------------------------- FiniteModel
+@njit(cache=True)
+def _model_step(strategy, c, n, n_actions, M, alternating, next_x):
+    """Greedy play one period from node ``c`` of a model with one exogenous state."""
+    if alternating:
+        s = c // n
+        p = c % n
+    else:
+        s = c
+        p = 0
+    if alternating:  # memory models only: s mod M is the joint action in force
+        last = s % M
+        pw = 1
+        for ll in range(p + 1, n):
+            pw *= n_actions[ll]
+        j = last + (strategy[p, s] - (last // pw) % n_actions[p]) * pw
+    else:
+        j = 0
+        for i in range(n):
+            j = j * n_actions[i] + strategy[i, s]
+    s2 = next_x[s, j]
+    c2 = s2 * n + (p + 1) % n if alternating else s2
+    return c2, j, s
+
+
+@njit(cache=True)
+def _model_cycle_path(strategy, c0, n, n_actions, M, alternating, next_x, rewards, outcomes):
+    """Brent's cycle detection on greedy play, then the states/outcomes/rewards on the cycle."""
+    power = 1
+    lam = 1
+    tortoise = c0
+    hare = _model_step(strategy, c0, n, n_actions, M, alternating, next_x)[0]
+    while tortoise != hare:
+        if power == lam:
+            tortoise = hare
+            power *= 2
+            lam = 0
+        hare = _model_step(strategy, hare, n, n_actions, M, alternating, next_x)[0]
+        lam += 1
+    tortoise = c0
+    hare = c0
+    for _ in range(lam):
+        hare = _model_step(strategy, hare, n, n_actions, M, alternating, next_x)[0]
+    while tortoise != hare:
+        tortoise = _model_step(strategy, tortoise, n, n_actions, M, alternating, next_x)[0]
+        hare = _model_step(strategy, hare, n, n_actions, M, alternating, next_x)[0]
+    c = tortoise
+    states = np.empty(lam, dtype=np.int64)
+    out = np.empty((lam, n))
+    pay = np.empty((lam, n))
+    R = rewards.shape[0]
+    n_o = outcomes.shape[0]
+    for k in range(lam):
+        c2, j, s = _model_step(strategy, c, n, n_actions, M, alternating, next_x)
+        states[k] = s
+        for i in range(n):
+            out[k, i] = outcomes[s if n_o > 1 else 0, j, i]
+            pay[k, i] = rewards[s if R > 1 else 0, j, i]
+        c = c2
+    return states, out, pay
+
+
+def model_cycle_path(model, strategy, start_state, protocol="simultaneous", phase=0):
+    """(states, outcomes (L, n), rewards (L, n)) on the limit cycle of greedy play in a model.
+
+    Defined for models with one exogenous state (``n_exo == 1``), where greedy play is
+    deterministic; with exogenous shocks there is no single path to follow, and callers
+    report the greedy policy table (``strategy``) instead.
+
+    >>> from marketsai.finite_model import FiniteModel
+    >>> r = np.array([[[[0.0], [0.0]], [[1.0], [1.0]]]])
+    >>> nx = np.array([[[0, 1], [1, 0]]])      # action 0 stays, 1 switches
+    >>> mdp = FiniteModel(agents=("a",), n_actions=[2], rewards=r, next_x=nx, discount=0.9)
+    >>> model_cycle_path(mdp, np.array([[1, 0]]), start_state=0)[0]   # switch to 1, stay
+    array([1])
+    """
+    if model.n_exo != 1:
+        raise ValueError("model_cycle_path needs a model without exogenous states (n_exo == 1)")
+    n = model.n_agents
+    strategy = np.ascontiguousarray(strategy, dtype=np.int32)
+    if strategy.shape != (n, model.n_states):
+        raise ValueError(f"strategy must have shape {(n, model.n_states)}, got {strategy.shape}")
+    alternating = protocol == "alternating"
+    c0 = int(start_state) * n + int(phase) % n if alternating else int(start_state)
+    M = model.n_joint
+    return _model_cycle_path(strategy, c0, n, np.ascontiguousarray(model.n_actions), M,
+                             alternating, np.ascontiguousarray(model.next_x.reshape(-1, M)),
+                             np.ascontiguousarray(model.rewards[0]),
+                             np.ascontiguousarray(model.outcomes[0]))

@@ -5,6 +5,11 @@ operations as :mod:`marketsai.tabular.kernel`, so on the same seeds it must prod
 bit-identical Q-tables, strategies, clocks and states. It is ~1000x slower: use it
 only on small runs.
 
+Both functions also take a :class:`~marketsai.finite_model.FiniteModel`; they then
+follow :mod:`marketsai.tabular.model_kernel` (transitions ``next_x``, feasible actions
+``n_feasible``, initial ``x ~ x_initial``), read straight from the model's arrays with
+no flattening (``_model_init``, ``_model_advance``). On games nothing changes.
+
 Examples
 --------
 >>> from marketsai.finite_game import FiniteGame
@@ -25,8 +30,10 @@ import math
 
 import numpy as np
 
+from marketsai.finite_model import FiniteModel
 from marketsai.tabular.config import EXPLORATION, PROTOCOL
 from marketsai.tabular.kernel import BOLTZMANN, EPS_RESYNC, EXP_DECAY
+from marketsai.tabular.models import check_protocol, model_controls, model_q0_table
 from marketsai.tabular.rng import py_uniform
 from marketsai.tabular.sessions import (
     SessionState,
@@ -75,6 +82,8 @@ def _eps_at(beta, t):
 
 def reference_init(game, cfg, seed=0, sessions=range(4)) -> SessionState:
     """Python twin of :func:`marketsai.tabular.init_sessions`."""
+    if isinstance(game, FiniteModel):
+        return _model_init(game, cfg, seed, sessions)
     ga = game_arrays(game)
     q0, q0_div = _q0_table(game, cfg)
     sessions = np.asarray(list(sessions), dtype=np.int64)
@@ -150,6 +159,9 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
                       epsilon_override=None, learn=None, action_cap=None, until_converged=True,
                       record=0):
     """Python twin of :func:`marketsai.tabular.advance` (same arguments, same results)."""
+    if isinstance(game, FiniteModel):
+        return _model_advance(game, cfg, states, periods, forced_action, epsilon_override,
+                              learn, action_cap, until_converged, record)
     ga = game_arrays(game)
     forced, eps_ov, lrn, cap = _controls(game, forced_action, epsilon_override, learn, action_cap)
     alpha = cfg.per_agent("alpha", ga.n)
@@ -231,3 +243,151 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
     states.converged[:] = states.stable >= cfg.stable_periods
     return rec if record else None
 
+
+
+# ---------------------------------------------------------------- FiniteModel
+def _cdf_list(p):
+    c = np.cumsum(np.asarray(p, dtype=np.float64))
+    c[-1] = 1.0
+    return c
+
+
+def _fresh_state(S, n, n_states, m, dtype, sessions, seed):
+    return SessionState(
+        q=np.zeros((S, n, n_states, m), dtype=dtype), strategy=np.empty((S, n, n_states), np.int32),
+        state=np.empty(S, np.int64), t=np.zeros(S, np.int64), rng=np.empty((S, 4), np.uint64),
+        stable=np.zeros(S, np.int64), converged=np.zeros(S, bool),
+        pend_s=np.full((S, n), -1, np.int64), pend_a=np.full((S, n), -1, np.int64),
+        pend_r=np.zeros((S, n)), sessions=sessions, seed=int(seed))
+
+
+def _feasible(model, s, i):
+    """How many actions agent i may choose in full state s."""
+    if model.n_feasible is None:
+        return int(model.n_actions[i])
+    e, x = divmod(s, model.n_x)
+    return int(model.n_feasible[e, x, i])
+
+
+def _model_init(model, cfg, seed, sessions) -> SessionState:
+    check_protocol(model, cfg.protocol)
+    q0, q0_div = model_q0_table(model, cfg)
+    sessions = np.asarray(list(sessions), dtype=np.int64)
+    n, n_x, n_states = model.n_agents, model.n_x, model.n_states
+    out = _fresh_state(sessions.size, n, n_states, model.max_actions, cfg.np_dtype, sessions, seed)
+    x_init = model.x_initial
+    x_uniform = bool(np.all(x_init == x_init[0]))
+    for w, k in enumerate(sessions):
+        st = [int(v) for v in session_rng_state(seed, k)]
+        u = py_uniform(st)  # x ~ x_initial: floor(u n_x) when uniform (the memory draw)
+        x = int(u * n_x) if x_uniform else _sample_cdf(_cdf_list(x_init), u)
+        e = _sample_cdf(_cdf_list(model.exo_initial), py_uniform(st)) if model.n_exo > 1 else 0
+        out.state[w] = e * n_x + x
+        for y in range(n_states):
+            out.q[w, :, y, :] = q0[:, y // q0_div, :]
+        for i in range(n):
+            for y in range(n_states):
+                hi = _feasible(model, y, i) - 1
+                out.strategy[w, i, y] = _argmax_ties(out.q[w, i, y].tolist(), hi, st)[0]
+        out.rng[w] = np.array(st, dtype=np.uint64)
+    return out
+
+
+def _model_advance(model, cfg, states, periods, forced_action, epsilon_override, learn,
+                   action_cap, until_converged, record):
+    check_protocol(model, cfg.protocol)
+    forced, eps_ov, lrn, cap = model_controls(model, forced_action, epsilon_override, learn,
+                                              action_cap)
+    alpha = cfg.per_agent("alpha", model.n_agents)
+    beta = cfg.per_agent("beta", model.n_agents)
+    mode = EXPLORATION[cfg.exploration]
+    alternating = PROTOCOL[cfg.protocol] == 1
+    n, n_x, M = model.n_agents, model.n_x, model.n_joint
+    delta = model.discount
+    dpow = [delta ** k for k in range(n + 1)]
+    exo_cdf = [_cdf_list(row) for row in model.exo_transition]
+
+    def reward(e, x, j):  # the length-1 x axis broadcasts
+        return model.rewards[e, x if model.rewards.shape[1] > 1 else 0, j]
+
+    def outcome(e, x, j):
+        return model.outcomes[e, x if model.outcomes.shape[1] > 1 else 0, j]
+
+    def choose(q, strategy, maxq, i, s, st):
+        nfi = _feasible(model, s, i)
+        if forced[i] >= 0:
+            return min(int(forced[i]), nfi - 1)
+        return _choose(q, strategy, maxq, i, s, -1, float(eps_ov[i]), eps[i], mode,
+                       cfg.temperature, min(int(cap[i]), nfi - 1), nfi, st)
+
+    S = states.n_sessions
+    rec = np.full((S, int(record), n), np.nan)
+    for w in range(S):
+        q, strategy = states.q[w], states.strategy[w]
+        st = [int(v) for v in states.rng[w]]
+        s, t, stable = int(states.state[w]), int(states.t[w]), int(states.stable[w])
+        pend_s, pend_a, pend_r = states.pend_s[w], states.pend_a[w], states.pend_r[w]
+        maxq = [[0.0] * model.n_states for _ in range(n)]
+        for i in range(n):  # caches over feasible entries; repair stale greedy actions
+            for y in range(model.n_states):
+                hi = _feasible(model, y, i) - 1
+                row = q[i, y, :hi + 1].tolist()
+                mx = max(row)
+                g = int(strategy[i, y])
+                if g < 0 or g > hi or row[g] < mx:
+                    strategy[i, y] = _argmax_ties(row, hi, st)[0]
+                maxq[i][y] = float(mx)
+        eps = [(_eps_at(beta[i], t) if mode == EXP_DECAY else float(cfg.epsilon)) for i in range(n)]
+        decay = [math.exp(-beta[i]) for i in range(n)]
+        done = 0
+        while True:
+            if until_converged and (stable >= cfg.stable_periods or t >= cfg.max_periods):
+                break
+            if periods is not None and done >= periods:
+                break
+            e, x = divmod(s, n_x)
+            changed = False
+            if not alternating:
+                acts = [choose(q, strategy, maxq, i, s, st) for i in range(n)]
+                j = model.joint_index(acts)
+                e2 = _sample_cdf(exo_cdf[e], py_uniform(st)) if model.n_exo > 1 else 0
+                s2 = e2 * n_x + int(model.next_x[e, x, j])
+                r = reward(e, x, j)
+                for i in range(n):
+                    if lrn[i]:
+                        target = float(r[i]) + delta * maxq[i][s2]
+                        changed |= _update(q, strategy, maxq, i, s, acts[i], target, alpha[i],
+                                           _feasible(model, s, i), st)
+            else:  # memory models only: x mod M is the joint action in force
+                p = t % n
+                if pend_s[p] >= 0 and lrn[p]:
+                    target = float(pend_r[p]) + dpow[n] * maxq[p][s]
+                    changed |= _update(q, strategy, maxq, p, int(pend_s[p]), int(pend_a[p]),
+                                       target, alpha[p], _feasible(model, int(pend_s[p]), p), st)
+                a = choose(q, strategy, maxq, p, s, st)
+                acts = list(model.joint_actions(x % M))
+                acts[p] = a
+                j = model.joint_index(acts)
+                r = reward(e, x, j)
+                for i in range(n):
+                    if i == p:
+                        pend_s[p], pend_a[p], pend_r[p] = s, a, r[p]
+                    elif pend_s[i] >= 0:
+                        pend_r[i] += dpow[(t - i) % n] * r[i]
+                e2 = _sample_cdf(exo_cdf[e], py_uniform(st)) if model.n_exo > 1 else 0
+                s2 = e2 * n_x + int(model.next_x[e, x, j])
+            if done < record:
+                rec[w, done] = outcome(e, x, j)
+            stable = 0 if changed else stable + 1
+            t += 1
+            done += 1
+            s = s2
+            if mode == EXP_DECAY:
+                if t % EPS_RESYNC == 0:
+                    eps = [math.exp(-beta[i] * t) for i in range(n)]
+                else:
+                    eps = [eps[i] * decay[i] for i in range(n)]
+        states.state[w], states.t[w], states.stable[w] = s, t, stable
+        states.rng[w] = np.array(st, dtype=np.uint64)
+    states.converged[:] = states.stable >= cfg.stable_periods
+    return rec if record else None

@@ -1,5 +1,12 @@
 """``run_sessions``: init + advance + outcomes for many sessions, and their results table.
 
+``run_sessions`` takes a FiniteGame or a FiniteModel. For a model without exogenous
+states the limit cycle of greedy play is followed through ``next_x``; with exogenous
+shocks greedy play has no single path, so the cycle columns are empty (length 0, NaN
+means) and the result is the greedy policy table ``strategies``. Profit gains need the
+model's strategic ``benchmarks``; without them the table reports the mean outcome
+(``mean_<outcome_name>``) and reward instead.
+
 Examples
 --------
 >>> from marketsai.finite_game import FiniteGame
@@ -21,7 +28,7 @@ import pandas as pd
 
 from marketsai.errors import SpecError
 from marketsai.tabular.config import QLearningConfig
-from marketsai.tabular.outcomes import cycle_path, profit_gain
+from marketsai.tabular.outcomes import cycle_path, model_cycle_path, profit_gain
 from marketsai.tabular.sessions import (
     STATE_FIELDS,
     SessionState,
@@ -29,6 +36,7 @@ from marketsai.tabular.sessions import (
     available_memory_bytes,
     check_memory,
     init_sessions,
+    is_model,
     numba_threads,
     session_bytes,
 )
@@ -45,7 +53,9 @@ class SessionResults:
     cycle_states (S, L) and cycle_prices (S, L, n) padded with -1 / NaN beyond
     ``cycle_length``; mean_price, mean_profit, profit_gain (S, n) over the limit cycle;
     strategies (S, n, n_states) int32 greedy strategies; ``final`` the final
-    :class:`SessionState` (its ``q`` is empty unless ``keep_q``).
+    :class:`SessionState` (its ``q`` is empty unless ``keep_q``). For a FiniteModel,
+    ``mean_price`` holds the mean of its ``outcomes`` (named ``outcome_name``) and
+    ``mean_profit`` the mean reward; ``strategic`` is False when it has no benchmarks.
     """
 
     sessions: np.ndarray
@@ -62,6 +72,8 @@ class SessionResults:
     seed: int
     config: dict
     game_info: dict
+    outcome_name: str = "price"
+    strategic: bool = True
 
     @property
     def cycles(self) -> list[np.ndarray]:
@@ -74,8 +86,20 @@ class SessionResults:
         Columns: ``session``, ``seed``, ``converged``, ``periods`` (periods run, = periods
         to convergence when converged), ``cycle_length`` (periods), ``mean_price`` and
         ``profit_gain`` (averaged over agents, on the limit cycle), and per agent ``i``:
-        ``mean_price_<i>``, ``mean_profit_<i>``, ``profit_gain_<i>``.
+        ``mean_price_<i>``, ``mean_profit_<i>``, ``profit_gain_<i>``. A model without
+        strategic benchmarks gets ``mean_<outcome_name>`` (also per agent) and
+        ``mean_reward_<i>`` instead of the price, profit and gain columns.
         """
+        if not self.strategic:
+            name = f"mean_{self.outcome_name}"
+            df = pd.DataFrame({
+                "session": self.sessions, "seed": self.seed, "converged": self.converged,
+                "periods": self.periods, "cycle_length": self.cycle_length,
+                name: self.mean_price.mean(axis=1)})
+            for i in range(self.mean_price.shape[1]):
+                df[f"{name}_{i}"] = self.mean_price[:, i]
+                df[f"mean_reward_{i}"] = self.mean_profit[:, i]
+            return df
         df = pd.DataFrame({
             "session": self.sessions, "seed": self.seed, "converged": self.converged,
             "periods": self.periods, "cycle_length": self.cycle_length,
@@ -95,6 +119,7 @@ class SessionResults:
             arrays[f"final_{f}"] = getattr(self.final, f)
         info = {k: v for k, v in self.game_info.items() if k != "q0_array"}
         meta = {"seed": self.seed, "config": self.config, "game": info,
+                "outcome_name": self.outcome_name, "strategic": self.strategic,
                 "format": "marketsai.tabular.SessionResults/1"}
         arrays["metadata_json"] = np.array(json.dumps(meta))
         if "q0_array" in self.game_info:  # an array q0 is stored beside the JSON
@@ -112,11 +137,18 @@ class SessionResults:
             if "q0_array" in z.files:
                 meta["game"]["q0_array"] = z["q0_array"]
         return cls(final=final, seed=meta["seed"], config=meta["config"],
-                   game_info=meta["game"], **kw)
+                   game_info=meta["game"], outcome_name=meta.get("outcome_name", "price"),
+                   strategic=meta.get("strategic", True), **kw)
 
 
 def session_outcomes(game, cfg: QLearningConfig, states: SessionState) -> dict:
-    """Limit cycle from each session's current state, and its mean prices/profits/gain."""
+    """Limit cycle from each session's current state, and its mean prices/profits/gain.
+
+    For a model: mean outcomes/rewards on the cycle; no cycle (length 0, NaN) when it
+    has exogenous states; profit gains NaN when it has no strategic benchmarks.
+    """
+    if is_model(game):
+        return _model_outcomes(game, cfg, states)
     S, n = states.n_sessions, game.n_agents
     paths = [cycle_path(game, states.strategy[k], states.state[k], cfg.protocol,
                         phase=states.t[k] % n) for k in range(S)]
@@ -136,9 +168,38 @@ def session_outcomes(game, cfg: QLearningConfig, states: SessionState) -> dict:
                 profit_gain=profit_gain(mean_profit, game.nash_payoff, game.coop_payoff))
 
 
+def _model_outcomes(model, cfg, states) -> dict:
+    S, n = states.n_sessions, model.n_agents
+    if model.n_exo == 1:
+        paths = [model_cycle_path(model, states.strategy[k], states.state[k], cfg.protocol,
+                                  phase=states.t[k] % n) for k in range(S)]
+    else:  # no deterministic greedy path: the policy table is the result
+        paths = [(np.empty(0, np.int64), np.full((0, n), np.nan), np.full((0, n), np.nan))] * S
+    L = np.array([len(p[0]) for p in paths], dtype=np.int64)
+    Lmax = int(L.max()) if S else 0
+    cyc_s = np.full((S, Lmax), -1, dtype=np.int64)
+    cyc_p = np.full((S, Lmax, n), np.nan)
+    mean_out = np.full((S, n), np.nan)
+    mean_rew = np.full((S, n), np.nan)
+    for k, (st, out, rew) in enumerate(paths):
+        if L[k]:
+            cyc_s[k, :L[k]] = st
+            cyc_p[k, :L[k]] = out
+            mean_out[k] = out.mean(axis=0)
+            mean_rew[k] = rew.mean(axis=0)
+    b = model.benchmarks
+    with np.errstate(divide="ignore", invalid="ignore"):  # one firm: Nash = monopoly
+        gain = profit_gain(mean_rew, b["nash_payoff"], b["coop_payoff"]) if b is not None \
+            else np.full((S, n), np.nan)
+    return dict(cycle_length=L, cycle_states=cyc_s, cycle_prices=cyc_p, mean_price=mean_out,
+                mean_profit=mean_rew, profit_gain=gain)
+
+
 def run_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(1000), threads=None,
                  keep_q: bool = False, progress=None) -> SessionResults:
     """Run sessions to convergence (or ``cfg.max_periods``) and measure their outcomes.
+
+    ``game`` is a FiniteGame or a FiniteModel (see the module docstring).
 
     Sessions are processed in chunks that fit in memory (all at once when they fit);
     results do not depend on the chunking or on ``threads``. Non-converged sessions are
@@ -188,10 +249,19 @@ def _combine(game, cfg, seed, sessions, parts) -> SessionResults:
     final = SessionState(
         seed=int(seed), **{f: np.concatenate([getattr(s, f) for s, _ in parts])
                            for f in STATE_FIELDS + ("sessions",)})
-    info = {"agents": list(game.agents), "n_agents": n, "n_actions": game.n_actions,
-            "memory": game.memory, "n_states": game.n_states, "n_exo": game.n_exo,
-            "discount": game.discount, "nash_payoff": game.nash_payoff.tolist(),
-            "coop_payoff": game.coop_payoff.tolist()}
+    model = is_model(game)
+    if model:
+        b = game.benchmarks
+        info = {"agents": list(game.agents), "n_agents": n,
+                "n_actions": [int(k) for k in game.n_actions], "n_x": game.n_x,
+                "n_states": game.n_states, "n_exo": game.n_exo, "discount": game.discount}
+        if b is not None:
+            info |= {"nash_payoff": b["nash_payoff"].tolist(), "coop_payoff": b["coop_payoff"].tolist()}
+    else:
+        info = {"agents": list(game.agents), "n_agents": n, "n_actions": game.n_actions,
+                "memory": game.memory, "n_states": game.n_states, "n_exo": game.n_exo,
+                "discount": game.discount, "nash_payoff": game.nash_payoff.tolist(),
+                "coop_payoff": game.coop_payoff.tolist()}
     if not isinstance(cfg.q0, str):
         info["q0_array"] = np.asarray(cfg.q0)
     return SessionResults(
@@ -201,4 +271,6 @@ def _combine(game, cfg, seed, sessions, parts) -> SessionResults:
         cycle_prices=np.concatenate([pad(o["cycle_prices"], np.nan) for _, o in parts]),
         mean_price=cat("mean_price"), mean_profit=cat("mean_profit"),
         profit_gain=cat("profit_gain"), strategies=cat("strategies"), final=final,
-        seed=int(seed), config=cfg.to_dict(), game_info=info)
+        seed=int(seed), config=cfg.to_dict(), game_info=info,
+        outcome_name=game.outcome_name if model else "price",
+        strategic=(game.benchmarks is not None) if model else True)

@@ -4,6 +4,12 @@ A batch of sessions is a :class:`SessionState` of plain arrays (docs/CONTRACTS.m
 The front end validates, tabulates the game into arrays, derives the per-session RNG
 streams and checks memory; :mod:`marketsai.tabular.kernel` runs the loops.
 
+Both entry points take a :class:`~marketsai.finite_game.FiniteGame` (the memory kernel,
+:mod:`marketsai.tabular.kernel`) or any :class:`~marketsai.finite_model.FiniteModel`
+(the general kernel, :mod:`marketsai.tabular.model_kernel`: transitions, per-agent
+action counts and feasible actions read from the model's arrays). On
+``FiniteModel.from_game(game)`` the two give bit-identical sessions.
+
 Examples
 --------
 >>> from marketsai.finite_game import FiniteGame
@@ -28,8 +34,10 @@ import numba
 import numpy as np
 
 from marketsai.errors import SpecError
-from marketsai.tabular import kernel
+from marketsai.finite_model import FiniteModel
+from marketsai.tabular import kernel, model_kernel
 from marketsai.tabular.config import EXPLORATION, PROTOCOL, QLearningConfig
+from marketsai.tabular.models import check_protocol, model_arrays, model_controls, model_q0_table
 from marketsai.tabular.rng import session_rng_state
 
 STATE_FIELDS = ("q", "strategy", "state", "t", "rng", "stable", "converged",
@@ -168,8 +176,23 @@ def available_memory_bytes() -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
+def _action_label(game) -> str:
+    nact = np.atleast_1d(np.asarray(game.n_actions))
+    if nact.size == 1 or np.all(nact == nact[0]):
+        return f"{int(nact[0])} actions"
+    return f"{int(nact.max())} actions (the largest of {nact.tolist()})"
+
+
+def is_model(game) -> bool:
+    """True for a :class:`~marketsai.finite_model.FiniteModel` (the general kernel's input)."""
+    return isinstance(game, FiniteModel)
+
+
 def session_bytes(game, cfg: QLearningConfig) -> int:
-    """Bytes one session holds: Q-table, greedy cache and (while running) row maxima."""
+    """Bytes one session holds: Q-table, greedy cache and (while running) row maxima.
+
+    Works for a game and a model (whose Q rows are padded to the largest action set).
+    """
     itemsize = np.dtype(cfg.dtype).itemsize
     return game.q_table_bytes(itemsize) + game.n_agents * game.n_states * (4 + 8)
 
@@ -179,13 +202,13 @@ def check_memory(game, cfg: QLearningConfig, sessions_at_once: int, available=No
     need = sessions_at_once * session_bytes(game, cfg)
     avail = available_memory_bytes() if available is None else int(available)
     if need > 0.9 * avail:
-        gb = 1024**3
+        from marketsai.limits import format_bytes as gb  # readable at any size
         raise SpecError(
-            f"Q-tables need {need / gb:.1f} GB ({sessions_at_once} sessions at once x "
-            f"{session_bytes(game, cfg) / gb:.3g} GB: {game.n_agents} agents x "
-            f"{game.n_states} states x {game.n_actions} actions, {cfg.dtype}) but only "
-            f"{avail / gb:.1f} GB of memory is available",
-            path="q_table", value=f"{need / gb:.1f} GB",
+            f"Q-tables need {gb(need)} ({sessions_at_once} sessions at once x "
+            f"{gb(session_bytes(game, cfg))}: {game.n_agents} agents x "
+            f"{game.n_states:.4g} states x {_action_label(game)}, {cfg.dtype}) but only "
+            f"{gb(avail)} of memory is available",
+            path="q_table", value=gb(need),
             allowed="fewer actions, a lower memory k, dtype='float32', "
                     "or fewer threads/sessions at once")
 
@@ -212,8 +235,13 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
                   threads=None) -> SessionState:
     """Fresh sessions: Q = Q0, random initial state, greedy strategies (random ties).
 
+    ``game`` is a FiniteGame or a FiniteModel (initial state ``e ~ exo_initial``,
+    ``x ~ x_initial``; ``q0="calvano"`` is eq. (5) generalised, see
+    :func:`marketsai.tabular.models.calvano_q0_model`).
     Session ``k`` draws from ``np.random.SeedSequence(seed, spawn_key=(k,))``.
     """
+    if is_model(game):
+        return _init_model_sessions(game, cfg, seed, sessions, threads)
     ga = game_arrays(game)
     sessions = np.asarray(list(sessions), dtype=np.int64).reshape(-1)
     if sessions.size and sessions.min() < 0:
@@ -230,6 +258,32 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     with numba_threads(threads):
         kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, q, strategy,
                            state, rng)
+    return SessionState(
+        q=q, strategy=strategy, state=state, t=np.zeros(S, np.int64), rng=rng,
+        stable=np.zeros(S, np.int64), converged=np.zeros(S, bool),
+        pend_s=np.full((S, n), -1, np.int64), pend_a=np.full((S, n), -1, np.int64),
+        pend_r=np.zeros((S, n)), sessions=sessions, seed=int(seed))
+
+
+def _init_model_sessions(model, cfg, seed, sessions, threads) -> SessionState:
+    ma = model_arrays(model)
+    check_protocol(model, cfg.protocol)
+    sessions = np.asarray(list(sessions), dtype=np.int64).reshape(-1)
+    if sessions.size and sessions.min() < 0:
+        raise SpecError("session indices must be >= 0", path="sessions", value=int(sessions.min()))
+    cfg.per_agent("alpha", ma.n)
+    cfg.per_agent("beta", ma.n)
+    check_memory(model, cfg, sessions.size)
+    q0, q0_div = model_q0_table(model, cfg)
+    S, n = sessions.size, ma.n
+    q = np.zeros((S, n, ma.n_states, ma.m), dtype=cfg.np_dtype)
+    strategy = np.empty((S, n, ma.n_states), dtype=np.int32)
+    state = np.empty(S, dtype=np.int64)
+    rng = np.stack([session_rng_state(seed, k) for k in sessions]) if S else np.empty((0, 4), np.uint64)
+    with numba_threads(threads):
+        model_kernel.init_model_kernel(np.ascontiguousarray(q0, dtype=np.float64), q0_div, ma.n_x,
+                                       ma.x_uniform, ma.x_init_cdf, ma.exo_init_cdf, ma.nf, q,
+                                       strategy, state, rng)
     return SessionState(
         q=q, strategy=strategy, state=state, t=np.zeros(S, np.int64), rng=rng,
         stable=np.zeros(S, np.int64), converged=np.zeros(S, bool),
@@ -262,7 +316,8 @@ def _controls(game, forced_action, epsilon_override, learn, action_cap):
 
 def _check_state(game, cfg, states: SessionState):
     S = states.n_sessions
-    want = (S, game.n_agents, game.n_states, game.n_actions)
+    m = game.max_actions if is_model(game) else game.n_actions
+    want = (S, game.n_agents, game.n_states, m)
     if states.q.shape != want or states.q.dtype != cfg.np_dtype:
         raise SpecError("session state does not match the game/config", path="states.q",
                         value=f"{states.q.dtype} {states.q.shape}", allowed=f"{cfg.dtype} {want}")
@@ -295,7 +350,10 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         sessions are redistributed over the threads (load balance). Results do not
         depend on it.
     """
-    ga = game_arrays(game)
+    model = is_model(game)
+    ga = model_arrays(game) if model else game_arrays(game)
+    if model:
+        check_protocol(game, cfg.protocol)
     _check_state(game, cfg, states)
     if periods is None and not until_converged:
         raise SpecError("with until_converged=False a number of periods is needed",
@@ -304,7 +362,8 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         raise SpecError("must be a non-negative integer", path="periods", value=periods)
     if int(record) != record or record < 0:
         raise SpecError("must be a non-negative integer", path="record", value=record)
-    forced, eps_ov, lrn, cap = _controls(game, forced_action, epsilon_override, learn, action_cap)
+    controls = model_controls if model else _controls
+    forced, eps_ov, lrn, cap = controls(game, forced_action, epsilon_override, learn, action_cap)
     alpha = cfg.per_agent("alpha", ga.n)
     beta = cfg.per_agent("beta", ga.n)
     S = states.n_sessions
@@ -326,13 +385,23 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         while active.size:
             budget = np.where(remaining < 0, slice_periods, np.minimum(remaining, slice_periods))
             done_out[:] = 0
-            kernel.advance_kernel(
-                active.astype(np.int64), ga.payoffs, ga.prices, ga.exo_cdf, ga.Mk, ga.M,
-                ga.delta, ga.dpow, alpha, beta, mode, float(cfg.epsilon),
-                float(cfg.temperature), alternating, states.q, states.strategy, states.state,
-                states.t, states.rng, states.stable, states.pend_s, states.pend_a,
-                states.pend_r, forced, eps_ov, lrn, cap, budget, bool(until_converged),
-                cfg.stable_periods, cfg.max_periods, rec, done_total.copy(), done_out)
+            if model:
+                model_kernel.advance_model_kernel(
+                    active.astype(np.int64), ga.rewards, ga.outcomes, ga.next_x, ga.exo_cdf,
+                    ga.n_x, ga.n_rx, ga.n_ox, ga.n_actions, ga.nf, ga.delta, ga.dpow, alpha,
+                    beta, mode, float(cfg.epsilon), float(cfg.temperature), alternating,
+                    states.q, states.strategy, states.state, states.t, states.rng,
+                    states.stable, states.pend_s, states.pend_a, states.pend_r, forced, eps_ov,
+                    lrn, cap, budget, bool(until_converged), cfg.stable_periods,
+                    cfg.max_periods, rec, done_total.copy(), done_out)
+            else:
+                kernel.advance_kernel(
+                    active.astype(np.int64), ga.payoffs, ga.prices, ga.exo_cdf, ga.Mk, ga.M,
+                    ga.delta, ga.dpow, alpha, beta, mode, float(cfg.epsilon),
+                    float(cfg.temperature), alternating, states.q, states.strategy, states.state,
+                    states.t, states.rng, states.stable, states.pend_s, states.pend_a,
+                    states.pend_r, forced, eps_ov, lrn, cap, budget, bool(until_converged),
+                    cfg.stable_periods, cfg.max_periods, rec, done_total.copy(), done_out)
             done_total[active] += done_out[active]
             finished = done_out[active] < budget[active]  # stopped by convergence or the cap
             has_left = remaining[active] >= 0

@@ -1,0 +1,380 @@
+"""Numba kernels for Q-learning on any :class:`~marketsai.finite_model.FiniteModel`.
+
+Why a second kernel: :mod:`marketsai.tabular.kernel` computes the next memory state
+arithmetically and is tuned for repeated games; economies with endogenous state (a
+planner choosing next capital on a grid, a monopolist with no memory) give their
+transitions as data. This kernel reads them from the model's arrays:
+
+* full state ``s = e n_x + x``; after joint action ``j`` the endogenous state becomes
+  ``x' = next_x[e, x, j]`` (``next_x`` is passed flattened to ``(n_exo n_x, M)`` and read
+  as ``next_x[s, j]``) and ``e' ~ exo_transition[e]``;
+* rewards and outcomes are flattened to ``(n_exo R, M, n)`` with ``R`` their x-axis
+  length (1 or ``n_x``); the row of state ``(e, x)`` is ``e R + (x if R > 1 else 0)``;
+* agent ``i`` has ``n_actions[i]`` actions (Q-tables are padded to the largest) and may
+  choose only ``0..nf(s, i) - 1`` in state ``s``, with ``nf`` the model's ``n_feasible``
+  (passed as ``(n_states, n)``, or as one row ``(1, n)`` of ``n_actions`` when every
+  action is always feasible). Exploration draws uniformly among the feasible actions;
+  greedy choice, the row maximum and tie-breaking look at feasible entries only, so
+  infeasible and padding entries of ``Q`` are never read.
+
+Everything else -- the Q-update, exploration schedules, convergence rule, controls,
+RNG and the order of draws, tie-breaking, session slicing -- is the memory kernel's.
+On ``FiniteModel.from_game(game)`` every array this kernel reads holds the same numbers
+the memory kernel computes, and every draw happens in the same order, so the two give
+bit-identical sessions (``tests/test_tabular_model.py``).
+
+Kernels take arrays and scalars only; the front end is :mod:`marketsai.tabular.sessions`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from marketsai.tabular.kernel import BOLTZMANN, EPS_RESYNC, EXP_DECAY, eps_at
+from marketsai.tabular.rng import to_unit, uniform, xoshiro
+
+
+@njit(cache=True, inline="always")
+def _argmax_count(q, i, s, hi):
+    """First index, value and multiplicity of the largest ``q[i, s, 0..hi]``."""
+    best = q[i, s, 0]
+    first = 0
+    count = 1
+    for a in range(1, hi + 1):
+        v = q[i, s, a]
+        if v > best:
+            best = v
+            first = a
+            count = 1
+        elif v == best:
+            count += 1
+    return first, np.float64(best), count
+
+
+@njit(cache=True)
+def _kth_tie(q, i, s, hi, first, best, k):
+    """The k-th (from 0) index in ``first..hi`` where ``q[i, s, .] == best``."""
+    for a in range(first, hi + 1):
+        if q[i, s, a] == best:
+            if k == 0:
+                return a
+            k -= 1
+    return first
+
+
+@njit(cache=True)
+def _argmax_ties(q, i, s, hi, s0, s1, s2, s3):
+    """Argmax of ``q[i, s, 0..hi]``, ties uniformly at random (one draw, only on a tie)."""
+    first, best, count = _argmax_count(q, i, s, hi)
+    if count > 1:
+        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+        first = _kth_tie(q, i, s, hi, first, best, np.int64(to_unit(x) * count))
+    return first, best, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _argmax_ties_st(q, i, s, hi, st):
+    """:func:`_argmax_ties` with the RNG state in the array ``st``."""
+    a, best, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, st[0], st[1], st[2], st[3])
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return a, best
+
+
+@njit(cache=True, inline="always")
+def _sample_cdf(cdf_row, u):
+    k = 0
+    while u >= cdf_row[k] and k < cdf_row.shape[0] - 1:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def _update(q, strategy, maxq, i, s, a, target, alpha, nfi, s0, s1, s2, s3):
+    """Q-update of entry (i, s, a) keeping the greedy/max caches over ``0..nfi-1``.
+
+    Returns ``(greedy action changed, s0, s1, s2, s3)``.
+    """
+    old = q[i, s, a]
+    q[i, s, a] = (1.0 - alpha) * old + alpha * target
+    new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
+    g = strategy[i, s]
+    mx = maxq[i, s]
+    if a == g:
+        if new >= mx:
+            maxq[i, s] = new
+            return False, s0, s1, s2, s3
+    elif new < mx:
+        return False, s0, s1, s2, s3
+    elif new > mx:
+        strategy[i, s] = a
+        maxq[i, s] = new
+        return True, s0, s1, s2, s3
+    # the greedy entry fell, or an exact tie: rescan the feasible part of the row
+    g2, mx2, s0, s1, s2, s3 = _argmax_ties(q, i, s, nfi - 1, s0, s1, s2, s3)
+    strategy[i, s] = g2
+    maxq[i, s] = mx2
+    return g2 != g, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _choose(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperature, hi, nfi, w,
+            s0, s1, s2, s3):
+    """Agent i's action in state s among ``0..hi`` (``hi <= nfi - 1``). Returns (a, s0..s3)."""
+    if forced_i >= 0:
+        return min(forced_i, nfi - 1), s0, s1, s2, s3
+    if mode == BOLTZMANN and ov < 0:
+        mx = maxq[i, s]
+        total = 0.0
+        for a in range(hi + 1):
+            w[a] = math.exp((q[i, s, a] - mx) / temperature)
+            total += w[a]
+        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+        u = to_unit(x) * total
+        acc = 0.0
+        for a in range(hi + 1):
+            acc += w[a]
+            if u < acc:
+                return a, s0, s1, s2, s3
+        return hi, s0, s1, s2, s3
+    ep = ov if ov >= 0.0 else eps_i
+    x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+    if to_unit(x) < ep:  # explore: a uniform feasible action
+        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+        return np.int64(to_unit(x) * (hi + 1)), s0, s1, s2, s3
+    if hi == nfi - 1:  # exploit: the cached greedy action
+        return np.int64(strategy[i, s]), s0, s1, s2, s3
+    a, _, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, s0, s1, s2, s3)
+    return a, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_actions, nf,
+                      delta, dpow, alpha, beta, mode, epsilon, temperature, alternating, q,
+                      strategy, st, s, t, stable, pend_s, pend_a, pend_r, forced,
+                      eps_override, learn, cap, budget, stop_converged, stable_periods,
+                      max_periods, rec, rec_pos):
+    """Run one session from (s, t, stable) for at most ``budget`` periods (-1: no limit).
+
+    Returns the new (s, t, stable, periods run); ``q, strategy, st, pend_*`` are updated
+    in place. ``alternating`` is allowed only on memory models (``x % M`` is the joint
+    action in force), which the front end checks.
+    """
+    n, n_states, m = q.shape
+    n_exo = exo_cdf.shape[0]
+    M = next_x.shape[1]
+    nf_full = nf.shape[0] > 1 or n_states == 1
+    # caches: row maxima over feasible entries; repair stale greedy actions (q edited)
+    maxq = np.empty((n, n_states))
+    for i in range(n):
+        for y in range(n_states):
+            hi = nf[y if nf_full else 0, i] - 1
+            g = strategy[i, y]
+            mx = q[i, y, 0]
+            for a in range(1, hi + 1):
+                if q[i, y, a] > mx:
+                    mx = q[i, y, a]
+            if g < 0 or g > hi or q[i, y, g] < mx:
+                g, mx2 = _argmax_ties_st(q, i, y, hi, st)
+                strategy[i, y] = g
+            maxq[i, y] = mx
+    # small per-session scratch padded by 64 bytes each side (no false sharing)
+    eps = np.empty(n + 16)[8:8 + n]
+    decay = np.empty(n + 16)[8:8 + n]
+    for i in range(n):
+        decay[i] = math.exp(-beta[i])
+        eps[i] = eps_at(beta[i], t) if mode == EXP_DECAY else epsilon
+    acts = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+    w = np.empty(m + 16)[8:8 + m]
+    n_rec = rec.shape[0]
+    e = s // n_x
+    s0 = st[0]
+    s1 = st[1]
+    s2 = st[2]
+    s3 = st[3]
+    t_stop = t + budget if budget >= 0 else np.int64(2**62)
+    if stop_converged and max_periods < t_stop:
+        t_stop = max_periods
+    stable_stop = stable_periods if stop_converged else np.int64(2**62)
+    t_begin = t
+    t_rec_end = t + max(n_rec - rec_pos, 0)
+    plain = np.empty(n + 16, dtype=np.bool_)[8:8 + n]  # epsilon-greedy, no control: hot path
+    for i in range(n):
+        plain[i] = forced[i] < 0 and cap[i] >= n_actions[i] - 1 \
+            and not (mode == BOLTZMANN and eps_override[i] < 0)
+    while t < t_stop and stable < stable_stop:
+        x = s - e * n_x
+        row = s if nf_full else 0
+        rrow = e * n_rx + (x if n_rx > 1 else 0)
+        changed = False
+        if not alternating:
+            j = 0
+            for i in range(n):
+                nfi = nf[row, i]
+                ov = eps_override[i]
+                if not plain[i]:
+                    a, s0, s1, s2, s3 = _choose(q, strategy, maxq, i, s, forced[i], ov, eps[i],
+                                                mode, temperature, min(cap[i], nfi - 1), nfi, w,
+                                                s0, s1, s2, s3)
+                else:  # hot path: epsilon-greedy with the cached greedy action
+                    x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                    if to_unit(x_) < (ov if ov >= 0.0 else eps[i]):
+                        x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                        a = np.int64(to_unit(x_) * nfi)  # explore: uniform feasible action
+                    else:
+                        a = np.int64(strategy[i, s])
+                acts[i] = a
+                j = j * n_actions[i] + a
+            e2 = 0
+            if n_exo > 1:  # e' ~ P(e, .)
+                x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = _sample_cdf(exo_cdf[e], to_unit(x_))
+            s_next = e2 * n_x + next_x[s, j]
+            for i in range(n):
+                if learn[i]:
+                    # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [r_i + delta max_a Q_i(s', a)]
+                    target = rewards[rrow, j, i] + delta * maxq[i, s_next]
+                    a = acts[i]
+                    q[i, s, a] = (1.0 - alpha[i]) * q[i, s, a] + alpha[i] * target
+                    new = np.float64(q[i, s, a])
+                    g = strategy[i, s]
+                    mx = maxq[i, s]
+                    rescan = False
+                    if a == g:
+                        if new >= mx:
+                            maxq[i, s] = new
+                        else:
+                            rescan = True
+                    elif new > mx:
+                        strategy[i, s] = a
+                        maxq[i, s] = new
+                        changed = True
+                    elif new == mx:
+                        rescan = True
+                    if rescan:
+                        hi = nf[row, i] - 1
+                        g2, mx2, count = _argmax_count(q, i, s, hi)
+                        if count > 1:  # random tie-breaking
+                            x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                            g2 = _kth_tie(q, i, s, hi, g2, mx2, np.int64(to_unit(x_) * count))
+                        strategy[i, s] = g2
+                        maxq[i, s] = mx2
+                        if g2 != g:
+                            changed = True
+        else:
+            # alternating moves (Klein 2021): agent p = t mod n revises, others keep theirs
+            p = t % n
+            if pend_s[p] >= 0 and learn[p]:
+                target = pend_r[p] + dpow[n] * maxq[p, s]
+                ps = pend_s[p]
+                ch, s0, s1, s2, s3 = _update(q, strategy, maxq, p, ps, pend_a[p], target,
+                                             alpha[p], nf[ps if nf_full else 0, p],
+                                             s0, s1, s2, s3)
+                changed |= ch
+            nfp = nf[row, p]
+            a, s0, s1, s2, s3 = _choose(q, strategy, maxq, p, s, forced[p], eps_override[p],
+                                        eps[p], mode, temperature, min(cap[p], nfp - 1), nfp, w,
+                                        s0, s1, s2, s3)
+            last = x % M  # the joint action in force (memory models only)
+            pw = 1
+            for ll in range(p + 1, n):
+                pw *= n_actions[ll]
+            j = last + (a - (last // pw) % n_actions[p]) * pw
+            for i in range(n):
+                if i == p:
+                    pend_s[p] = s
+                    pend_a[p] = a
+                    pend_r[p] = rewards[rrow, j, p]
+                elif pend_s[i] >= 0:
+                    pend_r[i] += dpow[(t - i) % n] * rewards[rrow, j, i]
+            e2 = 0
+            if n_exo > 1:
+                x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = _sample_cdf(exo_cdf[e], to_unit(x_))
+            s_next = e2 * n_x + next_x[s, j]
+        if t < t_rec_end:
+            orow = e * n_ox + (x if n_ox > 1 else 0)
+            for i in range(n):
+                rec[rec_pos + t - t_begin, i] = outcomes[orow, j, i]
+        stable = 0 if changed else stable + 1
+        t += 1
+        s = s_next
+        e = e2
+        if mode == EXP_DECAY:
+            if t % EPS_RESYNC == 0:
+                for i in range(n):
+                    eps[i] = math.exp(-beta[i] * t)
+            else:
+                for i in range(n):
+                    eps[i] *= decay[i]
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return s, t, stable, t - t_begin
+
+
+@njit(parallel=True, cache=True)
+def advance_model_kernel(active, rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox,
+                         n_actions, nf, delta, dpow, alpha, beta, mode, epsilon, temperature,
+                         alternating, q, strategy, state, t, rng, stable, pend_s, pend_a,
+                         pend_r, forced, eps_override, learn, cap, budget, stop_converged,
+                         stable_periods, max_periods, rec, rec_pos, done_out):
+    """Advance the sessions listed in ``active``; each prange iteration is one whole session."""
+    n = q.shape[1]
+    for k in prange(active.shape[0]):
+        w = active[k]
+        st = np.empty(20, dtype=np.uint64)[8:12]
+        st[:] = rng[w]
+        ps = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+        pa = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+        pr = np.empty(n + 16)[8:8 + n]
+        ps[:] = pend_s[w]
+        pa[:] = pend_a[w]
+        pr[:] = pend_r[w]
+        s, tt, stb, done = run_model_session(
+            rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_actions, nf, delta, dpow,
+            alpha, beta, mode, epsilon, temperature, alternating, q[w], strategy[w], st,
+            state[w], t[w], stable[w], ps, pa, pr, forced, eps_override, learn, cap, budget[w],
+            stop_converged, stable_periods, max_periods, rec[w], rec_pos[w])
+        rng[w] = st
+        pend_s[w] = ps
+        pend_a[w] = pa
+        pend_r[w] = pr
+        state[w] = s
+        t[w] = tt
+        stable[w] = stb
+        done_out[w] = done
+
+
+@njit(cache=True)
+def init_model_kernel(q0, q0_div, n_x, x_uniform, x_init_cdf, exo_init_cdf, nf, q, strategy,
+                      state, rng):
+    """Fresh sessions: initial state, Q = Q0 (row ``s // q0_div``), greedy actions with random ties.
+
+    Draw order per session (the memory kernel's on a game): one uniform for ``x`` --
+    ``floor(u n_x)`` when ``x_initial`` is uniform, else the inverse CDF -- then one for
+    ``e`` if ``n_exo > 1``, then one per tied argmax, agent by agent, state by state.
+    """
+    S, n, n_states, m = q.shape
+    nf_full = nf.shape[0] > 1 or n_states == 1
+    for w in range(S):
+        st = rng[w]
+        u = uniform(st)
+        x = np.int64(u * n_x) if x_uniform else _sample_cdf(x_init_cdf, u)
+        e = _sample_cdf(exo_init_cdf, uniform(st)) if exo_init_cdf.shape[0] > 1 else 0
+        state[w] = e * n_x + x
+        qw = q[w]
+        for i in range(n):
+            for y in range(n_states):
+                r = y // q0_div
+                for a in range(m):
+                    qw[i, y, a] = q0[i, r, a]
+        for i in range(n):
+            for y in range(n_states):
+                strategy[w, i, y] = _argmax_ties_st(qw, i, y, nf[y if nf_full else 0, i] - 1, st)[0]

@@ -1,0 +1,299 @@
+"""The general kernel on FiniteModels: bit-identical to the memory kernel on games,
+identical to its slow twin on models with endogenous state, exogenous shocks and
+feasible-action sets, and right on problems with known answers (an MDP, a monopolist,
+a growth grid against dynamic programming)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from marketsai.errors import SpecError
+from marketsai.finite_game import FiniteGame
+from marketsai.finite_model import FiniteModel
+from marketsai.tabular import QLearningConfig, advance, init_sessions, run_sessions
+from marketsai.tabular.games import calvano_game
+from marketsai.tabular.models import calvano_q0_model
+from marketsai.tabular.reference import reference_advance, reference_init
+from marketsai.tabular.sessions import STATE_FIELDS, calvano_q0, check_memory
+
+PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+
+
+def assert_same_state(a, b):
+    for f in STATE_FIELDS + ("sessions",):
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype and np.array_equal(x, y), f
+
+
+def exo_duopoly():
+    """3 actions, two demand states, memory 2."""
+    rng = np.random.default_rng(0)
+    pay = rng.uniform(0, 1, size=(2, 9, 2))
+    return FiniteGame(agents=("a", "b"), actions=np.tile([1.0, 2.0, 3.0], (2, 1)), payoffs=pay,
+                      prices=rng.uniform(1, 2, (2, 9, 2)), memory=2, discount=0.9,
+                      nash_payoff=np.full(2, 0.3), coop_payoff=np.full(2, 0.8),
+                      nash_action=np.ones(2), coop_action=np.ones(2),
+                      exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
+                      exo_initial=np.array([0.3, 0.7]))
+
+
+def growth_model(n_k=10, alpha=0.36, beta=0.95, z=(0.9, 1.1), x_initial=None):
+    """Brock-Mirman planner on a capital grid: choose k' (index), c = z k^alpha - k' > 0.
+
+    Actions (k' on the ascending grid) with positive consumption come first, so
+    ``n_feasible`` is a count. Infeasible entries carry a finite placeholder reward.
+    """
+    kss = (alpha * beta) ** (1 / (1 - alpha))
+    grid = np.linspace(0.5 * kss, 1.5 * kss, n_k)
+    zs = np.asarray(z, dtype=float)
+    c = zs[:, None, None] * grid[None, :, None] ** alpha - grid[None, None, :]  # (e, x, a)
+    feasible = c > 0
+    nf = feasible.sum(axis=2)
+    assert nf.min() >= 1 and np.all(feasible == (np.arange(n_k) < nf[..., None]))
+    rewards = np.where(feasible, np.log(np.where(feasible, c, 1.0)), -50.0)[..., None]
+    next_x = np.broadcast_to(np.arange(n_k), (len(zs), n_k, n_k))
+    P = np.array([[0.9, 0.1], [0.1, 0.9]]) if len(zs) == 2 else np.ones((1, 1))
+    return FiniteModel(agents=("planner",), n_actions=[n_k], rewards=rewards, next_x=next_x,
+                       discount=beta, exo_transition=P, n_feasible=nf[..., None],
+                       x_initial=x_initial, outcomes=np.where(feasible, c, 0.0)[..., None],
+                       outcome_name="consumption", action_values=(grid,),
+                       x_values={"k": grid}, exo_values={"z": zs})
+
+
+def random_model(seed=0):
+    """Two agents with 2 and 3 actions, 4 endogenous x 2 exogenous states, random tables."""
+    rng = np.random.default_rng(seed)
+    n_exo, n_x, M = 2, 4, 6
+    nf = np.stack([rng.integers(1, 3, (n_exo, n_x)), rng.integers(1, 4, (n_exo, n_x))], axis=-1)
+    p = rng.uniform(0.1, 1, n_x)
+    return FiniteModel(agents=("a", "b"), n_actions=[2, 3],
+                       rewards=rng.uniform(-1, 1, (n_exo, n_x, M, 2)),
+                       next_x=rng.integers(0, n_x, (n_exo, n_x, M)), discount=0.9,
+                       exo_transition=np.array([[0.6, 0.4], [0.25, 0.75]]),
+                       exo_initial=np.array([0.2, 0.8]), x_initial=p / p.sum(), n_feasible=nf,
+                       outcomes=rng.uniform(0, 2, (n_exo, 1, M, 2)))
+
+
+def value_iteration(model, tol=1e-12):
+    """Q* of a single-agent model (readable; the test's own oracle)."""
+    r = np.broadcast_to(model.rewards[..., 0], (model.n_exo, model.n_x, model.n_joint))
+    nf = model.n_feasible[..., 0] if model.n_feasible is not None else None
+    mask = np.arange(model.n_joint) < nf[..., None] if nf is not None else True
+    V = np.zeros((model.n_exo, model.n_x))
+    for _ in range(100_000):
+        EV = model.exo_transition @ V  # (e, x'): E[V(e', x') | e]
+        Q = r + model.discount * np.take_along_axis(EV, model.next_x.reshape(model.n_exo, -1),
+                                                    axis=1).reshape(r.shape)
+        Vn = np.where(mask, Q, -np.inf).max(axis=2)
+        if np.abs(Vn - V).max() < tol:
+            return np.where(mask, Q, -np.inf)
+        V = Vn
+    raise AssertionError("value iteration did not converge")
+
+
+# ------------------------------------------------ bit identity with the memory kernel
+GAMES = {
+    "calvano": (calvano_game, dict(beta=2e-4, stable_periods=1500, max_periods=20_000), {}),
+    "pd_mem2_zeros_ties": (lambda: FiniteGame.from_matrix(PD, memory=2, discount=0.9),
+                           dict(alpha=0.5, q0="zeros", exploration="constant", epsilon=0.2), {}),
+    "exo_mem2_boltzmann_f32": (exo_duopoly, dict(exploration="boltzmann", temperature=0.3,
+                                                 dtype="float32"), {}),
+    "exo_alternating": (exo_duopoly, dict(alpha=0.2, beta=(1e-3, 2e-3),
+                                          protocol="alternating"), {}),
+    "three_firms": (lambda: calvano_game(n=3, m=4, p_nash=1.37, p_coop=2.0),
+                    dict(alpha=0.2, beta=1e-3, stable_periods=3000), {}),
+    "three_firms_alternating": (lambda: calvano_game(n=3, m=3, p_nash=1.37, p_coop=2.0),
+                                dict(protocol="alternating", exploration="constant",
+                                     epsilon=0.1), {}),
+    "controls": (exo_duopoly, dict(beta=1e-3), dict(forced_action=[-1, 2], action_cap=[1, 2],
+                                                     epsilon_override=[0.5, -1],
+                                                     learn=[True, False], record=50)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GAMES))
+def test_general_kernel_is_bit_identical_to_memory_kernel_on_games(case):
+    make, cfg_kw, controls = GAMES[case]
+    game = make()
+    model = FiniteModel.from_game(game)
+    cfg = QLearningConfig(**cfg_kw)
+    a = init_sessions(game, cfg, seed=5, sessions=[0, 3, 4])
+    b = init_sessions(model, cfg, seed=5, sessions=[0, 3, 4])
+    assert_same_state(a, b)
+    until = "stable_periods" in cfg_kw
+    periods = None if case == "calvano" else 4000
+    ra = advance(game, cfg, a, periods=periods, until_converged=until, slice_periods=900, **controls)
+    rb = advance(model, cfg, b, periods=periods, until_converged=until, slice_periods=900, **controls)
+    assert_same_state(a, b)
+    assert (a.t > 1000).all()
+    if "record" in controls:
+        np.testing.assert_array_equal(ra, rb)
+
+
+def test_calvano_q0_of_the_model_is_the_games_bit_for_bit():
+    game = exo_duopoly()
+    q0, div = calvano_q0_model(FiniteModel.from_game(game))
+    assert div == game.n_memory_states and np.array_equal(q0, calvano_q0(game))
+
+
+def test_run_sessions_on_the_calvano_model_matches_the_game():
+    game = calvano_game()
+    cfg = QLearningConfig(beta=1e-3, stable_periods=2000)
+    rg = run_sessions(game, cfg, seed=3, sessions=range(3))
+    rm = run_sessions(FiniteModel.from_game(game), cfg, seed=3, sessions=range(3))
+    for k in ("strategies", "periods", "cycle_states", "cycle_prices", "profit_gain"):
+        np.testing.assert_array_equal(getattr(rg, k), getattr(rm, k))
+    assert rm.to_frame().equals(rg.to_frame())
+
+
+# ------------------------------------------------------------ parity with the twin
+MODELS = {
+    "growth_feasible_x_initial": (
+        lambda: growth_model(n_k=7, x_initial=np.arange(1, 8) / 28.0),
+        dict(alpha=0.3, beta=2e-3, q0="calvano", stable_periods=300), {}),
+    "growth_zeros_ties": (lambda: growth_model(n_k=6), dict(q0="zeros", exploration="constant",
+                                                            epsilon=0.3), dict(record=40)),
+    "random_exo_endogenous": (random_model, dict(alpha=(0.2, 0.4), beta=1e-3), {}),
+    "random_boltzmann_f32": (lambda: random_model(1), dict(exploration="boltzmann",
+                                                           temperature=0.2, dtype="float32"), {}),
+    "random_controls": (random_model, dict(beta=1e-3), dict(forced_action=[-1, 2],
+                                                            action_cap=[1, 1],
+                                                            epsilon_override=[-1, 0.3],
+                                                            learn=[True, False], record=30)),
+    "calvano_model": (lambda: FiniteModel.from_game(calvano_game()),
+                      dict(beta=2e-4, stable_periods=1500, max_periods=6000), {}),
+    "calvano_model_alternating": (lambda: FiniteModel.from_game(calvano_game(m=5)),
+                                  dict(beta=1e-3, protocol="alternating"), {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MODELS))
+def test_general_kernel_matches_slow_twin_on_models(case):
+    make, cfg_kw, controls = MODELS[case]
+    model = make()
+    cfg = QLearningConfig(**cfg_kw)
+    fast = init_sessions(model, cfg, seed=9, sessions=[1, 2])
+    slow = reference_init(model, cfg, seed=9, sessions=[1, 2])
+    assert_same_state(fast, slow)
+    until = "stable_periods" in cfg_kw
+    periods = None if case == "calvano_model" else 2500
+    a = advance(model, cfg, fast, periods=periods, until_converged=until, slice_periods=600,
+                **controls)
+    b = reference_advance(model, cfg, slow, periods=periods, until_converged=until, **controls)
+    assert_same_state(fast, slow)
+    if "record" in controls:
+        np.testing.assert_array_equal(a, b)
+        assert not np.isnan(a).any()
+
+
+def test_exploration_and_greedy_stay_within_feasible_actions():
+    model = growth_model(n_k=8)
+    cfg = QLearningConfig(q0="zeros", exploration="constant", epsilon=1.0)
+    st = init_sessions(model, cfg, seed=0, sessions=range(2))
+    rec = advance(model, cfg, st, periods=5000, until_converged=False, record=5000)
+    assert np.all(rec > 0)  # consumption: only feasible k' were ever chosen
+    nf = model.n_feasible.reshape(-1)
+    assert np.all(st.strategy[:, 0, :] < nf)
+
+
+@pytest.mark.skipif(__import__("numba").config.NUMBA_NUM_THREADS < 2, reason="needs 2 threads")
+def test_model_results_do_not_depend_on_threads_or_slicing():
+    model = random_model(2)
+    cfg = QLearningConfig(alpha=0.3, beta=5e-4, stable_periods=2000)
+    one = init_sessions(model, cfg, seed=4, sessions=range(6), threads=1)
+    two = init_sessions(model, cfg, seed=4, sessions=range(6), threads=2)
+    advance(model, cfg, one, threads=1)
+    advance(model, cfg, two, threads=2, slice_periods=1)
+    assert_same_state(one, two)
+    resumed = init_sessions(model, cfg, seed=4, sessions=[2, 3])
+    advance(model, cfg, resumed, periods=777)
+    advance(model, cfg, resumed, periods=5)
+    advance(model, cfg, resumed)
+    assert_same_state(resumed, one.subset([2, 3]))
+
+
+def test_model_checks_give_clear_errors():
+    with pytest.raises(SpecError, match="alternating protocol needs a memory model"):
+        init_sessions(random_model(), QLearningConfig(protocol="alternating"), sessions=[0])
+    with pytest.raises(SpecError, match="forced_action"):
+        st = init_sessions(random_model(), QLearningConfig(), sessions=[0])
+        advance(random_model(), QLearningConfig(), st, periods=1, forced_action=[-1, 3])
+    big = FiniteModel(agents=("a",), n_actions=[200], rewards=np.zeros((1, 1, 200, 1)),
+                      next_x=np.zeros((1, 500_000, 200), dtype=np.int64), discount=0.9)
+    with pytest.raises(SpecError, match=r"Q-tables need .* states x 200 actions, float64"):
+        check_memory(big, QLearningConfig(), 4, available=2 * 1024**3)
+
+
+# ------------------------------------------------------------------ known answers
+def test_two_state_mdp_learns_the_optimal_policy():
+    # state 1 pays 1; switching costs 0.3: optimal is switch from 0, stay in 1
+    r = np.array([[[[0.0], [-0.3]], [[1.0], [0.7]]]])
+    nx = np.array([[[0, 1], [1, 0]]])
+    mdp = FiniteModel(agents=("a",), n_actions=[2], rewards=r, next_x=nx, discount=0.9)
+    assert np.array_equal(value_iteration(mdp).argmax(axis=2)[0], [1, 0])
+    cfg = QLearningConfig(alpha=0.1, beta=1e-4, q0="zeros", stable_periods=5000)
+    res = run_sessions(mdp, cfg, seed=0, sessions=range(8))
+    assert res.converged.all()
+    assert np.all(res.strategies[:, 0] == [1, 0])
+    assert np.all(res.cycle_length == 1) and np.all(res.cycle_states[:, 0] == 1)
+    df = res.to_frame()
+    assert "profit_gain" not in df and np.allclose(df["mean_reward"], 1.0)
+
+
+def test_memoryless_monopolist_learns_the_monopoly_price():
+    import yaml
+
+    import marketsai as mai
+
+    data = yaml.safe_load(open("economies/monopolist.yaml").read())
+    data["agents"][0]["observation"]["memory"] = 0
+    econ = mai.Economy.from_dict(data)
+    model = FiniteModel.from_game(econ.finite_game())
+    assert model.n_x == 1 and model.n_states == 1
+    cfg = QLearningConfig(alpha=0.1, beta=2e-4, stable_periods=5000)
+    res = run_sessions(model, cfg, seed=1, sessions=range(6))
+    grid = model.action_values[0]
+    p_m = float(econ.benchmarks()["coop_action"].iloc[0])
+    learned = grid[res.strategies[:, 0, 0]]
+    assert res.converged.all()
+    assert np.all(np.abs(learned - p_m) <= (grid[1] - grid[0]) + 1e-12), (learned, p_m)
+    best = model.rewards[0, 0, :, 0].max()  # the grid's best profit, a one-shot problem
+    assert np.all(res.mean_profit[:, 0] >= 0.98 * best), (res.mean_profit[:, 0], best)
+
+
+def dp_agreement(model, strategy):
+    """Share of states whose greedy action is optimal (ties within 1e-9 count as optimal)."""
+    Q = value_iteration(model).reshape(model.n_states, -1)
+    a = strategy[0]
+    best = Q.max(axis=1)
+    return float(np.mean(Q[np.arange(model.n_states), a] >= best - 1e-9 * (1 + np.abs(best))))
+
+
+def test_q_learning_on_a_deterministic_growth_grid_finds_the_dp_policy():
+    model = growth_model(n_k=10, z=(1.0,))
+    cfg = QLearningConfig(alpha=0.05, exploration="constant", epsilon=0.3, q0="zeros")
+    st = init_sessions(model, cfg, seed=0, sessions=range(4))
+    advance(model, cfg, st, periods=400_000, until_converged=False)
+    shares = [dp_agreement(model, st.strategy[k]) for k in range(4)]
+    assert min(shares) >= 0.9, shares  # measured: 1.0 in every session (Q within 1e-5 of Q*)
+
+
+def test_q_learning_on_a_stochastic_growth_grid_agrees_with_dp_on_most_states():
+    growth = pytest.importorskip("marketsai.solvers.growth")
+    dp = pytest.importorskip("marketsai.solvers.dp")
+    bm = growth.brock_mirman_calibration(n_z=3)
+    kss = bm.steady_state()[0]
+    model = growth.growth_finite_model(bm, np.linspace(0.6 * kss, 1.4 * kss, 10))
+    sol = dp.value_iteration(model)
+    cfg = QLearningConfig(alpha=0.002, exploration="constant", epsilon=0.3, q0="calvano")
+    st = init_sessions(model, cfg, seed=0, sessions=range(8))
+    advance(model, cfg, st, periods=20_000_000, until_converged=False)
+    greedy = st.strategy[:, 0]
+    exact = (greedy == sol.policy).mean(axis=1)
+    near = (np.abs(greedy - sol.policy) <= 1).mean(axis=1)
+    # Constant-alpha Q-learning cannot resolve Q gaps of 1e-5..1e-3 under shock noise;
+    # measured (2026-12-01, 30 states): exact agreement mean 0.43 (0.17..0.57 by session),
+    # within one grid step mean 0.94 (0.87..1.0). A uniformly random feasible policy:
+    # 0.10 exact, 0.30 within a step.
+    assert exact.mean() >= 0.35 and near.mean() >= 0.85, (exact, near)

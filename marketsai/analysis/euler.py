@@ -44,8 +44,8 @@ def euler_errors(model, savings, k, iz):
     zv, P, n_z = model.z_values, model.P, model.z.n_states
     kp = np.asarray(savings(k, iz), np.float64)
     c = model.cash_on_hand(k, zv[iz]) - kp
-    kp2 = np.broadcast_to(kp[..., None], kp.shape + (n_z,))  # k' in each z' state
-    iz2 = np.broadcast_to(np.arange(n_z), kp2.shape)
+    kp2 = np.repeat(kp[..., None], n_z, axis=-1)  # k' in each z' state (plain arrays for
+    iz2 = np.broadcast_to(np.arange(n_z), kp2.shape).copy()  # policies that write or jit)
     kpp = np.asarray(savings(kp2, iz2), np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         c2 = model.cash_on_hand(kp2, zv) - kpp
@@ -155,6 +155,8 @@ def _default_grid(model, policies, points):
         for _ in range(5000):
             k = np.asarray(f(k, iz), np.float64)
         lo, hi = min(lo, k[0]), max(hi, k[1])
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo > 0):
+        raise ValueError("a policy drives capital to zero or infinity: pass k_grid explicitly")
     return np.geomspace(lo / 1.25, hi * 1.25, int(points))
 
 

@@ -196,6 +196,10 @@ def _solution(model, V, policy, it, ok):
 def value_iteration(model, tol: float = 1e-10, max_iter: int = 100_000, v0=None) -> DPSolution:
     """Optimal values by value iteration; ``|value - V*| <= tol`` in every state.
 
+    The policy is greedy for the returned value, hence optimal unless two actions' values
+    differ by less than about ``2 beta tol`` (use :func:`policy_iteration` to break such
+    near-ties exactly).
+
     Examples
     --------
     Stay or switch between two states, being in state 1 pays 1 (``V* = (9, 10)``

@@ -6,6 +6,7 @@
     marketsai validate FILE          # economy or experiment file -> fully resolved YAML
     marketsai report RUN_DIR         # redraw summary.json and figures/ from the tables
     marketsai train FILE / marketsai evaluate CHECKPOINT   # deep RL (the rllib extra)
+    marketsai export CHECKPOINT --out DIR   # a trusted checkpoint -> weights + JSON (no pickles)
 
 Bad input exits with code 1 and the :class:`~marketsai.errors.SpecError` message (file,
 field path, bad value, what is allowed) -- no traceback. See docs/cli.md.
@@ -19,7 +20,7 @@ import click
 
 from marketsai.errors import SpecError
 
-LAZY = {"train": "train", "evaluate": "evaluate"}
+LAZY = {"train": "train", "evaluate": "evaluate", "export": "export"}
 RL_MODULE = "marketsai.rl.commands"
 
 
@@ -130,7 +131,7 @@ def validate(file, sets):
     try:
         overrides = parse_sets(sets)
         data = read_yaml(file)
-        if isinstance(data, dict) and "kind" not in data and "markets" in data:
+        if isinstance(data, dict) and "kind" not in data and ("markets" in data or "agents" in data):
             from marketsai.economy import Economy
             from marketsai.runner.schema import set_path
             for key, value in overrides.items():

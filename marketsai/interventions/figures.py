@@ -3,6 +3,9 @@
 * ``price_paths`` -- mean price before, during and after each intervention;
 * ``R_distribution`` -- recovery rates per intervention (box plots);
 * ``R_vs_k`` -- mean recovery rate (95% CI) against the swept duration;
+
+(both with the recovery rates the seed study reported as red stars, see
+docs/references.md)
 * ``sensitivity`` -- mean R per (alpha, beta) cell for each grid intervention.
 
 Each function takes the tables (``results``, ``paths``, ``baselines``) and/or the
@@ -17,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from marketsai.interventions.measures import combine_paths
+from marketsai.runner.references import SEED_STUDY, seed_reported
 
 MAIN = "main"
 
@@ -62,8 +66,13 @@ def price_paths(paths: pd.DataFrame, p_nash: float, p_mon: float | None = None,
 def r_distribution(results: pd.DataFrame, clip=(-1.0, 2.0)) -> Figure:
     """Box plots of per-session R for every intervention of the main population."""
     res = _main(results)
-    groups = [(f"{lab} ({proto})", g["R"].clip(*clip).to_numpy())
-              for (lab, proto), g in res.groupby(["label", "protocol"], sort=False)]
+    groups, reported = [], []
+    for (lab, proto), g in res.groupby(["label", "protocol"], sort=False):
+        groups.append((f"{lab} ({proto})", g["R"].clip(*clip).to_numpy()))
+        k = g["sweep_value"].iloc[0] if "sweep_value" in g else None
+        r = seed_reported(str(g["intervention"].iloc[0]), k) if "intervention" in g else None
+        if r is not None:
+            reported.append((len(groups), r))
     fig = Figure(figsize=(max(6.0, 0.38 * len(groups) + 2), 4.6))
     ax = fig.add_subplot()
     if groups:
@@ -71,6 +80,10 @@ def r_distribution(results: pd.DataFrame, clip=(-1.0, 2.0)) -> Figure:
                    showmeans=True, meanprops={"marker": "D", "markersize": 3})
         ax.set_xticks(range(1, len(groups) + 1), [name for name, _ in groups], rotation=75,
                       fontsize=7)
+    if reported:  # the published numbers, next to ours (docs/references.md)
+        ax.plot([x for x, _ in reported], [r for _, r in reported], "*", ms=10, color="tab:red",
+                zorder=5, label=f"reported R, {SEED_STUDY}")
+        ax.legend(fontsize=7)
     ax.axhline(1.0, color="grey", lw=0.7, ls=":")
     ax.axhline(0.0, color="k", lw=0.7, ls=":")
     ax.set_ylabel(f"recovery rate R (clipped to {clip})")
@@ -98,6 +111,13 @@ def r_vs_k(table: pd.DataFrame) -> Figure:
         a.set_xscale("log")
         a.set_xlabel("intervention length k (periods)")
         a.legend(fontsize=7)
+    pts = [(k, seed_reported(name, k)) for name in dict.fromkeys(t["intervention"])
+           for k in sorted(t.loc[t["intervention"] == name, "sweep_value"].unique())]
+    pts = [(k, r) for k, r in pts if r is not None]
+    if pts:  # the published numbers, next to ours (docs/references.md)
+        ax.plot([k for k, _ in pts], [r for _, r in pts], "*", ms=10, color="tab:red", zorder=5,
+                label=f"reported R, {SEED_STUDY}")
+        ax.legend(fontsize=7)
     ax.axhline(1.0, color="grey", lw=0.7, ls=":")
     ax.set_ylabel("mean recovery rate R (95% CI)")
     ax2.set_ylabel("% of sessions back on their old price level")

@@ -3,13 +3,16 @@
 ::
 
     marketsai train FILE [--out DIR] [--set key=value ...] [--address ADDR] [--num-cpus N]
-    marketsai evaluate CHECKPOINT [--episodes N] [--out DIR] [--experiment FILE]
+    marketsai evaluate CHECKPOINT|EXPORT [--episodes N] [--out DIR] [--experiment FILE]
+    marketsai export CHECKPOINT --out EXPORT     # weights + JSON, safe to share
 
 ``train`` runs the experiment with Ray Tune (one trial per seed): checkpoints, CSV and
 TensorBoard logs under ``DIR/tune``; run it again on the same ``--out`` to resume an
 interrupted experiment. ``--address`` joins an existing Ray cluster (``host:port`` or
 ``auto``); see docs/cluster.md for token authentication. ``evaluate`` plays a
 checkpoint's greedy policies in the economy and writes the tabular engine's measures.
+A raw checkpoint is a folder of pickles (loading it can run code); ``export`` turns a
+checkpoint you trust into data only, which ``evaluate`` reads without unpickling.
 
 Ray and torch are imported only when a command runs, so ``marketsai --help`` stays fast.
 Bad input exits with code 1 and a :class:`~marketsai.errors.SpecError` message.
@@ -67,12 +70,20 @@ def train(file, out, sets, address, num_cpus, quiet):
               help="experiment.yaml of the run (default: found above the checkpoint).")
 @click.option("--seed", type=int, default=0, help="Seed of the start states.")
 def evaluate(checkpoint, episodes, out, experiment, seed):
-    """Evaluate CHECKPOINT: prices, profit gain, limit cycles, impulse response."""
+    """Evaluate CHECKPOINT (a policy export, or a raw RLlib checkpoint you trust): prices,
+    profit gain, limit cycles, impulse response."""
+    import warnings
     try:
         from marketsai.rl.evaluate import evaluate as run_evaluation
+        from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, is_export
         if episodes is not None and episodes < 1:
             raise SpecError("must be >= 1", path="--episodes", value=episodes, allowed="an integer >= 1")
-        summary = run_evaluation(checkpoint, out, episodes=episodes, experiment=experiment, seed=seed)
+        if not is_export(checkpoint):
+            click.echo("warning: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnsafeCheckpointWarning)
+            summary = run_evaluation(checkpoint, out, episodes=episodes, experiment=experiment,
+                                     seed=seed)
     except (SpecError, FileNotFoundError, KeyError) as err:
         _fail(err)
     imp = summary["impulse_response"]
@@ -87,3 +98,27 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
                f"rival t=2 {imp['rival_t2']:.4f}, t={imp['t_last']}: {imp['deviator_last']:.4f} / "
                f"{imp['rival_last']:.4f}")
     click.echo(f"written to {summary['out']}")
+
+
+@click.command("export")
+@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True,
+              help="Export folder: policy.json + weights.npz (data only, safe to share).")
+@click.option("--experiment", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="experiment.yaml of the run (default: found above the checkpoint).")
+def export(checkpoint, out, experiment):
+    """Export the policies of a CHECKPOINT you trust as weights + JSON (no pickles).
+
+    Reading the checkpoint unpickles its files; the export holds data only, and
+    `marketsai evaluate EXPORT` never unpickles anything.
+    """
+    import warnings
+    try:
+        from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, export_policy
+        click.echo("note: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnsafeCheckpointWarning)
+            folder = export_policy(checkpoint, out, experiment=experiment)
+    except (SpecError, FileNotFoundError, KeyError) as err:
+        _fail(err)
+    click.echo(f"exported to {folder}")

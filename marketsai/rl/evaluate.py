@@ -52,27 +52,46 @@ def find_experiment(checkpoint: str | Path) -> Path:
 
 def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes: int | None = None,
              experiment: str | Path | None = None, seed: int = 0) -> dict:
-    """Evaluate a checkpoint; writes tables, figures and ``summary.json`` to ``out``."""
+    """Evaluate a policy export or a checkpoint; writes tables, figures and ``summary.json``.
+
+    ``checkpoint`` is either a policy export folder (:mod:`marketsai.rl.export`: weights and
+    JSON only, never unpickled -- safe for folders from others) or a raw RLlib
+    checkpoint, which is read with RLlib's unpickling loader after an
+    :class:`~marketsai.rl.export.UnsafeCheckpointWarning`.
+    """
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import policy_ids
+    from marketsai.rl.export import is_export, load_export, warn_unsafe
     from marketsai.rl.policy import GreedyPolicies
 
     checkpoint = Path(checkpoint).resolve()
-    exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
-    spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
-    econ = Economy.from_dict(spec.economy_dict())
+    if is_export(checkpoint):
+        if experiment:
+            raise SpecError("an export carries its experiment; --experiment is not used",
+                            path="--experiment", value=str(experiment))
+        spec, econ, multi, mapping = load_export(checkpoint)
+        exp_file = checkpoint / "policy.json"
+        default_out = checkpoint / "evaluation"
+    else:
+        warn_unsafe(checkpoint)
+        exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
+        spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
+        econ = Economy.from_dict(spec.economy_dict())
+        multi, mapping = None, policy_ids(econ, spec.policies)
+        default_out = exp_file.parent / "evaluation" / f"{checkpoint.parent.name}-{checkpoint.name}"
     settings = dict(spec.evaluation)
     if episodes is not None:
         settings["episodes"] = int(episodes)
     env = econ.parallel_env(max_cycles=settings["periods"] + settings["impulse_periods"] + 2)
-    policies = GreedyPolicies(checkpoint, policy_ids(econ, spec.policies), env.action_spaces,
-                              normalize_actions=spec.settings.get("normalize_actions", True))
+    policies = GreedyPolicies(checkpoint, mapping, env.action_spaces,
+                              normalize_actions=spec.settings.get("normalize_actions", True),
+                              multi=multi)
     if all(d.kind == "grid" for d in econ.decisions):
         results, paths, extra = _evaluate_grid(econ, env, policies, settings, seed)
     else:
         results, paths, extra = _evaluate_interval(econ, env, policies, settings, seed)
 
-    out = Path(out) if out else exp_file.parent / "evaluation" / f"{checkpoint.parent.name}-{checkpoint.name}"
+    out = Path(out) if out else default_out
     (out / "figures").mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "results.csv", index=False)
     results.to_parquet(out / "results.parquet", index=False)

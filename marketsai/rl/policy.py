@@ -36,14 +36,19 @@ class GreedyPolicies:
     """Greedy actions of every agent from a checkpoint's RLModules.
 
     ``mapping`` is agent -> module id (as in training); ``action_spaces`` the env's.
+    ``multi``: modules already built (from a safe export, :mod:`marketsai.rl.export`);
+    otherwise they are read from ``checkpoint`` with ``RLModule.from_checkpoint``, which
+    unpickles files of the checkpoint -- only for checkpoints you trust.
     """
 
-    def __init__(self, checkpoint: str | Path, mapping: dict[str, str], action_spaces: dict,
-                 normalize_actions: bool = True):
+    def __init__(self, checkpoint: str | Path | None, mapping: dict[str, str], action_spaces: dict,
+                 normalize_actions: bool = True, *, multi=None):
         import torch  # noqa: F401  (RLModules are torch modules)
-        from ray.rllib.core.rl_module.rl_module import RLModule
 
-        self.multi = RLModule.from_checkpoint(module_dir(checkpoint))
+        if multi is None:
+            from ray.rllib.core.rl_module.rl_module import RLModule
+            multi = RLModule.from_checkpoint(module_dir(checkpoint))
+        self.multi = multi
         self.mapping = dict(mapping)
         missing = sorted(set(self.mapping.values()) - set(self.multi.keys()))
         if missing:

@@ -22,6 +22,7 @@ from marketsai.runner.config import Experiment, load_experiment
 from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
 from marketsai.runner.lock import RunLock
+from marketsai.runner.references import CALVANO, annotate_figures, source_of, summary_notes
 from marketsai.runner.store import RunFolder
 
 log = logging.getLogger("marketsai.runner")
@@ -142,6 +143,8 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
     else:
         summary = {"experiment": exp.name, "kind": cfg["kind"]} | kind.summarise(tables, cfg)
         figures = kind.figures(tables, cfg, summary)
+    annotate_figures(figures, cfg["reference"], exp.sweep_keys,
+                     (cfg.get("economy") or {}).get("name", ""))
     if cfg["reference"]:
         summary["reference"] = cfg["reference"]
     folder.write_summary(summary)
@@ -211,14 +214,24 @@ def default_summary_text(summary: dict, ref: dict, keys=None) -> str:
         frame = frame[[c for c in frame.columns if np.isscalar(frame[c].iloc[0])]]
         return frame.to_string(index=False, float_format=lambda x: f"{x:.4g}")
     keys = list(keys or []) + [k for k in ref if k not in (keys or [])]
-    rows = [("quantity", "ours", "published")]
-    for k in keys:
-        if k in summary or k in ref:
-            rows.append((k, _fmt(summary.get(k)), _fmt(ref.get(k))))
-    width = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(r[i].ljust(width[i]) if i == 0 else r[i].rjust(width[i]) for i in range(3))
+    shown = [k for k in keys if k in summary or k in ref]
+    notes = summary_notes(shown, ref)
+    rows = [("quantity", "published in", "ours", "published")] if ref else [("quantity", "", "ours", "")]
+    for k in shown:
+        pub = source_of(k, ref.get(k))
+        where = "" if k not in ref else (pub.source.replace(CALVANO + ", ", "") if pub else "file")
+        if pub is not None and pub.note:
+            where += f" [{notes.index(pub.note) + 1}]"
+        rows.append((k, where, _fmt(summary.get(k)), _fmt(ref.get(k))))
+    cols = (0, 1, 2, 3) if ref else (0, 2)
+    width = {i: max(len(r[i]) for r in rows) for i in cols}
+    lines = ["  ".join(r[i].ljust(width[i]) if i < 2 else r[i].rjust(width[i]) for i in cols)
              for r in rows]
     lines.insert(1, "-" * len(lines[0]))
+    if any(source_of(k, ref.get(k)) for k in shown):
+        lines.append(f"published in: {CALVANO} (Table I, Figure 4), see docs/references.md; "
+                     "file: a value of the experiment file's reference section")
+    lines += [f"[{i + 1}] {note}" for i, note in enumerate(notes)]
     return "\n".join(lines)
 
 

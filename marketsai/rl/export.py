@@ -1,0 +1,175 @@
+"""A policy export that holds only data: weights (``.npz``) and a JSON description.
+
+Why: an RLlib checkpoint is a folder of pickles. ``RLModule.from_checkpoint`` unpickles
+``class_and_ctor_args.pkl`` and the module state, and unpickling runs whatever code the
+file names -- evaluating a checkpoint someone sent you runs their code. An export is
+safe to receive:
+
+* ``policy.json`` -- format and version, the resolved experiment (economy inline),
+  agent -> module mapping, every array's name, shape and dtype, and the SHA-256 of
+  the weights file;
+* ``weights.npz`` -- one array per parameter, read with ``allow_pickle=False`` (object
+  arrays, the one way an ``.npz`` can carry a pickle, are refused).
+
+:func:`load_export` rebuilds the networks from *our* code and the experiment (the same
+:func:`~marketsai.rl.algorithms.build_config` that training used), checks every array
+against the freshly built module (names, shapes, dtypes: nothing missing, nothing
+extra) and loads them. Nothing in the folder is executed. Making an export
+(:func:`export_policy`) reads the checkpoint the unsafe way, so do it only on
+checkpoints you trust -- your own.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.runner.store import atomic_write_text, file_sha256, json_text
+
+FORMAT = "marketsai-policy"
+VERSION = 1
+META = "policy.json"
+WEIGHTS = "weights.npz"
+UNSAFE_WARNING = ("{what} is a raw RLlib checkpoint: loading it unpickles files from the "
+                  "folder, which can execute arbitrary code. Only load checkpoints you made "
+                  "or trust; share policies as `marketsai export` folders, which hold data only.")
+
+
+class UnsafeCheckpointWarning(UserWarning):
+    """Loading a raw RLlib checkpoint (pickles) -- see :data:`UNSAFE_WARNING`."""
+
+
+def is_export(path: str | Path) -> bool:
+    """Whether ``path`` is a policy export folder (it has ``policy.json``)."""
+    return (Path(path) / META).is_file()
+
+
+def warn_unsafe(path) -> None:
+    warnings.warn(UNSAFE_WARNING.format(what=str(path)), UnsafeCheckpointWarning, stacklevel=3)
+
+
+def _spaces(spec, econ):
+    from marketsai.rl.algorithms import policy_ids
+    env = econ.rllib_env_creator()(dict(spec.env))
+    mapping = policy_ids(econ, spec.policies)
+    spaces = {}
+    for agent, pid in mapping.items():
+        spaces.setdefault(pid, (env.observation_spaces[agent], env.action_spaces[agent]))
+    return mapping, spaces
+
+
+def build_modules(spec, econ):
+    """A fresh MultiRLModule for ``spec`` (untrained), built from our code only."""
+    from marketsai.rl.algorithms import build_config
+    config = build_config(spec, econ, "marketsai-export")
+    mapping, spaces = _spaces(spec, econ)
+    return config.get_multi_rl_module_spec(spaces=spaces).build(), mapping
+
+
+def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Path | None = None) -> Path:
+    """Write the greedy policies of a (trusted) checkpoint as ``out/policy.json`` + weights.
+
+    Only the parameters of a freshly built module are exported (the learner's extra
+    copies, such as target networks, are not needed to act).
+    """
+    from marketsai.economy import Economy
+    from marketsai.rl.evaluate import find_experiment
+    from marketsai.rl.policy import GreedyPolicies
+    from marketsai.rl.spec import RLExperimentSpec
+    from marketsai.rl.train import resolved_experiment
+    from marketsai.yamlio import read_yaml
+
+    checkpoint = Path(checkpoint).resolve()
+    exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
+    spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
+    econ = Economy.from_dict(spec.economy_dict())
+    fresh, mapping = build_modules(spec, econ)
+    warn_unsafe(checkpoint)
+    trained = GreedyPolicies(checkpoint, mapping, {}).multi
+    arrays, described = {}, {}
+    for mid in sorted(set(mapping.values())):
+        want = fresh[mid].state_dict()
+        have = trained[mid].state_dict()
+        for name, tensor in want.items():
+            if name not in have or tuple(have[name].shape) != tuple(tensor.shape):
+                raise SpecError(f"checkpoint module {mid!r} does not match the experiment "
+                                f"(parameter {name})", path="CHECKPOINT", value=str(checkpoint))
+            arrays[f"{mid}/{name}"] = have[name].detach().cpu().numpy()
+        described[mid] = {name: {"shape": list(t.shape), "dtype": str(arrays[f"{mid}/{name}"].dtype)}
+                          for name, t in want.items()}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / (".tmp-" + WEIGHTS)
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    tmp.replace(out / WEIGHTS)
+    meta = {"format": FORMAT, "version": VERSION, "algorithm": spec.algorithm,
+            "experiment": resolved_experiment(spec, econ), "mapping": mapping,
+            "modules": described, "weights": WEIGHTS, "weights_sha256": file_sha256(out / WEIGHTS),
+            "source_checkpoint": str(checkpoint)}
+    atomic_write_text(out / META, json_text(meta))
+    return out
+
+
+def read_meta(folder: str | Path) -> dict:
+    """``policy.json`` of an export, checked (format, version, weights hash)."""
+    folder = Path(folder)
+    path = folder / META
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SpecError(f"unreadable {META} ({type(exc).__name__})", path="EXPORT",
+                        value=str(path)) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise SpecError("not a policy export of this version", path="EXPORT", value=str(path),
+                        allowed=f"format {FORMAT!r}, version {VERSION}")
+    for key in ("experiment", "mapping", "modules"):
+        if not isinstance(meta.get(key), dict):
+            raise SpecError(f"{META} has no {key!r} mapping", path=f"EXPORT.{key}", value=str(path))
+    weights = folder / WEIGHTS
+    if not weights.is_file() or file_sha256(weights) != meta.get("weights_sha256"):
+        raise SpecError(f"{WEIGHTS} is missing or does not match the SHA-256 in {META}",
+                        path="EXPORT", value=str(weights))
+    return meta
+
+
+def load_export(folder: str | Path):
+    """``(spec, econ, multi_module, mapping)`` of an export; never unpickles."""
+    import torch
+
+    from marketsai.economy import Economy
+    from marketsai.rl.spec import RLExperimentSpec
+
+    folder = Path(folder).resolve()
+    meta = read_meta(folder)
+    spec = RLExperimentSpec.from_dict(meta["experiment"], base_dir=folder, file=folder / META)
+    econ = Economy.from_dict(spec.economy_dict())
+    multi, mapping = build_modules(spec, econ)
+    if mapping != meta["mapping"]:
+        raise SpecError("the export's agent -> module mapping does not match its experiment",
+                        path="EXPORT.mapping", value=meta["mapping"], allowed=str(mapping))
+    with np.load(folder / WEIGHTS, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    for mid in sorted(set(mapping.values())):
+        want = multi[mid].state_dict()
+        prefix = f"{mid}/"
+        got = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        if set(got) != set(want):
+            diff = sorted(set(got) ^ set(want))[:3]
+            raise SpecError(f"weights of module {mid!r} do not match the network the experiment "
+                            f"builds (e.g. {diff})", path="EXPORT", value=str(folder / WEIGHTS))
+        state = {}
+        for name, tensor in want.items():
+            arr = got[name]
+            if tuple(arr.shape) != tuple(tensor.shape) or arr.dtype.kind not in "fiub":
+                raise SpecError(f"parameter {mid}/{name} has shape {arr.shape} ({arr.dtype})",
+                                path="EXPORT", value=str(folder / WEIGHTS),
+                                allowed=f"shape {tuple(tensor.shape)}")
+            state[name] = torch.from_numpy(np.ascontiguousarray(arr)).to(tensor.dtype)
+        multi[mid].load_state_dict(state, strict=True)
+        multi[mid].eval()
+    return spec, econ, multi, mapping

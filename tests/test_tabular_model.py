@@ -11,7 +11,13 @@ import pytest
 from marketsai.errors import SpecError
 from marketsai.finite_game import FiniteGame
 from marketsai.finite_model import FiniteModel
-from marketsai.tabular import QLearningConfig, advance, init_sessions, run_sessions
+from marketsai.tabular import (
+    QLearningConfig,
+    SessionResults,
+    advance,
+    init_sessions,
+    run_sessions,
+)
 from marketsai.tabular.games import calvano_game
 from marketsai.tabular.models import calvano_q0_model
 from marketsai.tabular.reference import reference_advance, reference_init
@@ -226,7 +232,7 @@ def test_model_checks_give_clear_errors():
 
 
 # ------------------------------------------------------------------ known answers
-def test_two_state_mdp_learns_the_optimal_policy():
+def test_two_state_mdp_learns_the_optimal_policy(tmp_path):
     # state 1 pays 1; switching costs 0.3: optimal is switch from 0, stay in 1
     r = np.array([[[[0.0], [-0.3]], [[1.0], [0.7]]]])
     nx = np.array([[[0, 1], [1, 0]]])
@@ -238,7 +244,10 @@ def test_two_state_mdp_learns_the_optimal_policy():
     assert np.all(res.strategies[:, 0] == [1, 0])
     assert np.all(res.cycle_length == 1) and np.all(res.cycle_states[:, 0] == 1)
     df = res.to_frame()
-    assert "profit_gain" not in df and np.allclose(df["mean_reward"], 1.0)
+    assert "profit_gain" not in df and np.allclose(df["mean_reward_0"], 1.0)
+    res.save(tmp_path / "r.npz")
+    back = SessionResults.load(tmp_path / "r.npz")
+    assert back.to_frame().equals(df) and not back.strategic
 
 
 def test_memoryless_monopolist_learns_the_monopoly_price():
@@ -297,3 +306,78 @@ def test_q_learning_on_a_stochastic_growth_grid_agrees_with_dp_on_most_states():
     # within one grid step mean 0.94 (0.87..1.0). A uniformly random feasible policy:
     # 0.10 exact, 0.30 within a step.
     assert exact.mean() >= 0.35 and near.mean() >= 0.85, (exact, near)
+
+
+# ------------------------------------------------------------------------ runner
+def run_experiment_file(tmp_path, text, *sets):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from marketsai.cli import main
+
+    (tmp_path / "exp.yaml").write_text(text)
+    args = ["run", str(tmp_path / "exp.yaml"), "--out", str(tmp_path / "run"), "--no-progress"]
+    for s in sets:
+        args += ["--set", s]
+    res = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return pd.read_parquet(tmp_path / "run" / "results.parquet"), res.output
+
+
+def test_runner_learns_a_growth_economy_and_reports_dp_agreement(tmp_path):
+    pytest.importorskip("marketsai.solvers.dp")
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    df, out = run_experiment_file(tmp_path, f"""\
+kind: tabular
+name: bm
+economy: {root / "economies" / "brock_mirman.yaml"}
+seed: 0
+sessions: 2
+chunk_size: 1
+learner: {{alpha: 0.05, exploration: constant, epsilon: 0.3, q0: zeros, max_periods: 300000,
+          stable_periods: 300000}}
+analysis: {{dp_agreement: true}}
+""", "economy.agents[0].state.k.points=7", "economy.processes.z.states=2")
+    assert list(df.columns[:5]) == ["session", "seed", "converged", "periods", "cycle_length"]
+    assert "profit_gain" not in df and "mean_consumption" in df
+    assert (df["periods"] == 300_000).all() and (df["cycle_length"] == 0).all()  # z shocks
+    assert df["dp_agreement"].between(0, 1).all() and (df["dp_optimal"] >= df["dp_agreement"]).all()
+    # the columns are the DP comparison of exactly these sessions' greedy policies
+    import yaml
+
+    import marketsai as mai
+    from marketsai.runner.tabular import dp_columns
+    data = yaml.safe_load((root / "economies" / "brock_mirman.yaml").read_text())
+    data["agents"][0]["state"]["k"]["points"] = 7
+    data["processes"]["z"]["states"] = 2
+    model = mai.Economy.from_dict(data).finite_model()
+    cfg = QLearningConfig(alpha=0.05, exploration="constant", epsilon=0.3, q0="zeros",
+                          max_periods=300_000, stable_periods=300_000)
+    res = run_sessions(model, cfg, seed=0, sessions=range(2))
+    cols = dp_columns(model, res.strategies, 1e-9)
+    np.testing.assert_array_equal(df["dp_agreement"], cols["dp_agreement"])
+    np.testing.assert_array_equal(df["dp_optimal"], cols["dp_optimal"])
+    assert "dp_agreement_mean" in out
+
+
+def test_runner_runs_a_memoryless_monopolist_on_the_model_path(tmp_path):
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    df, _ = run_experiment_file(tmp_path, f"""\
+kind: tabular
+name: mono
+economy: {root / "economies" / "monopolist.yaml"}
+seed: 0
+sessions: 2
+learner: {{alpha: 0.1, beta: 2.0e-4, stable_periods: 5000}}
+""", "economy.agents[0].observation.memory=0")
+    assert df["converged"].all() and (df["cycle_length"] == 1).all()
+    import yaml
+
+    import marketsai as mai
+    data = yaml.safe_load((root / "economies" / "monopolist.yaml").read_text())
+    econ = mai.Economy.from_dict(data)
+    p_m = float(econ.benchmarks()["coop_action"].iloc[0])
+    step = 1.5 / 14  # the file's grid: 15 prices on [1, 2.5]
+    assert np.all(np.abs(df["mean_price"] - p_m) <= step + 1e-12), (df["mean_price"], p_m)

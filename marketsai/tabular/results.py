@@ -55,7 +55,8 @@ class SessionResults:
     strategies (S, n, n_states) int32 greedy strategies; ``final`` the final
     :class:`SessionState` (its ``q`` is empty unless ``keep_q``). For a FiniteModel,
     ``mean_price`` holds the mean of its ``outcomes`` (named ``outcome_name``) and
-    ``mean_profit`` the mean reward; ``strategic`` is False when it has no benchmarks.
+    ``mean_profit`` the mean reward; ``strategic`` is False when it has no benchmarks
+    (or Nash = cooperative payoffs, as for one firm): no profit gains then.
     """
 
     sessions: np.ndarray
@@ -168,6 +169,13 @@ def session_outcomes(game, cfg: QLearningConfig, states: SessionState) -> dict:
                 profit_gain=profit_gain(mean_profit, game.nash_payoff, game.coop_payoff))
 
 
+def _strategic(model) -> bool:
+    """A model has profit gains if it has benchmarks with Nash != cooperative payoffs
+    (not so for one firm, whose Nash and monopoly coincide)."""
+    b = model.benchmarks
+    return b is not None and bool(np.all(b["coop_payoff"] != b["nash_payoff"]))
+
+
 def _model_outcomes(model, cfg, states) -> dict:
     S, n = states.n_sessions, model.n_agents
     if model.n_exo == 1:
@@ -188,9 +196,8 @@ def _model_outcomes(model, cfg, states) -> dict:
             mean_out[k] = out.mean(axis=0)
             mean_rew[k] = rew.mean(axis=0)
     b = model.benchmarks
-    with np.errstate(divide="ignore", invalid="ignore"):  # one firm: Nash = monopoly
-        gain = profit_gain(mean_rew, b["nash_payoff"], b["coop_payoff"]) if b is not None \
-            else np.full((S, n), np.nan)
+    gain = profit_gain(mean_rew, b["nash_payoff"], b["coop_payoff"]) if _strategic(model) \
+        else np.full((S, n), np.nan)
     return dict(cycle_length=L, cycle_states=cyc_s, cycle_prices=cyc_p, mean_price=mean_out,
                 mean_profit=mean_rew, profit_gain=gain)
 
@@ -273,4 +280,4 @@ def _combine(game, cfg, seed, sessions, parts) -> SessionResults:
         profit_gain=cat("profit_gain"), strategies=cat("strategies"), final=final,
         seed=int(seed), config=cfg.to_dict(), game_info=info,
         outcome_name=game.outcome_name if model else "price",
-        strategic=(game.benchmarks is not None) if model else True)
+        strategic=_strategic(game) if model else True)

@@ -68,7 +68,7 @@ class TwoSectorModel:
                 raise SpecError("must be a number", path=f"TwoSectorModel.{name}", value=v,
                                 allowed=allowed) from None
             if not (np.isfinite(x) and lo < x and (x <= hi if closed else x < hi)):
-                raise SpecError(f"out of range: {name} must be {allowed[2:]}",
+                raise SpecError("out of range",
                                 path=f"TwoSectorModel.{name}", value=v, allowed=allowed)
             object.__setattr__(self, name, x)
 

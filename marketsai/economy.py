@@ -338,6 +338,19 @@ class Economy:
         from marketsai.envs.gymnasium import SingleAgentEnv
         return SingleAgentEnv(self, max_cycles=max_cycles)
 
+    def vector_env(self, sessions: int = 1, max_cycles: int = 1000):
+        """``sessions`` simulations of an economy of one policy group as one gymnasium ``VectorEnv``."""
+        from marketsai.envs.vector import EconomyVectorEnv
+        return EconomyVectorEnv(self, sessions=sessions, max_cycles=max_cycles)
+
+    def vector_env_creator(self):
+        """A picklable ``creator(env_config) -> VectorEnv`` for RLlib's ``vector_entry_point`` mode.
+
+        RLlib passes ``num_envs`` (sub-environments = sessions x agents) in ``env_config``.
+        """
+        from marketsai.envs.vector import vector_creator
+        return vector_creator(self.to_dict())
+
     def rllib_env_creator(self):
         """A picklable ``creator(env_config) -> MultiAgentEnv`` for ``ray.tune.register_env``."""
         from marketsai.envs.rllib import env_creator

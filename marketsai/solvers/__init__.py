@@ -4,7 +4,9 @@
   :class:`~marketsai.finite_model.FiniteModel` (the twin of tabular Q-learning);
 * :mod:`~marketsai.solvers.growth` -- the stochastic growth model: calibrations, the
   Brock--Mirman closed form, the endogenous grid method, the planner's FiniteModel;
-* :mod:`~marketsai.solvers.time_iteration` -- time iteration, a cross-check of the EGM.
+* :mod:`~marketsai.solvers.time_iteration` -- time iteration, a cross-check of the EGM;
+* :mod:`~marketsai.solvers.two_sector` -- the two-sector economy with labour: steady state
+  from its first-order conditions, the delta = 1 closed form, the one-sector collapse.
 
 Accuracy measures (Euler errors, welfare losses) live in :mod:`marketsai.analysis.euler`.
 """
@@ -31,9 +33,19 @@ from marketsai.solvers.growth import (
     tabulated_savings,
 )
 from marketsai.solvers.time_iteration import solve_time_iteration
+from marketsai.solvers.two_sector import (
+    TwoSectorModel,
+    TwoSectorSteadyState,
+    closed_form_policy,
+    collapse_to_one_sector,
+    foc_residuals,
+)
+from marketsai.solvers.two_sector import steady_state as two_sector_steady_state
 
 __all__ = ["DPSolution", "GrowthModel", "GrowthPolicy", "best_response_values",
            "brock_mirman_calibration", "brock_mirman_coefficients", "brock_mirman_policy",
            "brock_mirman_value", "evaluate_policy", "growth_finite_model",
            "modified_policy_iteration", "policy_iteration", "q_values", "rbc_calibration",
-           "solve_egm", "solve_time_iteration", "tabulated_savings", "value_iteration"]
+           "solve_egm", "solve_time_iteration", "tabulated_savings", "value_iteration",
+           "TwoSectorModel", "TwoSectorSteadyState", "closed_form_policy", "collapse_to_one_sector",
+           "foc_residuals", "two_sector_steady_state"]

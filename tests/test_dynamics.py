@@ -171,3 +171,26 @@ def test_bertrand_finite_model_is_the_memory_model_of_its_game():
     assert model.n_states == game.n_states == 225
     assert np.array_equal(model.rewards[0, 0], game.payoffs[0])
     assert model.benchmarks["nash_payoff"] == pytest.approx(game.nash_payoff)
+
+
+def test_declared_moments_and_per_agent_processes_are_observed():
+    econ = mai.Economy.from_dict({
+        "name": "three_planners", "discount": 0.95,
+        "processes": {"z": {"kind": "ar1", "rho": 0.9, "sigma": 0.02, "log": True, "states": 3},
+                      "e": {"kind": "markov", "values": [0.0, 1.0], "transition": [[0.5, 0.5], [0.5, 0.5]],
+                            "scope": "agent"}},
+        "agents": [{"name": "planner", "type": "planner", "count": 3,
+                    "state": {"k": {"initial": "uniform"}},
+                    "observation": {"state": ["k"], "exo": ["z", "e"], "moments": ["planner.k:mean", "planner.k:std"],
+                                    "normalize": False}}]})
+    state = econ.initial_state(np.random.default_rng(2), batch=4)
+    obs = econ.observe(state)
+    k = state.fields["planner.k"]
+    for i, name in enumerate(econ.agents):
+        assert obs[name].shape == (4, 5)
+        assert np.allclose(obs[name][:, 0], k[:, i], rtol=1e-6)
+        assert np.allclose(obs[name][:, 2], state.exo_agent["e"][:, i])  # own employment-like state
+        assert np.allclose(obs[name][:, 3], k.mean(axis=1), rtol=1e-6)
+        assert np.allclose(obs[name][:, 4], k.std(axis=1), rtol=1e-5, atol=1e-7)
+    assert np.allclose(obs["planner_0"][:, 1], obs["planner_2"][:, 1])  # aggregate z is common
+    assert econ.state(state).shape == (4, 2)  # aggregate state: z and mean k, whatever the count

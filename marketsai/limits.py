@@ -77,6 +77,27 @@ def format_bytes(n: float) -> str:
     return f"{value:.1f} {_UNITS[exp]}"
 
 
+#: bytes one table (a joint-action payoff table, a Q-table) may take before it is refused
+MAX_TABLE_BYTES = 8 * 1024**3
+
+
+def check_bytes(nbytes: float, path: str, what: str, value=None, budget: float | None = None) -> None:
+    """Refuse an allocation of ``nbytes`` beyond ``budget`` (default :data:`MAX_TABLE_BYTES`)
+    *before* making it, with both sizes in readable units.
+
+    >>> check_bytes(1024, "x", "a table")
+    >>> check_bytes(15.0**60 * 8, "agents[0].action.points", "the joint action table", value=15)
+    Traceback (most recent call last):
+    ...
+    marketsai.errors.SpecError: agents[0].action.points = 15: the joint action table needs 2.4e+47 YiB (allowed: at most 8.0 GiB)
+    """
+    budget = MAX_TABLE_BYTES if budget is None else budget
+    if nbytes > budget:
+        raise SpecError(f"{what} needs {format_bytes(nbytes)}", path=path,
+                        value=format_bytes(nbytes) if value is None else value,
+                        allowed=f"at most {format_bytes(budget)}")
+
+
 def is_int(x) -> bool:
     """An integer that is not a bool (YAML ``true`` is not a count)."""
     return isinstance(x, int) and not isinstance(x, bool)

@@ -123,7 +123,8 @@ def _check_unique_sessions(results: pd.DataFrame | None, plan) -> None:
         chunks = [cid for cell, u, cid, _ in plan
                   if u.params.get("start", -1) <= first["session"] < u.params.get("stop", -1)
                   and ("cell" not in results or cell == first["cell"])]
-        raise SpecError(f"session {int(first['session'])} appears {int(dup.sum())} times in the "
+        times = int((results[keys] == first[keys]).all(axis=1).sum())
+        raise SpecError(f"session {int(first['session'])} appears {times} times in the "
                         f"assembled results (chunks {', '.join(chunks) or 'unknown'}); delete "
                         "those chunk folders and rerun", path="chunks")
 

@@ -51,3 +51,8 @@ from marketsai.analysis.euler import (  # noqa: E402
 
 __all__ += ["ergodic_euler_stats", "ergodic_policy_error", "euler_error_stats", "euler_errors",
             "lifetime_utility", "simulate_path", "welfare_loss"]
+
+# growth planners on a grid: tabular policies vs the grid's DP floor (marketsai.analysis.growth)
+from marketsai.analysis.growth import GrowthAccuracy, growth_model_of  # noqa: E402
+
+__all__ += ["GrowthAccuracy", "growth_model_of"]

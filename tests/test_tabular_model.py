@@ -81,6 +81,14 @@ def random_model(seed=0):
                        outcomes=rng.uniform(0, 2, (n_exo, 1, M, 2)))
 
 
+def unequal_memory_model(seed=3):
+    """Memory 1 with 2 and 3 actions (x = last joint action): alternating moves allowed."""
+    rng = np.random.default_rng(seed)
+    j = np.arange(6)
+    return FiniteModel(agents=("a", "b"), n_actions=[2, 3], rewards=rng.uniform(0, 1, (1, 6, 6, 2)),
+                       next_x=np.broadcast_to(j, (1, 6, 6)), discount=0.9)
+
+
 def value_iteration(model, tol=1e-12):
     """Q* of a single-agent model (readable; the test's own oracle)."""
     r = np.broadcast_to(model.rewards[..., 0], (model.n_exo, model.n_x, model.n_joint))
@@ -109,6 +117,8 @@ GAMES = {
                                           protocol="alternating"), {}),
     "three_firms": (lambda: calvano_game(n=3, m=4, p_nash=1.37, p_coop=2.0),
                     dict(alpha=0.2, beta=1e-3, stable_periods=3000), {}),
+    "three_firms_mem2": (lambda: calvano_game(n=3, m=2, memory=2, p_nash=1.37, p_coop=2.0),
+                         dict(alpha=0.3, exploration="constant", epsilon=0.2), {}),
     "three_firms_alternating": (lambda: calvano_game(n=3, m=3, p_nash=1.37, p_coop=2.0),
                                 dict(protocol="alternating", exploration="constant",
                                      epsilon=0.1), {}),
@@ -167,6 +177,9 @@ MODELS = {
                                                             action_cap=[1, 1],
                                                             epsilon_override=[-1, 0.3],
                                                             learn=[True, False], record=30)),
+    "unequal_alternating": (unequal_memory_model, dict(alpha=0.2, exploration="constant",
+                                                       epsilon=0.2, protocol="alternating"),
+                            dict(record=25)),
     "calvano_model": (lambda: FiniteModel.from_game(calvano_game()),
                       dict(beta=2e-4, stable_periods=1500, max_periods=6000), {}),
     "calvano_model_alternating": (lambda: FiniteModel.from_game(calvano_game(m=5)),
@@ -229,6 +242,35 @@ def test_model_checks_give_clear_errors():
                       next_x=np.zeros((1, 500_000, 200), dtype=np.int64), discount=0.9)
     with pytest.raises(SpecError, match=r"Q-tables need .* states x 200 actions, float64"):
         check_memory(big, QLearningConfig(), 4, available=2 * 1024**3)
+
+
+@pytest.mark.parametrize("protocol", ["simultaneous", "alternating"])
+def test_model_limit_cycle_matches_naive_greedy_play(protocol):
+    from marketsai.tabular import model_cycle_path
+    model = unequal_memory_model(5) if protocol == "alternating" else growth_model(n_k=9, z=(1.0,))
+    n, rng = model.n_agents, np.random.default_rng(1)
+    strategy = np.stack([rng.integers(0, k, model.n_states) for k in model.n_actions])
+    if model.n_feasible is not None:
+        strategy = np.minimum(strategy, model.n_feasible.reshape(-1, n).T - 1)
+    for start in range(model.n_states):
+        seen, node, path = {}, (start, 0), []
+        while node not in seen:  # naive: play until a (state, mover) node repeats
+            seen[node] = len(path)
+            s, p = node
+            acts = list(model.joint_actions(s % model.n_joint)) if protocol == "alternating" \
+                else [int(strategy[i, s]) for i in range(n)]
+            if protocol == "alternating":
+                acts[p] = int(strategy[p, s])
+            j = model.joint_index(acts)
+            path.append((s, float(model.outcomes[0, s if model.outcomes.shape[1] > 1 else 0, j, 0])))
+            node = (int(model.next_x[0, s, j]), (p + 1) % n if protocol == "alternating" else 0)
+        cycle = path[seen[node]:]
+        states, out, _ = model_cycle_path(model, strategy, start, protocol)
+        assert sorted(states.tolist()) == sorted(c[0] for c in cycle)
+        k = [c[0] for c in cycle].index(states[0]) if protocol == "simultaneous" else None
+        if k is not None:
+            assert [c[0] for c in cycle[k:] + cycle[:k]] == states.tolist()
+            assert np.allclose([c[1] for c in cycle[k:] + cycle[:k]], out[:, 0])
 
 
 # ------------------------------------------------------------------ known answers

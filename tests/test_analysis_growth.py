@@ -1,6 +1,8 @@
 """Growth-policy accuracy against the grid's DP floor and the continuous reference
 (marketsai.analysis.growth)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,9 +19,11 @@ from marketsai.economy import Economy
 from marketsai.errors import SpecError
 from marketsai.yamlio import read_yaml
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def economy(path="economies/brock_mirman.yaml", points=11, states=None, **planner):
-    data = read_yaml(path)
+
+def economy(path="brock_mirman.yaml", points=11, states=None, **planner):
+    data = read_yaml(ROOT / "economies" / path)
     data["agents"][0]["state"]["k"]["points"] = points
     data["agents"][0]["action"] = {"choice": "next_state"}
     data["agents"][0]["params"].update(planner)
@@ -35,7 +39,7 @@ def bm():
 
 
 def test_growth_model_has_the_economy_parameters_and_reproduces_its_rewards():
-    econ = economy("economies/rbc.yaml", points=9, gamma=2.0, delta=0.1)
+    econ = economy("rbc.yaml", points=9, gamma=2.0, delta=0.1)
     m, fm = growth_model_of(econ), econ.finite_model()
     assert (m.alpha, m.beta, m.delta, m.gamma) == (0.36, 0.99, 0.1, 2.0)
     np.testing.assert_array_equal(m.z_values, fm.exo_values["z"])
@@ -49,7 +53,7 @@ def test_growth_model_has_the_economy_parameters_and_reproduces_its_rewards():
 
 
 def test_growth_model_of_refuses_a_market_economy():
-    econ = Economy.from_dict(read_yaml("economies/bertrand_duopoly.yaml"))
+    econ = Economy.from_dict(read_yaml(ROOT / "economies" / "bertrand_duopoly.yaml"))
     with pytest.raises(SpecError, match="one planner"):
         growth_model_of(econ)
 
@@ -60,7 +64,7 @@ def test_reference_is_the_closed_form_for_brock_mirman_and_egm_otherwise():
     assert name == "closed_form"
     k = np.array([0.15, 0.2])
     np.testing.assert_allclose(f(k, np.array([0, 4])), 0.36 * 0.95 * m.z_values[[0, 4]] * k**0.36)
-    r = growth_model_of(economy("economies/rbc.yaml", points=9))
+    r = growth_model_of(economy("rbc.yaml", points=9))
     f, name = reference_savings(r)
     assert name == "egm" and euler_error_stats(r, f)["mean"] < -7
 
@@ -127,3 +131,48 @@ def test_mismatched_model_is_refused():
     other = growth_model_of(economy(points=9, states=3))
     with pytest.raises(ValueError, match="does not match"):
         GrowthAccuracy(other, econ.finite_model())
+
+
+def test_runner_growth_columns_are_these_sessions_measures(tmp_path):
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from marketsai.cli import main
+    from marketsai.tabular import QLearningConfig, run_sessions
+    from marketsai.yamlio import dump_yaml
+
+    data = read_yaml(ROOT / "economies" / "brock_mirman.yaml")
+    data["agents"][0]["state"]["k"]["points"] = 7
+    data["processes"]["z"]["states"] = 2
+    (tmp_path / "econ.yaml").write_text(dump_yaml(data))
+    learner = dict(alpha=0.05, exploration="constant", epsilon=0.3, q0="zeros",
+                   max_periods=200_000, stable_periods=200_000)
+    (tmp_path / "exp.yaml").write_text(dump_yaml({
+        "kind": "tabular", "name": "g", "economy": "econ.yaml", "seed": 0, "sessions": 2,
+        "chunk_size": 1, "learner": learner, "analysis": {"growth": True}}))
+    res = CliRunner().invoke(main, ["run", str(tmp_path / "exp.yaml"), "--out",
+                                    str(tmp_path / "run"), "--no-progress"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    df = pd.read_parquet(tmp_path / "run" / "results.parquet")
+    econ = Economy.from_dict(data)
+    acc = GrowthAccuracy(growth_model_of(econ), econ.finite_model())
+    out = run_sessions(econ.finite_model(), QLearningConfig(**learner), seed=0, sessions=range(2))
+    for col, v in acc.columns(out.strategies).items():
+        np.testing.assert_array_equal(df[col].to_numpy(), v, err_msg=col)
+    import json
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["floor_euler_mean"] == acc.floor["euler_mean"]
+    assert summary["floor_reference"] == "closed_form"
+    assert summary["euler_mean_median"] == float(np.median(df["euler_mean"]))
+
+
+def test_runner_refuses_growth_on_a_game(tmp_path):
+    from marketsai.runner.config import load_experiment
+    from marketsai.yamlio import dump_yaml
+
+    (tmp_path / "exp.yaml").write_text(dump_yaml({
+        "kind": "tabular", "economy": str(ROOT / "economies" / "bertrand_duopoly.yaml"), "analysis": {"growth": True}}))
+    with pytest.raises(SpecError, match="planner") as err:
+        load_experiment(tmp_path / "exp.yaml")
+    assert err.value.path == "analysis.growth"

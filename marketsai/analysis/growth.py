@@ -31,6 +31,9 @@ grid step of the DP action).
 
 from __future__ import annotations
 
+import functools
+import json
+
 import numpy as np
 
 from marketsai.analysis.euler import (
@@ -41,11 +44,14 @@ from marketsai.analysis.euler import (
 )
 
 __all__ = ["GrowthAccuracy", "growth_model_of", "reference_savings", "grid_savings",
-           "grid_ergodic_distribution", "MEASURES"]
+           "grid_ergodic_distribution", "growth_accuracy", "growth_summary", "MEASURES",
+           "COLUMNS"]
 
 #: per-policy measures, in the order of the result columns
 MEASURES = ("euler_mean", "euler_max", "euler_ergodic_mean", "euler_ergodic_max",
             "policy_err_max", "policy_err_mean", "welfare_loss_pct")
+#: every column :meth:`GrowthAccuracy.columns` returns
+COLUMNS = MEASURES + ("dp_agreement", "dp_agreement_ergodic", "dp_within_one")
 
 
 def growth_model_of(econ):
@@ -217,3 +223,37 @@ class GrowthAccuracy:
         out["dp_agreement_ergodic"] = same @ self.dp_weights
         out["dp_within_one"] = (np.abs(greedy - self.dp_policy[None, :]) <= 1).mean(axis=1)
         return out
+
+
+@functools.lru_cache(maxsize=8)
+def _accuracy(economy_json: str) -> GrowthAccuracy:
+    from marketsai.economy import Economy
+
+    econ = Economy.from_dict(json.loads(economy_json))
+    return GrowthAccuracy(growth_model_of(econ), econ.finite_model())
+
+
+def growth_accuracy(economy: dict) -> GrowthAccuracy:
+    """:class:`GrowthAccuracy` of an economy mapping (a resolved ``cfg["economy"]``), with
+    the default paths; cached per process, so the chunks and the summary of a run share it."""
+    return _accuracy(json.dumps(economy, sort_keys=True))
+
+
+def growth_summary(results, economy: dict) -> dict:
+    """Summary entries of the growth columns of a results table: per column the mean and
+    median over sessions (``<col>_mean``, ``<col>_median``; non-finite values -- a table
+    that leaves ``c <= 0`` somewhere -- make the mean infinite and are counted in
+    ``growth_nonfinite``), and the grid's floor as ``floor_<measure>``."""
+    out: dict = {}
+    bad = np.zeros(len(results), dtype=bool)
+    for col in COLUMNS:
+        if col not in results:
+            continue
+        v = np.asarray(results[col], np.float64)
+        bad |= ~np.isfinite(v)
+        out[f"{col}_mean"] = float(np.mean(v)) if len(v) else None
+        out[f"{col}_median"] = float(np.median(v)) if len(v) else None
+    out["growth_nonfinite"] = int(bad.sum())
+    acc = growth_accuracy(economy)
+    out |= {f"floor_{k}": v for k, v in acc.floor.items()}
+    return out

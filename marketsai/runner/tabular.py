@@ -21,6 +21,7 @@ Experiment keys (besides the common ones, see :mod:`marketsai.runner.config`)::
       equilibrium_rtol: 1.0e-9            # tolerance of "optimal" in that check
       dp_agreement: false                 # single-agent models: share of states where the
                                           # greedy action is the DP optimum
+      growth: false                       # planner on a capital grid: accuracy columns below
 
 Tables: ``results`` -- one row per session: the engine's columns (``session, seed,
 converged, periods, cycle_length, mean_price, profit_gain, mean_price_<i>,
@@ -33,7 +34,16 @@ mean_<outcome>_<i>, mean_reward_<i>`` (cycle empty when the model has exogenous
 shocks) and, with ``dp_agreement``, ``dp_agreement`` (share of all states whose greedy
 action equals :func:`marketsai.solvers.dp.value_iteration`'s policy) and
 ``dp_optimal`` (share whose greedy action is optimal within ``equilibrium_rtol``, ties
-included); ``impulse_response`` -- one row per
+included), and, with ``growth`` (a one-planner economy on its capital grid; see
+:mod:`marketsai.analysis.growth`), ``euler_mean, euler_max`` (log10 Euler errors of the
+greedy table read as a rule linear in k, on (0.8, 1.2) k_ss), ``euler_ergodic_mean,
+euler_ergodic_max`` (on its own simulated path), ``policy_err_max, policy_err_mean``
+(``|k'/k'_ref - 1|`` on the reference's ergodic set; reference: the Brock--Mirman closed
+form, else EGM), ``welfare_loss_pct`` (consumption-equivalent, vs the reference),
+``dp_agreement`` (as above), ``dp_agreement_ergodic`` (weighted by the DP policy's
+stationary law on the grid), ``dp_within_one``; the summary adds ``<col>_mean``,
+``<col>_median`` and the DP policy's values, the grid's floor, as ``floor_<measure>``;
+``impulse_response`` -- one row per
 (session, deviation, t): ``session, deviation, t, price_<i>`` (see
 :func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean).
 """
@@ -169,6 +179,10 @@ class TabularKind(ExperimentKind):
                 "dp_agreement": Param(False, boolean,
                                       "single-agent models: share of states where the greedy "
                                       "action equals the DP optimum"),
+                # --- analysis.growth (owned by the growth study; see marketsai.analysis.growth)
+                "growth": Param(False, boolean,
+                                "one planner on a capital grid: Euler, policy and welfare "
+                                "errors of the greedy table, next to the grid's DP floor"),
             },
         }
 
@@ -195,6 +209,14 @@ class TabularKind(ExperimentKind):
             raise SpecError("dp_agreement compares with dynamic programming, which needs a "
                             "single-agent finite model", path="analysis.dp_agreement", value=True,
                             allowed="false for this economy")
+        if cfg["analysis"].get("growth"):  # --- analysis.growth
+            if not (_is_model(problem) and problem.n_agents == 1 and "k" in problem.x_values):
+                raise SpecError("growth measures need one planner choosing k' on its capital grid",
+                                path="analysis.growth", value=True,
+                                allowed="false for this economy (or action: {choice: next_state})")
+            from marketsai.analysis.growth import growth_model_of
+            from marketsai.economy import Economy
+            growth_model_of(Economy.from_dict(cfg["economy"]))
         if _is_model(problem):
             from marketsai.tabular.models import check_protocol
             check_protocol(problem, lc.protocol)
@@ -221,6 +243,10 @@ class TabularKind(ExperimentKind):
         if _is_model(game):  # the game analyses below read a FiniteGame
             if opts.get("dp_agreement"):
                 for col, v in dp_columns(game, res.strategies, opts["equilibrium_rtol"]).items():
+                    results[col] = v
+            if opts.get("growth"):  # --- analysis.growth: one call, columns documented above
+                from marketsai.analysis.growth import growth_accuracy
+                for col, v in growth_accuracy(cfg["economy"]).columns(res.strategies).items():
                     results[col] = v
             return tables
         # the analysis assumes simultaneous moves and no exogenous states
@@ -279,6 +305,9 @@ class TabularKind(ExperimentKind):
         for col in ("eq_on_path", "eq_all_states", "osd_on_path", "osd_all_states"):
             if col in res:
                 out[f"{col}_share"] = float(res[col].mean())
+        if cfg["analysis"].get("growth") and "euler_mean" in res:  # --- analysis.growth
+            from marketsai.analysis.growth import growth_summary
+            out |= growth_summary(res, cfg["economy"])
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
             agent = cfg["analysis"]["impulse_agent"]
@@ -338,6 +367,8 @@ class TabularKind(ExperimentKind):
                 "osd_all_states_share", "dp_agreement_mean", "dp_agreement_min",
                 "dp_optimal_mean", "dp_optimal_min"]
         keys += [k for k in summary if k.startswith("mean_") and k != "mean_price"]
+        keys += [k for k in summary if k.endswith("_median") or (  # --- analysis.growth
+            k.startswith("floor_") and isinstance(summary[k], float))]
         keys += [k for k in summary if k.startswith("impulse_") and not isinstance(summary[k], list)]
         lines.append(default_summary_text(summary, ref, [k for k in keys if k in summary]))
         for k in summary:

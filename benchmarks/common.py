@@ -42,3 +42,52 @@ def write_table(name: str, title: str, header: list[str], rows: list[list], note
     text = "\n".join(lines) + "\n"
     (RESULTS / f"{name}.md").write_text(text)
     return text
+
+
+def module_from_git(commit: str, path: str, deps: dict[str, str] | None = None, cache_dir=None):
+    """Import ``path`` (a module file) as it was at ``commit``, from a temporary package.
+
+    Why: benchmarks compare today's code with an earlier version *in the same run*, so
+    machine load affects both alike, without keeping old copies in the package.
+    ``deps`` maps import lines' module names (e.g. ``"marketsai.tabular.rng"``) to files
+    taken from the same commit; they are rewritten to relative imports. The package lives
+    under ``cache_dir`` (default: the system temp dir, keyed by commit) so numba's
+    ``cache=True`` compiles once across runs.
+    """
+    import importlib
+    import subprocess
+    import sys
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    deps = deps or {}
+    name = f"_git_{commit[:10]}"
+    base = Path(cache_dir or tempfile.gettempdir()) / f"marketsai-baseline-{commit[:10]}"
+    pkg = base / name
+    pkg.mkdir(parents=True, exist_ok=True)
+
+    def show(p):
+        return subprocess.run(["git", "show", f"{commit}:{p}"], cwd=root, check=True,
+                              capture_output=True, text=True).stdout
+
+    def write(fname, text):
+        for mod in deps:
+            text = text.replace(f"from {mod} import", f"from .{mod.rsplit('.', 1)[1]} import")
+        f = pkg / fname
+        if not f.exists() or f.read_text() != text:  # keep the mtime: numba's cache key
+            f.write_text(text)
+
+    write("__init__.py", "")
+    for mod, p in deps.items():
+        write(mod.rsplit(".", 1)[1] + ".py", show(p))
+    stem = Path(path).stem
+    write(stem + ".py", show(path))
+    if str(base) not in sys.path:
+        sys.path.insert(0, str(base))
+    return importlib.import_module(f"{name}.{stem}")
+
+
+def baseline_kernel(commit: str = "a491037"):
+    """The tabular kernel module at ``commit`` (see :func:`module_from_git`)."""
+    return module_from_git(commit, "marketsai/tabular/kernel.py",
+                           {"marketsai.tabular.rng": "marketsai/tabular/rng.py"})

@@ -24,6 +24,12 @@ change the assignment under the OpenMP layer here), so the front end balances lo
 running sessions in slices of periods and re-dispatching unfinished ones; each session's
 state is complete after a slice, so results do not depend on slicing or thread count.
 
+Fast path: calls with two agents, simultaneous moves, no exogenous states, no controls,
+no recording and float64 tables (the Calvano baseline) run the specialised loop of
+:mod:`marketsai.tabular.fastpath` instead of :func:`run_session` - the same algorithm,
+bit for bit, ~1.7x faster; :func:`run_session` stays its checked twin. The building
+blocks both use are in :mod:`marketsai.tabular.kernel_parts` (re-exported here).
+
 Kernels take arrays and scalars only; Python front ends live in ``sessions.py``.
 """
 
@@ -34,74 +40,21 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from marketsai.tabular.fastpath import fast_path_eligible, finite_table, run_duopoly
+from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the other kernels
+    BOLTZMANN,
+    CONSTANT,
+    EPS_RESYNC,
+    EXP_DECAY,
+    _argmax_count,
+    _argmax_ties,
+    _kth_tie,
+    argmax_random_ties,
+    eps_at,
+    keep_caches,
+    row_caches,
+)
 from marketsai.tabular.rng import randint, to_unit, uniform, xoshiro
-
-EXP_DECAY, CONSTANT, BOLTZMANN = 0, 1, 2
-EPS_RESYNC = 1024
-
-
-@njit(cache=True, inline="always")
-def _argmax_count(q, i, s, hi):
-    """First index, value and multiplicity of the largest ``q[i, s, 0..hi]``."""
-    best = q[i, s, 0]
-    first = 0
-    count = 1
-    for a in range(1, hi + 1):
-        v = q[i, s, a]
-        if v > best:
-            best = v
-            first = a
-            count = 1
-        elif v == best:
-            count += 1
-    return first, np.float64(best), count
-
-
-@njit(cache=True)
-def _argmax_ties(q, i, s, hi, s0, s1, s2, s3):
-    """Argmax of ``q[i, s, 0..hi]`` with ties broken uniformly at random.
-
-    Draws one random number only when there is a tie (the k-th tied index, k uniform).
-    Returns ``(index, value, s0, s1, s2, s3)``.
-    """
-    first, best, count = _argmax_count(q, i, s, hi)
-    if count > 1:
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        first = _kth_tie(q, i, s, hi, first, best, np.int64(to_unit(x) * count))
-    return first, best, s0, s1, s2, s3
-
-
-@njit(cache=True)
-def _kth_tie(q, i, s, hi, first, best, k):
-    """The k-th (from 0) index in ``first..hi`` where ``q[i, s, .] == best``."""
-    for a in range(first, hi + 1):
-        if q[i, s, a] == best:
-            if k == 0:
-                return a
-            k -= 1
-    return first
-
-
-@njit(cache=True)
-def argmax_random_ties(q, i, s, hi, st):
-    """:func:`_argmax_ties` with the RNG state in the array ``st`` (init and repair)."""
-    a, best, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, st[0], st[1], st[2], st[3])
-    st[0] = s0
-    st[1] = s1
-    st[2] = s2
-    st[3] = s3
-    return a, best
-
-
-@njit(cache=True)
-def eps_at(beta, t):
-    """``exp(-beta t)`` as the kernel computes it incrementally (see module docstring)."""
-    t0 = t - t % EPS_RESYNC
-    e = math.exp(-beta * t0)
-    d = math.exp(-beta)
-    for _ in range(t - t0):
-        e *= d
-    return e
 
 
 @njit(cache=True, inline="always")
@@ -183,19 +136,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
     """
     n, n_states, m = q.shape
     n_exo = exo_cdf.shape[0]
-    # caches: row maxima; repair greedy actions that are no longer an argmax (q edited)
-    maxq = np.empty((n, n_states))
-    for i in range(n):
-        for x in range(n_states):
-            g = strategy[i, x]
-            mx = q[i, x, 0]
-            for a in range(1, m):
-                if q[i, x, a] > mx:
-                    mx = q[i, x, a]
-            if g < 0 or g >= m or q[i, x, g] < mx:
-                g, mx2 = argmax_random_ties(q, i, x, m - 1, st)
-                strategy[i, x] = g
-            maxq[i, x] = mx
+    maxq = row_caches(q, strategy, st)  # caches: row maxima; repaired greedy actions
     # small per-session scratch is padded by 64 bytes each side so that two threads
     # never write to one cache line (false sharing halved the 2-thread speed)
     eps = np.empty(n + 16)[8:8 + n]
@@ -332,29 +273,46 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
 def advance_kernel(active, payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                    epsilon, temperature, alternating, q, strategy, state, t, rng, stable,
                    pend_s, pend_a, pend_r, forced, eps_override, learn, cap, budget,
-                   stop_converged, stable_periods, max_periods, rec, rec_pos, done_out):
-    """Advance the sessions listed in ``active``; each prange iteration is one whole session."""
+                   stop_converged, stable_periods, max_periods, rec, rec_pos, done_out,
+                   allow_fast=True):
+    """Advance the sessions listed in ``active``; each prange iteration is one whole session.
+
+    Dispatch: when the call is eligible (:func:`~marketsai.tabular.fastpath.fast_path_eligible`:
+    two agents, simultaneous moves, no exogenous states, no controls, no recording, float64)
+    each session runs the specialised loop :func:`~marketsai.tabular.fastpath.run_duopoly`,
+    else :func:`run_session`; both give the same results bit for bit. ``allow_fast=False``
+    forces the general loop (tests compare the two).
+    """
     n = q.shape[1]
+    fast = allow_fast and fast_path_eligible(payoffs, exo_cdf.shape[0], alternating, mode,
+                                             forced, eps_override, learn, cap, q.shape[3],
+                                             rec.shape[1], q.itemsize)
     for k in prange(active.shape[0]):
         w = active[k]
         # private, padded copies of the small per-session rows (no false sharing)
         st = np.empty(20, dtype=np.uint64)[8:12]
         st[:] = rng[w]
-        ps = np.empty(n + 16, dtype=np.int64)[8:8 + n]
-        pa = np.empty(n + 16, dtype=np.int64)[8:8 + n]
-        pr = np.empty(n + 16)[8:8 + n]
-        ps[:] = pend_s[w]
-        pa[:] = pend_a[w]
-        pr[:] = pend_r[w]
-        s, tt, stb, done = run_session(
-            payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode, epsilon,
-            temperature, alternating, q[w], strategy[w], st, state[w], t[w], stable[w],
-            ps, pa, pr, forced, eps_override, learn, cap, budget[w],
-            stop_converged, stable_periods, max_periods, rec[w], rec_pos[w])
+        if fast and finite_table(q[w]):  # the specialised loop (fastpath.py): same results
+            s, tt, stb, done = run_duopoly(
+                payoffs, Mk, M, delta, alpha, beta, mode, epsilon, q[w], strategy[w], st,
+                state[w], t[w], stable[w], budget[w], stop_converged, stable_periods,
+                max_periods)
+        else:
+            ps = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+            pa = np.empty(n + 16, dtype=np.int64)[8:8 + n]
+            pr = np.empty(n + 16)[8:8 + n]
+            ps[:] = pend_s[w]
+            pa[:] = pend_a[w]
+            pr[:] = pend_r[w]
+            s, tt, stb, done = run_session(
+                payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode, epsilon,
+                temperature, alternating, q[w], strategy[w], st, state[w], t[w], stable[w],
+                ps, pa, pr, forced, eps_override, learn, cap, budget[w],
+                stop_converged, stable_periods, max_periods, rec[w], rec_pos[w])
+            pend_s[w] = ps
+            pend_a[w] = pa
+            pend_r[w] = pr
         rng[w] = st
-        pend_s[w] = ps
-        pend_a[w] = pa
-        pend_r[w] = pr
         state[w] = s
         t[w] = tt
         stable[w] = stb

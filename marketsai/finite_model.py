@@ -41,6 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+MAX_TABLE_ENTRIES = 50_000_000  # of a next-state table built here (400 MB of int64)
+
+
 def _frozen(x, dtype):
     arr = np.ascontiguousarray(x, dtype=dtype)
     arr.flags.writeable = False
@@ -197,6 +200,14 @@ class FiniteModel:
         (225, 225, 7)
         """
         M, Mk, n = game.n_joint, game.n_memory_states, game.n_agents
+        entries = float(game.n_exo) * Mk * M
+        if entries > MAX_TABLE_ENTRIES:
+            from marketsai.errors import SpecError
+            from marketsai.limits import format_bytes
+            raise SpecError(f"the memory model's next-state table would take {format_bytes(entries * 8)} "
+                            "(the tabular engine's game path needs none: pass the FiniteGame instead)",
+                            path="agents[].observation.memory", value=game.memory,
+                            allowed=f"n_exo * M**(k+1) <= {MAX_TABLE_ENTRIES:.0e}")
         x = np.arange(Mk, dtype=np.int64)[:, None]
         j = np.arange(M, dtype=np.int64)[None, :]
         nx = (x * M + j) % Mk if Mk > 1 else np.zeros((1, M), dtype=np.int64)

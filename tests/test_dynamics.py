@@ -194,3 +194,11 @@ def test_declared_moments_and_per_agent_processes_are_observed():
         assert np.allclose(obs[name][:, 4], k.std(axis=1), rtol=1e-5, atol=1e-7)
     assert np.allclose(obs["planner_0"][:, 1], obs["planner_2"][:, 1])  # aggregate z is common
     assert econ.state(state).shape == (4, 2)  # aggregate state: z and mean k, whatever the count
+
+
+def test_memory_model_too_large_to_tabulate_is_refused_before_allocation():
+    from marketsai.finite_model import FiniteModel
+    from marketsai.tabular.games import calvano_game
+    game = calvano_game(n=3, m=15, memory=2, p_nash=1.37, p_coop=2.0)
+    with pytest.raises(SpecError, match=r"GiB.*agents\[\]\.observation\.memory|observation\.memory.*GiB"):
+        FiniteModel.from_game(game)

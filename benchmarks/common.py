@@ -87,7 +87,10 @@ def module_from_git(commit: str, path: str, deps: dict[str, str] | None = None, 
     return importlib.import_module(f"{name}.{stem}")
 
 
-def baseline_kernel(commit: str = "a491037"):
+BASELINE_COMMIT = "a491037"  # the tabular kernel before the fast path
+
+
+def baseline_kernel(commit: str = BASELINE_COMMIT):
     """The tabular kernel module at ``commit`` (see :func:`module_from_git`)."""
     return module_from_git(commit, "marketsai/tabular/kernel.py",
                            {"marketsai.tabular.rng": "marketsai/tabular/rng.py"})

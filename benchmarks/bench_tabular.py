@@ -231,7 +231,12 @@ def main():
             f"Machine: {os.cpu_count()} cores; numba threads default. "
             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n"
             "Reference speeds per core (REFERENCE.md): pure Python ~16,000 periods/s, "
-            "numba port ~3.8 M, C port of the Fortran ~26 M.\n\n" + "\n".join(rows) + "\n")
+            "numba port ~3.8 M, C port of the Fortran ~26 M.\n"
+            + (f"**The machine was shared during this run** (load average {load0[0]:.1f} at the "
+               f"start, {load1[0]:.1f} at the end): wall-clock times and thread scaling are not "
+               "representative; per-CPU-second speeds and the side-by-side ratio are.\n"
+               if max(load0[0], load1[0]) > 0.5 else "")
+            + "\n" + "\n".join(rows) + "\n")
     out = ROOT / "benchmarks" / "results" / "tabular.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)

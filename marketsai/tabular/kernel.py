@@ -51,7 +51,6 @@ from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the
     _kth_tie,
     argmax_random_ties,
     eps_at,
-    keep_caches,
     row_caches,
 )
 from marketsai.tabular.rng import randint, to_unit, uniform, xoshiro

@@ -116,31 +116,3 @@ def row_caches(q, strategy, st):
                 strategy[i, x] = g
             maxq[i, x] = mx
     return maxq
-
-
-@njit(cache=True, inline="always")
-def keep_caches(q, strategy, maxq, i, s, a, new, m, s0, s1, s2, s3):
-    """After ``q[i, s, a]`` became ``new``: update the greedy action and row maximum.
-
-    O(1) unless the greedy entry fell or an exact tie appeared; then the row is rescanned
-    and a tie broken at random (one draw). Returns ``(greedy action changed, s0..s3)``.
-    """
-    g = strategy[i, s]
-    mx = maxq[i, s]
-    if a == g:
-        if new >= mx:
-            maxq[i, s] = new
-            return False, s0, s1, s2, s3
-    elif new > mx:
-        strategy[i, s] = a
-        maxq[i, s] = new
-        return True, s0, s1, s2, s3
-    elif new < mx:
-        return False, s0, s1, s2, s3
-    g2, mx2, count = _argmax_count(q, i, s, m - 1)
-    if count > 1:  # random tie-breaking
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        g2 = _kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))
-    strategy[i, s] = g2
-    maxq[i, s] = mx2
-    return g2 != g, s0, s1, s2, s3

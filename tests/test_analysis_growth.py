@@ -84,7 +84,8 @@ def test_measures_are_the_euler_module_measures_of_the_interpolated_table(bm):
     f = grid_savings(acc.model, acc.fm, acc.dp_policy)
     pe = ergodic_policy_error(acc.model, f, acc.reference, T=acc.T, burn=acc.burn, seed=acc.seed)
     assert acc.floor["policy_err_max"] == pe["max"] and acc.floor["policy_err_mean"] == pe["mean"]
-    assert acc.floor["welfare_loss_pct"] == welfare_loss(acc.model, f, acc.reference)
+    assert acc.floor["welfare_loss_pct"] == welfare_loss(acc.model, f, acc.reference,
+                                                         k_grid=acc.welfare_grid)
     # a grid policy is a few grid steps from the continuous optimum, never exact
     assert 1e-4 < acc.floor["policy_err_mean"] < 0.05 and acc.floor["welfare_loss_pct"] > 0
 
@@ -110,6 +111,15 @@ def test_finer_grids_lower_the_floor():
                                      burn=200).floor)
     assert floors[1]["euler_mean"] < floors[0]["euler_mean"] - 0.4
     assert floors[1]["policy_err_max"] < floors[0]["policy_err_max"] / 2
+    assert 0 < floors[1]["welfare_loss_pct"] < floors[0]["welfare_loss_pct"]
+
+
+def test_rbc_grid_floor_is_finite_on_a_narrow_grid():
+    econ = Economy.from_dict(read_yaml(ROOT / "economies" / "rbc_grid.yaml"))
+    acc = GrowthAccuracy(growth_model_of(econ), econ.finite_model(), T=2000, burn=200)
+    assert acc.floor["reference"] == "egm"
+    assert all(np.isfinite(acc.floor[m]) for m in MEASURES)
+    assert 0 < acc.floor["welfare_loss_pct"] < 0.1 and acc.floor["euler_ergodic_mean"] < -2
 
 
 def test_grid_ergodic_distribution_is_stationary_under_the_policy(bm):
@@ -160,6 +170,12 @@ def test_runner_growth_columns_are_these_sessions_measures(tmp_path):
     out = run_sessions(econ.finite_model(), QLearningConfig(**learner), seed=0, sessions=range(2))
     for col, v in acc.columns(out.strategies).items():
         np.testing.assert_array_equal(df[col].to_numpy(), v, err_msg=col)
+    pol = pd.read_parquet(tmp_path / "run" / "growth_policy.parquet")
+    assert len(pol) == 2 * econ.finite_model().n_states
+    for s in range(2):
+        np.testing.assert_array_equal(pol[pol["session"] == s]["action"],
+                                      np.asarray(out.strategies)[s, 0])
+    np.testing.assert_array_equal(pol["kp"], econ.finite_model().x_values["k"][pol["action"]])
     import json
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["floor_euler_mean"] == acc.floor["euler_mean"]

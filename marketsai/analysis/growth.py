@@ -22,7 +22,8 @@ Measures (:meth:`GrowthAccuracy.measures`; see :mod:`marketsai.analysis.euler`):
 1000 points times every z), ``euler_ergodic_mean``, ``euler_ergodic_max`` (on a path
 simulated under the policy itself), ``policy_err_max``, ``policy_err_mean`` (``|k'/k'_ref - 1|``
 on the reference's simulated ergodic set), ``welfare_loss_pct`` (consumption-equivalent
-loss against the reference, ex ante at ``k_ss``). Comparisons with DP on the same grid:
+loss against the reference, ex ante at ``k_ss``, both evaluated on 2000 log-spaced points
+spanning the capital grid). A table that leaves ``c <= 0`` somewhere scores ``+inf``. Comparisons with DP on the same grid:
 ``dp_agreement`` (share of all states whose greedy action is the DP action, the runner's
 column of that name), ``dp_agreement_ergodic`` (the same share weighted by the DP policy's
 stationary distribution on the grid), ``dp_within_one`` (share of all states within one
@@ -187,6 +188,9 @@ class GrowthAccuracy:
         g = np.asarray(fm.x_values["k"])
         k_ss = model.steady_state()[0]
         self.k_range = (max(0.8 * k_ss, g[0]), min(1.2 * k_ss, g[-1]))
+        # a table maps its grid into itself, so lifetime utility is evaluated there (below
+        # the grid a table's k' may exceed cash on hand); the reference is clamped to it
+        self.welfare_grid = np.geomspace(g[0], g[-1], 2000)
         self.reference, self.reference_name = reference_savings(model, g)
         k, iz = simulate_path(model, self.reference, self.T + self.burn,
                               np.random.default_rng(self.seed))
@@ -204,13 +208,28 @@ class GrowthAccuracy:
         erg = ergodic_euler_stats(self.model, f, T=self.T, burn=self.burn, seed=self.seed)
         rel = np.abs(np.asarray(f(self._ref_k, self._ref_iz)) / self._ref_kp - 1.0)
         try:
-            loss = welfare_loss(self.model, f, self.reference)
+            loss = welfare_loss(self.model, f, self.reference, k_grid=self.welfare_grid)
         except ValueError:  # the table leaves c <= 0 or drives k to 0 / infinity
             loss = np.inf
         return {"euler_mean": box["mean"], "euler_max": box["max"],
                 "euler_ergodic_mean": erg["mean"], "euler_ergodic_max": erg["max"],
                 "policy_err_max": float(rel.max()), "policy_err_mean": float(rel.mean()),
                 "welfare_loss_pct": float(loss)}
+
+    def policy_table(self, strategies, sessions):
+        """The greedy tables as a long frame: ``session, e, x, z, k, action, kp`` (one row
+        per session and state), so that figures can be drawn from a run folder."""
+        import pandas as pd
+
+        greedy = np.asarray(strategies, np.int64)[:, 0, :]
+        fm = self.fm
+        e, x = np.divmod(np.arange(fm.n_states), fm.n_x)
+        S = greedy.shape[0]
+        return pd.DataFrame({
+            "session": np.repeat(np.asarray(sessions, np.int64), fm.n_states),
+            "e": np.tile(e, S), "x": np.tile(x, S),
+            "z": np.tile(self.model.z_values[e], S), "k": np.tile(fm.x_values["k"][x], S),
+            "action": greedy.ravel(), "kp": np.asarray(fm.action_values[0])[greedy.ravel()]})
 
     def columns(self, strategies) -> dict[str, np.ndarray]:
         """Result columns for tabular strategies ``(S, 1, n_states)``: :data:`MEASURES`,

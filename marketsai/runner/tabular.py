@@ -43,7 +43,8 @@ form, else EGM), ``welfare_loss_pct`` (consumption-equivalent, vs the reference)
 ``dp_agreement`` (as above), ``dp_agreement_ergodic`` (weighted by the DP policy's
 stationary law on the grid), ``dp_within_one``; the summary adds ``<col>_mean``,
 ``<col>_median`` and the DP policy's values, the grid's floor, as ``floor_<measure>``;
-``impulse_response`` -- one row per
+``growth_policy`` (with ``growth``) -- the greedy tables, one row per (session, state):
+``session, e, x, z, k, action, kp``; ``impulse_response`` -- one row per
 (session, deviation, t): ``session, deviation, t, price_<i>`` (see
 :func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean).
 """
@@ -244,10 +245,12 @@ class TabularKind(ExperimentKind):
             if opts.get("dp_agreement"):
                 for col, v in dp_columns(game, res.strategies, opts["equilibrium_rtol"]).items():
                     results[col] = v
-            if opts.get("growth"):  # --- analysis.growth: one call, columns documented above
+            if opts.get("growth"):  # --- analysis.growth: columns and table documented above
                 from marketsai.analysis.growth import growth_accuracy
-                for col, v in growth_accuracy(cfg["economy"]).columns(res.strategies).items():
+                acc = growth_accuracy(cfg["economy"])
+                for col, v in acc.columns(res.strategies).items():
                     results[col] = v
+                tables["growth_policy"] = acc.policy_table(res.strategies, results["session"])
             return tables
         # the analysis assumes simultaneous moves and no exogenous states
         if game.n_exo != 1 or lc.protocol != "simultaneous" \

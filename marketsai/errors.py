@@ -31,6 +31,11 @@ def _small(value, budget: int = _SMALL) -> bool:
     return True
 
 
+def _cut(text, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 4] + " ..."
+
+
 _brief = reprlib.Repr()
 _brief.maxlevel, _brief.maxlist, _brief.maxtuple, _brief.maxdict = 4, 12, 12, 8
 _brief.maxstring, _brief.maxother, _brief.maxlong = 80, 80, 40
@@ -79,9 +84,9 @@ class SpecError(ValueError):
         where = self.path or "<root>"
         if self.has_value:
             where += f" = {quote(self.value)}"
-        text = f"{where}: {self.reason}"
+        text = f"{where}: {_cut(self.reason, 3 * MAX_QUOTED)}"
         if self.allowed:
-            text += f" (allowed: {self.allowed})"
+            text += f" (allowed: {_cut(self.allowed, 2 * MAX_QUOTED)})"
         if self.file:
             text = f"{self.file}: {text}"
         return text

@@ -162,14 +162,14 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
 
 
 def _validate(raw: dict, kind: ExperimentKind, base_dir: Path, default_name: str,
-              econ_overrides: dict | None = None) -> dict:
+              econ_overrides: dict | None = None, memo: dict | None = None) -> dict:
     schema = common_schema(default_name) | kind.schema | TRAILING_SCHEMA
     clash = set(kind.schema) & (set(COMMON_KEYS) | set(TRAILING_KEYS))
     if clash:
         raise TypeError(f"experiment kind {type(kind).__name__} redeclares common keys {clash}")
     cfg = resolve(raw, schema)
     check_sizes(cfg)
-    cfg["economy"] = resolve_economy(cfg["economy"], base_dir, econ_overrides or {})
+    cfg["economy"] = resolve_economy(cfg["economy"], base_dir, econ_overrides or {}, memo)
     return kind.check(cfg)
 
 
@@ -214,9 +214,19 @@ def check_sizes(cfg: dict) -> None:
                                          f"(at most {limits.MAX_UNITS:,} chunks)")
 
 
-def resolve_economy(value, base_dir: Path, overrides: dict) -> dict:
-    """Economy path or mapping -> the economy's fully resolved mapping."""
+def resolve_economy(value, base_dir: Path, overrides: dict, memo: dict | None = None) -> dict:
+    """Economy path or mapping -> the economy's fully resolved mapping.
+
+    ``memo``: resolved economies of inline mappings already seen (a sweep validates the
+    same economy once per swept value; building one solves for its benchmarks).
+    """
     from marketsai.economy import Economy, load_economy
+
+    key = None
+    if memo is not None and isinstance(value, dict):
+        key = fingerprint([value, overrides])
+        if key in memo:
+            return json.loads(memo[key])  # a fresh copy, faster than deepcopy
 
     if isinstance(value, str):
         path = Path(value) if Path(value).is_absolute() else base_dir / value
@@ -226,12 +236,15 @@ def resolve_economy(value, base_dir: Path, overrides: dict) -> dict:
         data = load_economy(path).to_dict()
     else:
         data = copy.deepcopy(value)
-    for key, v in overrides.items():
-        set_path({"economy": data}, key, v)
+    for okey, v in overrides.items():
+        set_path({"economy": data}, okey, v)
     try:
-        return Economy.from_dict(data).to_dict()
+        resolved = Economy.from_dict(data).to_dict()
     except SpecError as err:
         raise err.under("economy") if not err.path.startswith("economy") else err from None
+    if key is not None:
+        memo[key] = json.dumps(resolved)
+    return resolved
 
 
 # ------------------------------------------------------------------------- sweeps
@@ -259,12 +272,14 @@ def sweep_values(spec: Any, path: str) -> list:
             return list(args)
         if how in ("linspace", "logspace") and isinstance(args, list) and len(args) == 3:
             a, b, n = args
-            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)) \
+            ok = all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                     and abs(x) < 1e300 for x in (a, b)) \
                 and isinstance(n, int) and not isinstance(n, bool) and n >= 1
             if how == "logspace":
                 ok = ok and a > 0 and b > 0
             ok = ok and n <= limits.MAX_LIST
             if ok:
+                a, b = float(a), float(b)
                 grid = np.linspace(a, b, n) if how == "linspace" else np.geomspace(a, b, n)
                 return [float(x) for x in grid]
         raise SpecError("invalid sweep range", path=path, value=spec,
@@ -287,6 +302,7 @@ def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path, default_name: 
     base = copy.deepcopy(cfg)
     base["sweep"] = {}
     axes = []
+    memo: dict = {}
     for key, spec in sweep.items():
         path = f"sweep.{key}"
         first = split_path(key)[0]
@@ -296,7 +312,8 @@ def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path, default_name: 
         values = sweep_values(spec, path)
         normalised = []
         for v in values:  # validate each value once (not every combination)
-            trial = copy.deepcopy(base)
+            # the economy is only read here (resolve_economy copies it): share, not copy
+            trial = {k: val if k == "economy" else copy.deepcopy(val) for k, val in base.items()}
             try:
                 get_path(trial, key)
             except (KeyError, IndexError, TypeError):
@@ -306,7 +323,7 @@ def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path, default_name: 
             if not econ:
                 set_path(trial, key, v)
             try:
-                checked = _validate(trial, kind, base_dir, default_name, econ)
+                checked = _validate(trial, kind, base_dir, default_name, econ, memo)
             except SpecError as err:
                 raise SpecError(f"sweep value rejected: {err.reason}", path=path, value=v,
                                 allowed=err.allowed) from None

@@ -113,10 +113,13 @@ class QLearningConfig:
                 raise SpecError("unknown initial Q-table", path="q0", value=self.q0,
                                 allowed="'calvano', 'zeros' or an array (n, n_states, m) or (n, m)")
         else:
-            arr = np.array(self.q0, dtype=float)
+            try:  # a ragged or non-numeric list is our error, not numpy's
+                arr = np.array(self.q0, dtype=float)
+            except (TypeError, ValueError):
+                arr = np.zeros(0)
             if arr.ndim not in (2, 3) or not np.all(np.isfinite(arr)):
                 raise SpecError("initial Q-table must be a finite array", path="q0",
-                                value=f"array of shape {arr.shape}",
+                                value=f"array of shape {arr.shape}" if arr.size else self.q0,
                                 allowed="shape (n, n_states, m) or (n, m)")
             arr.flags.writeable = False
             object.__setattr__(self, "q0", arr)

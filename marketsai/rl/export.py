@@ -152,8 +152,13 @@ def load_export(folder: str | Path):
     if mapping != meta["mapping"]:
         raise SpecError("the export's agent -> module mapping does not match its experiment",
                         path="EXPORT.mapping", value=meta["mapping"], allowed=str(mapping))
-    with np.load(folder / WEIGHTS, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
+    try:
+        with np.load(folder / WEIGHTS, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (ValueError, OSError) as exc:  # object arrays (pickles) are refused here
+        raise SpecError(f"{WEIGHTS} cannot be read without unpickling ({str(exc)[:100]})",
+                        path="EXPORT", value=str(folder / WEIGHTS),
+                        allowed="numeric arrays only") from None
     for mid in sorted(set(mapping.values())):
         want = multi[mid].state_dict()
         prefix = f"{mid}/"

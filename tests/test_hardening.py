@@ -283,3 +283,37 @@ def test_printed_summary_names_the_published_figure_and_flags_the_deviation():
 
 def _indent(text: str, n: int = 2) -> str:
     return "\n".join(" " * n + ln for ln in text.splitlines()) + "\n"
+
+
+@pytest.mark.timeout(60)
+def test_memory_reset_table_files_are_never_unpickled(tmp_path):
+    """``memory_reset: {to: {file: ...}}`` reads a user's file: a pickle, an .npz, a
+    huge or a damaged file is our error, and nothing in it runs."""
+    import numpy as np
+
+    from marketsai.economy import load_economy
+    from marketsai.interventions.phases import build_phase
+    game = load_economy(DUOPOLY).finite_game()
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+    hostile = np.empty(1, dtype=object)
+    hostile[0] = Payload()
+    np.save(tmp_path / "hostile.npy", hostile, allow_pickle=True)
+    np.savez(tmp_path / "archive.npz", a=np.zeros(3))
+    (tmp_path / "damaged.npy").write_bytes(b"\x93NUMPY garbage")
+    with open(tmp_path / "huge.npy", "wb") as fh:
+        fh.truncate(10**9)  # sparse: no disk used
+    good = np.zeros((game.n_states, game.n_actions))
+    np.save(tmp_path / "good.npy", good)
+    for name in ("hostile.npy", "archive.npz", "damaged.npy", "huge.npy"):
+        phase = build_phase({"type": "memory_reset", "firm": 0, "to": {"file": str(tmp_path / name)}},
+                            "interventions[0].phases[0]")
+        with pytest.raises(SpecError, match=r"phases\[0\]\.to\.file"):
+            phase.bind(game)
+    assert not marker.exists()
+    phase = build_phase({"type": "memory_reset", "firm": 0, "to": {"file": str(tmp_path / "good.npy")}},
+                        "interventions[0].phases[0]")
+    assert phase.bind(game).table.shape == (2, game.n_states, game.n_actions)

@@ -317,3 +317,15 @@ def test_memory_reset_table_files_are_never_unpickled(tmp_path):
     phase = build_phase({"type": "memory_reset", "firm": 0, "to": {"file": str(tmp_path / "good.npy")}},
                         "interventions[0].phases[0]")
     assert phase.bind(game).table.shape == (2, game.n_states, game.n_actions)
+
+
+def test_intervention_figures_show_the_seed_study_values():
+    import pandas as pd
+
+    from marketsai.interventions.figures import r_distribution
+    rows = [{"population": "main", "intervention": iv, "label": iv, "protocol": "seed",
+             "sweep_value": k, "R": 0.9} for iv, k in (("forced_nash", 50.0), ("exploration", 100.0),
+                                                      ("reset_firm0", float("nan")))]
+    ax = r_distribution(pd.DataFrame(rows)).axes[0]
+    stars = [ln for ln in ax.get_lines() if ln.get_label().startswith("reported R")]
+    assert len(stars) == 1 and list(stars[0].get_ydata()) == [0.545, 0.682, 0.818]

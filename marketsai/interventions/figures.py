@@ -4,8 +4,8 @@
 * ``R_distribution`` -- recovery rates per intervention (box plots);
 * ``R_vs_k`` -- mean recovery rate (95% CI) against the swept duration;
 
-(both with the recovery rates the seed study reported as red stars, see
-docs/references.md)
+(both with the recovery rates the seed study reported as red stars, and ``price_paths``
+with its reported post-intervention prices as red lines; see docs/references.md)
 * ``sensitivity`` -- mean R per (alpha, beta) cell for each grid intervention.
 
 Each function takes the tables (``results``, ``paths``, ``baselines``) and/or the
@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from marketsai.interventions.measures import combine_paths
-from marketsai.runner.references import SEED_STUDY, seed_reported
+from marketsai.runner.references import SEED_POST_PRICE, SEED_STUDY, seed_reported
 
 MAIN = "main"
 
@@ -52,6 +52,9 @@ def price_paths(paths: pd.DataFrame, p_nash: float, p_mon: float | None = None,
             ax.plot(g["t"], g["price_mean"], lw=1.2, ls="--" if proto == "seed" else "-",
                     label=f"{label} ({proto})")
         ax.axhline(p_nash, color="k", lw=0.7, ls=":")
+        if name in SEED_POST_PRICE:  # the published number, next to ours
+            ax.axhline(SEED_POST_PRICE[name], color="tab:red", lw=0.9, ls="-.",
+                       label=f"post price reported, {SEED_STUDY}")
         if p_mon is not None:
             ax.axhline(p_mon, color="grey", lw=0.7, ls=":")
         ax.axvline(0, color="grey", lw=0.6)

@@ -79,6 +79,10 @@ SEED_REPORTED: dict[str, dict] = {"forced_nash": {50: 0.545, 100: 0.545},
                                   "exploration": {100: 0.682}, "reset_firm0": {None: 0.818}}
 
 
+#: post-intervention mean prices the seed study reported (same single session)
+SEED_POST_PRICE: dict[str, float] = {"forced_nash": 1.699, "exploration": 1.756, "reset_firm0": 1.812}
+
+
 def seed_reported(intervention: str, k=None) -> float | None:
     """R reported by the seed study for an intervention (and length ``k``), if any.
 

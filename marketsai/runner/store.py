@@ -172,7 +172,7 @@ class RunFolder:
         files = meta.get("files")
         if not isinstance(files, dict) or sorted(files) != sorted(meta.get("tables", [])):
             return "no content hashes recorded (written by an older version)"
-        if unit is not None and meta.get("unit") != _unit_record(unit):
+        if unit is not None and _canonical(meta.get("unit")) != _canonical(_unit_record(unit)):
             return f"records unit {meta.get('unit')}, not {_unit_record(unit)}"
         for name, rec in files.items():
             path = folder / f"{name}.parquet"
@@ -257,6 +257,11 @@ def _unit_record(unit) -> dict:
     """What a chunk records about its unit: id, size and parameters (plain JSON data)."""
     return json.loads(json.dumps({"id": unit.id, "size": unit.size, "params": unit.params},
                                  default=repr))
+
+
+def _canonical(data) -> str:
+    """Comparable text of plain data (NaN equals NaN here, unlike in ``==``)."""
+    return json.dumps(data, sort_keys=True, default=repr)
 
 
 def _session_problem(folder: Path, files: dict, unit) -> str | None:

@@ -71,6 +71,9 @@ def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None
     tune_path = out / TUNE_DIR
     started = time.time()
     if Tuner.can_restore(str(tune_path)):
+        import sys
+        print(f"note: resuming {tune_path}: Ray Tune unpickles its saved state and checkpoints; "
+              "resume only run folders you created (docs/cli.md, trust model)", file=sys.stderr)
         tuner = Tuner.restore(str(tune_path), trainable=trainable, param_space=config,
                               resume_unfinished=True, resume_errored=True)
     else:

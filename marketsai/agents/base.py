@@ -30,14 +30,15 @@ from typing import ClassVar
 import numpy as np
 
 from marketsai.errors import SpecError
-from marketsai.params import Check, Param, one_of, positive_int, real, validate_mapping
+from marketsai.limits import MAX_GRID_POINTS
+from marketsai.params import Check, Param, int_range, one_of, real, validate_mapping
 
 _initial = Check(lambda x: x == "uniform" or real(x), "a finite number or 'uniform'")
 STATE_FIELDS = {
     "initial": Param(1.0, _initial, "initial value (in units of `scale`), or 'uniform' on [low, high]"),
     "low": Param(0.5, real, "lowest value of the field's range (in units of `scale`)", ),
     "high": Param(1.5, real, "highest value of the field's range (in units of `scale`)"),
-    "points": Param(41, positive_int, "grid points on [low, high] (finite models, tabular learners)"),
+    "points": Param(41, int_range(1, MAX_GRID_POINTS), "grid points on [low, high] (finite models, tabular learners)"),
     "scale": Param("steady_state", one_of("steady_state", "level"),
                    "steady_state: low/high/initial are multiples of the deterministic steady state; "
                    "level: absolute values"),

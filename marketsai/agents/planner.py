@@ -115,6 +115,9 @@ class Planner(AgentType):
                             else "null (z = 1), or declare the process under processes:")
         z_min = min(exo_fields[name]) if name is not None else 1.0
         lo = self.state_bounds("k")[0]
+        if not lo > 0:  # k ** alpha of a negative k is complex
+            raise SpecError("capital must stay positive", path=f"{path}.state.k.low",
+                            value=self.state_spec["k"]["low"], allowed="a number > 0")
         if self.action["choice"] == "next_state" and self.cash_on_hand(lo, z_min) <= lo:
             raise SpecError("the budget cannot hold: at the lowest capital and productivity cash on hand "
                             f"({self.cash_on_hand(lo, z_min):.6g}) does not cover the lowest k' on the grid",

@@ -224,10 +224,17 @@ class MemoryReset(_FirmPhase):
             path = Path(to["file"])
             if not path.exists():
                 raise SpecError("file not found", path=self.field("to.file"), value=to["file"])
-            table = np.load(path)
             shapes = [(game.n_states, game.n_actions), (game.n_agents, game.n_states, game.n_actions)]
-            if table.shape not in shapes:
-                raise SpecError(f"table has shape {table.shape}", path=self.field("to.file"),
+            from marketsai.limits import check_bytes  # refuse a huge file before reading it
+            check_bytes(path.stat().st_size, self.field("to.file"), "the reset table",
+                        budget=8 * game.n_agents * game.n_states * game.n_actions + 4096)
+            try:  # never unpickle; a foreign or damaged file is our error
+                table = np.load(path, allow_pickle=False)
+            except (ValueError, OSError, EOFError) as exc:
+                raise SpecError(f"not a .npy array file ({str(exc)[:100]})", path=self.field("to.file"),
+                                value=to["file"], allowed="a .npy file written by numpy.save") from None
+            if not isinstance(table, np.ndarray) or table.shape not in shapes:
+                raise SpecError(f"table has shape {getattr(table, 'shape', None)}", path=self.field("to.file"),
                                 value=to["file"], allowed=f"shape {shapes[0]} or {shapes[1]}")
             self.table = np.broadcast_to(table, shapes[1]).astype(float)
         return self

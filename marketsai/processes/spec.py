@@ -146,10 +146,14 @@ def _ar1_chain(s: dict, path: str, name: str) -> MarkovChain:
         raise SpecError("n_std applies to method: tauchen only", path=f"{path}.n_std", value=s["n_std"],
                         allowed="null with method: rouwenhorst")
     args = (s["states"], s["rho"], s["sigma"], s["mean"])
-    if s["method"] == "tauchen":
-        s["n_std"] = 3.0 if s["n_std"] is None else s["n_std"]
-        return tauchen(*args, n_std=s["n_std"], field=name, log=s["log"])
-    return rouwenhorst(*args, field=name, log=s["log"])
+    try:  # e.g. exp() of a huge grid overflows: our error, not numpy's
+        if s["method"] == "tauchen":
+            s["n_std"] = 3.0 if s["n_std"] is None else s["n_std"]
+            return tauchen(*args, n_std=s["n_std"], field=name, log=s["log"])
+        return rouwenhorst(*args, field=name, log=s["log"])
+    except (ValueError, FloatingPointError) as err:
+        raise SpecError(f"the discretised process is not usable: {err}", path=f"{path}.sigma",
+                        value=s["sigma"], allowed="sigma and mean giving finite grid values") from None
 
 
 def _markov_chain(s: dict, path: str, name: str) -> MarkovChain:

@@ -18,8 +18,11 @@ import numpy as np
 from marketsai.errors import SpecError
 from marketsai.finite_game import FiniteGame
 from marketsai.finite_model import FiniteModel
+from marketsai.limits import check_bytes
 
-_MAX_TABLE = 50_000_000  # (state, joint action) pairs evaluated at once
+# Tabulating evaluates every (state, joint action) at once; the period function holds about
+# a dozen float64 arrays of that length per decision or agent while it runs.
+TABLE_BUDGET = 2 * 1024**3
 
 
 def _grid_decisions(econ):
@@ -57,9 +60,8 @@ def finite_game(econ) -> FiniteGame:
         raise SpecError("finite_game needs one memory length for all agents",
                         path="agents[].observation.memory", value=sorted(memories), allowed="one value")
     m = sizes.pop()
-    if float(m) ** n > _MAX_TABLE:
-        raise SpecError("the joint action table is too large to tabulate", path="agents[].action.points",
-                        value=m, allowed=f"m**n <= {_MAX_TABLE}")
+    check_bytes(float(m) ** n * n * 8 * (2 * econ.exo_chain.n_states + 12), "agents[].action.points",
+                "tabulating the joint action table", value=m, budget=TABLE_BUDGET)
     grids = np.stack([s.grid for s in sets])  # (n, m)
     idx = np.indices((m,) * n).reshape(n, -1).T  # (m**n, n), agent 0 most significant
     values = np.empty(idx.shape)
@@ -116,9 +118,9 @@ def finite_model(econ) -> FiniteModel:
         raise SpecError("finite models need exactly one decision per agent", path="agents[].action",
                         allowed="one grid decision each")
     n_x, M, n_exo = int(np.prod(sizes)), int(np.prod(n_actions)), econ.exo_chain.n_states
-    if float(n_x) * M * n_exo > _MAX_TABLE:
-        raise SpecError("the finite model is too large to tabulate", path="agents[].state",
-                        value=f"{n_exo} x {n_x} states x {M} joint actions", allowed=f"at most {_MAX_TABLE} pairs")
+    check_bytes(float(n_x) * M * n_exo * 8 * (12 + 2 * len(econ.agents) + len(sets)), "agents[].state",
+                "tabulating the finite model", value=f"{n_exo} x {n_x} states x {M} joint actions",
+                budget=TABLE_BUDGET)
     e_idx, x_idx, j_idx = (a.ravel() for a in np.indices((n_exo, n_x, M)))
     B = e_idx.size
     x_coords = np.unravel_index(x_idx, sizes) if axes else ()

@@ -202,3 +202,11 @@ def test_memory_model_too_large_to_tabulate_is_refused_before_allocation():
     game = calvano_game(n=3, m=15, memory=2, p_nash=1.37, p_coop=2.0)
     with pytest.raises(SpecError, match=r"GiB.*agents\[\]\.observation\.memory|observation\.memory.*GiB"):
         FiniteModel.from_game(game)
+
+
+def test_tabulating_a_huge_joint_action_table_is_refused_with_its_size():
+    econ = mai.Economy.from_dict({
+        "name": "x", "agents": [{"name": "f", "count": 6, "action": {"points": 15}}],
+        "markets": [{"type": "bertrand_logit", "participants": [f"f_{i}" for i in range(6)]}]})
+    with pytest.raises(SpecError, match=r"agents\[\]\.action\.points = 15: tabulating .* GiB"):
+        econ.finite_game()

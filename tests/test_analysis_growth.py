@@ -58,6 +58,12 @@ def test_growth_model_of_refuses_a_market_economy():
         growth_model_of(econ)
 
 
+def test_growth_model_of_names_a_planner_it_cannot_solve():
+    with pytest.raises(SpecError, match="not a growth model") as err:
+        growth_model_of(economy(delta=0.0))
+    assert err.value.path == "economy.agents[0].params"
+
+
 def test_reference_is_the_closed_form_for_brock_mirman_and_egm_otherwise():
     m = growth_model_of(economy())
     f, name = reference_savings(m)

@@ -80,9 +80,14 @@ def growth_model_of(econ):
     chain = econ.exo_chain
     field = p["productivity"]
     z = np.ones(chain.n_states) if field is None else np.asarray(chain.value(field), np.float64)
-    zc = MarkovChain(z, chain.P, p0=chain.p0, fields=("z",))
-    return GrowthModel(alpha=p["alpha"], beta=econ.discount, delta=p["delta"], gamma=p["gamma"],
-                       z=zc)
+    try:
+        zc = MarkovChain(z, chain.P, p0=chain.p0, fields=("z",))
+        return GrowthModel(alpha=p["alpha"], beta=econ.discount, delta=p["delta"],
+                           gamma=p["gamma"], z=zc)
+    except ValueError as exc:  # e.g. delta = 0 (a valid planner, not a growth model)
+        raise SpecError(f"the planner is not a growth model the measures can solve: {exc}",
+                        path="economy.agents[0].params", value=dict(p),
+                        allowed="0 < delta <= 1, positive productivity") from None
 
 
 def reference_savings(model, k_grid=None, points: int = 1000):

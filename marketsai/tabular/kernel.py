@@ -48,79 +48,15 @@ from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the
     EXP_DECAY,
     _argmax_count,
     _argmax_ties,
+    _choose,
     _kth_tie,
+    _sample_cdf,
+    _update,
     argmax_random_ties,
     eps_at,
     row_caches,
 )
 from marketsai.tabular.rng import randint, to_unit, uniform, xoshiro
-
-
-@njit(cache=True, inline="always")
-def _sample_cdf(cdf_row, u):
-    k = 0
-    while u >= cdf_row[k] and k < cdf_row.shape[0] - 1:
-        k += 1
-    return k
-
-
-@njit(cache=True)
-def _update(q, strategy, maxq, i, s, a, target, alpha, m, s0, s1, s2, s3):
-    """Q-update of one entry (Calvano et al. 2020, Sec. I), keeping the greedy/max caches.
-
-    Returns ``(greedy action changed, s0, s1, s2, s3)``.
-    """
-    old = q[i, s, a]
-    q[i, s, a] = (1.0 - alpha) * old + alpha * target
-    new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
-    g = strategy[i, s]
-    mx = maxq[i, s]
-    if a == g:
-        if new >= mx:
-            maxq[i, s] = new
-            return False, s0, s1, s2, s3
-    elif new < mx:
-        return False, s0, s1, s2, s3
-    elif new > mx:
-        strategy[i, s] = a
-        maxq[i, s] = new
-        return True, s0, s1, s2, s3
-    # the greedy entry fell, or an exact tie: rescan the row
-    g2, mx2, s0, s1, s2, s3 = _argmax_ties(q, i, s, m - 1, s0, s1, s2, s3)
-    strategy[i, s] = g2
-    maxq[i, s] = mx2
-    return g2 != g, s0, s1, s2, s3
-
-
-@njit(cache=True)
-def _choose(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperature, hi, m, w,
-            s0, s1, s2, s3):
-    """Agent i's action in state s: forced, epsilon-greedy or Boltzmann. Returns (a, s0..s3)."""
-    if forced_i >= 0:
-        return forced_i, s0, s1, s2, s3
-    if mode == BOLTZMANN and ov < 0:
-        mx = maxq[i, s]
-        total = 0.0
-        for a in range(hi + 1):
-            w[a] = math.exp((q[i, s, a] - mx) / temperature)
-            total += w[a]
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        u = to_unit(x) * total
-        acc = 0.0
-        for a in range(hi + 1):
-            acc += w[a]
-            if u < acc:
-                return a, s0, s1, s2, s3
-        return hi, s0, s1, s2, s3
-    ep = ov if ov >= 0.0 else eps_i
-    x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-    if to_unit(x) < ep:  # explore: a uniform action
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        return np.int64(to_unit(x) * (hi + 1)), s0, s1, s2, s3
-    if hi == m - 1:  # exploit: the cached greedy action
-        return np.int64(strategy[i, s]), s0, s1, s2, s3
-    a, _, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, s0, s1, s2, s3)
-    return a, s0, s1, s2, s3
 
 
 @njit(cache=True)

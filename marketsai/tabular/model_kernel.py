@@ -18,7 +18,12 @@ transitions as data. This kernel reads them from the model's arrays:
   infeasible and padding entries of ``Q`` are never read.
 
 Everything else -- the Q-update, exploration schedules, convergence rule, controls,
-RNG and the order of draws, tie-breaking, session slicing -- is the memory kernel's.
+RNG and the order of draws, tie-breaking, session slicing -- is the memory kernel's:
+the per-step building blocks (argmax with random ties, the cached Q-update, action
+choice, sampling from a CDF, ``eps_at``, the cache repair on entry) are the very
+functions of :mod:`marketsai.tabular.kernel_parts`, called with the feasible count
+where the memory kernel passes ``m``; only the period loop, which reads transitions,
+rewards and feasible sets from the model's arrays, is written here.
 On ``FiniteModel.from_game(game)`` every array this kernel reads holds the same numbers
 the memory kernel computes, and every draw happens in the same order, so the two give
 bit-identical sessions (``tests/test_tabular_model.py``).
@@ -33,124 +38,20 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from marketsai.tabular.kernel import BOLTZMANN, EPS_RESYNC, EXP_DECAY, eps_at
+from marketsai.tabular.kernel_parts import (
+    BOLTZMANN,
+    EPS_RESYNC,
+    EXP_DECAY,
+    _argmax_count,
+    _choose,
+    _kth_tie,
+    _sample_cdf,
+    _update,
+    argmax_random_ties,
+    eps_at,
+    feasible_row_caches,
+)
 from marketsai.tabular.rng import to_unit, uniform, xoshiro
-
-
-@njit(cache=True, inline="always")
-def _argmax_count(q, i, s, hi):
-    """First index, value and multiplicity of the largest ``q[i, s, 0..hi]``."""
-    best = q[i, s, 0]
-    first = 0
-    count = 1
-    for a in range(1, hi + 1):
-        v = q[i, s, a]
-        if v > best:
-            best = v
-            first = a
-            count = 1
-        elif v == best:
-            count += 1
-    return first, np.float64(best), count
-
-
-@njit(cache=True)
-def _kth_tie(q, i, s, hi, first, best, k):
-    """The k-th (from 0) index in ``first..hi`` where ``q[i, s, .] == best``."""
-    for a in range(first, hi + 1):
-        if q[i, s, a] == best:
-            if k == 0:
-                return a
-            k -= 1
-    return first
-
-
-@njit(cache=True)
-def _argmax_ties(q, i, s, hi, s0, s1, s2, s3):
-    """Argmax of ``q[i, s, 0..hi]``, ties uniformly at random (one draw, only on a tie)."""
-    first, best, count = _argmax_count(q, i, s, hi)
-    if count > 1:
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        first = _kth_tie(q, i, s, hi, first, best, np.int64(to_unit(x) * count))
-    return first, best, s0, s1, s2, s3
-
-
-@njit(cache=True)
-def _argmax_ties_st(q, i, s, hi, st):
-    """:func:`_argmax_ties` with the RNG state in the array ``st``."""
-    a, best, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, st[0], st[1], st[2], st[3])
-    st[0] = s0
-    st[1] = s1
-    st[2] = s2
-    st[3] = s3
-    return a, best
-
-
-@njit(cache=True, inline="always")
-def _sample_cdf(cdf_row, u):
-    k = 0
-    while u >= cdf_row[k] and k < cdf_row.shape[0] - 1:
-        k += 1
-    return k
-
-
-@njit(cache=True)
-def _update(q, strategy, maxq, i, s, a, target, alpha, nfi, s0, s1, s2, s3):
-    """Q-update of entry (i, s, a) keeping the greedy/max caches over ``0..nfi-1``.
-
-    Returns ``(greedy action changed, s0, s1, s2, s3)``.
-    """
-    old = q[i, s, a]
-    q[i, s, a] = (1.0 - alpha) * old + alpha * target
-    new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
-    g = strategy[i, s]
-    mx = maxq[i, s]
-    if a == g:
-        if new >= mx:
-            maxq[i, s] = new
-            return False, s0, s1, s2, s3
-    elif new < mx:
-        return False, s0, s1, s2, s3
-    elif new > mx:
-        strategy[i, s] = a
-        maxq[i, s] = new
-        return True, s0, s1, s2, s3
-    # the greedy entry fell, or an exact tie: rescan the feasible part of the row
-    g2, mx2, s0, s1, s2, s3 = _argmax_ties(q, i, s, nfi - 1, s0, s1, s2, s3)
-    strategy[i, s] = g2
-    maxq[i, s] = mx2
-    return g2 != g, s0, s1, s2, s3
-
-
-@njit(cache=True)
-def _choose(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperature, hi, nfi, w,
-            s0, s1, s2, s3):
-    """Agent i's action in state s among ``0..hi`` (``hi <= nfi - 1``). Returns (a, s0..s3)."""
-    if forced_i >= 0:
-        return min(forced_i, nfi - 1), s0, s1, s2, s3
-    if mode == BOLTZMANN and ov < 0:
-        mx = maxq[i, s]
-        total = 0.0
-        for a in range(hi + 1):
-            w[a] = math.exp((q[i, s, a] - mx) / temperature)
-            total += w[a]
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        u = to_unit(x) * total
-        acc = 0.0
-        for a in range(hi + 1):
-            acc += w[a]
-            if u < acc:
-                return a, s0, s1, s2, s3
-        return hi, s0, s1, s2, s3
-    ep = ov if ov >= 0.0 else eps_i
-    x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-    if to_unit(x) < ep:  # explore: a uniform feasible action
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        return np.int64(to_unit(x) * (hi + 1)), s0, s1, s2, s3
-    if hi == nfi - 1:  # exploit: the cached greedy action
-        return np.int64(strategy[i, s]), s0, s1, s2, s3
-    a, _, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, s0, s1, s2, s3)
-    return a, s0, s1, s2, s3
 
 
 @njit(cache=True)
@@ -170,19 +71,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
     M = next_x.shape[1]
     nf_full = nf.shape[0] > 1 or n_states == 1
     # caches: row maxima over feasible entries; repair stale greedy actions (q edited)
-    maxq = np.empty((n, n_states))
-    for i in range(n):
-        for y in range(n_states):
-            hi = nf[y if nf_full else 0, i] - 1
-            g = strategy[i, y]
-            mx = q[i, y, 0]
-            for a in range(1, hi + 1):
-                if q[i, y, a] > mx:
-                    mx = q[i, y, a]
-            if g < 0 or g > hi or q[i, y, g] < mx:
-                g, mx2 = _argmax_ties_st(q, i, y, hi, st)
-                strategy[i, y] = g
-            maxq[i, y] = mx
+    maxq = feasible_row_caches(q, strategy, st, nf)
     # small per-session scratch padded by 64 bytes each side (no false sharing)
     eps = np.empty(n + 16)[8:8 + n]
     decay = np.empty(n + 16)[8:8 + n]
@@ -241,9 +130,11 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
                     target = rewards[rrow, j, i] + delta * maxq[i, s_next]
                     a = acts[i]
                     q[i, s, a] = (1.0 - alpha[i]) * q[i, s, a] + alpha[i] * target
-                    new = np.float64(q[i, s, a])
+                    new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
                     g = strategy[i, s]
                     mx = maxq[i, s]
+                    # keep the caches: kernel_parts._update's steps, written out as in
+                    # kernel.run_session (a call here halves the speed)
                     rescan = False
                     if a == g:
                         if new >= mx:
@@ -256,10 +147,10 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
                         changed = True
                     elif new == mx:
                         rescan = True
-                    if rescan:
+                    if rescan:  # argmax over the feasible entries, ties at random
                         hi = nf[row, i] - 1
                         g2, mx2, count = _argmax_count(q, i, s, hi)
-                        if count > 1:  # random tie-breaking
+                        if count > 1:
                             x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                             g2 = _kth_tie(q, i, s, hi, g2, mx2, np.int64(to_unit(x_) * count))
                         strategy[i, s] = g2
@@ -377,4 +268,4 @@ def init_model_kernel(q0, q0_div, n_x, x_uniform, x_init_cdf, exo_init_cdf, nf, 
                     qw[i, y, a] = q0[i, r, a]
         for i in range(n):
             for y in range(n_states):
-                strategy[w, i, y] = _argmax_ties_st(qw, i, y, nf[y if nf_full else 0, i] - 1, st)[0]
+                strategy[w, i, y] = argmax_random_ties(qw, i, y, nf[y if nf_full else 0, i] - 1, st)[0]

@@ -243,52 +243,53 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     if is_model(game):
         return _init_model_sessions(game, cfg, seed, sessions, threads)
     ga = game_arrays(game)
-    sessions = np.asarray(list(sessions), dtype=np.int64).reshape(-1)
-    if sessions.size and sessions.min() < 0:
-        raise SpecError("session indices must be >= 0", path="sessions", value=int(sessions.min()))
-    cfg.per_agent("alpha", ga.n)
-    cfg.per_agent("beta", ga.n)
-    check_memory(game, cfg, sessions.size)
+    sessions = _checked_sessions(game, cfg, sessions, ga.n)
     q0, q0_div = _q0_table(game, cfg)
-    S, n, m = sessions.size, ga.n, ga.m
-    q = np.empty((S, n, ga.n_states, m), dtype=cfg.np_dtype)
-    strategy = np.empty((S, n, ga.n_states), dtype=np.int32)
-    state = np.empty(S, dtype=np.int64)
-    rng = np.stack([session_rng_state(seed, k) for k in sessions]) if S else np.empty((0, 4), np.uint64)
+    states = _blank_state(cfg, seed, sessions, ga.n, ga.n_states, ga.m)
     with numba_threads(threads):
-        kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, q, strategy,
-                           state, rng)
-    return SessionState(
-        q=q, strategy=strategy, state=state, t=np.zeros(S, np.int64), rng=rng,
-        stable=np.zeros(S, np.int64), converged=np.zeros(S, bool),
-        pend_s=np.full((S, n), -1, np.int64), pend_a=np.full((S, n), -1, np.int64),
-        pend_r=np.zeros((S, n)), sessions=sessions, seed=int(seed))
+        kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, states.q,
+                           states.strategy, states.state, states.rng)
+    return states
 
 
 def _init_model_sessions(model, cfg, seed, sessions, threads) -> SessionState:
     ma = model_arrays(model)
     check_protocol(model, cfg.protocol)
+    sessions = _checked_sessions(model, cfg, sessions, ma.n)
+    q0, q0_div = model_q0_table(model, cfg)
+    states = _blank_state(cfg, seed, sessions, ma.n, ma.n_states, ma.m)
+    with numba_threads(threads):
+        model_kernel.init_model_kernel(np.ascontiguousarray(q0, dtype=np.float64), q0_div, ma.n_x,
+                                       ma.x_uniform, ma.x_init_cdf, ma.exo_init_cdf, ma.nf,
+                                       states.q, states.strategy, states.state, states.rng)
+    return states
+
+
+def _checked_sessions(game, cfg, sessions, n) -> np.ndarray:
+    """Session indices as int64, after the checks both front ends share (rates, memory)."""
     sessions = np.asarray(list(sessions), dtype=np.int64).reshape(-1)
     if sessions.size and sessions.min() < 0:
         raise SpecError("session indices must be >= 0", path="sessions", value=int(sessions.min()))
-    cfg.per_agent("alpha", ma.n)
-    cfg.per_agent("beta", ma.n)
-    check_memory(model, cfg, sessions.size)
-    q0, q0_div = model_q0_table(model, cfg)
-    S, n = sessions.size, ma.n
-    q = np.zeros((S, n, ma.n_states, ma.m), dtype=cfg.np_dtype)
-    strategy = np.empty((S, n, ma.n_states), dtype=np.int32)
-    state = np.empty(S, dtype=np.int64)
+    cfg.per_agent("alpha", n)
+    cfg.per_agent("beta", n)
+    check_memory(game, cfg, sessions.size)
+    return sessions
+
+
+def _blank_state(cfg, seed, sessions, n, n_states, m) -> SessionState:
+    """A batch at t = 0 with each session's RNG stream; ``init_*kernel`` fills q, strategy, state.
+
+    ``q`` starts at zero so that padding entries (a model's smaller action sets) are defined.
+    """
+    S = sessions.size
     rng = np.stack([session_rng_state(seed, k) for k in sessions]) if S else np.empty((0, 4), np.uint64)
-    with numba_threads(threads):
-        model_kernel.init_model_kernel(np.ascontiguousarray(q0, dtype=np.float64), q0_div, ma.n_x,
-                                       ma.x_uniform, ma.x_init_cdf, ma.exo_init_cdf, ma.nf, q,
-                                       strategy, state, rng)
     return SessionState(
-        q=q, strategy=strategy, state=state, t=np.zeros(S, np.int64), rng=rng,
-        stable=np.zeros(S, np.int64), converged=np.zeros(S, bool),
-        pend_s=np.full((S, n), -1, np.int64), pend_a=np.full((S, n), -1, np.int64),
-        pend_r=np.zeros((S, n)), sessions=sessions, seed=int(seed))
+        q=np.zeros((S, n, n_states, m), dtype=cfg.np_dtype),
+        strategy=np.empty((S, n, n_states), dtype=np.int32), state=np.empty(S, dtype=np.int64),
+        t=np.zeros(S, np.int64), rng=rng, stable=np.zeros(S, np.int64),
+        converged=np.zeros(S, bool), pend_s=np.full((S, n), -1, np.int64),
+        pend_a=np.full((S, n), -1, np.int64), pend_r=np.zeros((S, n)), sessions=sessions,
+        seed=int(seed))
 
 
 # ---------------------------------------------------------------------- advance

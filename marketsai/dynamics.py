@@ -96,7 +96,7 @@ def period(econ, state: EconomyState, x: np.ndarray):
     x = np.asarray(x, dtype=float)
     B = x.shape[0]
     exo = exo_values(econ, state)
-    prices, quantities, profits = econ.clear_markets(x, exo)
+    prices, quantities, profits = econ.clear_markets(x, exo, econ.exo_chain_index(state))
     rewards = np.empty((B, len(econ.agents)))
     fields = {}
     info = {"price": prices, "quantity": quantities, "profit": profits, "action": x, "exo": exo}

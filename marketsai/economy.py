@@ -228,20 +228,33 @@ class Economy:
                 yield ActionSet(i, k, slot, a["kind"], float(low), float(high), grid, mkt.action)
 
     # ------------------------------------------------------------ the model
-    def clear_markets(self, decision_values, exo: dict):
+    def clear_markets(self, decision_values, exo: dict, exo_index=None):
         """Clear every market: ``(prices, quantities, profits)``, each ``batch + (n_decisions,)``.
 
-        ``exo`` maps process fields to arrays broadcasting over the batch.
+        ``exo`` maps process fields to arrays broadcasting over the batch. With
+        ``exo_index`` (the joint aggregate chain state, ``(B,)``) a market on grids is
+        looked up in its table of outcomes (:mod:`marketsai.market_tables`) when every
+        decision lies on its grid.
         """
         x = np.asarray(decision_values, dtype=float)
         prices = np.zeros_like(x)
         quantities = np.zeros_like(x)
         profits = np.zeros_like(x)
-        for mkt, cols, ms in zip(self.markets, self._market_cols, self.spec.markets, strict=True):
-            kw = {key: exo[field] for key, field in ms.inputs.items()}
-            out = mkt.clear(x[..., cols], **kw)
-            prices[..., cols], quantities[..., cols], profits[..., cols] = out.price, out.quantity, out.profit
+        tables = self._tables() if exo_index is not None and x.ndim == 2 else [None] * len(self.markets)
+        for mkt, cols, ms, table in zip(self.markets, self._market_cols, self.spec.markets, tables, strict=True):
+            out = table.lookup(x[:, cols], exo_index) if table is not None else None
+            if out is None:
+                kw = {key: exo[field] for key, field in ms.inputs.items()}
+                out = mkt.clear(x[..., cols], **kw)
+            prices[..., cols], quantities[..., cols], profits[..., cols] = out
         return prices, quantities, profits
+
+    def _tables(self):
+        tables = self.__dict__.get("_market_tables")
+        if tables is None:
+            from marketsai.market_tables import build_tables
+            tables = self.__dict__["_market_tables"] = build_tables(self)
+        return tables
 
     def clear(self, decision_values, shock=0.0):
         """Clear every market with one demand shock; rewards of economies whose agents all trade.

@@ -210,3 +210,23 @@ def test_tabulating_a_huge_joint_action_table_is_refused_with_its_size():
         "markets": [{"type": "bertrand_logit", "participants": [f"f_{i}" for i in range(6)]}]})
     with pytest.raises(SpecError, match=r"agents\[\]\.action\.points = 15: tabulating .* GiB"):
         econ.finite_game()
+
+
+@pytest.mark.parametrize("batch", [1, 37])
+def test_tabulated_market_outcomes_equal_clearing_and_fall_back_off_grid(batch):
+    econ = mai.Economy.from_dict({
+        "name": "x", "agents": [{"name": "firm", "count": 3, "action": {"points": 6}}],
+        "processes": {"shock": {"kind": "markov", "values": [-0.2, 0.1, 0.3], "transition": [[1 / 3] * 3] * 3}},
+        "markets": [{"type": "bertrand_logit", "participants": ["firm_0", "firm_1", "firm_2"]}]})
+    rng = np.random.default_rng(batch)
+    grid = econ.decisions[0].grid
+    x = grid[rng.integers(0, 6, size=(batch, 3))]
+    e = rng.integers(0, 3, size=batch)
+    exo = {"shock": econ.exo_chain.value("shock")[e]}
+    looked_up = econ.clear_markets(x, exo, e)
+    cleared = econ.clear_markets(x, exo)
+    assert all(np.array_equal(a, b) for a, b in zip(looked_up, cleared, strict=True))
+    off = x.copy()
+    off[0, 1] += 1e-9  # not a grid point: the market clears directly
+    assert all(np.array_equal(a, b) for a, b in zip(econ.clear_markets(off, exo, e), econ.clear_markets(off, exo),
+                                                    strict=True))

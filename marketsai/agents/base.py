@@ -132,7 +132,7 @@ class AgentType:
     # ------------------------------------------------------------ the period
     def reward(self, state, decisions, outcome, exo) -> np.ndarray:
         """Per-period reward ``(batch, count)``. Default: the sum of profits across markets."""
-        return np.sum(outcome["profit"], axis=-1)
+        return outcome["profit"].sum(axis=-1)
 
     def transition(self, state, decisions, outcome, exo) -> dict[str, np.ndarray]:
         """Next state fields. Default: no state."""

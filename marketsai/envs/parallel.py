@@ -43,6 +43,7 @@ class EconomyParallelEnv(ParallelEnv):
         self.agents: list[str] = []
         dec = economy.decisions
         self._own = [economy._agent_cols[i] for i in range(len(self.possible_agents))]
+        self._own_lists = [[int(d) for d in cols] for cols in self._own]
         self._grids = [s.grid for s in dec]
         self._low = np.array([s.low for s in dec])
         self._high = np.array([s.high for s in dec])
@@ -91,9 +92,11 @@ class EconomyParallelEnv(ParallelEnv):
     def decision_values(self, actions: dict) -> np.ndarray:
         """Decision values ``(n_decisions,)`` from an action dict (grid indices or clipped values)."""
         values = np.empty(len(self._grids))
-        for i, name in enumerate(self.possible_agents):
-            a = np.atleast_1d(actions[name])
-            for d, v in zip(self._own[i], a, strict=True):
+        for name, own in zip(self.possible_agents, self._own_lists, strict=True):
+            a = actions[name]
+            if len(own) == 1 and np.ndim(a) == 0:  # the common case: one decision, a scalar action
+                a = (a,)
+            for d, v in zip(own, a, strict=True):
                 values[d] = self._grids[d][int(v)] if self._is_grid[d] else min(max(float(v), self._low[d]),
                                                                                 self._high[d])
         return values

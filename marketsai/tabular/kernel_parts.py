@@ -187,7 +187,7 @@ def eps_at(beta, t):
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def feasible_row_caches(q, strategy, st, nf):
     """Row maxima ``(n, n_states)`` over ``q[i, x, 0..nf-1]``; repairs stale greedy actions.
 
@@ -195,6 +195,10 @@ def feasible_row_caches(q, strategy, st, nf):
     cached greedy action that is out of range or below the row maximum is redrawn
     (argmax, ties at random, from the session's stream ``st``). ``nf`` is the number of
     admissible actions, ``(n_states, n)`` per state or one row ``(1, n)`` for all states.
+
+    Inlined (numba IR) so that ``maxq`` is allocated in the calling kernel: as a plain
+    call the model kernel's period loop ran 3 % slower (measured; presumably LLVM then
+    no longer sees that the fresh array aliases none of the others).
     """
     n, n_states, m = q.shape
     per_state = nf.shape[0] > 1

@@ -26,15 +26,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import baseline_kernel  # noqa: E402
 
 from marketsai.tabular import QLearningConfig, run_sessions, sessions  # noqa: E402
-from marketsai.tabular.games import calvano_game  # noqa: E402
 
 
 def calvano():
-    try:
-        import marketsai as mai
-        return mai.load_economy("economies/bertrand_duopoly.yaml").finite_game()
-    except Exception:  # noqa: BLE001 - the economy layer may be in flux
-        return calvano_game()
+    """The Calvano duopoly as the economy file defines it (what `make demo` runs)."""
+    import marketsai as mai
+    return mai.load_economy(Path(__file__).resolve().parents[1] / "economies" / "bertrand_duopoly.yaml").finite_game()
 
 
 @contextmanager

@@ -128,14 +128,14 @@ def test_max_periods_cap_reports_non_converged():
 
 def test_memory_check_raises_spec_error_with_size():
     big = calvano_game(n=3, memory=2)  # 3 agents x 3375**2 states x 15 actions: 4.1 GB a session
-    with pytest.raises(SpecError, match=r"GB") as err:
+    with pytest.raises(SpecError, match=r"GiB") as err:
         init_sessions(big, QLearningConfig(), sessions=range(1000))
     assert "float32" in str(err.value) and "memory k" in str(err.value)
     cfg32 = QLearningConfig(dtype="float32")
     check_memory(big, cfg32, 2, available=40 * 1024**3)  # 2 x 2.2 GB fits in 40 GB
-    with pytest.raises(SpecError, match=r"4\.\d GB"):
+    with pytest.raises(SpecError, match=r"4\.\d GiB"):
         check_memory(big, QLearningConfig(), 1, available=2 * 1024**3)
-    with pytest.raises(SpecError, match="GB"):
+    with pytest.raises(SpecError, match="iB"):
         run_sessions(calvano_game(n=3, memory=3), QLearningConfig(), sessions=range(2))
 
 

@@ -119,6 +119,7 @@ def test_memory_50_message_prints_a_readable_size(tmp_path):
     msg = str(info.value)
     assert re.search(r"\d{20}", msg) is None, msg  # no 111-digit number of GB
     assert "YiB" in msg and len(msg) < 600
+    assert not (tmp_path / "run").exists()  # refused before the run folder is made
 
 
 def test_format_bytes_is_readable_at_any_size():

@@ -206,6 +206,8 @@ class TabularKind(ExperimentKind):
             problem = game_of(cfg)
         except SpecError as err:
             raise (err if err.path.startswith("economy") else err.under("economy")) from None
+        from marketsai.tabular.sessions import check_memory
+        check_memory(problem, lc, 1)  # one session's tables must fit before a run folder exists
         if cfg["analysis"].get("dp_agreement") and not (_is_model(problem) and problem.n_agents == 1):
             raise SpecError("dp_agreement compares with dynamic programming, which needs a "
                             "single-agent finite model", path="analysis.dp_agreement", value=True,

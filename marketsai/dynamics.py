@@ -64,8 +64,7 @@ def initial_state(econ, rng: np.random.Generator, batch: int = 1) -> EconomyStat
     for c, p in enumerate(econ.aggregate):
         exo[:, c] = _draw(p.chain.p0[None], np.zeros(batch, dtype=np.int64), rng.random(batch))
     n = len(econ.agents)
-    exo_agent = {p.name: _draw(p.chain.p0[None], np.zeros((batch, n), dtype=np.int64), rng.random((batch, n)))
-                 for p in econ.idiosyncratic}
+    exo_agent = {p.name: p.chain.initial_panel(batch, n, rng) for p in econ.idiosyncratic}
     history = np.empty((batch, econ.memory, len(econ.decisions)))
     for d, s in enumerate(econ.decisions):
         if s.kind == "grid":
@@ -82,8 +81,9 @@ def exo_values(econ, state: EconomyState) -> dict:
         for f in p.chain.fields:
             out[f] = p.chain.value(f)[state.exo[:, c]]
     for p in econ.idiosyncratic:
-        for f in p.chain.fields:
-            out[f] = p.chain.value(f)[state.exo_agent[p.name]]
+        idx = state.exo_agent[p.name]
+        for f in p.chain.fields:  # a per-agent chain's aggregate fields (KS's z) are common: (B,)
+            out[f] = p.chain.value(f)[idx[:, 0] if f in p.chain.aggregate else idx]
     return out
 
 
@@ -135,7 +135,6 @@ def step(econ, state: EconomyState, actions, rng: np.random.Generator):
     for c, p in enumerate(econ.aggregate):
         exo[:, c] = _draw(p.chain.P, state.exo[:, c], rng.random(state.batch))
     exo_agent = {}
-    for p in econ.idiosyncratic:
-        idx = state.exo_agent[p.name]
-        exo_agent[p.name] = _draw(p.chain.P, idx, rng.random(idx.shape))
+    for p in econ.idiosyncratic:  # agents of a session share the chain's aggregate fields
+        exo_agent[p.name] = p.chain.step_panel(state.exo_agent[p.name], rng)
     return EconomyState(t=state.t + 1, fields=fields, exo=exo, exo_agent=exo_agent, history=history), rewards, info

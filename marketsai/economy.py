@@ -138,11 +138,7 @@ class Economy:
                 if field not in self.exo_chain.fields:
                     raise SpecError("markets read aggregate process fields only", path=f"markets[{k}].inputs.{key}",
                                     value=field, allowed=", ".join(self.exo_chain.fields) or "none")
-        for p in self.idiosyncratic:
-            if p.chain.aggregate:
-                raise SpecError("per-agent chains with an aggregate component (Krusell–Smith's (z, e)) are not "
-                                "stepped yet", path=f"processes.{p.name}", value=p.spec.get("kind"),
-                                allowed="aggregate processes, or per-agent chains without aggregate fields")
+
 
     def _build_entries(self):
         by_source: dict[str, list[int]] = {}

@@ -63,7 +63,7 @@ class Observer:
             for f in exo:
                 vals = econ.exo_fields[f]
                 sc, of = _scale(vals.min(), vals.max()) if norm else (1.0, 0.0)
-                agentwise = any(f in p.chain.fields for p in econ.idiosyncratic)
+                agentwise = any(f in p.chain.fields and f not in p.chain.aggregate for p in econ.idiosyncratic)
                 pieces.append(("exo", f, i if agentwise else None, sc, of))
                 low.append([-1.0 if norm else float(vals.min())])
                 high.append([1.0 if norm else float(vals.max())])

@@ -230,3 +230,24 @@ def test_tabulated_market_outcomes_equal_clearing_and_fall_back_off_grid(batch):
     off[0, 1] += 1e-9  # not a grid point: the market clears directly
     assert all(np.array_equal(a, b) for a, b in zip(econ.clear_markets(off, exo, e), econ.clear_markets(off, exo),
                                                     strict=True))
+
+
+def test_per_agent_chain_with_an_aggregate_component_shares_it_within_a_session():
+    econ = mai.Economy.from_dict({
+        "name": "ks_like", "discount": 0.95,
+        "processes": {"ks": {"kind": "krusell_smith", "scope": "agent"}},
+        "agents": [{"name": "planner", "type": "planner", "count": 400, "params": {"productivity": None},
+                    "observation": {"exo": ["z", "e"]}}]})
+    rng = np.random.default_rng(4)
+    state = econ.initial_state(rng, batch=3)
+    unemployment = {0.99: [], 1.01: []}
+    x = np.full((3, 400), 0.3)
+    for _ in range(300):
+        state, _, info = econ.step(state, x, rng)
+        z, e = info["exo"]["z"], info["exo"]["e"]
+        assert z.shape == (3,) and e.shape == (3, 400)  # z is common to a session, e is each agent's
+        for b in range(3):
+            unemployment[round(float(z[b]), 2)].append(1 - e[b].mean())
+    obs = econ.observe(state)
+    assert np.all(obs["planner_0"][:, 1] == obs["planner_399"][:, 1])  # everyone sees the same z
+    assert abs(np.mean(unemployment[0.99]) - 0.10) < 0.01 and abs(np.mean(unemployment[1.01]) - 0.04) < 0.01

@@ -240,6 +240,53 @@ class MarkovChain:
         agg_path = agg.simulate(T, rng, init=a0)
         return _panel_agg(cond, states, agg_path, x0.astype(np.int64), rng.random((T - 1, N)))
 
+    # ------------------------------------------------------------ one batched step
+    def _conditional(self):
+        """Aggregate blocks and each state's conditional cdf over the states of each block (cached)."""
+        cached = self.__dict__.get("_cond")
+        if cached is None:
+            labels, _, m = self._blocks(self.aggregate)
+            members = [np.flatnonzero(labels == a) for a in range(m)]
+            width = max(len(b) for b in members)
+            states = np.zeros((m, width), dtype=np.int64)
+            cond = np.ones((self.n_states, m, width))
+            for a, b in enumerate(members):
+                states[a, :len(b)] = b
+                mass = np.cumsum(self.P[:, b], axis=1)
+                tot = mass[:, -1:]
+                cond[:, a, :len(b)] = np.divide(mass, tot, out=np.ones_like(mass), where=tot > 0)
+            cached = (labels, self.marginal(self.aggregate), members, states, cond)
+            object.__setattr__(self, "_cond", cached)
+        return cached
+
+    def initial_panel(self, B: int, N: int, rng: np.random.Generator) -> np.ndarray:
+        """``(B, N)`` initial states of ``B`` panels of ``N`` agents (agents of a panel share the
+        aggregate fields: the aggregate block is drawn once per panel, then each agent within it)."""
+        if not self.aggregate:
+            return _draw_many(self.p0, rng.random((B, N)).ravel()).reshape(B, N)
+        labels, agg, members, _, _ = self._conditional()
+        a0 = _draw_many(agg.p0, rng.random(B))
+        out = np.empty((B, N), dtype=np.int64)
+        for b in range(B):
+            block = members[a0[b]]
+            out[b] = block[_draw_many(self.p0[block], rng.random(N))]
+        return out
+
+    def step_panel(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Next states ``(B, N)`` of ``B`` panels from states ``idx (B, N)``, as :meth:`simulate_panel`
+        moves them: with ``aggregate`` fields the next aggregate block is drawn once per panel."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if not self.aggregate:
+            cdf = np.cumsum(self.P[idx], axis=-1)
+            return np.minimum((rng.random(idx.shape)[..., None] >= cdf).sum(axis=-1), self.n_states - 1)
+        labels, agg, _, states, cond = self._conditional()
+        a = labels[idx[:, 0]]
+        agg_cdf = np.cumsum(agg.P[a], axis=-1)
+        a_next = np.minimum((rng.random(a.shape)[:, None] >= agg_cdf).sum(axis=-1), agg.n_states - 1)
+        c = cond[idx, a_next[:, None]]  # (B, N, width)
+        pick = np.minimum((rng.random(idx.shape)[..., None] >= c).sum(axis=-1), c.shape[-1] - 1)
+        return states[a_next[:, None], pick]
+
 
 def _cdf(P: np.ndarray) -> np.ndarray:
     c = np.cumsum(P, axis=1)

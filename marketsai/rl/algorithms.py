@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from marketsai.errors import SpecError
+from marketsai.rl.envs import vector_name
 from marketsai.rl.spec import RLExperimentSpec, nearest
 
 
@@ -149,12 +150,43 @@ class PolicyMapping:
         return self.mapping[agent_id]
 
 
+def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
+    """Refuse ``env.sessions`` where one single-agent module cannot stand for every agent."""
+    from marketsai.limits import MAX_SESSIONS
+
+    groups = sorted(set(econ.groups.values()))
+    sessions = spec.env["sessions"]
+    if len(groups) != 1:
+        raise SpecError("env.sessions batches an economy whose agents form one policy group; this "
+                        f"economy has {len(groups)} groups", path="env.sessions", value=sessions,
+                        allowed="null (the per-agent MultiAgentEnv) for several groups", file=spec.file)
+    if spec.policies == "agent" and len(econ.agents) > 1:
+        raise SpecError("env.sessions trains one module shared by every agent; policies: agent asks "
+                        "for one per agent", path="policies", value=spec.policies,
+                        allowed="group (or env.sessions: null)", file=spec.file)
+    if spec.algorithm == "centralised_critic":
+        raise SpecError("the centralised critic reads every agent's observation through the "
+                        "MultiAgentEnv", path="env.sessions", value=sessions,
+                        allowed="null for centralised_critic", file=spec.file)
+    if sessions * len(econ.agents) > MAX_SESSIONS:
+        raise SpecError("sessions times agents is too many sub-environments", path="env.sessions",
+                        value=sessions, allowed=f"sessions * {len(econ.agents)} <= {MAX_SESSIONS:,}",
+                        file=spec.file)
+
+
 def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
     """The ``AlgorithmConfig`` of one trial (new API stack, explicit resources).
 
     ``env_name`` is the name the economy's env creator is registered under
-    (:func:`marketsai.rl.envs.register_economy`).
+    (:func:`marketsai.rl.envs.register_economy`). With ``env.sessions`` the trial samples
+    ``sessions`` simulations of the economy as one gymnasium VectorEnv per env runner
+    (``gym_env_vectorize_mode="vector_entry_point"``, ``sessions * n_agents``
+    sub-environments, the creator registered as :func:`marketsai.rl.envs.vector_name`) and
+    learns one single-agent module (``default_policy``) shared by every agent.
     """
+    sessions = spec.env.get("sessions")
+    if sessions is not None:
+        _check_vectorisable(spec, econ)
     probe_env = econ.rllib_env_creator()(dict(spec.env))
     kinds = {s.kind for s in econ.decisions}
     supported = ALGORITHMS[spec.algorithm].action_kinds
@@ -168,18 +200,24 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     mapping = policy_ids(econ, spec.policies)
     res = spec.resources
     config = config_class(spec.algorithm)()
+    if sessions is None:
+        runners = {"num_envs_per_env_runner": res["num_envs_per_env_runner"]}
+    else:
+        env_name = vector_name(env_name)
+        runners = {"num_envs_per_env_runner": sessions * len(econ.agents),
+                   "gym_env_vectorize_mode": "vector_entry_point"}
     config = (config
               .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
               .environment(env_name, env_config=dict(spec.env))
               .framework("torch")
               .env_runners(num_env_runners=res["num_env_runners"],
-                           num_envs_per_env_runner=res["num_envs_per_env_runner"],
-                           num_cpus_per_env_runner=res["num_cpus_per_env_runner"])
+                           num_cpus_per_env_runner=res["num_cpus_per_env_runner"], **runners)
               .learners(num_learners=res["num_learners"],
                         num_cpus_per_learner=res["num_cpus_per_learner"],
                         num_gpus_per_learner=res["num_gpus_per_learner"])
-              .multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping))
               .debugging(seed=seed if seed is not None else spec.seeds[0]))
+    if sessions is None:
+        config = config.multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping))
     if spec.model:
         config = config.rl_module(model_config=dict(spec.model))
     if spec.algorithm == "centralised_critic":

@@ -18,10 +18,26 @@ def env_name(econ) -> str:
     return f"marketsai-{econ.spec.name}-{digest}"
 
 
+def vector_name(name: str) -> str:
+    """The name the batched creator of the economy registered as ``name`` is under.
+
+    >>> vector_name("marketsai-rbc-0123456789")
+    'marketsai-rbc-0123456789-vector'
+    """
+    return f"{name}-vector"
+
+
 def register_economy(econ) -> str:
-    """Register ``econ.rllib_env_creator()`` with Tune; returns the env name."""
+    """Register the economy's creators with Tune; returns the (MultiAgentEnv) env name.
+
+    ``econ.rllib_env_creator()`` under the name, and ``econ.vector_env_creator()`` (the
+    gymnasium VectorEnv of ``env.sessions`` experiments, RLlib's ``vector_entry_point``
+    mode) under :func:`vector_name` of it. Registering is lazy: the vector creator of an
+    economy with several policy groups refuses only if an experiment uses it.
+    """
     from ray.tune.registry import register_env
 
     name = env_name(econ)
     register_env(name, econ.rllib_env_creator())
+    register_env(vector_name(name), econ.vector_env_creator())
     return name

@@ -6,7 +6,7 @@ policies, when to stop, the resources and the seeds::
     kind: rllib
     name: dqn_duopoly
     economy: ../../economies/bertrand_duopoly.yaml   # relative to this file, or inline
-    env: {}                                           # passed to the economy's env creator
+    env: {max_cycles: 500, sessions: 64}              # episode length; sessions: one batched env
     algorithm:
       name: DQN                                       # DQN | SAC | PPO | centralised_critic
       settings: {lr: 0.0005, train_batch_size_per_learner: 64}
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from marketsai.errors import SpecError
-from marketsai.limits import MAX_PERIODS, MAX_TRACE_PERIODS
+from marketsai.limits import MAX_PERIODS, MAX_SESSIONS, MAX_TRACE_PERIODS
 from marketsai.params import (
     Check,
     Param,
@@ -65,7 +65,7 @@ EXPERIMENT_FIELDS = {
                   "experiment name (default: the file name)"),
     "description": Param("", Check(lambda x: isinstance(x, str), "a string"), "free text"),
     "economy": Param(check=_economy, doc="economy file (relative to this file) or inline economy"),
-    "env": Param(None, _mapping, "extra settings passed to the economy's RLlib env creator"),
+    "env": Param(None, _mapping, "the environment: max_cycles (episode length), sessions (batched)"),
     "algorithm": Param(check=Check(lambda x: isinstance(x, dict), "a mapping with name, settings, model"),
                        doc="the algorithm and its settings"),
     "policies": Param("group", one_of("group", "agent"),
@@ -111,6 +111,16 @@ CHECKPOINT_FIELDS = {
     "frequency": Param(5, nonnegative_int, "checkpoint every N iterations (0: only at the end)"),
     "keep": Param(2, positive_int, "checkpoints kept per trial"),
     "at_end": Param(True, one_of(True, False), "checkpoint when a trial stops"),
+}
+ENV_FIELDS = {
+    "max_cycles": Param(1000, int_range(1, MAX_TRACE_PERIODS),
+                        "periods per episode (every session starts and ends together)"),
+    # Why a separate path: RLlib's per-agent dict bookkeeping costs ~0.2 ms per agent-step;
+    # one policy group stepped as a gymnasium VectorEnv (marketsai.envs.vector) does not.
+    "sessions": Param(None, Check(lambda x: x is None or int_range(1, MAX_SESSIONS)(x),
+                                  f"null or an integer in [1, {MAX_SESSIONS:,}]"),
+                      "null: the per-agent MultiAgentEnv; N: N simulations of an economy whose agents "
+                      "form one policy group, as one VectorEnv per env runner (single-agent module)"),
 }
 EVALUATION_FIELDS = {
     "episodes": Param(1, int_range(1, MAX_EPISODES), "greedy episodes from different random start states"),
@@ -191,7 +201,13 @@ class RLExperimentSpec:
         if not stop:
             raise SpecError("no stop condition set", path="stop", value=top["stop"],
                             allowed=", ".join(STOP_FIELDS))
+        env = validate_mapping(top["env"], ENV_FIELDS, "env", "env")
         resources = validate_mapping(top["resources"], RESOURCE_FIELDS, "resources", "resources")
+        if env["sessions"] is not None and resources["num_envs_per_env_runner"] != 1:
+            raise SpecError("with env.sessions the env runner's sub-environments are the sessions "
+                            "times the agents; leave num_envs_per_env_runner at 1",
+                            path="resources.num_envs_per_env_runner",
+                            value=resources["num_envs_per_env_runner"], allowed="1 (or unset)")
         checkpoint = validate_mapping(top["checkpoint"], CHECKPOINT_FIELDS, "checkpoint", "checkpoint")
         evaluation = validate_mapping(top["evaluation"], EVALUATION_FIELDS, "evaluation", "evaluation")
         if evaluation["tail"] > evaluation["periods"]:
@@ -199,7 +215,7 @@ class RLExperimentSpec:
                             value=evaluation["tail"], allowed=f"<= {evaluation['periods']}")
         return cls(name=top["name"] or default_name, economy=copy.deepcopy(top["economy"]),
                    algorithm=algo["name"], settings=dict(algo["settings"] or {}),
-                   model=dict(algo["model"] or {}), env=dict(top["env"] or {}),
+                   model=dict(algo["model"] or {}), env=env,
                    policies=top["policies"], stop=stop, resources=resources,
                    seeds=tuple(top["seeds"]), checkpoint=checkpoint, evaluation=evaluation,
                    description=top["description"], base_dir=str(Path(base_dir).resolve()),

@@ -1,0 +1,110 @@
+"""growth_eval: a policy read through the economy's own observations, scored by the shared measures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rl_helpers import ROOT
+
+import marketsai as mai
+from marketsai.analysis.growth import growth_model_of, reference_savings
+from marketsai.rl.growth_eval import growth_report, module_actor, observations, policy_savings
+
+SHARE = ROOT / "economies" / "brock_mirman_share.yaml"
+FAST = {"T": 2000, "burn": 200, "welfare_points": 300}
+
+
+@pytest.fixture(scope="module")
+def econ():
+    return mai.load_economy(SHARE)
+
+
+def _inverse_k(econ, obs):
+    """k from the planner's scaled observation (the fake module 'reads' its input)."""
+    lo, hi = econ.entries[0].kind.state_bounds("k")
+    return lo + (obs[:, 0] + 1.0) * (hi - lo) / 2.0
+
+
+def test_observations_are_what_the_simulation_produces(econ):
+    rng = np.random.default_rng(3)
+    state = econ.initial_state(rng, batch=16)
+    for _ in range(3):
+        state, _, _ = econ.step(state, rng.uniform(0.2, 0.5, size=(16, 1)), rng)
+    ours = observations(econ, state.fields["planner.k"][:, 0], state.exo[:, 0])
+    np.testing.assert_array_equal(ours, econ.observe(state)["planner"])
+
+
+def test_exact_share_scores_at_the_reference_level(econ):
+    model = growth_model_of(econ)
+    ab = model.alpha * model.beta
+    seen = []
+
+    def exact(obs):  # a fake module that answers alpha beta whatever it sees
+        seen.append(obs.shape)
+        return np.full((len(obs), 1), ab)
+
+    r = growth_report(econ, policy_savings(econ, exact), **FAST)
+    ref, _ = reference_savings(model)
+    floor = growth_report(econ, ref, **FAST)
+    assert seen and all(s[1] == 2 for s in seen)  # really called on (k, z) observations
+    assert r["reference"] == "closed_form" and r["reference_share"] == pytest.approx(ab, rel=1e-12)
+    assert r["share_err_max"] < 1e-12 and r["policy_err_max"] < 1e-12
+    assert abs(r["welfare_loss_pct"]) < 1e-8
+    for key in ("euler_mean", "euler_max", "euler_ergodic_mean", "euler_ergodic_max"):
+        assert r[key] < -12 and r[key] == pytest.approx(floor[key], abs=1.0)
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.05])
+def test_a_wrong_constant_share_scores_as_the_formula_says(econ, factor):
+    model = growth_model_of(econ)
+    ab = model.alpha * model.beta
+    s = factor * ab
+    r = growth_report(econ, policy_savings(econ, lambda obs: np.full((len(obs), 1), s)), **FAST)
+    assert r["share_err_max"] == pytest.approx(abs(factor - 1), rel=1e-9)
+    assert r["share_err_mean"] == pytest.approx(abs(factor - 1), rel=1e-9)
+    assert r["policy_err_max"] == pytest.approx(abs(factor - 1), rel=1e-9)
+    exact = 100 * ((1 - ab) / (1 - s) * (ab / s) ** (ab / (1 - ab)) - 1)
+    assert r["welfare_loss_pct"] == pytest.approx(exact, rel=1e-4)
+    # Euler error of a constant share s: u'(c') R' = alpha / ((1 - s) k') whatever z', so the
+    # implied consumption is (1 - s) s y / (alpha beta) and the error |1 - s / (alpha beta)|
+    # in every state: mean and max agree on every set.
+    euler = np.log10(abs(1 - factor))
+    for key in ("euler_mean", "euler_max", "euler_ergodic_mean", "euler_ergodic_max"):
+        assert r[key] == pytest.approx(euler, abs=1e-9)
+
+
+def test_a_state_dependent_fake_module_is_read_through_the_observation(econ):
+    """A share that depends on k (decoded from the observation) changes the score as expected."""
+    model = growth_model_of(econ)
+    ab = model.alpha * model.beta
+    k_ss = model.steady_state()[0]
+    f = policy_savings(econ, lambda obs: (ab * (_inverse_k(econ, obs) / k_ss) ** 0.1)[:, None])
+    k = np.array([0.9, 1.0, 1.1]) * k_ss
+    kp = f(k, np.array([2, 2, 2]))
+    np.testing.assert_allclose(kp / model.cash_on_hand(k, 1.0), ab * (k / k_ss) ** 0.1, rtol=1e-6)
+    r = growth_report(econ, f, **FAST)
+    assert 0.005 < r["share_err_max"] < 0.05 and r["welfare_loss_pct"] > 0
+
+
+def test_shares_are_clipped_to_the_action_interval(econ):
+    f = policy_savings(econ, lambda obs: np.full((len(obs), 1), 2.0))
+    k = np.array([1.0])
+    assert f(k, np.array([2]))[0] == pytest.approx(0.95 * 1.0)
+
+
+@pytest.mark.rllib
+def test_module_actor_is_the_unsquashed_mean_of_a_ppo_module(econ):
+    torch = pytest.importorskip("torch")
+    from ray.rllib.algorithms.ppo import PPOConfig
+    env = econ.vector_env(sessions=1)
+    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": [8]}).get_rl_module_spec(
+        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
+    module = spec.build()
+    obs = observations(econ, np.linspace(0.1, 0.3, 7), np.arange(7) % 5)
+    with torch.no_grad():
+        mean = module.forward_inference({"obs": torch.as_tensor(obs)})["action_dist_inputs"][:, :1].numpy()
+    space = env.single_action_space
+    expected = np.clip(space.low + (mean + 1.0) * (space.high - space.low) / 2.0, space.low, space.high)
+    np.testing.assert_allclose(module_actor(module)(obs), expected, rtol=1e-6)
+    np.testing.assert_allclose(module_actor(module, normalize_actions=False)(obs),
+                               np.clip(mean, space.low, space.high), rtol=1e-6)

@@ -1,13 +1,13 @@
 """From a validated experiment spec to an RLlib ``AlgorithmConfig`` on the new API stack.
 
 Why one table: the algorithm names users write (``DQN``, ``SAC``, ``PPO``,
-``centralised_critic``) map here to RLlib config classes, the action kinds each
-supports, and the few defaults we change so that the algorithms behave sensibly on a
-small machine and in multi-agent economies (episode replay buffers that understand
-multi-agent episodes; small sample/update counts per iteration). A user's settings are
-checked against the config's real attributes before RLlib sees them, so a typo gives a
-:class:`~marketsai.errors.SpecError` with the nearest names instead of a traceback from
-deep inside RLlib.
+``IMPALA``, ``APPO``, ``centralised_critic``) map here to RLlib config classes, the
+action kinds each supports, and the few defaults we change so that the algorithms
+behave sensibly on a small machine and in multi-agent economies (episode replay buffers
+that understand multi-agent episodes; small sample/update counts per iteration). A
+user's settings are checked against the config's real attributes before RLlib sees
+them, so a typo gives a :class:`~marketsai.errors.SpecError` with the nearest names
+instead of a traceback from deep inside RLlib.
 """
 
 from __future__ import annotations
@@ -47,6 +47,19 @@ ALGORITHMS: dict[str, AlgorithmInfo] = {
                          {"replay_buffer_config": _REPLAY, "train_batch_size_per_learner": 64,
                           "num_steps_sampled_before_learning_starts": 1000,
                           "min_sample_timesteps_per_iteration": 1000}),
+    # Asynchronous actor-learner (Espeholt et al. 2018): env runners sample with slightly
+    # stale weights, the learner corrects with V-trace. RLlib's defaults (10 s minimum per
+    # iteration, 2 env runners, 1 remote learner) are for clusters; ours end an iteration
+    # after one train batch of 500 steps has been learned from, in 50-step fragments.
+    "IMPALA": AlgorithmInfo("ray.rllib.algorithms.impala:IMPALAConfig", ("grid", "interval"),
+                            {"train_batch_size_per_learner": 500, "rollout_fragment_length": 50,
+                             "min_time_s_per_iteration": None,
+                             "min_train_timesteps_per_iteration": 500, "lr": 5e-4}),
+    # APPO: IMPALA's V-trace targets with PPO's clipped surrogate and a target network.
+    "APPO": AlgorithmInfo("ray.rllib.algorithms.appo:APPOConfig", ("grid", "interval"),
+                          {"train_batch_size_per_learner": 500, "rollout_fragment_length": 50,
+                           "min_time_s_per_iteration": None,
+                           "min_train_timesteps_per_iteration": 500, "lr": 5e-4}),
 }
 
 # Set through other sections of the experiment file, never through `settings`.

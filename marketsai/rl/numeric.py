@@ -15,6 +15,10 @@ Examples
 Traceback (most recent call last):
 ...
 marketsai.errors.SpecError: algorithm.settings.lr = -0.001: out of range (allowed: a number in (0, 1], or a schedule [[timestep, value], ...] of such numbers)
+>>> check_numeric({"vtrace_clip_rho_threshold": 0.0}, {})
+Traceback (most recent call last):
+...
+marketsai.errors.SpecError: algorithm.settings.vtrace_clip_rho_threshold = 0.0: out of range (allowed: a number in (0, inf))
 >>> check_numeric({}, {"fcnet_hiddens": [64, 10**9]})
 Traceback (most recent call last):
 ...
@@ -103,6 +107,19 @@ SETTINGS = {
     "epsilon": _schedule(_UNIT),
     "sigma0": _NONNEG,
     "training_intensity": _or_none(_POS),
+    "min_train_timesteps_per_iteration": _ints(0, MAX_BATCH),
+    # IMPALA / APPO (V-trace, Espeholt et al. 2018): the truncation levels rho-bar and
+    # c-bar of the importance weights must be > 0 (0 zeroes every correction; RLlib
+    # accepts it and learns nothing). RLlib 2.60 supports only vtrace: true.
+    "vtrace": ((lambda x: x is True), "true (RLlib 2.60's IMPALA and APPO support only V-trace)"),
+    "vtrace_clip_rho_threshold": _POS, "vtrace_clip_pg_rho_threshold": _POS,
+    "broadcast_interval": _ints(1, MAX_BATCH),
+    "circular_buffer_num_batches": _ints(1, 100_000),
+    "circular_buffer_iterations_per_batch": _ints(1, 100_000),
+    "target_worker_clipping": _POS,
+    "timeout_s_sampler_manager": _NONNEG, "timeout_s_aggregator_manager": _NONNEG,
+    "grad_clip_by": ((lambda x: x in ("value", "norm", "global_norm")),
+                     "one of 'value', 'norm', 'global_norm'"),
 }
 #: algorithm.model keys that size a network
 MODEL = {

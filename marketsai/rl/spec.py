@@ -42,7 +42,7 @@ from marketsai.params import (
 from marketsai.rl.numeric import check_numeric
 from marketsai.yamlio import parse_scalar, read_yaml
 
-ALGORITHM_NAMES = ("DQN", "SAC", "PPO", "centralised_critic")
+ALGORITHM_NAMES = ("DQN", "SAC", "PPO", "IMPALA", "APPO", "centralised_critic")
 MAX_SEEDS = 1_000  # trials of one experiment
 MAX_WORKERS = 4_096  # env runners, learners, CPUs or GPUs of one trial
 MAX_ITERATIONS = 100_000_000

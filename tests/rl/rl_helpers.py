@@ -15,6 +15,11 @@ TINY = {
             "train_batch_size_per_learner": 32, "target_network_update_freq": 100},
     "SAC": {"num_steps_sampled_before_learning_starts": 100, "min_sample_timesteps_per_iteration": 200,
             "train_batch_size_per_learner": 32},
+    # one 200-step train batch per iteration, in 20-step fragments from the env runners
+    "IMPALA": {"train_batch_size_per_learner": 200, "rollout_fragment_length": 20,
+               "min_train_timesteps_per_iteration": 200},
+    "APPO": {"train_batch_size_per_learner": 200, "rollout_fragment_length": 20,
+             "min_train_timesteps_per_iteration": 200},
 }
 
 

@@ -210,6 +210,11 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
                         allowed=", ".join(n for n, i in ALGORITHMS.items() if bad in i.action_kinds),
                         file=spec.file)
     settings = check_settings(spec.algorithm, spec.settings, spec.file)
+    buffer = settings.get("replay_buffer_config")
+    if sessions is not None and isinstance(buffer, dict) \
+            and "type" not in (spec.settings.get("replay_buffer_config") or {}):
+        # our default buffer stores multi-agent episodes; the vector env's are single-agent
+        settings["replay_buffer_config"] = {**buffer, "type": "EpisodeReplayBuffer"}
     mapping = policy_ids(econ, spec.policies)
     res = spec.resources
     config = config_class(spec.algorithm)()

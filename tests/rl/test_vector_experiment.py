@@ -111,3 +111,24 @@ def test_marketsai_train_runs_the_planner_through_the_vector_env(tmp_path):
     k = np.linspace(0.8, 1.2, 9) * econ.entries[0].kind.steady_state()
     kp = savings(k[None, :], np.arange(5)[:, None])
     assert kp.shape == (5, 9) and np.all(np.isin(kp, econ.decisions[0].grid))
+
+
+@pytest.mark.rllib
+def test_replay_learners_get_a_single_agent_buffer_and_train(local_ray):
+    """SAC through the vector env: the default multi-agent episode buffer is swapped for the
+    single-agent one (RLlib's MultiAgentEpisodeReplayBuffer cannot hold its episodes)."""
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.envs import register_economy
+    econ = mai.load_economy(SHARE)
+    spec = _spec("SAC", env={"sessions": 4, "max_cycles": 20})
+    config = build_config(spec, econ, register_economy(econ))
+    assert config.replay_buffer_config["type"] == "EpisodeReplayBuffer"
+    assert config.replay_buffer_config["capacity"] == 50_000  # the rest of our default kept
+    algo = config.build_algo()
+    try:
+        result = algo.train()
+    finally:
+        algo.stop()
+    assert result["num_env_steps_sampled_lifetime"] >= 200
+    per_agent = build_config(_spec("SAC", env={"max_cycles": 20}), econ, "env")
+    assert per_agent.replay_buffer_config["type"] == "MultiAgentEpisodeReplayBuffer"

@@ -8,7 +8,7 @@ policies, when to stop, the resources and the seeds::
     economy: ../../economies/bertrand_duopoly.yaml   # relative to this file, or inline
     env: {max_cycles: 500, sessions: 64}              # episode length; sessions: one batched env
     algorithm:
-      name: DQN                                       # DQN | SAC | PPO | centralised_critic
+      name: DQN                                       # DQN | SAC | PPO | IMPALA | APPO | centralised_critic
       settings: {lr: 0.0005, train_batch_size_per_learner: 64}
       model: {fcnet_hiddens: [64, 64]}
     policies: group                                   # group (shared by agent group) | agent
@@ -157,7 +157,7 @@ class RLExperimentSpec:
     >>> RLExperimentSpec.from_dict({**spec.to_dict(), "algorithm": {"name": "DQNN"}})
     Traceback (most recent call last):
     ...
-    marketsai.errors.SpecError: algorithm.name = 'DQNN': unknown algorithm; did you mean 'DQN'? (allowed: DQN, SAC, PPO, centralised_critic)
+    marketsai.errors.SpecError: algorithm.name = 'DQNN': unknown algorithm; did you mean 'DQN'? (allowed: DQN, SAC, PPO, IMPALA, APPO, centralised_critic)
     """
 
     name: str

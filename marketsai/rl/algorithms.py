@@ -122,7 +122,8 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
                             allowed=f"an attribute of {type(config).__name__}, e.g. "
                                     + ", ".join(near or ["lr", "gamma", "train_batch_size_per_learner"]),
                             file=file)
-        _check_type(key, value, known[key], path, file)
+        if not (value is None and key in merged and merged[key] is None):  # null where our default is null
+            _check_type(key, value, known[key], path, file)
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             value = {**merged[key], **value}
         merged[key] = value

@@ -145,3 +145,10 @@ def test_trains_on_the_cluster_with_a_remote_env_runner(cluster_driver, algorith
     assert last["learners"]["__all_modules__"]["num_env_steps_trained_lifetime"] >= ITERATIONS * batch
     policy = "planner" if economy == "rbc" else "firm"
     assert policy in last["learners"]
+
+
+def test_null_is_accepted_where_our_default_is_null():
+    from marketsai.rl.algorithms import check_settings
+    assert check_settings("IMPALA", {"min_time_s_per_iteration": None})["min_time_s_per_iteration"] is None
+    with pytest.raises(SpecError, match="wrong type"):
+        check_settings("PPO", {"lr": None})

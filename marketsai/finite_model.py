@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
 MAX_TABLE_ENTRIES = 50_000_000  # of a next-state table built here (400 MB of int64)
 
 

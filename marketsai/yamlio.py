@@ -136,10 +136,22 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
             loader.dispose()
 
 
+def is_file(path: str | Path) -> bool:
+    """``Path.is_file`` that answers False, not OSError, for names the OS refuses (too long, ...).
+
+    >>> is_file("a" * 5000), is_file("pyproject.toml")
+    (False, True)
+    """
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):  # ENAMETOOLONG, embedded NUL
+        return False
+
+
 def read_yaml(path: str | Path) -> Any:
     """Read a YAML file (see :func:`parse_yaml`); binary or non-UTF-8 files are refused."""
     path = Path(path)
-    if not path.is_file():
+    if not is_file(path):
         raise SpecError("file not found", value=str(path), allowed="an existing YAML file")
     size = path.stat().st_size
     if size > limits.MAX_FILE_BYTES:

@@ -330,3 +330,9 @@ def test_intervention_figures_show_the_seed_study_values():
     ax = r_distribution(pd.DataFrame(rows)).axes[0]
     stars = [ln for ln in ax.get_lines() if ln.get_label().startswith("reported R")]
     assert len(stars) == 1 and list(stars[0].get_ydata()) == [0.545, 0.682, 0.818]
+
+
+def test_economy_path_too_long_for_the_os_is_our_error():
+    from marketsai.runner import load_experiment
+    with pytest.raises(SpecError, match="economy file not found"):
+        load_experiment({"kind": "tabular", "economy": "a" * 5000, "sessions": 2}, {})

@@ -37,7 +37,25 @@ def register_economy(econ) -> str:
     """
     from ray.tune.registry import register_env
 
+    _registry_of_this_session()
     name = env_name(econ)
     register_env(name, econ.rllib_env_creator())
     register_env(vector_name(name), econ.vector_env_creator())
     return name
+
+
+def _registry_of_this_session() -> None:
+    """Point Tune's registry at the current Ray session.
+
+    Why: Tune's global registry keys every entry by a prefix it caches on first use, the
+    job id of the first Ray session in the process. After ``ray.shutdown()`` and a new
+    ``ray.init`` (another cluster, the next experiment in a notebook, the next test
+    module), entries would be written under the old job's prefix, and remote env runners,
+    which look under their own job's, would not find the environment.
+    """
+    import ray
+    from ray.tune import registry
+
+    cached = getattr(registry._global_registry, "_prefix", None)
+    if ray.is_initialized() and cached is not None and cached != ray.get_runtime_context().get_job_id():
+        registry._global_registry._prefix = None

@@ -40,7 +40,7 @@ from marketsai.params import (
     validate_mapping,
 )
 from marketsai.rl.numeric import check_numeric
-from marketsai.yamlio import parse_scalar, read_yaml
+from marketsai.yamlio import is_file, parse_scalar, read_yaml
 
 ALGORITHM_NAMES = ("DQN", "SAC", "PPO", "IMPALA", "APPO", "centralised_critic")
 MAX_SEEDS = 1_000  # trials of one experiment
@@ -240,7 +240,7 @@ class RLExperimentSpec:
         path = Path(self.economy)
         if not path.is_absolute():
             path = Path(self.base_dir) / path
-        if not path.exists():
+        if not is_file(path):
             raise SpecError("economy file not found", path="economy", value=self.economy,
                             allowed=f"a file path relative to {self.base_dir}", file=self.file)
         return read_yaml(path)

@@ -42,6 +42,7 @@ from marketsai.runner.schema import (
     split_path,
     text,
 )
+from marketsai.yamlio import is_file
 
 COMMON_KEYS = ("kind", "name", "description", "seed", "economy")
 TRAILING_KEYS = ("sweep", "reference")
@@ -230,7 +231,7 @@ def resolve_economy(value, base_dir: Path, overrides: dict, memo: dict | None = 
 
     if isinstance(value, str):
         path = Path(value) if Path(value).is_absolute() else base_dir / value
-        if not path.is_file():
+        if not is_file(path):
             raise SpecError("economy file not found", path="economy", value=value,
                             allowed=f"a path relative to {base_dir}")
         data = load_economy(path).to_dict()

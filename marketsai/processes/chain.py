@@ -218,17 +218,7 @@ class MarkovChain:
         if not self.aggregate:
             x0 = _draw_many(self.p0, rng.random(N)) if init is None else init
             return _panel(cdf, x0, rng.random((T - 1, N)))
-        agg = self.marginal(self.aggregate)
-        labels, _, m = self._blocks(self.aggregate)
-        members = [np.flatnonzero(labels == a) for a in range(m)]
-        width = max(len(b) for b in members)
-        states = np.zeros((m, width), dtype=np.int64)
-        cond = np.ones((self.n_states, m, width))
-        for a, b in enumerate(members):
-            states[a, :len(b)] = b
-            mass = np.cumsum(self.P[:, b], axis=1)
-            tot = mass[:, -1:]
-            cond[:, a, :len(b)] = np.divide(mass, tot, out=np.ones_like(mass), where=tot > 0)
+        labels, agg, members, states, cond = self._conditional()
         if init is None:
             a0 = _draw_from(agg.p0, rng)
             x0 = members[a0][_draw_many(self.p0[members[a0]], rng.random(N))]

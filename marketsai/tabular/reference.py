@@ -234,10 +234,7 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
             done += 1
             s, e = s2, e2
             if mode == EXP_DECAY:
-                if t % EPS_RESYNC == 0:
-                    eps = [math.exp(-beta[i] * t) for i in range(n)]
-                else:
-                    eps = [eps[i] * decay[i] for i in range(n)]
+                eps = _next_eps(eps, t, beta, decay, n)
         states.state[w], states.t[w], states.stable[w] = s, t, stable
         states.rng[w] = np.array(st, dtype=np.uint64)
     states.converged[:] = states.stable >= cfg.stable_periods
@@ -383,11 +380,16 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
             done += 1
             s = s2
             if mode == EXP_DECAY:
-                if t % EPS_RESYNC == 0:
-                    eps = [math.exp(-beta[i] * t) for i in range(n)]
-                else:
-                    eps = [eps[i] * decay[i] for i in range(n)]
+                eps = _next_eps(eps, t, beta, decay, n)
         states.state[w], states.t[w], states.stable[w] = s, t, stable
         states.rng[w] = np.array(st, dtype=np.uint64)
     states.converged[:] = states.stable >= cfg.stable_periods
     return rec if record else None
+
+
+def _next_eps(eps, t, beta, decay, n):
+    """``eps_t = exp(-beta t)`` as the kernels compute it: multiplied by ``exp(-beta)`` each
+    period and resynchronised every ``EPS_RESYNC`` periods (see kernel.py)."""
+    if t % EPS_RESYNC == 0:
+        return [math.exp(-beta[i] * t) for i in range(n)]
+    return [eps[i] * decay[i] for i in range(n)]

@@ -5,7 +5,8 @@
     marketsai run FILE [--out DIR] [--set key=value ...] [--address RAY] [--threads N] [--force]
     marketsai validate FILE          # economy or experiment file -> fully resolved YAML
     marketsai report RUN_DIR         # redraw summary.json and figures/ from the tables
-    marketsai train FILE / marketsai evaluate CHECKPOINT   # deep RL (the rllib extra)
+    marketsai train FILE / marketsai evaluate CHECKPOINT   # deep RL (the rllib extra);
+                                     # `run` runs kind: rllib files too, `train` is its front end
     marketsai export CHECKPOINT --out DIR   # a trusted checkpoint -> weights + JSON (no pickles)
 
 Bad input exits with code 1 and the :class:`~marketsai.errors.SpecError` message (file,
@@ -30,19 +31,17 @@ def _fail(err: Exception, code: int = 1):
 
 
 def parse_sets(values) -> dict:
-    """``("a.b=1", "c=x")`` -> ``{"a.b": 1, "c": "x"}``; values parsed as YAML scalars."""
-    from marketsai.runner.schema import parse_scalar
-    out = {}
+    """``("a.b=1", "c=x")`` -> ``{"a.b": 1, "c": "x"}``; values parsed as YAML scalars.
+
+    The click face of :func:`marketsai.runner.schema.parse_overrides`, the one override
+    parser of every command and experiment kind (an item without ``=`` is a usage error).
+    """
+    from marketsai.runner.schema import parse_overrides
     for item in values:
-        key, sep, raw = item.partition("=")
+        key, sep, _ = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not key=value", param_hint="--set")
-        try:
-            out[key.strip()] = parse_scalar(raw)
-        except SpecError as err:
-            raise SpecError(f"--set value is not valid YAML ({err.reason})", path=key.strip(),
-                            value=raw) from None
-    return out
+    return parse_overrides(values)
 
 
 class LazyGroup(click.Group):
@@ -140,19 +139,18 @@ def validate(file, sets):
                 resolved = Economy.from_dict(data).to_dict()
             except SpecError as err:
                 raise (err if err.file else err.with_file(file)) from None
-        elif isinstance(data, dict) and data.get("kind") == "rllib":
-            from marketsai.rl.spec import load_rl_experiment
-            spec = load_rl_experiment(file, sets)
-            try:  # settings are checked against RLlib's own config class when ray is there
-                from marketsai.rl.algorithms import check_settings
-            except ImportError:
-                check_settings = None
-            if check_settings is not None:
-                check_settings(spec.algorithm, spec.settings, spec.file)
-            resolved = spec.to_dict()
         else:
             from marketsai.runner import load_experiment
-            resolved = load_experiment(file, overrides).config
+            exp = load_experiment(file, overrides)
+            resolved = exp.config
+            if resolved["kind"] == "rllib":
+                try:  # settings are checked against RLlib's own config class when ray is there
+                    from marketsai.rl.algorithms import check_settings
+                except ImportError:
+                    check_settings = None
+                if check_settings is not None:
+                    check_settings(resolved["algorithm"]["name"],
+                                   resolved["algorithm"]["settings"], file)
     except SpecError as err:
         _fail(err)
     click.echo(dump_yaml(resolved), nl=False)

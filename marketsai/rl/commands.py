@@ -6,9 +6,12 @@
     marketsai evaluate CHECKPOINT|EXPORT [--episodes N] [--out DIR] [--experiment FILE]
     marketsai export CHECKPOINT --out EXPORT     # weights + JSON, safe to share
 
-``train`` runs the experiment with Ray Tune (one trial per seed): checkpoints, CSV and
-TensorBoard logs under ``DIR/tune``; run it again on the same ``--out`` to resume an
-interrupted experiment. ``--address`` joins an existing Ray cluster (``host:port`` or
+``train`` is ``marketsai run`` for ``kind: rllib`` files with RLlib's options (a local
+Ray instance's ``--num-cpus``): the same runner, run folder, ``--set`` syntax and resume
+rule (one unit per seed, each a Ray Tune trial with checkpoints, CSV and TensorBoard logs
+under ``DIR/trials/seed<S>/tune``; see :mod:`marketsai.rl.train`); it also writes
+``DIR/trials.csv`` (the results with absolute checkpoint paths). Run it again on the same
+``--out`` to resume an interrupted experiment. ``--address`` joins an existing Ray cluster (``host:port`` or
 ``auto``); see docs/cluster.md for token authentication. ``evaluate`` plays a
 checkpoint's greedy policies in the economy and writes the tabular engine's measures.
 A raw checkpoint is a folder of pickles (loading it can run code); ``export`` turns a
@@ -41,17 +44,24 @@ def _fail(err: Exception) -> None:
               help="Override a field of the file, e.g. --set stop.training_iteration=10.")
 @click.option("--address", default=None, help="Ray cluster to join (host:port or 'auto').")
 @click.option("--num-cpus", type=int, default=None, help="CPUs of a local Ray instance.")
+@click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
 @click.option("--quiet", is_flag=True, help="Less progress output.")
-def train(file, out, sets, address, num_cpus, quiet):
-    """Train the deep-RL experiment FILE (kind: rllib) with Ray Tune."""
+def train(file, out, sets, address, num_cpus, force, quiet):
+    """Train the deep-RL experiment FILE (kind: rllib): `marketsai run` with RLlib options."""
+    from marketsai.cli import parse_sets
     from marketsai.rl.spec import load_rl_experiment
     try:
-        spec = load_rl_experiment(file, sets)
+        spec = load_rl_experiment(file, parse_sets(sets))
         from marketsai.rl.train import train as run_training
         out = out or str(Path("runs") / spec.name)
-        table = run_training(spec, out, address=address, num_cpus=num_cpus, verbose=0 if quiet else 1)
+        table = run_training(spec, out, address=address, num_cpus=num_cpus,
+                             verbose=0 if quiet else 1, force=force)
     except SpecError as err:
         _fail(err)
+    except KeyboardInterrupt as exc:
+        click.echo(f"\ninterrupted ({exc}); finished seeds are saved and an unfinished one "
+                   "resumes from its latest checkpoint -- rerun the same command", err=True)
+        sys.exit(130)
     except RuntimeError as err:
         _fail(err)
     cols = ["seed", "iterations", "env_steps", "time_total_s", "episode_return_mean"]

@@ -24,7 +24,7 @@ problem is a :class:`~marketsai.errors.SpecError` naming the field path.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,9 @@ from marketsai.params import (
     nonnegative_int,
     one_of,
     positive_int,
-    validate_mapping,
 )
 from marketsai.rl.numeric import check_numeric
-from marketsai.yamlio import is_file, parse_scalar, read_yaml
+from marketsai.yamlio import is_file, read_yaml
 
 ALGORITHM_NAMES = ("DQN", "SAC", "PPO", "IMPALA", "APPO", "centralised_critic")
 MAX_SEEDS = 1_000  # trials of one experiment
@@ -49,84 +48,81 @@ MAX_ITERATIONS = 100_000_000
 MAX_EPISODES = 100_000
 
 _mapping = Check(lambda x: x is None or isinstance(x, dict), "a mapping")
-_name = Check(lambda x: isinstance(x, str) and x.replace("-", "_").isidentifier(),
-              "an identifier (letters, digits, _ or -)")
-_economy = Check(lambda x: isinstance(x, (str, dict)) and bool(x),
-                 "a path to an economy file (relative to the experiment file) or an inline economy")
-_seeds = Check(lambda x: isinstance(x, list) and 1 <= len(x) <= MAX_SEEDS
-               and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in x),
-               f"a list of 1 to {MAX_SEEDS} integers in [0, 2**63)")
+_seeds = Check(lambda x: x is None or (
+    isinstance(x, list) and 1 <= len(x) <= MAX_SEEDS
+    and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in x)),
+    f"null (the file's seed) or a list of 1 to {MAX_SEEDS} integers in [0, 2**63)")
 _positive = Check(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0,
                   "a number > 0")
+_algorithm_name = Check(lambda x: isinstance(x, str), "one of " + ", ".join(ALGORITHM_NAMES))
 
-EXPERIMENT_FIELDS = {
-    "kind": Param(check=one_of("rllib"), doc="experiment kind; this schema is for 'rllib'"),
-    "name": Param(None, Check(lambda x: x is None or _name(x), "null or an identifier"),
-                  "experiment name (default: the file name)"),
-    "description": Param("", Check(lambda x: isinstance(x, str), "a string"), "free text"),
-    "economy": Param(check=_economy, doc="economy file (relative to this file) or inline economy"),
-    "env": Param(None, _mapping, "the environment: max_cycles (episode length), sessions (batched)"),
-    "algorithm": Param(check=Check(lambda x: isinstance(x, dict), "a mapping with name, settings, model"),
-                       doc="the algorithm and its settings"),
+#: the keys of ``kind: rllib`` beside the runner's common ones (kind, name, description,
+#: seed, economy, sweep, reference): the runner's Param declarations, one dialect for
+#: every kind (:mod:`marketsai.runner.schema`)
+RL_SCHEMA = {
+    "env": {
+        "max_cycles": Param(1000, int_range(1, MAX_TRACE_PERIODS),
+                            "periods per episode (every session starts and ends together)"),
+        # Why a separate path: RLlib's per-agent dict bookkeeping costs ~0.2 ms per
+        # agent-step; one policy group stepped as a gymnasium VectorEnv does not.
+        "sessions": Param(None, Check(lambda x: x is None or int_range(1, MAX_SESSIONS)(x),
+                                      f"null or an integer in [1, {MAX_SESSIONS:,}]"),
+                          "null: the per-agent MultiAgentEnv; N: N simulations of an economy "
+                          "whose agents form one policy group, as one VectorEnv per env runner "
+                          "(single-agent module)"),
+    },
+    "algorithm": {
+        "name": Param(check=_algorithm_name, doc="the algorithm"),
+        "settings": Param({}, _mapping, "AlgorithmConfig attributes (e.g. lr, gamma, "
+                                        "train_batch_size_per_learner)"),
+        "model": Param({}, _mapping, "model_config of the RLModule (e.g. fcnet_hiddens)"),
+    },
     "policies": Param("group", one_of("group", "agent"),
                       "group: one policy per agent group (shared); agent: one policy per agent"),
-    "stop": Param(check=Check(lambda x: isinstance(x, dict) and len(x) >= 1, "a non-empty mapping"),
-                  doc="stop conditions (any reached stops a trial)"),
-    "resources": Param(check=Check(lambda x: isinstance(x, dict), "a mapping"),
-                       doc="num_env_runners (required), learners, CPUs"),
-    "seeds": Param([0], _seeds, "one trial per seed"),
-    "checkpoint": Param(None, _mapping, "checkpoint frequency and how many to keep"),
-    "evaluation": Param(None, _mapping, "settings of `marketsai evaluate`"),
-}
-ALGORITHM_FIELDS = {
-    "name": Param(check=one_of(*ALGORITHM_NAMES), doc="the algorithm"),
-    "settings": Param(None, _mapping, "AlgorithmConfig attributes (e.g. lr, gamma, train_batch_size_per_learner)"),
-    "model": Param(None, _mapping, "model_config of the RLModule (e.g. fcnet_hiddens)"),
-}
-STOP_FIELDS = {
-    "training_iteration": Param(None, Check(lambda x: x is None or int_range(1, MAX_ITERATIONS)(x),
-                                            f"null or an integer in [1, {MAX_ITERATIONS:,}]"),
-                                "training iterations"),
-    "num_env_steps_sampled_lifetime": Param(None, Check(lambda x: x is None or int_range(1, MAX_PERIODS)(x),
-                                                        f"null or an integer in [1, {MAX_PERIODS:.0e}]"),
-                                            "environment steps sampled"),
-    "time_total_s": Param(None, Check(lambda x: x is None or _positive(x), "null or a number > 0"),
-                          "wall-clock seconds per trial"),
-}
-RESOURCE_FIELDS = {
-    "num_env_runners": Param(check=int_range(0, MAX_WORKERS),
-                             doc="remote env runners per trial (0: sample in the driver); always explicit"),
-    "num_envs_per_env_runner": Param(1, int_range(1, MAX_WORKERS), "vectorised environments per env runner"),
-    "num_cpus_per_env_runner": Param(1, int_range(1, MAX_WORKERS), "CPUs reserved per env runner"),
-    "num_learners": Param(0, int_range(0, MAX_WORKERS), "remote learners (0: learn in the driver process)"),
-    "num_cpus_per_learner": Param(1, int_range(1, MAX_WORKERS), "CPUs per remote learner"),
-    "num_gpus_per_learner": Param(0, Check(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)
-                                           and 0 <= x <= MAX_WORKERS,
-                                           f"a number in [0, {MAX_WORKERS}]"),
-                                  "GPUs per learner"),
-    "max_concurrent_trials": Param(None, Check(lambda x: x is None or positive_int(x), "null or an integer >= 1"),
-                                   "trials (seeds) running at once; null: as many as fit"),
-}
-CHECKPOINT_FIELDS = {
-    "frequency": Param(5, nonnegative_int, "checkpoint every N iterations (0: only at the end)"),
-    "keep": Param(2, positive_int, "checkpoints kept per trial"),
-    "at_end": Param(True, one_of(True, False), "checkpoint when a trial stops"),
-}
-ENV_FIELDS = {
-    "max_cycles": Param(1000, int_range(1, MAX_TRACE_PERIODS),
-                        "periods per episode (every session starts and ends together)"),
-    # Why a separate path: RLlib's per-agent dict bookkeeping costs ~0.2 ms per agent-step;
-    # one policy group stepped as a gymnasium VectorEnv (marketsai.envs.vector) does not.
-    "sessions": Param(None, Check(lambda x: x is None or int_range(1, MAX_SESSIONS)(x),
-                                  f"null or an integer in [1, {MAX_SESSIONS:,}]"),
-                      "null: the per-agent MultiAgentEnv; N: N simulations of an economy whose agents "
-                      "form one policy group, as one VectorEnv per env runner (single-agent module)"),
-}
-EVALUATION_FIELDS = {
-    "episodes": Param(1, int_range(1, MAX_EPISODES), "greedy episodes from different random start states"),
-    "periods": Param(200, int_range(1, MAX_TRACE_PERIODS), "periods of greedy play per episode (the last ones are averaged)"),
-    "tail": Param(50, int_range(1, MAX_TRACE_PERIODS), "last periods of each episode over which prices/profits are averaged"),
-    "impulse_periods": Param(15, int_range(1, MAX_TRACE_PERIODS), "periods after the one-period deviation"),
+    "stop": {  # any condition reached stops a trial; at least one must be set
+        "training_iteration": Param(None, Check(lambda x: x is None or int_range(1, MAX_ITERATIONS)(x),
+                                                f"null or an integer in [1, {MAX_ITERATIONS:,}]"),
+                                    "training iterations"),
+        "num_env_steps_sampled_lifetime": Param(
+            None, Check(lambda x: x is None or int_range(1, MAX_PERIODS)(x),
+                        f"null or an integer in [1, {MAX_PERIODS:.0e}]"), "environment steps sampled"),
+        "time_total_s": Param(None, Check(lambda x: x is None or _positive(x), "null or a number > 0"),
+                              "training seconds per trial"),
+    },
+    "resources": {
+        "num_env_runners": Param(check=int_range(0, MAX_WORKERS),
+                                 doc="remote env runners per trial (0: sample in the driver); "
+                                     "always explicit"),
+        "num_envs_per_env_runner": Param(1, int_range(1, MAX_WORKERS),
+                                         "vectorised environments per env runner"),
+        "num_cpus_per_env_runner": Param(1, int_range(1, MAX_WORKERS), "CPUs reserved per env runner"),
+        "num_learners": Param(0, int_range(0, MAX_WORKERS),
+                              "remote learners (0: learn in the driver process)"),
+        "num_cpus_per_learner": Param(1, int_range(1, MAX_WORKERS), "CPUs per remote learner"),
+        "num_gpus_per_learner": Param(0, Check(lambda x: isinstance(x, (int, float))
+                                               and not isinstance(x, bool) and 0 <= x <= MAX_WORKERS,
+                                               f"a number in [0, {MAX_WORKERS}]"), "GPUs per learner"),
+        "max_concurrent_trials": Param(None, Check(lambda x: x is None or positive_int(x),
+                                                   "null or an integer >= 1"),
+                                       "kept for older files: the runner trains seeds one after "
+                                       "another (each unit one seed)"),
+    },
+    "seeds": Param(None, _seeds, "one trial (one unit of the run) per seed; null: [seed]"),
+    "checkpoint": {
+        "frequency": Param(5, nonnegative_int, "checkpoint every N iterations (0: only at the end)"),
+        "keep": Param(2, positive_int, "checkpoints kept per trial"),
+        "at_end": Param(True, one_of(True, False), "checkpoint when a trial stops"),
+    },
+    "evaluation": {  # settings of `marketsai evaluate`
+        "episodes": Param(1, int_range(1, MAX_EPISODES),
+                          "greedy episodes from different random start states"),
+        "periods": Param(200, int_range(1, MAX_TRACE_PERIODS),
+                         "periods of greedy play per episode (the last ones are averaged)"),
+        "tail": Param(50, int_range(1, MAX_TRACE_PERIODS),
+                      "last periods of each episode over which prices/profits are averaged"),
+        "impulse_periods": Param(15, int_range(1, MAX_TRACE_PERIODS),
+                                 "periods after the one-period deviation"),
+    },
 }
 
 
@@ -142,9 +138,63 @@ def nearest(name: str, choices) -> str | None:
     return lower[near[0]] if near else None
 
 
+def check_rl_config(cfg: dict) -> dict:
+    """Cross-field checks of a resolved ``kind: rllib`` config; nulls normalised.
+
+    Every problem is a :class:`~marketsai.errors.SpecError` naming the field path.
+    """
+    algo = cfg["algorithm"]
+    if algo["name"] not in ALGORITHM_NAMES:
+        near = nearest(algo["name"], ALGORITHM_NAMES)
+        raise SpecError(f"unknown algorithm{f'; did you mean {near!r}?' if near else ''}",
+                        path="algorithm.name", value=algo["name"], allowed=", ".join(ALGORITHM_NAMES))
+    algo["settings"] = dict(algo["settings"] or {})
+    algo["model"] = dict(algo["model"] or {})
+    check_numeric(algo["settings"], algo["model"])
+    if all(v is None for v in cfg["stop"].values()):
+        raise SpecError("no stop condition set", path="stop", value=cfg["stop"],
+                        allowed=", ".join(RL_SCHEMA["stop"]))
+    if cfg["env"]["sessions"] is not None and cfg["resources"]["num_envs_per_env_runner"] != 1:
+        raise SpecError("with env.sessions the env runner's sub-environments are the sessions "
+                        "times the agents; leave num_envs_per_env_runner at 1",
+                        path="resources.num_envs_per_env_runner",
+                        value=cfg["resources"]["num_envs_per_env_runner"], allowed="1 (or unset)")
+    if cfg["evaluation"]["tail"] > cfg["evaluation"]["periods"]:
+        raise SpecError("tail must not exceed periods", path="evaluation.tail",
+                        value=cfg["evaluation"]["tail"], allowed=f"<= {cfg['evaluation']['periods']}")
+    if cfg["seeds"] is None:
+        cfg["seeds"] = [cfg["seed"]]
+    if len(set(cfg["seeds"])) != len(cfg["seeds"]):
+        raise SpecError("a seed appears twice", path="seeds", value=cfg["seeds"],
+                        allowed="distinct seeds (one trial each)")
+    return cfg
+
+
+def resolve_rl(data: Any, default_name: str = "experiment") -> dict:
+    """Validate a ``kind: rllib`` mapping against the runner's schema of the kind; every
+    default filled. The economy is checked to be a path or a mapping, not read."""
+    from marketsai.runner.config import TRAILING_SCHEMA, common_schema
+    from marketsai.runner.schema import resolve
+
+    if not isinstance(data, dict):
+        raise SpecError("an experiment file must hold a mapping", value=data,
+                        allowed="a mapping with keys kind, economy, algorithm, ...")
+    if data.get("kind") != "rllib":
+        raise SpecError("invalid value", path="kind", value=data.get("kind"), allowed="'rllib'")
+    cfg = resolve(data, common_schema(default_name) | RL_SCHEMA | TRAILING_SCHEMA)
+    if not cfg["economy"]:
+        raise SpecError("invalid value", path="economy", value=cfg["economy"],
+                        allowed="a path to an economy file or an inline economy")
+    return check_rl_config(cfg)
+
+
 @dataclass(frozen=True)
 class RLExperimentSpec:
-    """A validated RLlib experiment file.
+    """A validated RLlib experiment: a typed view of a resolved ``kind: rllib`` config.
+
+    Built from a file's mapping (:meth:`from_dict`, the economy kept as given) or from the
+    runner's resolved config (:meth:`from_config`, the economy inline). The schema is
+    :data:`RL_SCHEMA` plus the runner's common keys; :meth:`to_dict` is the resolved config.
 
     Examples
     --------
@@ -152,27 +202,15 @@ class RLExperimentSpec:
     ...     "kind": "rllib", "economy": "duopoly.yaml",
     ...     "algorithm": {"name": "PPO", "settings": {"lr": 0.001}},
     ...     "stop": {"training_iteration": 2}, "resources": {"num_env_runners": 0}})
-    >>> spec.algorithm, spec.settings, spec.resources["num_learners"]
-    ('PPO', {'lr': 0.001}, 0)
+    >>> spec.algorithm, spec.settings, spec.resources["num_learners"], spec.seeds
+    ('PPO', {'lr': 0.001}, 0, (0,))
     >>> RLExperimentSpec.from_dict({**spec.to_dict(), "algorithm": {"name": "DQNN"}})
     Traceback (most recent call last):
     ...
     marketsai.errors.SpecError: algorithm.name = 'DQNN': unknown algorithm; did you mean 'DQN'? (allowed: DQN, SAC, PPO, IMPALA, APPO, centralised_critic)
     """
 
-    name: str
-    economy: Any  # path string (resolved against base_dir) or inline mapping
-    algorithm: str
-    settings: dict = field(default_factory=dict)
-    model: dict = field(default_factory=dict)
-    env: dict = field(default_factory=dict)
-    policies: str = "group"
-    stop: dict = field(default_factory=dict)
-    resources: dict = field(default_factory=dict)
-    seeds: tuple = (0,)
-    checkpoint: dict = field(default_factory=dict)
-    evaluation: dict = field(default_factory=dict)
-    description: str = ""
+    config: dict  # the resolved config (kind: rllib), every default visible
     base_dir: str = "."
     file: str | None = None
 
@@ -180,58 +218,77 @@ class RLExperimentSpec:
     @classmethod
     def from_dict(cls, data: Any, *, base_dir: str | Path = ".", file: str | Path | None = None,
                   default_name: str = "experiment") -> RLExperimentSpec:
+        """Validate a file's mapping (the economy stays a path or mapping)."""
         try:
-            return cls._from_dict(data, base_dir=base_dir, file=file, default_name=default_name)
+            cfg = resolve_rl(copy.deepcopy(data), default_name)
         except SpecError as err:
-            raise (err.with_file(file) if file and not err.file else err) from None
+            raise (err.with_file(str(file)) if file and not err.file else err) from None
+        return cls.from_config(cfg, base_dir=base_dir, file=file)
 
     @classmethod
-    def _from_dict(cls, data, *, base_dir, file, default_name) -> RLExperimentSpec:
-        top = validate_mapping(data, EXPERIMENT_FIELDS, "", "an rllib experiment")
-        algo = top["algorithm"]
-        if isinstance(algo.get("name"), str) and algo["name"] not in ALGORITHM_NAMES:
-            hint = f"; did you mean {nearest(algo['name'], ALGORITHM_NAMES)!r}?" \
-                if nearest(algo["name"], ALGORITHM_NAMES) else ""
-            raise SpecError(f"unknown algorithm{hint}", path="algorithm.name", value=algo["name"],
-                            allowed=", ".join(ALGORITHM_NAMES))
-        algo = validate_mapping(algo, ALGORITHM_FIELDS, "algorithm", "the algorithm")
-        check_numeric(algo["settings"] or {}, algo["model"] or {})
-        stop = {k: v for k, v in validate_mapping(top["stop"], STOP_FIELDS, "stop", "stop").items()
-                if v is not None}
-        if not stop:
-            raise SpecError("no stop condition set", path="stop", value=top["stop"],
-                            allowed=", ".join(STOP_FIELDS))
-        env = validate_mapping(top["env"], ENV_FIELDS, "env", "env")
-        resources = validate_mapping(top["resources"], RESOURCE_FIELDS, "resources", "resources")
-        if env["sessions"] is not None and resources["num_envs_per_env_runner"] != 1:
-            raise SpecError("with env.sessions the env runner's sub-environments are the sessions "
-                            "times the agents; leave num_envs_per_env_runner at 1",
-                            path="resources.num_envs_per_env_runner",
-                            value=resources["num_envs_per_env_runner"], allowed="1 (or unset)")
-        checkpoint = validate_mapping(top["checkpoint"], CHECKPOINT_FIELDS, "checkpoint", "checkpoint")
-        evaluation = validate_mapping(top["evaluation"], EVALUATION_FIELDS, "evaluation", "evaluation")
-        if evaluation["tail"] > evaluation["periods"]:
-            raise SpecError("tail must not exceed periods", path="evaluation.tail",
-                            value=evaluation["tail"], allowed=f"<= {evaluation['periods']}")
-        return cls(name=top["name"] or default_name, economy=copy.deepcopy(top["economy"]),
-                   algorithm=algo["name"], settings=dict(algo["settings"] or {}),
-                   model=dict(algo["model"] or {}), env=env,
-                   policies=top["policies"], stop=stop, resources=resources,
-                   seeds=tuple(top["seeds"]), checkpoint=checkpoint, evaluation=evaluation,
-                   description=top["description"], base_dir=str(Path(base_dir).resolve()),
+    def from_config(cls, cfg: dict, *, base_dir: str | Path = ".",
+                    file: str | Path | None = None) -> RLExperimentSpec:
+        """Wrap an already resolved config (e.g. a cell of the runner's experiment)."""
+        return cls(config=copy.deepcopy(cfg), base_dir=str(Path(base_dir).resolve()),
                    file=str(file) if file else None)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def name(self) -> str:
+        return self.config["name"]
+
+    @property
+    def description(self) -> str:
+        return self.config["description"]
+
+    @property
+    def economy(self) -> Any:
+        return self.config["economy"]
+
+    @property
+    def algorithm(self) -> str:
+        return self.config["algorithm"]["name"]
+
+    @property
+    def settings(self) -> dict:
+        return self.config["algorithm"]["settings"]
+
+    @property
+    def model(self) -> dict:
+        return self.config["algorithm"]["model"]
+
+    @property
+    def env(self) -> dict:
+        return self.config["env"]
+
+    @property
+    def policies(self) -> str:
+        return self.config["policies"]
+
+    @property
+    def stop(self) -> dict:
+        """The stop conditions that are set (Tune's ``stop`` mapping)."""
+        return {k: v for k, v in self.config["stop"].items() if v is not None}
+
+    @property
+    def resources(self) -> dict:
+        return self.config["resources"]
+
+    @property
+    def seeds(self) -> tuple:
+        return tuple(self.config["seeds"])
+
+    @property
+    def checkpoint(self) -> dict:
+        return self.config["checkpoint"]
+
+    @property
+    def evaluation(self) -> dict:
+        return self.config["evaluation"]
 
     def to_dict(self) -> dict:
         """The fully resolved file contents (every default visible; economy as given)."""
-        return {
-            "kind": "rllib", "name": self.name, "description": self.description,
-            "economy": copy.deepcopy(self.economy), "env": dict(self.env),
-            "algorithm": {"name": self.algorithm, "settings": copy.deepcopy(self.settings),
-                          "model": copy.deepcopy(self.model)},
-            "policies": self.policies, "stop": dict(self.stop), "resources": dict(self.resources),
-            "seeds": list(self.seeds), "checkpoint": dict(self.checkpoint),
-            "evaluation": dict(self.evaluation),
-        }
+        return copy.deepcopy(self.config)
 
     def economy_dict(self) -> dict:
         """The economy as a plain mapping (a file path is read relative to ``base_dir``)."""
@@ -246,43 +303,37 @@ class RLExperimentSpec:
         return read_yaml(path)
 
 
-def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...]) -> dict:
-    """Apply ``key.sub=value`` overrides (from ``--set``) to a raw experiment mapping.
+def apply_overrides(data: dict, overrides) -> dict:
+    """``--set`` overrides (``key=value`` strings or a ``{key: value}`` mapping) applied to a
+    raw experiment mapping: the runner's parser and :func:`~marketsai.runner.schema.set_path`.
 
     Examples
     --------
     >>> apply_overrides({"algorithm": {"name": "PPO"}}, ["algorithm.settings.lr=1e-3", "seeds=[1, 2]"])
     {'algorithm': {'name': 'PPO', 'settings': {'lr': 0.001}}, 'seeds': [1, 2]}
     """
-    data = copy.deepcopy(data)
-    for item in overrides:
-        if "=" not in item:
-            raise SpecError("an override must look like key.sub=value", path="--set", value=item,
-                            allowed="e.g. stop.training_iteration=10")
-        key, _, text = item.partition("=")
-        parts = [p for p in key.strip().split(".") if p]
-        if not parts:
-            raise SpecError("empty key in override", path="--set", value=item)
-        node = data
-        for i, p in enumerate(parts[:-1]):
-            nxt = node.get(p)
-            if nxt is None:
-                nxt = node[p] = {}
-            if not isinstance(nxt, dict):
-                raise SpecError("cannot set a key below a non-mapping", path=".".join(parts[:i + 1]),
-                                value=nxt)
-            node = nxt
-        node[parts[-1]] = parse_scalar(text)
-    return data
+    from marketsai.runner import schema
+    if not isinstance(overrides, dict):
+        overrides = schema.parse_overrides(overrides)
+    return schema.apply_overrides(data, overrides)
 
 
 def load_rl_experiment(path: str | Path, overrides=()) -> RLExperimentSpec:
-    """Read and validate an experiment file (with ``--set`` overrides applied)."""
+    """Read and validate an experiment file with ``--set`` overrides (``key=value`` strings
+    or a mapping), as ``marketsai run`` does: the economy is read and resolved, and
+    ``economy.*`` overrides apply to it. A sweep's cells are ignored (the base config)."""
+    from marketsai.runner import schema
+    from marketsai.runner.config import load_experiment
+
     path = Path(path)
+    if not isinstance(overrides, dict):
+        overrides = schema.parse_overrides(overrides)
     data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise SpecError("an experiment file must hold a mapping", value=data, file=str(path))
-    data = apply_overrides(data, overrides)
-    return RLExperimentSpec.from_dict(data, base_dir=path.parent, file=path, default_name=path.stem)
-
-
+    if isinstance(data, dict) and data.get("kind") not in (None, "rllib") \
+            and overrides.get("kind", "rllib") == "rllib":
+        raise SpecError("not an rllib experiment", path="kind", value=data.get("kind"),
+                        allowed="'rllib'", file=str(path))
+    exp = load_experiment(path, overrides)
+    cfg = copy.deepcopy(exp.config)
+    cfg["sweep"] = {}
+    return RLExperimentSpec.from_config(cfg, base_dir=path.parent, file=path)

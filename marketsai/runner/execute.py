@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from marketsai.runner.config import Experiment
-from marketsai.runner.kinds import Unit
+from marketsai.runner.kinds import Unit, UnitContext
 from marketsai.runner.store import RunFolder
 
 log = logging.getLogger("marketsai.runner")
@@ -64,13 +64,29 @@ def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, 
         if limit and written >= limit:
             raise KeyboardInterrupt(f"{CHUNK_LIMIT_ENV}={limit} reached")
 
-    if address is None:
+    if address is None or exp.kind.ray_in_unit:
         for cell, unit, chunk_id, fp in todo:
             t0 = time.perf_counter()
-            tables = exp.kind.run_unit(exp.cell_config(cell), unit, threads)
+            tables = run_unit(exp.kind, exp.cell_config(cell), unit, threads,
+                              unit_context(exp.kind, folder, chunk_id, fp, address))
             finish(cell, unit, chunk_id, fp, tables, time.perf_counter() - t0)
     else:
         _execute_ray(exp, todo, finish, threads, address)
+
+
+def unit_context(kind, folder: RunFolder, chunk_id: str, fingerprint: str,
+                 address: str | None) -> UnitContext | None:
+    """The :class:`UnitContext` of a ``uses_workdir`` kind's unit (None for other kinds)."""
+    if not kind.uses_workdir:
+        return None
+    return UnitContext(workdir=folder.root / kind.workdir_name / chunk_id, root=folder.root,
+                       fingerprint=fingerprint, address=address)
+
+
+def run_unit(kind, cfg: dict, unit: Unit, threads: int | None, context: UnitContext | None):
+    if context is None:
+        return kind.run_unit(cfg, unit, threads)
+    return kind.run_unit(cfg, unit, threads, context=context)
 
 
 def _run_remote(kind, cfg, unit, threads):

@@ -36,12 +36,20 @@ because the runner may run units in any order, resume from any subset, or ship t
 to Ray workers. Every table it returns has one row per session / trial; the runner
 concatenates the chunks in unit order and, in sweeps, prepends ``cell`` and one column
 per swept key.
+
+Kinds that keep files of their own per unit (RLlib: checkpoints, Tune logs) set
+``uses_workdir = True`` and receive ``context=`` (a :class:`UnitContext`: the unit's own
+folder ``RUN/<workdir_name>/<chunk id>``, the run folder, the chunk's fingerprint and the
+``--address``). Kinds that use Ray themselves inside a unit (``ray_in_unit = True``) are
+run in the driver process even with ``--address``: the unit joins the cluster, its
+tasks and actors run there, and only the driver writes the run folder.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -60,6 +68,16 @@ class Unit:
     params: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class UnitContext:
+    """Where a unit of a ``uses_workdir`` kind may keep its own files, and what for."""
+
+    workdir: Path  # RUN/<workdir_name>/<chunk id>: the unit's own files (checkpoints)
+    root: Path  # the run folder
+    fingerprint: str  # of what the unit computes: files of another config are stale
+    address: str | None = None  # --address: the Ray cluster (ray_in_unit kinds)
+
+
 class ExperimentKind:
     """Base class of experiment kinds; see the module docstring."""
 
@@ -73,6 +91,12 @@ class ExperimentKind:
     #: summary key drawn in sweep heat maps / line plots, and its label
     sweep_value: ClassVar[str | None] = None
     sweep_value_label: ClassVar[str] = ""
+    #: run_unit takes ``context=UnitContext(...)``: a folder of the unit's own files
+    uses_workdir: ClassVar[bool] = False
+    #: the folder of the run folder holding the units' workdirs
+    workdir_name: ClassVar[str] = "units"
+    #: the unit uses Ray itself (joins ``--address``): run it in the driver, not as a task
+    ray_in_unit: ClassVar[bool] = False
 
     def check(self, cfg: dict) -> dict:
         """Cross-field checks after defaults are filled; return the (normalised) config.
@@ -105,6 +129,7 @@ experiment_kinds: Registry[ExperimentKind] = Registry("experiment", ExperimentKi
 KIND_MODULES = {
     "tabular": "marketsai.runner.tabular",
     "interventions": "marketsai.interventions",
+    "rllib": "marketsai.rl.train",
 }
 
 

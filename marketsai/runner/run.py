@@ -70,6 +70,9 @@ def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, pro
         units = exp.units()
         plan = [(c, u, cid, exp.unit_hash(c, u)) for c, u, cid in units]
         removed = folder.prune({cid for _, _, cid, _ in plan})
+        if exp.kind.uses_workdir:  # the units' own files (checkpoints) of stale chunks too
+            removed += folder.prune({cid for _, _, cid, _ in plan},
+                                    under=folder.root / exp.kind.workdir_name)
         if removed:
             log.info("removed %d stale chunks", len(removed))
         todo = [p for p in plan if not folder.chunk_done(p[2], p[3], p[1])]

@@ -146,3 +146,47 @@ def get_path(data: Any, path: str) -> Any:
     for part in split_path(path):
         node = node[part]
     return node
+
+
+# ----------------------------------------------------------------- overrides
+
+
+def parse_overrides(items) -> dict:
+    """``--set`` items -> ``{dotted key: value}``; values parsed as YAML scalars.
+
+    The one parser of ``key=value`` overrides, for every experiment kind (the runner
+    applies the result with :func:`set_path`; ``economy.*`` keys after the economy file
+    is read).
+
+    >>> parse_overrides(["stop.training_iteration=10", "economy.markets[0].params.mu=0.3"])
+    {'stop.training_iteration': 10, 'economy.markets[0].params.mu': 0.3}
+    >>> parse_overrides(["lr"])
+    Traceback (most recent call last):
+    ...
+    marketsai.errors.SpecError: --set = 'lr': an override must look like key=value (allowed: e.g. learner.alpha=0.1 or economy.markets[0].params.mu=0.3)
+    """
+    out = {}
+    for item in items:
+        key, sep, raw = str(item).partition("=")
+        if not sep or not key.strip():
+            raise SpecError("an override must look like key=value", path="--set", value=item,
+                            allowed="e.g. learner.alpha=0.1 or economy.markets[0].params.mu=0.3")
+        split_path(key.strip())  # a malformed key is refused here, naming it
+        try:
+            out[key.strip()] = parse_scalar(raw)
+        except SpecError as err:
+            raise SpecError(f"--set value is not valid YAML ({err.reason})", path=key.strip(),
+                            value=raw) from None
+    return out
+
+
+def apply_overrides(data: dict, overrides: dict) -> dict:
+    """A copy of ``data`` with ``{dotted key: value}`` set (see :func:`set_path`).
+
+    >>> apply_overrides({"algorithm": {"name": "PPO"}}, {"algorithm.settings.lr": 1e-3})
+    {'algorithm': {'name': 'PPO', 'settings': {'lr': 0.001}}}
+    """
+    data = copy.deepcopy(data)
+    for key, value in overrides.items():
+        set_path(data, key, value)
+    return data

@@ -213,11 +213,13 @@ class RunFolder:
                             f": {str(exc)[:120]}); delete {folder} and rerun to recompute it",
                             value=str(folder)) from None
 
-    def prune(self, keep: set[str]) -> list[str]:
-        """Remove chunk folders not in ``keep`` (stale after a forced config change)."""
+    def prune(self, keep: set[str], under: Path | None = None) -> list[str]:
+        """Remove chunk folders not in ``keep`` (stale after a forced config change);
+        ``under``: a folder of per-unit folders other than ``chunks/`` (units' own files)."""
         removed = []
-        if self.chunks.exists():
-            for folder in self.chunks.iterdir():
+        base = self.chunks if under is None else Path(under)
+        if base.exists():
+            for folder in base.iterdir():
                 if folder.is_dir() and folder.name not in keep:
                     shutil.rmtree(folder)
                     removed.append(folder.name)

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsai.markets.base import Market
+from marketsai.markets.base import CompetitiveMarket, Market
 
 
 def check_market(market: Market, seed: int = 0, tol: float = 1e-6) -> None:
     """Purity, batching, and the static benchmarks of one market.
+
+    A competitive market is checked for its report contract instead
+    (:func:`check_competitive_market`); whether the economy's clearing clears it is
+    checked by :func:`check_clearing`.
 
     Examples
     --------
     >>> from marketsai.markets.cournot import CournotLinear
     >>> check_market(CournotLinear(3, intercept=10.0, slope=1.0, cost=[1.0, 1.5, 2.0]))
     """
+    if isinstance(market, CompetitiveMarket):
+        check_competitive_market(market, seed)
+        return
     rng = np.random.default_rng(seed)
     n = market.n
     nash, coop = market.nash(), market.joint_optimum()
@@ -57,6 +64,70 @@ def check_market(market: Market, seed: int = 0, tol: float = 1e-6) -> None:
         "joint_optimum() is beaten by a nearby profile"
 
 
+def check_competitive_market(market: CompetitiveMarket, seed: int = 0) -> None:
+    """A competitive market's report: batch shapes, totals, traded and excess demand consistent."""
+    rng = np.random.default_rng(seed)
+    supply, demand = rng.uniform(0, 2, (2, 6, market.n))
+    price = rng.uniform(0.5, 2, 6)
+    rep = market.clear(supply, demand, price)
+    assert rep.supply.shape == rep.demand.shape == (6, market.n), "report supply/demand must be (B, n)"
+    for name in ("price", "traded", "excess_demand"):
+        assert getattr(rep, name).shape == (6,), f"report {name} must be (B,)"
+    assert np.allclose(rep.excess_demand, demand.sum(-1) - supply.sum(-1)), "excess demand is demand - supply"
+    assert np.all(rep.traded <= np.minimum(supply.sum(-1), demand.sum(-1)) + 1e-12), "traded exceeds a side"
+
+
+def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol: float = 1e-10) -> dict:
+    """Random decisions for ``steps`` periods: every competitive market clears, every budget holds.
+
+    Budgets are recomputed here from the markets' reported prices, independently of the
+    household's own arithmetic: ``c + k' = (1 + r - delta) k + w l e + pi`` with one good,
+    ``c + p i = r k + w l e + pi`` with two. Returns the largest absolute excess demand and
+    budget residual seen.
+
+    Examples
+    --------
+    >>> import marketsai as mai
+    >>> worst = check_clearing(mai.load_economy("economies/growth_market.yaml"), steps=5)
+    >>> worst["excess_demand"] < 1e-10, worst["budget"] < 1e-10
+    (True, True)
+    """
+    rng = np.random.default_rng(seed)
+    clearing = economy.clearing
+    assert clearing is not None, "the economy has no competitive markets"
+    state = economy.initial_state(rng, batch)
+    worst = {"excess_demand": 0.0, "budget": 0.0}
+    by_good = {economy.markets[k].good: economy.spec.markets[k].name for k in clearing.markets}
+    inv = [economy.spec.markets[k].name for k in clearing.by_good["goods"] if clearing.use_of[k] == "investment"]
+    for _ in range(steps):
+        x = np.empty((batch, len(economy.decisions)))
+        for d, s in enumerate(economy.decisions):
+            x[:, d] = s.grid[rng.integers(0, s.size, batch)] if s.kind == "grid" else rng.uniform(s.low, s.high, batch)
+        new, _, info = economy.step(state, x, rng)
+        for name, rep in info["markets"].items():
+            ed = float(np.abs(rep.excess_demand).max())
+            assert ed < tol, f"market {name} does not clear: |excess demand| = {ed:.3g}"
+            worst["excess_demand"] = max(worst["excess_demand"], ed)
+        r = info["markets"][by_good["capital"]].price[:, None]
+        w = info["markets"][by_good["labour"]].price[:, None]
+        for e in clearing.households:
+            ent = economy.entries[e]
+            out, k = info[ent.name], state.fields[f"{ent.name}.k"]
+            income = r * k + w * out["labour"] + out["dividend"]
+            if inv:
+                p = info["markets"][inv[0]].price[:, None]
+                i_bought = new.fields[f"{ent.name}.k"] - (1.0 - ent.kind.p["delta"]) * k
+                gap = out["consumption"] + p * i_bought - income
+            else:
+                gap = out["consumption"] + new.fields[f"{ent.name}.k"] - (income + (1.0 - ent.kind.p["delta"]) * k)
+            b = float(np.abs(gap).max())
+            assert b < tol, f"the budget of {ent.name} does not hold: residual {b:.3g}"
+            assert np.all(out["consumption"] > 0), f"{ent.name} consumes a non-positive amount"
+            worst["budget"] = max(worst["budget"], b)
+        state = new
+    return worst
+
+
 def check_economy(economy, seed: int = 0, steps: int = 50) -> None:
     """Every market passes :func:`check_market`; environment and finite game agree.
 
@@ -69,6 +140,8 @@ def check_economy(economy, seed: int = 0, steps: int = 50) -> None:
     from marketsai.errors import SpecError
     for market in economy.markets:
         check_market(market, seed)
+    if economy.clearing is not None:
+        check_clearing(economy, seed, steps=min(steps, 20))
     assert Economy.from_dict(economy.to_dict()) == economy, "from_dict(to_dict(x)) != x"
     env_a, env_b = economy.parallel_env(max_cycles=steps), economy.parallel_env(max_cycles=steps)
     obs_a, _ = env_a.reset(seed=seed)

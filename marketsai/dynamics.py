@@ -87,11 +87,18 @@ def exo_values(econ, state: EconomyState) -> dict:
     return out
 
 
+def _entry_exo(exo: dict, members) -> dict:
+    """Process values as an entry sees them: per-agent fields cut to its members ``(B, count)``."""
+    return {f: (v[:, members] if np.ndim(v) == 2 else v) for f, v in exo.items()}
+
+
 def period(econ, state: EconomyState, x: np.ndarray):
     """The deterministic part of a period: ``(rewards (B, n), next fields, info)``.
 
-    ``info`` holds the market outcome (``price``, ``quantity``, ``profit`` per decision) and,
-    per entry, what its agents' own decisions produced (``consumption``, ``infeasible``, ...).
+    ``info`` holds the strategic markets' outcome (``price``, ``quantity``, ``profit`` per
+    decision), per entry what its agents' own decisions produced (``consumption``,
+    ``infeasible``, ...), and, in an economy with competitive markets, ``markets``: each
+    one's :class:`~marketsai.markets.Report` (price, supply, demand, excess demand).
     """
     x = np.asarray(x, dtype=float)
     B = x.shape[0]
@@ -100,7 +107,8 @@ def period(econ, state: EconomyState, x: np.ndarray):
     rewards = np.empty((B, len(econ.agents)))
     fields = {}
     info = {"price": prices, "quantity": quantities, "profit": profits, "action": x, "exo": exo}
-    for ent in econ.entries:
+    views = {}  # entry index -> (own state, decisions, its exo), for entries with their own decisions
+    for e, ent in enumerate(econ.entries):
         kind = ent.kind
         if kind.trades:
             for i in ent.members:
@@ -108,12 +116,25 @@ def period(econ, state: EconomyState, x: np.ndarray):
             continue
         own_state = {f: state.fields[f"{ent.name}.{f}"] for f in kind.state}
         cols = np.stack([econ._agent_cols[i] for i in ent.members])  # (count, n_own)
-        dec = x[:, cols]  # (B, count, n_own)
-        out = kind.own_outcome(own_state, dec, exo)
-        rewards[:, list(ent.members)] = kind.reward(own_state, dec, out, exo)
-        for f, v in kind.transition(own_state, dec, out, exo).items():
+        views[e] = (own_state, x[:, cols], _entry_exo(exo, list(ent.members)))
+    clearing, faced, supplies = econ.clearing, {}, {}
+    if clearing is not None:  # competitive markets clear given what households supply and spend
+        hh = {e: econ.entries[e].kind for e in clearing.households}
+        supplies = {e: kind.factor_supply(*views[e]) for e, kind in hh.items()}
+        shares = {e: kind.investment_share(views[e][1]) if clearing.two_goods else None for e, kind in hh.items()}
+        cleared = clearing.clear(supplies, shares, exo, B)
+        faced = {e: clearing.for_household(cleared, e, supplies[e]) for e in hh}
+        faced.update({e: {k: v[:, None] for k, v in f.items()} for e, f in cleared["firms"].items()})
+    outcomes = {}
+    for e, (own_state, dec, ex) in views.items():
+        ent = econ.entries[e]
+        out = outcomes[e] = ent.kind.own_outcome(own_state, dec, ex, faced.get(e))
+        rewards[:, list(ent.members)] = ent.kind.reward(own_state, dec, out, ex)
+        for f, v in ent.kind.transition(own_state, dec, out, ex).items():
             fields[f"{ent.name}.{f}"] = v
         info[ent.name] = out
+    if clearing is not None:
+        info["markets"] = clearing.report(cleared, supplies, outcomes)
     return rewards, fields, info
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from marketsai.agents import agent_types
 from marketsai.errors import SpecError
-from marketsai.markets import Market, StrategicMarket, markets
+from marketsai.markets import CompetitiveMarket, Market, StrategicMarket, markets
 from marketsai.processes import process_from_spec, product
 from marketsai.spec import EconomySpec, load_spec
 
@@ -99,6 +99,13 @@ class Economy:
         # static benchmarks of each strategic market in each shock state, computed once
         self._benchmarks = [[mkt.benchmarks(float(z)) for z in self.shock_values]
                             if isinstance(mkt, StrategicMarket) else None for mkt in self.markets]
+        self.clearing = None
+        if any(isinstance(m, CompetitiveMarket) for m in self.markets):
+            from marketsai.clearing import Clearing
+            self.clearing = Clearing(self)
+            for e in self.clearing.households:
+                self.entries[e].kind.k_steady = self.clearing.steady_state_capital(e)
+                self.entries[e].kind.scale("k")  # a steady-state scale the economy cannot compute is an error now
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
         # decision columns of each market (in participant order) and of each agent
         self._market_cols = [np.array(sorted((d for d, s in enumerate(self.decisions) if s.market == k),
@@ -108,6 +115,9 @@ class Economy:
                             for i in range(len(self.agents))]
         self.memory = max([a.observation["memory"] for a in spec.agents] + [0])
         self.has_state = any(ent.kind.state for ent in self.entries)
+        # agents with decisions act in environments; price-taking firms have none
+        self.actors: tuple[str, ...] = tuple(a for i, a in enumerate(self.agents) if len(self._agent_cols[i]))
+        self.actor_index = np.array([i for i in range(len(self.agents)) if len(self._agent_cols[i])], dtype=np.intp)
 
     # ------------------------------------------------------------ building
     def _build_processes(self):
@@ -238,6 +248,8 @@ class Economy:
         profits = np.zeros_like(x)
         tables = self._tables() if exo_index is not None and x.ndim == 2 else [None] * len(self.markets)
         for mkt, cols, ms, table in zip(self.markets, self._market_cols, self.spec.markets, tables, strict=True):
+            if isinstance(mkt, CompetitiveMarket):
+                continue  # cleared with the agents' budgets in dynamics.period
             out = table.lookup(x[:, cols], exo_index) if table is not None else None
             if out is None:
                 kw = {key: exo[field] for key, field in ms.inputs.items()}

@@ -57,6 +57,9 @@ def build_tables(econ) -> list[MarketTable | None]:
     tables = []
     for mkt, cols, ms in zip(econ.markets, econ._market_cols, econ.spec.markets, strict=True):
         sets = [econ.decisions[d] for d in cols]
+        if not len(cols):  # a competitive market: cleared by the economy's clearing, not from decisions
+            tables.append(None)
+            continue
         entries = econ.exo_chain.n_states * float(np.prod([s.size for s in sets]))
         if not all(s.kind == "grid" for s in sets) or entries > MAX_ENTRIES:
             tables.append(None)

@@ -86,7 +86,9 @@ MARKET_FIELDS = {
     "name": Param(None, Check(lambda x: x is None or _name(x), "null or an identifier"),
                   "market name (default market_<index>)"),
     "participants": Param(check=Check(lambda x: isinstance(x, list) and len(x) >= 1 and all(isinstance(v, str) for v in x),
-                                      "a non-empty list of agent names"), doc="agents trading in this market"),
+                                      "a non-empty list of agent names"),
+                          doc="agents trading in this market; an entry's name stands for all its agents "
+                              "(household for household_0 ... household_99)"),
     "params": Param(None, _opt_dict, "market-level parameters"),
     "inputs": Param(None, _opt_dict, "exogenous values the market reads, input -> process field "
                                      "(null: each input bound to the process field of the same name, if any)"),
@@ -140,12 +142,13 @@ class AgentSpec:
 class MarketSpec:
     type: str
     name: str
-    participants: tuple[str, ...]
+    participants: tuple[str, ...]  # agent names, entry names expanded
     params: dict
     inputs: dict = dataclasses.field(default_factory=dict)
+    written: tuple[str, ...] = ()  # participants as the file wrote them (entry names kept)
 
     def to_dict(self) -> dict:
-        return {"type": self.type, "name": self.name, "participants": list(self.participants),
+        return {"type": self.type, "name": self.name, "participants": list(self.written or self.participants),
                 "params": dict(self.params), "inputs": dict(self.inputs)}
 
     def __eq__(self, other):
@@ -214,6 +217,11 @@ class EconomySpec:
                                         params={**(a["params"] or {}), **own_params}, action=action,
                                         observation=observation, source=path, state=state))
 
+        entry_members: dict[str, list[str]] = {}  # entry name (count > 1) -> its agents
+        for ag in agents:
+            entry = top["agents"][origin[ag.name]]
+            if entry.get("count", 1) > 1:
+                entry_members.setdefault(entry["name"], []).append(ag.name)
         market_specs: list[MarketSpec] = []
         used_params: dict[str, set] = {ag.name: set() for ag in agents}
         by_name = {ag.name: ag for ag in agents}
@@ -221,16 +229,18 @@ class EconomySpec:
             path = f"markets[{idx}]"
             m = validate_mapping(entry, MARKET_FIELDS, path, "market")
             mcls = market_types.get(m["type"], path=f"{path}.type")
-            parts = m["participants"]
-            for k, p in enumerate(parts):
-                if p not in by_name:
-                    near = difflib.get_close_matches(p, list(by_name), n=1)
+            parts = []
+            for k, p in enumerate(m["participants"]):
+                names = [p] if p in by_name else entry_members.get(p)
+                if names is None:
+                    near = difflib.get_close_matches(p, list(by_name) + list(entry_members), n=1)
                     raise SpecError("unknown agent" + (f"; did you mean {near[0]!r}?" if near else ""),
-                                    path=f"{path}.participants[{k}]", value=p, allowed=", ".join(by_name))
-                if not agent_types.get(by_name[p].type).trades:
-                    raise SpecError(f"agent {p!r} of type {by_name[p].type!r} has no role in a market "
-                                    "(it takes its own decisions)", path=f"{path}.participants[{k}]",
-                                    value=p, allowed="agents whose type trades in markets (e.g. firm)")
+                                    path=f"{path}.participants[{k}]", value=p,
+                                    allowed=", ".join(list(entry_members) + list(by_name)))
+                for nm in names:
+                    _check_role(agent_types.get(by_name[nm].type), mcls, by_name[nm].type, nm,
+                                f"{path}.participants[{k}]")
+                parts += names
             if len(set(parts)) != len(parts):
                 raise SpecError("an agent is listed twice", path=f"{path}.participants", value=parts,
                                 allowed="distinct agent names")
@@ -242,7 +252,8 @@ class EconomySpec:
                                                     if not v.per_participant}, f"{path}.params", "params")
             market_specs.append(MarketSpec(type=m["type"], name=m["name"] or f"market_{idx}",
                                            participants=tuple(parts), params=params,
-                                           inputs=_bind_inputs(mcls, m["inputs"], exo_fields, path)))
+                                           inputs=_bind_inputs(mcls, m["inputs"], exo_fields, path),
+                                           written=tuple(m["participants"])))
         seen = [ms.name for ms in market_specs]
         for idx, nm in enumerate(seen):
             if seen.index(nm) != idx:
@@ -251,7 +262,8 @@ class EconomySpec:
         for ag in agents:
             agent_cls = agent_types.get(ag.type)
             own = set(agent_cls.params)
-            if agent_cls.trades and not any(ag.name in ms.participants for ms in market_specs):
+            if (agent_cls.trades or agent_cls.market_roles) and not any(ag.name in ms.participants
+                                                                         for ms in market_specs):
                 raise SpecError("agent takes part in no market", path=f"agents[{origin[ag.name]}].name",
                                 value=ag.name, allowed="an agent listed in some market's participants")
             for key in ag.params:
@@ -266,8 +278,18 @@ class EconomySpec:
     # ------------------------------------------------------------ writing
     def to_dict(self) -> dict:
         """The fully resolved description: every agent explicit, every default visible."""
+        entries: dict[str, list[AgentSpec]] = {}  # one file entry per source, its count kept
+        for i, a in enumerate(self.agents):
+            entries.setdefault(a.source or f"agents[{i}]", []).append(a)
+        agents = []
+        for members in entries.values():
+            d = members[0].to_dict()
+            if len(members) > 1:
+                d["name"] = members[0].name.rsplit("_", 1)[0]
+                d["count"] = len(members)
+            agents.append(d)
         return {"name": self.name, "description": self.description, "discount": self.discount,
-                "agents": [a.to_dict() for a in self.agents],
+                "agents": agents,
                 "markets": [m.to_dict() for m in self.markets],
                 "processes": {k: dict(v) for k, v in self.processes.items()}, "shocks": None}
 
@@ -294,6 +316,21 @@ def _check_action(action: dict, path: str) -> None:
     if action["kind"] == "grid" and action["points"] < 2 and action["values"] is None:
         raise SpecError("a grid needs at least two points", path=f"{path}.points",
                         value=action["points"], allowed="an integer >= 2")
+
+
+def _check_role(agent_cls, mcls, type_name: str, agent: str, path: str) -> None:
+    """An agent may join a market only in a role its type declares (or, strategic markets, if it trades)."""
+    from marketsai.markets import CompetitiveMarket
+    if issubclass(mcls, CompetitiveMarket):
+        if mcls.good not in agent_cls.market_roles:
+            takers = "agent types whose market_roles include " + repr(mcls.good)
+            raise SpecError(f"agent {agent!r} of type {type_name!r} has no role in a {mcls.good} market",
+                            path=path, value=agent, allowed=f"{takers} (sellers: {mcls.roles['seller']}; "
+                                                              f"buyers: {mcls.roles['buyer']})")
+    elif not agent_cls.trades:
+        raise SpecError(f"agent {agent!r} of type {type_name!r} has no role in a market of strategic "
+                        "participants (it takes its own decisions)", path=path, value=agent,
+                        allowed="agents whose type sets prices or quantities (e.g. firm)")
 
 
 def _processes(top: dict) -> dict:
@@ -373,12 +410,14 @@ def describe_fields() -> dict[str, list[tuple[str, str, str, str]]]:
     """Every section's fields as (name, default, allowed, doc) rows, for the docs."""
     from marketsai.agents import agent_types
     from marketsai.agents.base import STATE_FIELDS
+    from marketsai.agents.household import HOUSEHOLD_ACTION
     from marketsai.agents.planner import PLANNER_ACTION
     from marketsai.params import describe
     from marketsai.processes import describe_process_fields
     out = {"economy": describe(ECONOMY_FIELDS), "agents[]": describe(AGENT_FIELDS),
            "agents[].action": describe(ACTION_FIELDS), "agents[].observation": describe(OBSERVATION_FIELDS),
            "agents[].state.<field>": describe(STATE_FIELDS), "agents[].action (planner)": describe(PLANNER_ACTION),
+           "agents[].action (household)": describe(HOUSEHOLD_ACTION),
            "markets[]": describe(MARKET_FIELDS)}
     out.update(describe_process_fields())
     for name in agent_types.names():

@@ -46,3 +46,12 @@ def test_dynamic_economies_example_runs():
     assert blocks
     for block in blocks:
         exec(compile(block, "docs/dynamic_economies.md", "exec"), {})
+
+
+def test_economy_file_reference_is_generated_from_the_code():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_economy_reference", "docs/make_economy_reference.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.reference() in open("docs/economy_files.md").read(), \
+        "docs/economy_files.md is stale: run python docs/make_economy_reference.py"

@@ -93,9 +93,13 @@ def test_defaults_are_visible_in_the_resolved_dict():
     d = mai.Economy.from_dict({"name": "x", "agents": [{"name": "f", "count": 2}],
                                "markets": [{"type": "bertrand_logit", "participants": ["f_0", "f_1"]}]}).to_dict()
     assert d["discount"] == 0.95 and d["markets"][0]["params"] == {"mu": 0.25, "outside_quality": 0.0}
-    assert d["agents"][1]["action"] == {"kind": "grid", "points": 15, "xi": 0.1, "low": None, "high": None,
+    assert d["agents"][0]["action"] == {"kind": "grid", "points": 15, "xi": 0.1, "low": None, "high": None,
                                         "values": None}
     assert d["agents"][0]["group"] == "firm"
+    # an entry stays one entry with its count, so its agents still step as one array
+    assert len(d["agents"]) == 1 and (d["agents"][0]["name"], d["agents"][0]["count"]) == ("f", 2)
+    econ = mai.Economy.from_dict(d)
+    assert len(econ.entries) == 1 and econ.agents == ("f_0", "f_1")
 
 
 # --- property-based: random corruptions of a valid file only ever raise SpecError ----

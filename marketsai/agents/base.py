@@ -11,6 +11,7 @@ economy file (``count`` identical agents share one instance; their arrays have a
 * its decisions: ``trades = True`` means one decision in each market the agent trades
   in (a firm's price); otherwise the type declares ``action_fields`` and its own
   decisions (a planner's savings), validated against them;
+* ``market_roles``: its role (seller or buyer) in each kind of competitive market;
 * pure functions :meth:`reward` and :meth:`transition` of ``(state, decisions, outcome,
   exo)``. ``state`` maps field -> ``(batch, count)`` arrays, ``decisions`` is
   ``(batch, count, n_decisions)``, ``outcome`` maps names (``profit``: ``(batch, count,
@@ -52,6 +53,9 @@ class AgentType:
     state: ClassVar[dict[str, str]] = {}  # field name -> doc
     trades: ClassVar[bool] = True
     action_fields: ClassVar[dict[str, Param] | None] = None  # own decisions (trades is False)
+    #: role in each kind of competitive market, by the market's good ("capital", "labour",
+    #: "goods") -> "seller" | "buyer"; an agent may join only markets it has a role in
+    market_roles: ClassVar[dict[str, str]] = {}
 
     def __init__(self, params: dict, state: dict, action: dict, count: int, discount: float,
                  where: str = "agents[0]"):
@@ -138,6 +142,10 @@ class AgentType:
         """Next state fields. Default: no state."""
         return {}
 
-    def own_outcome(self, state, decisions, exo) -> dict[str, np.ndarray]:
-        """What the agent's own decisions produce before any market (consumption, ...)."""
+    def own_outcome(self, state, decisions, exo, prices=None) -> dict[str, np.ndarray]:
+        """What the agent's own decisions produce (consumption, next capital, ...).
+
+        ``prices`` is what the competitive clearing (:mod:`marketsai.clearing`) gives an
+        agent that trades in competitive markets (factor prices, its sales), else None.
+        """
         return {}

@@ -133,7 +133,7 @@ class Planner(AgentType):
         grid = np.linspace(a["low"], a["high"], a["points"]) if a["kind"] == "grid" else None
         return [{"name": "savings_share", "kind": a["kind"], "low": a["low"], "high": a["high"], "grid": grid}]
 
-    def own_outcome(self, state, decisions, exo):
+    def own_outcome(self, state, decisions, exo, prices=None):
         k = state["k"]
         y = self.cash_on_hand(k, self._z(exo, k))
         d = decisions[..., 0]

@@ -22,11 +22,11 @@ class SingleAgentEnv(gym.Env):
 
     def __init__(self, economy, max_cycles: int = 1000, render_mode: str | None = None):
         from marketsai.errors import SpecError
-        if len(economy.agents) != 1:
-            raise SpecError("gymnasium_env needs an economy with exactly one agent", path="agents",
-                            value=list(economy.agents), allowed="one agent (use parallel_env otherwise)")
+        if len(economy.actors) != 1:
+            raise SpecError("gymnasium_env needs an economy with exactly one agent that decides", path="agents",
+                            value=list(economy.actors), allowed="one agent (use parallel_env otherwise)")
         self._env = economy.parallel_env(max_cycles=max_cycles, render_mode=render_mode)
-        self._agent = economy.agents[0]
+        self._agent = economy.actors[0]
         self.observation_space = self._env.observation_space(self._agent)
         self.action_space = self._env.action_space(self._agent)
         self.render_mode = render_mode

@@ -39,16 +39,17 @@ class EconomyParallelEnv(ParallelEnv):
         self.economy = economy
         self.max_cycles = int(max_cycles)
         self.render_mode = render_mode
-        self.possible_agents = list(economy.agents)
+        self.possible_agents = list(economy.actors)  # agents with decisions (not price-taking firms)
+        self._actor_index = economy.actor_index
         self.agents: list[str] = []
         dec = economy.decisions
-        self._own = [economy._agent_cols[i] for i in range(len(self.possible_agents))]
+        self._own = [economy._agent_cols[i] for i in economy.actor_index]
         self._own_lists = [[int(d) for d in cols] for cols in self._own]
         self._grids = [s.grid for s in dec]
         self._low = np.array([s.low for s in dec])
         self._high = np.array([s.high for s in dec])
         self._is_grid = np.array([s.kind == "grid" for s in dec])
-        self._observation_spaces = dict(economy.observer.spaces)
+        self._observation_spaces = {a: economy.observer.spaces[a] for a in self.possible_agents}
         self._action_spaces = {}
         for i, name in enumerate(self.possible_agents):
             own = [dec[d] for d in self._own[i]]
@@ -112,11 +113,14 @@ class EconomyParallelEnv(ParallelEnv):
                              "action": values, "shock": float(shock)}
         for ent in econ.entries:
             if ent.name in info:
-                self.last_outcome[ent.name] = {k: np.asarray(v)[0] for k, v in info[ent.name].items()}
+                self.last_outcome[ent.name] = {k: np.asarray(v)[0] for k, v in info[ent.name].items()
+                                               if not isinstance(v, dict)}
+        for name, rep in info.get("markets", {}).items():
+            self.last_outcome.setdefault("markets", {})[name] = {k: np.asarray(v)[0] for k, v in rep._asdict().items()}
         self._t += 1
         done = self._t >= self.max_cycles
         obs = self._observe()
-        rew = {a: float(rewards[0, i]) for i, a in enumerate(self.possible_agents)}
+        rew = {a: float(rewards[0, i]) for i, a in zip(self._actor_index, self.possible_agents, strict=True)}
         terms = {a: False for a in self.possible_agents}
         truncs = {a: done for a in self.possible_agents}
         infos = {a: {} for a in self.possible_agents}
@@ -125,7 +129,8 @@ class EconomyParallelEnv(ParallelEnv):
         return obs, rew, terms, truncs, infos
 
     def _observe(self):
-        return {a: o[0] for a, o in self.economy.observe(self._state).items()}
+        obs = self.economy.observe(self._state)
+        return {a: obs[a][0] for a in self.possible_agents}
 
     def render(self):
         if self.render_mode == "ansi" and self.last_outcome is not None:

@@ -44,7 +44,7 @@ class EconomyVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000):
-        groups = set(economy.groups.values())
+        groups = {economy.groups[a] for a in economy.actors}
         if len(groups) != 1:
             raise SpecError("a vector env needs every agent in one policy group", path="agents[].group",
                             value=sorted(groups), allowed="one group (use parallel_env for several)")
@@ -52,11 +52,12 @@ class EconomyVectorEnv(VectorEnv):
             raise SpecError("sessions must be positive", path="sessions", value=sessions, allowed=">= 1")
         self.economy = economy
         self.sessions = int(sessions)
-        self.n_agents = len(economy.agents)
+        self.n_agents = len(economy.actors)  # agents with decisions (price-taking firms have none)
+        self._actors = economy.actor_index
         self.num_envs = self.sessions * self.n_agents
         self.max_cycles = int(max_cycles)
         dec = economy.decisions
-        cols = [economy._agent_cols[i] for i in range(self.n_agents)]
+        cols = [economy._agent_cols[i] for i in economy.actor_index]
         if len({len(c) for c in cols}) != 1:
             raise SpecError("agents of one policy group need the same decisions", path="agents[].action")
         self._cols = np.stack(cols)  # (N, n_own)
@@ -70,8 +71,8 @@ class EconomyVectorEnv(VectorEnv):
         self._low = np.array([[dec[d].low for d in c] for c in cols])
         self._high = np.array([[dec[d].high for d in c] for c in cols])
         spaces_obs = economy.observer.spaces
-        self.single_observation_space = spaces_obs[economy.agents[0]]
-        if any(spaces_obs[a].shape != self.single_observation_space.shape for a in economy.agents):
+        self.single_observation_space = spaces_obs[economy.actors[0]]
+        if any(spaces_obs[a].shape != self.single_observation_space.shape for a in economy.actors):
             raise SpecError("agents of one policy group need the same observation", path="agents[].observation")
         if self._grid:
             self.single_action_space = (spaces.Discrete(first[0].size) if len(first) == 1
@@ -117,11 +118,11 @@ class EconomyVectorEnv(VectorEnv):
         done = self._t >= self.max_cycles
         self._needs_reset = done
         trunc = np.full(self.num_envs, done)
-        return self._observe(), rewards.reshape(-1), np.zeros(self.num_envs, dtype=bool), trunc, {}
+        return self._observe(), rewards[:, self._actors].reshape(-1), np.zeros(self.num_envs, dtype=bool), trunc, {}
 
     def _observe(self) -> np.ndarray:
         obs = self.economy.observe(self._state)
-        return np.stack([obs[a] for a in self.economy.agents], axis=1).reshape(self.num_envs, -1)
+        return np.stack([obs[a] for a in self.economy.actors], axis=1).reshape(self.num_envs, -1)
 
     def close(self, **kwargs):
         pass
@@ -131,7 +132,7 @@ def _create(economy: dict, env_config: dict | None = None) -> EconomyVectorEnv:
     from marketsai.economy import Economy
     config = dict(env_config or {})
     econ = Economy.from_dict(economy)
-    n = len(econ.agents)
+    n = len(econ.actors)
     num_envs = int(config.get("num_envs", n))
     if num_envs % n:
         raise SpecError("num_envs must be a multiple of the number of agents", path="num_envs_per_env_runner",

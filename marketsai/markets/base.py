@@ -11,11 +11,16 @@ A market is a pure function from the actions of its participants to outcomes.
   (``clear(actions, shock=z)``), bound to a process of the economy file. It is
   vectorised over any leading batch axes, so the same code tabulates a payoff table for
   tabular learners and steps an environment for deep ones.
-* Two kinds. A :class:`Market` may clear competitively and need not have a Nash price
-  (factor and goods markets). A :class:`StrategicMarket` (Bertrand, Cournot) adds the
-  static benchmarks :meth:`~StrategicMarket.nash`, :meth:`~StrategicMarket.joint_optimum`
-  and :meth:`~StrategicMarket.best_response`, from which the economy derives price grids
-  (the ``xi`` span) and profit gains.
+* Two kinds. A :class:`StrategicMarket` (Bertrand, Cournot) is cleared from its
+  participants' own decisions (prices or quantities) and adds the static benchmarks
+  :meth:`~StrategicMarket.nash`, :meth:`~StrategicMarket.joint_optimum` and
+  :meth:`~StrategicMarket.best_response`, from which the economy derives price grids
+  (the ``xi`` span) and profit gains. A :class:`CompetitiveMarket` (capital rental,
+  labour, a goods market) has no price setter: it trades one ``good`` between
+  ``sellers`` and ``buyers`` (roles that agent types declare in ``market_roles``), the
+  economy's competitive clearing (:mod:`marketsai.clearing`) finds the price at which
+  all such markets clear together, and the market reports what was supplied, demanded
+  and traded at it, and the excess demand.
 
 A market must not import learners, environments, ray or torch.
 """
@@ -116,6 +121,41 @@ class Market(ABC):
     @abstractmethod
     def clear(self, actions, **inputs) -> Outcome:
         """Outcomes for actions of shape ``batch + (n,)``; each input broadcasts over ``batch``."""
+
+
+class Report(NamedTuple):
+    """What a competitive market reports each period; fields ``(B,)`` except per-agent ones.
+
+    ``supply`` and ``demand`` are per participant ``(B, n)`` (0 for the other side);
+    ``traded`` the quantity that changed hands, ``excess_demand`` total demand minus total
+    supply (zero when the market clears).
+    """
+
+    price: np.ndarray
+    supply: np.ndarray
+    demand: np.ndarray
+    traded: np.ndarray
+    excess_demand: np.ndarray
+
+
+class CompetitiveMarket(Market):
+    """A market cleared at a price no participant sets (see the module docstring).
+
+    Subclasses set ``good`` (``"capital"``, ``"labour"``, ``"goods"``) and document the two
+    roles; which agent types may take which role is declared by the agent types
+    (``AgentType.market_roles``), so a new agent type can join an existing market.
+    """
+
+    good: ClassVar[str] = ""
+    roles: ClassVar[dict[str, str]] = {"seller": "", "buyer": ""}
+
+    def clear(self, supply, demand, price) -> Report:
+        """The report at ``price`` for per-participant ``supply`` and ``demand`` ``(B, n)``."""
+        supply = np.asarray(supply, dtype=float)
+        demand = np.asarray(demand, dtype=float)
+        s, d = supply.sum(axis=-1), demand.sum(axis=-1)
+        return Report(price=np.asarray(price, dtype=float), supply=supply, demand=demand,
+                      traded=np.minimum(s, d), excess_demand=d - s)
 
 
 class StrategicMarket(Market):

@@ -150,8 +150,8 @@ def _check_type(key, value, default, path, file):
 def policy_ids(econ, mode: str) -> dict[str, str]:
     """agent -> policy id: one per agent (``agent``) or one per group (``group``)."""
     if mode == "agent":
-        return {a: a for a in econ.agents}
-    return {a: econ.groups[a] for a in econ.agents}
+        return {a: a for a in econ.actors}
+    return {a: econ.groups[a] for a in econ.actors}
 
 
 class PolicyMapping:
@@ -174,7 +174,7 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
         raise SpecError("env.sessions batches an economy whose agents form one policy group; this "
                         f"economy has {len(groups)} groups", path="env.sessions", value=sessions,
                         allowed="null (the per-agent MultiAgentEnv) for several groups", file=spec.file)
-    if spec.policies == "agent" and len(econ.agents) > 1:
+    if spec.policies == "agent" and len(econ.actors) > 1:
         raise SpecError("env.sessions trains one module shared by every agent; policies: agent asks "
                         "for one per agent", path="policies", value=spec.policies,
                         allowed="group (or env.sessions: null)", file=spec.file)
@@ -182,9 +182,9 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
         raise SpecError("the centralised critic reads every agent's observation through the "
                         "MultiAgentEnv", path="env.sessions", value=sessions,
                         allowed="null for centralised_critic", file=spec.file)
-    if sessions * len(econ.agents) > MAX_SESSIONS:
+    if sessions * len(econ.actors) > MAX_SESSIONS:
         raise SpecError("sessions times agents is too many sub-environments", path="env.sessions",
-                        value=sessions, allowed=f"sessions * {len(econ.agents)} <= {MAX_SESSIONS:,}",
+                        value=sessions, allowed=f"sessions * {len(econ.actors)} <= {MAX_SESSIONS:,}",
                         file=spec.file)
 
 
@@ -223,7 +223,7 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         runners = {"num_envs_per_env_runner": res["num_envs_per_env_runner"]}
     else:
         env_name = vector_name(env_name)
-        runners = {"num_envs_per_env_runner": sessions * len(econ.agents),
+        runners = {"num_envs_per_env_runner": sessions * len(econ.actors),
                    "gym_env_vectorize_mode": "vector_entry_point"}
     config = (config
               .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
@@ -240,8 +240,8 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     if spec.model:
         config = config.rl_module(model_config=dict(spec.model))
     if spec.algorithm == "centralised_critic":
-        obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.agents]
-        config = config.centralised_critic(econ.agents, obs_dims)
+        obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.actors]
+        config = config.centralised_critic(econ.actors, obs_dims)
     config.update_from_dict(settings)
     try:
         config.validate()

@@ -1,4 +1,5 @@
-"""`marketsai train` (Ray Tune) and `marketsai evaluate`: run folder, resume, checkpoints."""
+"""`marketsai train` (the runner + Ray Tune) and `marketsai evaluate`: run folder, resume
+from a checkpoint inside an interrupted seed, checkpoints."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _marketsai(*args, **kw):
 
 def _progress(run: Path) -> pd.DataFrame:
     """Tune's per-iteration results (result.json: one JSON object a line)."""
-    (path,) = run.glob("tune/*/result.json")
+    (path,) = run.glob("trials/seed0/tune/*/result.json")
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return pd.DataFrame({"training_iteration": [r["training_iteration"] for r in rows]})
 
@@ -41,35 +42,43 @@ def run(tmp_path_factory):
     out = tmp / "run"
     proc = _marketsai("train", str(f), "--out", str(out), "--num-cpus", "2", "--quiet")
     deadline = time.time() + 120
-    while time.time() < deadline and not list(out.glob("tune/*/checkpoint_000001")):
+    while time.time() < deadline and not list(out.glob("trials/seed0/tune/*/checkpoint_000001")):
         if proc.poll() is not None:
             pytest.fail(f"training ended early:\n{proc.stdout.read()}")
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
     interrupted = _progress(out)
+    unit_done = (out / "chunks" / "seed0" / "done.json").exists()
     resumed = _marketsai("train", str(f), "--out", str(out), "--num-cpus", "2", "--quiet")
     log, _ = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, log
-    return {"out": out, "interrupted": interrupted, "log": log, "file": f}
+    return {"out": out, "interrupted": interrupted, "log": log, "file": f, "unit_done": unit_done,
+            "interrupt_code": proc.returncode}
 
 
 def test_run_folder_and_logs(run):
     out = run["out"]
-    assert (out / "experiment.yaml").is_file()
-    resolved = yaml.safe_load((out / "experiment.yaml").read_text())
+    for name in ("config.yaml", "results.parquet", "progress.parquet", "log",
+                 "figures/training_curve.png", "trials/seed0/experiment.yaml"):
+        assert (out / name).is_file(), name
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
     assert resolved["economy"]["name"] == "bertrand_duopoly"  # economy stored inline
     trials = pd.read_csv(out / "trials.csv")
     assert trials["iterations"].tolist() == [12]
     assert Path(trials["checkpoint"][0]).is_dir()
-    assert list(out.glob("tune/*/events.out.tfevents.*"))  # TensorBoard
-    assert list(out.glob("tune/*/progress.csv"))  # CSV log
-    assert json.loads((out / "summary.json").read_text())["algorithm"] == "PPO"
+    assert pd.read_parquet(out / "results.parquet")["iterations"].tolist() == [12]
+    assert pd.read_parquet(out / "progress.parquet")["iteration"].tolist() == list(range(1, 13))
+    assert list(out.glob("trials/seed0/tune/*/events.out.tfevents.*"))  # TensorBoard
+    assert list(out.glob("trials/seed0/tune/*/progress.csv"))  # CSV log
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["algorithm"] == "PPO" and summary["kind"] == "rllib"
 
 
 def test_interrupted_run_resumes_from_checkpoint(run):
     before = run["interrupted"]["training_iteration"].tolist()
     assert 2 <= before[-1] < 12  # really interrupted, after a checkpoint
+    assert not run["unit_done"] and run["interrupt_code"] != 0  # the seed is not recorded as done
     after = _progress(run["out"])["training_iteration"].tolist()
     assert after[-1] == 12
     # resumed from a checkpoint, not restarted: iteration 1 appears once only
@@ -107,7 +116,7 @@ def test_tabulated_strategies_reproduce_play_in_the_environment(run):
     from marketsai.rl.policy import GreedyPolicies
 
     ck = pd.read_csv(run["out"] / "trials.csv")["checkpoint"][0]
-    econ = Economy.from_dict(yaml.safe_load((run["out"] / "experiment.yaml").read_text())["economy"])
+    econ = Economy.from_dict(yaml.safe_load((run["out"] / "config.yaml").read_text())["economy"])
     env = econ.parallel_env(max_cycles=500)
     pol = GreedyPolicies(ck, policy_ids(econ, "group"), env.action_spaces)
     game = econ.finite_game()
@@ -135,7 +144,7 @@ def test_checkpoint_round_trip(run, local_ray):
     from marketsai.rl.policy import GreedyPolicies
 
     ck = pd.read_csv(run["out"] / "trials.csv")["checkpoint"][0]
-    econ = Economy.from_dict(yaml.safe_load((run["out"] / "experiment.yaml").read_text())["economy"])
+    econ = Economy.from_dict(yaml.safe_load((run["out"] / "config.yaml").read_text())["economy"])
     register_economy(econ)
     algo = Algorithm.from_checkpoint(ck)
     try:

@@ -1,0 +1,176 @@
+"""A household: owns capital and time, rents both to firms, consumes and saves within one budget.
+
+Each period a household supplies its capital ``k`` (all of it) to the capital-rental
+market and ``l e`` efficiency units of labour (hours ``l`` times the labour efficiency
+``e`` of a process field, 1 by default) to the labour market, receives ``r k + w l e``
+plus its share of profits ``pi``, and spends it in its goods markets:
+
+* one good (a goods market with ``use: both``): cash on hand
+  ``W = (1 + r - delta) k + w l e + pi``, a savings share ``s`` of it becomes next
+  capital, ``k' = s W``, the rest is consumed, ``c = (1 - s) W``; the budget is
+  ``c + k' = (1 + r - delta) k + w l e + pi`` (Brock–Mirman's competitive equilibrium at
+  ``delta = 1``);
+* two goods (``use: consumption`` and ``use: investment``): income
+  ``W = r k + w l e + pi``, a share ``s`` buys the investment good at price ``p``,
+  ``i = s W / p``, ``k' = (1 - delta) k + i``, and ``c = (1 - s) W``; the budget is
+  ``c + p i = r k + w l e + pi``.
+
+Hours are fixed (``action.hours: fixed``, ``params.hours``) or chosen in
+``[hours_low, hours_high]``. Utility is ``u(c) + psi ln(1 - l)`` with CRRA ``u``. Since
+``0 < s < 1`` and prices are positive the budget holds with ``c > 0`` by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marketsai.agents.base import AgentType
+from marketsai.agents.planner import crra
+from marketsai.agents.registry import agent_types
+from marketsai.errors import SpecError
+from marketsai.params import Check, Param, nonnegative, one_of, positive, unit_closed, unit_open
+
+_opt_field = Check(lambda x: x is None or (isinstance(x, str) and x.isidentifier()),
+                   "null or a process field name")
+_opt_points = Check(lambda x: x is None or (isinstance(x, int) and not isinstance(x, bool) and x >= 2),
+                    "null or an integer >= 2")
+
+HOUSEHOLD_ACTION = {
+    "kind": Param("interval", one_of("grid", "interval"), "grid of shares (and hours) or continuous ones"),
+    "points": Param(None, _opt_points, "grid points of each decision (kind: grid; default 21)"),
+    "low": Param(0.01, unit_open, "lowest savings share"),
+    "high": Param(0.99, unit_open, "highest savings share"),
+    "hours": Param("fixed", one_of("fixed", "choice"), "fixed: params.hours every period; choice: a decision"),
+    "hours_low": Param(0.05, unit_open, "fewest hours (hours: choice), as a share of the time endowment 1"),
+    "hours_high": Param(0.95, unit_open, "most hours (hours: choice)"),
+}
+
+
+@agent_types.register("household")
+class Household(AgentType):
+    """A household of a market economy (see the module docstring).
+
+    Examples
+    --------
+    >>> action = Household.resolve_action({k: p.default for k, p in HOUSEHOLD_ACTION.items()}, "action")
+    >>> h = Household({"gamma": 1.0, "psi": 0.0, "hours": 1.0, "delta": 1.0, "efficiency": None},
+    ...               Household.validate_state({"k": {"scale": "level"}}, "state"), action, 2, 0.95)
+    >>> [d["name"] for d in h.decision_sets()]
+    ['savings_share']
+    """
+
+    params = {
+        "gamma": Param(1.0, positive, "relative risk aversion of CRRA consumption utility (1: log)"),
+        "psi": Param(0.0, nonnegative, "weight of leisure in utility, u(c) + psi ln(1 - l) (0: none)"),
+        "hours": Param(1.0, positive, "hours worked each period when action.hours is fixed"),
+        "delta": Param(1.0, unit_closed, "depreciation rate of the capital the household owns"),
+        "efficiency": Param(None, _opt_field, "process field read as labour efficiency e "
+                                              "(e.g. employment; null: e = 1)"),
+    }
+    state = {"k": "capital owned"}
+    trades = False
+    action_fields = HOUSEHOLD_ACTION
+    market_roles = {"capital": "seller", "labour": "seller", "goods": "buyer"}
+
+    @classmethod
+    def resolve_action(cls, action: dict, path: str) -> dict:
+        action = dict(action)
+        if action["kind"] == "grid" and action["points"] is None:
+            action["points"] = 21
+        if action["kind"] == "interval" and action["points"] is not None:
+            raise SpecError("points is for kind: grid", path=f"{path}.points", value=action["points"],
+                            allowed="null with kind: interval")
+        for lo, hi in (("low", "high"), ("hours_low", "hours_high")):
+            if action[lo] >= action[hi]:
+                raise SpecError(f"{lo} must be below {hi}", path=f"{path}.{lo}", value=action[lo],
+                                allowed=f"a number < {action[hi]}")
+        return action
+
+    def check(self, exo_fields, path):
+        e = self.p["efficiency"]
+        if e is not None and e not in exo_fields:
+            raise SpecError("the household reads labour efficiency from an undeclared process field",
+                            path=f"{path}.params.efficiency", value=e,
+                            allowed=", ".join(sorted(exo_fields)) or "null (e = 1)")
+        if e is not None and min(exo_fields[e]) < 0:
+            raise SpecError("labour efficiency must be non-negative", path=f"{path}.params.efficiency",
+                            value=e, allowed="a process field with values >= 0")
+        if self.action["hours"] == "fixed" and self.p["psi"] > 0 and self.p["hours"] >= 1:
+            raise SpecError("with leisure in utility (psi > 0) fixed hours must leave leisure, hours < 1",
+                            path=f"{path}.params.hours", value=self.p["hours"], allowed="a number in (0, 1)")
+        if not self.state_spec["k"]["low"] > 0:
+            raise SpecError("capital must stay positive", path=f"{path}.state.k.low",
+                            value=self.state_spec["k"]["low"], allowed="a number > 0")
+
+    # ------------------------------------------------------------ set by the economy
+    #: steady-state capital per household (the unit of ``scale: steady_state``), set once at build
+    k_steady: float | None = None
+
+    def scale(self, field):
+        if self.state_spec[field]["scale"] == "level":
+            return 1.0
+        if self.k_steady is None:
+            raise SpecError("this economy has no known steady state to scale capital by",
+                            path=f"{self.where}.state.{field}.scale", value="steady_state",
+                            allowed="level (absolute values)")
+        return self.k_steady
+
+    # ------------------------------------------------------------ decisions
+    def decision_sets(self):
+        a = self.action
+        grid = np.linspace(a["low"], a["high"], a["points"]) if a["kind"] == "grid" else None
+        out = [{"name": "savings_share", "kind": a["kind"], "low": a["low"], "high": a["high"], "grid": grid}]
+        if a["hours"] == "choice":
+            g = np.linspace(a["hours_low"], a["hours_high"], a["points"]) if a["kind"] == "grid" else None
+            out.append({"name": "hours", "kind": a["kind"], "low": a["hours_low"], "high": a["hours_high"],
+                        "grid": g})
+        return out
+
+    def hours(self, decisions) -> np.ndarray:
+        if self.action["hours"] == "choice":
+            return decisions[..., 1]
+        return np.full(decisions.shape[:-1], self.p["hours"])
+
+    def factor_supply(self, state, decisions, exo) -> dict[str, np.ndarray]:
+        """What the household sells: its capital and its efficiency units of labour, ``(B, count)``."""
+        l = self.hours(decisions)  # noqa: E741
+        e = self.p["efficiency"]
+        eff = 1.0 if e is None else (exo[e] if np.ndim(exo[e]) == 2 else np.asarray(exo[e])[:, None])
+        return {"capital": state["k"], "labour": l * eff}
+
+    def investment_share(self, decisions) -> np.ndarray:
+        """Share of income spent on the investment good (two-good economies), ``(B, count)``."""
+        return decisions[..., 0]
+
+    # ------------------------------------------------------------ the period
+    def own_outcome(self, state, decisions, exo, prices=None):
+        if prices is None:
+            raise SpecError("a household needs markets: it earns in capital and labour markets and buys goods",
+                            path=f"{self.where}.name", value=self.where, allowed="list it in markets' participants")
+        k = state["k"]
+        s = decisions[..., 0]
+        labour = prices["labour_supply"]
+        income = prices["r"] * k + prices["w"] * labour + prices["dividend"]
+        d = self.p["delta"]
+        if prices["p_investment"] is None:  # one good, consumed and invested
+            cash = income + (1.0 - d) * k
+            k_next = s * cash
+            consumption = cash - k_next
+            purchases = {"both": consumption + k_next - (1.0 - d) * k}
+        else:
+            consumption = (1.0 - s) * income
+            invest = s * income / prices["p_investment"]
+            k_next = (1.0 - d) * k + invest
+            purchases = {"consumption": consumption, "investment": invest}
+        return {"consumption": consumption, "k_next": k_next, "income": income, "hours": self.hours(decisions),
+                "labour": labour, "purchases": purchases, "rent": prices["r"] * k, "wage_bill": prices["w"] * labour,
+                "dividend": prices["dividend"]}
+
+    def reward(self, state, decisions, outcome, exo):
+        u = crra(outcome["consumption"], self.p["gamma"])
+        if self.p["psi"] > 0:
+            u = u + self.p["psi"] * np.log(1.0 - outcome["hours"])
+        return u
+
+    def transition(self, state, decisions, outcome, exo):
+        return {"k": outcome["k_next"]}

@@ -29,7 +29,9 @@ class EconomyState:
     ``exo`` holds each aggregate process's chain index ``(B, n_aggregate)``;
     ``exo_agent`` each agent-scope process's indices ``(B, n_agents)``;
     ``history`` the last ``k`` periods' decision values ``(B, k, n_decisions)``, newest first;
-    ``t`` the period.
+    ``t`` the period; ``prices`` each competitive market's latest clearing price ``(B,)``
+    (what agents observe of markets; before the first period, the prices of a neutral
+    period in which every decision sits at the middle of its range).
     """
 
     t: int
@@ -37,6 +39,7 @@ class EconomyState:
     exo: np.ndarray
     exo_agent: dict
     history: np.ndarray
+    prices: dict = dataclasses.field(default_factory=dict)
 
     @property
     def batch(self) -> int:
@@ -71,7 +74,12 @@ def initial_state(econ, rng: np.random.Generator, batch: int = 1) -> EconomyStat
             history[:, :, d] = s.grid[rng.integers(0, s.size, size=(batch, econ.memory))]
         else:
             history[:, :, d] = rng.uniform(s.low, s.high, size=(batch, econ.memory))
-    return EconomyState(t=0, fields=fields, exo=exo, exo_agent=exo_agent, history=history)
+    state = EconomyState(t=0, fields=fields, exo=exo, exo_agent=exo_agent, history=history)
+    if econ.clearing is None:
+        return state
+    middle = np.array([s.grid[s.size // 2] if s.kind == "grid" else 0.5 * (s.low + s.high) for s in econ.decisions])
+    _, _, info = period(econ, state, np.broadcast_to(middle, (batch, len(middle))))
+    return dataclasses.replace(state, prices={k: rep.price for k, rep in info["markets"].items()})
 
 
 def exo_values(econ, state: EconomyState) -> dict:
@@ -158,4 +166,6 @@ def step(econ, state: EconomyState, actions, rng: np.random.Generator):
     exo_agent = {}
     for p in econ.idiosyncratic:  # agents of a session share the chain's aggregate fields
         exo_agent[p.name] = p.chain.step_panel(state.exo_agent[p.name], rng)
-    return EconomyState(t=state.t + 1, fields=fields, exo=exo, exo_agent=exo_agent, history=history), rewards, info
+    prices = {k: rep.price for k, rep in info["markets"].items()} if "markets" in info else state.prices
+    return (EconomyState(t=state.t + 1, fields=fields, exo=exo, exo_agent=exo_agent, history=history, prices=prices),
+            rewards, info)

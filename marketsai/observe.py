@@ -7,11 +7,12 @@ An agent's observation concatenates the pieces its file declares
 * ``state`` -- its own state fields (a planner's ``k``);
 * ``exo`` -- process fields (productivity ``z``, a demand shock; default: every aggregate one);
 * ``moments`` -- cross-agent moments ``entry.field:mean|std`` (aggregate capital), whose size
-  does not grow with the number of agents.
+  does not grow with the number of agents;
+* ``prices`` -- the latest clearing prices of competitive markets (``r``, ``w``, ``p``).
 
 With ``normalize`` (the default) decisions are scaled to [-1, 1] by their bounds, state
-fields and moments by the field's declared range, and process fields by their chain's
-range. An agent that observes nothing gets a constant 0 (a bandit).
+fields and moments by the field's declared range, process fields by their chain's
+range, and prices are observed as logs. An agent that observes nothing gets a constant 0 (a bandit).
 :meth:`Observer.aggregate` is the economy-wide state for centralised critics: the
 history, every aggregate process field and the mean of every state field.
 """
@@ -78,6 +79,10 @@ class Observer:
                 pieces.append(("moment", key, stat, sc, of))
                 low.append([-np.inf])
                 high.append([np.inf])
+            for m in ob["prices"] or []:  # log prices are unit-free enough for a network
+                pieces.append(("price", m, norm, 1.0, 0.0))
+                low.append([-np.inf])
+                high.append([np.inf])
             self.layout.append(pieces)
             if not pieces:
                 low, high = [[0.0]], [[0.0]]
@@ -100,6 +105,9 @@ class Observer:
                 elif kind == "exo":
                     v = exo[key] if where is None else exo[key][:, where]
                     parts.append(np.asarray(v).reshape(B, 1) * sc + of)
+                elif kind == "price":
+                    v = np.asarray(state.prices[key], dtype=float).reshape(B, 1)
+                    parts.append(np.log(v) if where else v)
                 else:
                     v = state.fields[key]
                     stat = v.mean(axis=1) if where == "mean" else v.std(axis=1)

@@ -65,6 +65,8 @@ OBSERVATION_FIELDS = {
     "exo": Param(None, _opt_names, "process fields observed (null: every aggregate process field)"),
     "moments": Param(None, _opt_names, "cross-agent moments observed, as 'entry.field:stat' with stat "
                                        "mean or std (e.g. 'household.k:mean'); null: none"),
+    "prices": Param(None, _opt_names, "latest clearing prices of these competitive markets (by market name), "
+                                      "as log prices when normalize is on; null: none"),
     "normalize": Param(True, one_of(True, False),
                        "scale observed actions to [-1, 1] by each action's bounds (for neural networks)"),
 }
@@ -254,6 +256,13 @@ class EconomySpec:
                                            participants=tuple(parts), params=params,
                                            inputs=_bind_inputs(mcls, m["inputs"], exo_fields, path),
                                            written=tuple(m["participants"])))
+        competitive = {ms.name for ms in market_specs if getattr(market_types.get(ms.type), "good", "")}
+        for ag in agents:
+            for nm in ag.observation["prices"] or []:
+                if nm not in competitive:
+                    raise SpecError("observed price of an unknown competitive market",
+                                    path=f"{ag.source}.observation.prices", value=nm,
+                                    allowed=", ".join(sorted(competitive)) or "no competitive markets")
         seen = [ms.name for ms in market_specs]
         for idx, nm in enumerate(seen):
             if seen.index(nm) != idx:

@@ -168,7 +168,7 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
     """Refuse ``env.sessions`` where one single-agent module cannot stand for every agent."""
     from marketsai.limits import MAX_SESSIONS
 
-    groups = sorted(set(econ.groups.values()))
+    groups = sorted({econ.groups[a] for a in econ.actors})
     sessions = spec.env["sessions"]
     if len(groups) != 1:
         raise SpecError("env.sessions batches an economy whose agents form one policy group; this "

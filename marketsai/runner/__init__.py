@@ -12,14 +12,23 @@ Modules: :mod:`~.schema` (nested schemas, YAML, dotted keys), :mod:`~.kinds` (th
 experiment-kind interface and registry), :mod:`~.config` (files -> resolved
 experiments, sweeps), :mod:`~.store` (run folder, atomic chunks), :mod:`~.execute`
 (local / Ray execution, progress), :mod:`~.run` (``run_experiment``, ``report``) and
-:mod:`~.tabular` (the ``tabular`` kind). See docs/experiments.md.
+:mod:`~.tabular` (the ``tabular`` kind); the ``interventions`` kind is in
+:mod:`marketsai.interventions`, the ``rllib`` kind in :mod:`marketsai.rl.train`. See
+docs/experiments.md.
 """
 
 from marketsai.runner.config import Experiment, load_experiment, sweep_values
-from marketsai.runner.kinds import KIND_MODULES, ExperimentKind, Unit, experiment_kinds, get_kind
+from marketsai.runner.kinds import (
+    KIND_MODULES,
+    ExperimentKind,
+    Unit,
+    UnitContext,
+    experiment_kinds,
+    get_kind,
+)
 from marketsai.runner.run import report, run_experiment, summary_text
 from marketsai.runner.store import RunFolder
 
 __all__ = ["Experiment", "ExperimentKind", "KIND_MODULES", "RunFolder", "Unit",
            "experiment_kinds", "get_kind", "load_experiment", "report", "run_experiment",
-           "summary_text", "sweep_values"]
+           "UnitContext", "summary_text", "sweep_values"]

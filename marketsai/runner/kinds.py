@@ -33,7 +33,8 @@ import path ``package.module:Class``.
 Contract for :meth:`ExperimentKind.run_unit`: a pure function of ``(cfg, unit)`` --
 the same result in any process, with any thread count, whichever other units run --
 because the runner may run units in any order, resume from any subset, or ship them
-to Ray workers. Every table it returns has one row per session / trial; the runner
+to Ray workers. Every table it returns has one row per session / trial (or per
+session / trial and step, like the rllib kind's ``progress``); the runner
 concatenates the chunks in unit order and, in sweeps, prepends ``cell`` and one column
 per swept key.
 

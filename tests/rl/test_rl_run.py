@@ -94,6 +94,17 @@ def test_standard_run_folder(run):
     assert (out / "trials" / "seed0" / "experiment.yaml").is_file()
 
 
+def test_report_redraws_from_the_tables(run):
+    from marketsai.runner import report, summary_text
+
+    figure = run["out"] / "figures" / "training_curve.png"
+    figure.unlink()
+    summary = report(run["out"])
+    assert figure.is_file() and summary["trials"] == 2
+    text = summary_text(run["out"])
+    assert "episode_return_mean" in text and "env_steps_total" in text
+
+
 def test_resume_skips_the_finished_seed(run):
     assert run["resumed"] == [1]  # seed 0 was not trained again
     assert run["again"] == []  # a finished run trains nothing

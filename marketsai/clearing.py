@@ -57,7 +57,7 @@ class Clearing:
                 if not who:
                     raise SpecError(f"market {ms.name!r} ({ms.type}) has no {role}: nobody "
                                     f"{'sells' if role == 'seller' else 'pays for'} its {mkt.good}",
-                                    path=f"markets[{k}].participants", value=list(ms.participants),
+                                    path=f"markets[{k}].participants", value=list(ms.written or ms.participants),
                                     allowed=f"at least one {role} ({type(mkt).roles[role]})")
             self.roles[k] = roles
         for good in ("capital", "labour"):
@@ -68,6 +68,7 @@ class Clearing:
         self.capital = self.by_good["capital"][0] if self.by_good["capital"] else None
         self.labour = self.by_good["labour"][0] if self.by_good["labour"] else None
         self._firms()
+        self._check_uses()
         self._households()
         self._goods()
 
@@ -108,7 +109,8 @@ class Clearing:
             if len(sellers) > 1:
                 raise SpecError("a goods market with two competitive firms: under constant returns the split of "
                                 "its output between them is indeterminate", path=f"markets[{k}].participants",
-                                value=list(econ.spec.markets[k].participants), allowed="one firm per good")
+                                value=list(econ.spec.markets[k].written or econ.spec.markets[k].participants),
+                                allowed="one firm per good")
         if len(self.firms) > 1:
             for e, _ in self.firms:
                 kind = econ.entries[e].kind
@@ -136,21 +138,40 @@ class Clearing:
                 raise SpecError(f"household {ent.name!r} has time but sells it in no labour market",
                                 path=f"{ent.where}.name", value=ent.name, allowed="list it in the labour market")
             uses = sorted(econ.spec.markets[k].params["use"] for k in self.by_good["goods"] if m in self.roles[k]["buyer"])
+            if not uses:
+                raise SpecError(f"household {ent.name!r} buys in no goods market: it cannot consume or invest",
+                                path=f"{ent.where}.name", value=ent.name,
+                                allowed="list it in the goods market(s)")
             if uses not in (["both"], ["consumption", "investment"]):
+                missing = sorted({"consumption", "investment"} - set(uses))
                 raise SpecError(f"household {ent.name!r} buys goods of uses {uses}: it needs one good it both "
-                                "consumes and invests, or a consumption good and an investment good",
-                                path=f"{ent.where}.name", value=uses,
+                                "consumes and invests, or a consumption good and an investment good"
+                                + (f" (it buys no {' or '.join(missing)} good)" if missing else ""),
+                                path=f"{ent.where}.name", value=ent.name,
                                 allowed="[both] or [consumption, investment] (goods markets' params.use)")
         self.two_goods = any(econ.spec.markets[k].params["use"] != "both" for k in self.by_good["goods"])
+
+    def _check_uses(self):
+        """The economy's goods, checked before any household's (the market field is the one to fix)."""
+        econ = self.econ
+        goods = self.by_good["goods"]
+        uses = [econ.spec.markets[k].params["use"] for k in goods]
+        if goods and sorted(uses) not in (["both"], ["consumption", "investment"]):
+            bad = goods[0]  # the first market that no valid set of goods extends (else a good is missing)
+            for j in range(len(goods)):
+                seen = sorted(uses[:j + 1])
+                if not any(all(seen.count(u) <= ok.count(u) for u in seen)
+                           for ok in (["both"], ["consumption", "investment"])):
+                    bad = goods[j]
+                    break
+            raise SpecError(f"goods markets of uses {uses}: an economy has one good (use: both) or a consumption "
+                            "good and an investment good", path=f"markets[{bad}].params.use",
+                            value=econ.spec.markets[bad].params["use"], allowed="[both] or [consumption, investment]")
 
     def _goods(self):
         econ = self.econ
         goods = self.by_good["goods"]
         uses = [econ.spec.markets[k].params["use"] for k in goods]
-        if goods and sorted(uses) not in (["both"], ["consumption", "investment"]):
-            raise SpecError(f"goods markets of uses {uses}: an economy has one good (use: both) or a consumption "
-                            "good and an investment good", path=f"markets[{goods[0]}].params.use", value=uses,
-                            allowed="[both] or [consumption, investment]")
         marked = [k for k in goods if econ.spec.markets[k].params["numeraire"]]
         if len(marked) > 1:
             raise SpecError("two numeraires: only one price can be fixed at 1", path=f"markets[{marked[1]}].params.numeraire",

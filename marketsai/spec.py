@@ -236,11 +236,15 @@ class EconomySpec:
                 names = [p] if p in by_name else entry_members.get(p)
                 if names is None:
                     near = difflib.get_close_matches(p, list(by_name) + list(entry_members), n=1)
+                    members = {nm for ms in entry_members.values() for nm in ms}
+                    known = list(entry_members) + [nm for nm in by_name if nm not in members]
+                    expanded = [f"{e}_0 ... {e}_{len(ms) - 1}" for e, ms in entry_members.items()]
                     raise SpecError("unknown agent" + (f"; did you mean {near[0]!r}?" if near else ""),
                                     path=f"{path}.participants[{k}]", value=p,
-                                    allowed=", ".join(list(entry_members) + list(by_name)))
-                for nm in names:
-                    _check_role(agent_types.get(by_name[nm].type), mcls, by_name[nm].type, nm,
+                                    allowed=", ".join(known) + (f" (or one agent of an entry: {', '.join(expanded)})"
+                                                                if expanded else ""))
+                for nm in names:  # an entry's agents share one type: report the name as written
+                    _check_role(agent_types.get(by_name[nm].type), mcls, by_name[nm].type, p,
                                 f"{path}.participants[{k}]")
                 parts += names
             if len(set(parts)) != len(parts):

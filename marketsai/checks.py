@@ -104,6 +104,8 @@ def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol:
         for d, s in enumerate(economy.decisions):
             x[:, d] = s.grid[rng.integers(0, s.size, batch)] if s.kind == "grid" else rng.uniform(s.low, s.high, batch)
         new, _, info = economy.step(state, x, rng)
+        numeraire = info["markets"][economy.spec.markets[clearing.numeraire].name].price
+        assert np.all(numeraire == 1.0), "the numeraire's price is not 1"
         for name, rep in info["markets"].items():
             ed = float(np.abs(rep.excess_demand).max())
             assert ed < tol, f"market {name} does not clear: |excess demand| = {ed:.3g}"

@@ -364,6 +364,16 @@ class Economy:
         from marketsai.envs.vector import EconomyVectorEnv
         return EconomyVectorEnv(self, sessions=sessions, max_cycles=max_cycles)
 
+    def stacked_env(self, sessions: int = 1, max_cycles: int = 1000):
+        """``sessions`` simulations as a ``VectorEnv`` whose sub-environments stack all ``N`` agents."""
+        from marketsai.envs.stacked import EconomyStackedEnv
+        return EconomyStackedEnv(self, sessions=sessions, max_cycles=max_cycles)
+
+    def stacked_env_creator(self):
+        """A picklable ``creator(env_config) -> EconomyStackedEnv`` (``num_envs`` = sessions) for RLlib."""
+        from marketsai.envs.stacked import stacked_creator
+        return stacked_creator(self.to_dict())
+
     def vector_env_creator(self):
         """A picklable ``creator(env_config) -> VectorEnv`` for RLlib's ``vector_entry_point`` mode.
 

@@ -30,8 +30,9 @@ import math
 
 from marketsai.errors import SpecError
 
-#: agents in one economy (all entries together) and in one agent entry (``count``)
-MAX_AGENTS = 1_000
+#: agents in one economy (all entries together) and in one agent entry (``count``): a
+#: Krusell–Smith population of 10,000 households fits; a billion does not
+MAX_AGENTS = 100_000  # populations of households step as arrays; per-agent Python objects stay O(N)
 #: points of one action grid (``action.points`` or ``len(action.values)``)
 MAX_GRID_POINTS = 10_000
 #: periods of memory in an observation (``observation.memory``)

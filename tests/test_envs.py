@@ -30,7 +30,7 @@ def test_check_economy(path):
     mai.check_economy(mai.load_economy(path))
 
 
-@pytest.mark.parametrize("path", [p for p in ECONOMIES if len(mai.load_economy(p).agents) == 1])
+@pytest.mark.parametrize("path", [p for p in ECONOMIES if len(mai.load_economy(p).actors) == 1])
 def test_gymnasium_check_env_single_agent(path):
     check_env(mai.load_economy(path).gymnasium_env(max_cycles=20), skip_render_check=True)
 

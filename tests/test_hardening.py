@@ -81,7 +81,8 @@ def test_economy_sizes_are_refused_before_allocating(tmp_path, field, value, pat
 @pytest.mark.timeout(60)
 def test_total_agent_count_is_bounded(tmp_path):
     econ = yaml.safe_load(DUOPOLY.read_text())
-    econ["agents"] = [dict(econ["agents"][0], name=f"f{k}", count=600) for k in range(2)]
+    half = limits.MAX_AGENTS // 2 + 100
+    econ["agents"] = [dict(econ["agents"][0], name=f"f{k}", count=half) for k in range(2)]
     f = tmp_path / "many.yaml"
     f.write_text(yaml.safe_dump(econ))
     assert_clear_error(cli_limited("validate", f), "agents[1].count", "too many agents")

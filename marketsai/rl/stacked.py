@@ -1,0 +1,152 @@
+"""A shared policy over a stacked population: one network per row, one return per row.
+
+With :class:`~marketsai.envs.stacked.EconomyStackedEnv` each RLlib sub-environment is a
+whole session of ``N`` agents, so RLlib's per-step bookkeeping is paid once per
+session-period instead of once per agent (``../shared/RLLIB_SCALE.md``, option C).
+Three pieces make PPO learn the right thing from it:
+
+* :class:`RowModule` -- an RLModule that applies one MLP (actor and critic) to every row
+  of a stacked observation ``(B, N, d)``; its action distribution is the product of the
+  rows' (a diagonal Gaussian, or one categorical per row). Applied to a plain batch of
+  rows ``(B, d)`` it is the single-agent policy: the same weights.
+* :class:`UnstackPopulation` -- the first learner connector: it splits every stacked
+  episode into ``N`` single-agent episodes (row ``i``'s observations, actions, its own
+  reward from ``info["rewards"]``, and its own log-probability and distribution inputs
+  under the sampling policy), so that GAE, the value targets and the PPO loss are those
+  of ``N`` agents sharing one policy, each learning from its own return -- independent
+  learners with parameter sharing, not a planner maximising the sum.
+* :class:`StackedPPOLearner` -- PPO's torch learner with that connector in front.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from ray.rllib.algorithms.ppo.torch.ppo_torch_learner import PPOTorchLearner
+from ray.rllib.connectors.connector_v2 import ConnectorV2
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.distribution.torch.torch_distribution import (
+    TorchCategorical,
+    TorchDiagGaussian,
+    TorchMultiCategorical,
+)
+from ray.rllib.core.rl_module.apis import ValueFunctionAPI
+from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
+from ray.rllib.env.single_agent_episode import SingleAgentEpisode
+
+from marketsai.rl.critic_module import mlp
+
+
+def _row_shape(action_space):
+    """``(n_rows, per_row)``: per_row is the action width (Box) or the number of choices (MultiDiscrete)."""
+    if isinstance(action_space, gym.spaces.MultiDiscrete):
+        nvec = np.asarray(action_space.nvec).ravel()
+        if len(set(nvec.tolist())) != 1:
+            raise ValueError("a stacked population needs the same number of choices in every row")
+        return len(nvec), int(nvec[0])
+    if isinstance(action_space, gym.spaces.Box):
+        shape = action_space.shape
+        return int(shape[0]), int(np.prod(shape[1:])) if len(shape) > 1 else 1
+    raise ValueError(f"unsupported stacked action space {action_space}")
+
+
+class RowModule(TorchRLModule, ValueFunctionAPI):
+    """One actor MLP and one critic MLP applied to every row (see the module docstring).
+
+    ``model_config``: ``fcnet_hiddens`` (default ``[64, 64]``), ``fcnet_activation`` (``tanh``).
+    """
+
+    def setup(self):
+        cfg = self.model_config or {}
+        hidden = list(cfg.get("fcnet_hiddens", [64, 64]))
+        activation = cfg.get("fcnet_activation", "tanh")
+        self.n_rows, self.per_row = _row_shape(self.action_space)
+        self.discrete = isinstance(self.action_space, gym.spaces.MultiDiscrete)
+        d = int(self.observation_space.shape[-1])
+        self.pi = mlp(d, hidden, self.per_row if self.discrete else 2 * self.per_row, activation)
+        self.vf = mlp(d, hidden, 1, activation)
+
+    def _forward(self, batch, **kwargs):
+        obs = batch[Columns.OBS]
+        out = self.pi(obs)
+        if obs.ndim == 3:  # stacked (B, N, d): the product distribution's inputs
+            B = out.shape[0]
+            if self.discrete:
+                out = out.reshape(B, -1)
+            else:
+                a = self.per_row
+                out = torch_cat([out[..., :a].reshape(B, -1), out[..., a:].reshape(B, -1)])
+        return {Columns.ACTION_DIST_INPUTS: out}
+
+    def compute_values(self, batch, embeddings=None):
+        return self.vf(batch[Columns.OBS]).squeeze(-1)
+
+    def get_exploration_action_dist_cls(self):
+        if self.discrete:
+            return TorchMultiCategorical.get_partial_dist_cls(input_lens=[self.per_row] * self.n_rows)
+        return TorchDiagGaussian
+
+    def get_inference_action_dist_cls(self):
+        return self.get_exploration_action_dist_cls()
+
+    def get_train_action_dist_cls(self):
+        return TorchCategorical if self.discrete else TorchDiagGaussian
+
+
+def torch_cat(parts):
+    import torch
+    return torch.cat(parts, dim=-1)
+
+
+def _row_logp(inputs: np.ndarray, actions: np.ndarray, n: int, per_row: int, discrete: bool):
+    """Per-row distribution inputs ``(T, N, k)`` and log-probabilities ``(T, N)`` of sampled actions."""
+    T = inputs.shape[0]
+    if discrete:
+        logits = inputs.reshape(T, n, per_row)
+        z = logits - logits.max(axis=-1, keepdims=True)
+        logz = np.log(np.exp(z).sum(axis=-1))
+        a = actions.reshape(T, n).astype(np.intp)
+        return logits, np.take_along_axis(z, a[..., None], axis=-1)[..., 0] - logz
+    mean = inputs[:, :n * per_row].reshape(T, n, per_row)
+    log_std = inputs[:, n * per_row:].reshape(T, n, per_row)
+    x = actions.reshape(T, n, per_row)
+    logp = -0.5 * ((x - mean) / np.exp(log_std)) ** 2 - log_std - 0.5 * np.log(2.0 * np.pi)
+    return np.concatenate([mean, log_std], axis=-1), logp.sum(axis=-1)
+
+
+class UnstackPopulation(ConnectorV2):
+    """Split each stacked episode into one single-agent episode per row (see the module docstring)."""
+
+    def __call__(self, *, rl_module, batch, episodes, explore=None, shared_data=None, **kwargs):
+        module = rl_module[next(iter(rl_module.keys()))] if hasattr(rl_module, "keys") else rl_module
+        n, per_row, discrete = module.n_rows, module.per_row, module.discrete
+        rows = []
+        for ep in episodes:
+            T = len(ep)
+            if T == 0:
+                continue
+            obs = np.asarray(ep.get_observations(slice(0, T + 1)))  # (T+1, N, d)
+            acts = np.asarray(ep.get_actions(slice(0, T)))
+            infos = ep.get_infos(slice(0, T + 1))
+            rewards = np.stack([np.asarray(info["rewards"], dtype=np.float64) for info in infos[1:]])  # (T, N)
+            inputs = np.asarray(ep.get_extra_model_outputs(Columns.ACTION_DIST_INPUTS, slice(0, T)))
+            dist_in, logp = _row_logp(inputs, acts, n, per_row, discrete)
+            row_acts = acts.reshape(T, n) if discrete else acts.reshape(T, n, per_row)
+            for i in range(n):
+                rows.append(SingleAgentEpisode(
+                    id_=f"{ep.id_}_{i}", observations=list(obs[:, i]), actions=list(row_acts[:, i]),
+                    rewards=list(rewards[:, i]), terminated=ep.is_terminated, truncated=ep.is_truncated,
+                    extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(dist_in[:, i]),
+                                         Columns.ACTION_LOGP: list(logp[:, i])},
+                    t_started=ep.t_started, len_lookback_buffer=0))
+        episodes[:] = rows
+        return batch
+
+
+class StackedPPOLearner(PPOTorchLearner):
+    """PPO on a stacked population: :class:`UnstackPopulation` runs before every other learner connector."""
+
+    def build(self) -> None:
+        super().build()
+        if self._learner_connector is not None:
+            self._learner_connector.prepend(UnstackPopulation())

@@ -1,0 +1,125 @@
+"""The stacked population path: same economy as the per-agent path, per-row returns in learning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import marketsai as mai
+
+torch = pytest.importorskip("torch")
+
+
+def _growth_market(n: int) -> mai.Economy:
+    d = mai.load_economy("economies/growth_market.yaml").to_dict()
+    d["agents"][0]["count"] = n
+    return mai.Economy.from_dict(d)
+
+
+@pytest.mark.parametrize("path", ["economies/growth_market.yaml", "economies/two_sector_labor.yaml"])
+def test_stacked_vector_and_per_agent_paths_agree(path):
+    """Same seed and actions: the per-agent env, the vector env and the stacked env see the same economy."""
+    econ = mai.load_economy(path)
+    n, T, S = len(econ.actors), 6, 2
+    par = [econ.parallel_env(max_cycles=T) for _ in range(S)]
+    vec = econ.vector_env(sessions=S, max_cycles=T)
+    stk = econ.stacked_env(sessions=S, max_cycles=T)
+    vec_obs, _ = vec.reset(seed=3)
+    stk_obs, _ = stk.reset(seed=3)
+    np.testing.assert_array_equal(stk_obs.reshape(S * n, -1), vec_obs)
+    rng = np.random.default_rng(0)
+    space = stk.single_action_space
+    for t in range(T):
+        a = rng.uniform(space.low, space.high, size=(S,) + space.shape).astype(np.float32)
+        vec_obs, vec_rew, *_ = vec.step(a.reshape(S * n, -1))
+        stk_obs, stk_rew, _, _, info = stk.step(a)
+        np.testing.assert_array_equal(stk_obs.reshape(S * n, -1), vec_obs)
+        np.testing.assert_array_equal(info["rewards"].reshape(-1), vec_rew)
+        np.testing.assert_allclose(stk_rew, vec_rew.reshape(S, n).mean(axis=1))
+
+
+@pytest.mark.parametrize("path", ["economies/growth_market.yaml", "economies/two_sector_labor.yaml"])
+def test_batched_and_per_agent_paths_agree(path):
+    """One session: the PettingZoo per-agent env and the batched vector env give the same rewards and states."""
+    econ = mai.load_economy(path)
+    par, vec = econ.parallel_env(max_cycles=8), econ.vector_env(sessions=1, max_cycles=8)
+    par_obs, _ = par.reset(seed=5)
+    vec_obs, _ = vec.reset(seed=5)
+    rng = np.random.default_rng(1)
+    for _ in range(6):
+        np.testing.assert_array_equal(np.stack([par_obs[a] for a in econ.actors]), vec_obs)
+        acts = {a: par.action_space(a).sample() for a in econ.actors}
+        for a in econ.actors:
+            acts[a] = rng.uniform(par.action_space(a).low, par.action_space(a).high).astype(np.float32)
+        par_obs, par_rew, *_ = par.step(acts)
+        vec_obs, vec_rew, *_ = vec.step(np.stack([acts[a] for a in econ.actors]))
+        np.testing.assert_array_equal([par_rew[a] for a in econ.actors], vec_rew)
+
+
+def test_unstack_gives_each_row_its_own_data_and_log_probability():
+    from ray.rllib.core.columns import Columns
+    from ray.rllib.env.single_agent_episode import SingleAgentEpisode
+
+    from marketsai.rl.stacked import UnstackPopulation
+
+    class FakeModule:
+        n_rows, per_row, discrete = 3, 1, False
+
+    T, n = 4, 3
+    rng = np.random.default_rng(0)
+    obs = rng.normal(size=(T + 1, n, 2)).astype(np.float32)
+    acts = rng.normal(size=(T, n)).astype(np.float32)
+    inputs = rng.normal(size=(T, 2 * n)).astype(np.float32)
+    rewards = rng.normal(size=(T, n))
+    ep = SingleAgentEpisode(observations=list(obs), actions=list(acts), rewards=list(rewards.mean(axis=1)),
+                            infos=[{"rewards": np.zeros(n)}] + [{"rewards": r} for r in rewards],
+                            extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(inputs),
+                                                 Columns.ACTION_LOGP: list(np.zeros(T))},
+                            len_lookback_buffer=0, truncated=True)
+    episodes = [ep]
+    UnstackPopulation()(rl_module=FakeModule(), batch={}, episodes=episodes)
+    assert len(episodes) == n
+    for i, row in enumerate(episodes):
+        np.testing.assert_array_equal(np.asarray(row.get_observations(slice(0, T + 1))), obs[:, i])
+        np.testing.assert_array_equal(np.asarray(row.get_rewards(slice(0, T))), rewards[:, i])
+        dist_in = torch.tensor(np.stack([inputs[:, i], inputs[:, n + i]], axis=1))
+        expected = torch.distributions.Normal(dist_in[:, 0], dist_in[:, 1].exp()).log_prob(torch.tensor(acts[:, i]))
+        got = np.asarray(row.get_extra_model_outputs(Columns.ACTION_LOGP, slice(0, T)))
+        np.testing.assert_allclose(got, expected.numpy(), rtol=1e-5, atol=1e-6)
+        assert row.is_truncated
+
+
+def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
+    """Learning semantics: rows share the network but each learns from its own return.
+
+    Only row 0 is ever rewarded; after the learner connector (unstack, GAE), the value
+    targets of every other row are those of a zero reward stream, not of the mean.
+    """
+    import gymnasium as gym
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.core.columns import Columns
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+    from ray.rllib.env.single_agent_episode import SingleAgentEpisode
+
+    from marketsai.rl.stacked import RowModule, StackedPPOLearner
+
+    n, T = 3, 5
+    obs_space = gym.spaces.Box(-1, 1, (n, 2), np.float32)
+    act_space = gym.spaces.Box(-1, 1, (n,), np.float32)
+    config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space)
+              .training(learner_class=StackedPPOLearner, gamma=0.5, lambda_=1.0)
+              .rl_module(rl_module_spec=RLModuleSpec(module_class=RowModule)))
+    learner = config.build_learner(env=None)
+    rewards = np.zeros((T, n))
+    rewards[:, 0] = 1.0
+    ep = SingleAgentEpisode(observations=list(np.zeros((T + 1, n, 2), np.float32)),
+                            actions=list(np.zeros((T, n), np.float32)), rewards=list(rewards.mean(axis=1)),
+                            infos=[{"rewards": np.zeros(n)}] + [{"rewards": r} for r in rewards],
+                            extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
+                                                 Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
+                            len_lookback_buffer=0, terminated=True)
+    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
+    targets = batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
+    own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
+    np.testing.assert_allclose(targets[0], own, atol=1e-5)
+    np.testing.assert_allclose(targets[1:], 0.0, atol=1e-5)

@@ -21,7 +21,6 @@ def test_stacked_vector_and_per_agent_paths_agree(path):
     """Same seed and actions: the per-agent env, the vector env and the stacked env see the same economy."""
     econ = mai.load_economy(path)
     n, T, S = len(econ.actors), 6, 2
-    par = [econ.parallel_env(max_cycles=T) for _ in range(S)]
     vec = econ.vector_env(sessions=S, max_cycles=T)
     stk = econ.stacked_env(sessions=S, max_cycles=T)
     vec_obs, _ = vec.reset(seed=3)
@@ -29,7 +28,7 @@ def test_stacked_vector_and_per_agent_paths_agree(path):
     np.testing.assert_array_equal(stk_obs.reshape(S * n, -1), vec_obs)
     rng = np.random.default_rng(0)
     space = stk.single_action_space
-    for t in range(T):
+    for _ in range(T):
         a = rng.uniform(space.low, space.high, size=(S,) + space.shape).astype(np.float32)
         vec_obs, vec_rew, *_ = vec.step(a.reshape(S * n, -1))
         stk_obs, stk_rew, _, _, info = stk.step(a)
@@ -48,9 +47,8 @@ def test_batched_and_per_agent_paths_agree(path):
     rng = np.random.default_rng(1)
     for _ in range(6):
         np.testing.assert_array_equal(np.stack([par_obs[a] for a in econ.actors]), vec_obs)
-        acts = {a: par.action_space(a).sample() for a in econ.actors}
-        for a in econ.actors:
-            acts[a] = rng.uniform(par.action_space(a).low, par.action_space(a).high).astype(np.float32)
+        acts = {a: rng.uniform(par.action_space(a).low, par.action_space(a).high).astype(np.float32)
+                for a in econ.actors}
         par_obs, par_rew, *_ = par.step(acts)
         vec_obs, vec_rew, *_ = vec.step(np.stack([acts[a] for a in econ.actors]))
         np.testing.assert_array_equal([par_rew[a] for a in econ.actors], vec_rew)

@@ -83,3 +83,48 @@ def test_file_overrides_and_relative_economy(tmp_path):
     with pytest.raises(SpecError) as err:
         load_rl_experiment(f, ["algorithm.settings"])
     assert err.value.path == "--set"
+
+
+def test_rl_schema_is_the_runners_dialect(tmp_path):
+    """One schema dialect: kind rllib's keys are the runner's Param declarations, and the
+    runner and the RLlib front end resolve a file (and its --set) to the same config."""
+    import yaml
+
+    from marketsai.params import Param
+    from marketsai.rl.spec import RL_SCHEMA
+    from marketsai.runner import get_kind, load_experiment
+    from marketsai.runner.schema import describe_schema
+
+    kind = get_kind("rllib")
+    assert kind.schema is RL_SCHEMA
+
+    def leaves(schema):
+        for decl in schema.values():
+            yield from leaves(decl) if isinstance(decl, dict) else [decl]
+    assert all(isinstance(p, Param) for p in leaves(RL_SCHEMA))
+    assert ("algorithm.settings", "{}") == describe_schema(RL_SCHEMA)[3][:2]
+    f = tmp_path / "exp.yaml"
+    f.write_text(yaml.safe_dump(experiment("PPO", seeds=[3, 4])))
+    sets = {"economy.markets[0].params.mu": 0.3, "algorithm.settings.lr": 1e-3}
+    via_runner = load_experiment(f, sets)
+    spec = load_rl_experiment(f, ["economy.markets[0].params.mu=0.3", "algorithm.settings.lr=1e-3"])
+    assert spec.to_dict() == via_runner.config
+    assert spec.economy["markets"][0]["params"]["mu"] == 0.3 and spec.settings["lr"] == 1e-3
+    assert [u.params["seed"] for _, u, _ in via_runner.units()] == [3, 4]
+    # a file's mapping without the economy read (from_dict) round-trips through to_dict
+    raw = RLExperimentSpec.from_dict(experiment("PPO"))
+    assert RLExperimentSpec.from_dict(raw.to_dict()).to_dict() == raw.to_dict()
+    assert raw.seeds == (0,) and raw.stop == {"training_iteration": 1}
+
+
+def test_bad_keys_name_the_field(tmp_path):
+    import yaml
+
+    f = tmp_path / "exp.yaml"
+    f.write_text(yaml.safe_dump(experiment("PPO")))
+    for sets, path in ((["learner.lr=1e-4"], "learner"), (["algorithm.setings.lr=1"], "algorithm.setings"),
+                       (["env.session=4"], "env.session"), (["seeds=[1, 1]"], "seeds"),
+                       (["stop.training_iteration=null"], "stop")):
+        with pytest.raises(SpecError) as err:
+            load_rl_experiment(f, sets)
+        assert err.value.path == path, (sets, err.value)

@@ -146,7 +146,11 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
     the unit is not finished and the runner does not record it) and :class:`RuntimeError`
     when the trial failed.
     """
-    from ray.tune import CheckpointConfig, RunConfig, Tuner
+    try:
+        from ray.tune import CheckpointConfig, RunConfig, Tuner
+    except ImportError as exc:
+        raise RuntimeError(f"kind: rllib needs the rllib extra ({exc.name or 'ray'} is not "
+                           "installed): pip install 'marketsai[rllib]'") from None
 
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import build_config

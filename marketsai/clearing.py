@@ -71,6 +71,13 @@ class Clearing:
         self._check_uses()
         self._households()
         self._goods()
+        # per market: (entry, positions in the entry, columns among the participants) of each entry
+        self._slots = {}
+        for k in self.markets:
+            parts = np.asarray(econ.participants[k])
+            ents = econ.entry_of[parts]
+            self._slots[k] = [(int(e), econ.position[parts[ents == e]], np.flatnonzero(ents == e))
+                              for e in dict.fromkeys(ents.tolist())]
 
     # ------------------------------------------------------------ composition
     def _where(self, i):
@@ -269,20 +276,19 @@ class Clearing:
         B = cleared["r"].shape[0]
         for k in self.markets:
             mkt, ms = econ.markets[k], econ.spec.markets[k]
-            parts = econ.participants[k]
-            supply = np.zeros((B, len(parts)))
-            demand = np.zeros((B, len(parts)))
-            for j, i in enumerate(parts):
-                e, pos = int(econ.entry_of[i]), int(econ.position[i])
+            n = len(econ.participants[k])
+            supply = np.zeros((B, n))
+            demand = np.zeros((B, n))
+            for e, pos, cols in self._slots[k]:
                 if mkt.good in ("capital", "labour"):
                     if e in supplies:
-                        supply[:, j] = supplies[e][mkt.good][:, pos]
+                        supply[:, cols] = supplies[e][mkt.good][:, pos]
                     else:
-                        demand[:, j] = self._factor_demand(e, mkt.good, cleared)
+                        demand[:, cols] = self._factor_demand(e, mkt.good, cleared)[:, None]
                 elif e in outcomes and "purchases" in outcomes[e]:
-                    demand[:, j] = outcomes[e]["purchases"][self.use_of[k]][:, pos]
+                    demand[:, cols] = outcomes[e]["purchases"][self.use_of[k]][:, pos]
                 else:
-                    supply[:, j] = cleared["firms"][e]["output"]
+                    supply[:, cols] = cleared["firms"][e]["output"][:, None]
             price = {"capital": cleared["r"], "labour": cleared["w"]}.get(mkt.good)
             out[ms.name] = mkt.clear(supply, demand, cleared["price"][k] if price is None else price)
         return out

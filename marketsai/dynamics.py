@@ -97,7 +97,7 @@ def exo_values(econ, state: EconomyState) -> dict:
 
 def _entry_exo(exo: dict, members) -> dict:
     """Process values as an entry sees them: per-agent fields cut to its members ``(B, count)``."""
-    return {f: (v[:, members] if np.ndim(v) == 2 else v) for f, v in exo.items()}
+    return {f: (v[:, list(members)] if np.ndim(v) == 2 else v) for f, v in exo.items()}
 
 
 def period(econ, state: EconomyState, x: np.ndarray):
@@ -123,8 +123,7 @@ def period(econ, state: EconomyState, x: np.ndarray):
                 rewards[:, i] = kind.reward(None, None, {"profit": profits[:, econ._agent_cols[i]]}, exo)
             continue
         own_state = {f: state.fields[f"{ent.name}.{f}"] for f in kind.state}
-        cols = np.stack([econ._agent_cols[i] for i in ent.members])  # (count, n_own)
-        views[e] = (own_state, x[:, cols], _entry_exo(exo, list(ent.members)))
+        views[e] = (own_state, x[:, econ._entry_cols[e]], _entry_exo(exo, ent.members))
     clearing, faced, supplies = econ.clearing, {}, {}
     if clearing is not None:  # competitive markets clear given what households supply and spend
         hh = {e: econ.entries[e].kind for e in clearing.households}

@@ -108,11 +108,17 @@ class Economy:
                 self.entries[e].kind.scale("k")  # a steady-state scale the economy cannot compute is an error now
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
         # decision columns of each market (in participant order) and of each agent
-        self._market_cols = [np.array(sorted((d for d, s in enumerate(self.decisions) if s.market == k),
-                                             key=lambda d: self.decisions[d].slot), dtype=np.intp)
-                             for k in range(len(self.markets))]
-        self._agent_cols = [np.array([d for d, s in enumerate(self.decisions) if s.agent == i], dtype=np.intp)
-                            for i in range(len(self.agents))]
+        by_market = [[] for _ in self.markets]
+        by_agent = [[] for _ in self.agents]
+        for d, s in enumerate(self.decisions):
+            by_agent[s.agent].append(d)
+            if s.market >= 0:
+                by_market[s.market].append(d)
+        self._market_cols = [np.array(sorted(c, key=lambda d: self.decisions[d].slot), dtype=np.intp)
+                             for c in by_market]
+        self._agent_cols = [np.array(c, dtype=np.intp) for c in by_agent]
+        # each entry's own decision columns, (count, n_own): its agents' decisions as one array
+        self._entry_cols = [np.stack([self._agent_cols[i] for i in ent.members]) for ent in self.entries]
         self.memory = max([a.observation["memory"] for a in spec.agents] + [0])
         self.has_state = any(ent.kind.state for ent in self.entries)
         # agents with decisions act in environments; price-taking firms have none

@@ -121,8 +121,7 @@ class EconomyVectorEnv(VectorEnv):
         return self._observe(), rewards[:, self._actors].reshape(-1), np.zeros(self.num_envs, dtype=bool), trunc, {}
 
     def _observe(self) -> np.ndarray:
-        obs = self.economy.observe(self._state)
-        return np.stack([obs[a] for a in self.economy.actors], axis=1).reshape(self.num_envs, -1)
+        return self.economy.observer.observe_actors(self._state).reshape(self.num_envs, -1)
 
     def close(self, **kwargs):
         pass

@@ -1,0 +1,72 @@
+"""A few RLlib iterations on the market economies: N = 10 households as one policy, stepped
+with their sessions as one VectorEnv (``env.sessions``); the competitive firms do not act."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rl_helpers import ROOT, experiment
+
+import marketsai as mai
+from marketsai.rl.spec import RLExperimentSpec
+
+GROWTH = ROOT / "economies" / "growth_market.yaml"
+TWO_SECTOR = ROOT / "economies" / "two_sector_labor.yaml"
+
+
+def _train(algorithm: str, path, iterations: int = 2, sessions: int = 2):
+    """``(results, module, econ)`` after ``iterations`` of a tiny ``algorithm`` experiment."""
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.envs import register_economy
+    econ = mai.load_economy(path)
+    assert len(econ.actors) == 10 and len(econ.agents) > 10  # households act, firms do not
+    data = experiment(algorithm, economy=str(path), env={"sessions": sessions, "max_cycles": 20})
+    data["algorithm"]["settings"]["gamma"] = econ.discount
+    if algorithm == "PPO":
+        data["algorithm"]["settings"]["vf_clip_param"] = 1000.0
+    config = build_config(RLExperimentSpec.from_dict(data), econ, register_economy(econ))
+    assert config.num_envs_per_env_runner == sessions * 10
+    algo = config.build_algo()
+    try:
+        results = [algo.train() for _ in range(iterations)]
+        module = algo.get_module()
+    finally:
+        algo.stop()
+    return results, module, econ
+
+
+def _losses(result, keys):
+    learner = result["learners"]["default_policy"]
+    return [float(learner[k]) for k in keys if k in learner]
+
+
+@pytest.mark.rllib
+@pytest.mark.parametrize("algorithm,keys", [("PPO", ("total_loss", "policy_loss", "vf_loss")),
+                                            ("SAC", ("actor_loss", "critic_loss", "alpha_loss"))])
+def test_households_train_on_the_growth_market(local_ray, algorithm, keys):
+    from marketsai.rl.growth_eval import household_observations, household_share, module_actor
+    results, module, econ = _train(algorithm, GROWTH)
+    assert results[-1]["num_env_steps_sampled_lifetime"] > 0
+    losses = _losses(results[-1], keys)
+    assert losses and np.all(np.isfinite(losses))
+    k_ss = econ.entries[0].kind.k_steady
+    obs = household_observations(econ, np.array([0.9, 1.0, 1.1]) * k_ss, k_ss, np.array([0, 2, 4]))
+    act = module_actor(module)
+    assert act(obs).shape == (3, 1)
+    s = household_share(econ, act)(np.array([0.9, 1.1]) * k_ss, k_ss, 2)
+    assert s.shape == (2,) and np.all((s >= 0.05) & (s <= 0.95))
+
+
+@pytest.mark.rllib
+def test_households_choose_savings_and_hours_in_the_two_sector_economy(local_ray):
+    from marketsai.rl.growth_eval import module_actor
+    results, module, econ = _train("PPO", TWO_SECTOR)
+    assert results[-1]["num_env_steps_sampled_lifetime"] > 0
+    losses = _losses(results[-1], ("total_loss", "policy_loss", "vf_loss"))
+    assert losses and np.all(np.isfinite(losses))
+    env = econ.vector_env(sessions=1)
+    assert env.single_action_space.shape == (2,)  # savings share and hours
+    obs, _ = env.reset(seed=0)
+    a = module_actor(module)(obs)
+    assert a.shape == (10, 2)
+    assert np.all((a >= env.single_action_space.low) & (a <= env.single_action_space.high))

@@ -34,7 +34,7 @@ def _study(tmp_path) -> dict:
     }
 
 
-OVERRIDES = {"economy.agents[0].action.points": 5, "economy.agents[1].action.points": 5}
+OVERRIDES = {"economy.agents[0].action.points": 5}  # the file entry of both firms
 
 
 def test_study_runs_resumes_and_summarises(tmp_path, monkeypatch):

@@ -25,7 +25,7 @@ def small_sweep(**kw):
     } | kw
 
 
-OVERRIDES = {"economy.agents[0].action.points": 5, "economy.agents[1].action.points": 5}
+OVERRIDES = {"economy.agents[0].action.points": 5}  # the file entry of both firms
 
 
 def tables(run: Path) -> dict[str, pd.DataFrame]:

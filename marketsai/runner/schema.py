@@ -114,6 +114,15 @@ def split_path(path: str) -> list[str | int]:
     return parts
 
 
+def _no_element(path: str, value, node, key) -> SpecError:
+    n = len(node) if isinstance(node, list) else 0
+    allowed = f"an index in [0, {n - 1}]" if n else "an existing list"
+    if key == "agents":  # economies keep each file entry as one element, whatever its count
+        allowed += ("; agents are the file's entries (an entry with count: n is one element, "
+                    "agents[i].count sets n); to set one agent alone, declare it as its own entry")
+    return SpecError("no such list element", path=path, value=value, allowed=allowed)
+
+
 def set_path(data: dict, path: str, value: Any) -> None:
     """Set ``data[path] = value`` creating missing mappings (lists must exist)."""
     parts = split_path(path)
@@ -122,7 +131,7 @@ def set_path(data: dict, path: str, value: Any) -> None:
         nxt = parts[i + 1]
         if isinstance(part, int):
             if not isinstance(node, list) or part >= len(node):
-                raise SpecError("no such list element", path=path, value=value)
+                raise _no_element(path, value, node, parts[i - 1] if i else None)
             node = node[part]
         else:
             if not isinstance(node, dict):
@@ -135,7 +144,7 @@ def set_path(data: dict, path: str, value: Any) -> None:
     last = parts[-1]
     if isinstance(last, int):
         if not isinstance(node, list) or last >= len(node):
-            raise SpecError("no such list element", path=path, value=value)
+            raise _no_element(path, value, node, parts[-2] if len(parts) > 1 else None)
     elif not isinstance(node, dict):
         raise SpecError("not a mapping", path=path, value=value)
     node[last] = value

@@ -88,7 +88,8 @@ class KrusellSmithModel:
     Grids: ``n_a`` savings nodes of the EGM on ``[0, k_max]`` (power spacing ``a_curv``);
     ``n_K`` aggregate-capital nodes on ``K_bounds`` times :meth:`K_rep` (the
     representative-agent steady state); ``n_dist`` points of the histogram grid (spacing
-    ``dist_curv``).  ``k_max`` defaults to ``12 K_rep``.
+    ``dist_curv``).  ``k_max`` defaults to ``8 K_rep`` (in the KS calibration the
+    time-averaged mass above ``7 K_rep`` is about 1e-11).
 
     >>> m = KrusellSmithModel(mu=0.15, l_bar=1 / 0.9)
     >>> round(m.tau(0), 6), round(m.tau(1), 6)
@@ -107,8 +108,8 @@ class KrusellSmithModel:
     ratio_good_bad: float = 1.25
     l_bar: float = 0.3271
     mu: float = 0.0
-    n_a: int = 120
-    a_curv: float = 2.5
+    n_a: int = 200
+    a_curv: float = 3.0
     k_max: float | None = None
     n_K: int = 8
     K_bounds: tuple = (0.80, 1.20)
@@ -194,7 +195,7 @@ class KrusellSmithModel:
     # -------------------------------------------------------------- grids
     @property
     def kmax(self) -> float:
-        return float(self.k_max) if self.k_max is not None else 12.0 * self.K_rep()
+        return float(self.k_max) if self.k_max is not None else 8.0 * self.K_rep()
 
     def a_grid(self) -> np.ndarray:
         return _power_grid(0.0, self.kmax, self.n_a, self.a_curv)
@@ -641,21 +642,28 @@ class KrusellSmithSolution:
 def solve_krusell_smith(model: KrusellSmithModel | None = None, T: int = 11_000, discard: int = 1_000,
                         seed: int = 0, b0=None, damping: float = 0.3, tol: float = 1e-6,
                         max_iter: int = 200, egm_tol: float = 1e-9, T_test: int = 10_000,
-                        verbose: bool = False) -> KrusellSmithSolution:
+                        z_path=None, verbose: bool = False) -> KrusellSmithSolution:
     """Solve the economy: EGM given ``b``, histogram simulation, regression, damped update.
 
     ``damping`` is the weight on the new regression coefficients (1 = no damping); stops
     when ``max |b_regression - b| < tol``.  ``b0`` the initial guess (default
     ``b1 = 0.95`` and ``b0`` putting the fixed point at :meth:`~KrusellSmithModel.K_rep`).
     The ``z`` path (``T`` periods, starting bad) is drawn once from the chain with
-    ``seed``; the Den Haan check uses a fresh path with ``seed + 1``.
+    ``seed`` (or given as ``z_path``, 0 bad / 1 good; ``T`` is then its length); the Den Haan
+    check uses a fresh path drawn with ``seed + 1``.
     """
     model = KrusellSmithModel() if model is None else model
+    if z_path is not None:
+        zpath = np.ascontiguousarray(z_path, dtype=np.int64)
+        if zpath.ndim != 1 or not set(np.unique(zpath).tolist()) <= {0, 1}:
+            raise ValueError("z_path must be a 1-D path of 0 (bad) / 1 (good)")
+        T = zpath.size
     if not 0 < damping <= 1 or T <= discard + 10:
         raise ValueError("need 0 < damping <= 1 and T > discard + 10")
     t0 = time.perf_counter()
     zchain = model.chain.marginal("z")
-    zpath = zchain.simulate(T, np.random.default_rng(seed), init=0)
+    if z_path is None:
+        zpath = zchain.simulate(T, np.random.default_rng(seed), init=0)
     if b0 is None:
         b = np.array([[0.05 * np.log(model.K_rep()), 0.95]] * 2)
     else:

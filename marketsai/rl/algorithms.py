@@ -221,6 +221,10 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     config = config_class(spec.algorithm)()
     if sessions is None:
         runners = {"num_envs_per_env_runner": res["num_envs_per_env_runner"]}
+    elif spec.env.get("stacked"):
+        from marketsai.rl.envs import stacked_name
+        env_name = stacked_name(env_name)
+        runners = {"num_envs_per_env_runner": sessions, "gym_env_vectorize_mode": "vector_entry_point"}
     else:
         env_name = vector_name(env_name)
         runners = {"num_envs_per_env_runner": sessions * len(econ.actors),
@@ -237,7 +241,13 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
               .debugging(seed=seed if seed is not None else spec.seeds[0]))
     if sessions is None:
         config = config.multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping))
-    if spec.model:
+    if spec.env.get("stacked"):
+        from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+        from marketsai.rl.stacked import RowModule, StackedPPOLearner
+        config = config.training(learner_class=StackedPPOLearner).rl_module(
+            rl_module_spec=RLModuleSpec(module_class=RowModule, model_config=dict(spec.model)))
+    elif spec.model:
         config = config.rl_module(model_config=dict(spec.model))
     if spec.algorithm == "centralised_critic":
         obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.actors]

@@ -27,6 +27,11 @@ def vector_name(name: str) -> str:
     return f"{name}-vector"
 
 
+def stacked_name(name: str) -> str:
+    """The name the stacked-population creator of the economy registered as ``name`` is under."""
+    return f"{name}-stacked"
+
+
 def register_economy(econ) -> str:
     """Register the economy's creators with Tune; returns the (MultiAgentEnv) env name.
 
@@ -41,6 +46,7 @@ def register_economy(econ) -> str:
     name = env_name(econ)
     register_env(name, econ.rllib_env_creator())
     register_env(vector_name(name), econ.vector_env_creator())
+    register_env(stacked_name(name), econ.stacked_env_creator())
     return name
 
 

@@ -70,6 +70,13 @@ RL_SCHEMA = {
                           "null: the per-agent MultiAgentEnv; N: N simulations of an economy "
                           "whose agents form one policy group, as one VectorEnv per env runner "
                           "(single-agent module)"),
+        # Why: with one agent per sub-environment RLlib still pays its bookkeeping per
+        # agent; stacking a session's agents into one sub-environment pays it per session.
+        "stacked": Param(False, one_of(True, False),
+                         "with sessions (PPO): each sub-environment is one session whose N agents are "
+                         "stacked rows, one network applied per row, each row learning from its own "
+                         "return (marketsai.rl.stacked); train_batch_size_per_learner counts "
+                         "session-periods, minibatch_size rows (agent-steps)"),
     },
     "algorithm": {
         "name": Param(check=_algorithm_name, doc="the algorithm"),
@@ -159,6 +166,12 @@ def check_rl_config(cfg: dict) -> dict:
                         "times the agents; leave num_envs_per_env_runner at 1",
                         path="resources.num_envs_per_env_runner",
                         value=cfg["resources"]["num_envs_per_env_runner"], allowed="1 (or unset)")
+    if cfg["env"]["stacked"] and cfg["env"]["sessions"] is None:
+        raise SpecError("a stacked population needs env.sessions (the sub-environments are sessions)",
+                        path="env.stacked", value=True, allowed="false, or set env.sessions")
+    if cfg["env"]["stacked"] and algo["name"] != "PPO":
+        raise SpecError("the stacked population path trains PPO (its learner unstacks the rows)",
+                        path="env.stacked", value=True, allowed="false for " + algo["name"])
     if cfg["evaluation"]["tail"] > cfg["evaluation"]["periods"]:
         raise SpecError("tail must not exceed periods", path="evaluation.tail",
                         value=cfg["evaluation"]["tail"], allowed=f"<= {cfg['evaluation']['periods']}")

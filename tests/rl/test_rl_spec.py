@@ -102,7 +102,7 @@ def test_rl_schema_is_the_runners_dialect(tmp_path):
         for decl in schema.values():
             yield from leaves(decl) if isinstance(decl, dict) else [decl]
     assert all(isinstance(p, Param) for p in leaves(RL_SCHEMA))
-    assert ("algorithm.settings", "{}") == describe_schema(RL_SCHEMA)[3][:2]
+    assert {row[0]: row[1] for row in describe_schema(RL_SCHEMA)}["algorithm.settings"] == "{}"
     f = tmp_path / "exp.yaml"
     f.write_text(yaml.safe_dump(experiment("PPO", seeds=[3, 4])))
     sets = {"economy.markets[0].params.mu": 0.3, "algorithm.settings.lr": 1e-3}

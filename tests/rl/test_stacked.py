@@ -121,3 +121,34 @@ def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
     own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
     np.testing.assert_allclose(targets[0], own, atol=1e-5)
     np.testing.assert_allclose(targets[1:], 0.0, atol=1e-5)
+
+
+@pytest.mark.rllib
+def test_stacked_experiment_trains_through_the_runner(local_ray, tmp_path):
+    """``env: {sessions: S, stacked: true}`` trains PPO with one row per household."""
+    import pandas as pd
+    import rl_helpers
+
+    from marketsai.runner import run_experiment
+
+    exp = rl_helpers.experiment("PPO", economy=str(rl_helpers.ROOT / "economies" / "growth_market.yaml"),
+                                env={"max_cycles": 20, "sessions": 4, "stacked": True})
+    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 80, "minibatch_size": 80, "num_epochs": 1}
+    exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
+    run = run_experiment(exp, out=tmp_path / "run", progress=False)
+    row = pd.read_parquet(run / "results.parquet").iloc[0]
+    assert row["env_steps"] >= 80  # session-periods; each one steps the 10 households
+
+
+def test_stacked_needs_sessions_and_ppo():
+    import rl_helpers
+
+    from marketsai.errors import SpecError
+    from marketsai.rl.spec import RLExperimentSpec
+
+    economy = str(rl_helpers.ROOT / "economies" / "growth_market.yaml")
+    with pytest.raises(SpecError, match="env.stacked"):
+        RLExperimentSpec.from_dict(rl_helpers.experiment("PPO", economy=economy, env={"stacked": True}))
+    with pytest.raises(SpecError, match="env.stacked"):
+        RLExperimentSpec.from_dict(rl_helpers.experiment("SAC", economy=economy,
+                                                         env={"sessions": 2, "stacked": True}))

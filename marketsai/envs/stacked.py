@@ -7,6 +7,11 @@ sub-environments is one simulation whose observation stacks its ``N`` agents,
 ``(N, obs_dim)``, and whose action is one row per agent, so RLlib pays its bookkeeping
 once per session-period while :mod:`marketsai.rl.stacked` applies one network per row.
 
+A sub-environment may hold a ``block`` of sessions (rows ``b * N + i``), so that many
+small sessions -- the Calvano duopoly run a thousand times -- also cost RLlib one step
+per block. With ``agent_ids`` each row carries a one-hot of its agent's index, which
+lets a module keep one network per agent (independent learners, ``policies: agent``).
+
 Every agent keeps its own reward: ``info["rewards"]`` is ``(N,)`` per sub-environment
 (the scalar reward RLlib logs is their mean) and the learner connector
 :class:`~marketsai.rl.stacked.UnstackPopulation` turns each stacked episode back into
@@ -44,25 +49,36 @@ class EconomyStackedEnv(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000):
+    def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000, block: int = 1,
+                 agent_ids: bool = False):
+        if block < 1 or sessions % block:
+            raise SpecError("sessions must be a multiple of the block of sessions per sub-environment",
+                            path="env.block", value=block, allowed=f"a divisor of {sessions}")
         self.inner = EconomyVectorEnv(economy, sessions=sessions, max_cycles=max_cycles)
         self.economy = economy
         self.sessions = self.inner.sessions
         self.n_agents = self.inner.n_agents
-        self.num_envs = self.sessions
+        self.block = int(block)
+        self.num_envs = self.sessions // self.block
+        self.rows = self.block * self.n_agents  # row b * N + i: agent i of the sub-environment's session b
+        self.agent_ids = bool(agent_ids)
         one_obs, one_act = self.inner.single_observation_space, self.inner.single_action_space
-        self.single_observation_space = spaces.Box(np.broadcast_to(one_obs.low, (self.n_agents,) + one_obs.shape),
-                                                   np.broadcast_to(one_obs.high, (self.n_agents,) + one_obs.shape),
-                                                   dtype=np.float32)
+        lo, hi = one_obs.low, one_obs.high
+        if self.agent_ids:  # a one-hot of the agent's index, so that per-agent networks can tell rows apart
+            lo = np.concatenate([lo, np.zeros(self.n_agents, np.float32)])
+            hi = np.concatenate([hi, np.ones(self.n_agents, np.float32)])
+            self._ids = np.tile(np.eye(self.n_agents, dtype=np.float32), (self.sessions, 1))
+        rows = (self.rows,)
+        self.single_observation_space = spaces.Box(np.broadcast_to(lo, rows + lo.shape),
+                                                   np.broadcast_to(hi, rows + hi.shape), dtype=np.float32)
         if isinstance(one_act, spaces.Discrete):
-            self.single_action_space = spaces.MultiDiscrete(np.full(self.n_agents, one_act.n))
+            self.single_action_space = spaces.MultiDiscrete(np.full(self.rows, one_act.n))
         elif isinstance(one_act, spaces.Box) and one_act.shape == (1,):
-            self.single_action_space = spaces.Box(np.full(self.n_agents, one_act.low[0], np.float32),
-                                                  np.full(self.n_agents, one_act.high[0], np.float32),
-                                                  dtype=np.float32)
+            self.single_action_space = spaces.Box(np.full(rows, one_act.low[0], np.float32),
+                                                  np.full(rows, one_act.high[0], np.float32), dtype=np.float32)
         elif isinstance(one_act, spaces.Box):
-            self.single_action_space = spaces.Box(np.broadcast_to(one_act.low, (self.n_agents,) + one_act.shape),
-                                                  np.broadcast_to(one_act.high, (self.n_agents,) + one_act.shape),
+            self.single_action_space = spaces.Box(np.broadcast_to(one_act.low, rows + one_act.shape),
+                                                  np.broadcast_to(one_act.high, rows + one_act.shape),
                                                   dtype=np.float32)
         else:
             raise SpecError("a stacked population needs one grid decision or interval decisions per agent",
@@ -72,7 +88,9 @@ class EconomyStackedEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
 
     def _stack(self, obs):
-        return obs.reshape(self.sessions, self.n_agents, -1)
+        if self.agent_ids:
+            obs = np.concatenate([obs, self._ids], axis=1)
+        return obs.reshape(self.num_envs, self.rows, -1)
 
     def reset(self, *, seed=None, options=None):
         obs, _ = self.inner.reset(seed=seed, options=options)
@@ -81,13 +99,13 @@ class EconomyStackedEnv(VectorEnv):
     def step(self, actions):
         a = np.asarray(actions)
         obs, rew, term, trunc, _ = self.inner.step(a.reshape((self.inner.num_envs,) + self.row_action_space.shape))
-        rows = rew.reshape(self.sessions, self.n_agents)
-        return (self._stack(obs), rows.mean(axis=1), term[::self.n_agents].copy(), trunc[::self.n_agents].copy(),
+        rows = rew.reshape(self.num_envs, self.rows)
+        return (self._stack(obs), rows.mean(axis=1), term[::self.rows].copy(), trunc[::self.rows].copy(),
                 self._info(rew))
 
     def _info(self, rewards):
-        return {"rewards": rewards.reshape(self.sessions, self.n_agents),
-                "_rewards": np.ones(self.sessions, dtype=bool)}
+        return {"rewards": rewards.reshape(self.num_envs, self.rows),
+                "_rewards": np.ones(self.num_envs, dtype=bool)}
 
     def close(self, **kwargs):
         pass
@@ -97,10 +115,15 @@ def _create(economy: dict, env_config: dict | None = None) -> EconomyStackedEnv:
     from marketsai.economy import Economy
     config = dict(env_config or {})
     econ = Economy.from_dict(economy)
-    return EconomyStackedEnv(econ, sessions=int(config.get("num_envs", 1)),
-                             max_cycles=int(config.get("max_cycles", 1000)))
+    block = int(config.get("block") or 1)
+    return EconomyStackedEnv(econ, sessions=int(config.get("num_envs", 1)) * block,
+                             max_cycles=int(config.get("max_cycles", 1000)), block=block,
+                             agent_ids=bool(config.get("agent_ids", False)))
 
 
 def stacked_creator(economy: dict):
-    """``creator(env_config) -> EconomyStackedEnv`` bound to an economy (picklable); ``num_envs`` = sessions."""
+    """``creator(env_config) -> EconomyStackedEnv`` bound to an economy (picklable).
+
+    RLlib's ``num_envs`` is the number of sub-environments; each holds ``block`` sessions.
+    """
     return functools.partial(_create, economy)

@@ -164,6 +164,10 @@ class PolicyMapping:
         return self.mapping[agent_id]
 
 
+#: per-agent networks a stacked module keeps (policies: agent); beyond it, share one (group)
+MAX_HEADS = 16
+
+
 def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
     """Refuse ``env.sessions`` where one single-agent module cannot stand for every agent."""
     from marketsai.limits import MAX_SESSIONS
@@ -174,7 +178,10 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
         raise SpecError("env.sessions batches an economy whose agents form one policy group; this "
                         f"economy has {len(groups)} groups", path="env.sessions", value=sessions,
                         allowed="null (the per-agent MultiAgentEnv) for several groups", file=spec.file)
-    if spec.policies == "agent" and len(econ.actors) > 1:
+    if spec.env.get("stacked") and spec.policies == "agent" and len(econ.actors) > MAX_HEADS:
+        raise SpecError(f"a stacked population keeps one network per agent for at most {MAX_HEADS} agents",
+                        path="policies", value=spec.policies, allowed="group (one shared policy)", file=spec.file)
+    if spec.policies == "agent" and len(econ.actors) > 1 and not spec.env.get("stacked"):
         raise SpecError("env.sessions trains one module shared by every agent; policies: agent asks "
                         "for one per agent", path="policies", value=spec.policies,
                         allowed="group (or env.sessions: null)", file=spec.file)
@@ -224,14 +231,16 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     elif spec.env.get("stacked"):
         from marketsai.rl.envs import stacked_name
         env_name = stacked_name(env_name)
-        runners = {"num_envs_per_env_runner": sessions, "gym_env_vectorize_mode": "vector_entry_point"}
+        runners = {"num_envs_per_env_runner": sessions // spec.env["block"],
+                   "gym_env_vectorize_mode": "vector_entry_point"}
     else:
         env_name = vector_name(env_name)
         runners = {"num_envs_per_env_runner": sessions * len(econ.actors),
                    "gym_env_vectorize_mode": "vector_entry_point"}
     config = (config
               .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-              .environment(env_name, env_config=dict(spec.env))
+              .environment(env_name, env_config=dict(spec.env, agent_ids=bool(spec.env.get("stacked"))
+                                                     and spec.policies == "agent"))
               .framework("torch")
               .env_runners(num_env_runners=res["num_env_runners"],
                            num_cpus_per_env_runner=res["num_cpus_per_env_runner"], **runners)
@@ -245,8 +254,9 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
         from marketsai.rl.stacked import RowModule, StackedPPOLearner
+        heads = len(econ.actors) if spec.policies == "agent" else 1
         config = config.training(learner_class=StackedPPOLearner).rl_module(
-            rl_module_spec=RLModuleSpec(module_class=RowModule, model_config=dict(spec.model)))
+            rl_module_spec=RLModuleSpec(module_class=RowModule, model_config={**spec.model, "row_heads": heads}))
     elif spec.model:
         config = config.rl_module(model_config=dict(spec.model))
     if spec.algorithm == "centralised_critic":

@@ -77,6 +77,8 @@ RL_SCHEMA = {
                          "stacked rows, one network applied per row, each row learning from its own "
                          "return (marketsai.rl.stacked); train_batch_size_per_learner counts "
                          "session-periods, minibatch_size rows (agent-steps)"),
+        "block": Param(1, int_range(1, MAX_SESSIONS), "stacked: sessions per sub-environment (a divisor of "
+                                                      "sessions); many small sessions, one RLlib step per block"),
     },
     "algorithm": {
         "name": Param(check=_algorithm_name, doc="the algorithm"),
@@ -169,6 +171,10 @@ def check_rl_config(cfg: dict) -> dict:
     if cfg["env"]["stacked"] and cfg["env"]["sessions"] is None:
         raise SpecError("a stacked population needs env.sessions (the sub-environments are sessions)",
                         path="env.stacked", value=True, allowed="false, or set env.sessions")
+    if cfg["env"]["block"] != 1 and not (cfg["env"]["stacked"] and cfg["env"]["sessions"] % cfg["env"]["block"] == 0):
+        raise SpecError("env.block groups sessions of a stacked population (a divisor of env.sessions)",
+                        path="env.block", value=cfg["env"]["block"],
+                        allowed="a divisor of env.sessions with env.stacked, else 1")
     if cfg["env"]["stacked"] and algo["name"] != "PPO":
         raise SpecError("the stacked population path trains PPO (its learner unstacks the rows)",
                         path="env.stacked", value=True, allowed="false for " + algo["name"])

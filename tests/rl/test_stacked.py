@@ -152,3 +152,42 @@ def test_stacked_needs_sessions_and_ppo():
     with pytest.raises(SpecError, match="env.stacked"):
         RLExperimentSpec.from_dict(rl_helpers.experiment("SAC", economy=economy,
                                                          env={"sessions": 2, "stacked": True}))
+
+
+def test_independent_heads_learn_only_from_their_own_rows():
+    """policies: agent on a stacked population: agent k's network gets gradients from agent k's rows only."""
+    import gymnasium as gym
+    from ray.rllib.core.columns import Columns
+
+    from marketsai.rl.stacked import RowModule
+
+    obs_space = gym.spaces.Box(-1, 1, (4, 3 + 2), np.float32)  # 2 sessions x 2 agents; 3 features + one-hot
+    module = RowModule(observation_space=obs_space, action_space=gym.spaces.MultiDiscrete([5] * 4),
+                       model_config={"fcnet_hiddens": [8], "row_heads": 2})
+    rows = torch.cat([torch.randn(6, 3), torch.tensor([[0.0, 1.0]] * 6)], dim=1)  # agent 1's rows only
+    out = module.forward_train({Columns.OBS: rows})
+    dist = module.get_train_action_dist_cls().from_logits(out[Columns.ACTION_DIST_INPUTS])
+    loss = -(dist.logp(torch.randint(0, 5, (6,))).sum() + module.compute_values({Columns.OBS: rows}).sum())
+    loss.backward()
+    assert all(p.grad is None or not p.grad.any() for p in [*module.pi[0].parameters(), *module.vf[0].parameters()])
+    assert any(p.grad is not None and p.grad.any() for p in module.pi[1].parameters())
+    # stacked: the product distribution over rows, each row from its own agent's network
+    stacked = torch.cat([torch.randn(1, 4, 3), torch.eye(2).repeat(2, 1)[None]], dim=2)
+    logits = module.forward_inference({Columns.OBS: stacked})[Columns.ACTION_DIST_INPUTS]
+    assert logits.shape == (1, 20)
+    torch.testing.assert_close(logits[0, 5:10], module.pi[1](stacked[0, 1, :3]))
+
+
+def test_duopoly_sessions_in_blocks_agree_with_the_vector_env():
+    econ = mai.load_economy("economies/bertrand_duopoly.yaml")
+    stk = econ.stacked_env(sessions=6, max_cycles=5, block=3, agent_ids=True)
+    vec = econ.vector_env(sessions=6, max_cycles=5)
+    s_obs, _ = stk.reset(seed=2)
+    v_obs, _ = vec.reset(seed=2)
+    assert s_obs.shape == (2, 6, 2 + 2)
+    np.testing.assert_array_equal(s_obs[..., :2].reshape(12, 2), v_obs)
+    np.testing.assert_array_equal(s_obs[0, :, 2:], np.tile(np.eye(2), (3, 1)))
+    a = np.random.default_rng(0).integers(0, 15, (2, 6))
+    s_obs, _, _, _, info = stk.step(a)
+    v_obs, v_rew, *_ = vec.step(a.reshape(12))
+    np.testing.assert_array_equal(info["rewards"].reshape(12), v_rew)

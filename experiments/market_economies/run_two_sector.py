@@ -43,7 +43,7 @@ ECONOMY = ROOT / "economies" / "two_sector_labor.yaml"
 #: experiment -> economy overrides of its own (action bounds only: the economics are unchanged)
 NARROW = {"agents[0].action.low": 0.10, "agents[0].action.high": 0.40,
           "agents[0].action.hours_low": 0.15, "agents[0].action.hours_high": 0.55}
-ECONOMY_SETS = {"ppo": {}, "ppo_narrow": NARROW, "sac": {}}
+ECONOMY_SETS = {"ppo": {}, "ppo_narrow": NARROW, "ppo_long": NARROW, "sac": {}}
 EXPERIMENTS = tuple(ECONOMY_SETS)
 #: economy overrides of each calibration (the economy file is the unequal one)
 CALIBRATIONS = {

@@ -61,7 +61,7 @@ from marketsai.processes import MarkovChain, krusell_smith_chain
 
 __all__ = ["KrusellSmithModel", "KrusellSmithPolicy", "KrusellSmithSolution", "jedc_calibration",
            "solve_household", "simulate_histogram", "solve_krusell_smith", "wealth_stats",
-           "den_haan_error", "step_distribution", "PUBLISHED_ALM", "HARK_ALM"]
+           "den_haan_error", "euler_errors", "euler_error_stats", "initial_distribution", "step_distribution", "PUBLISHED_ALM", "HARK_ALM"]
 
 #: Krusell & Smith (1998): ``ln K' = b0 + b1 ln K``, rows bad / good (../shared/REFERENCE.md).
 PUBLISHED_ALM = np.array([[0.085, 0.965], [0.095, 0.962]])
@@ -594,6 +594,50 @@ def wealth_stats(D, kd) -> dict:
     qs = {f"p{int(round(100 * q))}": quantile(q) for q in (0.10, 0.25, 0.50, 0.75, 0.90, 0.99)}
     return {"mean": float(mean), **qs, "gini": gini, "top1": top_share(0.01), "top10": top_share(0.10),
             "share_below_1pct_mean": float(p[kd < 0.01 * mean].sum())}
+
+
+def euler_errors(policy: KrusellSmithPolicy, b, k, K: float, iz: int, ie: int) -> np.ndarray:
+    """Unit-free Euler errors ``|1 - u'^-1(beta E[R' u'(c')]) / c|`` at capital ``k`` (array)
+    and aggregate ``K`` in state ``(iz, ie)``, households forecasting
+    ``K' = exp(b0(z) + b1(z) ln K)``; ``log10`` of it is Judd's (1992) accuracy measure.
+    ``nan`` where ``c = 0`` (an unemployed household with nothing when ``mu = 0``)."""
+    m = policy.model
+    b = np.asarray(b, np.float64).reshape(2, 2)
+    k = np.atleast_1d(np.asarray(k, np.float64))
+    c, kp = policy.consumption(k, K, iz, ie), policy.savings(k, K, iz, ie)
+    Kp = float(np.exp(b[iz, 0] + b[iz, 1] * np.log(K)))
+    s = 2 * int(iz) + int(ie)
+    E = np.zeros_like(k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for s2 in range(4):
+            if m.P[s, s2] > 0:
+                R2 = 1.0 + m.prices(Kp, s2 // 2)[0] - m.delta
+                E += m.P[s, s2] * R2 * policy.consumption(kp, Kp, s2 // 2, s2 % 2) ** (-m.gamma)
+        c_euler = (m.beta * E) ** (-1.0 / m.gamma)
+        err = np.abs(1.0 - c_euler / c)
+    # at the constraint (k' = 0) the Euler equation holds as an inequality: c <= c_euler
+    err = np.where((kp <= 0.0) & (c <= c_euler), 0.0, err)
+    return np.where(c > 0, err, np.nan)
+
+
+def euler_error_stats(sol: KrusellSmithSolution, mass_floor: float = 1e-10) -> dict:
+    """Mean (mass-weighted) and max ``log10`` Euler errors over the time-averaged distribution,
+    at ``K`` = mean capital, in both aggregate states (grid points with mass above ``mass_floor``)."""
+    kd = sol.model.dist_grid()
+    out, errs, wts = {}, [], []
+    for iz in range(2):
+        for ie in range(2):
+            sel = sol.D_mean[ie] > mass_floor
+            e = euler_errors(sol.policy, sol.b, kd[sel], sol.K_mean, iz, ie)
+            errs.append(e)
+            wts.append(sol.D_mean[ie][sel])
+    e, w = np.concatenate(errs), np.concatenate(wts)
+    ok = np.isfinite(e)
+    e, w = e[ok], w[ok]
+    le = np.log10(np.maximum(e, 1e-17))
+    out["log10_mean"] = float(np.log10(np.sum(w * e) / np.sum(w)))
+    out["log10_max"] = float(le.max())
+    return out
 
 
 @dataclass(frozen=True, eq=False)

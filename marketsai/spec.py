@@ -200,13 +200,13 @@ class EconomySpec:
                 action = validate_mapping(a["action"], agent_cls.action_fields or {}, f"{path}.action",
                                           f"{agent_cls.__name__} action")
                 action = agent_cls.resolve_action(action, f"{path}.action")
-            state = agent_cls.validate_state(a["state"], f"{path}.state")
+            own_params = agent_cls.validate_params(a["params"] or {}, f"{path}.params")
+            state = agent_cls.validate_state(a["state"], f"{path}.state", own_params)
             observation = validate_mapping(a["observation"], OBSERVATION_FIELDS, f"{path}.observation",
                                            "observation")
-            _check_observation(observation, agent_cls, exo_fields, f"{path}.observation")
+            _check_observation(observation, agent_cls, exo_fields, f"{path}.observation", list(state))
             if observation["memory"] is None:
                 observation["memory"] = 1 if agent_cls.trades else 0
-            own_params = agent_cls.validate_params(a["params"] or {}, f"{path}.params")
             limits.check_int(len(agents) + a["count"], f"{path}.count", 1, limits.MAX_AGENTS,
                              "too many agents in the economy (all entries together)")
             names = [a["name"]] if a["count"] == 1 else [f"{a['name']}_{k}" for k in range(a["count"])]
@@ -382,11 +382,11 @@ def _exo_fields(processes: dict) -> dict[str, list[float]]:
     return fields
 
 
-def _check_observation(obs: dict, agent_cls, exo_fields: dict, path: str) -> None:
+def _check_observation(obs: dict, agent_cls, exo_fields: dict, path: str, fields: list[str]) -> None:
     for f in obs["state"] or []:
-        if f not in agent_cls.state:
+        if f not in fields:
             raise SpecError(f"{agent_cls.__name__} has no state field {f!r} to observe", path=f"{path}.state",
-                            value=f, allowed=", ".join(agent_cls.state) or "no state fields ([])")
+                            value=f, allowed=", ".join(fields) or "no state fields ([])")
     for f in obs["exo"] or []:
         if f not in exo_fields:
             raise SpecError("observed process field is not declared", path=f"{path}.exo", value=f,
@@ -425,12 +425,14 @@ def describe_fields() -> dict[str, list[tuple[str, str, str, str]]]:
     from marketsai.agents.base import STATE_FIELDS
     from marketsai.agents.household import HOUSEHOLD_ACTION
     from marketsai.agents.planner import PLANNER_ACTION
+    from marketsai.agents.sector_planner import SECTOR_ACTION
     from marketsai.params import describe
     from marketsai.processes import describe_process_fields
     out = {"economy": describe(ECONOMY_FIELDS), "agents[]": describe(AGENT_FIELDS),
            "agents[].action": describe(ACTION_FIELDS), "agents[].observation": describe(OBSERVATION_FIELDS),
            "agents[].state.<field>": describe(STATE_FIELDS), "agents[].action (planner)": describe(PLANNER_ACTION),
            "agents[].action (household)": describe(HOUSEHOLD_ACTION),
+           "agents[].action (sector_planner)": describe(SECTOR_ACTION),
            "markets[]": describe(MARKET_FIELDS)}
     out.update(describe_process_fields())
     for name in agent_types.names():

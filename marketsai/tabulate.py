@@ -9,9 +9,15 @@ the deterministic part of :func:`~marketsai.dynamics.step`), evaluated on every
 * :func:`finite_model` -- the general :class:`~marketsai.finite_model.FiniteModel`: the
   game's memory model, or, for agents with state (a planner's capital), the product of
   their state grids as endogenous states, with next states read back onto the grids.
+  An agent with several grid decisions (a planner choosing ``k_j'`` for each of ``d``
+  capital stocks) is one agent of the model with ``prod_j G_j`` joint actions, the
+  row-major index of its decisions (its first decision varies slowest), and all state
+  grids together are one endogenous state index (first field varies slowest).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -93,7 +99,17 @@ def finite_model(econ) -> FiniteModel:
     Economies of firms give their game's memory model. Economies with agent state need
     grid decisions that land on the state grids (a planner with ``choice: next_state``),
     no memory, and aggregate processes only; infeasible decisions (no positive
-    consumption) become unavailable actions (``n_feasible``).
+    consumption) become unavailable actions (``n_feasible``) when they are the top of an
+    agent's action list, or -- for agent types that project them onto feasible ones
+    (``projects_infeasible``) -- stay available and do what their projection does.
+
+    An agent's decisions form one action of the model: with decisions of ``G_1 .. G_m``
+    points its action ``a = sum_l a_l prod_{l' > l} G_l'`` (row-major), so that
+    ``np.unravel_index(a, (G_1, .., G_m))`` gives back the decision indices;
+    ``action_values[i]`` is the decision grid of an agent with one decision and the
+    joint index ``0 .. prod G - 1`` (as floats) of an agent with several.
+    The table is refused before it is built when it does not fit
+    (:func:`marketsai.limits.check_bytes`, naming the field that sizes it).
     """
     if not econ.has_state:
         return FiniteModel.from_game(finite_game(econ))
@@ -112,15 +128,25 @@ def finite_model(econ) -> FiniteModel:
             for pos in range(len(ent.members)):
                 axes.append((f"{ent.name}.{f}", pos, ent.kind.state_grid(f)))
     sizes = [len(g) for _, _, g in axes]
-    n_actions = np.array([s.size for s in sets], dtype=np.int64)  # decisions in agent order
+    dec_sizes = [s.size for s in sets]  # decisions in agent order
     agents_of = [s.agent for s in sets]
     if agents_of != sorted(agents_of) or len(set(agents_of)) != len(econ.agents):
-        raise SpecError("finite models need exactly one decision per agent", path="agents[].action",
-                        allowed="one grid decision each")
-    n_x, M, n_exo = int(np.prod(sizes)), int(np.prod(n_actions)), econ.exo_chain.n_states
-    check_bytes(float(n_x) * M * n_exo * 8 * (12 + 2 * len(econ.agents) + len(sets)), "agents[].state",
-                "tabulating the finite model", value=f"{n_exo} x {n_x} states x {M} joint actions",
-                budget=TABLE_BUDGET)
+        raise SpecError("finite models need at least one grid decision of every agent", path="agents[].action",
+                        allowed="grid decisions for every agent")
+    # an agent's decisions are one joint action (row-major): decisions are in agent order
+    joint = [math.prod(z for a, z in zip(agents_of, dec_sizes, strict=True) if a == i)
+             for i in range(len(econ.agents))]  # Python ints: no overflow before the size check
+    n_x, M, n_exo = math.prod(sizes), math.prod(dec_sizes), econ.exo_chain.n_states
+    owners = {key.split(".", 1)[0] for key, _, _ in axes}
+    path, shape_of = "agents[].state", f"{n_exo} x {n_x:,} states x {M:,} joint actions"
+    if len(owners) == 1:
+        ent = next(e for e in econ.entries if e.name in owners)
+        path = f"{ent.where}.{getattr(ent.kind, 'table_field', 'state')}"
+        shape_of = (f"{len(axes)} state grids of {'x'.join(map(str, sizes))} points: {n_exo} x {n_x:,} states "
+                    f"x {M:,} joint actions")
+    check_bytes(float(n_x) * M * n_exo * 8 * (12 + 2 * len(econ.agents) + len(sets)), path,
+                "tabulating the finite model", value=shape_of, budget=TABLE_BUDGET)
+    n_actions = np.array(joint, dtype=np.int64)
     e_idx, x_idx, j_idx = (a.ravel() for a in np.indices((n_exo, n_x, M)))
     B = e_idx.size
     x_coords = np.unravel_index(x_idx, sizes) if axes else ()
@@ -131,7 +157,7 @@ def finite_model(econ) -> FiniteModel:
     for (key, pos, grid), c in zip(axes, x_coords, strict=True):
         fields[key][:, pos] = grid[c]
     exo = np.stack(np.unravel_index(e_idx, econ.exo_sizes), axis=1) if econ.exo_sizes else np.zeros((B, 0), np.int64)
-    j_coords = np.unravel_index(j_idx, n_actions)
+    j_coords = np.unravel_index(j_idx, dec_sizes)
     x = np.stack([sets[d].grid[j_coords[d]] for d in range(len(sets))], axis=1)
     state = EconomyState(t=0, fields=fields, exo=exo, exo_agent={}, history=np.zeros((B, 0, len(sets))))
     rewards, nxt, info = period(econ, state, x)
@@ -166,21 +192,29 @@ def finite_model(econ) -> FiniteModel:
                 axis=tuple(2 + d for d in range(len(n_actions)) if d != i))
             count = (~bad).sum(axis=-1)
             if np.any(bad[..., :-1] & ~bad[..., 1:]) or np.any(count < 1):
-                raise SpecError("the feasible decisions of an agent are not the lowest grid points",
-                                path=f"{econ.spec.agents[i].source}.action", allowed="ascending grids")
+                if getattr(econ.entries[econ.entry_of[i]].kind, "projects_infeasible", False):
+                    count = np.full(count.shape, n_actions[i])  # aliases of their projections
+                else:
+                    raise SpecError("the feasible decisions of an agent are not the lowest grid points",
+                                    path=f"{econ.spec.agents[i].source}.action", allowed="ascending grids")
             n_feasible[..., i] = count
     xv = {}
     coords = np.unravel_index(np.arange(n_x), sizes) if axes else ()
     for a, (key, pos, grid) in enumerate(axes):
         count = len(next(e for e in econ.entries if key.startswith(e.name + ".")).members)
-        label = key.split(".", 1)[1] if len(axes) == 1 else (key if count == 1 else f"{key}[{pos}]")
+        one_agent = len(owners) == 1 and count == 1  # all fields are one agent's: name them by field
+        label = key.split(".", 1)[1] if len(axes) == 1 or one_agent else (key if count == 1 else f"{key}[{pos}]")
         xv[label] = grid[coords[a]]
+    action_values = []
+    for i in range(len(econ.agents)):
+        own = [s for s in sets if s.agent == i]
+        action_values.append(own[0].grid if len(own) == 1 else np.arange(n_actions[i], dtype=np.float64))
     x_initial = _initial_distribution(econ, axes, sizes)
     return FiniteModel(agents=econ.agents, n_actions=n_actions, rewards=rewards.reshape(shape + (-1,)),
                        next_x=next_x.reshape(shape), discount=econ.discount,
                        exo_transition=econ.exo_chain.P, exo_initial=econ.exo_chain.p0, x_initial=x_initial,
                        n_feasible=n_feasible, outcomes=np.asarray(outcome).reshape(shape + (-1,)),
-                       outcome_name=name, action_values=tuple(s.grid for s in sets), x_values=xv,
+                       outcome_name=name, action_values=tuple(action_values), x_values=xv,
                        exo_values={f: econ.exo_chain.value(f) for f in econ.exo_chain.fields if f != "_none"})
 
 

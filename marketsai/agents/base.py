@@ -7,7 +7,9 @@ economy file (``count`` identical agents share one instance; their arrays have a
 * ``params``: its own parameters (beyond the characteristics its markets read, such as
   a firm's cost);
 * ``state``: its state fields (a planner's capital ``k``), each configured in the file's
-  ``state:`` block (initial value, bounds, grid; see :data:`STATE_FIELDS`);
+  ``state:`` block (initial value, bounds, grid; see :data:`STATE_FIELDS`); a type whose
+  fields depend on its parameters (a planner with one capital stock per sector) overrides
+  :meth:`AgentType.state_fields`, and an instance's ``state`` is the fields of its params;
 * its decisions: ``trades = True`` means one decision in each market the agent trades
   in (a firm's price); otherwise the type declares ``action_fields`` and its own
   decisions (a planner's savings), validated against them;
@@ -60,6 +62,7 @@ class AgentType:
     def __init__(self, params: dict, state: dict, action: dict, count: int, discount: float,
                  where: str = "agents[0]"):
         self.p = dict(params)
+        self.state = self.state_fields(self.p)  # this agent's fields (the class default for most types)
         self.state_spec = {k: dict(v) for k, v in state.items()}
         self.action = dict(action)
         self.count = int(count)
@@ -74,15 +77,24 @@ class AgentType:
         return validate_mapping(own, cls.params, path, f"{cls.__name__} params")
 
     @classmethod
-    def validate_state(cls, state: dict | None, path: str) -> dict:
-        """Each declared state field's block with every default filled in; unknown fields are errors."""
+    def state_fields(cls, params: dict | None = None) -> dict[str, str]:
+        """State field name -> doc of an agent with these (validated) own params; default ``cls.state``."""
+        return dict(cls.state)
+
+    @classmethod
+    def validate_state(cls, state: dict | None, path: str, params: dict | None = None) -> dict:
+        """Each state field's block with every default filled in; unknown fields are errors.
+
+        ``params`` are the agent's validated own params (for types whose fields depend on them).
+        """
         state = dict(state or {})
+        fields = cls.state_fields(params)
         for name in state:
-            if name not in cls.state:
+            if name not in fields:
                 raise SpecError(f"{cls.__name__} has no state field {name!r}", path=f"{path}.{name}",
-                                value=state[name], allowed=", ".join(cls.state) or "no state fields")
+                                value=state[name], allowed=", ".join(fields) or "no state fields")
         out = {}
-        for name in cls.state:
+        for name in fields:
             block = validate_mapping(state.get(name), STATE_FIELDS, f"{path}.{name}", "state field")
             if block["low"] >= block["high"]:
                 raise SpecError("low must be below high", path=f"{path}.{name}.low", value=block["low"],

@@ -6,7 +6,11 @@
   Brock--Mirman closed form, the endogenous grid method, the planner's FiniteModel;
 * :mod:`~marketsai.solvers.time_iteration` -- time iteration, a cross-check of the EGM;
 * :mod:`~marketsai.solvers.two_sector` -- the two-sector economy with labour: steady state
-  from its first-order conditions, the delta = 1 closed form, the one-sector collapse.
+  from its first-order conditions, the delta = 1 closed form, the one-sector collapse;
+* :mod:`~marketsai.solvers.sectors` -- the d-sector planner (d capital stocks): its exact
+  policy and value for any d (the dimension study);
+* :mod:`~marketsai.solvers.krusell_smith` -- Krusell–Smith (1998): EGM household problem,
+  histogram simulation, the aggregate law of motion to its fixed point.
 
 Accuracy measures (Euler errors, welfare losses) live in :mod:`marketsai.analysis.euler`.
 """

@@ -42,7 +42,8 @@ from marketsai.solvers.krusell_smith import (
 HERE = pathlib.Path(__file__).resolve().parent
 
 
-def run_hark(agents: int, T: int, discard: int, max_loops: int, tol: float, log):
+def run_hark(agents: int, T: int, discard: int, max_loops: int, tol: float, log, afunc0=None,
+             damping=None):
     from HARK.ConsumptionSaving.ConsAggShockModel import KrusellSmithEconomy, KrusellSmithType
 
     class FixedKrusellSmithType(KrusellSmithType):
@@ -66,7 +67,13 @@ def run_hark(agents: int, T: int, discard: int, max_loops: int, tol: float, log)
     t0 = time.perf_counter()
     agent = FixedKrusellSmithType(AgentCount=agents)
     agent.cycles = 0
-    econ = LoggingEconomy(agents=[agent], act_T=T, T_discard=discard, tolerance=tol)
+    kw = {}
+    if afunc0 is not None:  # HARK's rule: ln A = intercept + slope ln M, per regime
+        kw["intercept_prev"] = [float(a[0]) for a in afunc0]
+        kw["slope_prev"] = [float(a[1]) for a in afunc0]
+    if damping is not None:
+        kw["DampingFac"] = float(damping)
+    econ = LoggingEconomy(agents=[agent], act_T=T, T_discard=discard, tolerance=tol, **kw)
     econ.max_loops = max_loops
     econ.loops = []
     econ.make_Mrkv_history()
@@ -89,8 +96,20 @@ def run_ours_seed(seed, T=11_000, discard=1_000):
     return run_ours(T=T, discard=discard, seed=seed)
 
 
-def run_ours(z_path=None, T=11_000, discard=1_000, seed=0):
+def hark_rule_from(sol, discard):
+    """HARK's equilibrium object from our solution: OLS of ln K_{t+1} (= end-of-period assets
+    A_t) on ln M_t, M_t = (1 + r_t - delta) K_t + w_t L_t, per regime z_t."""
+    m, K, z = sol.model, sol.K_path, sol.z_path
+    r, w = m.prices(K, z)
+    M = (1.0 + r - m.delta) * K + w * m.L[z]
+    x, y, zt = np.log(M[discard:-1]), np.log(K[discard + 1:]), z[discard:-1]
+    return [np.polyfit(x[zt == iz], y[zt == iz], 1)[::-1].tolist() for iz in range(2)]
+
+
+def run_ours(z_path=None, T=11_000, discard=1_000, seed=0, keep=None):
     sol = solve_krusell_smith(KrusellSmithModel(), T=T, discard=discard, z_path=z_path, seed=seed)
+    if keep is not None:
+        keep.append(sol)
     return {"b": sol.b.tolist(), "r2": sol.r2.tolist(), "K_mean": sol.K_mean, "K_sd": sol.K_sd,
             "den_haan": [sol.den_haan_mean, sol.den_haan_max],
             "den_haan_in_sample": list(sol.den_haan_in_sample), "gini": sol.wealth["gini"],
@@ -141,7 +160,12 @@ def write_report(res, path_md):
         lines += [f"HARK: {h['agents']} households x {h['T']} periods (first {res['args']['discard']} "
                   "dropped), "
                   f"its convergence tolerance {res['args']['tol']} on its own rule, "
-                  f"at most {res['args']['max_loops']} loops; its own rule (end-of-period "
+                  f"at most {res['args']['max_loops']} loops, DampingFac "
+                  f"{res['args']['hark_damping'] if res['args']['hark_damping'] is not None else 0.1}, "
+                  + ("started from the rule implied by our solution "
+                     f"{np.round(res['hark_rule_from_ours'], 4).tolist()}" if res["args"]["warm"]
+                     else "started from HARK's default rule (A = M)")
+                  + f"; its own rule (end-of-period "
                   f"aggregate assets on market resources, ln A = a0 + a1 ln M) ended at "
                   f"{np.round(h['AFunc'], 4).tolist()}. Coefficient path over loops (ln K' regression "
                   "on its simulated capital):", ""]
@@ -165,11 +189,16 @@ def main(argv=None):
     ap.add_argument("--max-loops", type=int, default=30)
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--skip-hark", action="store_true")
+    ap.add_argument("--warm", action="store_true",
+                    help="start HARK from its rule (A on M) implied by our solution")
+    ap.add_argument("--hark-damping", type=float, default=None,
+                    help="HARK's DampingFac (weight on the old rule; HARK's default 0.1)")
+    ap.add_argument("--name", default="hark_crosscheck", help="stem of the output files")
     ap.add_argument("--out", default=str(HERE / "results"))
     args = ap.parse_args(argv)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    logf = open(out / "hark_crosscheck.log", "w")
+    logf = open(out / f"{args.name}.log", "w")
 
     def log(msg):
         print(msg, flush=True)
@@ -177,11 +206,16 @@ def main(argv=None):
         logf.flush()
 
     res = {"args": vars(args), "date": time.strftime("%Y-%m-%d")}
-    res["ours"] = run_ours(T=args.T, discard=args.discard)
+    keep = []
+    res["ours"] = run_ours(T=args.T, discard=args.discard, keep=keep)
     log(f"ours: {res['ours']}")
+    res["hark_rule_from_ours"] = hark_rule_from(keep[0], args.discard)
+    log(f"HARK's rule implied by ours (intercept, slope per regime): {res['hark_rule_from_ours']}")
     hark = None
     if not args.skip_hark:
-        hark = run_hark(args.agents, args.T, args.discard, args.max_loops, args.tol, log)
+        hark = run_hark(args.agents, args.T, args.discard, args.max_loops, args.tol, log,
+                        afunc0=res["hark_rule_from_ours"] if args.warm else None,
+                        damping=args.hark_damping)
         zp = np.array(hark.pop("z_path"))
     else:
         from HARK.ConsumptionSaving.ConsAggShockModel import KrusellSmithEconomy
@@ -198,9 +232,9 @@ def main(argv=None):
         res["ours_on_hark_path"] = res["ours"]
     res["ours_seed1"] = run_ours_seed(1, T=args.T, discard=args.discard)
     log(f"ours, seed 1: {res['ours_seed1']}")
-    (out / "hark_crosscheck.json").write_text(json.dumps(res, indent=1))
-    write_report(res, out / "hark_crosscheck.md")
-    log(f"wrote {out / 'hark_crosscheck.md'}")
+    (out / f"{args.name}.json").write_text(json.dumps(res, indent=1))
+    write_report(res, out / f"{args.name}.md")
+    log(f"wrote {out / (args.name + '.md')}")
 
 
 if __name__ == "__main__":

@@ -615,8 +615,8 @@ def euler_errors(policy: KrusellSmithPolicy, b, k, K: float, iz: int, ie: int) -
                 E += m.P[s, s2] * R2 * policy.consumption(kp, Kp, s2 // 2, s2 % 2) ** (-m.gamma)
         c_euler = (m.beta * E) ** (-1.0 / m.gamma)
         err = np.abs(1.0 - c_euler / c)
-    # at the constraint (k' = 0) the Euler equation holds as an inequality: c <= c_euler
-    err = np.where((kp <= 0.0) & (c <= c_euler), 0.0, err)
+    # at the constraint (k' = 0, to rounding) the Euler equation is an inequality: c <= c_euler
+    err = np.where((kp <= 1e-12 * (1.0 + k)) & (c <= c_euler), 0.0, err)
     return np.where(c > 0, err, np.nan)
 
 

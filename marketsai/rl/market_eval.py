@@ -116,13 +116,21 @@ def long_run(path: dict, reference: dict, burn: int) -> dict:
     """Averages of :data:`AGGREGATES` over periods ``burn:`` and sessions, their relative
     errors ``x / x_ref - 1`` against ``reference`` (``err_<name>``), the largest absolute
     error among K, L, C, I, p (``err_max``), the spread across sessions of the average K
-    (``K_sd_sessions``), the mean decisions ``s``, ``l`` and the largest excess demand and budget residual on the path."""
+    (``K_sd_sessions``), the mean decisions ``s``, ``l``, and, when ``reference`` holds the
+    ``model``, the household's first-order conditions at the averages: ``euler_gap``
+    ``r / (p rho) - 1`` with ``rho = 1/beta - 1 + delta``, capital's rent per unit of its
+    price against the one the steady-state Euler equation asks (negative: too much saving) and ``hours_gap`` ``w (1 - l) / (psi c) - 1`` (negative:
+    too many hours); then the largest excess demand and budget residual on the path."""
     row = {}
     for k in AGGREGATES:
         v = path[k][burn:]
         row[k] = float(v.mean())
         row[f"err_{k}"] = float(v.mean() / reference[k] - 1.0)
     row["err_max"] = float(max(abs(row[f"err_{k}"]) for k in ("K", "L", "C", "I", "p")))
+    m = reference.get("model")
+    if m is not None:  # the household's first-order conditions at the long-run averages
+        row["euler_gap"] = float(row["r"] / (row["p"] * m.rho_rent) - 1.0)
+        row["hours_gap"] = float(row["w"] * (1.0 - row["L"]) / (m.psi * row["C"]) - 1.0)
     row["s"] = float(path["s"][burn:].mean())
     row["l"] = float(path["l"][burn:].mean())
     row["K_sd_sessions"] = float(path["K"][burn:].mean(axis=0).std())

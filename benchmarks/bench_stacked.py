@@ -47,13 +47,17 @@ def bare(econ, sessions: int, periods: int, forward: bool):
     net = torch.nn.Sequential(torch.nn.Linear(d, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64), torch.nn.Tanh(),
                               torch.nn.Linear(64, 2))
 
+    grid = all(s.kind == "grid" for s in dec)
+    values = np.stack([s.grid for s in dec]) if grid else None  # the duopoly: equal grids
+    low, high = np.array([s.low for s in dec]), np.array([s.high for s in dec])
+
     def run():
         state = econ.initial_state(rng, sessions)
         for _ in range(periods):
-            x = np.empty((sessions, len(dec)))
-            for j, s in enumerate(dec):
-                x[:, j] = s.grid[rng.integers(0, s.size, sessions)] if s.kind == "grid" else \
-                    rng.uniform(s.low, s.high, sessions)
+            if grid:
+                x = np.take_along_axis(values.T, rng.integers(0, values.shape[1], (sessions, len(dec))), axis=0)
+            else:
+                x = rng.uniform(low, high, (sessions, len(dec)))
             state, _, _ = econ.step(state, x, rng)
             if forward:
                 with torch.no_grad():

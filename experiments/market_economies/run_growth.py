@@ -18,6 +18,7 @@ Usage::
 
     python experiments/market_economies/run_growth.py                      # train + evaluate
     python experiments/market_economies/run_growth.py --only sac:10 --set stop.time_total_s=60
+    python experiments/market_economies/run_growth.py --only ppo:100:8     # algorithm:N:sessions
     python experiments/market_economies/run_growth.py --train-only
 
 Writes ``experiments/market_economies/results/growth_market.csv`` and ``.md``.
@@ -43,25 +44,32 @@ PLANNER = ROOT / "economies" / "brock_mirman_share.yaml"
 #: (algorithm, N) -> sessions: about 64-100 sub-environments a step whatever N
 #: (N = 0 is the planner economy)
 SESSIONS = {1: 64, 10: 8, 100: 1, 0: 64}
-RUNS = tuple(f"{a}:{n}" for a in ("ppo", "sac") for n in (1, 10, 100, 0))
-COLUMNS = ("economy", "algorithm", "N", "sessions", "env_steps", "train_s", "share_err_mean",
+#: runs ``algorithm:N`` (default sessions) or ``algorithm:N:S``; the last one is an ablation
+#: (PPO, N = 100 with 8 sessions: more aggregate paths a batch)
+RUNS = tuple(f"{a}:{n}" for a in ("ppo", "sac") for n in (1, 10, 100, 0)) + ("ppo:100:8",)
+
+
+def parse(run: str) -> tuple[str, int, int]:
+    alg, n, *s = run.split(":")
+    return alg, int(n), int(s[0]) if s else SESSIONS[int(n)]
+COLUMNS = ("economy", "algorithm", "N", "sessions", "env_steps", "train_s", "wall_s", "share_err_mean",
            "share_err_max", "share_min", "share_max", "grid_err_mean", "grid_err_max",
            "K_mean", "K_mean_exact", "K_err", "euler_ergodic_mean", "euler_ergodic_max",
            "welfare_loss_pct")
 
 
 def run_name(run: str) -> str:
-    alg, n = run.split(":")
-    return f"{alg}_planner" if n == "0" else f"{alg}_N{n}"
+    alg, n, s = parse(run)
+    name = f"{alg}_planner" if n == 0 else f"{alg}_N{n}"
+    return name if s == SESSIONS[n] else f"{name}_s{s}"
 
 
 def train(run: str, out: Path, overrides: list[str]) -> pd.DataFrame:
-    alg, n = run.split(":")
-    n = int(n)
+    alg, n, sessions = parse(run)
     folder = out / run_name(run)
     if not (folder / "trials.csv").is_file():
         cmd = [sys.executable, "-m", "marketsai.cli", "train", str(HERE / f"growth_{alg}.yaml"),
-               "--out", str(folder), "--num-cpus", "2", "--quiet", "--set", f"env.sessions={SESSIONS[n]}"]
+               "--out", str(folder), "--num-cpus", "2", "--quiet", "--set", f"env.sessions={sessions}"]
         cmd += ["--set", f"economy={PLANNER}"] if n == 0 else ["--set", f"economy.agents[0].count={n}"]
         for o in overrides:
             cmd += ["--set", o]
@@ -137,7 +145,8 @@ def formatted(table: pd.DataFrame) -> pd.DataFrame:
     for c in ("euler_ergodic_mean", "euler_ergodic_max"):
         fmt(c, lambda v: f"{v:.2f}")
     fmt("welfare_loss_pct", lambda v: f"{v:.4f}")
-    fmt("train_s", lambda v: f"{v:.0f}")
+    for c in ("train_s", "wall_s"):
+        fmt(c, lambda v: f"{v:.0f}")
     for c in ("env_steps", "N", "sessions"):
         fmt(c, lambda v: f"{int(v):,}")
     return md
@@ -173,16 +182,16 @@ def main(argv=None) -> pd.DataFrame:
     rows.append({**base, "algorithm": "exact (alpha beta)", **score(planner, exact_actor(planner, True), True)})
     rows.append({**base, "algorithm": "untrained network", **score(planner, untrained(planner), True)})
     for run, t in trials.items():
-        alg, n = run.split(":")
-        n = int(n)
+        alg, n, sessions = parse(run)
         econ = planner if n == 0 else market_economy(n)
         for _, trial in t.iterrows():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # our own checkpoints
                 module = load_module(trial["checkpoint"])
             rows.append({"economy": "brock_mirman_share (planner)" if n == 0 else "growth_market",
-                         "algorithm": alg.upper(), "N": max(n, 1), "sessions": SESSIONS[n],
+                         "algorithm": alg.upper(), "N": max(n, 1), "sessions": sessions,
                          "env_steps": int(trial["env_steps"]), "train_s": float(trial["time_total_s"]),
+                         "wall_s": float(trial["wall_s"]),
                          **score(econ, module_actor(module), n == 0)})
             print(rows[-1], flush=True)
     table = pd.DataFrame(rows).reindex(columns=list(COLUMNS))

@@ -21,7 +21,7 @@ Examples
 >>> check_int(10**12, "agents[0].count", 1, MAX_AGENTS)
 Traceback (most recent call last):
 ...
-marketsai.errors.SpecError: agents[0].count = 1000000000000: too large (allowed: an integer in [1, 1000])
+marketsai.errors.SpecError: agents[0].count = 1000000000000: too large (allowed: an integer in [1, 100,000])
 """
 
 from __future__ import annotations

@@ -42,6 +42,10 @@ STATE_FIELDS = {
     "low": Param(0.5, real, "lowest value of the field's range (in units of `scale`)", ),
     "high": Param(1.5, real, "highest value of the field's range (in units of `scale`)"),
     "points": Param(41, int_range(1, MAX_GRID_POINTS), "grid points on [low, high] (finite models, tabular learners)"),
+    "dispersion": Param(None, Check(lambda x: x is None or (real(x) and 0 <= x < 1), "null or a number in [0, 1)"),
+                        "with initial: uniform, draw one level per session on [low, high] and each agent's "
+                        "value within +-dispersion of it (null: every agent drawn independently), so that "
+                        "the mean across agents also varies between sessions"),
     "scale": Param("steady_state", one_of("steady_state", "level"),
                    "steady_state: low/high/initial are multiples of the deterministic steady state; "
                    "level: absolute values"),
@@ -103,6 +107,9 @@ class AgentType:
                 raise SpecError("a state grid needs at least two points", path=f"{path}.{name}.points",
                                 value=block["points"], allowed="an integer >= 2")
             ini = block["initial"]
+            if block["dispersion"] is not None and ini != "uniform":
+                raise SpecError("dispersion spreads agents around a uniform draw", path=f"{path}.{name}.dispersion",
+                                value=block["dispersion"], allowed="null, or initial: uniform")
             if ini != "uniform" and not block["low"] <= ini <= block["high"]:
                 raise SpecError("initial value outside [low, high]", path=f"{path}.{name}.initial",
                                 value=ini, allowed=f"a number in [{block['low']}, {block['high']}] or 'uniform'")
@@ -139,7 +146,11 @@ class AgentType:
         out = {}
         for name, b in self.state_spec.items():
             lo, hi = self.state_bounds(name)
-            if b["initial"] == "uniform":
+            if b["initial"] == "uniform" and b.get("dispersion") is not None:
+                level = rng.uniform(lo, hi, size=(batch, 1))
+                d = b["dispersion"]
+                out[name] = level * rng.uniform(1.0 - d, 1.0 + d, size=(batch, self.count))
+            elif b["initial"] == "uniform":
                 out[name] = rng.uniform(lo, hi, size=(batch, self.count))
             else:
                 out[name] = np.full((batch, self.count), b["initial"] * self.scale(name))

@@ -2,7 +2,7 @@
 
 With :class:`~marketsai.envs.stacked.EconomyStackedEnv` each RLlib sub-environment is a
 whole session of ``N`` agents, so RLlib's per-step bookkeeping is paid once per
-session-period instead of once per agent (``../shared/RLLIB_SCALE.md``, option C).
+session-period instead of once per agent (the "stacked population" of docs/scaling.md).
 Three pieces make PPO learn the right thing from it:
 
 * :class:`RowModule` -- an RLModule that applies one MLP (actor and critic) to every row

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from rl_helpers import continuous_duopoly, experiment
 
@@ -33,13 +31,11 @@ def test_trains_two_iterations(local_ray, algorithm, action, policies):
     spec, econ, config = build(algorithm, action, policies)
     assert config.enable_rl_module_and_learner and config.enable_env_runner_and_connector_v2
     assert config.num_env_runners == 0
-    started = time.time()
     algo = config.build_algo()
     try:
         results = [algo.train() for _ in range(2)]
     finally:
         algo.stop()
-    assert time.time() - started < 60
     last = results[-1]
     assert last["training_iteration"] == 2
     assert last["num_env_steps_sampled_lifetime"] >= 2 * 200

@@ -167,7 +167,8 @@ class KrusellSmithModel:
     def tau(self, iz):
         """Labour-income tax that pays the benefit: ``mu u_z / (l_bar (1 - u_z))``."""
         u = self.u[np.asarray(iz)]
-        return self.mu * u / (self.l_bar * (1.0 - u))
+        t = self.mu * u / (self.l_bar * (1.0 - u))
+        return float(t) if np.ndim(t) == 0 else t
 
     def prices(self, K, iz):
         """``(r, w)``: marginal products of capital and labour at aggregate ``K`` in state ``iz``."""

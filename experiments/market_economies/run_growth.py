@@ -47,6 +47,11 @@ SESSIONS = {1: 64, 10: 8, 100: 1, 0: 64}
 #: runs ``algorithm:N`` (default sessions) or ``algorithm:N:S``; the last one is an ablation
 #: (PPO, N = 100 with 8 sessions: more aggregate paths a batch)
 RUNS = tuple(f"{a}:{n}" for a in ("ppo", "sac") for n in (1, 10, 100, 0)) + ("ppo:100:8",)
+#: the stacked population (growth_ppo_stacked.yaml, docs/scaling.md): one RLlib sub-environment
+#: a session (N = 10: blocks of 8 sessions), initial capital drawn around a common level per session
+STACKED = {"ppo_stacked:100:8": [], "ppo_stacked:10:64": ["env.block=8"]}
+RUNS += tuple(STACKED)
+STACKED_SETS = ["economy.agents[0].state.k.dispersion=0.2"]
 
 
 def parse(run: str) -> tuple[str, int, int]:
@@ -67,11 +72,14 @@ def run_name(run: str) -> str:
 def train(run: str, out: Path, overrides: list[str]) -> pd.DataFrame:
     alg, n, sessions = parse(run)
     folder = out / run_name(run)
+    if (folder / "results.parquet").is_file() and not (folder / "trials.csv").is_file():
+        done = pd.read_parquet(folder / "results.parquet")  # a `marketsai run` folder
+        return done.assign(checkpoint=[str(folder / c) for c in done["checkpoint"]])
     if not (folder / "trials.csv").is_file():
         cmd = [sys.executable, "-m", "marketsai.cli", "train", str(HERE / f"growth_{alg}.yaml"),
                "--out", str(folder), "--num-cpus", "2", "--quiet", "--set", f"env.sessions={sessions}"]
         cmd += ["--set", f"economy={PLANNER}"] if n == 0 else ["--set", f"economy.agents[0].count={n}"]
-        for o in overrides:
+        for o in (STACKED.get(run, []) + STACKED_SETS if run in STACKED else []) + overrides:
             cmd += ["--set", o]
         started = time.time()
         subprocess.run(cmd, cwd=ROOT, check=True,
@@ -190,7 +198,8 @@ def main(argv=None) -> pd.DataFrame:
                 module = load_module(trial["checkpoint"])
             rows.append({"economy": "brock_mirman_share (planner)" if n == 0 else "growth_market",
                          "algorithm": alg.upper(), "N": max(n, 1), "sessions": sessions,
-                         "env_steps": int(trial["env_steps"]), "train_s": float(trial["time_total_s"]),
+                         # household-steps (a stacked run counts session-periods of N households)
+                         "env_steps": int(trial["env_steps"]) * (n if run in STACKED else 1), "train_s": float(trial["time_total_s"]),
                          "wall_s": float(trial["wall_s"]),
                          **score(econ, module_actor(module), n == 0)})
             print(rows[-1], flush=True)

@@ -103,6 +103,11 @@ def module_actor(module, normalize_actions: bool = True):
 
     space = module.action_space
     dist_cls = module.get_inference_action_dist_cls()
+    if hasattr(module, "n_rows"):  # a stacked population's RowModule: one row's action
+        dist_cls = module.get_train_action_dist_cls()
+        if isinstance(space, gym.spaces.Box):
+            k = module.per_row
+            space = gym.spaces.Box(space.low.ravel()[:k], space.high.ravel()[:k], dtype=space.dtype)
 
     def act(obs):
         with torch.no_grad():

@@ -36,6 +36,14 @@ from marketsai.solvers.growth import (
     solve_egm,
     tabulated_savings,
 )
+from marketsai.solvers.krusell_smith import (
+    KrusellSmithModel,
+    KrusellSmithSolution,
+    euler_errors,
+    jedc_calibration,
+    solve_krusell_smith,
+    wealth_stats,
+)
 from marketsai.solvers.time_iteration import solve_time_iteration
 from marketsai.solvers.two_sector import (
     TwoSectorModel,
@@ -52,4 +60,5 @@ __all__ = ["DPSolution", "GrowthModel", "GrowthPolicy", "best_response_values",
            "modified_policy_iteration", "policy_iteration", "q_values", "rbc_calibration",
            "solve_egm", "solve_time_iteration", "tabulated_savings", "value_iteration",
            "TwoSectorModel", "TwoSectorSteadyState", "closed_form_policy", "collapse_to_one_sector",
-           "foc_residuals", "two_sector_steady_state"]
+           "foc_residuals", "two_sector_steady_state", "KrusellSmithModel", "KrusellSmithSolution",
+           "euler_errors", "jedc_calibration", "solve_krusell_smith", "wealth_stats"]

@@ -52,6 +52,26 @@ STATE_FIELDS = {
 }
 
 
+def check_field_param(name, exo_fields: dict, path: str, what: str, unit: str, minimum=None,
+                      strict: bool = True) -> None:
+    """A parameter naming a process field (``productivity: z``): declared, and its values in range.
+
+    ``what`` says what the field is read as (``productivity``), ``unit`` what null means
+    (``z = 1``); with ``minimum`` the field's values must be above it (``>=`` unless
+    ``strict``).
+    """
+    if name is None:
+        return
+    if name not in exo_fields:
+        raise SpecError(f"{what} is read from a process field the economy does not declare", path=path,
+                        value=name, allowed=", ".join(sorted(exo_fields)) + f" or null ({unit})" if exo_fields
+                        else f"null ({unit}), or declare the process under processes:")
+    low = min(exo_fields[name])
+    if minimum is not None and (low <= minimum if strict else low < minimum):
+        raise SpecError(f"{what} must be {'>' if strict else '>='} {minimum}", path=path, value=name,
+                        allowed=f"a process field with values {'>' if strict else '>='} {minimum}")
+
+
 class AgentType:
     """Base class of agent kinds; see the module docstring for the contract."""
 

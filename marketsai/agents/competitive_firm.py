@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsai.agents.base import AgentType
+from marketsai.agents.base import AgentType, check_field_param
 from marketsai.agents.registry import agent_types
 from marketsai.agents.technology import TECHNOLOGIES
-from marketsai.errors import SpecError
 from marketsai.params import Check, Param, one_of, positive, unit_open
 
 _opt_field = Check(lambda x: x is None or (isinstance(x, str) and x.isidentifier()),
@@ -39,15 +38,8 @@ class CompetitiveFirm(AgentType):
     market_roles = {"capital": "buyer", "labour": "buyer", "goods": "seller"}
 
     def check(self, exo_fields, path):
-        name = self.p["productivity"]
-        if name is not None and name not in exo_fields:
-            raise SpecError("the firm reads productivity from a process field the economy does not declare",
-                            path=f"{path}.params.productivity", value=name,
-                            allowed=", ".join(sorted(exo_fields)) + " or null (z = 1)" if exo_fields
-                            else "null (z = 1), or declare the process under processes:")
-        if name is not None and min(exo_fields[name]) <= 0:
-            raise SpecError("productivity must be positive", path=f"{path}.params.productivity", value=name,
-                            allowed="a process field with values > 0")
+        check_field_param(self.p["productivity"], exo_fields, f"{path}.params.productivity", "productivity",
+                          "z = 1", minimum=0.0)
 
     def productivity(self, exo, batch: int) -> np.ndarray:
         name = self.p["productivity"]

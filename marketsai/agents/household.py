@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsai.agents.base import AgentType
+from marketsai.agents.base import AgentType, check_field_param
 from marketsai.agents.planner import crra
 from marketsai.agents.registry import agent_types
 from marketsai.errors import SpecError
@@ -87,14 +87,8 @@ class Household(AgentType):
         return action
 
     def check(self, exo_fields, path):
-        e = self.p["efficiency"]
-        if e is not None and e not in exo_fields:
-            raise SpecError("the household reads labour efficiency from an undeclared process field",
-                            path=f"{path}.params.efficiency", value=e,
-                            allowed=", ".join(sorted(exo_fields)) or "null (e = 1)")
-        if e is not None and min(exo_fields[e]) < 0:
-            raise SpecError("labour efficiency must be non-negative", path=f"{path}.params.efficiency",
-                            value=e, allowed="a process field with values >= 0")
+        check_field_param(self.p["efficiency"], exo_fields, f"{path}.params.efficiency", "labour efficiency",
+                          "e = 1", minimum=0.0, strict=False)
         if self.action["hours"] == "fixed" and self.p["psi"] > 0 and self.p["hours"] >= 1:
             raise SpecError("with leisure in utility (psi > 0) fixed hours must leave leisure, hours < 1",
                             path=f"{path}.params.hours", value=self.p["hours"], allowed="a number in (0, 1)")

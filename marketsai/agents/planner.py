@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsai.agents.base import AgentType
+from marketsai.agents.base import AgentType, check_field_param
 from marketsai.agents.registry import agent_types
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, one_of, positive, unit_closed, unit_open
@@ -108,11 +108,7 @@ class Planner(AgentType):
 
     def check(self, exo_fields, path):
         name = self.p["productivity"]
-        if name is not None and name not in exo_fields:
-            raise SpecError("the planner reads productivity from a process field the economy does not declare",
-                            path=f"{path}.params.productivity", value=name,
-                            allowed=", ".join(sorted(exo_fields)) + " or null (z = 1)" if exo_fields
-                            else "null (z = 1), or declare the process under processes:")
+        check_field_param(name, exo_fields, f"{path}.params.productivity", "productivity", "z = 1")
         z_min = min(exo_fields[name]) if name is not None else 1.0
         lo = self.state_bounds("k")[0]
         if not lo > 0:  # k ** alpha of a negative k is complex

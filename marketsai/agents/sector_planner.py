@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsai.agents.base import AgentType
+from marketsai.agents.base import AgentType, check_field_param
 from marketsai.agents.planner import _opt_share
 from marketsai.agents.registry import agent_types
 from marketsai.errors import SpecError
@@ -210,14 +210,8 @@ class SectorPlanner(AgentType):
     def check(self, exo_fields, path):
         z_min = 1.0
         for name in self._productivity_fields():
-            if name not in exo_fields:
-                raise SpecError("the sector planner reads productivity from a process field the economy does "
-                                "not declare", path=f"{path}.params.productivity", value=name,
-                                allowed=", ".join(sorted(exo_fields)) + " or null (z = 1)" if exo_fields
-                                else "null (z = 1), or declare the process under processes:")
-            if min(exo_fields[name]) <= 0:
-                raise SpecError("productivity must be positive (declare the process with log: true)",
-                                path=f"{path}.params.productivity", value=name, allowed="a positive field")
+            check_field_param(name, exo_fields, f"{path}.params.productivity", "productivity", "z = 1",
+                              minimum=0.0)
             z_min *= min(exo_fields[name])
         lows = np.array([self.state_bounds(f)[0] for f in self.fields])
         for f, lo in zip(self.fields, lows, strict=True):

@@ -1,0 +1,106 @@
+"""The learned savings rules of the growth market economy against the exact one, as a table and a figure.
+
+For each trained run (the run folders of ``run_growth.py``), the deterministic policy's
+savings share in the symmetric state (own capital = mean capital ``K``) on a grid of ``K``
+around the steady state, for the lowest, middle and highest TFP state, is written to
+``results/growth_policy.csv``; the figure ``docs/figures/growth_market_policy.png`` is drawn
+from that table alone (``--from-table`` redraws it without the checkpoints). The exact
+share is alpha beta = 0.342 everywhere.
+
+Usage::
+
+    python experiments/market_economies/make_figures.py [--out runs/market_economies]
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+#: run folder -> (label, N; 0 = the planner economy)
+RUNS = {"ppo_stacked_N100_s8": ("PPO stacked, N = 100", 100), "ppo_stacked_N10_s64": ("PPO stacked, N = 10", 10),
+        "ppo_N1": ("PPO, N = 1", 1), "ppo_N100": ("PPO, N = 100 (one household per sub-env)", 100),
+        "ppo_planner": ("PPO, planner economy", 0)}
+
+
+def checkpoint(folder: Path) -> str | None:
+    if (folder / "results.parquet").is_file():
+        return str(folder / pd.read_parquet(folder / "results.parquet")["checkpoint"].iloc[0])
+    if (folder / "trials.csv").is_file():
+        return str(pd.read_csv(folder / "trials.csv")["checkpoint"].iloc[0])
+    return None
+
+
+def policy_table(out: Path) -> pd.DataFrame:
+    from run_growth import PLANNER, market_economy
+
+    import marketsai as mai
+    from marketsai.rl.growth_eval import household_share, load_module, module_actor, policy_savings
+    rows = []
+    for name, (label, n) in RUNS.items():
+        ck = checkpoint(out / name)
+        if ck is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # our own checkpoints
+            act = module_actor(load_module(ck))
+        econ = mai.load_economy(PLANNER) if n == 0 else market_economy(n)
+        kind = econ.entries[0].kind
+        k_ss = kind.steady_state() if n == 0 else kind.k_steady
+        K = np.linspace(0.8, 1.2, 41) * k_ss
+        states = econ.exo_chain.n_states
+        for iz in (0, states // 2, states - 1):
+            if n == 0:
+                zv = np.asarray(econ.exo_chain.value(kind.p["productivity"]))[iz]
+                share = policy_savings(econ, act)(K, np.full(K.shape, iz)) / kind.cash_on_hand(K, zv)
+            else:
+                share = household_share(econ, act)(K, K, np.full(K.shape, iz))
+            rows += [{"run": label, "N": n, "iz": iz, "K_over_kss": x, "share": s}
+                     for x, s in zip(K / k_ss, share, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def draw(table: pd.DataFrame, path: Path, exact: float) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    izs = sorted(table["iz"].unique())
+    fig, axes = plt.subplots(1, len(izs), figsize=(4.2 * len(izs), 3.6), sharey=True)
+    for ax, iz in zip(np.atleast_1d(axes), izs, strict=True):
+        for run, g in table[table["iz"] == iz].groupby("run", sort=False):
+            ax.plot(g["K_over_kss"], g["share"], label=run)
+        ax.axhline(exact, color="k", lw=1.5, ls="--", label="exact: alpha beta")
+        ax.set_title(["lowest TFP", "middle TFP", "highest TFP"][izs.index(iz)] if len(izs) == 3 else f"iz {iz}")
+        ax.set_xlabel("capital / steady state (symmetric: own = mean)")
+    np.atleast_1d(axes)[0].set_ylabel("savings share of cash on hand")
+    np.atleast_1d(axes)[-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "runs" / "market_economies"))
+    parser.add_argument("--from-table", action="store_true", help="redraw from results/growth_policy.csv")
+    args = parser.parse_args(argv)
+    csv = HERE / "results" / "growth_policy.csv"
+    table = pd.read_csv(csv) if args.from_table else policy_table(Path(args.out))
+    if not args.from_table:
+        table.to_csv(csv, index=False)
+    import marketsai as mai
+    econ = mai.load_economy(ROOT / "economies" / "growth_market.yaml")
+    firm = next(e for e in econ.entries if e.name == "firm")
+    draw(table, ROOT / "docs" / "figures" / "growth_market_policy.png", exact=firm.kind.p["alpha"] * econ.discount)
+    print(table.groupby("run")["share"].agg(["min", "max"]))
+
+
+if __name__ == "__main__":
+    import sys
+    sys.path.insert(0, str(HERE))
+    main()

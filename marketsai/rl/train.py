@@ -6,8 +6,9 @@ seed (a Ray Tune trial), the same ``--set`` overrides, the same resume rule and 
 run folder::
 
     RUN/config.yaml             the resolved experiment (economy inline); a valid file
-    RUN/results.parquet, .csv   one row per trial: seed, iterations, env_steps,
-                                time_total_s (training), wall_s, episode_return_mean,
+    RUN/results.parquet, .csv   one row per trial: seed, iterations, env_steps (RLlib's:
+                                sub-environment steps), agent_steps (agent-periods they
+                                carried), time_total_s (training), wall_s, episode_return_mean,
                                 checkpoint (relative to RUN), trial
     RUN/progress.parquet, .csv  one row per trial and training iteration (the curves)
     RUN/summary.json, RUN/figures/training_curve.png (drawn from progress), RUN/log
@@ -48,7 +49,7 @@ TUNE_DIR = "tune"
 FINGERPRINT_FILE = "fingerprint"
 #: Ray Tune's console output during a trial (0 silent, 1 status table, 2 every result)
 VERBOSE_ENV = "MARKETSAI_TUNE_VERBOSE"
-RESULT_COLUMNS = ("seed", "iterations", "env_steps", "time_total_s", "wall_s",
+RESULT_COLUMNS = ("seed", "iterations", "env_steps", "agent_steps", "time_total_s", "wall_s",
                   "episode_return_mean", "checkpoint", "trial")
 PROGRESS_COLUMNS = ("seed", "iteration", "env_steps", "time_total_s", "episode_return_mean")
 
@@ -201,13 +202,22 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
             checkpoint = ck_path.relative_to(Path(context.root).resolve()).as_posix()
         except ValueError:
             checkpoint = str(ck_path)
-    row = {"seed": seed, "iterations": metrics.get("training_iteration"),
-           "env_steps": metrics.get("num_env_steps_sampled_lifetime"),
+    env_steps = metrics.get("num_env_steps_sampled_lifetime")
+    row = {"seed": seed, "iterations": metrics.get("training_iteration"), "env_steps": env_steps,
+           "agent_steps": None if env_steps is None else env_steps * agents_per_env_step(spec, econ),
            "time_total_s": metrics.get("time_total_s"), "wall_s": time.perf_counter() - t0,
            "episode_return_mean": (metrics.get("env_runners") or {}).get("episode_return_mean"),
            "checkpoint": checkpoint, "trial": Path(result.path).name if result.path else None}
     results = pd.DataFrame([row], columns=list(RESULT_COLUMNS))
     return {"results": results, "progress": progress_table(result.path, seed)}
+
+
+def agents_per_env_step(spec: RLExperimentSpec, econ) -> int:
+    """Agent-steps in one of RLlib's env steps: every actor (MultiAgentEnv), one (VectorEnv
+    sub-environment), or the ``block`` sessions' actors of a stacked sub-environment."""
+    if spec.env.get("sessions") is None:
+        return len(econ.actors)
+    return spec.env["block"] * len(econ.actors) if spec.env.get("stacked") else 1
 
 
 def stop_reached(metrics: dict, stop: dict) -> bool:

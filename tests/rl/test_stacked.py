@@ -138,6 +138,7 @@ def test_stacked_experiment_trains_through_the_runner(local_ray, tmp_path):
     run = run_experiment(exp, out=tmp_path / "run", progress=False)
     row = pd.read_parquet(run / "results.parquet").iloc[0]
     assert row["env_steps"] >= 80  # session-periods; each one steps the 10 households
+    assert row["agent_steps"] == 10 * row["env_steps"]
 
 
 def test_stacked_needs_sessions_and_ppo():

@@ -5,7 +5,9 @@ savings share in the symmetric state (own capital = mean capital ``K``) on a gri
 around the steady state, for the lowest, middle and highest TFP state, is written to
 ``results/growth_policy.csv``; the figure ``docs/figures/growth_market_policy.png`` is drawn
 from that table alone (``--from-table`` redraws it without the checkpoints). The exact
-share is alpha beta = 0.342 everywhere.
+share is alpha beta = 0.342 everywhere. Likewise prices, capital and excess demand over
+one simulated path of the two-sector economy under its long PPO run
+(``results/two_sector_path.csv`` -> ``docs/figures/two_sector_path.png``).
 
 Usage::
 
@@ -84,6 +86,44 @@ def draw(table: pd.DataFrame, path: Path, exact: float) -> None:
     fig.savefig(path, dpi=120)
 
 
+def path_table(out: Path, periods: int = 300) -> pd.DataFrame:
+    """Prices, capital and the largest excess demand along one simulated path of the
+    two-sector economy (N = 10) under the long PPO run's policy, from k0 uniform on
+    [0.8, 1.2] k_ss, with the reference steady state's values beside them."""
+    from marketsai.rl.growth_eval import load_module, module_actor
+    from marketsai.rl.market_eval import economy_with, simulate_market, two_sector_reference
+    ck = checkpoint(out / "two_sector_ppo_long_unequal")
+    if ck is None:
+        return pd.DataFrame()
+    econ = economy_with(ROOT / "economies" / "two_sector_labor.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        act = module_actor(load_module(ck))
+    sim = simulate_market(econ, act, sessions=1, periods=periods, seed=0)
+    ref = two_sector_reference(econ)
+    return pd.DataFrame({"t": np.arange(periods), **{k: sim[k][:, 0] for k in ("K", "p", "r", "w", "excess")},
+                         **{f"{k}_ref": ref[k] for k in ("K", "p", "r", "w")}})
+
+
+def draw_path(table: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 5, figsize=(19, 3.4))
+    for ax, key, title in zip(axes, ("K", "p", "r", "w"), ("capital per household K", "investment-good price p",
+                                                            "rental rate r", "wage w"), strict=False):
+        ax.plot(table["t"], table[key], label="learned (PPO long)")
+        ax.axhline(table[f"{key}_ref"].iloc[0], color="k", ls="--", lw=1.2, label="reference steady state")
+        ax.set_title(title)
+        ax.set_xlabel("period")
+    axes[0].legend(fontsize=7)
+    axes[4].semilogy(table["t"], np.maximum(table["excess"], 1e-18))
+    axes[4].set_title("largest |excess demand|, all 4 markets")
+    axes[4].set_xlabel("period")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "runs" / "market_economies"))
@@ -93,6 +133,12 @@ def main(argv=None):
     table = pd.read_csv(csv) if args.from_table else policy_table(Path(args.out))
     if not args.from_table:
         table.to_csv(csv, index=False)
+    path_csv = HERE / "results" / "two_sector_path.csv"
+    path = pd.read_csv(path_csv) if args.from_table else path_table(Path(args.out))
+    if not args.from_table and len(path):
+        path.to_csv(path_csv, index=False)
+    if len(path):
+        draw_path(path, ROOT / "docs" / "figures" / "two_sector_path.png")
     import marketsai as mai
     econ = mai.load_economy(ROOT / "economies" / "growth_market.yaml")
     firm = next(e for e in econ.entries if e.name == "firm")

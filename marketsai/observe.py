@@ -177,11 +177,14 @@ class Observer:
         return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
     def aggregate(self, state) -> np.ndarray:
-        """The global state ``(B, dim)``: history, aggregate process fields, mean of each state field."""
+        """The global state ``(B, dim)``: history, aggregate process fields (with the common
+        fields of per-agent chains), mean of each state field."""
         from marketsai.dynamics import exo_values
         exo = exo_values(self.econ, state)
         B = state.batch
         parts = [state.history.reshape(B, -1)]
         parts += [np.asarray(exo[f]).reshape(B, 1) for p in self.econ.aggregate for f in p.chain.fields]
+        # the common fields of per-agent chains (Krusell–Smith's z) are aggregate state too
+        parts += [np.asarray(exo[f]).reshape(B, 1) for p in self.econ.idiosyncratic for f in p.chain.aggregate]
         parts += [v.mean(axis=1, keepdims=True) for v in state.fields.values()]
         return np.concatenate(parts, axis=1).astype(np.float32)

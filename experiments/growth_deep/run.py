@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.analysis.tables import markdown_table
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 EXPERIMENTS = ("ppo", "ppo_mc", "sac", "sac_fast")
@@ -56,24 +58,8 @@ def score(econ, act, **kw) -> dict:
     return growth_report(econ, policy_savings(econ, act), **kw)
 
 
-def untrained(econ):
-    """The deterministic action of a freshly initialised PPO network (64x64), seed 0."""
-    import torch
-    from ray.rllib.algorithms.ppo import PPOConfig
-
-    from marketsai.rl.growth_eval import module_actor
-    torch.manual_seed(0)
-    env = econ.vector_env(sessions=1)
-    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": [64, 64]}).get_rl_module_spec(
-        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
-    return module_actor(spec.build())
 
 
-def markdown(frame: pd.DataFrame) -> str:
-    """A GitHub table of a frame of strings (no extra dependency)."""
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def main(argv=None) -> pd.DataFrame:
@@ -87,14 +73,14 @@ def main(argv=None) -> pd.DataFrame:
 
     import marketsai as mai
     from marketsai.analysis.growth import growth_model_of, reference_savings
-    from marketsai.rl.growth_eval import growth_report, load_module, module_actor
+    from marketsai.rl.growth_eval import growth_report, load_module, module_actor, untrained_actor
 
     out = Path(args.out).resolve()
     econ = mai.load_economy(ROOT / "economies" / "brock_mirman_share.yaml")
     rows = []
     ref, _ = reference_savings(growth_model_of(econ))
     rows.append({"experiment": "closed form (alpha beta)", **growth_report(econ, ref)})
-    rows.append({"experiment": "untrained PPO network", **score(econ, untrained(econ))})
+    rows.append({"experiment": "untrained PPO network", **score(econ, untrained_actor(econ))})
     for name in args.only:
         trials = train(name, out, args.overrides)
         for _, t in trials.iterrows():
@@ -119,8 +105,8 @@ def main(argv=None) -> pd.DataFrame:
     md["train_s"] = [f"{v:.0f}" if np.isfinite(v) else "" for v in md["train_s"].astype(float)]
     md["env_steps"] = [f"{int(v):,}" if np.isfinite(v) else "" for v in md["env_steps"].astype(float)]
     md["seed"] = ["" if not np.isfinite(v) else str(int(v)) for v in md["seed"].astype(float)]
-    (res / "growth_deep.md").write_text(markdown(md) + "\n")
-    print(markdown(md))
+    (res / "growth_deep.md").write_text(markdown_table(md) + "\n")
+    print(markdown_table(md))
     return table
 
 

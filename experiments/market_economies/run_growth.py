@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.analysis.tables import markdown_table
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 MARKET = ROOT / "economies" / "growth_market.yaml"
@@ -88,17 +90,6 @@ def train(run: str, out: Path, overrides: list[str]) -> pd.DataFrame:
     return pd.read_csv(folder / "trials.csv")
 
 
-def untrained(econ):
-    """The deterministic action of a freshly initialised PPO network (64x64), seed 0."""
-    import torch
-    from ray.rllib.algorithms.ppo import PPOConfig
-
-    from marketsai.rl.growth_eval import module_actor
-    torch.manual_seed(0)
-    env = econ.vector_env(sessions=1)
-    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": [64, 64]}).get_rl_module_spec(
-        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
-    return module_actor(spec.build())
 
 
 def market_economy(n: int):
@@ -131,11 +122,6 @@ def exact_actor(econ, planner: bool):
     return exact_household_actor(econ)
 
 
-def markdown(frame: pd.DataFrame) -> str:
-    """A GitHub table of a frame of strings (no extra dependency)."""
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def formatted(table: pd.DataFrame) -> pd.DataFrame:
@@ -176,7 +162,7 @@ def main(argv=None) -> pd.DataFrame:
         return pd.DataFrame()
 
     import marketsai as mai
-    from marketsai.rl.growth_eval import load_module, module_actor
+    from marketsai.rl.growth_eval import load_module, module_actor, untrained_actor
 
     planner = mai.load_economy(PLANNER)
     rows = []
@@ -185,10 +171,10 @@ def main(argv=None) -> pd.DataFrame:
         base = {"economy": "growth_market", "N": n}
         rows.append({**base, "algorithm": "exact (alpha beta)", **score(econ, exact_actor(econ, False), False)})
         if n == 10:
-            rows.append({**base, "algorithm": "untrained network", **score(econ, untrained(econ), False)})
+            rows.append({**base, "algorithm": "untrained network", **score(econ, untrained_actor(econ), False)})
     base = {"economy": "brock_mirman_share (planner)", "N": 1}
     rows.append({**base, "algorithm": "exact (alpha beta)", **score(planner, exact_actor(planner, True), True)})
-    rows.append({**base, "algorithm": "untrained network", **score(planner, untrained(planner), True)})
+    rows.append({**base, "algorithm": "untrained network", **score(planner, untrained_actor(planner), True)})
     for run, t in trials.items():
         alg, n, sessions = parse(run)
         econ = planner if n == 0 else market_economy(n)
@@ -207,7 +193,7 @@ def main(argv=None) -> pd.DataFrame:
     res = Path(args.results)
     res.mkdir(parents=True, exist_ok=True)
     table.to_csv(res / "growth_market.csv", index=False)
-    text = markdown(formatted(table))
+    text = markdown_table(formatted(table))
     (res / "growth_market.md").write_text(text + "\n")
     print(text)
     return table

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.analysis.tables import markdown_table
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ECONOMY = ROOT / "economies" / "two_sector_labor.yaml"
@@ -76,25 +78,8 @@ def train(name: str, calibration: str, out: Path, overrides: list[str]) -> pd.Da
     return pd.read_csv(run / "trials.csv")
 
 
-def untrained(econ):
-    """The deterministic action of a freshly initialised PPO network (64x64), seed 0, in the
-    economy's own action bounds (about the middle of them)."""
-    import torch
-    from ray.rllib.algorithms.ppo import PPOConfig
-
-    from marketsai.rl.growth_eval import module_actor
-    torch.manual_seed(0)
-    env = econ.vector_env(sessions=1)
-    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": [64, 64]}).get_rl_module_spec(
-        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
-    return module_actor(spec.build())
 
 
-def markdown(frame: pd.DataFrame) -> str:
-    """A GitHub table of a frame of strings (no extra dependency)."""
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def table_md(table: pd.DataFrame) -> str:
@@ -114,7 +99,7 @@ def table_md(table: pd.DataFrame) -> str:
     md["N"] = [f"{int(v)}" if np.isfinite(v) else "" for v in md["N"].astype(float)]
     md["train_s"] = [f"{v:.0f}" if np.isfinite(v) else "" for v in md["train_s"].astype(float)]
     md["env_steps"] = [f"{int(v):,}" if np.isfinite(v) else "" for v in md["env_steps"].astype(float)]
-    return markdown(md)
+    return markdown_table(md)
 
 
 def main(argv=None) -> pd.DataFrame:
@@ -133,7 +118,7 @@ def main(argv=None) -> pd.DataFrame:
     parser.add_argument("--results", default=str(HERE / "results"))
     args = parser.parse_args(argv)
 
-    from marketsai.rl.growth_eval import load_module, module_actor
+    from marketsai.rl.growth_eval import load_module, module_actor, untrained_actor
     from marketsai.rl.market_eval import (
         constant_actor,
         economy_with,
@@ -161,7 +146,7 @@ def main(argv=None) -> pd.DataFrame:
                      **{v: ref[v] for v in VARS}, **{f"err_{v}": 0.0 for v in VARS}, "err_max": 0.0,
                      "s": ref["s"], "l": ref["l"], "euler_gap": 0.0, "hours_gap": 0.0})
         measure(calibration, "steady-state shares (exact)", constant_actor([ref["s"], ref["l"]]))
-        measure(calibration, "untrained PPO network", untrained(econ))
+        measure(calibration, "untrained PPO network", untrained_actor(econ))
         for name in args.only:
             if args.no_train and not (out / f"two_sector_{name}_{calibration}" / "trials.csv").is_file():
                 continue

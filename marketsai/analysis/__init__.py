@@ -8,7 +8,8 @@ figure can be remade from a run folder.
 * :mod:`~marketsai.analysis.impulse` -- impulse responses (paths, table, figure);
 * :mod:`~marketsai.analysis.equilibrium` -- best-response / subgame-perfection check;
 * :mod:`~marketsai.analysis.heatmap` -- statistics over a two-key sweep;
-* :mod:`~marketsai.analysis.euler` -- growth-model Euler errors, policy errors, welfare losses.
+* :mod:`~marketsai.analysis.euler` -- growth-model Euler errors, policy errors, welfare losses;
+* :mod:`~marketsai.analysis.tables` -- result tables as markdown.
 """
 
 from marketsai.analysis.cycles import LimitCycles, limit_cycles, trajectory_cycles

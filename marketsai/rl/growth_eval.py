@@ -122,6 +122,19 @@ def module_actor(module, normalize_actions: bool = True):
     return act
 
 
+def untrained_actor(econ, hidden=(64, 64), seed: int = 0):
+    """``act(obs)`` of a freshly initialised PPO network (torch seed ``seed``): the scale
+    against which trained policies are read (about the middle of the action bounds)."""
+    import torch
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    torch.manual_seed(seed)
+    env = econ.vector_env(sessions=1)
+    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": list(hidden)}).get_rl_module_spec(
+        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
+    return module_actor(spec.build())
+
+
 def policy_savings(econ, act):
     """``savings(k, iz) -> k'`` of a policy ``act(obs) -> actions`` in the economy.
 

@@ -30,8 +30,9 @@ class EconomyState:
     ``exo_agent`` each agent-scope process's indices ``(B, n_agents)``;
     ``history`` the last ``k`` periods' decision values ``(B, k, n_decisions)``, newest first;
     ``t`` the period; ``prices`` each competitive market's latest clearing price ``(B,)``
-    (what agents observe of markets; before the first period, the prices of a neutral
-    period in which every decision sits at the middle of its range).
+    (what agents observe of markets; before the first period, when some agent observes
+    prices, those of a neutral period in which every decision sits at the middle of its
+    range).
     """
 
     t: int
@@ -75,8 +76,8 @@ def initial_state(econ, rng: np.random.Generator, batch: int = 1) -> EconomyStat
         else:
             history[:, :, d] = rng.uniform(s.low, s.high, size=(batch, econ.memory))
     state = EconomyState(t=0, fields=fields, exo=exo, exo_agent=exo_agent, history=history)
-    if econ.clearing is None:
-        return state
+    if econ.clearing is None or not any(a.observation["prices"] for a in econ.spec.agents):
+        return state  # nobody observes prices before the first period clears them
     middle = np.array([s.grid[s.size // 2] if s.kind == "grid" else 0.5 * (s.low + s.high) for s in econ.decisions])
     _, _, info = period(econ, state, np.broadcast_to(middle, (batch, len(middle))))
     return dataclasses.replace(state, prices={k: rep.price for k, rep in info["markets"].items()})

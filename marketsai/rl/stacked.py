@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+import torch
 from ray.rllib.algorithms.ppo.torch.ppo_torch_learner import PPOTorchLearner
 from ray.rllib.connectors.connector_v2 import ConnectorV2
 from ray.rllib.core.columns import Columns
@@ -86,7 +87,7 @@ class RowModule(TorchRLModule, ValueFunctionAPI):
                 out = out.reshape(B, -1)
             else:
                 a = self.per_row
-                out = torch_cat([out[..., :a].reshape(B, -1), out[..., a:].reshape(B, -1)])
+                out = torch.cat([out[..., :a].reshape(B, -1), out[..., a:].reshape(B, -1)], dim=-1)
         return {Columns.ACTION_DIST_INPUTS: out}
 
     def compute_values(self, batch, embeddings=None):
@@ -124,18 +125,12 @@ class RowCategorical(TorchCategorical):
         return self._dist.entropy().sum(-1)
 
     def kl(self, other):
-        import torch
         return torch.distributions.kl.kl_divergence(self._dist, other._dist).sum(-1)
 
 
 def row_categorical(choices: int) -> type[RowCategorical]:
     """:class:`RowCategorical` over rows of ``choices`` actions each."""
     return type(f"RowCategorical{choices}", (RowCategorical,), {"choices": int(choices)})
-
-
-def torch_cat(parts):
-    import torch
-    return torch.cat(parts, dim=-1)
 
 
 def _row_logp(inputs: np.ndarray, actions: np.ndarray, n: int, per_row: int, discrete: bool):

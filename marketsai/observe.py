@@ -14,7 +14,8 @@ With ``normalize`` (the default) decisions are scaled to [-1, 1] by their bounds
 fields and moments by the field's declared range, process fields by their chain's
 range, and prices are observed as logs. An agent that observes nothing gets a constant 0 (a bandit).
 :meth:`Observer.aggregate` is the economy-wide state for centralised critics: the
-history, every aggregate process field and the mean of every state field.
+history, every aggregate process field, the means of per-agent process fields, and the
+mean (and, across several agents, the spread) of every state field.
 """
 
 from __future__ import annotations
@@ -176,15 +177,45 @@ class Observer:
         parts = [obs[:, actor[members]] for members, obs in self.observe_groups(state) if actor[members].any()]
         return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
-    def aggregate(self, state) -> np.ndarray:
-        """The global state ``(B, dim)``: history, aggregate process fields (with the common
-        fields of per-agent chains), mean of each state field."""
+    def aggregate(self, state, normalize: bool = False) -> np.ndarray:
+        """The global state ``(B, dim)`` a centralised critic reads; its size does not grow with N.
+
+        In order: the decision history; every aggregate process field (with the common
+        fields of per-agent chains, Krusell–Smith's z); the cross-agent mean of every
+        per-agent process field (the employment rate); per state field its mean and, where
+        an entry has more than one agent, its standard deviation (the spread of wealth).
+        With ``normalize`` each column is scaled as observations are (decisions by their
+        bounds, fields by their ranges), so that a network can read it.
+        """
         from marketsai.dynamics import exo_values
-        exo = exo_values(self.econ, state)
+        econ = self.econ
+        exo = exo_values(econ, state)
         B = state.batch
-        parts = [state.history.reshape(B, -1)]
-        parts += [np.asarray(exo[f]).reshape(B, 1) for p in self.econ.aggregate for f in p.chain.fields]
-        # the common fields of per-agent chains (Krusell–Smith's z) are aggregate state too
-        parts += [np.asarray(exo[f]).reshape(B, 1) for p in self.econ.idiosyncratic for f in p.chain.aggregate]
-        parts += [v.mean(axis=1, keepdims=True) for v in state.fields.values()]
+        h = state.history
+        if normalize and h.size:
+            sc, of = _scale(self._lo, self._hi)
+            h = h * sc + of
+        parts = [h.reshape(B, -1)]
+        ranged = []  # (values (B, 1), low, high, is a spread)
+        for f in [f for p in econ.aggregate for f in p.chain.fields] + \
+                 [f for p in econ.idiosyncratic for f in p.chain.aggregate]:
+            vals = econ.exo_fields[f]
+            ranged.append((np.asarray(exo[f]).reshape(B, 1), vals.min(), vals.max(), False))
+        for p in econ.idiosyncratic:
+            for f in p.chain.fields:
+                if f not in p.chain.aggregate:
+                    vals = econ.exo_fields[f]
+                    ranged.append((np.asarray(exo[f]).mean(axis=1, keepdims=True), vals.min(), vals.max(), False))
+        for key, v in state.fields.items():
+            ent_name, _, f = key.partition(".")
+            ent = next(e for e in econ.entries if e.name == ent_name)
+            lo, hi = ent.kind.state_bounds(f)
+            ranged.append((v.mean(axis=1, keepdims=True), lo, hi, False))
+            if v.shape[1] > 1:
+                ranged.append((v.std(axis=1, keepdims=True), lo, hi, True))
+        for v, lo, hi, spread in ranged:
+            if normalize:
+                sc, of = _scale(lo, hi)
+                v = v * sc + (0.0 if spread else of)
+            parts.append(v)
         return np.concatenate(parts, axis=1).astype(np.float32)

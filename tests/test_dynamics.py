@@ -193,7 +193,11 @@ def test_declared_moments_and_per_agent_processes_are_observed():
         assert np.allclose(obs[name][:, 3], k.mean(axis=1), rtol=1e-6)
         assert np.allclose(obs[name][:, 4], k.std(axis=1), rtol=1e-5, atol=1e-7)
     assert np.allclose(obs["planner_0"][:, 1], obs["planner_2"][:, 1])  # aggregate z is common
-    assert econ.state(state).shape == (4, 2)  # aggregate state: z and mean k, whatever the count
+    # aggregate state: z, the mean of e, mean and spread of k -- its size does not depend on the count
+    agg = econ.state(state)
+    assert agg.shape == (4, 4)
+    assert np.allclose(agg[:, 1], state.exo_agent["e"].mean(axis=1))
+    assert np.allclose(agg[:, 2:], np.stack([k.mean(axis=1), k.std(axis=1)], axis=1), rtol=1e-5, atol=1e-7)
 
 
 def test_memory_model_too_large_to_tabulate_is_refused_before_allocation():

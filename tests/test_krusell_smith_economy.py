@@ -66,5 +66,6 @@ def test_observation_size_does_not_grow_with_n():
     assert small.observer.spaces["household_0"].shape == large.observer.spaces["household_0"].shape == (4,)
     agg_small = small.state(small.initial_state(np.random.default_rng(0)))
     agg_large = large.state(large.initial_state(np.random.default_rng(0)))
-    assert agg_small.shape == agg_large.shape == (1, 2)  # z and mean capital: what a critic may read
+    # z, the employment rate, mean and spread of capital: what a critic may read
+    assert agg_small.shape == agg_large.shape == (1, 4)
     assert min(abs(float(agg_large[0, 0]) - z) for z in (0.99, 1.01)) < 1e-6

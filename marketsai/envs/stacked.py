@@ -17,6 +17,11 @@ Every agent keeps its own reward: ``info["rewards"]`` is ``(N,)`` per sub-enviro
 :class:`~marketsai.rl.stacked.UnstackPopulation` turns each stacked episode back into
 ``N`` single-agent episodes before advantages are computed, so every agent learns from
 its own return with the shared policy (the competitive semantics, not a planner's sum).
+
+With ``critic_state`` every step's ``info["critic_state"]`` also carries, per row, the
+economy's aggregate state (:meth:`marketsai.economy.Economy.state`: the shock, moments of
+the capital distribution; normalised), which a centralised critic reads in learning only;
+the observation -- what the policy acts on -- is unchanged.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ class EconomyStackedEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000, block: int = 1,
-                 agent_ids: bool = False):
+                 agent_ids: bool = False, critic_state: bool = False):
         if block < 1 or sessions % block:
             raise SpecError("sessions must be a multiple of the block of sessions per sub-environment",
                             path="env.block", value=block, allowed=f"a divisor of {sessions}")
@@ -62,6 +67,7 @@ class EconomyStackedEnv(VectorEnv):
         self.num_envs = self.sessions // self.block
         self.rows = self.block * self.n_agents  # row b * N + i: agent i of the sub-environment's session b
         self.agent_ids = bool(agent_ids)
+        self.critic_state = bool(critic_state)
         one_obs, one_act = self.inner.single_observation_space, self.inner.single_action_space
         lo, hi = one_obs.low, one_obs.high
         if self.agent_ids:  # a one-hot of the agent's index, so that per-agent networks can tell rows apart
@@ -96,6 +102,14 @@ class EconomyStackedEnv(VectorEnv):
         obs, _ = self.inner.reset(seed=seed, options=options)
         return self._stack(obs), self._info(np.zeros(self.inner.num_envs))
 
+    def aggregate_rows(self) -> np.ndarray:
+        """``(num_envs, rows, s)``: each row's session's aggregate state (normalised), for a critic."""
+        agg = self.economy.observer.aggregate(self.inner._state, normalize=True)  # (sessions, s)
+        s = agg.shape[1]
+        rows = np.broadcast_to(agg.reshape(self.num_envs, self.block, 1, s),
+                               (self.num_envs, self.block, self.n_agents, s))
+        return rows.reshape(self.num_envs, self.rows, s)
+
     def step(self, actions):
         a = np.asarray(actions)
         obs, rew, term, trunc, _ = self.inner.step(a.reshape((self.inner.num_envs,) + self.row_action_space.shape))
@@ -104,11 +118,21 @@ class EconomyStackedEnv(VectorEnv):
                 self._info(rew))
 
     def _info(self, rewards):
-        return {"rewards": rewards.reshape(self.num_envs, self.rows),
+        info = {"rewards": rewards.reshape(self.num_envs, self.rows),
                 "_rewards": np.ones(self.num_envs, dtype=bool)}
+        if self.critic_state:  # what a centralised critic reads beside the row's own observation
+            info["critic_state"] = self.aggregate_rows()
+            info["_critic_state"] = np.ones(self.num_envs, dtype=bool)
+        return info
 
     def close(self, **kwargs):
         pass
+
+
+def critic_state_dim(economy) -> int:
+    """Width of the aggregate state a stacked centralised critic reads; it does not grow with N."""
+    return int(economy.observer.aggregate(economy.initial_state(np.random.default_rng(0), 1),
+                                          normalize=True).shape[1])
 
 
 def _create(economy: dict, env_config: dict | None = None) -> EconomyStackedEnv:
@@ -118,7 +142,8 @@ def _create(economy: dict, env_config: dict | None = None) -> EconomyStackedEnv:
     block = int(config.get("block") or 1)
     return EconomyStackedEnv(econ, sessions=int(config.get("num_envs", 1)) * block,
                              max_cycles=int(config.get("max_cycles", 1000)), block=block,
-                             agent_ids=bool(config.get("agent_ids", False)))
+                             agent_ids=bool(config.get("agent_ids", False)),
+                             critic_state=bool(config.get("critic_state", False)))
 
 
 def stacked_creator(economy: dict):

@@ -185,10 +185,11 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
         raise SpecError("env.sessions trains one module shared by every agent; policies: agent asks "
                         "for one per agent", path="policies", value=spec.policies,
                         allowed="group (or env.sessions: null)", file=spec.file)
-    if spec.algorithm == "centralised_critic":
+    if spec.algorithm == "centralised_critic" and not spec.env.get("stacked"):
         raise SpecError("the centralised critic reads every agent's observation through the "
-                        "MultiAgentEnv", path="env.sessions", value=sessions,
-                        allowed="null for centralised_critic", file=spec.file)
+                        "MultiAgentEnv, or the aggregate state through a stacked population",
+                        path="env.sessions", value=sessions,
+                        allowed="null, or env.stacked: true, for centralised_critic", file=spec.file)
     if sessions * len(econ.actors) > MAX_SESSIONS:
         raise SpecError("sessions times agents is too many sub-environments", path="env.sessions",
                         value=sessions, allowed=f"sessions * {len(econ.actors)} <= {MAX_SESSIONS:,}",
@@ -225,6 +226,8 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         settings["replay_buffer_config"] = {**buffer, "type": "EpisodeReplayBuffer"}
     mapping = policy_ids(econ, spec.policies)
     res = spec.resources
+    stacked = bool(spec.env.get("stacked"))
+    stacked_critic = stacked and spec.algorithm == "centralised_critic"  # critic on the aggregate state
     config = config_class(spec.algorithm)()
     if sessions is None:
         runners = {"num_envs_per_env_runner": res["num_envs_per_env_runner"]}
@@ -239,8 +242,8 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
                    "gym_env_vectorize_mode": "vector_entry_point"}
     config = (config
               .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-              .environment(env_name, env_config=dict(spec.env, agent_ids=bool(spec.env.get("stacked"))
-                                                     and spec.policies == "agent"))
+              .environment(env_name, env_config=dict(spec.env, agent_ids=stacked and spec.policies == "agent",
+                                                     critic_state=stacked_critic))
               .framework("torch")
               .env_runners(num_env_runners=res["num_env_runners"],
                            num_cpus_per_env_runner=res["num_cpus_per_env_runner"], **runners)
@@ -255,11 +258,15 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
 
         from marketsai.rl.stacked import RowModule, StackedPPOLearner
         heads = len(econ.actors) if spec.policies == "agent" else 1
+        model = {**spec.model, "row_heads": heads}
+        if stacked_critic:
+            from marketsai.envs.stacked import critic_state_dim
+            model["critic_state_dim"] = critic_state_dim(econ)
         config = config.training(learner_class=StackedPPOLearner).rl_module(
-            rl_module_spec=RLModuleSpec(module_class=RowModule, model_config={**spec.model, "row_heads": heads}))
+            rl_module_spec=RLModuleSpec(module_class=RowModule, model_config=model))
     elif spec.model:
         config = config.rl_module(model_config=dict(spec.model))
-    if spec.algorithm == "centralised_critic":
+    if spec.algorithm == "centralised_critic" and not stacked:
         obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.actors]
         config = config.centralised_critic(econ.actors, obs_dims)
     config.update_from_dict(settings)

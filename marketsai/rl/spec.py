@@ -175,9 +175,10 @@ def check_rl_config(cfg: dict) -> dict:
         raise SpecError("env.block groups sessions of a stacked population (a divisor of env.sessions)",
                         path="env.block", value=cfg["env"]["block"],
                         allowed="a divisor of env.sessions with env.stacked, else 1")
-    if cfg["env"]["stacked"] and algo["name"] != "PPO":
-        raise SpecError("the stacked population path trains PPO (its learner unstacks the rows)",
-                        path="env.stacked", value=True, allowed="false for " + algo["name"])
+    if cfg["env"]["stacked"] and algo["name"] not in ("PPO", "centralised_critic"):
+        raise SpecError("the stacked population path trains PPO or the centralised critic (their "
+                        "learner unstacks the rows)", path="env.stacked", value=True,
+                        allowed="false for " + algo["name"])
     if cfg["evaluation"]["tail"] > cfg["evaluation"]["periods"]:
         raise SpecError("tail must not exceed periods", path="evaluation.tail",
                         value=cfg["evaluation"]["tail"], allowed=f"<= {cfg['evaluation']['periods']}")

@@ -16,6 +16,17 @@ Three pieces make PPO learn the right thing from it:
   of ``N`` agents sharing one policy, each learning from its own return -- independent
   learners with parameter sharing, not a planner maximising the sum.
 * :class:`StackedPPOLearner` -- PPO's torch learner with that connector in front.
+
+A **centralised critic** over a stacked population (``algorithm: centralised_critic`` with
+``env.stacked``): the environment puts each session's aggregate state in
+``info["critic_state"]`` (:class:`~marketsai.envs.stacked.EconomyStackedEnv`), the unstacked
+row episodes carry ``[own observation, aggregate state]`` in their infos, and
+:class:`AddRowCriticInputs` turns that into the train-batch column
+:data:`~marketsai.rl.critic_module.GLOBAL_OBS` from which the module's critic -- built only
+on the learner, never on env runners -- computes the values GAE and the value loss use.
+The actor still maps the row's own observation to its action. The critic's input is
+``d + s`` wide whatever the number of rows: the aggregate state holds moments, not the
+cross-section.
 """
 
 from __future__ import annotations
@@ -30,12 +41,15 @@ from ray.rllib.core.distribution.torch.torch_distribution import (
     TorchCategorical,
     TorchDiagGaussian,
 )
-from ray.rllib.core.rl_module.apis import ValueFunctionAPI
+from ray.rllib.connectors.common.add_observations_from_episodes_to_batch import (
+    AddObservationsFromEpisodesToBatch,
+)
+from ray.rllib.core.rl_module.apis import InferenceOnlyAPI, ValueFunctionAPI
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from torch import nn
 
-from marketsai.rl.critic_module import mlp
+from marketsai.rl.critic_module import GLOBAL_OBS, mlp
 
 
 def _row_shape(action_space):
@@ -51,13 +65,16 @@ def _row_shape(action_space):
     raise ValueError(f"unsupported stacked action space {action_space}")
 
 
-class RowModule(TorchRLModule, ValueFunctionAPI):
+class RowModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
     """One actor MLP and one critic MLP applied to every row (see the module docstring).
 
     ``model_config``: ``fcnet_hiddens`` (default ``[64, 64]``), ``fcnet_activation``
     (``tanh``), ``row_heads`` (default 1): with ``H > 1`` the last ``H`` observation
     columns are a one-hot of the row's agent and each agent has its own actor and critic
     (independent learners: a head's weights get gradients from its own agent's rows only).
+    ``critic_state_dim`` (default 0): with ``s > 0`` the critic is centralised -- it reads
+    the batch column :data:`GLOBAL_OBS` (own observation and ``s`` aggregate columns)
+    instead of the observation. Env runners build the module ``inference_only``: actors only.
     """
 
     def setup(self):
@@ -69,8 +86,11 @@ class RowModule(TorchRLModule, ValueFunctionAPI):
         self.heads = int(cfg.get("row_heads", 1))
         d = int(self.observation_space.shape[-1]) - (self.heads if self.heads > 1 else 0)
         n_out = self.per_row if self.discrete else 2 * self.per_row
+        self.critic_state_dim = int(cfg.get("critic_state_dim", 0))
         self.pi = nn.ModuleList([mlp(d, hidden, n_out, activation) for _ in range(self.heads)])
-        self.vf = nn.ModuleList([mlp(d, hidden, 1, activation) for _ in range(self.heads)])
+        if not self.inference_only:
+            self.vf = nn.ModuleList([mlp(d + self.critic_state_dim, hidden, 1, activation)
+                                     for _ in range(self.heads)])
 
     def _per_head(self, nets, obs):
         if self.heads == 1:
@@ -91,7 +111,15 @@ class RowModule(TorchRLModule, ValueFunctionAPI):
         return {Columns.ACTION_DIST_INPUTS: out}
 
     def compute_values(self, batch, embeddings=None):
-        return self._per_head(self.vf, batch[Columns.OBS]).squeeze(-1)
+        if not self.critic_state_dim:
+            return self._per_head(self.vf, batch[Columns.OBS]).squeeze(-1)
+        if GLOBAL_OBS not in batch:
+            raise KeyError(f"the centralised critic needs batch[{GLOBAL_OBS!r}]; the learner connector "
+                           "AddRowCriticInputs adds it from an env built with critic_state")
+        return self._per_head(self.vf, batch[GLOBAL_OBS]).squeeze(-1)
+
+    def get_non_inference_attributes(self) -> list[str]:
+        return ["vf"]
 
     def get_exploration_action_dist_cls(self):
         if self.discrete:
@@ -167,9 +195,11 @@ class UnstackPopulation(ConnectorV2):
             inputs = np.asarray(ep.get_extra_model_outputs(Columns.ACTION_DIST_INPUTS, slice(0, T)))
             dist_in, logp = _row_logp(inputs, acts, n, per_row, discrete)
             row_acts = acts.reshape(T, n) if discrete else acts.reshape(T, n, per_row)
+            glob = _critic_inputs(obs, infos, module) if getattr(module, "critic_state_dim", 0) else None
             for i in range(n):
                 rows.append(SingleAgentEpisode(
                     id_=f"{ep.id_}_{i}", observations=list(obs[:, i]), actions=list(row_acts[:, i]),
+                    infos=None if glob is None else [{GLOBAL_OBS: g} for g in glob[:, i]],
                     rewards=list(rewards[:, i]), terminated=ep.is_terminated, truncated=ep.is_truncated,
                     extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(dist_in[:, i]),
                                          Columns.ACTION_LOGP: list(logp[:, i])},
@@ -178,10 +208,41 @@ class UnstackPopulation(ConnectorV2):
         return batch
 
 
+def _critic_inputs(obs: np.ndarray, infos: list, module) -> np.ndarray:
+    """``(T+1, N, d + s)``: each row's own observation (agent one-hot last) and its session's aggregate state."""
+    if not infos or "critic_state" not in infos[0]:
+        raise RuntimeError("the centralised critic of a stacked population needs info['critic_state'] "
+                           "(build the environment with critic_state=True)")
+    state = np.stack([np.asarray(info["critic_state"], np.float32) for info in infos])  # (T+1, N, s)
+    if state.shape[-1] != module.critic_state_dim:
+        raise RuntimeError(f"critic_state has width {state.shape[-1]}, the critic expects "
+                           f"{module.critic_state_dim}")
+    h = module.heads if module.heads > 1 else 0
+    own, ids = obs[..., :obs.shape[-1] - h], obs[..., obs.shape[-1] - h:]
+    return np.concatenate([own, state, ids], axis=-1).astype(np.float32)
+
+
+class AddRowCriticInputs(ConnectorV2):
+    """Add :data:`GLOBAL_OBS` from the row episodes' infos (after RLlib's observation column)."""
+
+    def __call__(self, *, rl_module, batch, episodes, explore=None, shared_data=None, **kwargs):
+        if GLOBAL_OBS in batch:
+            return batch
+        for sa in self.single_agent_episode_iterator(episodes, agents_that_stepped_only=False):
+            infos = sa.get_infos(slice(0, len(sa)))
+            if not infos or GLOBAL_OBS not in infos[0]:
+                return batch  # a decentralised critic: nothing to add
+            self.add_n_batch_items(batch, GLOBAL_OBS, items_to_add=np.stack([i[GLOBAL_OBS] for i in infos]),
+                                   num_items=len(sa), single_agent_episode=sa)
+        return batch
+
+
 class StackedPPOLearner(PPOTorchLearner):
-    """PPO on a stacked population: :class:`UnstackPopulation` runs before every other learner connector."""
+    """PPO on a stacked population: :class:`UnstackPopulation` runs before every other learner
+    connector, and :class:`AddRowCriticInputs` after the observations (for a centralised critic)."""
 
     def build(self) -> None:
         super().build()
         if self._learner_connector is not None:
             self._learner_connector.prepend(UnstackPopulation())
+            self._learner_connector.insert_after(AddObservationsFromEpisodesToBatch, AddRowCriticInputs())

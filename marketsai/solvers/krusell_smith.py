@@ -140,6 +140,40 @@ class KrusellSmithModel:
         if self.mu > 0 and np.any(self.tau(np.arange(2)) >= 1):
             raise ValueError("the benefit needs a labour tax >= 100%: lower mu")
 
+    @classmethod
+    def from_economy(cls, econ, **grids) -> KrusellSmithModel:
+        """The model of a Krusell–Smith economy file (``economies/krusell_smith.yaml`` or a variant).
+
+        Reads the discount, the household's ``gamma``, ``delta`` and ``hours`` (the labour
+        endowment ``l_bar``), the firm's Cobb–Douglas ``alpha`` and ``tfp`` (scaling ``z``),
+        and the ``krusell_smith`` process (``z_values``, unemployment rates, durations).
+        The economy has no government, so ``mu = 0``; ``grids`` sets the numerical keywords
+        (``n_a``, ``n_K``, ...) or overrides any field. Raises ValueError for an economy that
+        is not a KS economy (which field does not fit).
+        """
+        spec = econ.spec
+        households = [a for a in spec.agents if a.type == "household"]
+        firms = [a for a in spec.agents if a.type == "competitive_firm"]
+        ks = [p for p in econ.processes.values() if p.spec.get("kind") == "krusell_smith"]
+        if len({a.params["hours"] for a in households}) != 1 or not households:
+            raise ValueError("a KS economy needs households of one calibration (agents[].type household)")
+        if len(firms) != 1 or firms[0].params.get("technology") != "cobb_douglas":
+            raise ValueError("a KS economy needs one competitive_firm with technology cobb_douglas")
+        if len(ks) != 1 or ks[0].scope != "agent":
+            raise ValueError("a KS economy needs one process of kind krusell_smith with scope agent")
+        h, f, p = households[0].params, firms[0].params, ks[0].spec
+        if float(h.get("psi", 0.0)) != 0.0:
+            raise ValueError("the KS household supplies fixed hours (psi 0), got psi "
+                             f"{h.get('psi')}")
+        tfp = float(f.get("tfp", 1.0))
+        fields = dict(beta=float(spec.discount), alpha=float(f["alpha"]), delta=float(h["delta"]),
+                      gamma=float(h["gamma"]), l_bar=float(h["hours"]),
+                      z_values=tuple(tfp * float(z) for z in p["z_values"]),
+                      unemployment=tuple(p["unemployment"]), duration_z=float(p["duration_z"]),
+                      duration_unemployment=tuple(p["duration_unemployment"]),
+                      ratio_bad_good=float(p["ratio_bad_good"]), ratio_good_bad=float(p["ratio_good_bad"]))
+        return cls(**{**fields, **grids})
+
     # -------------------------------------------------------------- economics
     @property
     def P(self) -> np.ndarray:

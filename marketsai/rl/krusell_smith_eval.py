@@ -1,0 +1,167 @@
+"""Scoring a learned Krusell–Smith economy: the statistics the reference solver reports.
+
+A policy is any ``act(obs) -> shares`` over the households' observations (a trained
+RLModule through :func:`marketsai.rl.growth_eval.module_actor`, or the reference policy
+through :func:`reference_actor`), run in the economy file's own step
+(:meth:`marketsai.economy.Economy.vector_env`, N households, one session), so what is
+scored is the RL economy itself: finite N, employment drawn per household, prices cleared
+by the markets. Reported, like :class:`~marketsai.solvers.krusell_smith.KrusellSmithSolution`:
+
+* aggregate capital's mean and standard deviation on the simulated path;
+* the law of motion ``ln K' = b0(z) + b1(z) ln K`` estimated on that path, its R^2, and its
+  Den Haan (2010) error on the same path (in-sample, percent);
+* the wealth distribution of the pooled cross-sections (quantiles, Gini, top shares);
+* individual Euler errors, ``log10 |1 - c_implied / c|`` with
+  ``c_implied = (beta E[(1 + r' - delta) c'^-gamma])^(-1/gamma)``: the expectation over the
+  household's four next ``(z', e')`` states, next period's ``K'`` the mean of this period's
+  savings, prices ``r', w'`` at ``K'`` and the unemployment rate ``u(z')`` (what KS
+  households believe), and ``c'`` from the same policy at the next observation.
+  Households whose share sits on an action bound are left out (there the Euler equation
+  is an inequality); their fraction is reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from marketsai.solvers.krusell_smith import KrusellSmithModel, _regress, den_haan_error
+
+
+def _chain_index(chain) -> np.ndarray:
+    """``index[iz, ie]``: the joint chain state of aggregate state ``iz`` and employment ``ie``."""
+    z, e = chain.value("z"), chain.value("e")
+    zs = np.unique(z)
+    out = np.empty((2, 2), dtype=np.intp)
+    for s in range(chain.n_states):
+        out[int(np.searchsorted(zs, z[s])), int(e[s] > 0.5)] = s
+    return out
+
+
+def _parts(econ):
+    """(household entry name, per-agent process name, its chain, sorted z values)."""
+    ent = next(e for e in econ.entries if e.kind.state)  # the households own capital
+    proc = next(p for p in econ.idiosyncratic)
+    return ent.name, proc.name, proc.chain, np.unique(proc.chain.value("z"))
+
+
+def simulate(econ, act, *, T: int = 3000, burn: int = 500, seed: int = 0, snapshot_every: int = 10) -> dict:
+    """Run one session of the economy ``T + burn`` periods under ``act``; keep the last ``T``.
+
+    Returns ``K`` (T + 1,): mean capital at the start of each kept period and after the
+    last; ``z`` (T,): the aggregate state index (0 bad); ``share`` (T,): the mean saved
+    share; ``snapshots``: every ``snapshot_every`` kept periods ``(state, shares,
+    consumption, next state)`` (wealth statistics and Euler errors are computed on them).
+    """
+    name, proc, chain, zv = _parts(econ)
+    env = econ.vector_env(sessions=1, max_cycles=T + burn + 1)
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    state = env._state
+    K, z, share, snaps = [], [], [], []
+    for t in range(T + burn):
+        obs = econ.observer.observe_actors(state)[0]
+        a = np.asarray(act(obs), dtype=np.float64).reshape(-1, 1)
+        nxt, _, info = econ.step(state, env.decision_values(a), rng)
+        if t >= burn:
+            K.append(float(state.fields[f"{name}.k"].mean()))
+            z.append(int(np.searchsorted(zv, chain.value("z")[state.exo_agent[proc][0, 0]])))
+            share.append(float(a.mean()))
+            if (t - burn) % snapshot_every == 0:
+                snaps.append((state, a[:, 0].copy(), np.asarray(info[name]["consumption"])[0].copy(), nxt))
+        state = nxt
+    K.append(float(state.fields[f"{name}.k"].mean()))
+    return {"K": np.array(K), "z": np.array(z, dtype=np.intp), "share": np.array(share), "snapshots": snaps}
+
+
+def law_of_motion(K: np.ndarray, z: np.ndarray) -> dict:
+    """``ln K' = b0(z) + b1(z) ln K`` by OLS on a path, its R^2 and in-sample Den Haan error (%)."""
+    b, r2 = _regress(np.asarray(K), np.concatenate([z, z[-1:]]), 0)
+    dh_mean, dh_max = den_haan_error(b, K[:-1], z)
+    return {"b": b, "r2": r2, "den_haan_mean": dh_mean, "den_haan_max": dh_max}
+
+
+def wealth(samples: np.ndarray) -> dict:
+    """Quantiles, Gini and top shares of a sample of capital holdings (the keys of
+    :func:`marketsai.solvers.krusell_smith.wealth_stats`)."""
+    k = np.sort(np.asarray(samples, dtype=np.float64).ravel())
+    n, total = k.size, k.sum()
+    gini = float((2.0 * np.arange(1, n + 1) - n - 1) @ k / (n * total))
+    qs = {f"p{int(round(100 * q))}": float(np.quantile(k, q)) for q in (0.10, 0.25, 0.50, 0.75, 0.90, 0.99)}
+    top = {f"top{int(100 * f)}": float(k[int(np.floor(n * (1 - f))):].sum() / total) for f in (0.01, 0.10)}
+    return {"mean": float(k.mean()), **qs, "gini": gini, **top,
+            "share_below_1pct_mean": float(np.mean(k < 0.01 * k.mean()))}
+
+
+def _observe(econ, state, k_next, j):
+    """Observations of every household in the next state with capital ``k_next`` and joint shock ``j``."""
+    name, proc, _, _ = _parts(econ)
+    nxt = dataclasses.replace(state, fields={**state.fields, f"{name}.k": k_next.reshape(1, -1)},
+                              exo_agent={**state.exo_agent, proc: np.full_like(state.exo_agent[proc], j)})
+    return econ.observer.observe_actors(nxt)[0]
+
+
+def euler_errors(econ, act, snapshot, model: KrusellSmithModel, bounds: tuple[float, float]) -> tuple:
+    """Per-household ``log10`` Euler errors at one snapshot, and the mask of those used
+    (share strictly inside the action bounds); see the module docstring."""
+    state, shares, c, nxt = snapshot
+    name, proc, chain, _ = _parts(econ)
+    k_next = nxt.fields[f"{name}.k"][0]
+    K_next = float(k_next.mean())
+    index = _chain_index(chain)
+    now = state.exo_agent[proc][0][econ.actor_index]  # the households' joint (z, e) states
+    expect = np.zeros(k_next.size)
+    for iz in range(2):
+        r, w = model.prices(K_next, iz)
+        for ie in range(2):
+            j = index[iz, ie]
+            s_next = np.asarray(act(_observe(econ, nxt, k_next, j)), dtype=np.float64).reshape(-1)
+            m_next = (1.0 + r - model.delta) * k_next + model.income(K_next, iz, ie)
+            c_next = (1.0 - s_next) * m_next
+            expect += chain.P[now, j] * (1.0 + r - model.delta) * c_next ** (-model.gamma)
+    implied = (model.beta * expect) ** (-1.0 / model.gamma)
+    inside = (shares > bounds[0] + 1e-6) & (shares < bounds[1] - 1e-6)
+    return np.log10(np.maximum(np.abs(1.0 - implied / c), 1e-16)), inside
+
+
+def action_bounds(econ) -> tuple[float, float]:
+    """The households' saved-share bounds (the action interval of the file)."""
+    space = econ.vector_env(sessions=1).single_action_space
+    return float(space.low.ravel()[0]), float(space.high.ravel()[0])
+
+
+def reference_actor(econ, policy):
+    """``act(obs)`` of the reference solution (:class:`~marketsai.solvers.krusell_smith.KrusellSmithPolicy`)
+    in the economy's observation (own k, e, z, mean k; normalised as the file says), so
+    the reference can be run through the same simulation and scoring as a learned policy."""
+    name, _, _, zv = _parts(econ)
+    obs_layout = econ.observer.layout[econ.actor_index[0]]
+    cols = {}
+    for col, (kind, key, where, sc, of) in enumerate(obs_layout):
+        cols[(kind, key if kind != "moment" else (key, where))] = (col, sc, of)
+    kc = cols[("state", f"{name}.k")]
+    ec = cols[("exo", "e")]
+    zc = cols[("exo", "z")]
+    Kc = cols[("moment", (f"{name}.k", "mean"))]
+    model = policy.model
+    low, high = action_bounds(econ)
+
+    def raw(obs, c):
+        col, sc, of = c
+        return (np.asarray(obs)[:, col] - of) / sc
+
+    def act(obs):
+        k, e, z, K = raw(obs, kc), raw(obs, ec), raw(obs, zc), raw(obs, Kc)
+        iz = (np.abs(z[:, None] - zv[None]).argmin(axis=1))
+        ie = (e > 0.5).astype(np.intp)
+        out = np.empty(k.size)
+        for a in range(2):
+            for b in range(2):
+                sel = (iz == a) & (ie == b)
+                if sel.any():
+                    r, w = model.prices(K[sel], a)
+                    m = (1.0 + r - model.delta) * k[sel] + model.income(float(K[sel][0]), a, b)
+                    out[sel] = policy.savings(k[sel], float(K[sel][0]), a, b) / m
+        return np.clip(out, low, high)[:, None]
+    return act

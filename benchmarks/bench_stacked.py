@@ -5,7 +5,10 @@ Agent-steps per second, measured side by side in one run on two economies:
 * ``growth_market`` with N = 10, 100, 1000 households (one shared policy);
 * the Calvano duopoly (``bertrand_duopoly``) run as S = 100 and 1000 parallel sessions,
   two independent firms (``policies: agent``: one network per firm), whose unit is a
-  session-period.
+  session-period;
+* ``krusell_smith`` with N = 100 (8 sessions) and N = 1000 (4 sessions) households, also
+  with ``critic_state`` (the sampling of the centralised critic: each step also carries
+  every session's aggregate state for the learner).
 
 Columns: ``bare step`` (the economy's batched step with random decisions, the ceiling),
 ``bare + forward`` (plus one batched 64x64 torch forward pass per step, the ceiling of
@@ -65,13 +68,14 @@ def bare(econ, sessions: int, periods: int, forward: bool):
     return run
 
 
-def sampler(econ, sessions: int, steps_per_call: int, stacked: bool, block: int = 1, heads: int = 1):
+def sampler(econ, sessions: int, steps_per_call: int, stacked: bool, block: int = 1, heads: int = 1,
+            critic: bool = False):
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.tune.registry import register_env
 
     from marketsai.rl.stacked import RowModule, StackedPPOLearner
-    name = f"bench_{econ.spec.name}_{len(econ.actors)}_{sessions}_{int(stacked)}_{block}"
+    name = f"bench_{econ.spec.name}_{len(econ.actors)}_{sessions}_{int(stacked)}_{block}_{int(critic)}"
     config = PPOConfig()
     if stacked:
         register_env(name, econ.stacked_env_creator())
@@ -79,7 +83,7 @@ def sampler(econ, sessions: int, steps_per_call: int, stacked: bool, block: int 
         config = (config.training(learner_class=StackedPPOLearner)
                   .rl_module(rl_module_spec=RLModuleSpec(module_class=RowModule,
                                                          model_config={"fcnet_hiddens": [64, 64], "row_heads": heads})))
-        env_config = {"max_cycles": 10**6, "block": block, "agent_ids": heads > 1}
+        env_config = {"max_cycles": 10**6, "block": block, "agent_ids": heads > 1, "critic_state": critic}
     else:
         register_env(name, econ.vector_env_creator())
         n_envs = sessions * len(econ.actors)
@@ -102,8 +106,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100_000, help="agent-steps per timed call")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--skip-vector-above", type=int, default=200_000,
+    parser.add_argument("--skip-vector-above", type=int, default=400_000,
                         help="skip the VectorEnv baseline above this many sub-environments x steps")
+    parser.add_argument("--only", nargs="*", help="economies to run (default: all)")
     args, _ = parser.parse_known_args()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -111,27 +116,36 @@ def main():
     import torch
     torch.set_num_threads(1)
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False)
-    cases = [("growth_market", 10, 100, 100, 1), ("growth_market", 100, 10, 10, 1),
-             ("growth_market", 1000, 4, 1, 1), ("bertrand_duopoly", None, 100, 100, 2),
-             ("bertrand_duopoly", None, 1000, 1000, 2)]
+    cases = [("growth_market", 10, 100, 100, 1, False), ("growth_market", 100, 10, 10, 1, False),
+             ("growth_market", 1000, 4, 1, 1, False), ("bertrand_duopoly", None, 100, 100, 2, False),
+             ("bertrand_duopoly", None, 1000, 1000, 2, False), ("krusell_smith", 100, 8, 1, 1, False),
+             ("krusell_smith", 100, 8, 1, 1, True), ("krusell_smith", 1000, 4, 1, 1, False),
+             ("krusell_smith", 1000, 4, 1, 1, True)]
+    if args.only:
+        cases = [c for c in cases if c[0] in args.only]
     rows = []
     try:
-        for name, n, sessions, block, heads in cases:
+        for name, n, sessions, block, heads, critic in cases:
             econ = economy(name, n)
             agents = len(econ.actors)
             periods = max(args.steps // (sessions * agents), 10)
             total = periods * sessions * agents
             t_bare = best_of(bare(econ, sessions, periods, False), repeat=args.repeats, warmup=1)
             t_fwd = best_of(bare(econ, sessions, periods, True), repeat=args.repeats, warmup=1)
-            row = [name, agents, sessions, block, f"{total / t_bare:,.0f}", f"{total / t_fwd:,.0f}"]
+            row = [name + (" + critic_state" if critic else ""), agents, sessions, block,
+                   f"{total / t_bare:,.0f}", f"{total / t_fwd:,.0f}"]
             for stacked in (True, False):
-                run, algo, done = sampler(econ, sessions, args.steps, stacked, block, heads)
+                if not stacked and (critic or sessions * agents * periods > args.skip_vector_above):
+                    row.append("(not run)")
+                    continue
+                run, algo, done = sampler(econ, sessions, args.steps, stacked, block, heads, critic and stacked)
                 try:
                     t = best_of(run, repeat=args.repeats, warmup=1)
                 finally:
                     algo.stop()
                 row.append(f"{done / t:,.0f}")
-            row.append(f"{float(row[-2].replace(',', '')) / float(row[-1].replace(',', '')):.1f}x")
+            row.append("—" if row[-1] == "(not run)" else
+                       f"{float(row[-2].replace(',', '')) / float(row[-1].replace(',', '')):.1f}x")
             rows.append(row)
             print(row, flush=True)
     finally:
@@ -140,7 +154,9 @@ def main():
              f"{args.repeats}, about {args.steps:,} agent-steps per timed call; torch and OpenMP 1 thread; "
              f"peak RSS {peak_rss_mb():.0f} MB; {time.strftime('%H:%M')} UTC. 'block': sessions per stacked "
              "sub-environment. The duopoly uses one network per firm (policies: agent) in the stacked module; "
-             "the VectorEnv baseline one shared network.")
+             "the VectorEnv baseline one shared network. '+ critic_state': the stacked env also puts every "
+             "session's aggregate state in the step's info (what the centralised critic learns from); the "
+             "VectorEnv baseline is not run for it, nor above --skip-vector-above agent-steps per call.")
     print(write_table("stacked", "RLlib PPO sampling: stacked population vs one agent per sub-environment",
                       ["economy", "agents N", "sessions S", "block", "bare step", "bare + forward",
                        "RLlib stacked", "RLlib VectorEnv", "stacked / VectorEnv"], rows, notes))

@@ -50,7 +50,7 @@ def economy(n: int):
 def train(name: str, out: Path) -> dict:
     """Train (or resume) one run; returns its results row (checkpoint as an absolute path)."""
     from marketsai.runner import run_experiment
-    folder = out / name
+    folder = (out / name).resolve()  # RLlib reads checkpoints by absolute path
     if not (folder / "results.parquet").is_file():
         run_experiment(HERE / RUNS[name], out=folder, progress=False)
     row = pd.read_parquet(folder / "results.parquet").iloc[0].to_dict()
@@ -141,7 +141,28 @@ def main():
     write_atomic(RESULTS / "rl.json", json.dumps({"rows": rows, "runs": {k: {kk: (vv if not isinstance(vv, np.generic) else vv.item()) for kk, vv in v.items()} for k, v in trained.items()}}, indent=1, default=float))
     write_atomic(RESULTS / "rl.md", markdown(table, args))
     figure(sol, model, sims, trained, args.n[0], RESULTS / "krusell_smith_rl.png")
+    if trained:
+        write_atomic(ROOT / "benchmarks" / "results" / "krusell_smith_training.md", training_benchmark(trained))
     print(markdown(table, args))
+
+
+def training_benchmark(trained: dict) -> str:
+    """The long trainings' wall time and throughput, for benchmarks/results (speed lives there)."""
+    import platform
+    lines = ["# Krusell–Smith households: RL training on the 2-core machine", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+             f"written by `experiments/krusell_smith/run_rl.py` on {time.strftime('%Y-%m-%d %H:%M')} UTC from the "
+             "run folders. N = 100 households, 8 sessions on the stacked population (one RLlib step a session), "
+             "`num_env_runners: 0`; both runs trained at the same time, one core each.", "",
+             "| run | stop | iterations | session-periods | household-steps | training s | wall s | "
+             "household-steps / s (with learning) |", "|---|---|---|---|---|---|---|---|"]
+    for name, t in trained.items():
+        lines.append(f"| {LABELS[name]} (`{RUNS[name]}`) | time_total_s | {t['iterations']:.0f} | "
+                     f"{t['env_steps']:,.0f} | {t['agent_steps']:,.0f} | {t['time_total_s']:,.0f} | "
+                     f"{t['wall_s']:,.0f} | {t['agent_steps'] / t['time_total_s']:,.0f} |")
+    lines += ["", "Sampling alone (no learning), against the bare batched step: `benchmarks/results/stacked.md` "
+              "(`python benchmarks/bench_stacked.py --only krusell_smith`).", ""]
+    return "\n".join(lines)
 
 
 def write_atomic(path: Path, text: str) -> None:

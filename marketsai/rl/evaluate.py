@@ -19,6 +19,14 @@ same code in :mod:`marketsai.analysis`:
   price paths go through :func:`~marketsai.analysis.impulse_response_table` as for
   tabular sessions.
 
+A **stacked-population** checkpoint (``env: {sessions: S, stacked: true}``,
+:mod:`marketsai.rl.stacked`) holds one :class:`~marketsai.rl.stacked.RowModule`
+(``default_policy``) for every agent; with ``policies: agent`` it keeps one head per agent,
+chosen by a one-hot of the agent's index appended to the observation (as
+:class:`~marketsai.envs.stacked.EconomyStackedEnv` does with ``agent_ids``). Agent ``i``'s
+policy is then the module applied to ``[observation, one_hot(i)]``
+(:class:`StackedGreedyPolicies`), and the analysis above runs unchanged.
+
 Outputs (``OUT``): ``results.csv`` / ``results.parquet`` (one row per episode),
 ``impulse.csv`` (summary table), ``impulse_paths.csv``, ``summary.json`` and
 ``figures/impulse_response.png``, ``figures/profit_gain.png``.
@@ -70,6 +78,10 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
             raise SpecError("an export carries its experiment; --experiment is not used",
                             path="--experiment", value=str(experiment))
         spec, econ, multi, mapping = load_export(checkpoint)
+        if spec.env.get("stacked"):
+            raise SpecError("exports of stacked-population runs are not supported; evaluate the checkpoint",
+                            path="CHECKPOINT", value=str(checkpoint),
+                            allowed="the run's RLlib checkpoint (checkpoint_*/ of the trial)")
         exp_file = checkpoint / "policy.json"
         default_out = checkpoint / "evaluation"
     else:
@@ -78,6 +90,8 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
         spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
         econ = Economy.from_dict(spec.economy_dict())
         multi, mapping = None, policy_ids(econ, spec.policies)
+        if spec.env.get("stacked"):
+            mapping = {a: STACKED_MODULE_ID for a in econ.actors}
         default_out = exp_file.parent / "evaluation" / f"{checkpoint.parent.name}-{checkpoint.name}"
     settings = dict(spec.evaluation)
     if episodes is not None:
@@ -86,6 +100,8 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     policies = GreedyPolicies(checkpoint, mapping, env.action_spaces,
                               normalize_actions=spec.settings.get("normalize_actions", True),
                               multi=multi)
+    if spec.env.get("stacked"):
+        policies = StackedGreedyPolicies(policies, econ.actors, stacked_agent_ids(spec))
     if all(d.kind == "grid" for d in econ.decisions):
         results, paths, extra = _evaluate_grid(econ, env, policies, settings, seed)
     else:
@@ -109,6 +125,55 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     atomic_write_text(out / "summary.json", json_text(summary))
     summary["out"] = str(out)
     return summary
+
+
+# ---------------------------------------------------------------- stacked populations
+#: the module id of a stacked population's RowModule (RLlib's single-agent default)
+STACKED_MODULE_ID = "default_policy"
+
+
+def stacked_agent_ids(spec) -> bool:
+    """Whether a stacked run's rows carried a one-hot of their agent (``policies: agent``;
+    the env's ``agent_ids``, which :func:`marketsai.rl.algorithms.build_config` sets)."""
+    return spec.policies == "agent"
+
+
+class StackedGreedyPolicies:
+    """Per-agent greedy actions of a stacked population's RowModule.
+
+    ``inner`` is a :class:`~marketsai.rl.policy.GreedyPolicies` mapping every agent to the
+    RowModule. With ``agent_ids`` (a ``policies: agent`` run) agent ``i``'s observations
+    get ``one_hot(i)`` appended -- its position in ``agents``, the row order of the stacked
+    env -- which selects its own head; otherwise they are passed unchanged (one shared
+    policy).
+    """
+
+    def __init__(self, inner, agents, agent_ids: bool):
+        self.inner = inner
+        self.agents = list(agents)
+        self.agent_ids = bool(agent_ids)
+        self.action_spaces = inner.action_spaces
+
+    def observation(self, agent: str, obs: np.ndarray) -> np.ndarray:
+        """What the RowModule reads for ``agent``: ``(B, d)``, or ``(B, d + n_agents)`` with ids."""
+        obs = np.asarray(obs, np.float32)
+        if not self.agent_ids:
+            return obs
+        ids = np.zeros((len(obs), len(self.agents)), np.float32)
+        ids[:, self.agents.index(agent)] = 1.0
+        return np.concatenate([obs, ids], axis=1)
+
+    def act_batch(self, agent: str, obs: np.ndarray) -> np.ndarray:
+        """Greedy actions of ``agent`` for a batch of its observations ``(B, d)``."""
+        return self.inner.act_batch(agent, self.observation(agent, obs))
+
+    def act(self, observations: dict) -> dict:
+        """One greedy action per agent for one period's observations."""
+        out = {}
+        for agent, obs in observations.items():
+            a = self.act_batch(agent, np.asarray(obs)[None])[0]
+            out[agent] = int(a) if np.ndim(a) == 0 else a
+        return out
 
 
 # ---------------------------------------------------------------- grid actions

@@ -157,7 +157,8 @@ def main():
              "the VectorEnv baseline one shared network. '+ critic_state': the stacked env also puts every "
              "session's aggregate state in the step's info (what the centralised critic learns from); the "
              "VectorEnv baseline is not run for it, nor above --skip-vector-above agent-steps per call.")
-    print(write_table("stacked", "RLlib PPO sampling: stacked population vs one agent per sub-environment",
+    table = "stacked" if not args.only else "stacked_" + "_".join(args.only)  # a subset: its own table
+    print(write_table(table, "RLlib PPO sampling: stacked population vs one agent per sub-environment",
                       ["economy", "agents N", "sessions S", "block", "bare step", "bare + forward",
                        "RLlib stacked", "RLlib VectorEnv", "stacked / VectorEnv"], rows, notes))
 

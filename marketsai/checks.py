@@ -96,7 +96,7 @@ def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol:
     clearing = economy.clearing
     assert clearing is not None, "the economy has no competitive markets"
     state = economy.initial_state(rng, batch)
-    worst = {"excess_demand": 0.0, "budget": 0.0}
+    worst = {"excess_demand": 0.0, "budget": 0.0, "transfers": 0.0}
     by_good = {economy.markets[k].good: economy.spec.markets[k].name for k in clearing.markets}
     inv = [economy.spec.markets[k].name for k in clearing.by_good["goods"] if clearing.use_of[k] == "investment"]
     for _ in range(steps):
@@ -115,7 +115,7 @@ def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol:
         for e in clearing.households:
             ent = economy.entries[e]
             out, k = info[ent.name], state.fields[f"{ent.name}.k"]
-            income = r * k + w * out["labour"] + out["dividend"]
+            income = r * k + w * out["labour"] + out["dividend"] + out.get("transfer", 0.0)
             if inv:
                 p = info["markets"][inv[0]].price[:, None]
                 i_bought = new.fields[f"{ent.name}.k"] - (1.0 - ent.kind.p["delta"]) * k
@@ -126,6 +126,10 @@ def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol:
             assert b < tol, f"the budget of {ent.name} does not hold: residual {b:.3g}"
             assert np.all(out["consumption"] > 0), f"{ent.name} consumes a non-positive amount"
             worst["budget"] = max(worst["budget"], b)
+            if "transfer" in out:  # benefits and the tax that pays for them balance in every session
+                t = float(np.abs(np.asarray(out["transfer"]).sum(axis=1)).max())
+                assert t < tol * max(1, k.shape[1]), f"the transfers of {ent.name} do not balance: {t:.3g}"
+                worst["transfers"] = max(worst["transfers"], t)
         state = new
     return worst
 

@@ -40,6 +40,8 @@ def test_model_from_the_economy_file():
     d = economy(10).to_dict()
     d["agents"][0]["params"]["hours"] = 1 / 0.9
     assert KrusellSmithModel.from_economy(mai.Economy.from_dict(d)).l_bar == pytest.approx(1 / 0.9)
+    d["agents"][0]["params"]["benefit"] = 0.15
+    assert KrusellSmithModel.from_economy(mai.Economy.from_dict(d)).mu == pytest.approx(0.15)
     with pytest.raises(ValueError, match="krusell_smith"):
         KrusellSmithModel.from_economy(mai.load_economy("economies/growth_market.yaml"))
 
@@ -78,3 +80,28 @@ def test_wealth_statistics_of_a_known_sample():
     assert w["mean"] == 1.0 and w["top10"] == pytest.approx(1.0)
     w = ev.wealth(np.arange(1, 101, dtype=float))
     assert w["p50"] == pytest.approx(50.5) and w["top1"] == pytest.approx(100 / 5050)
+
+
+def test_a_benefit_in_the_file_is_the_solvers_mu():
+    """Unemployment insurance (params.benefit): budgets and transfers balance, and the solver
+    run on the file's calibration describes the finite economy the file steps."""
+    from marketsai.checks import check_clearing
+    d = economy(1000).to_dict()
+    d["agents"][0]["params"]["benefit"] = 0.15
+    econ = mai.Economy.from_dict(d)
+    worst = check_clearing(econ, steps=5)
+    assert worst["budget"] < 1e-10 and worst["excess_demand"] < 1e-9 and worst["transfers"] < 1e-9
+    model = KrusellSmithModel.from_economy(econ)
+    sol = solve_krusell_smith(model, T=4000, discard=500, T_test=500)
+    sim = ev.simulate(econ, ev.reference_actor(econ, sol.policy), T=1000, burn=300, seed=0, snapshot_every=100)
+    assert sim["K"].mean() == pytest.approx(sol.K_mean, rel=0.015)
+    assert sol.K_mean < 11.59  # insurance weakens precautionary saving (11.60 without it)
+
+
+def test_a_benefit_needs_an_efficiency_field():
+    from marketsai.errors import SpecError
+    d = mai.load_economy("economies/growth_market.yaml").to_dict()
+    d["agents"][0]["params"]["benefit"] = 0.1
+    with pytest.raises(SpecError) as err:
+        mai.Economy.from_dict(d)
+    assert err.value.path.endswith("params.benefit")

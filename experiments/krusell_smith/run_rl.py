@@ -161,7 +161,7 @@ def training_benchmark(trained: dict) -> str:
                      f"{t['env_steps']:,.0f} | {t['agent_steps']:,.0f} | {t['time_total_s']:,.0f} | "
                      f"{t['wall_s']:,.0f} | {t['agent_steps'] / t['time_total_s']:,.0f} |")
     lines += ["", "Sampling alone (no learning), against the bare batched step: `benchmarks/results/stacked.md` "
-              "(`python benchmarks/bench_stacked.py --only krusell_smith`).", ""]
+              "(`python benchmarks/bench_stacked.py`, its krusell_smith rows).", ""]
     return "\n".join(lines)
 
 

@@ -15,6 +15,10 @@ plus its share of profits ``pi``, and spends it in its goods markets:
   ``i = s W / p``, ``k' = (1 - delta) k + i``, and ``c = (1 - s) W``; the budget is
   ``c + p i = r k + w l e + pi``.
 
+With ``params.benefit = mu`` (Krusell–Smith's unemployment insurance) each household also
+receives ``mu w (1 - e)`` and pays a tax ``tau w l e`` on its labour income, ``tau`` set so
+that the entry's transfers sum to zero in every period and session.
+
 Hours are fixed (``action.hours: fixed``, ``params.hours``) or chosen in
 ``[hours_low, hours_high]``. Utility is ``u(c) + psi ln(1 - l)`` with CRRA ``u``. Since
 ``0 < s < 1`` and prices are positive the budget holds with ``c > 0`` by construction.
@@ -66,6 +70,9 @@ class Household(AgentType):
         "delta": Param(1.0, unit_closed, "depreciation rate of the capital the household owns"),
         "efficiency": Param(None, _opt_field, "process field read as labour efficiency e "
                                               "(e.g. employment; null: e = 1)"),
+        "benefit": Param(0.0, nonnegative, "unemployment benefit mu: each household receives mu w (1 - e), "
+                                           "paid by a tax on its entry's labour income that balances every "
+                                           "period (needs efficiency; Krusell–Smith's mu)"),
     }
     state = {"k": "capital owned"}
     trades = False
@@ -89,6 +96,10 @@ class Household(AgentType):
     def check(self, exo_fields, path):
         check_field_param(self.p["efficiency"], exo_fields, f"{path}.params.efficiency", "labour efficiency",
                           "e = 1", minimum=0.0, strict=False)
+        if self.p["benefit"] > 0 and self.p["efficiency"] is None:
+            raise SpecError("an unemployment benefit is paid to households with low labour efficiency e; "
+                            "set params.efficiency to a process field", path=f"{path}.params.benefit",
+                            value=self.p["benefit"], allowed="0 without params.efficiency")
         if self.action["hours"] == "fixed" and self.p["psi"] > 0 and self.p["hours"] >= 1:
             raise SpecError("with leisure in utility (psi > 0) fixed hours must leave leisure, hours < 1",
                             path=f"{path}.params.hours", value=self.p["hours"], allowed="a number in (0, 1)")
@@ -145,6 +156,8 @@ class Household(AgentType):
         s = decisions[..., 0]
         labour = prices["labour_supply"]
         income = prices["r"] * k + prices["w"] * labour + prices["dividend"]
+        transfer = self._transfer(labour, exo, prices["w"]) if self.p["benefit"] > 0 else 0.0
+        income = income + transfer
         d = self.p["delta"]
         if prices["p_investment"] is None:  # one good, consumed and invested
             cash = income + (1.0 - d) * k
@@ -158,7 +171,16 @@ class Household(AgentType):
             purchases = {"consumption": consumption, "investment": invest}
         return {"consumption": consumption, "k_next": k_next, "income": income, "hours": self.hours(decisions),
                 "labour": labour, "purchases": purchases, "rent": prices["r"] * k, "wage_bill": prices["w"] * labour,
-                "dividend": prices["dividend"]}
+                "dividend": prices["dividend"], "transfer": np.broadcast_to(transfer, k.shape)}
+
+    def _transfer(self, labour, exo, w):
+        """Benefit ``mu w (1 - e)`` less the balancing tax ``tau w l e``, ``tau = mu sum(1 - e) / sum(l e)``
+        over the entry's households in each session: the transfers sum to zero every period."""
+        e = exo[self.p["efficiency"]]
+        e = e if np.ndim(e) == 2 else np.broadcast_to(np.asarray(e)[:, None], labour.shape)
+        need = np.clip(1.0 - e, 0.0, None)
+        tau = self.p["benefit"] * need.sum(axis=1, keepdims=True) / labour.sum(axis=1, keepdims=True)
+        return w * (self.p["benefit"] * need - tau * labour)
 
     def reward(self, state, decisions, outcome, exo):
         u = crra(outcome["consumption"], self.p["gamma"])

@@ -147,8 +147,9 @@ class KrusellSmithModel:
         Reads the discount, the household's ``gamma``, ``delta`` and ``hours`` (the labour
         endowment ``l_bar``), the firm's Cobb–Douglas ``alpha`` and ``tfp`` (scaling ``z``),
         and the ``krusell_smith`` process (``z_values``, unemployment rates, durations).
-        The economy has no government, so ``mu = 0``; ``grids`` sets the numerical keywords
-        (``n_a``, ``n_K``, ...) or overrides any field. Raises ValueError for an economy that
+        The household's ``benefit`` is ``mu`` (its tax balances the government budget in
+        every period, as here); ``grids`` sets the numerical keywords (``n_a``, ``n_K``, ...)
+        or overrides any field. Raises ValueError for an economy that
         is not a KS economy (which field does not fit).
         """
         spec = econ.spec
@@ -167,7 +168,7 @@ class KrusellSmithModel:
                              f"{h.get('psi')}")
         tfp = float(f.get("tfp", 1.0))
         fields = dict(beta=float(spec.discount), alpha=float(f["alpha"]), delta=float(h["delta"]),
-                      gamma=float(h["gamma"]), l_bar=float(h["hours"]),
+                      gamma=float(h["gamma"]), l_bar=float(h["hours"]), mu=float(h.get("benefit", 0.0)),
                       z_values=tuple(tfp * float(z) for z in p["z_values"]),
                       unemployment=tuple(p["unemployment"]), duration_z=float(p["duration_z"]),
                       duration_unemployment=tuple(p["duration_unemployment"]),

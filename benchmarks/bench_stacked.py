@@ -115,6 +115,7 @@ def main():
     import ray
     import torch
     torch.set_num_threads(1)
+    load_start = os.getloadavg()[0]
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False)
     cases = [("growth_market", 10, 100, 100, 1, False), ("growth_market", 100, 10, 10, 1, False),
              ("growth_market", 1000, 4, 1, 1, False), ("bertrand_duopoly", None, 100, 100, 2, False),
@@ -156,7 +157,9 @@ def main():
              "sub-environment. The duopoly uses one network per firm (policies: agent) in the stacked module; "
              "the VectorEnv baseline one shared network. '+ critic_state': the stacked env also puts every "
              "session's aggregate state in the step's info (what the centralised critic learns from); the "
-             "VectorEnv baseline is not run for it, nor above --skip-vector-above agent-steps per call.")
+             "VectorEnv baseline is not run for it, nor above --skip-vector-above agent-steps per call. "
+             f"1-minute load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+             "(2 cores: above 2, other jobs shared the machine and the rates are lower than on a quiet one).")
     table = "stacked" if not args.only else "stacked_" + "_".join(args.only)  # a subset: its own table
     print(write_table(table, "RLlib PPO sampling: stacked population vs one agent per sub-environment",
                       ["economy", "agents N", "sessions S", "block", "bare step", "bare + forward",

@@ -1,0 +1,103 @@
+"""DQN and SAC end to end: env steps and gradient updates per second at a given replay ratio.
+
+Off-policy learners are bound by their updates, not their sampling: at one update per
+period RLlib's DQN and SAC trained the Calvano duopoly at 140-230 periods/s. This measures,
+in one run, each algorithm at one update per ``--ratio`` sampled periods (RLlib's
+``rollout_fragment_length``; batch 64, ``num_env_runners: 0``, torch 1 thread) on:
+
+* the Calvano duopoly, independent learners (``policies: agent``: one network per firm),
+  DQN and SAC on the 15-point price grid, SAC on the price interval;
+* the Brock–Mirman planner (``economies/brock_mirman_share.yaml``), SAC on the savings share.
+
+Rates are over a window of ``--steps`` sampled periods after a warm-up iteration that
+fills the replay buffer past ``num_steps_sampled_before_learning_starts``. Updates per
+second are learner updates (each trains every firm's network on a batch of 64): trained env
+steps over 64 times the number of networks.
+
+Usage: ``python benchmarks/bench_replay.py [--steps 4000] [--ratio 4 1]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from common import write_table
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCH = 64
+CASES = [("DQN", "bertrand_duopoly.yaml", "agent"), ("SAC", "bertrand_duopoly.yaml", "agent"),
+         ("SAC", "../experiments/tabular_vs_deep/bertrand_duopoly_interval.yaml", "agent"),
+         ("SAC", "brock_mirman_share.yaml", "group")]
+
+
+def measure(algorithm: str, economy: str, policies: str, ratio: int, steps: int) -> tuple[float, float]:
+    from marketsai.economy import Economy
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.envs import register_economy
+    from marketsai.rl.spec import RLExperimentSpec
+
+    spec = RLExperimentSpec.from_dict({
+        "kind": "rllib", "economy": str((ROOT / "economies" / economy).resolve()), "env": {"max_cycles": 500},
+        "algorithm": {"name": algorithm, "model": {"fcnet_hiddens": [64, 64]},
+                      "settings": {"train_batch_size_per_learner": BATCH, "rollout_fragment_length": ratio,
+                                   "num_steps_sampled_before_learning_starts": 500,
+                                   "min_sample_timesteps_per_iteration": 500}},
+        "policies": policies, "stop": {"training_iteration": 1}, "resources": {"num_env_runners": 0}})
+    econ = Economy.from_dict(spec.economy_dict())
+    config = build_config(spec, econ, register_economy(econ))
+    modules = len(config.policies) if config.is_multi_agent else 1  # each update trains every module
+    algo = config.build_algo()
+    try:
+        def counts(r):
+            return r["num_env_steps_sampled_lifetime"], r["learners"]["__all_modules__"].get(
+                "num_env_steps_trained_lifetime", 0)
+        counts(algo.train())
+        s0, l0 = counts(algo.train())  # past the learning start
+        t0 = time.perf_counter()
+        s1, l1 = s0, l0
+        while s1 - s0 < steps:
+            s1, l1 = counts(algo.train())
+        dt = time.perf_counter() - t0
+    finally:
+        algo.stop()
+    return (s1 - s0) / dt, (l1 - l0) / (BATCH * modules) / dt
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=4000, help="sampled periods per timed window")
+    parser.add_argument("--ratio", type=int, nargs="*", default=[4, 1], help="sampled periods per update")
+    args = parser.parse_args()
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import ray
+    import torch
+    torch.set_num_threads(1)
+    load_start = os.getloadavg()[0]
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False)
+    rows = []
+    try:
+        for algorithm, economy, policies in CASES:
+            for ratio in args.ratio:
+                sampled, updates = measure(algorithm, economy, policies, ratio, args.steps)
+                rows.append([algorithm, Path(economy).stem, policies, f"1 per {ratio}", f"{sampled:,.0f}",
+                             f"{updates:,.1f}", f"{updates * ratio / max(sampled, 1e-9):.2f}"])
+                print(rows[-1], flush=True)
+    finally:
+        ray.shutdown()
+    notes = (f"Periods (env steps) sampled per second and learner updates (batch {BATCH}) per second over "
+             f"{args.steps:,} sampled periods after the replay buffer's start, num_env_runners 0, torch and OpenMP "
+             f"1 thread; 1-minute load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+             "(2 cores: above 2, other jobs shared the machine). 'check' is updates x ratio / periods (1 when the "
+             "ratio is what RLlib did). At one update per 4 periods, 200,000 periods are 50,000 updates: divide "
+             "to get the wall time of one seed.")
+    print(write_table("replay", "DQN and SAC: periods and gradient updates per second at a replay ratio",
+                      ["algorithm", "economy", "policies", "updates per period", "periods / s",
+                       "updates / s", "check"], rows, notes))
+
+
+if __name__ == "__main__":
+    main()

@@ -70,7 +70,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=4000, help="sampled periods per timed window")
     parser.add_argument("--ratio", type=int, nargs="*", default=[4, 1], help="sampled periods per update")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # benchmarks/run_all.py passes its own argv
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ["OMP_NUM_THREADS"] = "1"
     import ray

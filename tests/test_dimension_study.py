@@ -1,0 +1,138 @@
+"""The dimension study's scoring (marketsai.analysis.sector_accuracy) and its setup
+(experiments/dimension/run.py): exact policies score zero, perturbed ones do not, grid
+tables are read as the finite model plays them, and tabulation is refused where
+docs/dimension.md says the tabular curve stops."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from marketsai.analysis.sector_accuracy import (
+    KEYS,
+    exact_policy,
+    grid_policy,
+    sector_observations,
+    sector_report,
+    share_policy,
+)
+from marketsai.errors import SpecError
+from marketsai.solvers.dp import value_iteration
+from marketsai.solvers.sectors import sector_model
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = {"T": 1000, "burn": 100, "box_points": 300, "welfare_paths": 30, "welfare_T": 200}
+
+
+def _study():
+    spec = importlib.util.spec_from_file_location("dimension_run", ROOT / "experiments" / "dimension" / "run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+study = _study()
+
+
+def _model(d):
+    econ = study.share_economy(d)
+    return econ, sector_model(econ)
+
+
+@pytest.mark.parametrize("d", [1, 3])
+def test_the_exact_policy_scores_zero(d):
+    _, m = _model(d)
+    r = sector_report(m, exact_policy(m), **FAST)
+    assert tuple(r) == KEYS
+    assert r["err_max"] == r["box_err_max"] == 0.0 and r["welfare_loss_pct"] == 0.0
+    assert r["euler_max"] < -12 and r["box_euler_max"] < -12
+
+
+def test_a_perturbed_policy_scores_its_perturbation():
+    _, m = _model(2)
+    exact = exact_policy(m)
+    tilt = np.array([1.05, 0.97])
+    r = sector_report(m, lambda k, iz: exact(k, iz) * tilt, **FAST)
+    assert np.isclose(r["err_max"], 0.05) and np.isclose(r["box_err_max"], 0.05)
+    assert np.isclose(r["err_mean"], 0.04) and r["welfare_loss_pct"] > 0
+    assert -3 < r["euler_mean"] < -0.5
+    # a larger error costs more
+    worse = sector_report(m, lambda k, iz: exact(k, iz) * 1.2, **FAST)
+    assert worse["welfare_loss_pct"] > r["welfare_loss_pct"] and worse["err_max"] > r["err_max"]
+
+
+def test_share_policy_reads_shares_through_the_budget():
+    econ, m = _model(3)
+    low, high = study.share_bounds(3)
+    assert econ.entries[0].kind.action["low"] == low and econ.entries[0].kind.action["high"] == high
+    k = m.steady_state()[0] * np.array([[1.0, 1.0, 1.0], [0.8, 1.1, 1.2]])
+    iz = np.array([2, 0])
+    # the optimal shares give the closed form; the observations are the economy's own
+    rule = share_policy(econ, lambda obs: np.tile(m.savings_shares(), (len(obs), 1)))
+    assert np.allclose(rule(k, iz), exact_policy(m)(k, iz), rtol=1e-12)
+    obs = sector_observations(econ, k, iz)
+    assert obs.shape == (2, 4) and np.allclose(obs[0, :3], 0.0, atol=1e-6)  # k_ss is the middle of (0.5, 1.5)
+    # shares above the interval are clipped to it, sums above total scaled onto it
+    y = m.output(k, m.z_values[iz])
+    assert np.allclose(rule(k, iz).sum(axis=1), m.beta * m.S * y)
+    big = share_policy(econ, lambda obs: np.full((len(obs), 3), 0.9))
+    assert np.allclose(big(k, iz), np.minimum(0.9, high) * y[:, None])  # 3 * high = 0.95 = total
+
+
+def test_grid_policy_is_the_table_the_finite_model_plays():
+    econ = study.grid_economy(2, 5)
+    fm = econ.finite_model()
+    m = sector_model(econ)
+    dp = np.asarray(value_iteration(fm).policy)
+    rule = grid_policy(fm, dp)
+    kx = np.stack([fm.x_values["k1"], fm.x_values["k2"]], axis=-1)
+    nxt = np.broadcast_to(fm.next_x, (fm.n_exo, fm.n_x, fm.n_joint))
+    for e in (0, 4):
+        reached = nxt[e, np.arange(fm.n_x), dp[e * fm.n_x:(e + 1) * fm.n_x]]
+        assert np.allclose(rule(kx, np.full(fm.n_x, e)), kx[reached])
+    # between nodes: the average of the corners' choices at the cell's centre
+    g1, g2 = np.unique(kx[:, 0]), np.unique(kx[:, 1])
+    centre = np.array([[(g1[1] + g1[2]) / 2, (g2[1] + g2[2]) / 2]])
+    corners = [np.ravel_multi_index((i, j), (5, 5)) for i in (1, 2) for j in (1, 2)]
+    assert np.allclose(rule(centre, [2])[0], rule(kx[corners], np.full(4, 2)).mean(axis=0))
+    # the DP table on a 5-point grid is off the exact policy, but by less than a grid step
+    r = sector_report(m, rule, **FAST)
+    assert 0 < r["err_mean"] < 0.15 and r["welfare_loss_pct"] > 0
+
+
+def test_an_all_random_table_scores_worse_than_dp():
+    econ = study.grid_economy(1, 5)
+    fm = econ.finite_model()
+    m = sector_model(econ)
+    dp = sector_report(m, grid_policy(fm, value_iteration(fm).policy), **FAST)
+    low = sector_report(m, grid_policy(fm, np.zeros(fm.n_states, np.int64)), **FAST)  # always the lowest k'
+    assert low["err_mean"] > 3 * dp["err_mean"] and low["welfare_loss_pct"] > dp["welfare_loss_pct"]
+
+
+def test_tabulation_fits_at_d4_and_is_refused_at_d5_with_five_points():
+    fm = study.grid_economy(4, 5).finite_model()
+    assert fm.n_states == 5 * 5**4 and fm.n_joint == 5**4
+    cfg = study.tabular_config(fm)
+    # a table this large gets the budget's exploration (eps 0.7% at the cap), not `visits` per pair
+    assert cfg.max_periods == study.TABULAR["max_periods"] and np.isclose(cfg.beta * cfg.max_periods, 5.0)
+    assert cfg.beta * study.TABULAR["visits"] * fm.n_states * fm.n_joint > 1.0
+    small = study.tabular_config(study.grid_economy(2, 5).finite_model())
+    assert np.isclose(small.beta * study.TABULAR["visits"] * 5 * 5**4, 1.0)
+    assert small.max_periods == study.TABULAR["min_periods"]
+    with pytest.raises(SpecError) as err:
+        study.grid_economy(5, 5).finite_model()
+    msg = str(err.value)
+    assert "alphas" in msg and "5x5x5x5x5" in msg and "6.9 GiB" in msg and "2.0 GiB" in msg
+
+
+def test_share_bounds_put_the_optimum_at_one_point_at_every_d():
+    where = []
+    for d in (1, 2, 4, 8):
+        econ, m = _model(d)
+        low, high = study.share_bounds(d)
+        s = m.savings_shares()
+        assert m.d == d and np.isclose(m.S, 0.36) and np.allclose(s, 0.342 / d)
+        assert np.isclose(d * high, econ.entries[0].kind.action["total"])
+        where.append((s[0] - low) / (high - low))
+    assert np.allclose(where, where[0])

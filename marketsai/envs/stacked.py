@@ -82,10 +82,9 @@ class EconomyStackedEnv(VectorEnv):
         elif isinstance(one_act, spaces.Box) and one_act.shape == (1,):
             self.single_action_space = spaces.Box(np.full(rows, one_act.low[0], np.float32),
                                                   np.full(rows, one_act.high[0], np.float32), dtype=np.float32)
-        elif isinstance(one_act, spaces.Box):
-            self.single_action_space = spaces.Box(np.broadcast_to(one_act.low, rows + one_act.shape),
-                                                  np.broadcast_to(one_act.high, rows + one_act.shape),
-                                                  dtype=np.float32)
+        elif isinstance(one_act, spaces.Box):  # several decisions a row: flat, row-major (row i: i*d ... i*d+d-1)
+            self.single_action_space = spaces.Box(np.tile(one_act.low.ravel(), self.rows),
+                                                  np.tile(one_act.high.ravel(), self.rows), dtype=np.float32)
         else:
             raise SpecError("a stacked population needs one grid decision or interval decisions per agent",
                             path="agents[].action", value=str(one_act), allowed="one grid, or intervals")

@@ -52,16 +52,19 @@ from torch import nn
 from marketsai.rl.critic_module import GLOBAL_OBS, mlp
 
 
-def _row_shape(action_space):
-    """``(n_rows, per_row)``: per_row is the action width (Box) or the number of choices (MultiDiscrete)."""
+def _row_shape(action_space, n_rows: int):
+    """``(n_rows, per_row)``: per_row is the action width (Box, flat ``n_rows * width``) or the
+    number of choices (MultiDiscrete); ``n_rows`` is the stacked observation's first axis."""
     if isinstance(action_space, gym.spaces.MultiDiscrete):
         nvec = np.asarray(action_space.nvec).ravel()
-        if len(set(nvec.tolist())) != 1:
+        if len(set(nvec.tolist())) != 1 or nvec.size != n_rows:
             raise ValueError("a stacked population needs the same number of choices in every row")
-        return len(nvec), int(nvec[0])
+        return n_rows, int(nvec[0])
     if isinstance(action_space, gym.spaces.Box):
-        shape = action_space.shape
-        return int(shape[0]), int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        size = int(np.prod(action_space.shape))
+        if size % n_rows:
+            raise ValueError(f"a stacked action of {size} numbers does not split into {n_rows} rows")
+        return n_rows, size // n_rows
     raise ValueError(f"unsupported stacked action space {action_space}")
 
 
@@ -81,7 +84,7 @@ class RowModule(TorchRLModule, ValueFunctionAPI, InferenceOnlyAPI):
         cfg = self.model_config or {}
         hidden = list(cfg.get("fcnet_hiddens", [64, 64]))
         activation = cfg.get("fcnet_activation", "tanh")
-        self.n_rows, self.per_row = _row_shape(self.action_space)
+        self.n_rows, self.per_row = _row_shape(self.action_space, int(self.observation_space.shape[0]))
         self.discrete = isinstance(self.action_space, gym.spaces.MultiDiscrete)
         self.heads = int(cfg.get("row_heads", 1))
         d = int(self.observation_space.shape[-1]) - (self.heads if self.heads > 1 else 0)

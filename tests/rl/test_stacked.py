@@ -192,3 +192,32 @@ def test_duopoly_sessions_in_blocks_agree_with_the_vector_env():
     s_obs, _, _, _, info = stk.step(a)
     v_obs, v_rew, *_ = vec.step(a.reshape(12))
     np.testing.assert_array_equal(info["rewards"].reshape(12), v_rew)
+
+
+@pytest.mark.rllib
+def test_rows_with_several_decisions_train_and_map_to_the_right_agents(local_ray, tmp_path):
+    """Two savings shares a row (the 2-sector planner): a flat row-major action, row i's
+    decisions at i*d ... i*d+d-1, the same economy as the vector env; PPO trains on it."""
+    import pandas as pd
+    import rl_helpers
+
+    from marketsai.runner import run_experiment
+    econ = mai.load_economy("economies/sectors_2.yaml")
+    S, T = 4, 3
+    stk, vec = econ.stacked_env(sessions=S, max_cycles=T, block=2), econ.vector_env(sessions=S, max_cycles=T)
+    assert stk.single_action_space.shape == (2 * 2,)  # 2 sessions a block, 2 decisions each
+    stk.reset(seed=1)
+    vec.reset(seed=1)
+    rng = np.random.default_rng(0)
+    for _ in range(T):
+        a = rng.uniform(0.05, 0.2, (2, 4)).astype(np.float32)
+        s_obs, _, _, _, info = stk.step(a)
+        v_obs, v_rew, *_ = vec.step(a.reshape(S, 2))
+        np.testing.assert_array_equal(s_obs.reshape(S, -1), v_obs)
+        np.testing.assert_array_equal(info["rewards"].reshape(-1), v_rew)
+    exp = rl_helpers.experiment("PPO", economy=str(rl_helpers.ROOT / "economies" / "sectors_2.yaml"),
+                                env={"max_cycles": 20, "sessions": 4, "stacked": True, "block": 2})
+    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 40, "minibatch_size": 40, "num_epochs": 1}
+    exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
+    run = run_experiment(exp, out=tmp_path / "run", progress=False)
+    assert pd.read_parquet(run / "results.parquet").iloc[0]["agent_steps"] >= 80

@@ -136,6 +136,58 @@ def _merge(path: Path, table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return table
 
 
+def nash_deviation(out: Path, names: list[str]) -> pd.DataFrame:
+    """A second impulse response: firm 0 cuts its price for one period to the grid price
+    nearest Nash (1.4665), then both play greedy (``deviation="nash"`` of
+    :func:`marketsai.analysis.impulse_response_paths`; same 20 start states as the
+    evaluation). Needed because a learner at a static Nash point of the grid has no
+    profitable static deviation: its "best-response" impulse is no shock at all."""
+    import yaml
+
+    from marketsai import analysis
+    from marketsai.economy import Economy
+    from marketsai.rl.evaluate import (
+        STACKED_MODULE_ID,
+        StackedGreedyPolicies,
+        greedy_strategies,
+        stacked_agent_ids,
+    )
+    from marketsai.rl.policy import GreedyPolicies
+    from marketsai.rl.spec import RLExperimentSpec
+
+    rows = []
+    for name in names:
+        for ev_dir in sorted((out / name / "evaluation").glob("seed_*")):
+            summary = json.loads((ev_dir / "summary.json").read_text())
+            target = ev_dir / "impulse_nash.csv"
+            if not target.is_file():
+                ck = Path(summary["checkpoint"])
+                exp = ck.parents[2] / "experiment.yaml"
+                spec = RLExperimentSpec.from_dict(yaml.safe_load(exp.read_text()), base_dir=exp.parent)
+                econ = Economy.from_dict(spec.economy_dict())
+                env = econ.parallel_env(max_cycles=50)
+                inner = GreedyPolicies(ck, {a: STACKED_MODULE_ID for a in econ.actors}, env.action_spaces)
+                policy = StackedGreedyPolicies(inner, econ.actors, stacked_agent_ids(spec))
+                game = econ.finite_game()
+                strategies = greedy_strategies(econ, env, policy, game)
+                episodes, periods = spec.evaluation["episodes"], spec.evaluation["impulse_periods"]
+                starts = np.random.default_rng(0).integers(0, game.n_states, size=episodes)  # as evaluate()
+                reps = np.repeat(strategies, episodes, axis=0)
+                paths = analysis.impulse_response_paths(game, reps, start_states=starts, periods=periods,
+                                                        deviation="nash")
+                analysis.impulse_response_table(paths, agents=list(econ.agents)).to_csv(target, index=False)
+            imp = pd.read_csv(target)
+            dev = imp[imp["role"] == "deviator"].set_index("t")["mean"]
+            riv = imp[imp["role"] == "rival"].groupby("t")["mean"].mean()
+            last = int(dev.index.max())
+            rows.append({"experiment": name, "seed": int(ev_dir.name.split("_")[1]),
+                         "nash_dev_pre_deviator": float(dev.loc[0]), "nash_dev_pre_rival": float(riv.loc[0]),
+                         "nash_dev_deviator_t1": float(dev.loc[1]), "nash_dev_rival_t2": float(riv.loc[2]),
+                         "nash_dev_deviator_t2": float(dev.loc[2]), "nash_dev_rival_last": float(riv.loc[last]),
+                         "nash_dev_deviator_last": float(dev.loc[last])})
+    return pd.DataFrame(rows)
+
+
 # ------------------------------------------------------------------ untrained floor
 def stage_untrained(out: Path, names: list[str], sets: list[str], episodes: int | None) -> pd.DataFrame:
     import yaml
@@ -222,13 +274,13 @@ def stage_sanity(out: Path, names: list[str], sets: list[str], seeds: list[int])
         for rival, file in RIVALS.items():
             br = static_best_response(HERE / file)
             tag = f"{name}_rival_{rival}"
-            spec = load_rl_experiment(HERE / f"{name}.yaml", [f"economy={HERE / file}", f"name={tag}",
-                                                              f"seeds={list(seeds)}", *sets])
-            trials = train(spec, out / "sanity" / tag, verbose=0)
-            econ = Economy.from_dict(spec.economy_dict())
-            for _, trial in trials.iterrows():
-                seed = int(trial["seed"])
-                ck0 = out / "sanity" / tag / "untrained" / f"seed_{seed}"
+            for seed in seeds:  # one run folder per seed, so that seeds can be added later
+                run = out / "sanity" / tag / f"seed{seed}"
+                spec = load_rl_experiment(HERE / f"{name}.yaml", [f"economy={HERE / file}", f"name={tag}",
+                                                                  f"seeds=[{seed}]", *sets])
+                (trial,) = [t for _, t in train(spec, run, verbose=0).iterrows()]
+                econ = Economy.from_dict(spec.economy_dict())
+                ck0 = run / "untrained" / f"seed_{seed}"
                 if not ck0.is_dir():  # the same network before any update, for contrast
                     algo = build_config(spec, econ, register_economy(econ), seed=seed).build_algo()
                     algo.save_to_path(str(ck0))
@@ -347,6 +399,19 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
     lines.append(f"| {TABULAR_PUBLISHED['label']} | {TABULAR_PUBLISHED['pre_shock']} | "
                  f"{TABULAR_PUBLISHED['deviator_t1']} | -- | {TABULAR_PUBLISHED['rival_t2']} | -- | ~1.79 | ~1.79 |")
 
+    nd = nash_deviation(out, names) if names else pd.DataFrame()
+    if not nd.empty:
+        nd.to_csv(out / "budget_impulse_nash.csv", index=False)
+        lines += ["", "## Impulse response to a price cut to the grid price nearest Nash (1.4665)", "",
+                  "| experiment | pre-shock (deviator / rival) | deviator t=1 | rival t=2 | deviator t=2 | "
+                  "rival t=15 | deviator t=15 |", "|" + "---|" * 7]
+        for name in names:
+            r = nd[nd["experiment"] == name]
+            lines.append(f"| {name} | {_fmt(r['nash_dev_pre_deviator'].mean(), 4)} / "
+                         f"{_fmt(r['nash_dev_pre_rival'].mean(), 4)} | {_ci_text(r['nash_dev_deviator_t1'], 4)} | "
+                         f"{_ci_text(r['nash_dev_rival_t2'], 4)} | {_ci_text(r['nash_dev_deviator_t2'], 4)} | "
+                         f"{_ci_text(r['nash_dev_rival_last'], 4)} | {_ci_text(r['nash_dev_deviator_last'], 4)} |")
+
     lines += ["", "## Per seed", "", "| experiment | seed | Delta | untrained Delta | mean price | cycle length | "
               "Nash on path | rival t=0 / t=2 | periods | train s |", "|" + "---|" * 10]
     for name in names:
@@ -424,7 +489,8 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
             fig = Figure(figsize=(7, 4))
             ax = fig.add_subplot()
             for name, color in zip(names, ["tab:blue", "tab:green"], strict=False):
-                for k, (_, c) in enumerate(curves[curves["experiment"] == name].groupby("seed")):
+                done = curves[(curves["experiment"] == name) & curves["profit_gain_play"].notna()]
+                for k, (_, c) in enumerate(done.groupby("seed")):  # iterations that completed episodes
                     ax.plot(c["periods"], c["profit_gain_play"], color=color, lw=0.8, alpha=0.7,
                             label=name if k == 0 else None)
             ax.axhline(0.0, color="grey", lw=1)
@@ -437,7 +503,7 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
     if results_dir is not None:
         results_dir.mkdir(parents=True, exist_ok=True)
         for f in ["budget_results.csv", "budget_untrained.csv", "budget_sanity.csv", "budget_summary.md",
-                  "budget_learning_curves.csv"]:
+                  "budget_learning_curves.csv", "budget_impulse_nash.csv"]:
             if (out / f).is_file():
                 shutil.copy2(out / f, results_dir / f)
         for f in figs.glob("budget_*.png"):

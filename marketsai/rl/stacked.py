@@ -156,7 +156,12 @@ class RowCategorical(TorchCategorical):
         return self._dist.entropy().sum(-1)
 
     def kl(self, other):
-        return torch.distributions.kl.kl_divergence(self._dist, other._dist).sum(-1)
+        # PPO's KL term pairs the sampling distribution (this class, rows (B, N, k)) with the
+        # train distribution of the unstacked rows (a TorchCategorical, (B, k)): compare row by row
+        q = other._dist
+        if q.logits.shape != self._dist.logits.shape:
+            q = torch.distributions.Categorical(logits=q.logits.reshape(self._dist.logits.shape))
+        return torch.distributions.kl.kl_divergence(self._dist, q).sum(-1)
 
 
 def row_categorical(choices: int) -> type[RowCategorical]:

@@ -221,3 +221,23 @@ def test_rows_with_several_decisions_train_and_map_to_the_right_agents(local_ray
     exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
     run = run_experiment(exp, out=tmp_path / "run", progress=False)
     assert pd.read_parquet(run / "results.parquet").iloc[0]["agent_steps"] >= 80
+
+
+def test_ppo_kl_of_the_sampling_and_train_distributions_is_row_by_row():
+    """PPO's KL penalty pairs the stacked sampling distribution with the unstacked rows' train
+    distribution: identical logits give 0, and each row's KL is its own (no cross-row broadcast)."""
+    import gymnasium as gym
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+    from marketsai.rl.stacked import RowModule
+    module = RLModuleSpec(module_class=RowModule, observation_space=gym.spaces.Box(-1, 1, (2, 3), np.float32),
+                          action_space=gym.spaces.MultiDiscrete([5, 5]), model_config={"fcnet_hiddens": [8]}).build()
+    rows = torch.randn(6, 5)  # 6 unstacked rows, 5 choices
+    prev = module.get_exploration_action_dist_cls().from_logits(rows)
+    curr = module.get_train_action_dist_cls().from_logits(rows)
+    torch.testing.assert_close(prev.kl(curr), torch.zeros(6))
+    other = rows.clone()
+    other[0] += torch.tensor([2.0, 0, 0, 0, 0])
+    kl = prev.kl(module.get_train_action_dist_cls().from_logits(other))
+    assert kl.shape == (6,) and kl[0] > 0.1
+    torch.testing.assert_close(kl[1:], torch.zeros(5), atol=1e-6, rtol=0)

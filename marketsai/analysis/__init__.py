@@ -9,6 +9,7 @@ figure can be remade from a run folder.
 * :mod:`~marketsai.analysis.equilibrium` -- best-response / subgame-perfection check;
 * :mod:`~marketsai.analysis.heatmap` -- statistics over a two-key sweep;
 * :mod:`~marketsai.analysis.euler` -- growth-model Euler errors, policy errors, welfare losses;
+* :mod:`~marketsai.analysis.sector_accuracy` -- any rule of the d-sector planner against its exact policy;
 * :mod:`~marketsai.analysis.tables` -- result tables as markdown.
 """
 

@@ -41,6 +41,7 @@ import pandas as pd
 
 from marketsai import analysis
 from marketsai.errors import SpecError
+from marketsai.rl.policy import GreedyPolicies
 from marketsai.rl.spec import RLExperimentSpec
 from marketsai.rl.train import EXPERIMENT_FILE
 from marketsai.runner.store import atomic_write_text, json_text
@@ -70,7 +71,6 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import policy_ids
     from marketsai.rl.export import is_export, load_export, warn_unsafe
-    from marketsai.rl.policy import GreedyPolicies
 
     checkpoint = Path(checkpoint).resolve()
     if is_export(checkpoint):
@@ -167,13 +167,7 @@ class StackedGreedyPolicies:
         """Greedy actions of ``agent`` for a batch of its observations ``(B, d)``."""
         return self.inner.act_batch(agent, self.observation(agent, obs))
 
-    def act(self, observations: dict) -> dict:
-        """One greedy action per agent for one period's observations."""
-        out = {}
-        for agent, obs in observations.items():
-            a = self.act_batch(agent, np.asarray(obs)[None])[0]
-            out[agent] = int(a) if np.ndim(a) == 0 else a
-        return out
+    act = GreedyPolicies.act  # one greedy action per agent, through this class's act_batch
 
 
 # ---------------------------------------------------------------- grid actions

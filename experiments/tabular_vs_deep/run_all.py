@@ -45,27 +45,35 @@ TABULAR_OURS = {"algorithm": "Q-learning (marketsai tabular, docs/calvano2020.md
                 "rival_t2": 1.5588}
 
 
-def run(out: Path, only: list[str], sets: list[str], address: str | None, episodes: int | None) -> pd.DataFrame:
+def evaluated_trials(name: str, out: Path, sets: list[str], episodes: int | None, address: str | None = None):
+    """Train (or resume) ``name``.yaml into ``out/name``, then yield ``(spec, trial, summary,
+    ev_dir, wall)`` for every trial with a checkpoint; evaluations already on disk are read,
+    not redone. ``wall`` is the training call's wall time."""
     from marketsai.rl.evaluate import evaluate
     from marketsai.rl.spec import load_rl_experiment
     from marketsai.rl.train import train
 
+    spec = load_rl_experiment(HERE / f"{name}.yaml", sets)
+    started = time.time()
+    trials = train(spec, out / name, address=address, verbose=0)
+    wall = time.time() - started
+    print(f"[{name}] {len(trials)} trial(s) trained/resumed in {wall:.0f} s", flush=True)
+    for _, trial in trials.iterrows():
+        if not isinstance(trial["checkpoint"], str):
+            print(f"[{name}] seed {trial['seed']}: no checkpoint ({trial.get('error')})", flush=True)
+            continue
+        ev_dir = out / name / "evaluation" / f"seed_{trial['seed']}"
+        if (ev_dir / "summary.json").is_file():
+            summary = json.loads((ev_dir / "summary.json").read_text())
+        else:
+            summary = evaluate(trial["checkpoint"], ev_dir, episodes=episodes)
+        yield spec, trial, summary, ev_dir, wall
+
+
+def run(out: Path, only: list[str], sets: list[str], address: str | None, episodes: int | None) -> pd.DataFrame:
     rows = []
     for name in only:
-        spec = load_rl_experiment(HERE / f"{name}.yaml", sets)
-        started = time.time()
-        trials = train(spec, out / name, address=address, verbose=0)
-        wall = time.time() - started
-        print(f"[{name}] trained {len(trials)} trial(s) in {wall:.0f} s", flush=True)
-        for _, trial in trials.iterrows():
-            if not isinstance(trial["checkpoint"], str):
-                print(f"[{name}] seed {trial['seed']}: no checkpoint ({trial['error']})", flush=True)
-                continue
-            ev_dir = out / name / "evaluation" / f"seed_{trial['seed']}"
-            if (ev_dir / "summary.json").is_file():
-                summary = json.loads((ev_dir / "summary.json").read_text())
-            else:
-                summary = evaluate(trial["checkpoint"], ev_dir, episodes=episodes)
+        for _, trial, summary, _, wall in evaluated_trials(name, out, sets, episodes, address):
             imp = summary["impulse_response"]
             rows.append({"experiment": name, "algorithm": summary["algorithm"], "seed": trial["seed"],
                          "profit_gain": summary["profit_gain_mean"],

@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -95,26 +94,14 @@ def _summary_row(summary: dict, ev_dir: Path) -> dict:
 
 # ------------------------------------------------------------------ training + evaluation
 def stage_train(out: Path, names: list[str], sets: list[str], episodes: int | None) -> pd.DataFrame:
-    from marketsai.rl.evaluate import evaluate
-    from marketsai.rl.spec import load_rl_experiment
-    from marketsai.rl.train import train
+    from run_all import (
+        evaluated_trials,  # the same train-then-evaluate loop as the small-budget study
+    )
 
     rows = []
     for name in names:
-        spec = load_rl_experiment(HERE / f"{name}.yaml", sets)
-        started = time.time()
-        trials = train(spec, out / name, verbose=0)
-        print(f"[{name}] {len(trials)} trial(s) trained/resumed in {time.time() - started:.0f} s", flush=True)
-        block = spec.env["block"]
-        for _, trial in trials.iterrows():
-            if not isinstance(trial["checkpoint"], str):
-                print(f"[{name}] seed {trial['seed']}: no checkpoint", flush=True)
-                continue
-            ev_dir = out / name / "evaluation" / f"seed_{trial['seed']}"
-            if (ev_dir / "summary.json").is_file():
-                summary = json.loads((ev_dir / "summary.json").read_text())
-            else:
-                summary = evaluate(trial["checkpoint"], ev_dir, episodes=episodes)
+        for spec, trial, summary, ev_dir, _ in evaluated_trials(name, out, sets, episodes):
+            block = spec.env["block"]
             rows.append({"experiment": name, "algorithm": summary["algorithm"], "seed": int(trial["seed"]),
                          **_summary_row(summary, ev_dir),
                          "env_steps": trial["env_steps"], "periods": trial["env_steps"] * block,

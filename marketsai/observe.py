@@ -177,6 +177,15 @@ class Observer:
         parts = [obs[:, actor[members]] for members, obs in self.observe_groups(state) if actor[members].any()]
         return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
+    @property
+    def _field_bounds(self) -> dict:
+        """``"entry.field" -> (low, high)``, the declared range of every state field (computed once)."""
+        out = self.__dict__.get("_bounds")
+        if out is None:
+            out = self.__dict__["_bounds"] = {f"{e.name}.{f}": e.kind.state_bounds(f)
+                                              for e in self.econ.entries for f in e.kind.state}
+        return out
+
     def aggregate(self, state, normalize: bool = False) -> np.ndarray:
         """The global state ``(B, dim)`` a centralised critic reads; its size does not grow with N.
 
@@ -207,9 +216,7 @@ class Observer:
                     vals = econ.exo_fields[f]
                     ranged.append((np.asarray(exo[f]).mean(axis=1, keepdims=True), vals.min(), vals.max(), False))
         for key, v in state.fields.items():
-            ent_name, _, f = key.partition(".")
-            ent = next(e for e in econ.entries if e.name == ent_name)
-            lo, hi = ent.kind.state_bounds(f)
+            lo, hi = self._field_bounds[key]
             ranged.append((v.mean(axis=1, keepdims=True), lo, hi, False))
             if v.shape[1] > 1:
                 ranged.append((v.std(axis=1, keepdims=True), lo, hi, True))

@@ -116,12 +116,11 @@ def main():
                "den_haan_max": sol.den_haan_in_sample[1], **{f"w_{k}": v for k, v in sol.wealth.items()},
                "wall_s": solve_s}
     rows, sims = [ref_row], {}
+    learned = {name: module_actor(load_module(row["checkpoint"])) for name, row in trained.items()}
     for n in args.n:
         econ = economy(n)
         actors = {"reference": reference_actor(econ, sol.policy),
-                  "untrained": untrained_actor(econ, hidden=(64, 64), seed=0)}
-        for name, row in trained.items():
-            actors[name] = module_actor(load_module(row["checkpoint"]))
+                  "untrained": untrained_actor(econ, hidden=(64, 64), seed=0), **learned}
         for name, act in actors.items():
             r, sim = score(econ, act, model, T=args.T, burn=args.burn, seed=args.seed,
                            euler_snapshots=args.euler_snapshots)
@@ -140,7 +139,7 @@ def main():
     write_atomic(RESULTS / "rl.csv", table.to_csv(index=False))
     write_atomic(RESULTS / "rl.json", json.dumps({"rows": rows, "runs": {k: {kk: (vv if not isinstance(vv, np.generic) else vv.item()) for kk, vv in v.items()} for k, v in trained.items()}}, indent=1, default=float))
     write_atomic(RESULTS / "rl.md", markdown(table, args))
-    figure(sol, model, sims, trained, args.n[0], RESULTS / "krusell_smith_rl.png")
+    figure(sol, model, sims, trained, learned, args.n[0], RESULTS / "krusell_smith_rl.png")
     if trained:
         write_atomic(ROOT / "benchmarks" / "results" / "krusell_smith_training.md", training_benchmark(trained))
     print(markdown(table, args))
@@ -207,12 +206,11 @@ def markdown(table: pd.DataFrame, args) -> str:
                         "household-steps / s"], train)])
 
 
-def figure(sol, model, sims, trained, n, path: Path) -> None:
+def figure(sol, model, sims, trained, learned, n, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from marketsai.rl.growth_eval import load_module, module_actor
     from marketsai.rl.krusell_smith_eval import _observe
     fig, ax = plt.subplots(2, 2, figsize=(11, 8.5))
     names = [k for k in ("reference", "cc", "ppo") if (k, n) in sims]
@@ -250,8 +248,8 @@ def figure(sol, model, sims, trained, n, path: Path) -> None:
     idx = _chain_index(chain)
     state0 = sims[names[0], n]["snapshots"][0][0]
     K = sol.K_mean
-    for name in [k for k in ("cc", "ppo") if k in trained]:
-        act = module_actor(load_module(trained[name]["checkpoint"]))
+    for name in [k for k in ("cc", "ppo") if k in learned]:
+        act = learned[name]
         for ie, ls in ((0, "--"), (1, "-")):
             k_rows = np.resize(kk, econ.observer.observe_actors(state0).shape[1])
             k_rows[: kk.size] = kk

@@ -43,9 +43,10 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 HERE = Path(__file__).resolve().parent
-EXPERIMENTS = ["ppo_1m", "centralised_critic_1m"]
+EXPERIMENTS = ["ppo_1m", "centralised_critic_1m", "dqn_200k", "sac_grid_200k", "sac_interval_200k"]
 RIVALS = {"nash": "bertrand_rival_nash.yaml", "monopoly": "bertrand_rival_monopoly.yaml"}
 STAGES = ["train", "untrained", "sanity", "report"]
+COLORS = ["tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown"]
 
 # The tabular reference (docs/calvano2020.md; Calvano et al. 2020), as in run_all.py.
 TABULAR_OURS = {"label": "Q-learning (marketsai tabular, docs/calvano2020.md)", "profit_gain": 0.848,
@@ -133,13 +134,7 @@ def nash_deviation(out: Path, names: list[str]) -> pd.DataFrame:
 
     from marketsai import analysis
     from marketsai.economy import Economy
-    from marketsai.rl.evaluate import (
-        STACKED_MODULE_ID,
-        StackedGreedyPolicies,
-        greedy_strategies,
-        stacked_agent_ids,
-    )
-    from marketsai.rl.policy import GreedyPolicies
+    from marketsai.rl.evaluate import greedy_strategies
     from marketsai.rl.spec import RLExperimentSpec
 
     rows = []
@@ -152,9 +147,10 @@ def nash_deviation(out: Path, names: list[str]) -> pd.DataFrame:
                 exp = ck.parents[2] / "experiment.yaml"
                 spec = RLExperimentSpec.from_dict(yaml.safe_load(exp.read_text()), base_dir=exp.parent)
                 econ = Economy.from_dict(spec.economy_dict())
+                if not all(d.kind == "grid" for d in econ.decisions):
+                    break  # interval prices: no grid price nearest Nash to cut to
                 env = econ.parallel_env(max_cycles=50)
-                inner = GreedyPolicies(ck, {a: STACKED_MODULE_ID for a in econ.actors}, env.action_spaces)
-                policy = StackedGreedyPolicies(inner, econ.actors, stacked_agent_ids(spec))
+                policy = greedy_policies(ck, econ, spec, env)
                 game = econ.finite_game()
                 strategies = greedy_strategies(econ, env, policy, game)
                 episodes, periods = spec.evaluation["episodes"], spec.evaluation["impulse_periods"]
@@ -230,23 +226,55 @@ def static_best_response(rival_file: Path) -> dict:
     single = econ.clear(grid[:, None])[0][:, 0]
     both = duo.clear(np.stack([grid, np.full(len(grid), p_rival)], axis=1))[0][:, 0]
     np.testing.assert_allclose(single, both, rtol=1e-9, atol=1e-12)
-    return {"grid": grid, "profits": single, "rival_price": float(p_rival), "br": int(np.argmax(single))}
+    fine = np.linspace(grid[0], grid[-1], 5401)  # the interval learners' best response
+    fine_profit = duo.clear(np.stack([fine, np.full(len(fine), p_rival)], axis=1))[0][:, 0]
+    return {"grid": grid, "profits": single, "rival_price": float(p_rival), "br": int(np.argmax(single)),
+            "br_interval": float(fine[np.argmax(fine_profit)]), "fine": fine, "fine_profit": fine_profit}
+
+
+def greedy_policies(checkpoint, econ, spec, env):
+    """The greedy policies of a checkpoint: a stacked PPO run's RowModule read per agent, or
+    the per-agent modules of a DQN / SAC sessions run (as ``marketsai evaluate`` does)."""
+    from marketsai.rl.algorithms import policy_ids, sessions_replay
+    from marketsai.rl.evaluate import STACKED_MODULE_ID, StackedGreedyPolicies, stacked_agent_ids
+    from marketsai.rl.policy import GreedyPolicies
+
+    if spec.env.get("stacked") and not sessions_replay(spec):
+        inner = GreedyPolicies(checkpoint, {a: STACKED_MODULE_ID for a in econ.actors}, env.action_spaces)
+        return StackedGreedyPolicies(inner, econ.actors, stacked_agent_ids(spec))
+    return GreedyPolicies(checkpoint, policy_ids(econ, spec.policies), env.action_spaces,
+                          normalize_actions=spec.settings.get("normalize_actions", True))
 
 
 def _greedy_on_grid(checkpoint, econ, spec) -> np.ndarray:
     """A single learner's greedy action index in each of its finite-game states."""
-    from marketsai.rl.evaluate import (
-        STACKED_MODULE_ID,
-        StackedGreedyPolicies,
-        greedy_strategies,
-        stacked_agent_ids,
-    )
-    from marketsai.rl.policy import GreedyPolicies
+    from marketsai.rl.evaluate import greedy_strategies
 
     env = econ.parallel_env(max_cycles=10)
-    inner = GreedyPolicies(checkpoint, {a: STACKED_MODULE_ID for a in econ.actors}, env.action_spaces)
-    policy = StackedGreedyPolicies(inner, econ.actors, stacked_agent_ids(spec))
+    policy = greedy_policies(checkpoint, econ, spec, env)
     return greedy_strategies(econ, env, policy, econ.finite_game())[0, 0]
+
+
+def _greedy_on_interval(checkpoint, econ, spec, grid: np.ndarray) -> np.ndarray:
+    """A single interval learner's greedy price after each of its own last prices ``grid``
+    (its observation with memory 1: the rival's price is a constant)."""
+    env = econ.parallel_env(max_cycles=10)
+    policy = greedy_policies(checkpoint, econ, spec, env)
+    (agent,) = econ.actors
+    obs = []
+    for p in grid:
+        env.reset(seed=0)
+        o, *_ = env.step({agent: np.array([p], np.float32)})
+        obs.append(np.asarray(o[agent], np.float32))
+    return policy.act_batch(agent, np.stack(obs)).reshape(-1)
+
+
+def _is_interval(name: str, sets: list[str]) -> bool:
+    from marketsai.economy import Economy
+    from marketsai.rl.spec import load_rl_experiment
+
+    econ = Economy.from_dict(load_rl_experiment(HERE / f"{name}.yaml", sets).economy_dict())
+    return all(d.kind == "interval" for d in econ.decisions)
 
 
 def stage_sanity(out: Path, names: list[str], sets: list[str], seeds: list[int]) -> pd.DataFrame:
@@ -258,8 +286,11 @@ def stage_sanity(out: Path, names: list[str], sets: list[str], seeds: list[int])
 
     rows = []
     for name in names:
+        interval = _is_interval(name, sets)
         for rival, file in RIVALS.items():
             br = static_best_response(HERE / file)
+            if interval:  # the same rival, prices from the interval
+                file = file.replace(".yaml", "_interval.yaml")
             tag = f"{name}_rival_{rival}"
             for seed in seeds:  # one run folder per seed, so that seeds can be added later
                 run = out / "sanity" / tag / f"seed{seed}"
@@ -272,24 +303,35 @@ def stage_sanity(out: Path, names: list[str], sets: list[str], seeds: list[int])
                     algo = build_config(spec, econ, register_economy(econ), seed=seed).build_algo()
                     algo.save_to_path(str(ck0))
                     algo.stop()
-                before = _greedy_on_grid(ck0, econ, spec)
-                greedy = _greedy_on_grid(trial["checkpoint"], econ, spec)
-                off = np.abs(greedy - br["br"])
-                prices = br["grid"][greedy]
+                if interval:  # distances in grid steps from the continuous best response
+                    step = float(br["grid"][1] - br["grid"][0])
+                    before = _greedy_on_interval(ck0, econ, spec, br["grid"])
+                    prices = _greedy_on_interval(trial["checkpoint"], econ, spec, br["grid"])
+                    off = np.abs(prices - br["br_interval"]) / step
+                    off0 = np.abs(before - br["br_interval"]) / step
+                    best, profit = br["br_interval"], np.interp(prices, br["fine"], br["fine_profit"])
+                    best_profit, at_best = float(br["fine_profit"].max()), off <= 0.5
+                    shown, shown0 = [f"{g:.4f}" for g in prices], [f"{g:.4f}" for g in before]
+                else:
+                    before = _greedy_on_grid(ck0, econ, spec)
+                    greedy = _greedy_on_grid(trial["checkpoint"], econ, spec)
+                    off, off0 = np.abs(greedy - br["br"]), np.abs(before - br["br"])
+                    prices, best, profit = br["grid"][greedy], br["grid"][br["br"]], br["profits"][greedy]
+                    best_profit, at_best = float(br["profits"][br["br"]]), off == 0
+                    shown, shown0 = [str(int(g)) for g in greedy], [str(int(g)) for g in before]
                 rows.append({"experiment": name, "rival": rival, "rival_price": br["rival_price"],
-                             "seed": seed, "best_response_price": br["grid"][br["br"]],
+                             "seed": seed, "best_response_price": best,
                              "best_response_index": br["br"],
-                             "greedy_price_modal": float(pd.Series(prices).mode().iloc[0]),
+                             "greedy_price_modal": float(pd.Series(np.round(prices, 4)).mode().iloc[0]),
                              "greedy_price_min": float(prices.min()), "greedy_price_max": float(prices.max()),
-                             "share_states_at_best_response": float((off == 0).mean()),
+                             "share_states_at_best_response": float(at_best.mean()),
                              "share_states_within_one_step": float((off <= 1).mean()),
-                             "max_steps_off": int(off.max()),
-                             "profit_loss_vs_best_response": float(br["profits"][br["br"]]
-                                                                   - br["profits"][greedy].mean()),
+                             "max_steps_off": float(off.max()),
+                             "profit_loss_vs_best_response": float(best_profit - profit.mean()),
                              "passed": bool(off.max() <= 1),
-                             "greedy_by_state": " ".join(str(int(g)) for g in greedy),
-                             "untrained_greedy_by_state": " ".join(str(int(g)) for g in before),
-                             "untrained_max_steps_off": int(np.abs(before - br["br"]).max()),
+                             "greedy_by_state": " ".join(shown),
+                             "untrained_greedy_by_state": " ".join(shown0),
+                             "untrained_max_steps_off": float(off0.max()),
                              "periods": trial["env_steps"] * spec.env["block"],
                              "train_time_s": trial["time_total_s"]})
                 r = rows[-1]
@@ -445,14 +487,14 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
         ax.axhline(0.0, color="grey", lw=1)
         ax.set_xticks(range(len(names)), names)
         ax.set_ylabel("profit gain Delta")
-        ax.set_title("1,000,000 periods per seed; bars: 95% CI of the mean")
+        ax.set_title("PPO / CC: 1,000,000 periods per seed; DQN / SAC: 200,000; bars: 95% CI", fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(figs / "budget_profit_gain.png", dpi=120)
 
         fig = Figure(figsize=(7, 4))
         ax = fig.add_subplot()
-        for name, color in zip(names, ["tab:blue", "tab:green"], strict=False):
+        for name, color in zip(names, COLORS, strict=False):
             dev, riv = [], []
             for seed_dir in sorted((out / name / "evaluation").glob("seed_*")):
                 imp = pd.read_csv(seed_dir / "impulse.csv")
@@ -475,13 +517,13 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
             curves.to_csv(out / "budget_learning_curves.csv", index=False)
             fig = Figure(figsize=(7, 4))
             ax = fig.add_subplot()
-            for name, color in zip(names, ["tab:blue", "tab:green"], strict=False):
+            for name, color in zip(names, COLORS, strict=False):
                 done = curves[(curves["experiment"] == name) & curves["profit_gain_play"].notna()]
                 for k, (_, c) in enumerate(done.groupby("seed")):  # iterations that completed episodes
                     ax.plot(c["periods"], c["profit_gain_play"], color=color, lw=0.8, alpha=0.7,
                             label=name if k == 0 else None)
             ax.axhline(0.0, color="grey", lw=1)
-            ax.set_xlabel("periods per seed (50 sessions x periods)")
+            ax.set_xlabel("periods per seed (sessions x periods)")
             ax.set_ylabel("Delta of sampled (exploring) play")
             ax.legend(fontsize=7)
             fig.tight_layout()

@@ -21,7 +21,7 @@ import numpy as np
 
 from marketsai.errors import SpecError
 from marketsai.rl.envs import vector_name
-from marketsai.rl.spec import RLExperimentSpec, nearest
+from marketsai.rl.spec import REPLAY_ALGORITHMS, RLExperimentSpec, nearest
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,43 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
                         file=spec.file)
 
 
+def sessions_replay(spec: RLExperimentSpec) -> bool:
+    """Whether a trial learns off-policy from batched sessions (:mod:`marketsai.rl.replay`)."""
+    return bool(spec.env.get("stacked")) and spec.algorithm in REPLAY_ALGORITHMS
+
+
+def _validated(config, spec: RLExperimentSpec):
+    try:
+        config.validate()
+    except Exception as exc:  # RLlib's own consistency checks, re-worded as ours
+        raise SpecError(f"RLlib rejected the configuration: {exc}", path="algorithm.settings",
+                        value=spec.settings, allowed="settings RLlib accepts together",
+                        file=spec.file) from None
+    return config
+
+
+def _sessions_replay_config(spec: RLExperimentSpec, settings: dict, mapping: dict, env_name: str, seed):
+    """DQN / SAC over ``env.sessions`` batched sessions: RLlib's config of the per-agent path
+    (one module per policy id; the MultiAgentEnv only gives the local env runner its spaces)
+    run by :class:`marketsai.rl.replay.SessionsDQN` / ``SessionsSAC``."""
+    from marketsai.rl.replay import ALGO_CLASSES
+
+    config = config_class(spec.algorithm)()
+    config.algo_class = ALGO_CLASSES[spec.algorithm]
+    config = (config
+              .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
+              .environment(env_name, env_config=dict(spec.env))
+              .framework("torch")
+              .env_runners(num_env_runners=0)
+              .learners(num_learners=0)
+              .debugging(seed=seed if seed is not None else spec.seeds[0])
+              .multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping)))
+    if spec.model:
+        config = config.rl_module(model_config=dict(spec.model))
+    config.update_from_dict(settings)
+    return _validated(config, spec)
+
+
 def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
     """The ``AlgorithmConfig`` of one trial (new API stack, explicit resources).
 
@@ -226,6 +263,8 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         settings["replay_buffer_config"] = {**buffer, "type": "EpisodeReplayBuffer"}
     mapping = policy_ids(econ, spec.policies)
     res = spec.resources
+    if sessions_replay(spec):  # the per-agent path's modules, fed by the batched sessions
+        return _sessions_replay_config(spec, settings, mapping, env_name, seed)
     stacked = bool(spec.env.get("stacked"))
     stacked_critic = stacked and spec.algorithm == "centralised_critic"  # critic on the aggregate state
     config = config_class(spec.algorithm)()
@@ -270,10 +309,4 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.actors]
         config = config.centralised_critic(econ.actors, obs_dims)
     config.update_from_dict(settings)
-    try:
-        config.validate()
-    except Exception as exc:  # RLlib's own consistency checks, re-worded as ours
-        raise SpecError(f"RLlib rejected the configuration: {exc}", path="algorithm.settings",
-                        value=spec.settings, allowed="settings RLlib accepts together",
-                        file=spec.file) from None
-    return config
+    return _validated(config, spec)

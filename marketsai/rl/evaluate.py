@@ -69,7 +69,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     :class:`~marketsai.rl.export.UnsafeCheckpointWarning`.
     """
     from marketsai.economy import Economy
-    from marketsai.rl.algorithms import policy_ids
+    from marketsai.rl.algorithms import policy_ids, sessions_replay
     from marketsai.rl.export import is_export, load_export, warn_unsafe
 
     checkpoint = Path(checkpoint).resolve()
@@ -78,7 +78,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
             raise SpecError("an export carries its experiment; --experiment is not used",
                             path="--experiment", value=str(experiment))
         spec, econ, multi, mapping = load_export(checkpoint)
-        if spec.env.get("stacked"):
+        if spec.env.get("stacked") and not sessions_replay(spec):
             raise SpecError("exports of stacked-population runs are not supported; evaluate the checkpoint",
                             path="CHECKPOINT", value=str(checkpoint),
                             allowed="the run's RLlib checkpoint (checkpoint_*/ of the trial)")
@@ -90,7 +90,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
         spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
         econ = Economy.from_dict(spec.economy_dict())
         multi, mapping = None, policy_ids(econ, spec.policies)
-        if spec.env.get("stacked"):
+        if spec.env.get("stacked") and not sessions_replay(spec):
             mapping = {a: STACKED_MODULE_ID for a in econ.actors}
         default_out = exp_file.parent / "evaluation" / f"{checkpoint.parent.name}-{checkpoint.name}"
     settings = dict(spec.evaluation)
@@ -100,7 +100,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     policies = GreedyPolicies(checkpoint, mapping, env.action_spaces,
                               normalize_actions=spec.settings.get("normalize_actions", True),
                               multi=multi)
-    if spec.env.get("stacked"):
+    if spec.env.get("stacked") and not sessions_replay(spec):
         policies = StackedGreedyPolicies(policies, econ.actors, stacked_agent_ids(spec))
     if all(d.kind == "grid" for d in econ.decisions):
         results, paths, extra = _evaluate_grid(econ, env, policies, settings, seed)

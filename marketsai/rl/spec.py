@@ -59,6 +59,35 @@ _algorithm_name = Check(lambda x: isinstance(x, str), "one of " + ", ".join(ALGO
 #: the keys of ``kind: rllib`` beside the runner's common ones (kind, name, description,
 #: seed, economy, sweep, reference): the runner's Param declarations, one dialect for
 #: every kind (:mod:`marketsai.runner.schema`)
+#: algorithms that learn from ``env: {sessions: S, stacked: true}`` through a flat replay
+#: buffer of the sessions' rows (:mod:`marketsai.rl.replay`)
+REPLAY_ALGORITHMS = ("DQN", "SAC")
+
+
+def _check_sessions_replay(cfg: dict, algo: dict) -> None:
+    """What the flat replay path of :mod:`marketsai.rl.replay` does not do, refused by name."""
+    settings = algo["settings"]
+    refused = {"n_step": (1, "1 (one-step returns)"), "training_intensity": (None, "unset: "
+               "rollout_fragment_length is the session-periods per update")}
+    for key, (ok, allowed) in refused.items():
+        if key in settings and settings[key] != ok:
+            raise SpecError(f"the sessions replay path of {algo['name']} does not support this",
+                            path=f"algorithm.settings.{key}", value=settings[key], allowed=allowed)
+    buffer = settings.get("replay_buffer_config") or {}
+    if set(buffer) - {"capacity"}:
+        bad = sorted(set(buffer) - {"capacity"})[0]
+        raise SpecError("the sessions replay path keeps a uniform ring buffer per module",
+                        path=f"algorithm.settings.replay_buffer_config.{bad}", value=buffer[bad],
+                        allowed="capacity only")
+    for key in ("num_env_runners", "num_learners"):
+        if cfg["resources"][key]:
+            raise SpecError("the sessions replay path steps its sessions and learns in one process",
+                            path=f"resources.{key}", value=cfg["resources"][key], allowed="0")
+    if cfg["env"]["block"] != 1:
+        raise SpecError("env.block groups the sub-environments of stacked PPO; the replay path steps "
+                        "all sessions at once", path="env.block", value=cfg["env"]["block"], allowed="1")
+
+
 RL_SCHEMA = {
     "env": {
         "max_cycles": Param(1000, int_range(1, MAX_TRACE_PERIODS),
@@ -73,7 +102,9 @@ RL_SCHEMA = {
         # Why: with one agent per sub-environment RLlib still pays its bookkeeping per
         # agent; stacking a session's agents into one sub-environment pays it per session.
         "stacked": Param(False, one_of(True, False),
-                         "with sessions (PPO): each sub-environment is one session whose N agents are "
+                         "with sessions. DQN / SAC: the sessions are stepped as one batch and each "
+                         "agent's rows go to its module's flat replay buffer (marketsai.rl.replay; "
+                         "env steps count session-periods). PPO: each sub-environment is one session whose N agents are "
                          "stacked rows, one network applied per row, each row learning from its own "
                          "return (marketsai.rl.stacked); train_batch_size_per_learner counts "
                          "session-periods, minibatch_size rows (agent-steps)"),
@@ -175,10 +206,12 @@ def check_rl_config(cfg: dict) -> dict:
         raise SpecError("env.block groups sessions of a stacked population (a divisor of env.sessions)",
                         path="env.block", value=cfg["env"]["block"],
                         allowed="a divisor of env.sessions with env.stacked, else 1")
-    if cfg["env"]["stacked"] and algo["name"] not in ("PPO", "centralised_critic"):
+    if cfg["env"]["stacked"] and algo["name"] not in ("PPO", "centralised_critic") + REPLAY_ALGORITHMS:
         raise SpecError("the stacked population path trains PPO or the centralised critic (their "
-                        "learner unstacks the rows)", path="env.stacked", value=True,
-                        allowed="false for " + algo["name"])
+                        "learner unstacks the rows), or DQN / SAC (a flat replay buffer of the rows)",
+                        path="env.stacked", value=True, allowed="false for " + algo["name"])
+    if cfg["env"]["stacked"] and algo["name"] in REPLAY_ALGORITHMS:
+        _check_sessions_replay(cfg, algo)
     if cfg["evaluation"]["tail"] > cfg["evaluation"]["periods"]:
         raise SpecError("tail must not exceed periods", path="evaluation.tail",
                         value=cfg["evaluation"]["tail"], allowed=f"<= {cfg['evaluation']['periods']}")

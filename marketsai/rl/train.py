@@ -215,7 +215,9 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
 def agents_per_env_step(spec: RLExperimentSpec, econ) -> int:
     """Agent-steps in one of RLlib's env steps: every actor (MultiAgentEnv), one (VectorEnv
     sub-environment), or the ``block`` sessions' actors of a stacked sub-environment."""
-    if spec.env.get("sessions") is None:
+    from marketsai.rl.algorithms import sessions_replay
+
+    if spec.env.get("sessions") is None or sessions_replay(spec):  # replay: env steps are session-periods
         return len(econ.actors)
     return spec.env["block"] * len(econ.actors) if spec.env.get("stacked") else 1
 

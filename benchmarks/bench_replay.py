@@ -7,7 +7,11 @@ in one run, each algorithm at one update per ``--ratio`` sampled periods (RLlib'
 
 * the Calvano duopoly, independent learners (``policies: agent``: one network per firm),
   DQN and SAC on the 15-point price grid, SAC on the price interval;
-* the Brock–Mirman planner (``economies/brock_mirman_share.yaml``), SAC on the savings share.
+* the Brock–Mirman planner (``economies/brock_mirman_share.yaml``), SAC on the savings share;
+* and, side by side, the same duopoly cases on the sessions replay path
+  (``env: {sessions: 16, stacked: true}``, :mod:`marketsai.rl.replay`): 16 sessions stepped
+  as one batch, each firm's transitions in a flat replay buffer, RLlib's own learner fed
+  one ``MultiAgentBatch`` per update -- the path of ``experiments/tabular_vs_deep/*_200k.yaml``.
 
 Rates are over a window of ``--steps`` sampled periods after a warm-up iteration that
 fills the replay buffer past ``num_steps_sampled_before_learning_starts``. Updates per
@@ -28,19 +32,24 @@ from common import write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 64
-CASES = [("DQN", "bertrand_duopoly.yaml", "agent"), ("SAC", "bertrand_duopoly.yaml", "agent"),
-         ("SAC", "../experiments/tabular_vs_deep/bertrand_duopoly_interval.yaml", "agent"),
-         ("SAC", "brock_mirman_share.yaml", "group")]
+INTERVAL = "../experiments/tabular_vs_deep/bertrand_duopoly_interval.yaml"
+SESSIONS = 16  # the sessions replay path's batch of sessions, as in experiments/tabular_vs_deep/*_200k.yaml
+CASES = [("DQN", "bertrand_duopoly.yaml", "agent", None), ("SAC", "bertrand_duopoly.yaml", "agent", None),
+         ("SAC", INTERVAL, "agent", None), ("SAC", "brock_mirman_share.yaml", "group", None),
+         ("DQN", "bertrand_duopoly.yaml", "agent", SESSIONS), ("SAC", "bertrand_duopoly.yaml", "agent", SESSIONS),
+         ("SAC", INTERVAL, "agent", SESSIONS)]
 
 
-def measure(algorithm: str, economy: str, policies: str, ratio: int, steps: int) -> tuple[float, float]:
+def measure(algorithm: str, economy: str, policies: str, sessions: int | None, ratio: int,
+            steps: int) -> tuple[float, float]:
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import build_config
     from marketsai.rl.envs import register_economy
     from marketsai.rl.spec import RLExperimentSpec
 
     spec = RLExperimentSpec.from_dict({
-        "kind": "rllib", "economy": str((ROOT / "economies" / economy).resolve()), "env": {"max_cycles": 500},
+        "kind": "rllib", "economy": str((ROOT / "economies" / economy).resolve()),
+        "env": {"max_cycles": 500} if sessions is None else {"max_cycles": 500, "sessions": sessions, "stacked": True},
         "algorithm": {"name": algorithm, "model": {"fcnet_hiddens": [64, 64]},
                       "settings": {"train_batch_size_per_learner": BATCH, "rollout_fragment_length": ratio,
                                    "num_steps_sampled_before_learning_starts": 500,
@@ -48,12 +57,12 @@ def measure(algorithm: str, economy: str, policies: str, ratio: int, steps: int)
         "policies": policies, "stop": {"training_iteration": 1}, "resources": {"num_env_runners": 0}})
     econ = Economy.from_dict(spec.economy_dict())
     config = build_config(spec, econ, register_economy(econ))
-    modules = len(config.policies) if config.is_multi_agent else 1  # each update trains every module
+    module = sorted(config.policies)[0] if config.is_multi_agent else "default_policy"
     algo = config.build_algo()
     try:
-        def counts(r):
-            return r["num_env_steps_sampled_lifetime"], r["learners"]["__all_modules__"].get(
-                "num_env_steps_trained_lifetime", 0)
+        def counts(r):  # periods sampled; rows one module trained on (BATCH per update)
+            return r["num_env_steps_sampled_lifetime"], (r["learners"].get(module) or {}).get(
+                "num_module_steps_trained_lifetime", 0)
         counts(algo.train())
         s0, l0 = counts(algo.train())  # past the learning start
         t0 = time.perf_counter()
@@ -63,7 +72,7 @@ def measure(algorithm: str, economy: str, policies: str, ratio: int, steps: int)
         dt = time.perf_counter() - t0
     finally:
         algo.stop()
-    return (s1 - s0) / dt, (l1 - l0) / (BATCH * modules) / dt
+    return (s1 - s0) / dt, (l1 - l0) / BATCH / dt
 
 
 def main():
@@ -80,10 +89,11 @@ def main():
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False)
     rows = []
     try:
-        for algorithm, economy, policies in CASES:
+        for algorithm, economy, policies, sessions in CASES:
             for ratio in args.ratio:
-                sampled, updates = measure(algorithm, economy, policies, ratio, args.steps)
-                rows.append([algorithm, Path(economy).stem, policies, f"1 per {ratio}", f"{sampled:,.0f}",
+                sampled, updates = measure(algorithm, economy, policies, sessions, ratio, args.steps)
+                path = "per-agent" if sessions is None else f"sessions replay, {sessions} sessions"
+                rows.append([algorithm, Path(economy).stem, policies, path, f"1 per {ratio}", f"{sampled:,.0f}",
                              f"{updates:,.1f}", f"{updates * ratio / max(sampled, 1e-9):.2f}"])
                 print(rows[-1], flush=True)
     finally:
@@ -95,7 +105,7 @@ def main():
              "ratio is what RLlib did). At one update per 4 periods, 200,000 periods are 50,000 updates: divide "
              "to get the wall time of one seed.")
     print(write_table("replay", "DQN and SAC: periods and gradient updates per second at a replay ratio",
-                      ["algorithm", "economy", "policies", "updates per period", "periods / s",
+                      ["algorithm", "economy", "policies", "path", "updates per period", "periods / s",
                        "updates / s", "check"], rows, notes))
 
 

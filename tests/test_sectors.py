@@ -244,6 +244,24 @@ def test_set_override_changes_the_dimension():
     assert fm.n_x == 81 and fm.n_joint == 81
 
 
+def test_runner_set_on_an_economy_file_expands_the_state_template_again():
+    """``marketsai run ... --set economy.agents[0].params.alphas=[...]`` on a file whose state is
+    the template ``k``: the override goes into the file's mapping, so the template is expanded
+    for the new number of stocks (applied to the resolved mapping, k1 and k2 would be left
+    from the file's two stocks and a third stock would have no state)."""
+    from marketsai.runner.config import resolve_economy
+
+    sets = {"economy.agents[0].params.alphas": [0.2, 0.16, 0.1], "economy.agents[0].state.k.high": 1.4}
+    resolved = resolve_economy(str(SHARES), SHARES.parent, sets)
+    state = resolved["agents"][0]["state"]
+    assert sorted(state) == ["k1", "k2", "k3"]
+    assert all(state[k]["high"] == 1.4 for k in state)
+    data = read_yaml(SHARES)
+    data["agents"][0]["params"]["alphas"] = [0.2, 0.16, 0.1]
+    data["agents"][0]["state"]["k"]["high"] = 1.4
+    assert resolved == mai.Economy.from_dict(data).to_dict()
+
+
 def test_gymnasium_check_env_on_the_interval_economy():
     from gymnasium.utils.env_checker import check_env
     check_env(mai.load_economy(SHARES).gymnasium_env(max_cycles=20), skip_render_check=True)

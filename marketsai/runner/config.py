@@ -221,7 +221,8 @@ def resolve_economy(value, base_dir: Path, overrides: dict, memo: dict | None = 
     ``memo``: resolved economies of inline mappings already seen (a sweep validates the
     same economy once per swept value; building one solves for its benchmarks).
     """
-    from marketsai.economy import Economy, load_economy
+    from marketsai.economy import Economy
+    from marketsai.spec import load_spec
 
     key = None
     if memo is not None and isinstance(value, dict):
@@ -229,18 +230,24 @@ def resolve_economy(value, base_dir: Path, overrides: dict, memo: dict | None = 
         if key in memo:
             return json.loads(memo[key])  # a fresh copy, faster than deepcopy
 
+    file = None
     if isinstance(value, str):
         path = Path(value) if Path(value).is_absolute() else base_dir / value
         if not is_file(path):
             raise SpecError("economy file not found", path="economy", value=value,
                             allowed=f"a path relative to {base_dir}")
-        data = load_economy(path).to_dict()
+        if overrides:
+            load_spec(path)  # a bad file is reported as itself (cheap: no benchmarks solved)
+        data, file = read_yaml(path), (None if overrides else path)
     else:
         data = copy.deepcopy(value)
+    # Overrides go into the mapping as written, not the resolved one: a template (a sector
+    # planner's state block `k`) is then expanded after `--set economy...alphas=[...]`
+    # changed the number of stocks, instead of leaving the old expansion behind.
     for okey, v in overrides.items():
         set_path({"economy": data}, okey, v)
     try:
-        resolved = Economy.from_dict(data).to_dict()
+        resolved = Economy.from_dict(data, file=file).to_dict()
     except SpecError as err:
         raise err.under("economy") if not err.path.startswith("economy") else err from None
     if key is not None:

@@ -15,8 +15,9 @@ in one run, each algorithm at one update per ``--ratio`` sampled periods (RLlib'
 
 Rates are over a window of ``--steps`` sampled periods after a warm-up iteration that
 fills the replay buffer past ``num_steps_sampled_before_learning_starts``. Updates per
-second are learner updates (each trains every firm's network on a batch of 64): trained env
-steps over 64 times the number of networks.
+second are learner updates (each trains every firm's network on a batch of 64): one module's
+trained rows over 64. On the sessions path RLlib's env steps are session-periods, so "1 per
+4" is one update per 4 periods of one learner's experience on both paths.
 
 Usage: ``python benchmarks/bench_replay.py [--steps 4000] [--ratio 4 1]``.
 """

@@ -33,7 +33,7 @@ from marketsai.analysis.tables import markdown_table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-EXPERIMENTS = ("ppo", "ppo_mc", "sac", "sac_fast", "ppo_stacked")
+EXPERIMENTS = ("ppo", "ppo_mc", "sac", "sac_fast", "ppo_stacked", "sac_sessions")
 COLUMNS = ("experiment", "seed", "env_steps", "train_s", "share_err_max", "share_err_mean",
            "share_min", "share_max", "euler_mean", "euler_max", "euler_ergodic_mean",
            "euler_ergodic_max", "policy_err_max", "policy_err_mean", "welfare_loss_pct")

@@ -229,14 +229,22 @@ def _growth_measures(model, savings, *, T, burn, seed, welfare_points) -> dict:
             "reference_share": float(s_ref.mean())}
 
 
-def load_module(checkpoint: str | Path, module_id: str = "default_policy"):
-    """The RLModule ``module_id`` of an Algorithm checkpoint (an ``env.sessions`` run's
-    single module is ``default_policy``). Unpickles the checkpoint: only your own runs."""
+def load_module(checkpoint: str | Path, module_id: str | None = None):
+    """The RLModule ``module_id`` of an Algorithm checkpoint; ``None``: its only module (an
+    ``env.sessions`` run's ``default_policy``, a DQN / SAC sessions run's group).
+    Unpickles the checkpoint: only your own runs."""
     from ray.rllib.core.rl_module.rl_module import RLModule
 
     from marketsai.rl.export import warn_unsafe
 
-    path = Path(checkpoint) / "learner_group" / "learner" / "rl_module" / module_id
+    modules = Path(checkpoint) / "learner_group" / "learner" / "rl_module"
+    if module_id is None:
+        found = sorted(p.name for p in modules.iterdir() if p.is_dir()) if modules.is_dir() else []
+        if len(found) != 1:
+            raise SpecError("name the module: the checkpoint does not hold exactly one", path="module_id",
+                            value=None, allowed=", ".join(found) or "an Algorithm checkpoint folder")
+        module_id = found[0]
+    path = modules / module_id
     if not path.is_dir():
         raise SpecError("no such module in the checkpoint", path="checkpoint", value=str(path),
                         allowed="an Algorithm checkpoint folder holding learner_group/learner/rl_module/"

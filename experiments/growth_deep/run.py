@@ -13,6 +13,8 @@ Usage::
     python experiments/growth_deep/run.py --out runs/growth_deep            # train + evaluate
     python experiments/growth_deep/run.py --out runs/growth_deep --only ppo --set stop.time_total_s=60
 
+Rows of experiments not in ``--only`` are kept from the existing results table.
+
 Writes ``experiments/growth_deep/results/growth_deep.csv`` and ``.md`` (``--results``).
 """
 
@@ -93,6 +95,12 @@ def main(argv=None) -> pd.DataFrame:
     table = pd.DataFrame(rows)[list(COLUMNS)]
     res = Path(args.results)
     res.mkdir(parents=True, exist_ok=True)
+    if (res / "growth_deep.csv").is_file():  # keep the rows of experiments not run this time
+        prev = pd.read_csv(res / "growth_deep.csv")
+        keep = prev[prev["experiment"].isin(set(EXPERIMENTS) - set(args.only))]
+        table = pd.concat([table, keep], ignore_index=True)
+        order = {n: i for i, n in enumerate(("closed form (alpha beta)", "untrained PPO network") + EXPERIMENTS)}
+        table = table.sort_values("experiment", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
     table.to_csv(res / "growth_deep.csv", index=False)
     md = table.copy()
     for c in ("share_err_max", "share_err_mean", "policy_err_max", "policy_err_mean"):

@@ -120,15 +120,20 @@ def test_same_seed_same_buffers_and_weights(local_ray):
         assert bool((runs[0][1][k] == runs[1][1][k]).all()), k
 
 
-def test_checkpoint_evaluates_like_a_per_agent_run(local_ray, tmp_path):
+def test_checkpoint_evaluates_and_exports_like_a_per_agent_run(local_ray, tmp_path):
     from marketsai.rl.evaluate import evaluate
+    from marketsai.rl.export import export_policy
     from marketsai.rl.train import train
 
     spec = _spec(sessions=2)
     table = train(spec, tmp_path / "run", verbose=0)
+    assert (tmp_path / "run" / "results.parquet").is_file()
     summary = evaluate(table["checkpoint"][0], tmp_path / "ev")
     assert summary["algorithm"] == "DQN" and 0 < summary["mean_price"] < 3
-    assert (tmp_path / "run" / "results.parquet").is_file()
+    export = export_policy(table["checkpoint"][0], tmp_path / "export")
+    again = evaluate(export, tmp_path / "ev_export")
+    for key in ("profit_gain_mean", "mean_price", "impulse_response"):
+        assert again[key] == summary[key]
 
 
 @pytest.mark.parametrize(("key", "value", "path"), [

@@ -355,8 +355,9 @@ def _ci_text(values, d=3) -> str:
 def learning_curves(out: Path, names: list[str]) -> pd.DataFrame:
     """Per seed and iteration: periods so far and the (stochastic) play's profit gain.
 
-    RLlib's episode return is the sum over an episode of the mean of both firms' profits;
-    divided by the episode's periods it is the mean profit per firm and period.
+    On the stacked PPO path RLlib's episode return is the sum over an episode of the mean of
+    both firms' profits; on the DQN / SAC sessions path (as on the per-agent path) it is the
+    sum of both firms' returns. Either way it is scaled to the mean profit per firm and period.
     """
     import yaml
 
@@ -375,7 +376,8 @@ def learning_curves(out: Path, names: list[str]) -> pd.DataFrame:
         block, T = cfg["env"]["block"], cfg["env"]["max_cycles"]
         prog["experiment"] = name
         prog["periods"] = prog["env_steps"] * block
-        prog["profit_gain_play"] = (prog["episode_return_mean"] / T - pn) / (pm - pn)
+        firms = 2 if cfg["algorithm"]["name"] in ("DQN", "SAC") else 1  # a sum over firms, not a mean
+        prog["profit_gain_play"] = (prog["episode_return_mean"] / (T * firms) - pn) / (pm - pn)
         frames.append(prog)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 

@@ -151,6 +151,7 @@ class SessionsReplay:
         self._obs, _ = self._env.reset(seed=seed)
         self._returns = np.zeros(self._sessions)
         self._owed = 0.0  # updates due (fractional: one per rollout_fragment_length periods)
+        self._stored = 0  # session-periods in the buffers (a restored trial starts with none)
 
     def _periods(self) -> int:
         return int(self.metrics.peek((ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0))
@@ -168,6 +169,7 @@ class SessionsReplay:
         next_obs, rewards, _, trunc, _ = self._env.step(env_actions)
         for i, agent in enumerate(self._agents):
             self._buffers[self._mapping[agent]].add(self._obs[i::n], module_actions[i], rewards[i::n], next_obs[i::n])
+        self._stored += self._sessions
         self._returns += rewards.reshape(self._sessions, n).sum(axis=1)
         self.metrics.log_value((ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), self._sessions,
                                reduce="lifetime_sum")
@@ -196,13 +198,14 @@ class SessionsReplay:
     def training_step(self) -> None:
         """Step the sessions and learn until ``min_sample_timesteps_per_iteration`` periods
         have been sampled; one update per ``rollout_fragment_length`` periods once
-        ``num_steps_sampled_before_learning_starts`` periods are in the buffers."""
+        ``num_steps_sampled_before_learning_starts`` periods are in the buffers (after a
+        restore from a checkpoint, once the empty buffers hold that many again)."""
         cfg = self.config
         start = self._periods()
         per_update = float(cfg.get_rollout_fragment_length())
         while True:
             self._step_sessions()
-            if self._periods() >= cfg.num_steps_sampled_before_learning_starts:
+            if self._stored >= cfg.num_steps_sampled_before_learning_starts:
                 self._owed += self._sessions / per_update
                 while self._owed >= 1.0:
                     self._update()

@@ -120,6 +120,29 @@ def test_same_seed_same_buffers_and_weights(local_ray):
         assert bool((runs[0][1][k] == runs[1][1][k]).all()), k
 
 
+def test_a_restored_trial_refills_its_buffers_before_learning_again(local_ray, tmp_path):
+    """The buffers are not checkpointed: after a restore the counters go on, and updates wait
+    until the learning start's worth of periods is stored again."""
+    spec = _spec(sessions=4)
+    _, algo = _algo(spec)
+    try:
+        algo.train()
+        algo.save_to_path(str(tmp_path / "ck"))
+    finally:
+        algo.stop()
+    _, again = _algo(spec)
+    try:
+        again.restore_from_path(str(tmp_path / "ck"))
+        result = again.train()
+        assert result["num_env_steps_sampled_lifetime"] == 160
+        assert len(again._buffers["firm_0"]) == 80
+        trained = result["learners"]["firm_0"]["num_module_steps_trained_lifetime"]
+        batch = spec.settings["train_batch_size_per_learner"]
+        assert trained == batch * (11 + 11)  # 11 updates before the checkpoint, 11 after refilling
+    finally:
+        again.stop()
+
+
 def test_checkpoint_evaluates_and_exports_like_a_per_agent_run(local_ray, tmp_path):
     from marketsai.rl.evaluate import evaluate
     from marketsai.rl.export import export_policy

@@ -456,7 +456,10 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
 
     if not san.empty:
         lines += ["", "## Sanity check: best response to a fixed rival", "",
-                  "| experiment | rival fixed at | seed | static best response (grid) | greedy price (modal; min-max over "
+                  "Interval learners (sac_interval_*): the best response on the interval, the greedy price "
+                  "after each of the 15 grid prices as the learner's own last price, and distances in grid "
+                  "steps (0.0387; 'at' the best response: within half a step).", "",
+                  "| experiment | rival fixed at | seed | static best response | greedy price (modal; min-max over "
                   "the 15 states) | states at the best response | states within one grid step | passed | "
                   "untrained network: max grid steps off | periods |", "|" + "---|" * 10]
         for _, s in san.sort_values(["experiment", "rival", "seed"]).iterrows():
@@ -464,7 +467,7 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
                          f"{s['best_response_price']:.4f} | {s['greedy_price_modal']:.4f} "
                          f"({s['greedy_price_min']:.4f}-{s['greedy_price_max']:.4f}) | "
                          f"{s['share_states_at_best_response']:.2f} | {s['share_states_within_one_step']:.2f} | "
-                         f"{'yes' if s['passed'] else 'no'} | {s['untrained_max_steps_off']} | "
+                         f"{'yes' if s['passed'] else 'no'} | {_fmt(float(s['untrained_max_steps_off']), 1)} | "
                          f"{s['periods']:,.0f} |")
     text = "\n".join(lines) + "\n"
     (out / "budget_summary.md").write_text(text)

@@ -398,6 +398,8 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
         r = res[res["experiment"] == name].sort_values("seed")
         u = unt[unt["experiment"] == name].set_index("seed") if not unt.empty else pd.DataFrame()
         if not u.empty:
+            u = u[u.index.isin(r["seed"])]  # the trained seeds' own initial networks
+        if not u.empty:
             paired = [row["profit_gain"] - u.loc[row["seed"], "profit_gain"] for _, row in r.iterrows()
                       if row["seed"] in u.index]
             u_text, d_text = _ci_text(u["profit_gain"]), _ci_text(paired)
@@ -437,6 +439,8 @@ def stage_report(out: Path, results_dir: Path | None) -> str:
                   "rival t=15 | deviator t=15 |", "|" + "---|" * 7]
         for name in names:
             r = nd[nd["experiment"] == name]
+            if r.empty:  # interval prices: no grid price to cut to
+                continue
             lines.append(f"| {name} | {_fmt(r['nash_dev_pre_deviator'].mean(), 4)} / "
                          f"{_fmt(r['nash_dev_pre_rival'].mean(), 4)} | {_ci_text(r['nash_dev_deviator_t1'], 4)} | "
                          f"{_ci_text(r['nash_dev_rival_t2'], 4)} | {_ci_text(r['nash_dev_deviator_t2'], 4)} | "

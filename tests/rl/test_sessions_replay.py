@@ -103,6 +103,24 @@ def test_interval_prices_are_stored_on_the_modules_scale_and_played_unsquashed(l
         algo.stop()
 
 
+def test_sac_on_batched_planner_sessions_stores_each_sessions_log_consumption(local_ray):
+    """The growth economy on the replay path: one planner per session, reward log c."""
+    from rl_helpers import ROOT
+
+    spec = _spec("SAC", economy=str(ROOT / "economies" / "brock_mirman_share.yaml"), sessions=3,
+                 policies="group")
+    econ, algo = _algo(spec)
+    try:
+        algo.train()
+        (module,) = algo._buffers
+        obs, a, r, _ = _columns(algo._buffers[module])
+        assert len(r) % 3 == 0 and np.all(np.abs(a) <= 1.0)
+        assert np.all(np.isfinite(r)) and np.all(r < 1.0) and r.std() > 0  # log consumption
+        assert len(set(map(tuple, obs[:3].round(6)))) == 3  # three sessions, three states
+    finally:
+        algo.stop()
+
+
 def test_same_seed_same_buffers_and_weights(local_ray):
     spec = _spec(sessions=2)
     runs = []

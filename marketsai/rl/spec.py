@@ -74,6 +74,9 @@ def _check_sessions_replay(cfg: dict, algo: dict) -> None:
             raise SpecError(f"the sessions replay path of {algo['name']} does not support this",
                             path=f"algorithm.settings.{key}", value=settings[key], allowed=allowed)
     buffer = settings.get("replay_buffer_config") or {}
+    if not isinstance(buffer, dict):
+        raise SpecError("wrong type of value", path="algorithm.settings.replay_buffer_config",
+                        value=buffer, allowed="a mapping, e.g. {capacity: 100000}")
     if set(buffer) - {"capacity"}:
         bad = sorted(set(buffer) - {"capacity"})[0]
         raise SpecError("the sessions replay path keeps a uniform ring buffer per module",

@@ -182,6 +182,7 @@ def test_checkpoint_evaluates_and_exports_like_a_per_agent_run(local_ray, tmp_pa
     ("training_intensity", 2.0, "algorithm.settings.training_intensity"),
     ("replay_buffer_config", {"type": "PrioritizedEpisodeReplayBuffer"},
      "algorithm.settings.replay_buffer_config.type"),
+    ("replay_buffer_config", True, "algorithm.settings.replay_buffer_config"),
 ])
 def test_what_the_replay_path_does_not_do_is_refused_by_name(key, value, path):
     with pytest.raises(SpecError) as err:

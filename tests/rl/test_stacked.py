@@ -141,7 +141,8 @@ def test_stacked_experiment_trains_through_the_runner(local_ray, tmp_path):
     assert row["agent_steps"] == 10 * row["env_steps"]
 
 
-def test_stacked_needs_sessions_and_ppo():
+def test_stacked_needs_sessions_and_an_algorithm_with_a_stacked_path():
+    """PPO / the centralised critic (RowModule) and DQN / SAC (flat replay) have one; IMPALA not."""
     import rl_helpers
 
     from marketsai.errors import SpecError
@@ -150,9 +151,13 @@ def test_stacked_needs_sessions_and_ppo():
     economy = str(rl_helpers.ROOT / "economies" / "growth_market.yaml")
     with pytest.raises(SpecError, match="env.stacked"):
         RLExperimentSpec.from_dict(rl_helpers.experiment("PPO", economy=economy, env={"stacked": True}))
-    with pytest.raises(SpecError, match="env.stacked"):
-        RLExperimentSpec.from_dict(rl_helpers.experiment("SAC", economy=economy,
+    with pytest.raises(SpecError, match="env.stacked") as err:
+        RLExperimentSpec.from_dict(rl_helpers.experiment("IMPALA", economy=economy,
                                                          env={"sessions": 2, "stacked": True}))
+    assert "DQN / SAC" in str(err.value)
+    spec = RLExperimentSpec.from_dict(rl_helpers.experiment("SAC", economy=economy,
+                                                            env={"sessions": 2, "stacked": True}))
+    assert spec.env["stacked"] and spec.algorithm == "SAC"
 
 
 def test_independent_heads_learn_only_from_their_own_rows():

@@ -201,38 +201,6 @@ def sessions_replay(spec: RLExperimentSpec) -> bool:
     return bool(spec.env.get("stacked")) and spec.algorithm in REPLAY_ALGORITHMS
 
 
-def _validated(config, spec: RLExperimentSpec):
-    try:
-        config.validate()
-    except Exception as exc:  # RLlib's own consistency checks, re-worded as ours
-        raise SpecError(f"RLlib rejected the configuration: {exc}", path="algorithm.settings",
-                        value=spec.settings, allowed="settings RLlib accepts together",
-                        file=spec.file) from None
-    return config
-
-
-def _sessions_replay_config(spec: RLExperimentSpec, settings: dict, mapping: dict, env_name: str, seed):
-    """DQN / SAC over ``env.sessions`` batched sessions: RLlib's config of the per-agent path
-    (one module per policy id; the MultiAgentEnv only gives the local env runner its spaces)
-    run by :class:`marketsai.rl.replay.SessionsDQN` / ``SessionsSAC``."""
-    from marketsai.rl.replay import ALGO_CLASSES
-
-    config = config_class(spec.algorithm)()
-    config.algo_class = ALGO_CLASSES[spec.algorithm]
-    config = (config
-              .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
-              .environment(env_name, env_config=dict(spec.env))
-              .framework("torch")
-              .env_runners(num_env_runners=0)
-              .learners(num_learners=0)
-              .debugging(seed=seed if seed is not None else spec.seeds[0])
-              .multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping)))
-    if spec.model:
-        config = config.rl_module(model_config=dict(spec.model))
-    config.update_from_dict(settings)
-    return _validated(config, spec)
-
-
 def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
     """The ``AlgorithmConfig`` of one trial (new API stack, explicit resources).
 
@@ -256,21 +224,25 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
                         allowed=", ".join(n for n, i in ALGORITHMS.items() if bad in i.action_kinds),
                         file=spec.file)
     settings = check_settings(spec.algorithm, spec.settings, spec.file)
+    # DQN / SAC on sessions: the per-agent path's config and modules, fed by the batched
+    # sessions of marketsai.rl.replay (the MultiAgentEnv only gives the env runner its spaces)
+    replay = sessions_replay(spec)
     buffer = settings.get("replay_buffer_config")
-    if sessions is not None and isinstance(buffer, dict) \
+    if sessions is not None and not replay and isinstance(buffer, dict) \
             and "type" not in (spec.settings.get("replay_buffer_config") or {}):
         # our default buffer stores multi-agent episodes; the vector env's are single-agent
         settings["replay_buffer_config"] = {**buffer, "type": "EpisodeReplayBuffer"}
     mapping = policy_ids(econ, spec.policies)
     res = spec.resources
-    if sessions_replay(spec):  # the per-agent path's modules, fed by the batched sessions
-        return _sessions_replay_config(spec, settings, mapping, env_name, seed)
-    stacked = bool(spec.env.get("stacked"))
+    stacked = bool(spec.env.get("stacked")) and not replay  # a RowModule over stacked rows
     stacked_critic = stacked and spec.algorithm == "centralised_critic"  # critic on the aggregate state
     config = config_class(spec.algorithm)()
-    if sessions is None:
+    if replay:
+        from marketsai.rl.replay import ALGO_CLASSES
+        config.algo_class = ALGO_CLASSES[spec.algorithm]
+    if sessions is None or replay:
         runners = {"num_envs_per_env_runner": res["num_envs_per_env_runner"]}
-    elif spec.env.get("stacked"):
+    elif stacked:
         from marketsai.rl.envs import stacked_name
         env_name = stacked_name(env_name)
         runners = {"num_envs_per_env_runner": sessions // spec.env["block"],
@@ -290,9 +262,9 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
                         num_cpus_per_learner=res["num_cpus_per_learner"],
                         num_gpus_per_learner=res["num_gpus_per_learner"])
               .debugging(seed=seed if seed is not None else spec.seeds[0]))
-    if sessions is None:
+    if sessions is None or replay:
         config = config.multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping))
-    if spec.env.get("stacked"):
+    if stacked:
         from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
         from marketsai.rl.stacked import RowModule, StackedPPOLearner
@@ -309,4 +281,10 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.actors]
         config = config.centralised_critic(econ.actors, obs_dims)
     config.update_from_dict(settings)
-    return _validated(config, spec)
+    try:
+        config.validate()
+    except Exception as exc:  # RLlib's own consistency checks, re-worded as ours
+        raise SpecError(f"RLlib rejected the configuration: {exc}", path="algorithm.settings",
+                        value=spec.settings, allowed="settings RLlib accepts together",
+                        file=spec.file) from None
+    return config

@@ -134,7 +134,7 @@ def nash_deviation(out: Path, names: list[str]) -> pd.DataFrame:
 
     from marketsai import analysis
     from marketsai.economy import Economy
-    from marketsai.rl.evaluate import greedy_strategies
+    from marketsai.rl.evaluate import greedy_policies, greedy_strategies
     from marketsai.rl.spec import RLExperimentSpec
 
     rows = []
@@ -150,7 +150,7 @@ def nash_deviation(out: Path, names: list[str]) -> pd.DataFrame:
                 if not all(d.kind == "grid" for d in econ.decisions):
                     break  # interval prices: no grid price nearest Nash to cut to
                 env = econ.parallel_env(max_cycles=50)
-                policy = greedy_policies(ck, econ, spec, env)
+                policy = greedy_policies(ck, spec, econ, env.action_spaces)
                 game = econ.finite_game()
                 strategies = greedy_strategies(econ, env, policy, game)
                 episodes, periods = spec.evaluation["episodes"], spec.evaluation["impulse_periods"]
@@ -232,34 +232,22 @@ def static_best_response(rival_file: Path) -> dict:
             "br_interval": float(fine[np.argmax(fine_profit)]), "fine": fine, "fine_profit": fine_profit}
 
 
-def greedy_policies(checkpoint, econ, spec, env):
-    """The greedy policies of a checkpoint: a stacked PPO run's RowModule read per agent, or
-    the per-agent modules of a DQN / SAC sessions run (as ``marketsai evaluate`` does)."""
-    from marketsai.rl.algorithms import policy_ids, sessions_replay
-    from marketsai.rl.evaluate import STACKED_MODULE_ID, StackedGreedyPolicies, stacked_agent_ids
-    from marketsai.rl.policy import GreedyPolicies
-
-    if spec.env.get("stacked") and not sessions_replay(spec):
-        inner = GreedyPolicies(checkpoint, {a: STACKED_MODULE_ID for a in econ.actors}, env.action_spaces)
-        return StackedGreedyPolicies(inner, econ.actors, stacked_agent_ids(spec))
-    return GreedyPolicies(checkpoint, policy_ids(econ, spec.policies), env.action_spaces,
-                          normalize_actions=spec.settings.get("normalize_actions", True))
-
-
 def _greedy_on_grid(checkpoint, econ, spec) -> np.ndarray:
     """A single learner's greedy action index in each of its finite-game states."""
-    from marketsai.rl.evaluate import greedy_strategies
+    from marketsai.rl.evaluate import greedy_policies, greedy_strategies
 
     env = econ.parallel_env(max_cycles=10)
-    policy = greedy_policies(checkpoint, econ, spec, env)
+    policy = greedy_policies(checkpoint, spec, econ, env.action_spaces)
     return greedy_strategies(econ, env, policy, econ.finite_game())[0, 0]
 
 
 def _greedy_on_interval(checkpoint, econ, spec, grid: np.ndarray) -> np.ndarray:
     """A single interval learner's greedy price after each of its own last prices ``grid``
     (its observation with memory 1: the rival's price is a constant)."""
+    from marketsai.rl.evaluate import greedy_policies
+
     env = econ.parallel_env(max_cycles=10)
-    policy = greedy_policies(checkpoint, econ, spec, env)
+    policy = greedy_policies(checkpoint, spec, econ, env.action_spaces)
     (agent,) = econ.actors
     obs = []
     for p in grid:

@@ -69,7 +69,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     :class:`~marketsai.rl.export.UnsafeCheckpointWarning`.
     """
     from marketsai.economy import Economy
-    from marketsai.rl.algorithms import policy_ids, sessions_replay
+    from marketsai.rl.algorithms import sessions_replay
     from marketsai.rl.export import is_export, load_export, warn_unsafe
 
     checkpoint = Path(checkpoint).resolve()
@@ -89,19 +89,13 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
         exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
         spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
         econ = Economy.from_dict(spec.economy_dict())
-        multi, mapping = None, policy_ids(econ, spec.policies)
-        if spec.env.get("stacked") and not sessions_replay(spec):
-            mapping = {a: STACKED_MODULE_ID for a in econ.actors}
+        multi, mapping = None, None
         default_out = exp_file.parent / "evaluation" / f"{checkpoint.parent.name}-{checkpoint.name}"
     settings = dict(spec.evaluation)
     if episodes is not None:
         settings["episodes"] = int(episodes)
     env = econ.parallel_env(max_cycles=settings["periods"] + settings["impulse_periods"] + 2)
-    policies = GreedyPolicies(checkpoint, mapping, env.action_spaces,
-                              normalize_actions=spec.settings.get("normalize_actions", True),
-                              multi=multi)
-    if spec.env.get("stacked") and not sessions_replay(spec):
-        policies = StackedGreedyPolicies(policies, econ.actors, stacked_agent_ids(spec))
+    policies = greedy_policies(checkpoint, spec, econ, env.action_spaces, multi=multi, mapping=mapping)
     if all(d.kind == "grid" for d in econ.decisions):
         results, paths, extra = _evaluate_grid(econ, env, policies, settings, seed)
     else:
@@ -125,6 +119,21 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     atomic_write_text(out / "summary.json", json_text(summary))
     summary["out"] = str(out)
     return summary
+
+
+def greedy_policies(checkpoint, spec: RLExperimentSpec, econ, action_spaces: dict, *, multi=None,
+                    mapping: dict | None = None):
+    """The greedy policies of a trained run, per agent: a stacked PPO run's RowModule read
+    with each agent's one-hot (:class:`StackedGreedyPolicies`), otherwise the modules of the
+    per-agent path (also DQN / SAC sessions runs). ``multi`` / ``mapping``: an export's."""
+    from marketsai.rl.algorithms import policy_ids, sessions_replay
+
+    rows = spec.env.get("stacked") and not sessions_replay(spec)
+    if mapping is None:
+        mapping = ({a: STACKED_MODULE_ID for a in econ.actors} if rows else policy_ids(econ, spec.policies))
+    policies = GreedyPolicies(checkpoint, mapping, action_spaces,
+                              normalize_actions=spec.settings.get("normalize_actions", True), multi=multi)
+    return StackedGreedyPolicies(policies, econ.actors, stacked_agent_ids(spec)) if rows else policies
 
 
 # ---------------------------------------------------------------- stacked populations

@@ -111,9 +111,9 @@ def act(module, obs: np.ndarray, t: int, action_space, normalize: bool = True, c
     actions = actions.numpy()
     if not isinstance(action_space, gym.spaces.Box):
         return actions, actions
-    if normalize:
-        return actions, np.stack([unsquash_action(a, action_space) for a in actions])
-    return actions, np.stack([clip_action(a, action_space) for a in actions]) if clip else actions
+    if normalize:  # both broadcast the Box's bounds over the batch of rows
+        return actions, unsquash_action(actions, action_space)
+    return actions, clip_action(actions, action_space) if clip else actions
 
 
 class SessionsReplay:

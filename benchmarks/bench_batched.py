@@ -17,12 +17,11 @@ Usage: ``python benchmarks/bench_batched.py [--sessions 10 100 1000] [--steps 20
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, write_table
+from common import best_of, peak_rss_mb, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ECONOMY = ROOT / "economies" / "rbc.yaml"
@@ -78,11 +77,8 @@ def main():
     parser.add_argument("--steps", type=int, default=20000, help="agent-steps per timed call")
     parser.add_argument("--repeats", type=int, default=3)
     args, _ = parser.parse_known_args()
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ["OMP_NUM_THREADS"] = "1"
+    single_threaded()
     import ray
-    import torch
-    torch.set_num_threads(1)
 
     import marketsai as mai
     econ = mai.load_economy(ECONOMY)

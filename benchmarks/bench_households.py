@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, peak_rss_mb, write_table
+from common import RESULTS, peak_rss_mb, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,11 +173,7 @@ def main():
     parser.add_argument("--per-agent-max-n", type=int, default=100, help="largest N for the per-agent MultiAgentEnv path")
     parser.add_argument("--repeats", type=int, default=3)
     args, _ = parser.parse_known_args()
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    import torch
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
+    single_threaded().manual_seed(0)
 
     S = args.sessions
     configs = [("growth_market", n) for n in args.n] + [("two_sector_labor", n) for n in args.n_two_sector]

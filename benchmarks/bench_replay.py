@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
 
-from common import write_table
+from common import single_threaded, window_rates, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 64
@@ -64,16 +63,11 @@ def measure(algorithm: str, economy: str, policies: str, sessions: int | None, r
         def counts(r):  # periods sampled; rows one module trained on (BATCH per update)
             return r["num_env_steps_sampled_lifetime"], (r["learners"].get(module) or {}).get(
                 "num_module_steps_trained_lifetime", 0)
-        counts(algo.train())
-        s0, l0 = counts(algo.train())  # past the learning start
-        t0 = time.perf_counter()
-        s1, l1 = s0, l0
-        while s1 - s0 < steps:
-            s1, l1 = counts(algo.train())
-        dt = time.perf_counter() - t0
+        counts(algo.train())  # the next result is past the learning start
+        sampled, trained = window_rates(algo, steps, counts)
     finally:
         algo.stop()
-    return (s1 - s0) / dt, (l1 - l0) / BATCH / dt
+    return sampled, trained / BATCH
 
 
 def main():
@@ -81,11 +75,8 @@ def main():
     parser.add_argument("--steps", type=int, default=4000, help="sampled periods per timed window")
     parser.add_argument("--ratio", type=int, nargs="*", default=[4, 1], help="sampled periods per update")
     args, _ = parser.parse_known_args()  # benchmarks/run_all.py passes its own argv
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ["OMP_NUM_THREADS"] = "1"
+    single_threaded()
     import ray
-    import torch
-    torch.set_num_threads(1)
     load_start = os.getloadavg()[0]
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False)
     rows = []

@@ -26,11 +26,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
-from common import best_of
+from common import best_of, window_rates
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,16 +81,10 @@ def bench_training(name: str, econ, steps: int, hiddens=(64, 64)) -> tuple[float
         def counts(r):
             return (r["num_env_steps_sampled_lifetime"],
                     r["learners"]["__all_modules__"]["num_env_steps_trained_lifetime"])
-        s0, l0 = counts(algo.train())
-        t0 = time.perf_counter()
-        s1, l1 = s0, l0
-        while s1 - s0 < steps:
-            s1, l1 = counts(algo.train())
-        dt = time.perf_counter() - t0
+        return window_rates(algo, steps, counts)
     finally:
         algo.stop()
         torch.set_num_threads(threads)
-    return (s1 - s0) / dt, (l1 - l0) / dt
 
 
 def main():

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, write_table
+from common import best_of, peak_rss_mb, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,11 +110,8 @@ def main():
                         help="skip the VectorEnv baseline above this many sub-environments x steps")
     parser.add_argument("--only", nargs="*", help="economies to run (default: all)")
     args, _ = parser.parse_known_args()
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ["OMP_NUM_THREADS"] = "1"
+    single_threaded()
     import ray
-    import torch
-    torch.set_num_threads(1)
     load_start = os.getloadavg()[0]
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 2**20, log_to_driver=False)
     cases = [("growth_market", 10, 100, 100, 1, False), ("growth_market", 100, 10, 10, 1, False),

@@ -23,6 +23,35 @@ def best_of(fn, repeat: int = 5, warmup: int = 0) -> float:
     return min(times)
 
 
+def single_threaded():
+    """Torch and OpenMP on one thread, Ray's usage stats off; returns ``torch``.
+
+    Why: on a 2-core machine the default thread counts made every RLlib figure 2-3x
+    worse and noisy; every deep benchmark measures under the same settings.
+    """
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+    torch.set_num_threads(1)
+    return torch
+
+
+def window_rates(algo, steps: int, counts) -> tuple[float, float]:
+    """Rates of an RLlib algorithm over a window of ``steps`` sampled env steps.
+
+    ``counts(result) -> (sampled, trained)`` reads two lifetime counters from a training
+    result; the window starts after the call that produced the first result (warm-up
+    done by the caller) and the rates are (sampled, trained) per second of wall time.
+    """
+    s0, l0 = counts(algo.train())
+    t0 = time.perf_counter()
+    s1, l1 = s0, l0
+    while s1 - s0 < steps:
+        s1, l1 = counts(algo.train())
+    dt = time.perf_counter() - t0
+    return (s1 - s0) / dt, (l1 - l0) / dt
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

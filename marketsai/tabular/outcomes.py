@@ -37,15 +37,19 @@ def profit_gain(mean_profit, nash_payoff, coop_payoff):
     return (mean_profit - nash) / (coop - nash)
 
 
+@njit(cache=True, inline="always")
+def _node(c, n, alternating):
+    """A play node ``c`` as (state, agent to move): alternating play walks (state, mover)
+    pairs, simultaneous play the states themselves (mover 0)."""
+    if alternating:
+        return c // n, c % n
+    return c, 0
+
+
 @njit(cache=True)
 def _step(strategy, c, n, m, M, Mk, alternating, exo_next):
     """Greedy play one period from node ``c``; returns (next node, joint action, exo state)."""
-    if alternating:
-        s = c // n
-        p = c % n
-    else:
-        s = c
-        p = 0
+    s, p = _node(c, n, alternating)
     e = s // Mk
     mem = s - e * Mk
     if alternating:
@@ -133,12 +137,7 @@ def limit_cycle(game, strategy, start_state, protocol="simultaneous", phase=0) -
 @njit(cache=True)
 def _model_step(strategy, c, n, n_actions, M, alternating, next_x):
     """Greedy play one period from node ``c`` of a model with one exogenous state."""
-    if alternating:
-        s = c // n
-        p = c % n
-    else:
-        s = c
-        p = 0
+    s, p = _node(c, n, alternating)
     if alternating:  # memory models only: s mod M is the joint action in force
         last = s % M
         pw = 1

@@ -63,7 +63,7 @@ __all__ = ["KrusellSmithModel", "KrusellSmithPolicy", "KrusellSmithSolution", "j
            "solve_household", "simulate_histogram", "solve_krusell_smith", "wealth_stats",
            "den_haan_error", "euler_errors", "euler_error_stats", "initial_distribution", "step_distribution", "PUBLISHED_ALM", "HARK_ALM"]
 
-#: Krusell & Smith (1998): ``ln K' = b0 + b1 ln K``, rows bad / good (../shared/REFERENCE.md).
+#: Krusell & Smith (1998): ``ln K' = b0 + b1 ln K``, rows bad / good (docs/references.md).
 PUBLISHED_ALM = np.array([[0.085, 0.965], [0.095, 0.962]])
 #: econ-ark HARK's replication (same source).
 HARK_ALM = np.array([[0.0837, 0.9649], [0.0946, 0.9626]])

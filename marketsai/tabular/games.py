@@ -1,7 +1,7 @@
 """Small reference games for tests, docs and benchmarks of the tabular engine.
 
 ``calvano_game`` builds the Calvano et al. (2020) logit Bertrand duopoly directly from
-the formulas in REFERENCE.md, so the engine can be tested and benchmarked without the
+the published formulas (docs/references.md), so the engine can be tested and benchmarked without the
 economy layer. Production code should use ``load_economy(...).finite_game()``.
 
 Examples
@@ -37,7 +37,7 @@ def calvano_game(n: int = 2, m: int = 15, memory: int = 1, xi: float = 0.1,
                  discount: float = 0.95) -> FiniteGame:
     """Symmetric logit Bertrand game on Calvano's grid ``linspace(pN - xi d, pM + xi d, m)``.
 
-    The default Nash and monopoly prices are the duopoly's (REFERENCE.md); pass others
+    The default Nash and monopoly prices are the duopoly's (docs/references.md); pass others
     for ``n != 2``.
     """
     grid = np.linspace(p_nash - xi * (p_coop - p_nash), p_coop + xi * (p_coop - p_nash), m)

@@ -1,6 +1,12 @@
 """Markets: one module per market type, all registered in :data:`markets`."""
 
-from marketsai.markets import bertrand_logit, cournot, factor, goods  # noqa: F401  (registration)
+from marketsai.markets import (  # noqa: F401  (registration)
+    bertrand_homogeneous,
+    bertrand_logit,
+    cournot,
+    factor,
+    goods,
+)
 from marketsai.markets.base import CompetitiveMarket, Market, Outcome, Report, StrategicMarket
 from marketsai.markets.registry import markets
 

@@ -125,24 +125,20 @@ def period(econ, state: EconomyState, x: np.ndarray):
             continue
         own_state = {f: state.fields[f"{ent.name}.{f}"] for f in kind.state}
         views[e] = (own_state, x[:, econ._entry_cols[e]], _entry_exo(exo, ent.members))
-    clearing, faced, supplies = econ.clearing, {}, {}
-    if clearing is not None:  # competitive markets clear given what households supply and spend
-        hh = {e: econ.entries[e].kind for e in clearing.households}
-        supplies = {e: kind.factor_supply(*views[e]) for e, kind in hh.items()}
-        shares = {e: kind.investment_share(views[e][1]) if clearing.two_goods else None for e, kind in hh.items()}
-        cleared = clearing.clear(supplies, shares, exo, B)
-        faced = {e: clearing.for_household(cleared, e, supplies[e]) for e in hh}
-        faced.update({e: {k: v[:, None] for k, v in f.items()} for e, f in cleared["firms"].items()})
+    clearing, settled = econ.clearing, {}
+    if clearing is not None:  # competitive markets clear jointly, given every participant's state and decisions
+        cleared = clearing.clear(views, exo, B)
+        settled = clearing.settle(cleared, views, exo)
     outcomes = {}
     for e, (own_state, dec, ex) in views.items():
         ent = econ.entries[e]
-        out = outcomes[e] = ent.kind.own_outcome(own_state, dec, ex, faced.get(e))
+        out = outcomes[e] = settled[e] if e in settled else ent.kind.own_outcome(own_state, dec, ex, None)
         rewards[:, list(ent.members)] = ent.kind.reward(own_state, dec, out, ex)
         for f, v in ent.kind.transition(own_state, dec, out, ex).items():
             fields[f"{ent.name}.{f}"] = v
         info[ent.name] = out
     if clearing is not None:
-        info["markets"] = clearing.report(cleared, supplies, outcomes)
+        info["markets"] = clearing.report(cleared, outcomes)
     return rewards, fields, info
 
 

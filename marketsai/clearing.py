@@ -251,9 +251,11 @@ class Clearing:
         x = np.zeros((batch, n_f + len(roots)))
         x[:, n_f:] = np.log([econ.markets[k].price_guess for k in roots])
         if x.shape[1] == 0:
-            price, output, _ = self._evaluate(x, views, exo, batch)
+            price, output, _, _ = self._evaluate(x, views, exo, batch)
             return {"price": price, "output": output, "path": "general"}
-        f = self._evaluate(x, views, exo, batch)[2]
+        volume = self._evaluate(x, views, exo, batch)[3]
+        volume = np.where(volume > 0, volume, 1.0)  # each market's size at the start: the residuals' scale
+        f = self._evaluate(x, views, exo, batch, volume)[2]
         for _ in range(max_iter):
             norm = np.abs(f).max(axis=1)
             if norm.max() < tol:
@@ -263,13 +265,13 @@ class Clearing:
             for j in range(x.shape[1]):
                 xj = x.copy()
                 xj[:, j] += h
-                jac[:, :, j] = (self._evaluate(xj, views, exo, batch)[2] - f) / h
-            step = np.linalg.solve(jac, -f[:, :, None])[:, :, 0]
+                jac[:, :, j] = (self._evaluate(xj, views, exo, batch, volume)[2] - f) / h
+            step = -(np.linalg.pinv(jac) @ f[:, :, None])[:, :, 0]
             t = np.ones(batch)
             todo = norm >= tol
             for _ in range(40):  # backtrack where the full step does not reduce the residual
                 trial = np.where(todo[:, None], x + t[:, None] * step, x)
-                ft = self._evaluate(trial, views, exo, batch)[2]
+                ft = self._evaluate(trial, views, exo, batch, volume)[2]
                 better = np.all(np.isfinite(ft), axis=1) & (np.abs(ft).max(axis=1) < norm)
                 ok = better | ~todo
                 x = np.where((todo & better)[:, None], trial, x)
@@ -280,14 +282,19 @@ class Clearing:
                 t = np.where(todo, t / 2, t)
             else:
                 break  # no step reduces the residual further: rounding
-        price, output, f = self._evaluate(x, views, exo, batch)
+        price, output, f, _ = self._evaluate(x, views, exo, batch, volume)
         worst = float(np.abs(f).max())
         if not worst < 1e-10:
             raise FloatingPointError(f"competitive clearing did not converge: relative excess demand {worst:.3g}")
         return {"price": price, "output": output, "path": "general"}
 
-    def _evaluate(self, x, views, exo, batch):
-        """Prices, outputs and residuals at the unknowns ``x`` (log factor price ratios, log root prices)."""
+    def _evaluate(self, x, views, exo, batch, volume=None):
+        """Prices, outputs, residuals and volumes at the unknowns ``x`` (log factor price ratios, log root prices).
+
+        A market's residual is ``(D - S) / (D + S + V)`` with ``V`` its volume ``D + S`` at the
+        start: bounded where one side dwarfs the other, and still sloped where every
+        participant is on one side (identical households at a guessed price).
+        """
         econ = self.econ
         factors, roots = self.by_pricing["marginal_product"], self.by_pricing["excess_demand"]
         n_f = max(len(factors) - 1, 0)
@@ -312,12 +319,14 @@ class Clearing:
             output[e] = self._totals(k, trades, batch)[0]
             for item, a in econ.entries[e].kind.unit_inputs(self._factor_prices(e, price), views[e][2], batch).items():
                 hired[next(m for m in factors if self.item_of[m] == item)] += output[e] * a
-        res = []
-        for k in factors[:n_f] + roots:
+        res, vol = [], []
+        for j, k in enumerate(factors[:n_f] + roots):
             d, s = self._totals(k, trades, batch)
             d = d + hired.get(k, 0.0)
-            res.append((d - s) / (d + s))
-        return price, output, np.stack(res, axis=1) if res else np.zeros((batch, 0))
+            vol.append(d + s)
+            res.append((d - s) / (d + s + (0.0 if volume is None else volume[:, j])))
+        empty = np.zeros((batch, 0))
+        return price, output, np.stack(res, axis=1) if res else empty, np.stack(vol, axis=1) if vol else empty
 
     # ------------------------------------------------------------ the fast path
     def closed_form(self, views: dict, exo: dict, batch: int) -> dict | None:

@@ -27,17 +27,12 @@ drives the relative excess demands ``(D - S) / (D + S)`` of every ``excess_deman
 market and of all factor markets but the last to zero; the last clears by Walras' law
 (every budget holds), and its reported excess demand is the check.
 
-The fast path is the closed form for economies whose traders supply fixed quantities
-and spend fixed shares of their income (``AgentType.income_shares``). With one producer
-the factors are paid their marginal products at the aggregate supplies (any
-technology). With several producers of constant cost shares ``a_gf`` (Cobb–Douglas),
-factor ``f``'s share ``sigma_f`` of income solves the linear system
-``sigma_f = sum_g a_gf sum_h theta_hg sum_f' sigma_f' kappa_hf'`` (``kappa_hf``: trader
-``h``'s share of factor ``f``; ``theta_hg``: its share of income spent on good ``g``),
-good ``g``'s share of spending is ``Theta_g = sum_h theta_hg sum_f sigma_f kappa_hf``,
-its inputs ``X_gf = a_gf Theta_g X_f / sigma_f``, and the numeraire fixes the level.
-``tests/test_clearing.py`` holds the two paths equal to 1e-10 on every shipped market
-economy and the plug-ins.
+The fast path (:mod:`marketsai.closed_form`) is the closed form for economies whose
+traders supply fixed quantities and spend fixed shares of their income
+(``AgentType.income_shares``): marginal products at the aggregate supplies with one
+producer, a linear system for the factors' income shares with several Cobb–Douglas
+producers. The economy uses it where it applies; ``tests/test_clearing.py`` holds the
+two paths equal to 1e-10 on every shipped market economy and a plug-in one.
 
 The composition is checked once, when the economy is built (:class:`Clearing`), with
 errors that name the field: generic ones here (a market with no seller or no buyer, two
@@ -49,8 +44,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from marketsai.closed_form import closed_form
 from marketsai.errors import SpecError
 from marketsai.markets import CompetitiveMarket
+from marketsai.markets.base import PRICING, ROLES
 
 #: relative excess demand at which the general path stops
 TOLERANCE = 1e-13
@@ -69,10 +66,17 @@ class Clearing:
         seen = {}
         for k in self.markets:
             mkt, ms = econ.markets[k], spec.markets[k]
+            if mkt.pricing not in PRICING:
+                raise SpecError(f"market type {type(mkt).__name__} declares an unknown pricing {mkt.pricing!r}",
+                                path=f"markets[{k}].type", value=ms.type, allowed=", ".join(PRICING))
             self.by_good.setdefault(mkt.good, []).append(k)
             roles = {"seller": [], "buyer": []}
             for i in econ.participants[k]:
                 role = econ.entries[econ.entry_of[i]].kind.market_roles[mkt.good]
+                if role not in ROLES:
+                    raise SpecError(f"agent {econ.agents[i]!r} declares an unknown role {role!r} in {mkt.good} markets",
+                                    path=f"{econ.entries[econ.entry_of[i]].where}.type",
+                                    value=spec.agents[i].type, allowed=", ".join(ROLES))
                 for side in (("seller", "buyer") if role == "both" else (role,)):
                     roles[side].append(i)
             for role, who in roles.items():
@@ -91,15 +95,14 @@ class Clearing:
         for k in self.markets:
             parts = np.asarray(econ.participants[k])
             ents = econ.entry_of[parts]
-            self._slots[k] = [(int(e), econ.position[parts[ents == e]], np.flatnonzero(ents == e))
-                              for e in dict.fromkeys(ents.tolist())]
+            self._slots[k] = [(int(e), _as_slice(econ.position[parts[ents == e]], len(econ.entries[e].members)),
+                               _as_slice(np.flatnonzero(ents == e))) for e in dict.fromkeys(ents.tolist())]
         self.markets_of = {}  # entry -> [(k, market, role)]
         for k in self.markets:
             for e, _, _ in self._slots[k]:
                 kind = econ.entries[e].kind
                 self.markets_of.setdefault(e, []).append((k, econ.markets[k], kind.market_roles[econ.markets[k].good]))
-        self.by_pricing = {p: [k for k in self.markets if econ.markets[k].pricing == p]
-                           for p in ("unit_cost", "marginal_product", "exogenous", "excess_demand")}
+        self.by_pricing = {p: [k for k in self.markets if econ.markets[k].pricing == p] for p in PRICING}
         self._producers()
         self.traders = sorted(e for e in self.markets_of if e not in dict(self.producers))
         for e, _ in self.producers:
@@ -159,7 +162,7 @@ class Clearing:
         "path": "fast" | "general"}``.
         """
         if path != "general":
-            out = self.closed_form(views, exo, batch)
+            out = closed_form(self, views, exo, batch)
             if out is not None or path == "fast":
                 if out is None:
                     raise ValueError("the closed form does not apply to this economy")
@@ -228,7 +231,7 @@ class Clearing:
         out["dividend"] = np.broadcast_to(np.asarray(dividend * np.ones(batch))[:, None], (batch, count))
         return out
 
-    def _totals(self, k: int, trades: dict, batch: int):
+    def totals(self, k: int, trades: dict, batch: int):
         """Traders' total demand and supply ``(B,)`` in market ``k`` from their net trades."""
         item = self.item_of[k]
         d = np.zeros(batch)
@@ -316,86 +319,24 @@ class Clearing:
                   for e in self.traders}
         output, hired = {}, {k: np.zeros(batch) for k in factors}
         for e, k in self.producers:
-            output[e] = self._totals(k, trades, batch)[0]
+            output[e] = self.totals(k, trades, batch)[0]
             for item, a in econ.entries[e].kind.unit_inputs(self._factor_prices(e, price), views[e][2], batch).items():
                 hired[next(m for m in factors if self.item_of[m] == item)] += output[e] * a
         res, vol = [], []
         for j, k in enumerate(factors[:n_f] + roots):
-            d, s = self._totals(k, trades, batch)
+            d, s = self.totals(k, trades, batch)
             d = d + hired.get(k, 0.0)
             vol.append(d + s)
             res.append((d - s) / (d + s + (0.0 if volume is None else volume[:, j])))
         empty = np.zeros((batch, 0))
         return price, output, np.stack(res, axis=1) if res else empty, np.stack(vol, axis=1) if vol else empty
 
-    # ------------------------------------------------------------ the fast path
-    def closed_form(self, views: dict, exo: dict, batch: int) -> dict | None:
-        """The closed form (module docstring), or None where it does not apply."""
-        econ = self.econ
-        factors, goods = self.by_pricing["marginal_product"], self.by_pricing["unit_cost"]
-        if not self.producers or self.by_pricing["exogenous"] or self.by_pricing["excess_demand"]:
-            return None
-        forms = {}
-        for e in self.traders:
-            items = {self.item_of[k] for k, _, _ in self.markets_of[e]}
-            forms[e] = econ.entries[e].kind.income_shares(*views[e], items)
-            if forms[e] is None:
-                return None
-        supplies = {e: f[0] for e, f in forms.items()}
-        X = {k: self._totals(k, {e: {i: -v for i, v in s.items()} for e, s in supplies.items()}, batch)[1]
-             for k in factors}
-        if any(np.any(v <= 0) for v in X.values()):
-            raise FloatingPointError("competitive clearing needs a positive supply of every factor")
-        if len(self.producers) == 1:
-            (e, g), = self.producers
-            kind = econ.entries[e].kind
-            inputs = {self.item_of[k]: X[k] for k in factors}
-            mp = kind.marginal_products(inputs, views[e][2], batch)
-            price = {k: mp[self.item_of[k]] for k in factors}
-            price[g] = np.ones(batch)
-            return {"price": price, "output": {e: kind.produce(inputs, views[e][2], batch)}, "path": "fast"}
-        shares = {e: econ.entries[e].kind.cost_shares() for e, _ in self.producers}
-        if any(s is None for s in shares.values()):
-            return None
-        share = {k: self._column(k, {e: f[0] for e, f in forms.items()}, batch, X[k]) for k in factors}
-        theta = {g: self._column(g, {e: f[1] for e, f in forms.items()}, batch) for g in goods}
-        a = {g: shares[dict((k, e) for e, k in self.producers)[g]] for g in goods}
-        F = len(factors)
-        M = np.zeros((batch, F, F))
-        for i, f in enumerate(factors):
-            for j, f2 in enumerate(factors):
-                M[:, i, j] = sum(a[g].get(self.item_of[f], 0.0) * (theta[g] * share[f2]).sum(axis=1) for g in goods)
-        A = M - np.eye(F)
-        A[:, -1, :] = 1.0
-        rhs = np.zeros((batch, F))
-        rhs[:, -1] = 1.0
-        sigma = np.linalg.solve(A, rhs[:, :, None])[:, :, 0]
-        spend = sum(sigma[:, j, None] * share[f] for j, f in enumerate(factors))  # each trader's share of income
-        out, price = {}, {}
-        for e, g in self.producers:
-            Theta = (theta[g] * spend).sum(axis=1)
-            inputs = {self.item_of[f]: a[g].get(self.item_of[f], 0.0) * Theta * X[f] / sigma[:, j]
-                      for j, f in enumerate(factors)}
-            out[e] = (g, Theta, econ.entries[e].kind.produce(inputs, views[e][2], batch))
-        producer_of = {g: e for e, g in self.producers}
-        _, theta_n, y_n = out[producer_of[self.numeraire]]
-        nominal = y_n / theta_n  # total spending = total income, in numeraire units
-        for j, f in enumerate(factors):
-            price[f] = sigma[:, j] * nominal / X[f]
-        for e, (g, Theta, y) in out.items():
-            price[g] = np.ones(batch) if g == self.numeraire else Theta * nominal / y
-        return {"price": price, "output": {e: y for e, (_, _, y) in out.items()}, "path": "fast"}
 
-    def _column(self, k: int, per_entry: dict, batch: int, total=None) -> np.ndarray:
-        """Traders' values of market ``k``'s item as one ``(B, members)`` array (divided by ``total``)."""
-        item = self.item_of[k]
-        cols = []
-        for e in self.traders:
-            v = per_entry[e].get(item)
-            count = len(self.econ.entries[e].members)
-            cols.append(np.zeros((batch, count)) if v is None else np.broadcast_to(v, (batch, count)))
-        col = np.concatenate(cols, axis=1)
-        return col if total is None else col / total[:, None]
+def _as_slice(index: np.ndarray, whole: int | None = None):
+    """A run of consecutive indices as a slice (``slice(None)`` where it is all of ``whole``), else the indices."""
+    if len(index) and np.array_equal(index, np.arange(index[0], index[0] + len(index))):
+        return slice(None) if whole == len(index) and index[0] == 0 else slice(int(index[0]), int(index[0]) + len(index))
+    return index
 
 
 def cleared_batch(price: dict) -> int:

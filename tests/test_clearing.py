@@ -60,9 +60,9 @@ def assert_twins(econ, steps=8, batch=6, seed=0, spread=None):
     return worst
 
 
-def test_clearing_names_no_good_and_probes_no_type():
-    text = open("marketsai/clearing.py").read()
-    assert not re.findall(r"capital|labour|hasattr", text)
+@pytest.mark.parametrize("module", ["marketsai/clearing.py", "marketsai/closed_form.py"])
+def test_clearing_names_no_good_and_probes_no_type(module):
+    assert not re.findall(r"capital|labour|hasattr", open(module).read())
 
 
 def test_every_shipped_market_economy_is_tested():

@@ -74,7 +74,7 @@ def test_hand_to_mouth_households_trade_in_the_package_markets():
     assert econ.actors == tuple(f"household_{i}" for i in range(6))  # hand-to-mouth households take no decisions
     hh, worker, firm = (econ.entries[e].kind for e in range(3))
     a, delta, hours = firm.p["alpha"], hh.p["delta"], worker.p["hours"]
-    for state, x, new, info in periods:
+    for state, _x, new, info in periods:
         mk = info["markets"]
         r, w, p = mk["capital"].price[:, None], mk["labour"].price[:, None], mk["output"].price[:, None]
         np.testing.assert_array_equal(p, 1.0)
@@ -99,7 +99,7 @@ def test_government_buys_goods_with_the_tax_it_levies():
     hh, gov, firm = (econ.entries[e].kind for e in range(3))
     a, delta, G = firm.p["alpha"], hh.p["delta"], gov.p["spending"]
     rates = []
-    for state, x, new, info in periods:
+    for state, _x, new, info in periods:
         mk = info["markets"]
         r, w, p = mk["capital"].price[:, None], mk["labour"].price[:, None], mk["output"].price[:, None]
         tau = mk["tax"].price[:, None]

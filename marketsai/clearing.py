@@ -9,7 +9,8 @@ who is in them, and each side declares its part:
   producer's unit cost at the factor prices, zero profit under constant returns, and the
   producer makes what is demanded), ``marginal_product`` (a factor: the price at which
   producers' cost-minimising demand equals supply, so each factor earns its marginal
-  revenue product), ``exogenous`` (a policy-set price) or ``excess_demand`` (the root of
+  revenue product), ``exogenous`` (a price set outside the market; participants whose
+  type ``accommodates`` its good take what the others leave) or ``excess_demand`` (the root of
   its participants' excess demand, e.g. a bond market whose borrowers and lenders are
   both learning households);
 * an agent type declares its role per good (``market_roles``) and is either a *trader*,
@@ -112,6 +113,7 @@ class Clearing:
         for e in self.traders:
             econ.entries[e].kind.check_markets(econ.entries[e].name, self.markets_of[e], self)
         self._numeraire()
+        self._accommodating()
         self.firms = self.producers  # (entry, market it sells in), the name readers of the household economy use
 
     # ------------------------------------------------------------ composition
@@ -130,6 +132,21 @@ class Clearing:
             if ent.kind.producer:
                 self.producers.append((e, sells[0] if sells else -1))
         self.producers.sort()
+
+    def _accommodating(self):
+        """Who takes the rest of each exogenously priced market: traders whose type accommodates its good."""
+        econ = self.econ
+        self.accommodates = {}  # entry -> exogenous markets in which it takes what the others leave
+        for k in self.by_pricing["exogenous"]:
+            takers = [e for e, _, _ in self._slots[k] if econ.markets[k].good in econ.entries[e].kind.accommodates]
+            if not takers:
+                ms = econ.spec.markets[k]
+                raise SpecError(f"market {ms.name!r} ({ms.type}) has a price set outside it and nobody who takes what "
+                                "the others leave at that price", path=f"markets[{k}].participants",
+                                value=list(ms.written or ms.participants),
+                                allowed=f"a participant whose type accommodates {econ.markets[k].good!r}")
+            for e in takers:
+                self.accommodates.setdefault(e, []).append(k)
 
     def _numeraire(self):
         """The market whose price is 1: declared, else the default candidate; needed where factors are priced."""
@@ -186,9 +203,7 @@ class Clearing:
             profit = profit + res["profit"]
         owners = sum(len(econ.entries[e].members) for e in self.traders if econ.entries[e].kind.shareholder)
         dividend = profit / owners if owners else 0.0
-        for e in self.traders:
-            faced = self._faced(e, price, dividend, cleared_batch(price))
-            outcomes[e] = econ.entries[e].kind.own_outcome(*views[e], faced)
+        outcomes.update(self._trade(views, price, dividend, cleared_batch(price)))
         return outcomes
 
     def report(self, cleared: dict, outcomes: dict) -> dict:
@@ -224,6 +239,25 @@ class Clearing:
     def _factor_prices(self, e: int, price: dict) -> dict:
         """Prices of the items producer ``e`` hires, by item."""
         return {m.item: price[k] for k, m, role in self.markets_of[e] if m.pricing == "marginal_product"}
+
+    def _trade(self, views: dict, price: dict, dividend, batch: int) -> dict:
+        """Every trader's outcome at these prices; those who accommodate a market last, told what is left.
+
+        An accommodating trader reads ``prices["residual:<item>"]`` ``(B, count)``: the others'
+        excess supply of the item, shared equally among the market's accommodating agents.
+        """
+        econ = self.econ
+        out = {e: econ.entries[e].kind.own_outcome(*views[e], self._faced(e, price, dividend, batch))
+               for e in self.traders if e not in self.accommodates}
+        for e, ks in self.accommodates.items():
+            faced = self._faced(e, price, dividend, batch)
+            count = len(econ.entries[e].members)
+            for k in ks:
+                d, s = self.totals(k, {f: o["trades"] for f, o in out.items()}, batch)
+                takers = sum(len(econ.entries[f].members) for f, m in self.accommodates.items() if k in m)
+                faced[f"residual:{self.item_of[k]}"] = np.broadcast_to(((s - d) / takers)[:, None], (batch, count))
+            out[e] = econ.entries[e].kind.own_outcome(*views[e], faced)
+        return out
 
     def _faced(self, e: int, price: dict, dividend, batch: int) -> dict:
         count = len(self.econ.entries[e].members)
@@ -315,8 +349,7 @@ class Clearing:
             price[k] = np.exp(x[:, n_f + j])
         for k in self.by_pricing["exogenous"]:
             price[k] = np.broadcast_to(np.asarray(econ.markets[k].exogenous_price(exo, batch), float), (batch,))
-        trades = {e: econ.entries[e].kind.own_outcome(*views[e], self._faced(e, price, 0.0, batch))["trades"]
-                  for e in self.traders}
+        trades = {e: o["trades"] for e, o in self._trade(views, price, 0.0, batch).items()}
         output, hired = {}, {k: np.zeros(batch) for k in factors}
         for e, k in self.producers:
             output[e] = self.totals(k, trades, batch)[0]

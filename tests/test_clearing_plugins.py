@@ -4,7 +4,9 @@ Three plug-ins, each composed from an economy file by import path and cleared by
 package's clearing, which knows nothing of them: a Huggett bond market whose buyers and
 sellers are both learning households (:mod:`huggett`), hand-to-mouth households in the
 package's labour and goods markets (:mod:`hand_to_mouth`), and a government that buys
-goods with an income tax it levies in a market of its own (:mod:`government`). Every
+goods with an income tax it levies in a market of its own (:mod:`government`); and a
+bond market at a world price, where the rest of the world takes what the households
+leave (:mod:`small_open`, the ``exogenous`` pricing rule). Every
 period, every market clears to 1e-10 and every budget holds, recomputed here from the
 prices the markets report; each economy steps through every environment view.
 """
@@ -19,7 +21,8 @@ import marketsai as mai
 from marketsai.checks import check_clearing
 
 TOL = 1e-10
-FILES = {name: f"tests/plugins/economies/{name}.yaml" for name in ("huggett", "hand_to_mouth", "government")}
+FILES = {name: f"tests/plugins/economies/{name}.yaml"
+         for name in ("huggett", "hand_to_mouth", "government", "small_open")}
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +124,20 @@ def test_government_buys_goods_with_the_tax_it_levies():
     assert np.all((rates > 0.02) & (rates < 0.5))
 
 
+def test_a_small_open_economy_borrows_at_the_world_price():
+    econ, periods = simulate("small_open")
+    assert econ.actors == tuple(f"household_{i}" for i in range(6))  # the rest of the world takes no decisions
+    for state, _x, new, info in periods:
+        q = info["markets"]["bonds"].price[:, None]
+        np.testing.assert_array_equal(q, 1.0 / 1.03)  # set outside the market
+        b, b_next = state.fields["household.b"], new.fields["household.b"]
+        y = np.array([0.6, 1.4])[state.exo_agent["y"][:, :6]]  # the households' endowments
+        assert np.abs(info["household"]["consumption"] + q * b_next - (b + y)).max() < TOL, "budget c + q b' = b + y"
+        world = info["world"]["bonds_bought"][:, 0]
+        assert np.abs(world + b_next.sum(axis=1)).max() < TOL, "the world holds what the households issue"
+    assert np.abs(np.concatenate([p[2].fields["household.b"].sum(axis=1) for p in periods])).min() > 1e-3
+
+
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_plug_in_economies_step_through_every_environment_view(name):
     econ = mai.load_economy(FILES[name])
@@ -180,3 +197,9 @@ def test_plug_in_composition_errors_name_their_fields():
         d["agents"][0]["state"]["b"]["low"] = -0.7
     err = _composition_error("huggett", endowment_below_the_limit)
     assert err.path == "agents[0].params.income"
+
+    def nobody_accommodates(d):
+        d["markets"][0]["participants"] = ["household"]
+        d["agents"] = d["agents"][:1]
+    err = _composition_error("small_open", nobody_accommodates)
+    assert err.path == "markets[0].participants" and "nobody who takes what the others leave" in str(err)

@@ -91,6 +91,9 @@ class AgentType:
     #: "goods", a plug-in's "bonds") -> "seller" | "buyer" | "both"; an agent may join only
     #: markets it has a role in
     market_roles: ClassVar[dict[str, str]] = {}
+    #: goods in whose exogenously priced markets it takes what the others leave (a rest of the world,
+    #: a central bank): its ``own_outcome`` reads ``prices["residual:<item>"]``
+    accommodates: ClassVar[tuple[str, ...]] = ()
     #: a producer sells at unit cost in competitive markets (:class:`Producer`); others trade at prices
     producer: ClassVar[bool] = False
     #: receives an equal share of the competitive firms' profits (zero under constant returns)

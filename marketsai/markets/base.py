@@ -145,7 +145,8 @@ PRICING = {
                  "at the factor prices (zero profit), and they make what buyers demand",
     "marginal_product": "a factor hired by producers: the price at which their cost-minimising demand "
                         "equals what is supplied, i.e. its marginal revenue product",
-    "exogenous": "set outside the market (a policy or a process field): exogenous_price",
+    "exogenous": "set outside the market (a policy, a world price): exogenous_price; participants whose "
+                 "type accommodates its good take what the others leave at it",
     "excess_demand": "the root of its participants' excess demand at candidate prices, all markets at once",
 }
 

@@ -186,7 +186,7 @@ class Clearing:
                 return out
         return self.solve(views, exo, batch)
 
-    def settle(self, cleared: dict, views: dict, exo: dict) -> dict:
+    def settle(self, cleared: dict, views: dict) -> dict:
         """Every participating entry's outcome at the cleared prices (producers' first: their profits are dividends)."""
         econ = self.econ
         price = cleared["price"]
@@ -212,8 +212,9 @@ class Clearing:
         Producers supply their output and demand their inputs (output times unit inputs
         at the cleared prices); traders' supply and demand are the two signs of the net
         trades in their outcomes at those prices, so the excess demand measures the
-        clearing, not an identity (the general path's goods markets excepted: there
-        output is set to demand).
+        clearing, not an identity (except where it is one by construction: the general
+        path's goods markets, whose output is set to demand, and exogenously priced
+        markets, where accommodating traders take the rest).
         """
         econ = self.econ
         out = {}

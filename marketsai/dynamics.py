@@ -138,7 +138,7 @@ def period(econ, state: EconomyState, x: np.ndarray):
     clearing, settled = econ.clearing, {}
     if clearing is not None:  # competitive markets clear jointly, given every participant's state and decisions
         cleared = clearing.clear(views, exo, B)
-        settled = clearing.settle(cleared, views, exo)
+        settled = clearing.settle(cleared, views)
     outcomes = {}
     for e, (own_state, dec, ex) in views.items():
         ent = econ.entries[e]

@@ -50,7 +50,7 @@ def assert_twins(econ, steps=8, batch=6, seed=0, spread=None):
             worst = max(worst, gap)
         for e in fast["output"]:
             assert np.abs(fast["output"][e] / general["output"][e] - 1.0).max() < TOL
-        settled = [econ.clearing.settle(c, views, exo) for c in (fast, general)]
+        settled = [econ.clearing.settle(c, views) for c in (fast, general)]
         for e in settled[0]:
             for key in ("consumption", "k_next", "output"):
                 if key in settled[0][e]:
@@ -148,3 +148,33 @@ def test_general_path_fails_loudly_when_no_price_clears():
     exo = exo_values(econ, state)
     with pytest.raises(FloatingPointError):
         econ.clearing.clear(entry_views(econ, state, x, exo), exo, 2, path="general")
+
+
+def _growth():
+    return copy.deepcopy(read_yaml("economies/growth_market.yaml"))
+
+
+def test_generic_composition_errors_name_their_fields():
+    d = _growth()
+    d["markets"].append({"name": "rent2", "type": "capital_rental", "participants": ["household", "firm"]})
+    with pytest.raises(mai.SpecError) as err:
+        mai.Economy.from_dict(d)
+    assert err.value.path == "markets[3].type" and "two capital markets" in str(err.value)
+
+    from marketsai.agents import AgentType, agent_types
+
+    class Peddler(AgentType):  # sells goods it does not produce
+        trades = False
+        action_fields = {}
+        market_roles = {"goods": "seller"}
+
+    agent_types.register("peddler_test", Peddler)
+    try:
+        d = _growth()
+        d["agents"].append({"name": "peddler", "type": "peddler_test", "group": "peddlers"})
+        d["markets"][2]["participants"].append("peddler")
+        with pytest.raises(mai.SpecError) as err:
+            mai.Economy.from_dict(d)
+        assert err.value.path == "agents[2].type" and "type is no producer" in str(err.value)
+    finally:
+        agent_types._items.pop("peddler_test")

@@ -97,8 +97,11 @@ def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol:
     assert clearing is not None, "the economy has no competitive markets"
     state = economy.initial_state(rng, batch)
     worst = {"excess_demand": 0.0, "budget": 0.0, "transfers": 0.0}
+    from marketsai.agents.household import Household
     by_good = {economy.markets[k].good: economy.spec.markets[k].name for k in clearing.markets}
-    inv = [economy.spec.markets[k].name for k in clearing.by_good["goods"] if clearing.use_of[k] == "investment"]
+    inv = [economy.spec.markets[k].name for k in clearing.by_good.get("goods", [])
+           if economy.markets[k].use == "investment"]
+    households = [e for e in clearing.traders if isinstance(economy.entries[e].kind, Household)]
     for _ in range(steps):
         x = np.empty((batch, len(economy.decisions)))
         for d, s in enumerate(economy.decisions):
@@ -112,7 +115,7 @@ def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol:
             worst["excess_demand"] = max(worst["excess_demand"], ed)
         r = info["markets"][by_good["capital"]].price[:, None]
         w = info["markets"][by_good["labour"]].price[:, None]
-        for e in clearing.households:
+        for e in households:
             ent = economy.entries[e]
             out, k = info[ent.name], state.fields[f"{ent.name}.k"]
             income = r * k + w * out["labour"] + out["dividend"] + out.get("transfer", 0.0)

@@ -101,6 +101,20 @@ def _entry_exo(exo: dict, members) -> dict:
     return {f: (v[:, list(members)] if np.ndim(v) == 2 else v) for f, v in exo.items()}
 
 
+def entry_views(econ, state: EconomyState, x: np.ndarray, exo: dict) -> dict:
+    """Entry index -> ``(own state, decisions, its exo)`` of every entry with its own decisions.
+
+    What an agent type's functions read, and what the competitive clearing
+    (:mod:`marketsai.clearing`) evaluates its participants at.
+    """
+    views = {}
+    for e, ent in enumerate(econ.entries):
+        if not ent.kind.trades:
+            own_state = {f: state.fields[f"{ent.name}.{f}"] for f in ent.kind.state}
+            views[e] = (own_state, x[:, econ._entry_cols[e]], _entry_exo(exo, ent.members))
+    return views
+
+
 def period(econ, state: EconomyState, x: np.ndarray):
     """The deterministic part of a period: ``(rewards (B, n), next fields, info)``.
 
@@ -116,33 +130,25 @@ def period(econ, state: EconomyState, x: np.ndarray):
     rewards = np.empty((B, len(econ.agents)))
     fields = {}
     info = {"price": prices, "quantity": quantities, "profit": profits, "action": x, "exo": exo}
-    views = {}  # entry index -> (own state, decisions, its exo), for entries with their own decisions
-    for e, ent in enumerate(econ.entries):
-        kind = ent.kind
-        if kind.trades:
+    for ent in econ.entries:
+        if ent.kind.trades:
             for i in ent.members:
-                rewards[:, i] = kind.reward(None, None, {"profit": profits[:, econ._agent_cols[i]]}, exo)
-            continue
-        own_state = {f: state.fields[f"{ent.name}.{f}"] for f in kind.state}
-        views[e] = (own_state, x[:, econ._entry_cols[e]], _entry_exo(exo, ent.members))
-    clearing, faced, supplies = econ.clearing, {}, {}
-    if clearing is not None:  # competitive markets clear given what households supply and spend
-        hh = {e: econ.entries[e].kind for e in clearing.households}
-        supplies = {e: kind.factor_supply(*views[e]) for e, kind in hh.items()}
-        shares = {e: kind.investment_share(views[e][1]) if clearing.two_goods else None for e, kind in hh.items()}
-        cleared = clearing.clear(supplies, shares, exo, B)
-        faced = {e: clearing.for_household(cleared, e, supplies[e]) for e in hh}
-        faced.update({e: {k: v[:, None] for k, v in f.items()} for e, f in cleared["firms"].items()})
+                rewards[:, i] = ent.kind.reward(None, None, {"profit": profits[:, econ._agent_cols[i]]}, exo)
+    views = entry_views(econ, state, x, exo)
+    clearing, settled = econ.clearing, {}
+    if clearing is not None:  # competitive markets clear jointly, given every participant's state and decisions
+        cleared = clearing.clear(views, exo, B)
+        settled = clearing.settle(cleared, views)
     outcomes = {}
     for e, (own_state, dec, ex) in views.items():
         ent = econ.entries[e]
-        out = outcomes[e] = ent.kind.own_outcome(own_state, dec, ex, faced.get(e))
+        out = outcomes[e] = settled[e] if e in settled else ent.kind.own_outcome(own_state, dec, ex, None)
         rewards[:, list(ent.members)] = ent.kind.reward(own_state, dec, out, ex)
         for f, v in ent.kind.transition(own_state, dec, out, ex).items():
             fields[f"{ent.name}.{f}"] = v
         info[ent.name] = out
     if clearing is not None:
-        info["markets"] = clearing.report(cleared, supplies, outcomes)
+        info["markets"] = clearing.report(cleared, outcomes)
     return rewards, fields, info
 
 

@@ -103,9 +103,9 @@ class Economy:
         if any(isinstance(m, CompetitiveMarket) for m in self.markets):
             from marketsai.clearing import Clearing
             self.clearing = Clearing(self)
-            for e in self.clearing.households:
-                self.entries[e].kind.k_steady = self.clearing.steady_state_capital(e)
-                self.entries[e].kind.scale("k")  # a steady-state scale the economy cannot compute is an error now
+            # units only the composed economy knows (a household's steady-state capital): the entries are
+            # built again with them, never changed after building
+            self.entries = tuple(self._build_entries([e.kind.state_units(self, k) for k, e in enumerate(self.entries)]))
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
         # decision columns of each market (in participant order) and of each agent
         by_market = [[] for _ in self.markets]
@@ -156,18 +156,19 @@ class Economy:
                                     value=field, allowed=", ".join(self.exo_chain.fields) or "none")
 
 
-    def _build_entries(self):
+    def _build_entries(self, units=None):
         by_source: dict[str, list[int]] = {}
         for i, a in enumerate(self.spec.agents):
             by_source.setdefault(a.source or f"agents[{i}]", []).append(i)
         exo_values = {f: [float(v) for v in vals] for f, vals in self.exo_fields.items()}
-        for where, members in by_source.items():
+        for n, (where, members) in enumerate(by_source.items()):
             first = self.spec.agents[members[0]]
             name = first.name if len(members) == 1 else first.name.rsplit("_", 1)[0]
             cls = self.agent_types[members[0]]
             own = {k: v for k, v in first.params.items() if k in cls.params}
             params = cls.validate_params(own, f"{where}.params")
-            kind = cls(params, first.state, first.action, len(members), self.discount, where)
+            kind = cls(params, first.state, first.action, len(members), self.discount, where,
+                       None if units is None else units[n])
             kind.check(exo_values, where)
             yield Entry(name=name, kind=kind, members=tuple(members), where=where)
 

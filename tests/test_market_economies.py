@@ -555,9 +555,10 @@ def test_the_independent_checks_catch_a_wrong_price(path, wrong, monkeypatch):
 
     def off(self, *args, **kw):
         out = clear(self, *args, **kw)
-        if wrong == "r":
-            return {**out, "r": out["r"] * (1 + 1e-8)}
-        g = max(out["price"])  # the investment good (two goods) or the one good
+        if wrong == "r":  # the capital market's price, r
+            g = next(k for k, m in enumerate(econ.markets) if m.good == "capital")
+        else:  # the investment good (two goods) or the one good
+            g = next(k for k, m in enumerate(econ.markets) if m.good == "goods" and m.use != "consumption")
         return {**out, "price": {**out["price"], g: out["price"][g] * (1 + 1e-8)}}
 
     monkeypatch.setattr(Clearing, "clear", off)

@@ -13,7 +13,15 @@ economy file (``count`` identical agents share one instance; their arrays have a
 * its decisions: ``trades = True`` means one decision in each market the agent trades
   in (a firm's price); otherwise the type declares ``action_fields`` and its own
   decisions (a planner's savings), validated against them;
-* ``market_roles``: its role (seller or buyer) in each kind of competitive market;
+* ``market_roles``: its role (``seller``, ``buyer`` or ``both``) in each kind of
+  competitive market, by the market's good, and its flows in them: a *trader*'s
+  :meth:`own_outcome` at given prices reports ``outcome["trades"]``, its net demand of
+  each item it trades (negative: what it supplies), from its state and decisions; a
+  *producer* (:class:`Producer`) sells at its unit cost and hires what its output needs
+  (see :mod:`marketsai.clearing`). The economy checks an agent's markets with
+  :meth:`check_markets` and never changes an agent after building it: a unit of a state
+  field that only the composed economy knows (a household's steady-state capital) is
+  computed by :meth:`state_units` and passed to the constructor (``units``);
 * pure functions :meth:`reward` and :meth:`transition` of ``(state, decisions, outcome,
   exo)``. ``state`` maps field -> ``(batch, count)`` arrays, ``decisions`` is
   ``(batch, count, n_decisions)``, ``outcome`` maps names (``profit``: ``(batch, count,
@@ -80,11 +88,21 @@ class AgentType:
     trades: ClassVar[bool] = True
     action_fields: ClassVar[dict[str, Param] | None] = None  # own decisions (trades is False)
     #: role in each kind of competitive market, by the market's good ("capital", "labour",
-    #: "goods") -> "seller" | "buyer"; an agent may join only markets it has a role in
+    #: "goods", a plug-in's "bonds") -> "seller" | "buyer" | "both"; an agent may join only
+    #: markets it has a role in
     market_roles: ClassVar[dict[str, str]] = {}
+    #: goods in whose exogenously priced markets it takes what the others leave (a rest of the world,
+    #: a central bank): its ``own_outcome`` reads ``prices["residual:<item>"]``
+    accommodates: ClassVar[tuple[str, ...]] = ()
+    #: a producer sells at unit cost in competitive markets (:class:`Producer`); others trade at prices
+    producer: ClassVar[bool] = False
+    #: receives an equal share of the competitive firms' profits (zero under constant returns)
+    shareholder: ClassVar[bool] = False
 
     def __init__(self, params: dict, state: dict, action: dict, count: int, discount: float,
-                 where: str = "agents[0]"):
+                 where: str = "agents[0]", units: dict | None = None):
+        #: units of state fields that the composed economy determines (None: not yet composed)
+        self.units = None if units is None else dict(units)
         self.p = dict(params)
         self.state = self.state_fields(self.p)  # this agent's fields (the class default for most types)
         self.state_spec = {k: dict(v) for k, v in state.items()}
@@ -144,6 +162,18 @@ class AgentType:
     def check(self, exo_fields: dict, path: str) -> None:  # noqa: B027 (optional hook)
         """Cross-field checks against the economy (processes it reads, budgets); raise SpecError."""
 
+    def check_markets(self, name: str, mine: list, clearing) -> None:  # noqa: B027 (optional hook)
+        """Check the competitive markets this entry (``name``) is in; raise SpecError naming the field.
+
+        ``mine`` lists ``(k, market, role)`` for each competitive market ``k`` it is in;
+        ``clearing`` is the economy's :class:`~marketsai.clearing.Clearing` (its other markets
+        and producers). Default: any markets will do.
+        """
+
+    def state_units(self, econ, e: int) -> dict:
+        """Units of state fields that only the composed economy ``econ`` knows (entry ``e``). Default: none."""
+        return {}
+
     # ------------------------------------------------------------ decisions and state
     def decision_sets(self) -> list[dict]:
         """Own decisions (``trades`` False): dicts with kind, low, high, grid, name."""
@@ -189,6 +219,61 @@ class AgentType:
         """What the agent's own decisions produce (consumption, next capital, ...).
 
         ``prices`` is what the competitive clearing (:mod:`marketsai.clearing`) gives an
-        agent that trades in competitive markets (factor prices, its sales), else None.
+        agent that trades in competitive markets, else None: each market's price by its
+        item (``(B, 1)``: ``"capital"``, ``"goods:both"``, ...) and ``"dividend"``, its share
+        of profits ``(B, count)``. A trader's outcome then holds ``"trades"``: item -> its
+        net demand ``(B, count)`` (negative: supply) at those prices. The clearing calls
+        it at candidate prices, so it must be a pure function of its arguments.
         """
         return {}
+
+    def income_shares(self, state, decisions, exo, items) -> tuple[dict, dict] | None:
+        """The fast path's form of a trader (:mod:`marketsai.clearing`), or None.
+
+        ``(supplies, shares)``: what it supplies of each item whatever the prices
+        (``(B, count)``), and the shares of its income it spends on each item (summing to
+        1), where ``items`` are the items of its markets. Default: None (not of this form;
+        the economy clears on the general path).
+        """
+        return None
+
+
+class Producer(AgentType):
+    """A price-taking producer under constant returns: the seller in ``unit_cost`` markets.
+
+    It takes no decisions: the clearing sets the price of its good to its unit cost at
+    the factor prices and has it make what buyers demand, hiring the inputs one unit needs
+    times its output. A subclass states its technology through these methods, each taking
+    factor prices or inputs by item (``(B,)`` arrays) and the economy's process values.
+    """
+
+    trades = False
+    action_fields: ClassVar[dict[str, Param]] = {}
+    producer = True
+
+    def unit_cost(self, prices: dict, exo: dict, batch: int) -> np.ndarray:
+        """Least cost ``(B,)`` of one unit of output at these factor prices."""
+        raise NotImplementedError
+
+    def unit_inputs(self, prices: dict, exo: dict, batch: int) -> dict:
+        """Item -> cost-minimising input per unit of output ``(B,)`` at these factor prices."""
+        raise NotImplementedError
+
+    def produce(self, inputs: dict, exo: dict, batch: int) -> np.ndarray:
+        """Output ``(B,)`` of these inputs."""
+        raise NotImplementedError
+
+    def marginal_products(self, inputs: dict, exo: dict, batch: int) -> dict:
+        """Item -> marginal product ``(B,)`` at these inputs (the fast path of one producer)."""
+        raise NotImplementedError
+
+    def cost_shares(self) -> dict | None:
+        """Item -> constant share of cost (Cobb–Douglas), or None: the fast path of several producers."""
+        return None
+
+    def own_outcome(self, state, decisions, exo, prices=None):
+        """What the clearing reports for it: ``output``, ``price``, inputs by item, ``profit``."""
+        return dict(prices)
+
+    def reward(self, state, decisions, outcome, exo):
+        return outcome["profit"]

@@ -19,6 +19,13 @@ With ``params.benefit = mu`` (Krusell–Smith's unemployment insurance) each hou
 receives ``mu w (1 - e)`` and pays a tax ``tau w l e`` on its labour income, ``tau`` set so
 that the entry's transfers sum to zero in every period and session.
 
+Its flows in competitive markets (its ``trades``): it supplies ``k`` and ``l e`` whatever
+the prices, and buys goods from its budget; the competitive clearing
+(:mod:`marketsai.clearing`) reads them at candidate prices. Its steady-state capital (the
+unit of ``state.k`` with ``scale: steady_state``) depends on the economy it is composed
+into, so the economy computes it (:func:`steady_state_capital`) and passes it at
+construction.
+
 Hours are fixed (``action.hours: fixed``, ``params.hours``) or chosen in
 ``[hours_low, hours_high]``. Utility is ``u(c) + psi ln(1 - l)`` with CRRA ``u``. Since
 ``0 < s < 1`` and prices are positive the budget holds with ``c > 0`` by construction.
@@ -78,6 +85,7 @@ class Household(AgentType):
     trades = False
     action_fields = HOUSEHOLD_ACTION
     market_roles = {"capital": "seller", "labour": "seller", "goods": "buyer"}
+    shareholder = True
 
     @classmethod
     def resolve_action(cls, action: dict, path: str) -> dict:
@@ -106,10 +114,40 @@ class Household(AgentType):
         if not self.state_spec["k"]["low"] > 0:
             raise SpecError("capital must stay positive", path=f"{path}.state.k.low",
                             value=self.state_spec["k"]["low"], allowed="a number > 0")
+        if self.units is not None and self.state_spec["k"]["scale"] == "steady_state" and self.k_steady is None:
+            raise SpecError("this economy has no known steady state to scale capital by",
+                            path=f"{path}.state.k.scale", value="steady_state", allowed="level (absolute values)")
 
-    # ------------------------------------------------------------ set by the economy
-    #: steady-state capital per household (the unit of ``scale: steady_state``), set once at build
-    k_steady: float | None = None
+    # ------------------------------------------------------------ composition
+    def check_markets(self, name, mine, clearing):
+        """A capital and a labour market to sell in; one good, or a consumption and an investment good."""
+        goods = {m.good for _, m, _ in mine}
+        if "capital" not in goods:
+            raise SpecError(f"household {name!r} owns capital but rents it out in no capital market",
+                            path=f"{self.where}.name", value=name, allowed="list it in the capital_rental market")
+        if "labour" not in goods:
+            raise SpecError(f"household {name!r} has time but sells it in no labour market",
+                            path=f"{self.where}.name", value=name, allowed="list it in the labour market")
+        uses = sorted(m.use for _, m, _ in mine if m.good == "goods")
+        if not uses:
+            raise SpecError(f"household {name!r} buys in no goods market: it cannot consume or invest",
+                            path=f"{self.where}.name", value=name, allowed="list it in the goods market(s)")
+        if uses not in (["both"], ["consumption", "investment"]):
+            missing = sorted({"consumption", "investment"} - set(uses))
+            raise SpecError(f"household {name!r} buys goods of uses {uses}: it needs one good it both "
+                            "consumes and invests, or a consumption good and an investment good"
+                            + (f" (it buys no {' or '.join(missing)} good)" if missing else ""),
+                            path=f"{self.where}.name", value=name,
+                            allowed="[both] or [consumption, investment] (goods markets' params.use)")
+
+    def state_units(self, econ, e):
+        """``k``'s unit: the steady-state capital of the composed economy (None where unknown)."""
+        return {"k": steady_state_capital(econ, e)}
+
+    @property
+    def k_steady(self) -> float | None:
+        """Steady-state capital per household (the unit of ``scale: steady_state``), from the economy."""
+        return None if self.units is None else self.units.get("k")
 
     def scale(self, field):
         if self.state_spec[field]["scale"] == "level":
@@ -136,16 +174,25 @@ class Household(AgentType):
             return decisions[..., 1]
         return np.full(decisions.shape[:-1], self.p["hours"])
 
-    def factor_supply(self, state, decisions, exo) -> dict[str, np.ndarray]:
-        """What the household sells: its capital and its efficiency units of labour, ``(B, count)``."""
+    def labour_supply(self, decisions, exo) -> np.ndarray:
+        """Efficiency units of labour it sells, hours times efficiency ``l e``, ``(B, count)``."""
         l = self.hours(decisions)  # noqa: E741
         e = self.p["efficiency"]
-        eff = 1.0 if e is None else (exo[e] if np.ndim(exo[e]) == 2 else np.asarray(exo[e])[:, None])
-        return {"capital": state["k"], "labour": l * eff}
+        return l * (1.0 if e is None else (exo[e] if np.ndim(exo[e]) == 2 else np.asarray(exo[e])[:, None]))
 
-    def investment_share(self, decisions) -> np.ndarray:
-        """Share of income spent on the investment good (two-good economies), ``(B, count)``."""
-        return decisions[..., 0]
+    def income_shares(self, state, decisions, exo, items):
+        """Capital and labour whatever the prices; one good takes all income, else ``1 - s`` and ``s``.
+
+        Not of this form with two goods and benefits: the transfers move income between
+        households who split it differently.
+        """
+        supplies = {"capital": state["k"], "labour": self.labour_supply(decisions, exo)}
+        if "goods:both" in items:
+            return supplies, {"goods:both": np.ones_like(state["k"])}
+        if self.p["benefit"] > 0:
+            return None
+        s = decisions[..., 0]
+        return supplies, {"goods:consumption": 1.0 - s, "goods:investment": s}
 
     # ------------------------------------------------------------ the period
     def own_outcome(self, state, decisions, exo, prices=None):
@@ -154,24 +201,28 @@ class Household(AgentType):
                             path=f"{self.where}.name", value=self.where, allowed="list it in markets' participants")
         k = state["k"]
         s = decisions[..., 0]
-        labour = prices["labour_supply"]
-        income = prices["r"] * k + prices["w"] * labour + prices["dividend"]
-        transfer = self._transfer(labour, exo, prices["w"]) if self.p["benefit"] > 0 else 0.0
+        r, w = prices["capital"], prices["labour"]
+        labour = self.labour_supply(decisions, exo)
+        income = r * k + w * labour + prices["dividend"]
+        transfer = self._transfer(labour, exo, w) if self.p["benefit"] > 0 else np.zeros_like(k)
         income = income + transfer
         d = self.p["delta"]
-        if prices["p_investment"] is None:  # one good, consumed and invested
+        if "goods:both" in prices:  # one good, consumed and invested
             cash = income + (1.0 - d) * k
             k_next = s * cash
             consumption = cash - k_next
             purchases = {"both": consumption + k_next - (1.0 - d) * k}
+            trades = {"goods:both": purchases["both"] / prices["goods:both"]}
         else:
-            consumption = (1.0 - s) * income
-            invest = s * income / prices["p_investment"]
+            consumption = (1.0 - s) * income / prices["goods:consumption"]
+            invest = s * income / prices["goods:investment"]
             k_next = (1.0 - d) * k + invest
             purchases = {"consumption": consumption, "investment": invest}
+            trades = {"goods:consumption": consumption, "goods:investment": invest}
+        trades.update({"capital": -k, "labour": -labour})
         return {"consumption": consumption, "k_next": k_next, "income": income, "hours": self.hours(decisions),
-                "labour": labour, "purchases": purchases, "rent": prices["r"] * k, "wage_bill": prices["w"] * labour,
-                "dividend": prices["dividend"], "transfer": np.broadcast_to(transfer, k.shape)}
+                "labour": labour, "purchases": purchases, "rent": r * k, "wage_bill": w * labour,
+                "dividend": prices["dividend"], "transfer": transfer, "trades": trades}
 
     def _transfer(self, labour, exo, w):
         """Benefit ``mu w (1 - e)`` less the balancing tax ``tau w l e``, ``tau = mu sum(1 - e) / sum(l e)``
@@ -190,3 +241,43 @@ class Household(AgentType):
 
     def transition(self, state, decisions, outcome, exo):
         return {"k": outcome["k_next"]}
+
+
+def steady_state_capital(econ, e: int) -> float | None:
+    """Deterministic steady-state capital of one household of entry ``e`` (z = 1), or None.
+
+    Known for identical households with log utility trading with the economy's firms
+    only: one sector with fixed hours (``F_K = 1/beta - 1 + delta``), one sector with
+    chosen hours (the RBC with labour), and two Cobb–Douglas sectors with chosen hours
+    (:mod:`marketsai.solvers.two_sector`). It is the unit of ``state.k`` with
+    ``scale: steady_state``.
+    """
+    from marketsai.agents import technology as tech
+    from marketsai.solvers.two_sector import TwoSectorModel, collapse_to_one_sector, steady_state
+    cl = econ.clearing
+    kinds = [econ.entries[h].kind for h in cl.traders]
+    hh = econ.entries[e].kind
+    keys = ("gamma", "psi", "hours", "delta", "efficiency")
+    if any(not isinstance(k, Household) for k in kinds):
+        return None
+    if any(tuple(k.p[x] for x in keys) != tuple(hh.p[x] for x in keys) or k.action["hours"] != hh.action["hours"]
+           for k in kinds):
+        return None
+    beta, delta, psi = econ.discount, hh.p["delta"], hh.p["psi"]
+    firm = [econ.entries[f].kind.p for f, _ in cl.producers]
+    if hh.p["efficiency"] is not None:
+        return None
+    if hh.action["hours"] == "fixed" and len(firm) == 1:
+        p = firm[0]
+        kl = tech.capital_per_labour(p["technology"], 1.0 / beta - 1.0 + delta, p["tfp"], p["alpha"], p["rho"])
+        return float(kl * hh.p["hours"]) if np.isfinite(kl) and kl > 0 else None
+    if hh.action["hours"] != "choice" or hh.p["gamma"] != 1.0 or psi <= 0:
+        return None
+    if any(p["technology"] != "cobb_douglas" for p in firm):
+        return None
+    if len(firm) == 1:
+        a, A = firm[0]["alpha"], firm[0]["tfp"]
+        return float(collapse_to_one_sector(TwoSectorModel(beta, delta, psi, A, A, a, a)).K)
+    by_use = {econ.markets[k].use: econ.entries[f].kind.p for f, k in cl.producers}
+    c, i = by_use["consumption"], by_use["investment"]
+    return float(steady_state(TwoSectorModel(beta, delta, psi, c["tfp"], i["tfp"], c["alpha"], i["alpha"])).K)

@@ -49,6 +49,31 @@ def capital_per_labour(tech: str, rent: float, A: float, alpha: float, rho: floa
     return float(inner ** (-1.0 / rho))
 
 
+def unit_cost(tech: str, r, w, z, A: float, alpha: float, rho: float = 0.0):
+    """The least cost of one unit of output at factor prices ``r, w`` (the dual of :func:`output`).
+
+    Cobb–Douglas: ``(r / alpha)^alpha (w / (1 - alpha))^(1 - alpha) / (z A)``; CES with
+    ``s = 1 / (1 - rho)``: ``(alpha^s r^(1-s) + (1-alpha)^s w^(1-s))^(1/(1-s)) / (z A)``.
+
+    >>> round(float(unit_cost("cobb_douglas", 0.25, 1.0, 1.0, 1.0, 0.5)), 12)  # = F_K at K/L = 4
+    1.0
+    """
+    if tech == "cobb_douglas":
+        return (r / alpha) ** alpha * (w / (1.0 - alpha)) ** (1.0 - alpha) / (z * A)
+    s = 1.0 / (1.0 - rho)
+    return (alpha**s * r ** (1.0 - s) + (1.0 - alpha) ** s * w ** (1.0 - s)) ** (1.0 / (1.0 - s)) / (z * A)
+
+
+def unit_inputs(tech: str, r, w, z, A: float, alpha: float, rho: float = 0.0):
+    """``(a_K, a_L)``: the cost-minimising inputs per unit of output (Shephard's lemma, ``dc/dr``, ``dc/dw``)."""
+    c = unit_cost(tech, r, w, z, A, alpha, rho)
+    if tech == "cobb_douglas":
+        return alpha * c / r, (1.0 - alpha) * c / w
+    s = 1.0 / (1.0 - rho)
+    scale = (c * z * A) ** s / (z * A)
+    return scale * alpha**s * r ** (-s), scale * (1.0 - alpha) ** s * w ** (-s)
+
+
 def check_inputs(K, L) -> None:
     """Factor inputs must be positive for marginal products to exist."""
     if np.any(np.asarray(K) <= 0) or np.any(np.asarray(L) <= 0):

@@ -17,10 +17,11 @@ A market is a pure function from the actions of its participants to outcomes.
   :meth:`~StrategicMarket.best_response`, from which the economy derives price grids
   (the ``xi`` span) and profit gains. A :class:`CompetitiveMarket` (capital rental,
   labour, a goods market) has no price setter: it trades one ``good`` between
-  ``sellers`` and ``buyers`` (roles that agent types declare in ``market_roles``), the
-  economy's competitive clearing (:mod:`marketsai.clearing`) finds the price at which
-  all such markets clear together, and the market reports what was supplied, demanded
-  and traded at it, and the excess demand.
+  ``sellers`` and ``buyers`` (roles that agent types declare in ``market_roles``) and
+  declares how its price is set (``pricing``); the economy's competitive clearing
+  (:mod:`marketsai.clearing`) finds the prices at which all such markets clear together,
+  and the market reports what was supplied, demanded and traded at them, and the
+  excess demand.
 
 A market must not import learners, environments, ray or torch.
 """
@@ -138,16 +139,64 @@ class Report(NamedTuple):
     excess_demand: np.ndarray
 
 
+#: how a competitive market's price is set (see :mod:`marketsai.clearing`)
+PRICING = {
+    "unit_cost": "sold by price-taking producers under constant returns: the price is their unit cost "
+                 "at the factor prices (zero profit), and they make what buyers demand",
+    "marginal_product": "a factor hired by producers: the price at which their cost-minimising demand "
+                        "equals what is supplied, i.e. its marginal revenue product",
+    "exogenous": "set outside the market (a policy, a world price): exogenous_price; participants whose "
+                 "type accommodates its good take what the others leave at it",
+    "excess_demand": "the root of its participants' excess demand at candidate prices, all markets at once",
+}
+
+#: an agent's role in a competitive market: a trader in ``both`` takes either side by its net demand
+ROLES = ("seller", "buyer", "both")
+
+
 class CompetitiveMarket(Market):
     """A market cleared at a price no participant sets (see the module docstring).
 
-    Subclasses set ``good`` (``"capital"``, ``"labour"``, ``"goods"``) and document the two
-    roles; which agent types may take which role is declared by the agent types
-    (``AgentType.market_roles``), so a new agent type can join an existing market.
+    A subclass declares what clearing needs to know, and nothing else:
+
+    * ``good`` -- the kind of thing traded (``"capital"``, ``"labour"``, ``"goods"``,
+      a plug-in's ``"bonds"``); agent types declare their role per good
+      (``AgentType.market_roles``), so a new agent type can join an existing market;
+    * ``roles`` -- what a ``seller`` and a ``buyer`` do in it (documentation and messages);
+    * ``pricing`` -- how its price is set, one of :data:`PRICING`;
+    * :attr:`item` -- the name under which participants see its price and report their
+      trades (``good``, or ``good:variety`` when one economy has several markets of a
+      good, as goods markets by their use);
+    * ``price_guess`` -- where the joint solve starts (``excess_demand`` markets);
+    * ``numeraire`` -- True: its price is 1; None: it may be chosen as the numeraire
+      (:meth:`may_be_numeraire`); False: never.
+
+    The market then reports, at the clearing prices, what each participant supplied
+    and demanded (:meth:`clear`).
     """
 
     good: ClassVar[str] = ""
     roles: ClassVar[dict[str, str]] = {"seller": "", "buyer": ""}
+    pricing: ClassVar[str] = "excess_demand"
+    price_guess: ClassVar[float] = 1.0
+    numeraire: ClassVar[bool | None] = False
+
+    @property
+    def item(self) -> str:
+        """The name of what this market trades, unique among an economy's competitive markets."""
+        return self.good
+
+    def may_be_numeraire(self) -> bool:
+        """Whether, with ``numeraire: null``, this market is a default numeraire. Default: no."""
+        return False
+
+    def exogenous_price(self, exo: dict, batch: int) -> np.ndarray:
+        """The price ``(B,)`` of a market with ``pricing = "exogenous"``, from parameters or processes."""
+        raise NotImplementedError(f"{type(self).__name__} declares exogenous pricing but no exogenous_price")
+
+    @classmethod
+    def check_composition(cls, clearing, indices: list[int]) -> None:  # noqa: B027 (optional hook)
+        """Checks across all of an economy's markets of this type (``indices``); raise SpecError. Default: none."""
 
     def clear(self, supply, demand, price) -> Report:
         """The report at ``price`` for per-participant ``supply`` and ``demand`` ``(B, n)``."""

@@ -362,7 +362,7 @@ def market_growth_model(econ):
     hh = ent.kind
     cl = econ.clearing
     firm = econ.entries[cl.firms[0][0]].kind.p if len(cl.firms) == 1 else None
-    if firm is None or firm["technology"] != "cobb_douglas" or cl.two_goods:
+    if firm is None or firm["technology"] != "cobb_douglas" or len(cl.by_good.get("goods", [])) > 1:
         raise SpecError("a symmetric growth model needs one Cobb–Douglas firm and one good",
                         path="economy.agents", value=[econ.entries[e].name for e, _ in cl.firms],
                         allowed="one competitive_firm with technology: cobb_douglas, goods use: both")

@@ -1,0 +1,159 @@
+"""Evaluations as registered plug-ins: one code path for every learner's policy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import marketsai as mai
+from marketsai.analysis.calvano import state_observations, tabulate
+from marketsai.analysis.evaluation import Evaluation
+from marketsai.analysis.evaluations import evaluations, run_evaluation
+from marketsai.errors import SpecError
+from marketsai.policies import ConstantPolicy, FunctionPolicy, Policy, TablePolicy
+from marketsai.tabular import QLearningConfig, run_sessions
+
+
+@pytest.fixture(scope="module")
+def duopoly():
+    return mai.load_economy("economies/bertrand_duopoly.yaml")
+
+
+@pytest.fixture(scope="module")
+def sessions(duopoly):
+    """Three short tabular sessions (not converged: any greedy table will do)."""
+    game = duopoly.finite_game()
+    res = run_sessions(game, QLearningConfig(alpha=0.15, beta=2e-4, max_periods=20_000), seed=3,
+                       sessions=range(3))
+    return game, res
+
+
+def test_registry_is_loud():
+    assert {"calvano", "growth", "market", "krusell_smith", "sectors"} <= set(evaluations.names())
+    with pytest.raises(SpecError, match="did you mean 'calvano'"):
+        evaluations.get("calvno")
+    with pytest.raises(TypeError):
+        evaluations.register("not_an_evaluation", dict)
+    with pytest.raises(ValueError, match="already registered"):
+        evaluations.register("calvano", type("Other", (Evaluation,), {}))
+
+
+def test_settings_are_declared(duopoly):
+    with pytest.raises(SpecError, match="did you mean 'episodes'"):
+        run_evaluation("calvano", duopoly, ConstantPolicy({"firm_0": 0, "firm_1": 0}), {"episode": 3})
+    with pytest.raises(SpecError, match="evaluate.episodes"):
+        run_evaluation("calvano", duopoly, ConstantPolicy({"firm_0": 0, "firm_1": 0}), {"episodes": 0})
+
+
+def test_table_policy_reproduces_the_tabular_row(duopoly, sessions):
+    """The strongest proof of one path: the evaluation of a session's table, from the state
+    the session ended in, gives the engine's own limit-cycle numbers to the last bit."""
+    game, res = sessions
+    rows = res.to_frame()
+    for k in range(3):
+        pol = TablePolicy(duopoly.actors, res.strategies[k], start_state=int(res.final.state[k]))
+        got = run_evaluation("calvano", duopoly, pol, {"impulse_response": []}).tables["results"]
+        assert len(got) == 1
+        for col in ("cycle_length", "mean_price", "profit_gain", "mean_price_0", "mean_profit_1",
+                    "profit_gain_1"):
+            assert got[col].iloc[0] == rows[col].iloc[k], col
+
+
+def test_same_columns_for_every_kind_of_policy(duopoly, sessions):
+    game, res = sessions
+    table = TablePolicy(duopoly.actors, res.strategies[0], start_state=int(res.final.state[0]))
+    obs = state_observations(duopoly, game)
+    # a function policy that reads the state from the observation: the same table
+    lookup = {tuple(o): s for s, o in enumerate(obs["firm_0"])}
+    func = FunctionPolicy({a: (lambda o, i=i: res.strategies[0][i][[lookup[tuple(r)] for r in o]])
+                           for i, a in enumerate(duopoly.actors)})
+    const = ConstantPolicy({"firm_0": 3, "firm_1": 9})
+    settings = {"episodes": 4, "start": "random"}
+    outs = [run_evaluation("calvano", duopoly, p, settings, seed=1) for p in (table, func, const)]
+    for out in outs[1:]:
+        for name, frame in outs[0].tables.items():
+            assert list(out.tables[name].columns) == list(frame.columns)
+        assert set(out.summary) == set(outs[0].summary)
+    # the function policy tabulates to the very table, so its numbers are the table's
+    np.testing.assert_array_equal(tabulate(duopoly, func, game), res.strategies[0])
+    pd.testing.assert_frame_equal(outs[1].tables["results"], outs[0].tables["results"])
+    assert outs[2].summary["cycle_length_mean"] == 1.0  # constant play is a fixed point
+
+
+def test_summary_uses_the_tabular_keys(duopoly, sessions):
+    game, res = sessions
+    pol = TablePolicy(duopoly.actors, res.strategies[1])
+    s = run_evaluation("calvano", duopoly, pol, {"episodes": 5}).summary
+    for key in ("profit_gain", "profit_gain_sd", "table_1", "cycle_share_1", "mean_price",
+                "eq_on_path_share", "impulse_best_response_t1_deviator"):
+        assert key in s
+    assert "profit_gain_mean" not in s and "cycle_summary" not in s
+
+
+def test_constant_policy_profit_gain_by_hand(duopoly):
+    """Both firms at grid point 7 forever: Delta is read off the payoff table."""
+    game = duopoly.finite_game()
+    j = game.joint_index([7, 7])
+    expected = (game.payoffs[0, j] - game.nash_payoff) / (game.coop_payoff - game.nash_payoff)
+    res = run_evaluation("calvano", duopoly, ConstantPolicy({"firm_0": 7, "firm_1": 7}),
+                         {"episodes": 2, "impulse_response": []}).tables["results"]
+    np.testing.assert_allclose(res["profit_gain"], expected.mean(), rtol=1e-12)
+    np.testing.assert_allclose(res["mean_price"], game.prices[0, j].mean(), rtol=1e-12)
+
+
+def test_interval_actions_are_simulated():
+    econ = mai.load_economy("economies/bertrand_duopoly_continuous.yaml")
+    bench = econ.benchmarks()
+    nash = bench["nash_action"].to_numpy()
+    pol = ConstantPolicy({a: float(nash[i]) for i, a in enumerate(econ.actors)})
+    out = run_evaluation("calvano", econ, pol, {"episodes": 3, "periods": 20, "tail": 5,
+                                                  "impulse_periods": 4})
+    res = out.tables["results"]
+    np.testing.assert_allclose(res["profit_gain"], 0.0, atol=1e-6)  # Nash play: Delta = 0
+    assert res["cycle_length"].isna().all()
+    # the deviator's best response to Nash is Nash (up to the search grid), then back to Nash
+    imp = out.tables["impulse_response"]
+    assert set(imp.columns) == {"session", "deviation", "t", "price_0", "price_1"}
+    np.testing.assert_allclose(imp["price_0"], nash[0], atol=2e-3)
+
+
+class _Untrained(Policy):
+    """A policy whose learner starts from a constant rule."""
+
+    agents = ("firm_0", "firm_1")
+
+    def act(self, agent, observations):
+        return np.full(len(observations), 14)
+
+    def initial_policy(self, economy, seed):
+        return ConstantPolicy({"firm_0": 0, "firm_1": 0})
+
+
+def test_untrained_baseline(duopoly):
+    out = run_evaluation("calvano", duopoly, _Untrained(), {"episodes": 2, "untrained": True,
+                                                            "impulse_response": []})
+    assert "results_untrained" in out.tables
+    assert out.summary["untrained"]["mean_price"] < out.summary["mean_price"]
+    with pytest.raises(SpecError, match="initial_policy"):
+        run_evaluation("calvano", duopoly, ConstantPolicy({"firm_0": 0, "firm_1": 0}),
+                       {"untrained": True})
+
+
+class _Learner:
+    def initial_policy(self, economy, settings, seed):
+        return ConstantPolicy({"firm_0": settings["start_at"], "firm_1": settings["start_at"]})
+
+
+def test_untrained_baseline_from_the_learner(duopoly):
+    out = run_evaluation("calvano", duopoly, ConstantPolicy({"firm_0": 14, "firm_1": 14}),
+                         {"episodes": 1, "untrained": True, "impulse_response": []},
+                         learner=_Learner(), learner_settings={"start_at": 2})
+    game = duopoly.finite_game()
+    assert out.tables["results_untrained"]["mean_price"].iloc[0] == pytest.approx(game.prices[0, game.joint_index([2, 2])].mean())
+
+
+def test_figures_come_from_tables(duopoly):
+    out = run_evaluation("calvano", duopoly, ConstantPolicy({"firm_0": 7, "firm_1": 7}),
+                         {"episodes": 3}, figures=True)
+    assert {"profit_gain_histogram", "cycle_lengths", "impulse_response_best_response"} <= set(out.figures)

@@ -74,9 +74,13 @@ def run(out: Path, only: list[str], sets: list[str], address: str | None, episod
     rows = []
     for name in only:
         for _, trial, summary, _, wall in evaluated_trials(name, out, sets, episodes, address):
-            imp = summary["impulse_response"]
+            imp = {"pre_shock": summary["impulse_best_response_pre_shock"],
+                   "deviator_t1": summary["impulse_best_response_t1_deviator"],
+                   "rival_t2": summary["impulse_best_response_t2_rival"],
+                   "deviator_last": summary["impulse_best_response_deviator"][-1],
+                   "rival_last": summary["impulse_best_response_rival"][-1]}
             rows.append({"experiment": name, "algorithm": summary["algorithm"], "seed": trial["seed"],
-                         "profit_gain": summary["profit_gain_mean"],
+                         "profit_gain": summary["profit_gain"],
                          "profit_gain_sd_episodes": summary["profit_gain_sd"],
                          "mean_price": summary["mean_price"],
                          "cycle_length_mean": summary.get("cycle_length_mean"),
@@ -86,7 +90,7 @@ def run(out: Path, only: list[str], sets: list[str], address: str | None, episod
                          "rival_last": imp["rival_last"],
                          "env_steps": trial["env_steps"], "iterations": trial["iterations"],
                          "train_time_s": trial["time_total_s"], "experiment_wall_s": wall})
-            print(f"[{name}] seed {trial['seed']}: Delta {summary['profit_gain_mean']:.3f}, "
+            print(f"[{name}] seed {trial['seed']}: Delta {summary['profit_gain']:.3f}, "
                   f"price {summary['mean_price']:.4f}", flush=True)
     table = pd.DataFrame(rows)
     if not table.empty:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 # the entries register themselves on import
-from marketsai.analysis import calvano  # noqa: F401
+from marketsai.analysis import calvano, growth_policy, krusell_smith, market, sector_accuracy  # noqa: F401
 from marketsai.analysis.evaluation import COMMON, Evaluation, evaluations
 from marketsai.errors import SpecError
 from marketsai.policies import Policy

@@ -12,6 +12,7 @@ to its bounds, exactly as the environments do) cannot drift between evaluations.
   array :meth:`~marketsai.economy.Economy.step` takes;
 * :func:`act` -- a :class:`~marketsai.policies.Policy` on a state: observations in,
   decision values out;
+* :func:`as_policy` -- a policy, or one plain function shared by every actor;
 * :func:`simulate` -- ``periods`` periods of ``sessions`` simulations, recording what a
   caller asks for each period.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from marketsai.policies import Policy
+from marketsai.policies import Policy, SharedPolicy
 
 
 def agent_columns(economy) -> dict[str, np.ndarray]:
@@ -47,7 +48,7 @@ def decision_values(economy, actions: dict[str, np.ndarray], batch: int) -> np.n
     >>> econ = load_economy("economies/bertrand_duopoly.yaml")
     >>> v = decision_values(econ, {"firm_0": np.array([0]), "firm_1": np.array([14])}, 1)
     >>> v.round(4).tolist()
-    [[1.4237, 1.9973]]
+    [[1.4277, 1.9702]]
     """
     values = np.empty((batch, len(economy.decisions)))
     for agent, cols in agent_columns(economy).items():
@@ -66,8 +67,14 @@ def decision_values(economy, actions: dict[str, np.ndarray], batch: int) -> np.n
 def act(economy, policy: Policy, state) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The policy's actions ``{agent: (B, ...)}`` in ``state`` and their decision values."""
     obs = economy.observe(state)
-    actions = {a: np.asarray(policy.act(a, obs[a])) for a in economy.actors}
+    actions = policy.act_all({a: obs[a] for a in economy.actors})  # one call for a shared policy
     return actions, decision_values(economy, actions, state.batch)
+
+
+def as_policy(economy, policy) -> Policy:
+    """A :class:`Policy`, or a function ``act(obs) -> actions`` shared by every actor
+    (wrapped as a :class:`~marketsai.policies.SharedPolicy`)."""
+    return policy if isinstance(policy, Policy) else SharedPolicy(economy.actors, policy)
 
 
 def simulate(economy, policy: Policy, periods: int, *, sessions: int = 1, seed: int = 0, state=None,
@@ -90,6 +97,7 @@ def simulate(economy, policy: Policy, periods: int, *, sessions: int = 1, seed: 
     >>> out["values"].shape, out["rewards"].shape
     ((3, 2, 2), (3, 2, 2))
     """
+    policy = as_policy(economy, policy)
     rng = np.random.default_rng(seed) if rng is None else rng
     if state is None:
         state = economy.initial_state(rng, sessions)

@@ -1,4 +1,4 @@
-"""growth_eval: a policy read through the economy's own observations, scored by the shared measures."""
+"""growth_policy / households: a policy read through the economy's own observations, scored by the shared measures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from rl_helpers import ROOT
 
 import marketsai as mai
 from marketsai.analysis.growth import growth_model_of, reference_savings
-from marketsai.rl.growth_eval import growth_report, module_actor, observations, policy_savings
+from marketsai.analysis.growth_policy import growth_report, observations, policy_savings
+from marketsai.rl.policy import module_actor
 
 SHARE = ROOT / "economies" / "brock_mirman_share.yaml"
 FAST = {"T": 2000, "burn": 200, "welfare_points": 300}
@@ -131,7 +132,7 @@ def market():
 
 
 def test_household_observations_are_what_the_simulation_produces(market):
-    from marketsai.rl.growth_eval import household_observations
+    from marketsai.analysis.households import household_observations
     rng = np.random.default_rng(5)
     state = market.initial_state(rng, batch=8)
     for _ in range(3):
@@ -143,7 +144,7 @@ def test_household_observations_are_what_the_simulation_produces(market):
 
 def test_the_competitive_share_solves_every_households_euler_equation(market):
     """Heterogeneous households on the exact rule: 1/c = beta E[R'/c'] for each, through econ.step."""
-    from marketsai.rl.growth_eval import competitive_share
+    from marketsai.analysis.households import competitive_share
     rng = np.random.default_rng(1)
     state = market.initial_state(rng, batch=3)  # own k uniform on (0.5, 1.5) k_ss: heterogeneous
     rule = competitive_share(market)
@@ -169,7 +170,7 @@ def test_the_competitive_share_solves_every_households_euler_equation(market):
 
 
 def test_the_exact_household_rule_scores_at_the_reference_level(market):
-    from marketsai.rl.growth_eval import MARKET_KEYS, exact_household_actor, market_report
+    from marketsai.analysis.households import MARKET_KEYS, exact_household_actor, market_report
     r = market_report(market, exact_household_actor(market), **MFAST)
     assert set(r) == set(MARKET_KEYS)
     assert r["share_err_max"] < 1e-12 and r["grid_err_max"] < 1e-7 and r["K_err"] == 0.0
@@ -178,7 +179,7 @@ def test_the_exact_household_rule_scores_at_the_reference_level(market):
 
 
 def test_a_constant_share_scores_as_the_formulas_say(market):
-    from marketsai.rl.growth_eval import competitive_share, market_report
+    from marketsai.analysis.households import competitive_share, market_report
     s = 0.9 * 0.342
     r = market_report(market, lambda obs: np.full((len(obs), 1), s), **MFAST)
     assert r["share_err_max"] == pytest.approx(0.1, rel=1e-9)
@@ -192,7 +193,7 @@ def test_a_constant_share_scores_as_the_formulas_say(market):
 
 
 def test_one_household_is_the_planner_and_refuses_another_mean():
-    from marketsai.rl.growth_eval import household_observations, market_report
+    from marketsai.analysis.households import household_observations, market_report
     one = _market(1)
     with pytest.raises(mai.SpecError):
         household_observations(one, 1.0, 1.1, 0)
@@ -201,7 +202,7 @@ def test_one_household_is_the_planner_and_refuses_another_mean():
 
 
 def test_household_functions_refuse_a_planner_economy(econ):
-    from marketsai.rl.growth_eval import household_share
+    from marketsai.analysis.households import household_share
     with pytest.raises(mai.SpecError) as err:
         household_share(econ, lambda obs: obs)
     assert err.value.path == "economy.markets"

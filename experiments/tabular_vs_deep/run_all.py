@@ -29,13 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.runner.references import calvano_published
+
 HERE = Path(__file__).resolve().parent
 EXPERIMENTS = ["dqn", "sac_discrete", "sac_continuous", "ppo", "centralised_critic"]
 
 # Calvano et al. (2020), tabular Q-learning, 1000 sessions (docs/REFERENCE): the target.
-TABULAR_REFERENCE = {"algorithm": "Q-learning (Calvano et al. 2020, published)", "profit_gain": 0.849,
-                     "profit_gain_sd": 0.112, "pre_shock": 1.7913, "deviator_t1": 1.5046,
-                     "rival_t2": 1.5475, "env_steps": 1.7e6}
+TABULAR_REFERENCE = {"algorithm": "Q-learning (Calvano et al. 2020, published)", **calvano_published(),
+                     "env_steps": 1.7e6}
 
 
 # The same economy through our tabular engine (docs/calvano2020.md, 1000 sessions,

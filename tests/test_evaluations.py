@@ -157,3 +157,22 @@ def test_figures_come_from_tables(duopoly):
     out = run_evaluation("calvano", duopoly, ConstantPolicy({"firm_0": 7, "firm_1": 7}),
                          {"episodes": 3}, figures=True)
     assert {"profit_gain_histogram", "cycle_lengths", "impulse_response_best_response"} <= set(out.figures)
+
+
+def test_summary_is_the_tabular_runners(tmp_path):
+    """calvano_summary on a tabular run's own tables gives the runner's summary values."""
+    import json
+
+    from marketsai.analysis.calvano import calvano_summary
+    from marketsai.runner.run import run_experiment
+
+    exp = {"name": "t", "kind": "tabular", "economy": "economies/bertrand_duopoly.yaml", "seed": 1,
+           "sessions": 4, "chunk_size": 4, "learner": {"beta": 2e-4, "max_periods": 20_000},
+           "analysis": {"impulse_periods": 5}}
+    out = run_experiment(exp, out=tmp_path / "run", progress=False)
+    tables = {n: pd.read_parquet(out / f"{n}.parquet") for n in ("results", "impulse_response")}
+    runner = json.loads((out / "summary.json").read_text())
+    ours = calvano_summary(tables)
+    assert {"profit_gain", "table_1", "eq_on_path_share", "impulse_best_response_t1_deviator"} <= set(ours)
+    for key, value in ours.items():
+        assert runner[key] == value, key

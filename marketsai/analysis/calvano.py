@@ -218,7 +218,9 @@ class CalvanoEvaluation(Evaluation):
 
     # ------------------------------------------------------------ summary and figures
     def summarise(self, tables, settings):
-        return calvano_summary(tables, settings["impulse_agent"])
+        cycles = tables["results"]["cycle_length"]
+        return {**calvano_summary(tables, settings["impulse_agent"]),
+                "cycle_length_mean": float(cycles.mean()) if cycles.notna().all() else None}
 
     def figures(self, tables, economy, settings):
         res = tables["results"]
@@ -254,9 +256,9 @@ def _best_response(economy, column: int, values: np.ndarray, points: int = 2001)
 
 
 def calvano_summary(tables: dict, impulse_agent: int = 0) -> dict:
-    """The summary keys of a tabular Calvano run, from an evaluation's tables: ``sessions``
-    (rows), ``mean_price``, ``profit_gain``, ``profit_gain_sd``, ``cycle_length_mean``,
-    ``cycle_share_<c>``, ``profit_gain_cycle_<c>``, ``table_1`` (Calvano et al.'s Table I
+    """The summary keys of a tabular Calvano run (the ``tabular`` kind's, value for value),
+    from an evaluation's tables: ``sessions`` (rows), ``mean_price``, ``profit_gain``,
+    ``profit_gain_sd``, ``cycle_share_<c>``, ``profit_gain_cycle_<c>``, ``table_1`` (Calvano et al.'s Table I
     layout), ``<eq>_share``, and per deviation ``impulse_<dev>_pre_shock``,
     ``impulse_<dev>_t1_deviator``, ``impulse_<dev>_t2_rival``, ``impulse_<dev>_deviator``,
     ``impulse_<dev>_rival`` (mean paths)."""
@@ -265,7 +267,6 @@ def calvano_summary(tables: dict, impulse_agent: int = 0) -> dict:
                  "profit_gain": float(res["profit_gain"].mean()),
                  "profit_gain_sd": float(res["profit_gain"].std(ddof=1)) if len(res) > 1 else None}
     if res["cycle_length"].notna().all():
-        out["cycle_length_mean"] = float(res["cycle_length"].mean())
         t1 = profit_gain_summary(res)
         for _, row in t1[t1["cycle"] != "all"].iterrows():
             key = row["cycle"].replace("+", "plus")

@@ -176,3 +176,76 @@ def test_summary_is_the_tabular_runners(tmp_path):
     assert {"profit_gain", "table_1", "eq_on_path_share", "impulse_best_response_t1_deviator"} <= set(ours)
     for key, value in ours.items():
         assert runner[key] == value, key
+
+
+# ---------------------------------------------------------------- growth, market, sectors, KS
+def test_growth_closed_form_scores_zero_and_a_table_has_the_same_columns():
+    share = mai.load_economy("economies/brock_mirman_share.yaml")
+    ab = 0.36 * 0.95  # Brock-Mirman: save alpha beta of output
+    settings = {"periods": 500, "burn": 50, "welfare_points": 50}
+    exact = run_evaluation("growth", share, FunctionPolicy({"planner": lambda o: np.full((len(o), 1), ab)}),
+                           settings).tables["results"]
+    assert exact["share_err_max"].iloc[0] < 1e-12 and abs(exact["K_err"].iloc[0]) < 1e-12
+    assert exact["welfare_loss_pct"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+    from marketsai.economy import Economy
+    from marketsai.solvers.dp import value_iteration
+    from marketsai.yamlio import read_yaml
+    data = read_yaml("economies/brock_mirman.yaml")
+    data["agents"][0]["state"]["k"]["points"] = 21
+    grid = Economy.from_dict(data)
+    dp = np.asarray(value_iteration(grid.finite_model()).policy)[None]
+    table = run_evaluation("growth", grid, TablePolicy(grid.actors, dp), settings).tables["results"]
+    assert list(table.columns) == list(exact.columns)
+    assert 0 < table["policy_err_max"].iloc[0] < 0.2  # a 21-point grid is close, not exact
+    with pytest.raises(SpecError, match="one planner"):
+        run_evaluation("growth", mai.load_economy("economies/bertrand_duopoly.yaml"),
+                       ConstantPolicy({"firm_0": 0, "firm_1": 0}))
+
+
+def test_market_exact_household_scores_zero():
+    from marketsai.analysis.households import exact_household_actor
+    econ = mai.load_economy("economies/growth_market.yaml")
+    out = run_evaluation("market", econ, _shared(econ, exact_household_actor(econ)),
+                         {"sessions": 2, "periods": 60, "burn": 10, "welfare_points": 50})
+    row = out.tables["results"].iloc[0]
+    # the exact rule reads k and K back from float32 observations: shares to ~1e-8
+    assert row["share_err_max"] < 1e-6 and row["grid_err_max"] < 1e-6 and abs(row["K_err"]) < 1e-6
+    assert row["max_excess_demand"] < 1e-8
+
+
+def _shared(econ, act):
+    from marketsai.policies import SharedPolicy
+    return SharedPolicy(econ.actors, act)
+
+
+def test_market_two_sector_long_run_columns():
+    econ = mai.load_economy("economies/two_sector_labor.yaml")
+    from marketsai.analysis.market_long_run import two_sector_reference
+    ref = two_sector_reference(econ)
+    pol = _shared(econ, lambda o: np.tile([ref["s"], ref["l"]], (len(o), 1)))
+    row = run_evaluation("market", econ, pol, {"sessions": 2, "periods": 400, "burn": 300}).tables["results"].iloc[0]
+    assert abs(row["err_K"]) < 0.02 and row["max_excess_demand"] < 1e-8  # the steady-state shares settle there
+
+
+def test_sectors_exact_shares_score_zero():
+    econ = mai.load_economy("economies/sectors_2.yaml")
+    s = 0.95 * np.array([0.2, 0.16])
+    out = run_evaluation("sectors", econ, FunctionPolicy({"planner": lambda o: np.tile(s, (len(o), 1))}),
+                         {"periods": 300, "burn": 30, "box_points": 50, "welfare_paths": 5})
+    row = out.tables["results"].iloc[0]
+    assert row["err_max"] < 1e-12 and row["box_err_max"] < 1e-12
+
+
+def test_krusell_smith_columns_of_a_constant_share():
+    d = mai.load_economy("economies/krusell_smith.yaml").to_dict()
+    d["agents"][0]["count"] = 20
+    econ = mai.Economy.from_dict(d)
+    from marketsai.analysis.krusell_smith import action_bounds
+    mid = float(np.mean(action_bounds(econ)))
+    out = run_evaluation("krusell_smith", econ, _shared(econ, lambda o: np.full((len(o), 1), mid)),
+                         {"periods": 60, "burn": 10, "euler_snapshots": 2})
+    row = out.tables["results"].iloc[0]
+    assert row["share_mean"] == pytest.approx(mid) and row["share_inside_bounds"] == 1.0 and {"b1_bad", "w_gini", "euler_mean"} <= set(row.index)
+    with pytest.raises(SpecError, match="Krusell-Smith"):
+        run_evaluation("krusell_smith", mai.load_economy("economies/growth_market.yaml"),
+                       ConstantPolicy({"household_0": 0.5}))

@@ -168,6 +168,20 @@ def untrained_actor(econ, hidden=(64, 64), seed: int = 0) -> ModulePolicy:
     return module_actor(spec.build(), agents=econ.actors)
 
 
+def untrained_policies(spec, econ, seed: int = 0) -> GreedyPolicies:
+    """The greedy policy of the modules a per-agent RLlib run of ``spec`` starts from, freshly
+    initialised with torch seed ``seed``: what an RLlib learner's ``initial_policy`` gives
+    the ``untrained`` baseline (:func:`marketsai.analysis.evaluations.initial_policy`)."""
+    import torch
+
+    from marketsai.rl.export import build_modules
+
+    torch.manual_seed(seed)
+    multi, mapping = build_modules(spec, econ)
+    return GreedyPolicies(None, mapping, econ.parallel_env().action_spaces,
+                          normalize_actions=spec.settings.get("normalize_actions", True), multi=multi)
+
+
 def load_module(checkpoint: str | Path, module_id: str | None = None):
     """The RLModule ``module_id`` of an Algorithm checkpoint; ``None``: its only module (an
     ``env.sessions`` run's ``default_policy``, a DQN / SAC sessions run's group).

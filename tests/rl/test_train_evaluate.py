@@ -102,7 +102,8 @@ def test_evaluate_checkpoint_writes_tabular_measures(run, tmp_path):
     assert len(results) == 4 and {"profit_gain", "cycle_length", "mean_price_0"} <= set(results)
     impulse = pd.read_csv(tmp_path / "impulse.csv")
     assert set(impulse["role"]) == {"deviator", "rival"}
-    assert (tmp_path / "figures" / "impulse_response.png").is_file()
+    assert (tmp_path / "figures" / "impulse_response_best_response.png").is_file()  # the tabular names
+    assert (tmp_path / "figures" / "profit_gain_histogram.png").is_file()
 
 
 def test_tabulated_strategies_reproduce_play_in_the_environment(run):

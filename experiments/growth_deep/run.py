@@ -76,7 +76,8 @@ def main(argv=None) -> pd.DataFrame:
     import marketsai as mai
     from marketsai.analysis.growth import growth_model_of, reference_savings
     from marketsai.analysis.growth_policy import growth_report
-    from marketsai.rl.policy import load_module, module_actor, untrained_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
 
     out = Path(args.out).resolve()
     econ = mai.load_economy(ROOT / "economies" / "brock_mirman_share.yaml")

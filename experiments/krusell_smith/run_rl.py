@@ -83,7 +83,8 @@ def main():
     torch.set_num_threads(1)
 
     from marketsai.analysis.krusell_smith import reference_actor
-    from marketsai.rl.policy import load_module, module_actor, untrained_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
     from marketsai.solvers.krusell_smith import KrusellSmithModel, solve_krusell_smith
 
     trained = {}

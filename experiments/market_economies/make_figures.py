@@ -45,7 +45,8 @@ def policy_table(out: Path) -> pd.DataFrame:
     import marketsai as mai
     from marketsai.analysis.growth_policy import policy_savings
     from marketsai.analysis.households import household_share
-    from marketsai.rl.policy import load_module, module_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor
     rows = []
     for name, (label, n) in RUNS.items():
         ck = checkpoint(out / name)
@@ -93,7 +94,8 @@ def path_table(out: Path, periods: int = 300) -> pd.DataFrame:
     two-sector economy (N = 10) under the long PPO run's policy, from k0 uniform on
     [0.8, 1.2] k_ss, with the reference steady state's values beside them."""
     from marketsai.analysis.market_long_run import economy_with, market_path, two_sector_reference
-    from marketsai.rl.policy import load_module, module_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor
     ck = checkpoint(out / "two_sector_ppo_long_unequal")
     if ck is None:
         return pd.DataFrame()

@@ -158,7 +158,8 @@ def main(argv=None) -> pd.DataFrame:
         return pd.DataFrame()
 
     import marketsai as mai
-    from marketsai.rl.policy import load_module, module_actor, untrained_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
 
     planner = mai.load_economy(PLANNER)
     rows = []

@@ -125,7 +125,8 @@ def main(argv=None) -> pd.DataFrame:
         market_path,
         two_sector_reference,
     )
-    from marketsai.rl.policy import load_module, module_actor, untrained_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
 
     out = Path(args.out).resolve()
     rows = []

@@ -21,7 +21,6 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from marketsai.errors import SpecError
 from marketsai.policies import Policy, SharedPolicy
 
 RL_MODULE_SUBDIR = Path("learner_group") / "learner" / "rl_module"
@@ -166,41 +165,3 @@ def untrained_actor(econ, hidden=(64, 64), seed: int = 0) -> ModulePolicy:
     spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": list(hidden)}).get_rl_module_spec(
         env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
     return module_actor(spec.build(), agents=econ.actors)
-
-
-def untrained_policies(spec, econ, seed: int = 0) -> GreedyPolicies:
-    """The greedy policy of the modules a per-agent RLlib run of ``spec`` starts from, freshly
-    initialised with torch seed ``seed``: what an RLlib learner's ``initial_policy`` gives
-    the ``untrained`` baseline (:func:`marketsai.analysis.evaluations.initial_policy`)."""
-    import torch
-
-    from marketsai.rl.export import build_modules
-
-    torch.manual_seed(seed)
-    multi, mapping = build_modules(spec, econ)
-    return GreedyPolicies(None, mapping, econ.parallel_env().action_spaces,
-                          normalize_actions=spec.settings.get("normalize_actions", True), multi=multi)
-
-
-def load_module(checkpoint: str | Path, module_id: str | None = None):
-    """The RLModule ``module_id`` of an Algorithm checkpoint; ``None``: its only module (an
-    ``env.sessions`` run's ``default_policy``, a DQN / SAC sessions run's group).
-    Unpickles the checkpoint: only your own runs."""
-    from ray.rllib.core.rl_module.rl_module import RLModule
-
-    from marketsai.rl.export import warn_unsafe
-
-    modules = Path(checkpoint) / RL_MODULE_SUBDIR
-    if module_id is None:
-        found = sorted(p.name for p in modules.iterdir() if p.is_dir()) if modules.is_dir() else []
-        if len(found) != 1:
-            raise SpecError("name the module: the checkpoint does not hold exactly one", path="module_id",
-                            value=None, allowed=", ".join(found) or "an Algorithm checkpoint folder")
-        module_id = found[0]
-    path = modules / module_id
-    if not path.is_dir():
-        raise SpecError("no such module in the checkpoint", path="checkpoint", value=str(path),
-                        allowed="an Algorithm checkpoint folder holding learner_group/learner/rl_module/"
-                                + module_id)
-    warn_unsafe(checkpoint)
-    return RLModule.from_checkpoint(str(path))

@@ -8,7 +8,7 @@ import numpy as np
 import marketsai as mai
 from marketsai.analysis.calvano import tabulate
 from marketsai.analysis.evaluations import run_evaluation
-from marketsai.rl.policy import untrained_policies
+from marketsai.rl.export import untrained_policies
 from marketsai.rl.spec import load_rl_experiment
 
 

@@ -11,6 +11,7 @@ from marketsai.analysis.calvano import state_observations, tabulate
 from marketsai.analysis.evaluation import Evaluation
 from marketsai.analysis.evaluations import evaluations, run_evaluation
 from marketsai.errors import SpecError
+from marketsai.params import Param, positive_int
 from marketsai.policies import ConstantPolicy, FunctionPolicy, Policy, TablePolicy
 from marketsai.tabular import QLearningConfig, run_sessions
 
@@ -249,3 +250,20 @@ def test_krusell_smith_columns_of_a_constant_share():
     with pytest.raises(SpecError, match="Krusell-Smith"):
         run_evaluation("krusell_smith", mai.load_economy("economies/growth_market.yaml"),
                        ConstantPolicy({"household_0": 0.5}))
+
+
+class MeanAction(Evaluation):
+    """A third-party evaluation, reached by import path without registering."""
+
+    settings = {"rows": Param(2, positive_int, "rows")}
+
+    def evaluate(self, economy, policy, settings, seed=0):
+        obs = economy.observe(economy.initial_state(np.random.default_rng(seed), settings["rows"]))
+        return {"results": pd.DataFrame({a: policy.act(a, obs[a]) for a in economy.actors})}
+
+
+def test_an_evaluation_by_import_path(duopoly):
+    out = run_evaluation(f"{__name__}:MeanAction", duopoly, ConstantPolicy({"firm_0": 3, "firm_1": 5}),
+                         {"rows": 3})
+    assert out.tables["results"]["firm_1"].tolist() == [5, 5, 5] and out.summary == {"rows": 3}
+    assert set(MeanAction.declared()) == {"rows", "untrained"}

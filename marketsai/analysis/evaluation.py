@@ -27,9 +27,14 @@ class Evaluation:
     columns: dict[str, str] = {}
 
     @classmethod
+    def declared(cls) -> dict[str, Param]:
+        """Every setting this evaluation takes (what ``marketsai validate`` shows)."""
+        return {**COMMON, **cls.settings}
+
+    @classmethod
     def resolve(cls, data: dict | None, path: str = "evaluate") -> dict:
         """Validated settings with every default filled in (unknown keys are errors)."""
-        return validate_mapping(data, {**COMMON, **cls.settings}, path, "evaluation settings")
+        return validate_mapping(data, cls.declared(), path, "evaluation settings")
 
     def check(self, economy) -> None:
         """Raise :class:`~marketsai.errors.SpecError` when this evaluation cannot read ``economy``."""

@@ -89,12 +89,12 @@ def run_evaluation(name: str, economy, policy: Policy, settings: dict | None = N
     ev = evaluations.get(name, path=path)()
     settings = ev.resolve(settings, path)
     ev.check(economy)
+    start = initial_policy(policy, economy, seed, learner, learner_settings) if settings["untrained"] else None
     tables = ev.evaluate(economy, policy, settings, seed)
     summary = ev.summarise(tables, settings)
     figs = ev.figures(tables, economy, settings) if figures else {}
-    if settings["untrained"]:
-        base = ev.evaluate(economy, initial_policy(policy, economy, seed, learner, learner_settings),
-                           settings, seed)
+    if start is not None:
+        base = ev.evaluate(economy, start, settings, seed)
         summary["untrained"] = ev.summarise(base, settings)
         tables |= {f"{key}_untrained": frame for key, frame in base.items()}
     return Evaluated(tables, summary, figs)

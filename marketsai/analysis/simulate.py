@@ -72,9 +72,19 @@ def act(economy, policy: Policy, state) -> tuple[dict[str, np.ndarray], np.ndarr
 
 
 def as_policy(economy, policy) -> Policy:
-    """A :class:`Policy`, or a function ``act(obs) -> actions`` shared by every actor
-    (wrapped as a :class:`~marketsai.policies.SharedPolicy`)."""
-    return policy if isinstance(policy, Policy) else SharedPolicy(economy.actors, policy)
+    """A :class:`Policy` of the economy's actors: ``policy`` itself, or a function
+    ``act(obs) -> actions`` shared by every actor (a :class:`~marketsai.policies.SharedPolicy`;
+    also a shared policy built without agents, such as a bare module's).
+
+    >>> from marketsai.economy import load_economy
+    >>> as_policy(load_economy("economies/brock_mirman_share.yaml"), lambda obs: obs[:, :1]).agents
+    ('planner',)
+    """
+    if isinstance(policy, Policy) and policy.agents:
+        return policy
+    if callable(policy):
+        return SharedPolicy(economy.actors, policy)
+    raise TypeError(f"expected a Policy or a function obs -> actions, got {type(policy).__name__}")
 
 
 def simulate(economy, policy: Policy, periods: int, *, sessions: int = 1, seed: int = 0, state=None,

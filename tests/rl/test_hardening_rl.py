@@ -104,7 +104,7 @@ def test_evaluating_an_export_never_unpickles(trained, tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no UnsafeCheckpointWarning on this path
         summary = evaluate(export, tmp_path / "safe", episodes=3)
-    assert summary["episodes"] == 3
+    assert summary["sessions"] == 3
     assert set(opened) == {"policy.json", "weights.npz"}, opened
 
 

@@ -35,7 +35,7 @@ from marketsai.analysis.euler import (
 )
 from marketsai.analysis.evaluation import Evaluation, evaluations
 from marketsai.analysis.growth import grid_savings, growth_model_of, reference_savings
-from marketsai.analysis.simulate import as_policy
+from marketsai.analysis.simulate import as_policy, observe_at
 from marketsai.errors import SpecError
 from marketsai.params import Param, int_range
 
@@ -63,9 +63,8 @@ def _planner(econ):
 def observations(econ, k, iz) -> np.ndarray:
     """``(n, dim)`` float32: what the planner observes at capital ``k`` and TFP state ``iz``.
 
-    The state is built by hand (capital field and exogenous chain index replaced in a
-    fresh :meth:`~marketsai.economy.Economy.initial_state`), so the observation is the
-    one the simulation would produce, with the economy's own scaling.
+    The state is built by hand (:func:`~marketsai.analysis.simulate.observe_at`), so the
+    observation is the one the simulation would produce, with the economy's own scaling.
 
     >>> from marketsai.economy import load_economy
     >>> econ = load_economy("economies/brock_mirman_share.yaml")
@@ -74,12 +73,7 @@ def observations(econ, k, iz) -> np.ndarray:
     [[-1.0, -1.0], [1.0, 1.0]]
     """
     ent = _planner(econ)
-    k = np.asarray(k, np.float64).ravel()
-    iz = np.asarray(iz, np.int64).ravel()
-    state = econ.initial_state(np.random.default_rng(0), batch=k.size)
-    state.fields[f"{ent.name}.k"] = k[:, None]
-    state.exo[:, 0] = iz
-    return econ.observe(state)[econ.agents[0]]
+    return observe_at(econ, {f"{ent.name}.k": np.ravel(k)}, np.ravel(iz))[econ.agents[0]]
 
 
 

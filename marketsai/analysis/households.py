@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from marketsai.analysis.growth_policy import growth_measures
-from marketsai.analysis.simulate import agent_columns, as_policy, simulate
+from marketsai.analysis.simulate import agent_columns, as_policy, observe_at, simulate
 from marketsai.errors import SpecError
 from marketsai.processes import MarkovChain
 from marketsai.solvers.growth import GrowthModel
@@ -65,7 +65,7 @@ def household_observations(econ, k, K, iz) -> np.ndarray:
     """``(n, dim)`` float32: what household 0 observes at own capital ``k``, mean capital
     ``K`` of its entry and TFP state ``iz`` (broadcast together).
 
-    Built by hand like :func:`observations`: a fresh initial state with household 0 at
+    Built by hand (:func:`~marketsai.analysis.simulate.observe_at`): a fresh initial state with household 0 at
     ``k`` and the other ``N - 1`` at ``(N K - k) / (N - 1)`` each (so the mean is ``K``;
     with ``N = 1``, ``k`` must be ``K``), then ``econ.observe``, i.e. the economy's own
     scaling of own state, process fields and moments.
@@ -84,14 +84,11 @@ def household_observations(econ, k, K, iz) -> np.ndarray:
     if n == 1 and not np.allclose(k, K, rtol=1e-12, atol=0.0):
         raise SpecError("with one household its capital is the mean", path=f"{ent.where}.count", value=1,
                         allowed="k == K, or count > 1")
-    state = econ.initial_state(np.random.default_rng(0), batch=k.size)
     fields = np.empty((k.size, n))
     fields[:, 0] = k
     if n > 1:
         fields[:, 1:] = ((n * K - k) / (n - 1))[:, None]
-    state.fields[f"{ent.name}.k"] = fields
-    state.exo[:, 0] = iz
-    return econ.observe(state)[econ.agents[ent.members[0]]]
+    return observe_at(econ, {f"{ent.name}.k": fields}, iz)[econ.agents[ent.members[0]]]
 
 
 def _decision(econ, ent):

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from marketsai.analysis.evaluation import Evaluation, evaluations
-from marketsai.analysis.simulate import as_policy
+from marketsai.analysis.simulate import as_policy, observe_at
 from marketsai.errors import SpecError
 from marketsai.params import Param, int_range
 
@@ -118,11 +118,8 @@ def sector_observations(econ, k, iz) -> np.ndarray:
     ent = econ.entries[0]
     k = np.atleast_2d(np.asarray(k, np.float64))
     iz = np.broadcast_to(np.asarray(iz, np.int64), k.shape[:1])
-    state = econ.initial_state(np.random.default_rng(0), batch=len(k))
-    for j, f in enumerate(ent.kind.fields):
-        state.fields[f"{ent.name}.{f}"] = k[:, j:j + 1].copy()
-    state.exo[:, 0] = iz
-    return econ.observe(state)[econ.agents[0]]
+    fields = {f"{ent.name}.{f}": k[:, j] for j, f in enumerate(ent.kind.fields)}
+    return observe_at(econ, fields, iz)[econ.agents[0]]
 
 
 def share_policy(econ, act, model=None):

@@ -10,6 +10,7 @@ to its bounds, exactly as the environments do) cannot drift between evaluations.
   from :attr:`~marketsai.economy.Economy.decisions`);
 * :func:`decision_values` -- one period's per-agent actions -> the ``(B, n_decisions)``
   array :meth:`~marketsai.economy.Economy.step` takes;
+* :func:`observe_at` -- observations of hand-built states (a capital stock, a shock);
 * :func:`act` -- a :class:`~marketsai.policies.Policy` on a state: observations in,
   decision values out;
 * :func:`as_policy` -- a policy, or one plain function shared by every actor;
@@ -62,6 +63,22 @@ def decision_values(economy, actions: dict[str, np.ndarray], batch: int) -> np.n
             else:
                 values[:, d] = np.clip(a[:, j].astype(np.float64), dec.low, dec.high)
     return values
+
+
+def observe_at(economy, fields: dict[str, np.ndarray], exo) -> dict[str, np.ndarray]:
+    """Every agent's observation ``(B, dim)`` in hand-built states: a fresh initial state
+    (seed 0) with the state ``fields`` (``"entry.field"`` -> ``(B, members)``, broadcast)
+    replaced and the first aggregate process at indices ``exo`` ``(B,)``. The observation
+    is then exactly the one a simulation in that state would produce (the economy's own
+    scaling).
+    """
+    exo = np.asarray(exo, np.int64).ravel()
+    state = economy.initial_state(np.random.default_rng(0), batch=exo.size)
+    for name, value in fields.items():
+        shape = state.fields[name].shape
+        state.fields[name] = np.broadcast_to(np.asarray(value, np.float64).reshape(exo.size, -1), shape).copy()
+    state.exo[:, 0] = exo
+    return economy.observe(state)
 
 
 def act(economy, policy: Policy, state) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -156,7 +156,7 @@ def competitive_share(econ):
     wealth ``R k + h`` (``h = (1 - alpha) y / (1 - beta)``, the value of its wages): it
     saves ``k' = beta R k``, i.e. the share ``alpha beta x / (alpha x + 1 - alpha)`` of its
     cash on hand ``R k + w``, ``alpha beta`` at ``x = 1``, whatever ``z`` and ``K``. The
-    rule is linear in ``k``, so it aggregates exactly (tests/rl/test_growth_eval.py checks
+    rule is linear in ``k``, so it aggregates exactly (tests/test_growth_policy.py checks
     the household's Euler equation through ``econ.step``).
 
     >>> from marketsai.economy import load_economy

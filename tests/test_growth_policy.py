@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
-from rl_helpers import ROOT
 
 import marketsai as mai
 from marketsai.analysis.growth import growth_model_of, reference_savings
 from marketsai.analysis.growth_policy import growth_report, observations, policy_savings
-from marketsai.rl.policy import module_actor
 
+ROOT = Path(__file__).resolve().parents[1]
 SHARE = ROOT / "economies" / "brock_mirman_share.yaml"
 FAST = {"T": 2000, "burn": 200, "welfare_points": 300}
 
@@ -93,24 +93,6 @@ def test_shares_are_clipped_to_the_action_interval(econ):
     f = policy_savings(econ, lambda obs: np.full((len(obs), 1), 2.0))
     k = np.array([1.0])
     assert f(k, np.array([2]))[0] == pytest.approx(0.95 * 1.0)
-
-
-@pytest.mark.rllib
-def test_module_actor_is_the_unsquashed_mean_of_a_ppo_module(econ):
-    torch = pytest.importorskip("torch")
-    from ray.rllib.algorithms.ppo import PPOConfig
-    env = econ.vector_env(sessions=1)
-    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": [8]}).get_rl_module_spec(
-        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
-    module = spec.build()
-    obs = observations(econ, np.linspace(0.1, 0.3, 7), np.arange(7) % 5)
-    with torch.no_grad():
-        mean = module.forward_inference({"obs": torch.as_tensor(obs)})["action_dist_inputs"][:, :1].numpy()
-    space = env.single_action_space
-    expected = np.clip(space.low + (mean + 1.0) * (space.high - space.low) / 2.0, space.low, space.high)
-    np.testing.assert_allclose(module_actor(module)(obs), expected, rtol=1e-6)
-    np.testing.assert_allclose(module_actor(module, normalize_actions=False)(obs),
-                               np.clip(mean, space.low, space.high), rtol=1e-6)
 
 
 # ------------------------------------------------------------------ households of the market economy

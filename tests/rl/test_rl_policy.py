@@ -5,12 +5,14 @@ evaluation (no training, no Ray cluster)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import marketsai as mai
 from marketsai.analysis.calvano import tabulate
 from marketsai.analysis.evaluations import run_evaluation
 from marketsai.analysis.growth_policy import observations
+from marketsai.policies import TablePolicy
 from marketsai.rl.export import untrained_policies
 from marketsai.rl.policy import module_actor
 from marketsai.rl.spec import load_rl_experiment
@@ -38,6 +40,10 @@ def test_untrained_ppo_is_evaluated_like_a_trained_one():
     assert list(out.tables["results_untrained"].columns) == list(out.tables["results"].columns)
     # the policy and its learner's start are the same fresh network (seed 0)
     assert out.summary["untrained"]["profit_gain"] == out.summary["profit_gain"]
+    # a network and the Q-table it tabulates to: the same columns and the same numbers
+    table = TablePolicy(econ.actors, tabulate(econ, a, game))
+    same = run_evaluation("calvano", econ, table, {"episodes": 3, "impulse_response": []})
+    pd.testing.assert_frame_equal(same.tables["results"], out.tables["results"])
 
 
 @pytest.mark.rllib

@@ -267,3 +267,21 @@ def test_an_evaluation_by_import_path(duopoly):
                          {"rows": 3})
     assert out.tables["results"]["firm_1"].tolist() == [5, 5, 5] and out.summary == {"rows": 3}
     assert set(MeanAction.declared()) == {"rows", "untrained"}
+
+
+def test_sectors_reads_a_table_on_its_grid_with_the_same_columns():
+    from marketsai.analysis.sector_accuracy import grid_policy, sector_report
+    from marketsai.solvers.dp import value_iteration
+    from marketsai.solvers.sectors import sector_model
+    econ = mai.load_economy("economies/sectors_2_grid.yaml")
+    fm = econ.finite_model()
+    dp = np.asarray(value_iteration(fm).policy)
+    settings = {"periods": 300, "burn": 30, "box_points": 50, "welfare_paths": 5}
+    got = run_evaluation("sectors", econ, TablePolicy(econ.actors, dp[None]), settings).tables["results"]
+    direct = sector_report(sector_model(econ), grid_policy(fm, dp), T=300, burn=30, box_points=50, welfare_paths=5)
+    assert got.iloc[0].to_dict() == direct
+    share = mai.load_economy("economies/sectors_2.yaml")
+    s = np.array([0.19, 0.152])
+    other = run_evaluation("sectors", share, FunctionPolicy({"planner": lambda o: np.tile(s, (len(o), 1))}),
+                           settings).tables["results"]
+    assert list(other.columns) == list(got.columns)

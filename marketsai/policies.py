@@ -109,6 +109,38 @@ class FunctionPolicy(Policy):
         return np.asarray(self.functions[agent](np.asarray(observations)))
 
 
+class SharedPolicy(Policy):
+    """One function shared by a group of agents (N households, a planner): every agent's
+    observations are one batch, so :meth:`act_all` makes one call per period whatever N.
+
+    >>> pol = SharedPolicy(["h0", "h1"], lambda obs: 0.5 * obs[:, :1])
+    >>> out = pol.act_all({"h0": np.ones((2, 3)), "h1": np.zeros((2, 3))})
+    >>> out["h0"].ravel().tolist(), out["h1"].ravel().tolist()
+    ([0.5, 0.5], [0.0, 0.0])
+    """
+
+    def __init__(self, agents: Sequence[str], function: Callable[[np.ndarray], np.ndarray]):
+        self.agents = tuple(agents)
+        self.function = function
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        """The shared function itself: actions for a batch of any member's observations."""
+        return np.asarray(self.function(np.asarray(observations)))
+
+    def act(self, agent: str, observations: np.ndarray) -> np.ndarray:
+        self._index(agent)
+        return self(observations)
+
+    def act_all(self, observations: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        agents = list(observations)
+        for agent in agents:
+            self._index(agent)
+        obs = np.stack([np.asarray(observations[a]) for a in agents], axis=1)  # (B, N, d)
+        out = np.asarray(self.function(obs.reshape(-1, obs.shape[-1])))
+        out = out.reshape((obs.shape[0], len(agents)) + out.shape[1:])
+        return {a: out[:, i] for i, a in enumerate(agents)}
+
+
 class ConstantPolicy(Policy):
     """Each agent always plays one action (a grid index or a value), whatever it observes.
 

@@ -1,4 +1,4 @@
-"""Scoring a policy in the Krusell–Smith economy (marketsai.rl.krusell_smith_eval).
+"""Scoring a policy in the Krusell–Smith economy (marketsai.analysis.krusell_smith).
 
 The yardstick of the RL solution must itself be right: the reference solver's policy,
 run through the economy file's own step and the same scoring code as a learned policy,
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import marketsai as mai
-from marketsai.rl import krusell_smith_eval as ev
+from marketsai.analysis import krusell_smith as ev
 from marketsai.solvers.krusell_smith import KrusellSmithModel, solve_krusell_smith
 
 FILE = "economies/krusell_smith.yaml"
@@ -50,7 +50,7 @@ def test_reference_policy_scored_in_the_finite_economy_reproduces_the_solver(sol
     model, sol = solved
     econ = economy(1000)
     act = ev.reference_actor(econ, sol.policy)
-    sim = ev.simulate(econ, act, T=1500, burn=300, seed=0, snapshot_every=100)
+    sim = ev.simulate_economy(econ, act, T=1500, burn=300, seed=0, snapshot_every=100)
     assert sim["K"].mean() == pytest.approx(sol.K_mean, rel=0.015)
     lm = ev.law_of_motion(sim["K"], sim["z"])
     np.testing.assert_allclose(lm["b"][:, 1], sol.b[:, 1], atol=0.01)
@@ -69,7 +69,7 @@ def test_euler_errors_expose_a_wrong_policy(solved):
 
     def constant(obs):
         return np.full((len(obs), 1), 0.9)
-    sim = ev.simulate(econ, constant, T=50, burn=50, seed=1, snapshot_every=10)
+    sim = ev.simulate_economy(econ, constant, T=50, burn=50, seed=1, snapshot_every=10)
     errs = [ev.euler_errors(econ, constant, s, model, ev.action_bounds(econ)) for s in sim["snapshots"]]
     assert np.concatenate([x[0] for x in errs]).mean() > -2.0
 
@@ -93,7 +93,7 @@ def test_a_benefit_in_the_file_is_the_solvers_mu():
     assert worst["budget"] < 1e-10 and worst["excess_demand"] < 1e-9 and worst["transfers"] < 1e-9
     model = KrusellSmithModel.from_economy(econ)
     sol = solve_krusell_smith(model, T=4000, discard=500, T_test=500)
-    sim = ev.simulate(econ, ev.reference_actor(econ, sol.policy), T=1000, burn=300, seed=0, snapshot_every=100)
+    sim = ev.simulate_economy(econ, ev.reference_actor(econ, sol.policy), T=1000, burn=300, seed=0, snapshot_every=100)
     assert sim["K"].mean() == pytest.approx(sol.K_mean, rel=0.015)
     assert sol.K_mean < 11.59  # insurance weakens precautionary saving (11.60 without it)
 

@@ -213,7 +213,8 @@ def run_deep(method: str, d: int, seconds: float, out: Path, extra: list[str]) -
     import pandas as pd
 
     from marketsai.analysis.sector_accuracy import sector_report, share_policy
-    from marketsai.rl.growth_eval import load_module, module_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor
     from marketsai.solvers.sectors import sector_model
 
     folder = out / f"{method}_d{d}"

@@ -3,7 +3,7 @@
 Each experiment file here is trained with ``marketsai train`` (Ray Tune; one trial per
 seed; the economy's sessions batched as one VectorEnv through ``env.sessions``), unless
 its run folder already holds a finished ``trials.csv`` (then it is only read). Every
-trial's last checkpoint is read as a savings rule by :mod:`marketsai.rl.growth_eval`
+trial's last checkpoint is read as a savings rule by :mod:`marketsai.analysis.growth_policy`
 (deterministic action through the economy's own observations) and scored by the shared
 measures of :mod:`marketsai.analysis.euler`. Rows for the closed form and for an
 untrained PPO network put the numbers on a scale.
@@ -56,7 +56,7 @@ def train(name: str, out: Path, overrides: list[str]) -> pd.DataFrame:
 
 
 def score(econ, act, **kw) -> dict:
-    from marketsai.rl.growth_eval import growth_report, policy_savings
+    from marketsai.analysis.growth_policy import growth_report, policy_savings
     return growth_report(econ, policy_savings(econ, act), **kw)
 
 
@@ -75,7 +75,9 @@ def main(argv=None) -> pd.DataFrame:
 
     import marketsai as mai
     from marketsai.analysis.growth import growth_model_of, reference_savings
-    from marketsai.rl.growth_eval import growth_report, load_module, module_actor, untrained_actor
+    from marketsai.analysis.growth_policy import growth_report
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
 
     out = Path(args.out).resolve()
     econ = mai.load_economy(ROOT / "economies" / "brock_mirman_share.yaml")

@@ -5,7 +5,7 @@ stacked population, 8 sessions) are trained by ``marketsai run`` into
 ``runs/krusell_smith/<name>`` unless that folder already holds a finished run (the runner
 resumes an interrupted one). Each trained policy -- and, as yardsticks, the reference
 solution's policy (``marketsai.solvers.krusell_smith``) and an untrained network -- is
-then run in the economy file's own step and scored by :mod:`marketsai.rl.krusell_smith_eval`
+then run in the economy file's own step and scored by :mod:`marketsai.analysis.krusell_smith`
 at N = 100 (the trained economy) and N = 10,000 (the same policy in a larger panel, where
 idiosyncratic noise in aggregates is small): mean and SD of aggregate capital, the law of
 motion estimated on the simulated path with its R^2 and Den Haan error, the wealth
@@ -60,24 +60,10 @@ def train(name: str, out: Path) -> dict:
 
 
 def score(econ, act, model, *, T: int, burn: int, seed: int, euler_snapshots: int) -> tuple[dict, dict]:
-    from marketsai.rl import krusell_smith_eval as ev
+    from marketsai.analysis.krusell_smith import score as ks_score
     t0 = time.perf_counter()
-    sim = ev.simulate(econ, act, T=T, burn=burn, seed=seed, snapshot_every=max(T // 200, 1))
-    lm = ev.law_of_motion(sim["K"], sim["z"])
-    snaps = sim["snapshots"]
-    wealth = ev.wealth(np.concatenate([s[3].fields["household.k"][0] for s in snaps]))
-    bounds = ev.action_bounds(econ)
-    pick = snaps[:: max(len(snaps) // euler_snapshots, 1)][:euler_snapshots]
-    errs = [ev.euler_errors(econ, act, s, model, bounds) for s in pick]
-    e = np.concatenate([x[0][x[1]] for x in errs])
-    inside = float(np.mean(np.concatenate([x[1] for x in errs])))
-    row = {"K_mean": float(sim["K"].mean()), "K_sd": float(sim["K"].std()),
-           "b0_bad": lm["b"][0, 0], "b1_bad": lm["b"][0, 1], "b0_good": lm["b"][1, 0], "b1_good": lm["b"][1, 1],
-           "r2_bad": lm["r2"][0], "r2_good": lm["r2"][1], "den_haan_mean": lm["den_haan_mean"],
-           "den_haan_max": lm["den_haan_max"], "euler_mean": float(e.mean()), "euler_max": float(e.max()),
-           "share_inside_bounds": inside, "share_mean": float(sim["share"].mean()),
-           **{f"w_{k}": v for k, v in wealth.items()}, "score_s": time.perf_counter() - t0}
-    return row, sim
+    row, sim = ks_score(econ, act, model, T=T, burn=burn, seed=seed, euler_snapshots=euler_snapshots)
+    return {**row, "score_s": time.perf_counter() - t0}, sim
 
 
 def main():
@@ -96,8 +82,9 @@ def main():
     import torch
     torch.set_num_threads(1)
 
-    from marketsai.rl.growth_eval import load_module, module_actor, untrained_actor
-    from marketsai.rl.krusell_smith_eval import reference_actor
+    from marketsai.analysis.krusell_smith import reference_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
     from marketsai.solvers.krusell_smith import KrusellSmithModel, solve_krusell_smith
 
     trained = {}
@@ -211,7 +198,7 @@ def figure(sol, model, sims, trained, learned, n, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from marketsai.rl.krusell_smith_eval import _observe
+    from marketsai.analysis.krusell_smith import observe_households
     fig, ax = plt.subplots(2, 2, figsize=(11, 8.5))
     names = [k for k in ("reference", "cc", "ppo") if (k, n) in sims]
     colours = {"reference": "k", "cc": "C0", "ppo": "C3", "untrained": "0.6"}
@@ -243,9 +230,9 @@ def figure(sol, model, sims, trained, learned, n, path: Path) -> None:
     a = ax[1, 0]
     econ = economy(n)
     kk = np.linspace(0.5, 35, 80)
-    from marketsai.rl.krusell_smith_eval import _chain_index, _parts
-    _, proc, chain, _ = _parts(econ)
-    idx = _chain_index(chain)
+    from marketsai.analysis.krusell_smith import chain_index, parts
+    _, proc, chain, _ = parts(econ)
+    idx = chain_index(chain)
     state0 = sims[names[0], n]["snapshots"][0][0]
     K = sol.K_mean
     for name in [k for k in ("cc", "ppo") if k in learned]:
@@ -255,7 +242,7 @@ def figure(sol, model, sims, trained, learned, n, path: Path) -> None:
             k_rows[: kk.size] = kk
             k_rows[kk.size:] = K  # the others hold K so that mean k is about K
             k_rows *= K / k_rows.mean()
-            obs = _observe(econ, state0, k_rows, idx[0, ie])
+            obs = observe_households(econ, state0, k_rows, idx[0, ie])
             s = np.asarray(act(obs)).reshape(-1)
             r, _ = model.prices(K, 0)
             m = (1 + r - model.delta) * k_rows + model.income(K, 0, ie)

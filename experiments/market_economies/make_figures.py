@@ -43,7 +43,10 @@ def policy_table(out: Path) -> pd.DataFrame:
     from run_growth import PLANNER, market_economy
 
     import marketsai as mai
-    from marketsai.rl.growth_eval import household_share, load_module, module_actor, policy_savings
+    from marketsai.analysis.growth_policy import policy_savings
+    from marketsai.analysis.households import household_share
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor
     rows = []
     for name, (label, n) in RUNS.items():
         ck = checkpoint(out / name)
@@ -90,8 +93,9 @@ def path_table(out: Path, periods: int = 300) -> pd.DataFrame:
     """Prices, capital and the largest excess demand along one simulated path of the
     two-sector economy (N = 10) under the long PPO run's policy, from k0 uniform on
     [0.8, 1.2] k_ss, with the reference steady state's values beside them."""
-    from marketsai.rl.growth_eval import load_module, module_actor
-    from marketsai.rl.market_eval import economy_with, simulate_market, two_sector_reference
+    from marketsai.analysis.market_long_run import economy_with, market_path, two_sector_reference
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor
     ck = checkpoint(out / "two_sector_ppo_long_unequal")
     if ck is None:
         return pd.DataFrame()
@@ -99,7 +103,7 @@ def path_table(out: Path, periods: int = 300) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         act = module_actor(load_module(ck))
-    sim = simulate_market(econ, act, sessions=1, periods=periods, seed=0)
+    sim = market_path(econ, act, sessions=1, periods=periods, seed=0)
     ref = two_sector_reference(econ)
     return pd.DataFrame({"t": np.arange(periods), **{k: sim[k][:, 0] for k in ("K", "p", "r", "w", "excess")},
                          **{f"{k}_ref": ref[k] for k in ("K", "p", "r", "w")}})

@@ -9,9 +9,9 @@ cash on hand. Each run is ``marketsai train FILE --set economy.agents[0].count=N
 folder already holds a finished ``trials.csv`` (then it is only read). The planner economy
 (``economies/brock_mirman_share.yaml``) is trained with the same files and budget.
 
-Every trial's last checkpoint is scored by :mod:`marketsai.rl.growth_eval`
-(:func:`~marketsai.rl.growth_eval.market_report` for households,
-:func:`~marketsai.rl.growth_eval.growth_report` for the planner); rows for the exact
+Every trial's last checkpoint is scored by :mod:`marketsai.analysis`
+(:func:`~marketsai.analysis.households.market_report` for households,
+:func:`~marketsai.analysis.growth_policy.growth_report` for the planner); rows for the exact
 policy and an untrained network put the numbers on a scale.
 
 Usage::
@@ -102,12 +102,8 @@ def market_economy(n: int):
 
 
 def score(econ, act, planner: bool) -> dict:
-    from marketsai.rl.growth_eval import (
-        growth_report,
-        market_report,
-        planner_capital,
-        policy_savings,
-    )
+    from marketsai.analysis.growth_policy import growth_report, planner_capital, policy_savings
+    from marketsai.analysis.households import market_report
     if planner:
         return {**growth_report(econ, policy_savings(econ, act)), **planner_capital(econ, act)}
     return market_report(econ, act)
@@ -115,7 +111,7 @@ def score(econ, act, planner: bool) -> dict:
 
 def exact_actor(econ, planner: bool):
     """The exact rule as a policy: alpha beta for the planner, the price-taker's share for households."""
-    from marketsai.rl.growth_eval import exact_household_actor
+    from marketsai.analysis.households import exact_household_actor
     if planner:
         p = econ.entries[0].kind.p
         return lambda obs: np.full((len(obs), 1), p["alpha"] * econ.discount)
@@ -162,7 +158,8 @@ def main(argv=None) -> pd.DataFrame:
         return pd.DataFrame()
 
     import marketsai as mai
-    from marketsai.rl.growth_eval import load_module, module_actor, untrained_actor
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
 
     planner = mai.load_economy(PLANNER)
     rows = []

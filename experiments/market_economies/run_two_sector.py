@@ -7,7 +7,7 @@ economy file, a_c = 0.30, a_i = 0.40) and ``equal`` (a_c = a_i = 0.33 by ``--set
 one-sector RBC with labour, p = 1) -- unless its run folder already holds a finished
 ``trials.csv`` (then it is only read). The trained module's deterministic action (mean of
 the Gaussian; tanh of the mean for SAC) then drives ``N`` households of the market economy
-(:func:`marketsai.rl.market_eval.simulate_market`: the economy's own ``initial_state``,
+(:func:`marketsai.analysis.market_long_run.market_path`: the economy's own ``initial_state``,
 ``observe`` and ``step``) for ``--periods`` periods in ``--sessions`` sessions, and the
 averages after ``--burn`` periods of K (per household), L, C, I, p, r, w are compared with
 the reference steady state (:func:`marketsai.solvers.two_sector.steady_state`). Two rows per
@@ -118,14 +118,15 @@ def main(argv=None) -> pd.DataFrame:
     parser.add_argument("--results", default=str(HERE / "results"))
     args = parser.parse_args(argv)
 
-    from marketsai.rl.growth_eval import load_module, module_actor, untrained_actor
-    from marketsai.rl.market_eval import (
+    from marketsai.analysis.market_long_run import (
         constant_actor,
         economy_with,
         long_run,
-        simulate_market,
+        market_path,
         two_sector_reference,
     )
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor, untrained_actor
 
     out = Path(args.out).resolve()
     rows = []
@@ -134,7 +135,7 @@ def main(argv=None) -> pd.DataFrame:
         for n in args.households:
             econ = economy_with(ECONOMY, {**CALIBRATIONS[calibration], **(sets or {}), "agents[0].count": n})
             ref = two_sector_reference(econ)
-            path = simulate_market(econ, act, sessions=args.sessions, periods=args.periods, seed=0)
+            path = market_path(econ, act, sessions=args.sessions, periods=args.periods, seed=0)
             rows.append({"calibration": calibration, "experiment": experiment, "N": n,
                          "env_steps": np.nan, "train_s": np.nan, **extra, **long_run(path, ref, args.burn)})
 

@@ -29,13 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.runner.references import calvano_published
+
 HERE = Path(__file__).resolve().parent
 EXPERIMENTS = ["dqn", "sac_discrete", "sac_continuous", "ppo", "centralised_critic"]
 
 # Calvano et al. (2020), tabular Q-learning, 1000 sessions (docs/REFERENCE): the target.
-TABULAR_REFERENCE = {"algorithm": "Q-learning (Calvano et al. 2020, published)", "profit_gain": 0.849,
-                     "profit_gain_sd": 0.112, "pre_shock": 1.7913, "deviator_t1": 1.5046,
-                     "rival_t2": 1.5475, "env_steps": 1.7e6}
+TABULAR_REFERENCE = {"algorithm": "Q-learning (Calvano et al. 2020, published)", **calvano_published(),
+                     "env_steps": 1.7e6}
 
 
 # The same economy through our tabular engine (docs/calvano2020.md, 1000 sessions,
@@ -74,9 +75,13 @@ def run(out: Path, only: list[str], sets: list[str], address: str | None, episod
     rows = []
     for name in only:
         for _, trial, summary, _, wall in evaluated_trials(name, out, sets, episodes, address):
-            imp = summary["impulse_response"]
+            imp = {"pre_shock": summary["impulse_best_response_pre_shock"],
+                   "deviator_t1": summary["impulse_best_response_t1_deviator"],
+                   "rival_t2": summary["impulse_best_response_t2_rival"],
+                   "deviator_last": summary["impulse_best_response_deviator"][-1],
+                   "rival_last": summary["impulse_best_response_rival"][-1]}
             rows.append({"experiment": name, "algorithm": summary["algorithm"], "seed": trial["seed"],
-                         "profit_gain": summary["profit_gain_mean"],
+                         "profit_gain": summary["profit_gain"],
                          "profit_gain_sd_episodes": summary["profit_gain_sd"],
                          "mean_price": summary["mean_price"],
                          "cycle_length_mean": summary.get("cycle_length_mean"),
@@ -86,7 +91,7 @@ def run(out: Path, only: list[str], sets: list[str], address: str | None, episod
                          "rival_last": imp["rival_last"],
                          "env_steps": trial["env_steps"], "iterations": trial["iterations"],
                          "train_time_s": trial["time_total_s"], "experiment_wall_s": wall})
-            print(f"[{name}] seed {trial['seed']}: Delta {summary['profit_gain_mean']:.3f}, "
+            print(f"[{name}] seed {trial['seed']}: Delta {summary['profit_gain']:.3f}, "
                   f"price {summary['mean_price']:.4f}", flush=True)
     table = pd.DataFrame(rows)
     if not table.empty:

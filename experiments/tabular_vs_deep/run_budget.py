@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.runner.references import calvano_published
+
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -52,8 +54,7 @@ COLORS = ["tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown"]
 TABULAR_OURS = {"label": "Q-learning (marketsai tabular, docs/calvano2020.md)", "profit_gain": 0.848,
                 "profit_gain_sd": 0.112, "mean_price": 1.7924, "pre_shock": 1.7918, "deviator_t1": 1.6106,
                 "rival_t2": 1.5588}
-TABULAR_PUBLISHED = {"label": "Q-learning (Calvano et al. 2020, published)", "profit_gain": 0.849,
-                     "profit_gain_sd": 0.112, "pre_shock": 1.7913, "deviator_t1": 1.5046, "rival_t2": 1.5475}
+TABULAR_PUBLISHED = {"label": "Q-learning (Calvano et al. 2020, published)", **calvano_published()}
 
 
 def _threads():
@@ -84,8 +85,12 @@ def _impulse_row(ev_dir: Path) -> dict:
 
 
 def _summary_row(summary: dict, ev_dir: Path) -> dict:
-    imp = summary["impulse_response"]
-    return {"profit_gain": summary["profit_gain_mean"], "mean_price": summary["mean_price"],
+    imp = {"pre_shock": summary["impulse_best_response_pre_shock"],
+           "deviator_t1": summary["impulse_best_response_t1_deviator"],
+           "rival_t2": summary["impulse_best_response_t2_rival"],
+           "deviator_last": summary["impulse_best_response_deviator"][-1],
+           "rival_last": summary["impulse_best_response_rival"][-1]}
+    return {"profit_gain": summary["profit_gain"], "mean_price": summary["mean_price"],
             "cycle_length_mean": summary.get("cycle_length_mean"),
             "eq_on_path_share": summary.get("eq_on_path_share"),
             "eq_all_states_share": summary.get("eq_all_states_share"),
@@ -108,7 +113,7 @@ def stage_train(out: Path, names: list[str], sets: list[str], episodes: int | No
                          "env_steps": trial["env_steps"], "periods": trial["env_steps"] * block,
                          "sessions": spec.env["sessions"], "iterations": trial["iterations"],
                          "train_time_s": trial["time_total_s"], "wall_s": trial["wall_s"]})
-            print(f"[{name}] seed {trial['seed']}: Delta {summary['profit_gain_mean']:.3f}, "
+            print(f"[{name}] seed {trial['seed']}: Delta {summary['profit_gain']:.3f}, "
                   f"price {summary['mean_price']:.4f}, {trial['env_steps'] * block:,.0f} periods, "
                   f"{trial['time_total_s']:.0f} s", flush=True)
     return _merge(out / "budget_results.csv", pd.DataFrame(rows), names)
@@ -133,8 +138,9 @@ def nash_deviation(out: Path, names: list[str]) -> pd.DataFrame:
     import yaml
 
     from marketsai import analysis
+    from marketsai.analysis.calvano import tabulate
     from marketsai.economy import Economy
-    from marketsai.rl.evaluate import greedy_policies, greedy_strategies
+    from marketsai.rl.evaluate import greedy_policies
     from marketsai.rl.spec import RLExperimentSpec
 
     rows = []
@@ -152,7 +158,7 @@ def nash_deviation(out: Path, names: list[str]) -> pd.DataFrame:
                 env = econ.parallel_env(max_cycles=50)
                 policy = greedy_policies(ck, spec, econ, env.action_spaces)
                 game = econ.finite_game()
-                strategies = greedy_strategies(econ, env, policy, game)
+                strategies = tabulate(econ, policy, game)[None]
                 episodes, periods = spec.evaluation["episodes"], spec.evaluation["impulse_periods"]
                 starts = np.random.default_rng(0).integers(0, game.n_states, size=episodes)  # as evaluate()
                 reps = np.repeat(strategies, episodes, axis=0)
@@ -203,7 +209,7 @@ def stage_untrained(out: Path, names: list[str], sets: list[str], episodes: int 
                 evaluate(ck, ev_dir, episodes=episodes)
             summary = json.loads((ev_dir / "summary.json").read_text())
             rows.append({"experiment": name, "seed": int(seed), **_summary_row(summary, ev_dir)})
-            print(f"[{name}] untrained seed {seed}: Delta {summary['profit_gain_mean']:.3f}", flush=True)
+            print(f"[{name}] untrained seed {seed}: Delta {summary['profit_gain']:.3f}", flush=True)
     return _merge(out / "budget_untrained.csv", pd.DataFrame(rows), names)
 
 
@@ -234,11 +240,12 @@ def static_best_response(rival_file: Path) -> dict:
 
 def _greedy_on_grid(checkpoint, econ, spec) -> np.ndarray:
     """A single learner's greedy action index in each of its finite-game states."""
-    from marketsai.rl.evaluate import greedy_policies, greedy_strategies
+    from marketsai.analysis.calvano import tabulate
+    from marketsai.rl.evaluate import greedy_policies
 
     env = econ.parallel_env(max_cycles=10)
     policy = greedy_policies(checkpoint, spec, econ, env.action_spaces)
-    return greedy_strategies(econ, env, policy, econ.finite_game())[0, 0]
+    return tabulate(econ, policy, econ.finite_game())[0]
 
 
 def _greedy_on_interval(checkpoint, econ, spec, grid: np.ndarray) -> np.ndarray:
@@ -254,7 +261,7 @@ def _greedy_on_interval(checkpoint, econ, spec, grid: np.ndarray) -> np.ndarray:
         env.reset(seed=0)
         o, *_ = env.step({agent: np.array([p], np.float32)})
         obs.append(np.asarray(o[agent], np.float32))
-    return policy.act_batch(agent, np.stack(obs)).reshape(-1)
+    return policy.act(agent, np.stack(obs)).reshape(-1)
 
 
 def _is_interval(name: str, sets: list[str]) -> bool:

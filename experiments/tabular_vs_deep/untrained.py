@@ -52,7 +52,7 @@ def main():
             algo.save_to_path(str(ck))
             algo.stop()
             s = evaluate(ck, run / f"seed_{seed}" / "evaluation")
-            rows.append({"experiment": name, "seed": seed, "profit_gain": s["profit_gain_mean"],
+            rows.append({"experiment": name, "seed": seed, "profit_gain": s["profit_gain"],
                          "mean_price": s["mean_price"], "cycle_length_mean": s["cycle_length_mean"],
                          "eq_on_path_share": s.get("eq_on_path_share")})
     table = pd.DataFrame(rows)

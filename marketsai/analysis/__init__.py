@@ -11,6 +11,21 @@ figure can be remade from a run folder.
 * :mod:`~marketsai.analysis.euler` -- growth-model Euler errors, policy errors, welfare losses;
 * :mod:`~marketsai.analysis.sector_accuracy` -- any rule of the d-sector planner against its exact policy;
 * :mod:`~marketsai.analysis.tables` -- result tables as markdown.
+
+Evaluations of a :class:`~marketsai.policies.Policy` in an economy, registered by name in
+:data:`marketsai.analysis.evaluations.evaluations` (import that module to use them):
+
+* :mod:`~marketsai.analysis.evaluation` -- the contract and the registry;
+* :mod:`~marketsai.analysis.simulate` -- the one simulator of a policy in an economy;
+* :mod:`~marketsai.analysis.calvano` -- ``calvano``: profit gain, limit cycles, impulse
+  responses, equilibrium checks;
+* :mod:`~marketsai.analysis.growth_policy` -- ``growth``: Euler, policy and welfare errors;
+* :mod:`~marketsai.analysis.households`, :mod:`~marketsai.analysis.market_long_run`,
+  :mod:`~marketsai.analysis.market` -- ``market``: clearing, shares against the
+  price-taking rule, long-run averages;
+* :mod:`~marketsai.analysis.krusell_smith` -- ``krusell_smith``: law of motion, wealth,
+  Euler errors;
+* :mod:`~marketsai.analysis.sector_accuracy` -- ``sectors``.
 """
 
 from marketsai.analysis.cycles import LimitCycles, limit_cycles, trajectory_cycles

@@ -13,6 +13,8 @@ one scale, and :class:`~marketsai.solvers.sectors.SectorModel` knows the exact a
   economy's own observations of hand-built states and its budget (clip to the interval,
   scale sums above ``total`` down onto it, as the environment does);
 * :func:`exact_policy` -- the closed form as a rule (scores zero);
+* :class:`SectorsEvaluation` -- the registered ``sectors`` evaluation: a table policy is
+  read by :func:`grid_policy`, any other by :func:`share_policy`;
 * :func:`sector_report` -- the measures (:data:`KEYS`): relative error of ``k_j'``
   against ``beta alpha_j y`` on the exact policy's simulated ergodic set and on a box of
   states around the steady state (off the ergodic set, which is one-dimensional: with
@@ -36,8 +38,14 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["KEYS", "exact_policy", "grid_policy", "share_policy", "sector_observations",
+from marketsai.analysis.evaluation import Evaluation, evaluations
+from marketsai.analysis.simulate import as_policy, observe_at
+from marketsai.errors import SpecError
+from marketsai.params import Param, int_range
+
+__all__ = ["KEYS", "SectorsEvaluation", "exact_policy", "grid_policy", "share_policy", "sector_observations",
            "sector_report", "ergodic_states"]
 
 #: the entries of :func:`sector_report`, in table order
@@ -110,15 +118,13 @@ def sector_observations(econ, k, iz) -> np.ndarray:
     ent = econ.entries[0]
     k = np.atleast_2d(np.asarray(k, np.float64))
     iz = np.broadcast_to(np.asarray(iz, np.int64), k.shape[:1])
-    state = econ.initial_state(np.random.default_rng(0), batch=len(k))
-    for j, f in enumerate(ent.kind.fields):
-        state.fields[f"{ent.name}.{f}"] = k[:, j:j + 1].copy()
-    state.exo[:, 0] = iz
-    return econ.observe(state)[econ.agents[0]]
+    fields = {f"{ent.name}.{f}": k[:, j] for j, f in enumerate(ent.kind.fields)}
+    return observe_at(econ, fields, iz)[econ.agents[0]]
 
 
 def share_policy(econ, act, model=None):
-    """A savings-shares policy ``act(obs) -> (n, d)`` shares as a rule ``(k, iz) -> k'``.
+    """A savings-shares policy (a :class:`~marketsai.policies.Policy`, or ``act(obs) -> (n, d)``
+    shares) as a rule ``(k, iz) -> k'``.
 
     Shares are clipped to ``[low, high]`` and a sum above ``total`` is scaled down onto
     it, as the planner's budget does in the simulation.
@@ -127,11 +133,13 @@ def share_policy(econ, act, model=None):
 
     model = sector_model(econ) if model is None else model
     a = econ.entries[0].kind.action
+    policy = as_policy(econ, act)
 
     def rule(k, iz):
         k = np.atleast_2d(np.asarray(k, np.float64))
         iz = np.broadcast_to(np.asarray(iz, np.int64), k.shape[:1])
-        s = np.clip(np.asarray(act(sector_observations(econ, k, iz)), np.float64).reshape(len(k), -1),
+        obs = sector_observations(econ, k, iz)
+        s = np.clip(np.asarray(policy.act(econ.agents[0], obs), np.float64).reshape(len(k), -1),
                     a["low"], a["high"])
         tot = s.sum(axis=1, keepdims=True)
         s = np.where(tot > a["total"], s * a["total"] / tot, s)
@@ -221,3 +229,39 @@ def sector_report(model, rule, *, T: int = 10_000, burn: int = 1000, seed: int =
         out[f"{name}euler_mean"], out[f"{name}euler_max"] = _euler(model, rule, kk, ii)
     out["welfare_loss_pct"] = _welfare_loss(model, rule, welfare_paths, welfare_T, seed)
     return {key: out[key] for key in KEYS}
+
+
+@evaluations.register("sectors")
+class SectorsEvaluation(Evaluation):
+    """Any policy of the d-sector planner against its exact solution (module docstring)."""
+
+    settings = {
+        "periods": Param(10_000, int_range(10, 10_000_000), "periods of the exact policy's ergodic path"),
+        "burn": Param(1000, int_range(0, 10_000_000), "periods dropped first"),
+        "box_points": Param(2000, int_range(1, 10_000_000), "states drawn around the steady state"),
+        "welfare_paths": Param(200, int_range(1, 1_000_000), "simulated paths of the welfare loss"),
+    }
+    columns = {k: "see sector_report" for k in KEYS}
+
+    def check(self, economy) -> None:
+        from marketsai.solvers.sectors import sector_model
+        try:
+            sector_model(economy)
+        except ValueError as exc:
+            raise SpecError(f"the sectors evaluation needs a d-sector planner economy ({exc})",
+                            path="economy.agents") from None
+
+    def evaluate(self, economy, policy, settings, seed=0):
+        from marketsai.solvers.sectors import sector_model
+
+        model = sector_model(economy)
+        table = policy.strategies()
+        rule = share_policy(economy, policy, model) if table is None \
+            else grid_policy(economy.finite_model(), np.asarray(table)[0])
+        row = sector_report(model, rule, T=settings["periods"], burn=settings["burn"], seed=seed,
+                            box_points=settings["box_points"], welfare_paths=settings["welfare_paths"])
+        return {"results": pd.DataFrame([row])}
+
+    def summarise(self, tables, settings):
+        return {c: float(v) for c, v in tables["results"].iloc[0].items()}
+

@@ -13,8 +13,10 @@ Importing this package does not import ray or torch; the modules that need them 
   a Ray Tune trial): checkpoints, resume, logs;
 * :mod:`~marketsai.rl.stacked` -- a shared policy over a stacked population (one network
   per row, per-row returns);
-* :mod:`~marketsai.rl.policy`, :mod:`~marketsai.rl.evaluate` -- greedy policies from a
-  checkpoint and the tabular engine's measures;
+* :mod:`~marketsai.rl.policy` -- trained (or fresh) modules as
+  :class:`~marketsai.policies.Policy` objects in economy units (the one action transform);
+* :mod:`~marketsai.rl.evaluate` -- ``marketsai evaluate``: a checkpoint through the
+  ``calvano`` evaluation of :mod:`marketsai.analysis`;
 * :mod:`~marketsai.rl.commands` -- ``marketsai train`` / ``marketsai evaluate``.
 """
 

@@ -96,17 +96,19 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
                                      seed=seed)
     except (SpecError, FileNotFoundError, KeyError) as err:
         _fail(err)
-    imp = summary["impulse_response"]
     sd = summary["profit_gain_sd"]
-    click.echo(f"{summary['algorithm']}: profit gain Delta {summary['profit_gain_mean']:.3f}"
+    click.echo(f"{summary['algorithm']}: profit gain Delta {summary['profit_gain']:.3f}"
                + (f" (sd {sd:.3f})" if sd is not None and sd == sd else "")
-               + f", mean price {summary['mean_price']:.4f} over {summary['episodes']} episode(s)")
+               + f", mean price {summary['mean_price']:.4f} over {summary['sessions']} episode(s)")
     if summary.get("cycle_length_mean") is not None:
         click.echo(f"limit cycle length (mean) {summary['cycle_length_mean']:.2f}; "
                    f"Nash on path in {100 * summary['eq_on_path_share']:.0f}% of episodes")
-    click.echo(f"impulse response: pre-shock {imp['pre_shock']:.4f}, deviator t=1 {imp['deviator_t1']:.4f}, "
-               f"rival t=2 {imp['rival_t2']:.4f}, t={imp['t_last']}: {imp['deviator_last']:.4f} / "
-               f"{imp['rival_last']:.4f}")
+    dev, riv = summary.get("impulse_best_response_deviator"), summary.get("impulse_best_response_rival")
+    if dev:
+        t2 = summary["impulse_best_response_t2_rival"]
+        click.echo(f"impulse response: pre-shock {summary['impulse_best_response_pre_shock']:.4f}, "
+                   f"deviator t=1 {dev[1]:.4f}, rival t=2 " + ("--" if t2 is None else f"{t2:.4f}")
+                   + f", t={len(dev) - 1}: {dev[-1]:.4f} / {riv[-1]:.4f}")
     click.echo(f"written to {summary['out']}")
 
 

@@ -17,6 +17,10 @@ against the freshly built module (names, shapes, dtypes: nothing missing, nothin
 extra) and loads them. Nothing in the folder is executed. Making an export
 (:func:`export_policy`) reads the checkpoint the unsafe way, so do it only on
 checkpoints you trust -- your own.
+
+Also here, the other ways to get modules without an ``Algorithm``: :func:`load_module`
+(one module of a trusted checkpoint) and :func:`untrained_policies` (the fresh modules a
+run starts from: the ``untrained`` baseline).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from marketsai.errors import SpecError
+from marketsai.rl.policy import RL_MODULE_SUBDIR, GreedyPolicies
 from marketsai.runner.store import atomic_write_text, file_sha256, json_text
 
 FORMAT = "marketsai-policy"
@@ -70,6 +75,19 @@ def build_modules(spec, econ):
     return config.get_multi_rl_module_spec(spaces=spaces).build(), mapping
 
 
+def find_experiment(checkpoint: str | Path) -> Path:
+    """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
+    from marketsai.rl.train import EXPERIMENT_FILE
+
+    path = Path(checkpoint).resolve()
+    for parent in [path, *path.parents][:5]:
+        if (parent / EXPERIMENT_FILE).is_file():
+            return parent / EXPERIMENT_FILE
+    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
+                    path="CHECKPOINT", value=str(checkpoint),
+                    allowed="a checkpoint inside a `marketsai train` run folder")
+
+
 def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Path | None = None) -> Path:
     """Write the greedy policies of a (trusted) checkpoint as ``out/policy.json`` + weights.
 
@@ -77,8 +95,6 @@ def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Pat
     copies, such as target networks, are not needed to act).
     """
     from marketsai.economy import Economy
-    from marketsai.rl.evaluate import find_experiment
-    from marketsai.rl.policy import GreedyPolicies
     from marketsai.rl.spec import RLExperimentSpec
     from marketsai.rl.train import resolved_experiment
     from marketsai.yamlio import read_yaml
@@ -178,3 +194,37 @@ def load_export(folder: str | Path):
         multi[mid].load_state_dict(state, strict=True)
         multi[mid].eval()
     return spec, econ, multi, mapping
+
+
+def untrained_policies(spec, econ, seed: int = 0) -> GreedyPolicies:
+    """The greedy policy of the modules a per-agent RLlib run of ``spec`` starts from, freshly
+    initialised with torch seed ``seed``: what an RLlib learner's ``initial_policy`` gives
+    the ``untrained`` baseline (:func:`marketsai.analysis.evaluations.initial_policy`)."""
+    import torch
+
+    torch.manual_seed(seed)
+    multi, mapping = build_modules(spec, econ)
+    return GreedyPolicies(None, mapping, econ.parallel_env().action_spaces,
+                          normalize_actions=spec.settings.get("normalize_actions", True), multi=multi)
+
+
+def load_module(checkpoint: str | Path, module_id: str | None = None):
+    """The RLModule ``module_id`` of an Algorithm checkpoint; ``None``: its only module (an
+    ``env.sessions`` run's ``default_policy``, a DQN / SAC sessions run's group).
+    Unpickles the checkpoint: only your own runs."""
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    modules = Path(checkpoint) / RL_MODULE_SUBDIR
+    if module_id is None:
+        found = sorted(p.name for p in modules.iterdir() if p.is_dir()) if modules.is_dir() else []
+        if len(found) != 1:
+            raise SpecError("name the module: the checkpoint does not hold exactly one", path="module_id",
+                            value=None, allowed=", ".join(found) or "an Algorithm checkpoint folder")
+        module_id = found[0]
+    path = modules / module_id
+    if not path.is_dir():
+        raise SpecError("no such module in the checkpoint", path="checkpoint", value=str(path),
+                        allowed="an Algorithm checkpoint folder holding learner_group/learner/rl_module/"
+                                + module_id)
+    warn_unsafe(checkpoint)
+    return RLModule.from_checkpoint(str(path))

@@ -67,6 +67,21 @@ for _dev, _note in (("calvano_fortran", ""), ("best_response", FORTRAN_NOTE), ("
     for _key, _value in (("pre_shock", 1.7913), ("t1_deviator", 1.5046), ("t2_rival", 1.5475)):
         PUBLISHED[f"impulse_{_dev}_{_key}"] = Published(
             _value, _F4, "" if _key == "pre_shock" else _note)
+
+
+def calvano_published() -> dict[str, float]:
+    """The published Table I mean and SD and Figure 4's impulse response, under short names
+    (``profit_gain``, ``profit_gain_sd``, ``pre_shock``, ``deviator_t1``, ``rival_t2``)
+    for tables that put them beside other learners' rows.
+
+    >>> calvano_published()["deviator_t1"]
+    1.5046
+    """
+    fig4 = {k: PUBLISHED[f"impulse_calvano_fortran_{k}"].value for k in ("pre_shock", "t1_deviator", "t2_rival")}
+    return {"profit_gain": PUBLISHED["profit_gain"].value, "profit_gain_sd": PUBLISHED["profit_gain_sd"].value,
+            "pre_shock": fig4["pre_shock"], "deviator_t1": fig4["t1_deviator"], "rival_t2": fig4["t2_rival"]}
+
+
 #: Calvano et al. (2020), Figure 1: the (alpha, beta) heat map of Delta
 FIGURE_1 = (f"{CALVANO}, Figure 1 (100 x 100 grid, 1000 sessions a cell): "
             "Delta roughly 0.64 to 0.94 for alpha >= 0.025")

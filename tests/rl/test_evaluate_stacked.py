@@ -61,12 +61,12 @@ def stacked_ppo(local_ray, tmp_path_factory):
 
 
 def _policies(ck, econ, agents=None):
-    from marketsai.rl.evaluate import STACKED_MODULE_ID, StackedGreedyPolicies
+    from marketsai.rl.evaluate import STACKED_MODULE_ID
     from marketsai.rl.policy import GreedyPolicies
 
     env = econ.parallel_env(max_cycles=50)
-    inner = GreedyPolicies(ck, {a: STACKED_MODULE_ID for a in econ.actors}, env.action_spaces)
-    return StackedGreedyPolicies(inner, agents or econ.actors, agent_ids=True), env
+    return GreedyPolicies(ck, {a: STACKED_MODULE_ID for a in econ.actors}, env.action_spaces,
+                          one_hot=agents or econ.actors), env
 
 
 def test_tabulated_strategies_match_the_modules_actions_in_the_stacked_env(stacked_ppo):
@@ -74,17 +74,17 @@ def test_tabulated_strategies_match_the_modules_actions_in_the_stacked_env(stack
     greedy action on that row equals the tabulated strategy at the session's state."""
     from ray.rllib.core.columns import Columns
 
-    from marketsai.rl.evaluate import greedy_strategies
+    from marketsai.analysis.calvano import tabulate
 
     ck, econ = stacked_ppo
     policies, env = _policies(ck, econ)
     game = econ.finite_game()
-    strategies = greedy_strategies(econ, env, policies, game)[0]  # (2 firms, 225 states)
+    strategies = tabulate(econ, policies, game)  # (2 firms, 225 states)
     assert strategies.shape == (2, game.n_states)
     # the two heads are different networks: a swapped one-hot would be seen below
     assert np.any(strategies[0] != strategies[1])
 
-    module = policies.inner.multi["default_policy"]
+    module = policies.multi["default_policy"]
     stk = econ.stacked_env(sessions=SESSIONS, max_cycles=100, block=SESSIONS, agent_ids=True)
     obs, _ = stk.reset(seed=5)
     rng = np.random.default_rng(0)
@@ -106,14 +106,14 @@ def test_tabulated_strategies_match_the_modules_actions_in_the_stacked_env(stack
 
 def test_agent_order_selects_the_head(stacked_ppo):
     """Listing the firms the other way round feeds firm 0 the one-hot of firm 1: other strategies."""
-    from marketsai.rl.evaluate import greedy_strategies
+    from marketsai.analysis.calvano import tabulate
 
     ck, econ = stacked_ppo
     game = econ.finite_game()
     right, env = _policies(ck, econ)
     swapped, _ = _policies(ck, econ, agents=list(econ.actors)[::-1])
-    a = greedy_strategies(econ, env, right, game)[0]
-    b = greedy_strategies(econ, env, swapped, game)[0]
+    a = tabulate(econ, right, game)
+    b = tabulate(econ, swapped, game)
     np.testing.assert_array_equal(a[0], b[1])
     np.testing.assert_array_equal(a[1], b[0])
 
@@ -123,16 +123,15 @@ def test_evaluate_a_stacked_checkpoint(stacked_ppo, tmp_path):
 
     ck, econ = stacked_ppo
     summary = evaluate(ck, tmp_path / "ev")
-    assert summary["episodes"] == 5
+    assert summary["sessions"] == 5
     on_disk = json.loads((tmp_path / "ev" / "summary.json").read_text())
-    assert on_disk["profit_gain_mean"] == pytest.approx(summary["profit_gain_mean"])
+    assert on_disk["profit_gain"] == pytest.approx(summary["profit_gain"])
     assert 1.4 < summary["mean_price"] < 2.0
     assert summary["cycle_length_mean"] >= 1
     assert 0.0 <= summary["eq_on_path_share"] <= 1.0
     grid = econ.decisions[0].grid
-    imp = summary["impulse_response"]
-    assert grid[0] <= imp["deviator_t1"] <= grid[-1]
-    paths = pd.read_csv(tmp_path / "ev" / "impulse_paths.csv")
+    assert grid[0] <= summary["impulse_best_response_t1_deviator"] <= grid[-1]
+    paths = pd.read_csv(tmp_path / "ev" / "impulse_response.csv")
     assert len(paths) == 5 * (4 + 1)  # one path per episode, t = 0 .. impulse_periods
 
 
@@ -143,5 +142,5 @@ def test_evaluate_a_stacked_centralised_critic_checkpoint(local_ray, tmp_path):
     ck, econ = _checkpoint(tmp_path / "cc", "centralised_critic", train=False)
     summary = evaluate(ck, tmp_path / "ev", episodes=3)
     assert summary["algorithm"] == "centralised_critic"
-    assert summary["episodes"] == 3
-    assert np.isfinite(summary["profit_gain_mean"])
+    assert summary["sessions"] == 3
+    assert np.isfinite(summary["profit_gain"])

@@ -104,7 +104,7 @@ def test_evaluating_an_export_never_unpickles(trained, tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no UnsafeCheckpointWarning on this path
         summary = evaluate(export, tmp_path / "safe", episodes=3)
-    assert summary["episodes"] == 3
+    assert summary["sessions"] == 3
     assert set(opened) == {"policy.json", "weights.npz"}, opened
 
 
@@ -116,7 +116,7 @@ def test_export_and_checkpoint_evaluate_identically(trained, tmp_path):
         b = evaluate(trained["checkpoint"], tmp_path / "b", episodes=3)
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a" / "results.csv"),
                                   pd.read_csv(tmp_path / "b" / "results.csv"))
-    assert a["profit_gain_mean"] == b["profit_gain_mean"]
+    assert a["profit_gain"] == b["profit_gain"]
 
 
 def test_cli_warns_on_raw_checkpoints_only(trained, tmp_path):

@@ -44,7 +44,8 @@ def _losses(result, keys):
 @pytest.mark.parametrize("algorithm,keys", [("PPO", ("total_loss", "policy_loss", "vf_loss")),
                                             ("SAC", ("actor_loss", "critic_loss", "alpha_loss"))])
 def test_households_train_on_the_growth_market(local_ray, algorithm, keys):
-    from marketsai.rl.growth_eval import household_observations, household_share, module_actor
+    from marketsai.analysis.households import household_observations, household_share
+    from marketsai.rl.policy import module_actor
     results, module, econ = _train(algorithm, GROWTH)
     assert results[-1]["num_env_steps_sampled_lifetime"] > 0
     losses = _losses(results[-1], keys)
@@ -59,7 +60,7 @@ def test_households_train_on_the_growth_market(local_ray, algorithm, keys):
 
 @pytest.mark.rllib
 def test_households_choose_savings_and_hours_in_the_two_sector_economy(local_ray):
-    from marketsai.rl.growth_eval import module_actor
+    from marketsai.rl.policy import module_actor
     results, module, econ = _train("PPO", TWO_SECTOR)
     assert results[-1]["num_env_steps_sampled_lifetime"] > 0
     losses = _losses(results[-1], ("total_loss", "policy_loss", "vf_loss"))

@@ -173,7 +173,7 @@ def test_checkpoint_evaluates_and_exports_like_a_per_agent_run(local_ray, tmp_pa
     assert summary["algorithm"] == "DQN" and 0 < summary["mean_price"] < 3
     export = export_policy(table["checkpoint"][0], tmp_path / "export")
     again = evaluate(export, tmp_path / "ev_export")
-    for key in ("profit_gain_mean", "mean_price", "impulse_response"):
+    for key in ("profit_gain", "mean_price", "impulse_best_response_deviator"):
         assert again[key] == summary[key]
 
 

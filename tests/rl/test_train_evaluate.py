@@ -95,14 +95,15 @@ def test_evaluate_checkpoint_writes_tabular_measures(run, tmp_path):
     assert res.exit_code == 0, res.output
     assert "profit gain Delta" in res.output
     summary = json.loads((tmp_path / "summary.json").read_text())
-    for key in ("profit_gain_mean", "mean_price", "cycle_length_mean", "impulse_response",
-                "eq_on_path_share"):
+    for key in ("profit_gain", "table_1", "mean_price", "cycle_length_mean",
+                "impulse_best_response_t1_deviator", "eq_on_path_share"):
         assert key in summary
     results = pd.read_csv(tmp_path / "results.csv")
-    assert len(results) == 4 and {"profit_gain", "cycle_length", "price_0"} <= set(results)
+    assert len(results) == 4 and {"profit_gain", "cycle_length", "mean_price_0"} <= set(results)
     impulse = pd.read_csv(tmp_path / "impulse.csv")
     assert set(impulse["role"]) == {"deviator", "rival"}
-    assert (tmp_path / "figures" / "impulse_response.png").is_file()
+    assert (tmp_path / "figures" / "impulse_response_best_response.png").is_file()  # the tabular names
+    assert (tmp_path / "figures" / "profit_gain_histogram.png").is_file()
 
 
 def test_tabulated_strategies_reproduce_play_in_the_environment(run):
@@ -110,9 +111,9 @@ def test_tabulated_strategies_reproduce_play_in_the_environment(run):
     import numpy as np
 
     from marketsai.analysis import limit_cycles
+    from marketsai.analysis.calvano import tabulate
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import policy_ids
-    from marketsai.rl.evaluate import greedy_strategies
     from marketsai.rl.policy import GreedyPolicies
 
     ck = pd.read_csv(run["out"] / "trials.csv")["checkpoint"][0]
@@ -120,7 +121,7 @@ def test_tabulated_strategies_reproduce_play_in_the_environment(run):
     env = econ.parallel_env(max_cycles=500)
     pol = GreedyPolicies(ck, policy_ids(econ, "group"), env.action_spaces)
     game = econ.finite_game()
-    strategies = greedy_strategies(econ, env, pol, game)
+    strategies = tabulate(econ, pol, game)[None]
     for start in (0, 17, 224):
         cyc = limit_cycles(game, strategies, start_states=[start])
         obs, _ = env.reset(seed=1)
@@ -128,7 +129,8 @@ def test_tabulated_strategies_reproduce_play_in_the_environment(run):
         obs, *_ = env.step({"firm_0": int(a[0]), "firm_1": int(a[1])})
         profits = []
         for _ in range(300):
-            obs, rew, *_ = env.step(pol.act(obs))
+            acts = pol.act_all({a: o[None] for a, o in obs.items()})
+            obs, rew, *_ = env.step({a: int(v[0]) for a, v in acts.items()})
             profits.append([rew["firm_0"], rew["firm_1"]])
         length = int(cyc.length[0])
         np.testing.assert_allclose(np.mean(profits[-length * 10:], axis=0), cyc.mean_payoff[0], rtol=1e-9)

@@ -88,7 +88,9 @@ def test_config_samples_sessions_times_agents_through_the_vector_env():
 def test_marketsai_train_runs_the_planner_through_the_vector_env(tmp_path):
     """Two PPO iterations on Brock-Mirman (grid k') with 8 sessions; the single module is
     then read as a savings rule on the capital grid."""
-    from marketsai.rl.growth_eval import load_module, module_actor, policy_savings
+    from marketsai.analysis.growth_policy import policy_savings
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor
     f = tmp_path / "ppo.yaml"
     data = experiment("PPO", economy=str(PLANNER), env={"max_cycles": 25, "sessions": 8},
                       stop={"training_iteration": 2})

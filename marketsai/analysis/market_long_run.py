@@ -6,23 +6,20 @@ observations, the markets clear, capital moves, and the long-run averages of the
 aggregates (per household) are compared with the reference steady state
 (:func:`marketsai.solvers.two_sector.steady_state`). Everything goes through the
 economy's own :meth:`~marketsai.economy.Economy.initial_state`,
-:meth:`~marketsai.economy.Economy.observe` and :meth:`~marketsai.economy.Economy.step`, and
-actions are mapped onto decisions exactly as the training VectorEnv maps them
-(:meth:`~marketsai.envs.vector.EconomyVectorEnv.decision_values`: clipped to the bounds).
+:meth:`~marketsai.economy.Economy.observe` and :meth:`~marketsai.economy.Economy.step`
+(the one simulator, :func:`marketsai.analysis.simulate.simulate`), and actions are mapped
+onto decisions exactly as the environments map them (clipped to the bounds).
 
 * :func:`economy_with` -- the economy of a file (or mapping) with dotted overrides
   (``agents[0].count``, ``agents[1].params.alpha``), as ``--set economy.*`` applies them;
 * :func:`constant_actor` -- ``act(obs)`` that always plays the same action (the exact
   steady-state shares: the sanity row);
-* :func:`simulate_market` -- a long deterministic path of ``sessions`` economies under
+* :func:`market_path` -- a long deterministic path of ``sessions`` economies under
   ``act``; per-period aggregates per household and the markets' largest excess demand;
 * :func:`long_run` -- the averages after burn-in and their relative errors against a
   reference;
 * :func:`two_sector_reference` -- the reference steady state of a two-sector economy
   file, with the households' steady-state shares ``s = p I / (r K + w L)`` and ``l = L``.
-
-A trained RLModule's deterministic ``act`` is :func:`marketsai.rl.growth_eval.module_actor`
-(of :func:`marketsai.rl.growth_eval.load_module`).
 """
 
 from __future__ import annotations
@@ -32,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["economy_with", "constant_actor", "simulate_market", "long_run",
+from marketsai.analysis.simulate import agent_columns, simulate
+
+__all__ = ["economy_with", "constant_actor", "market_path", "long_run",
            "two_sector_reference", "AGGREGATES"]
 
 #: per-household aggregates recorded each period, in table order
@@ -64,8 +63,9 @@ def constant_actor(action):
     return act
 
 
-def simulate_market(econ, act, *, sessions: int = 8, periods: int = 3000, seed: int = 0) -> dict:
-    """``periods`` periods of ``sessions`` simulations of ``econ`` with every household on ``act``.
+def market_path(econ, act, *, sessions: int = 8, periods: int = 3000, seed: int = 0) -> dict:
+    """``periods`` periods of ``sessions`` simulations of ``econ`` with every household on ``act``
+    (a :class:`~marketsai.policies.Policy` or a shared ``act(obs) -> actions``).
 
     Returns per-period arrays ``(periods, sessions)`` of :data:`AGGREGATES` -- capital
     (the stock rented out that period), hours, consumption and investment-good purchases
@@ -74,42 +74,28 @@ def simulate_market(econ, act, *, sessions: int = 8, periods: int = 3000, seed: 
     ``excess`` (the largest absolute excess demand over all markets) and ``budget`` (the
     largest absolute budget residual ``c + p i - (r k + w l + dividend)``) per period.
     """
-    from marketsai.envs.vector import EconomyVectorEnv
-
-    venv = EconomyVectorEnv(econ, sessions=sessions, max_cycles=periods)
     hh = [e for e in econ.entries if e.kind.__class__.__name__ == "Household"]
     if len(hh) != 1:
-        raise ValueError("simulate_market expects one household entry")
-    name = hh[0].name
-    rng = np.random.default_rng(seed)
-    state = econ.initial_state(rng, sessions)
-    out = {k: np.empty((periods, sessions)) for k in (*AGGREGATES, "s", "l", "excess", "budget")}
-    actors = econ.actors
-    for t in range(periods):
-        obs = econ.observe(state)
-        flat = np.stack([obs[a] for a in actors], axis=1).reshape(sessions * len(actors), -1)
-        values = venv.decision_values(act(flat))
-        own = values[:, venv._cols]  # (sessions, N, decisions): the clipped shares and hours
-        out["s"][t] = own[..., 0].mean(axis=1)
-        out["l"][t] = own[..., -1].mean(axis=1)
+        raise ValueError("market_path expects one household entry")
+    name, delta = hh[0].name, hh[0].kind.p["delta"]
+    own = np.stack([agent_columns(econ)[econ.agents[i]] for i in hh[0].members])  # (N, decisions)
+
+    def record(t, state, actions, values, rewards, info, nxt):
         k = state.fields[f"{name}.k"]
-        state, _, info = econ.step(state, values, rng)
-        h = info[name]
-        mk = info["markets"]
-        purchases = h["purchases"]
-        inv = purchases.get("investment")
-        p = mk["investment"].price if "investment" in mk else np.ones(sessions)
-        out["K"][t] = k.mean(axis=1)
-        out["L"][t] = h["hours"].mean(axis=1)
-        out["C"][t] = h["consumption"].mean(axis=1)
-        out["I"][t] = (inv if inv is not None else h["k_next"] - (1 - hh[0].kind.p["delta"]) * k).mean(axis=1)
-        out["p"][t] = p
-        out["r"][t] = mk["capital"].price
-        out["w"][t] = mk["labour"].price
-        out["excess"][t] = np.max([np.max(np.abs(rep.excess_demand)) for rep in mk.values()])
+        h, mk = info[name], info["markets"]
+        inv = h["purchases"].get("investment")
+        p = mk["investment"].price if "investment" in mk else np.ones(len(k))
         spend = h["consumption"] + (p[:, None] * inv if inv is not None else 0.0)
-        out["budget"][t] = np.max(np.abs(spend - h["income"])) if inv is not None else 0.0
-    return out
+        return {"K": k.mean(axis=1), "L": h["hours"].mean(axis=1), "C": h["consumption"].mean(axis=1),
+                "I": (inv if inv is not None else h["k_next"] - (1 - delta) * k).mean(axis=1),
+                "p": p, "r": mk["capital"].price, "w": mk["labour"].price,
+                "s": values[:, own[:, 0]].mean(axis=1), "l": values[:, own[:, -1]].mean(axis=1),
+                "excess": np.max([np.max(np.abs(rep.excess_demand)) for rep in mk.values()]),
+                "budget": np.max(np.abs(spend - h["income"])) if inv is not None else 0.0}
+
+    run = simulate(econ, act, periods, sessions=sessions, seed=seed, record=record)
+    return {k: np.broadcast_to(np.asarray(run[k], np.float64).reshape(periods, -1), (periods, sessions))
+            for k in (*AGGREGATES, "s", "l", "excess", "budget")}
 
 
 def long_run(path: dict, reference: dict, burn: int) -> dict:

@@ -1,17 +1,18 @@
-"""growth_eval: a policy read through the economy's own observations, scored by the shared measures."""
+"""growth_policy / households: a policy read through the economy's own observations, scored by the shared measures."""
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
-from rl_helpers import ROOT
 
 import marketsai as mai
 from marketsai.analysis.growth import growth_model_of, reference_savings
-from marketsai.rl.growth_eval import growth_report, module_actor, observations, policy_savings
+from marketsai.analysis.growth_policy import growth_report, observations, policy_savings
 
+ROOT = Path(__file__).resolve().parents[1]
 SHARE = ROOT / "economies" / "brock_mirman_share.yaml"
 FAST = {"T": 2000, "burn": 200, "welfare_points": 300}
 
@@ -94,24 +95,6 @@ def test_shares_are_clipped_to_the_action_interval(econ):
     assert f(k, np.array([2]))[0] == pytest.approx(0.95 * 1.0)
 
 
-@pytest.mark.rllib
-def test_module_actor_is_the_unsquashed_mean_of_a_ppo_module(econ):
-    torch = pytest.importorskip("torch")
-    from ray.rllib.algorithms.ppo import PPOConfig
-    env = econ.vector_env(sessions=1)
-    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": [8]}).get_rl_module_spec(
-        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
-    module = spec.build()
-    obs = observations(econ, np.linspace(0.1, 0.3, 7), np.arange(7) % 5)
-    with torch.no_grad():
-        mean = module.forward_inference({"obs": torch.as_tensor(obs)})["action_dist_inputs"][:, :1].numpy()
-    space = env.single_action_space
-    expected = np.clip(space.low + (mean + 1.0) * (space.high - space.low) / 2.0, space.low, space.high)
-    np.testing.assert_allclose(module_actor(module)(obs), expected, rtol=1e-6)
-    np.testing.assert_allclose(module_actor(module, normalize_actions=False)(obs),
-                               np.clip(mean, space.low, space.high), rtol=1e-6)
-
-
 # ------------------------------------------------------------------ households of the market economy
 
 MARKET = ROOT / "economies" / "growth_market.yaml"
@@ -131,7 +114,7 @@ def market():
 
 
 def test_household_observations_are_what_the_simulation_produces(market):
-    from marketsai.rl.growth_eval import household_observations
+    from marketsai.analysis.households import household_observations
     rng = np.random.default_rng(5)
     state = market.initial_state(rng, batch=8)
     for _ in range(3):
@@ -143,7 +126,7 @@ def test_household_observations_are_what_the_simulation_produces(market):
 
 def test_the_competitive_share_solves_every_households_euler_equation(market):
     """Heterogeneous households on the exact rule: 1/c = beta E[R'/c'] for each, through econ.step."""
-    from marketsai.rl.growth_eval import competitive_share
+    from marketsai.analysis.households import competitive_share
     rng = np.random.default_rng(1)
     state = market.initial_state(rng, batch=3)  # own k uniform on (0.5, 1.5) k_ss: heterogeneous
     rule = competitive_share(market)
@@ -169,7 +152,7 @@ def test_the_competitive_share_solves_every_households_euler_equation(market):
 
 
 def test_the_exact_household_rule_scores_at_the_reference_level(market):
-    from marketsai.rl.growth_eval import MARKET_KEYS, exact_household_actor, market_report
+    from marketsai.analysis.households import MARKET_KEYS, exact_household_actor, market_report
     r = market_report(market, exact_household_actor(market), **MFAST)
     assert set(r) == set(MARKET_KEYS)
     assert r["share_err_max"] < 1e-12 and r["grid_err_max"] < 1e-7 and r["K_err"] == 0.0
@@ -178,7 +161,7 @@ def test_the_exact_household_rule_scores_at_the_reference_level(market):
 
 
 def test_a_constant_share_scores_as_the_formulas_say(market):
-    from marketsai.rl.growth_eval import competitive_share, market_report
+    from marketsai.analysis.households import competitive_share, market_report
     s = 0.9 * 0.342
     r = market_report(market, lambda obs: np.full((len(obs), 1), s), **MFAST)
     assert r["share_err_max"] == pytest.approx(0.1, rel=1e-9)
@@ -192,7 +175,7 @@ def test_a_constant_share_scores_as_the_formulas_say(market):
 
 
 def test_one_household_is_the_planner_and_refuses_another_mean():
-    from marketsai.rl.growth_eval import household_observations, market_report
+    from marketsai.analysis.households import household_observations, market_report
     one = _market(1)
     with pytest.raises(mai.SpecError):
         household_observations(one, 1.0, 1.1, 0)
@@ -201,7 +184,7 @@ def test_one_household_is_the_planner_and_refuses_another_mean():
 
 
 def test_household_functions_refuse_a_planner_economy(econ):
-    from marketsai.rl.growth_eval import household_share
+    from marketsai.analysis.households import household_share
     with pytest.raises(mai.SpecError) as err:
         household_share(econ, lambda obs: obs)
     assert err.value.path == "economy.markets"

@@ -1,0 +1,52 @@
+"""The evaluation contract and its registry (entries: :mod:`marketsai.analysis.evaluations`).
+
+Why separate from the entries: each entry module subclasses :class:`Evaluation` and
+registers itself in :data:`evaluations`; :mod:`marketsai.analysis.evaluations` imports
+them all, so the import graph stays one-way (entries -> this module).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from marketsai.params import Param, one_of, validate_mapping
+from marketsai.policies import Policy
+from marketsai.registry import Registry
+
+#: settings every evaluation takes
+COMMON = {"untrained": Param(False, one_of(True, False),
+                             "also evaluate the policy the learner starts from (its untrained network)")}
+
+
+class Evaluation:
+    """Base class of evaluations (the contract: :mod:`marketsai.analysis.evaluations`)."""
+
+    #: declared settings (besides :data:`COMMON`)
+    settings: dict[str, Param] = {}
+    #: the ``results`` table's columns -> what they mean (``<i>``: one per agent)
+    columns: dict[str, str] = {}
+
+    @classmethod
+    def declared(cls) -> dict[str, Param]:
+        """Every setting this evaluation takes (what ``marketsai validate`` shows)."""
+        return {**COMMON, **cls.settings}
+
+    @classmethod
+    def resolve(cls, data: dict | None, path: str = "evaluate") -> dict:
+        """Validated settings with every default filled in (unknown keys are errors)."""
+        return validate_mapping(data, cls.declared(), path, "evaluation settings")
+
+    def check(self, economy) -> None:
+        """Raise :class:`~marketsai.errors.SpecError` when this evaluation cannot read ``economy``."""
+
+    def evaluate(self, economy, policy: Policy, settings: dict, seed: int = 0) -> dict[str, pd.DataFrame]:
+        raise NotImplementedError
+
+    def summarise(self, tables: dict[str, pd.DataFrame], settings: dict) -> dict:
+        return {"rows": int(len(tables["results"]))}
+
+    def figures(self, tables: dict[str, pd.DataFrame], economy, settings: dict) -> dict:
+        return {}
+
+
+evaluations: Registry[Evaluation] = Registry("evaluations", Evaluation)

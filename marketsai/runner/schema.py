@@ -12,20 +12,19 @@ by ``--set`` overrides and sweeps.
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from typing import Any
 
 from marketsai.errors import SpecError
-from marketsai.params import Check
+from marketsai.params import Check, did_you_mean
 from marketsai.yamlio import dump_yaml, parse_scalar, parse_yaml, read_yaml  # noqa: F401 (re-exported)
 
 # ------------------------------------------------------------------------- schemas
 
 
 def nearest(name: str, choices) -> str:
-    near = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.5)
-    return f"; did you mean {near[0]!r}?" if near else ""
+    """``"; did you mean 'x'?"`` for an unknown key (:func:`marketsai.params.did_you_mean`)."""
+    return did_you_mean(name, choices, cutoff=0.5)
 
 
 def join(path: str, key: str) -> str:

@@ -112,6 +112,9 @@ nonnegative_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool)
                         "an integer >= 0")
 
 
+anything = Check(lambda x: True, "any value")
+
+
 def one_of(*choices) -> Check:
     return Check(lambda x: x in choices, "one of " + ", ".join(repr(c) for c in choices))
 

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from marketsai.errors import SpecError
-from marketsai.params import Check, did_you_mean
+from marketsai.params import Check, anything, did_you_mean  # noqa: F401 (anything re-exported)
 from marketsai.yamlio import dump_yaml, parse_scalar, parse_yaml, read_yaml  # noqa: F401 (re-exported)
 
 # ------------------------------------------------------------------------- schemas
@@ -82,7 +82,6 @@ def describe_schema(schema: dict, prefix: str = "") -> list[tuple[str, str, str,
     return rows
 
 
-anything = Check(lambda x: True, "any value")
 text = Check(lambda x: isinstance(x, str), "a string")
 mapping = Check(lambda x: isinstance(x, dict), "a mapping")
 boolean = Check(lambda x: isinstance(x, bool), "true or false")

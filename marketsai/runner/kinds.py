@@ -131,6 +131,7 @@ KIND_MODULES = {
     "tabular": "marketsai.runner.tabular",
     "interventions": "marketsai.interventions",
     "rllib": "marketsai.rl.train",
+    "learn": "marketsai.runner.learn",
 }
 
 

@@ -107,9 +107,12 @@ class FunctionPolicy(Policy):
     array([0.3, 0.3])
     """
 
-    def __init__(self, functions: Mapping[str, Callable[[np.ndarray], np.ndarray]]):
+    def __init__(self, functions: Mapping[str, Callable[[np.ndarray], np.ndarray]], *,
+                 info: Mapping | None = None):
         self.functions = dict(functions)
         self.agents = tuple(self.functions)
+        if info is not None:
+            self.info = dict(info)
 
     def act(self, agent: str, observations: np.ndarray) -> np.ndarray:
         self._index(agent)

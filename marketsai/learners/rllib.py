@@ -37,7 +37,10 @@ import importlib
 from typing import ClassVar
 
 from marketsai.learners.base import Learner, learners
-from marketsai.params import Param, anything
+from marketsai.params import Check, Param
+from marketsai.rl.spec import RL_SCHEMA
+
+_mapping = Check(lambda x: x is None or isinstance(x, dict), "a mapping")
 
 #: the environment paths of an RLlib trial (see docs/scaling.md)
 PATHS = {
@@ -68,13 +71,10 @@ class RLlibLearner(Learner):
     #: why a path is refused, where the generic sentence says too little
     paths_note: ClassVar[str] = ""
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "settings" not in cls.__dict__:  # our defaults, declared in the one dialect
-            from marketsai.rl.numeric import SETTINGS
-            cls.settings = {k: Param(v, SETTINGS.get(k, anything), "our default (RLlib's "
-                                                                    "otherwise)")
-                            for k, v in cls.defaults.items()}
+    # kind: learn -- the sections of a ``kind: rllib`` file beside the algorithm's own
+    # settings; every other key of learner.settings is an AlgorithmConfig attribute
+    settings = {key: RL_SCHEMA[key] for key in ("env", "policies", "stop", "resources", "checkpoint")} | {
+        "model": Param({}, _mapping, "model_config of the RLModule (e.g. fcnet_hiddens)")}
 
     # ------------------------------------------------------------------ paths
     def path(self, env: dict) -> str:
@@ -105,6 +105,69 @@ class RLlibLearner(Learner):
     def configure(self, config, econ, probe_env, path: str):
         """What the algorithm adds to the common config; returns the config."""
         return config
+
+    # ------------------------------------------------------------ kind: learn
+    def experiment(self, economy, settings: dict, seeds) -> dict:
+        """The ``kind: rllib`` config of ``kind: learn``'s learner settings (economy inline)."""
+        from marketsai.rl.spec import RL_SCHEMA
+        from marketsai.runner.schema import resolve
+        sections = {k: settings[k] for k in self.settings}
+        algo = {k: v for k, v in settings.items() if k not in self.settings}
+        data = economy if isinstance(economy, dict) else economy.to_dict()
+        cfg = resolve({}, {k: v for k, v in RL_SCHEMA.items() if k == "evaluation"})
+        return cfg | sections | {
+            "kind": "rllib", "name": type(self).__name__, "description": "", "seed": 0,
+            "economy": data, "sweep": {}, "reference": {}, "seeds": [int(s) for s in seeds],
+            "algorithm": {"name": self.registered_name(), "settings": algo,
+                          "model": sections.pop("model") or {}}}
+
+    def registered_name(self) -> str:
+        for name in rllib_names():
+            if learners.get(name) is type(self):
+                return name
+        return f"{type(self).__module__}:{type(self).__qualname__}"
+
+    def check(self, economy, settings):
+        """``kind: rllib``'s checks (:func:`marketsai.rl.spec.check_rl_config`), paths moved
+        from ``algorithm.settings.*`` / ``algorithm.model`` to the learner's settings."""
+        from marketsai.errors import SpecError
+        from marketsai.rl.spec import check_rl_config
+        try:
+            check_rl_config(self.experiment(economy, settings, [0]))
+        except SpecError as err:
+            path = err.path
+            for old, new in (("algorithm.settings.", ""), ("algorithm.model", "model")):
+                if path.startswith(old):
+                    path = new + path[len(old):]
+            raise SpecError(err.reason, path=path, value=err.value, allowed=err.allowed) from None
+        return settings
+
+    def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
+        """One Ray Tune trial per seed in ``run_dir/seed<S>`` (resumed from its latest
+        checkpoint when interrupted; see :func:`marketsai.rl.train.train_seed`); each policy
+        is the trial's greedy modules (:func:`marketsai.rl.evaluate.greedy_policies`)."""
+        from pathlib import Path
+
+        from marketsai.policies import FunctionPolicy
+        from marketsai.rl.evaluate import greedy_policies
+        from marketsai.rl.spec import RLExperimentSpec, check_rl_config
+        from marketsai.rl.train import train_seed
+        from marketsai.runner.config import fingerprint
+        from marketsai.runner.kinds import UnitContext
+
+        cfg = check_rl_config(self.experiment(economy, settings, seeds))
+        spaces = economy.parallel_env().action_spaces
+        out = []
+        for seed in seeds:
+            ctx = UnitContext(workdir=Path(run_dir) / f"seed{seed}", root=Path(run_dir),
+                              fingerprint=fingerprint([cfg, seed]), address=address)
+            row = train_seed(cfg, int(seed), ctx)["results"].iloc[0].to_dict()
+            spec = RLExperimentSpec.from_config(cfg | {"seeds": [int(seed)]}, base_dir=run_dir)
+            greedy = greedy_policies(Path(run_dir) / row["checkpoint"], spec, economy, spaces)
+            out.append(FunctionPolicy(
+                {a: (lambda obs, a=a: greedy.act_batch(a, obs)) for a in economy.actors},
+                info={k: row[k] for k in ("iterations", "env_steps", "episode_return_mean", "checkpoint")}))
+        return out
 
 
 def rllib_learner_class(name: str) -> type[RLlibLearner]:

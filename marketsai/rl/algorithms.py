@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from marketsai.errors import SpecError
-from marketsai.params import nearest
+from marketsai.params import Check, nearest
 from marketsai.rl.envs import vector_name
 from marketsai.rl.spec import RLExperimentSpec, _refuse_path, rllib_learner
 
@@ -81,21 +81,26 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
     return merged
 
 
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+_WRONG = "wrong type of value"
+#: a setting's check from the type of RLlib's default value (schedules [[t, v], ...] are
+#: allowed where RLlib takes a number: lr, entropy_coeff)
+_TYPE_CHECKS = (
+    (bool, Check(lambda x: isinstance(x, bool), "true or false", reason=_WRONG)),
+    ((int, float), Check(lambda x: _number(x) or (isinstance(x, list) and all(isinstance(v, list) for v in x)),
+                         "a number (or a schedule [[timestep, value], ...])", reason=_WRONG)),
+    (dict, Check(lambda x: isinstance(x, dict), "a mapping", reason=_WRONG)),
+)
+
+
 def _check_type(key, value, default, path, file):
-    def number(x):
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-    if isinstance(default, bool):
-        ok, allowed = isinstance(value, bool), "true or false"
-    elif isinstance(default, (int, float)) and default is not None:
-        # Schedules ([[t, v], ...]) are allowed where RLlib accepts them (lr, entropy_coeff).
-        ok = number(value) or (isinstance(value, list) and all(isinstance(v, list) for v in value))
-        allowed = "a number (or a schedule [[timestep, value], ...])"
-    elif isinstance(default, dict):
-        ok, allowed = isinstance(value, dict), "a mapping"
-    else:
-        return
-    if not ok:
-        raise SpecError("wrong type of value", path=path, value=value, allowed=allowed, file=file)
+    for kind, check in _TYPE_CHECKS:  # bool first: a bool is an int
+        if isinstance(default, kind):
+            check.validate(value, path, file)
+            return
 
 
 def policy_ids(econ, mode: str) -> dict[str, str]:

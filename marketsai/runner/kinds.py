@@ -181,6 +181,8 @@ def describe_defaults() -> str:
         cls = learners.get(name)
         note = " (and any other attribute of its RLlib AlgorithmConfig)" if cls.open_settings else ""
         lines += block(f"learner {name}{note}: learner.settings in kind: learn", cls.settings, "learner.settings")
+        if getattr(cls, "defaults", None):  # RLlib: the attributes we set unless the file does
+            lines[-1:] = [f"  our default {k} = {v!r}" for k, v in cls.defaults.items()] + [""]
     return "\n".join(lines)
 
 

@@ -71,7 +71,7 @@ def _periods(lo: int) -> Check:
     return all_of(Check(lambda v: _whole(v) and v >= lo, f"an integer >= {lo}",
                         reason="must be a positive integer"),
                   Check(lambda v: v <= MAX_PERIODS, f"an integer in [{lo}, {MAX_PERIODS:.0e}]",
-                        reason="too many periods"),  # int64 clocks in the kernel; limits.MAX_PERIODS
+                        reason="too large"),  # int64 clocks in the kernel; limits.MAX_PERIODS
                   convert=int)
 
 

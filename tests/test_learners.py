@@ -65,7 +65,8 @@ def test_rl_spec_refuses_a_path_the_learner_does_not_declare():
         RLExperimentSpec.from_dict({**base, "algorithm": {"name": "centralised_critic"},
                                     "env": {"sessions": 4}})
     assert err.value.path == "env.sessions"
-    with pytest.raises(SpecError, match="IMPALA does not train on the stacked path") as err:
+    with pytest.raises(SpecError, match="IMPALA does not train on stacked sessions.*PPO / "
+                                        "centralised_critic.*DQN / SAC") as err:
         RLExperimentSpec.from_dict({**base, "algorithm": {"name": "IMPALA"},
                                     "env": {"sessions": 4, "stacked": True}})
     assert err.value.path == "env.stacked" and "false for IMPALA" in str(err.value)

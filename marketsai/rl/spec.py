@@ -232,20 +232,20 @@ def check_rl_config(cfg: dict) -> dict:
 
 
 def _refuse_path(learner, name: str, path: str, env: dict):
-    """A path the learner does not declare, refused naming the env key and what it trains on."""
-    from marketsai.learners.rllib import PATHS, rllib_names, rllib_learner_class
+    """A path the learner does not declare, refused naming the env key and who trains on it."""
+    from marketsai.learners.rllib import rllib_learner_class, rllib_names
+
+    def who(p):
+        return " / ".join(n for n in rllib_names() if p in rllib_learner_class(n).paths) or "none"
     if path == "vector":
-        key, value = "env.sessions", env["sessions"]
+        why = learner.paths_note or (f"{name} does not train on env.sessions without env.stacked "
+                                     f"(one VectorEnv, one shared module); {who('vector')} do")
         allowed = "null" + (", or env.stacked: true," if learner.paths & {"stacked", "replay"} else "")
-    else:
-        key, value = "env.stacked", True
-        allowed = "false"
-    which = [n for n in rllib_names() if path in rllib_learner_class(n).paths
-             or (path == "stacked" and "replay" in rllib_learner_class(n).paths)]
-    why = learner.paths_note or (f"{name} does not train on the {path} path ({PATHS[path]}); "
-                                 f"it trains on: " + ", ".join(sorted(learner.paths)))
-    raise SpecError(f"{why}; learners that do: {', '.join(which)}", path=key, value=value,
-                    allowed=f"{allowed} for {name}")
+        raise SpecError(why, path="env.sessions", value=env["sessions"], allowed=f"{allowed} for {name}")
+    why = learner.paths_note or (f"{name} does not train on stacked sessions: the stacked population "
+                                 f"path trains {who('stacked')} (their learner unstacks the rows), "
+                                 f"or {who('replay')} (a flat replay buffer of the rows)")
+    raise SpecError(why, path="env.stacked", value=True, allowed=f"false for {name}")
 
 
 def resolve_rl(data: Any, default_name: str = "experiment") -> dict:

@@ -99,7 +99,7 @@ def test_q_learning_train_resumes_from_its_unit_folder(tmp_path):
     assert (tmp_path / SESSIONS_FILE).is_file()
     again = ql.train(econ, settings, [0, 1], tmp_path, root_seed=5)  # loads, does not learn
     assert all(isinstance(p, Policy) for p in again)
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         assert np.array_equal(a.strategies(), b.strategies()) and a.start_state == b.start_state
         assert a.info == b.info
     other = ql.train(econ, settings, [0, 1], tmp_path, root_seed=6)  # another unit: learns anew

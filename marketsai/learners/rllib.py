@@ -146,6 +146,7 @@ class RLlibLearner(Learner):
         """One Ray Tune trial per seed in ``run_dir/seed<S>`` (resumed from its latest
         checkpoint when interrupted; see :func:`marketsai.rl.train.train_seed`); each policy
         is the trial's greedy modules (:func:`marketsai.rl.evaluate.greedy_policies`)."""
+        import functools
         from pathlib import Path
 
         from marketsai.policies import FunctionPolicy
@@ -165,7 +166,7 @@ class RLlibLearner(Learner):
             spec = RLExperimentSpec.from_config(cfg | {"seeds": [int(seed)]}, base_dir=run_dir)
             greedy = greedy_policies(Path(run_dir) / row["checkpoint"], spec, economy, spaces)
             out.append(FunctionPolicy(
-                {a: (lambda obs, a=a: greedy.act_batch(a, obs)) for a in economy.actors},
+                {a: functools.partial(greedy.act_batch, a) for a in economy.actors},
                 info={k: row[k] for k in ("iterations", "env_steps", "episode_return_mean", "checkpoint")}))
         return out
 

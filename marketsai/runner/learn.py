@@ -206,7 +206,7 @@ class LearnKind(ExperimentKind):
             raise RuntimeError(f"learner {cfg['learner']['name']!r} returned {len(policies)} "
                                f"policies for {len(seeds)} seeds")
         rows, extra = [], {}
-        for seed, policy in zip(seeds, policies):
+        for seed, policy in zip(seeds, policies, strict=True):
             row, tables = evaluate_policy(econ, policy, cfg["evaluate"])
             rows.append({"seed": seed, **{k: v for k, v in policy.info.items() if k != "seed"}, **row})
             for name, frame in tables.items():

@@ -51,7 +51,6 @@ stationary law on the grid), ``dp_within_one``; the summary adds ``<col>_mean``,
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 

@@ -238,6 +238,18 @@ class LearnKind(ExperimentKind):
             out["table_1"] = t1.replace({np.nan: None}).to_dict(orient="records")
         return out
 
+    def format_summary(self, summary: dict, ref: dict) -> str | None:
+        """Every scalar of the summary (the Table I layout first, with profit gains)."""
+        from marketsai.runner.run import default_summary_text
+        lines = []
+        if summary.get("table_1"):
+            lines += ["Profit gain by limit-cycle length (Calvano et al. 2020, Table I layout)",
+                      pd.DataFrame(summary["table_1"]).to_string(
+                          index=False, float_format=lambda x: f"{x:.3f}"), ""]
+        keys = [k for k, v in summary.items() if k not in ("kind", "reference")
+                and (v is None or isinstance(v, (int, float, str)))]
+        return "\n".join(lines + [default_summary_text(summary, ref, keys)])
+
     def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
         from marketsai import analysis
 

@@ -158,3 +158,26 @@ def test_kind_learn_errors_name_the_field():
         load_experiment(_learn({"name": "q_learning"}, evaluate=[{"name": "nope"}]))
     exp = load_experiment(_learn({"name": "q_learning"}))
     assert exp.config["learner"]["settings"]["stable_periods"] == 100_000  # every default shown
+
+
+def test_validate_without_a_file_prints_every_default_of_every_kind_and_learner():
+    from click.testing import CliRunner
+
+    from marketsai.cli import main
+    out = CliRunner().invoke(main, ["validate"], catch_exceptions=False).output
+    for kind in ("tabular", "rllib", "interventions", "learn"):
+        assert f"kind: {kind}\n" in out
+    for name in learners.names():
+        assert f"learner {name}" in out
+    assert "learner.settings.alpha           0.15  (0 < alpha <= 1, a number or one per agent)" in out
+    assert "our default lr = 0.0003" in out  # PPO's small-machine default
+    assert "learner.settings.resources.num_env_runners" in out
+
+
+def test_one_dialect_for_tabular_settings_in_every_kind():
+    """kind: tabular, kind: interventions and the q_learning learner declare the same Params."""
+    from marketsai.runner import get_kind
+    from marketsai.tabular.config import SETTINGS
+    assert get_kind("tabular").schema["learner"] == SETTINGS
+    assert get_kind("interventions").schema["learner"] == SETTINGS
+    assert learners.get("q_learning").settings is SETTINGS

@@ -181,3 +181,16 @@ def test_one_dialect_for_tabular_settings_in_every_kind():
     assert get_kind("tabular").schema["learner"] == SETTINGS
     assert get_kind("interventions").schema["learner"] == SETTINGS
     assert learners.get("q_learning").settings is SETTINGS
+
+
+def test_a_sweep_over_learners_gives_one_table_with_the_same_columns(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugins"))
+    cfg = _learn({"name": "q_learning"}, seeds=2, sweep={"learner": [
+        {"name": "q_learning", "settings": FAST},
+        {"name": "fixed_price_learner:FixedPrice", "settings": {"action": 0}}]})
+    res = pd.read_parquet(mai.run_experiment(cfg, out=tmp_path / "run", progress=False)
+                          / "results.parquet")
+    assert res["cell"].tolist() == [0, 0, 1, 1]
+    assert list(res.columns[2:]) == ["seed", "converged", "periods", *CALVANO_COLUMNS]
+    assert (res.loc[res["cell"] == 1, "profit_gain"] < 0).all()  # the lowest grid price: below Nash
+    sys.modules.pop("fixed_price_learner", None)

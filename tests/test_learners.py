@@ -54,7 +54,9 @@ def test_rllib_entries_declare_paths_and_actions():
     assert isinstance(dqn, RLlibLearner) and dqn.action_kinds == ("grid",)
     assert dqn.path({"sessions": 4, "stacked": True}) == "replay"
     assert "vector" not in cc.paths and cc.path({"sessions": 4}) == "vector"
-    assert learners.get("PPO").settings["lr"].default == 3e-4  # our defaults, in the one dialect
+    ppo = learners.get("PPO")
+    assert ppo.defaults["lr"] == 3e-4 and ppo.open_settings  # our defaults; RLlib's attributes open
+    assert ppo.settings["env"]["max_cycles"].default == 1000  # kind: rllib's sections, as Params
 
 
 def test_rl_spec_refuses_a_path_the_learner_does_not_declare():

@@ -123,6 +123,9 @@ def evaluate_policy(economy, policy, entries: list[dict]) -> tuple[dict, dict[st
 
 # ------------------------------------------------------------------ the kind
 
+#: results column -> summary key of its mean, where kind: tabular names it otherwise
+_SUMMARY_KEYS = {"converged": "converged_share", "periods": "periods_mean"}
+
 
 def seed_list(cfg: dict) -> list[int]:
     s = cfg["seeds"]
@@ -216,7 +219,8 @@ class LearnKind(ExperimentKind):
         return out
 
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
-        """Seeds, and the mean of every numeric results column (``converged``: the share);
+        """Seeds, and the mean of every numeric results column under ``kind: tabular``'s
+        summary key (``profit_gain``, ``mean_price``, ``converged_share``, ``periods_mean``);
         with profit gains, the Table I layout as ``kind: tabular`` has it."""
         from marketsai import analysis
 
@@ -226,7 +230,7 @@ class LearnKind(ExperimentKind):
             if col == "seed" or not pd.api.types.is_numeric_dtype(res[col]):
                 continue
             vals = pd.to_numeric(res[col], errors="coerce").dropna()
-            key = "converged_share" if col == "converged" else col
+            key = _SUMMARY_KEYS.get(col, col)
             out[key] = float(vals.mean()) if len(vals) else None
         if "profit_gain" in res and "cycle_length" in res:
             t1 = analysis.profit_gain_summary(res)

@@ -3,6 +3,7 @@ third-party learner by entry point, and one validation dialect."""
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -90,6 +91,12 @@ def test_q_learning_under_kind_learn_gives_the_tabular_kinds_columns(tmp_path):
         np.testing.assert_allclose(res[col].to_numpy(float), tab[col].to_numpy(float), rtol=1e-12,
                                    err_msg=col)
     assert (run / "units" / "s0-2" / "sessions.npz").is_file()
+    ours = json.loads((run / "summary.json").read_text())
+    theirs = json.loads((tmp_path / "tab" / "summary.json").read_text())
+    for key in ("converged_share", "periods_mean", "mean_price", "profit_gain", "profit_gain_sd",
+                "cycle_share_1", "cycle_share_2", "cycle_share_3plus", "table_1"):
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-12) if key != "table_1" \
+            else ours[key] == theirs[key], key
 
 
 def test_q_learning_train_resumes_from_its_unit_folder(tmp_path):

@@ -121,12 +121,17 @@ def run(file, out, sets, address, threads, force, no_progress):
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config key before validating.")
 def validate(file, sets):
-    """Validate an economy or experiment FILE; print it fully resolved."""
+    """Validate an economy or experiment FILE; print it fully resolved. Without FILE,
+    print every default of every experiment kind and learner."""
     from marketsai.runner.schema import dump_yaml, read_yaml
+    if file is None:
+        from marketsai.runner.kinds import describe_defaults
+        click.echo(describe_defaults())
+        return
     try:
         overrides = parse_sets(sets)
         data = read_yaml(file)

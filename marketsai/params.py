@@ -19,17 +19,82 @@ REQUIRED = object()
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """A named predicate on a value; ``allowed`` is what the error message shows."""
+    """A named predicate on a value; ``allowed`` is what the error message shows.
+
+    ``reason`` is the error's message (say what is wrong: "learning rate out of range");
+    ``convert`` is what a valid value becomes in the resolved config (``1e6`` -> an int
+    for a count). :func:`all_of` chains checks, reporting the first that fails.
+
+    >>> rate = Check(lambda x: 0 < x <= 1, "0 < alpha <= 1", reason="learning rate out of range")
+    >>> Param(0.1, rate).validate(1.5, "learner.alpha")
+    Traceback (most recent call last):
+    ...
+    marketsai.errors.SpecError: learner.alpha = 1.5: learning rate out of range (allowed: 0 < alpha <= 1)
+    """
 
     predicate: Callable[[Any], bool]
     allowed: str
     as_float: bool = False  # a real-valued check: ints in a file become floats
+    reason: str = "invalid value"
+    convert: Callable[[Any], Any] | None = None
 
     def __call__(self, value) -> bool:
         try:
             return bool(self.predicate(value))
         except (TypeError, ValueError):
             return False
+
+    def failure(self, value) -> Check | None:
+        """The check that ``value`` fails (this one, or a part of :func:`all_of`), or None."""
+        return None if self(value) else self
+
+    def coerce(self, value):
+        """``value`` (valid) as the resolved config holds it."""
+        if self.convert is not None:
+            return self.convert(value)
+        return float(value) if self.as_float and value is not None else value
+
+    def validate(self, value, path: str, file: str | None = None):
+        """``value`` coerced, or a :class:`SpecError` naming ``path`` and the failed check."""
+        bad = self.failure(value)
+        if bad is not None:
+            raise SpecError(bad.reason, path=path, value=value, allowed=bad.allowed, file=file)
+        return self.coerce(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class _AllOf(Check):
+    parts: tuple = ()
+
+    def failure(self, value):
+        for part in self.parts:
+            bad = part.failure(value)
+            if bad is not None:
+                return bad
+        return None
+
+    def __call__(self, value) -> bool:
+        return self.failure(value) is None
+
+
+def all_of(*checks: Check, allowed: str | None = None, convert=None) -> Check:
+    """Every check in turn; an error reports the first that fails (its reason, its allowed).
+
+    >>> count = all_of(Check(lambda x: isinstance(x, int), "an integer", reason="not an integer"),
+    ...                Check(lambda x: x <= 10, "an integer <= 10", reason="too many"))
+    >>> count.failure(11).reason, count(5), count.allowed
+    ('too many', True, 'an integer <= 10')
+    """
+    return _AllOf(lambda x: True, allowed or checks[-1].allowed, checks[-1].as_float,
+                  checks[-1].reason, convert, parts=tuple(checks))
+
+
+def check_present(data: dict, checks: dict[str, Check], path: str, file: str | None = None) -> None:
+    """Check the keys of ``data`` that ``checks`` declares (an open mapping: other keys are
+    someone else's to check, e.g. RLlib's own config attributes)."""
+    for key, value in (data or {}).items():
+        if key in checks:
+            checks[key].validate(value, f"{path}.{key}" if path else key, file)
 
 
 def _is_real(x) -> bool:
@@ -45,6 +110,9 @@ positive_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool) an
                      "an integer >= 1")
 nonnegative_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
                         "an integer >= 0")
+
+
+anything = Check(lambda x: True, "any value")
 
 
 def one_of(*choices) -> Check:
@@ -100,9 +168,7 @@ class Param:
         return self.default is REQUIRED
 
     def validate(self, value, path: str):
-        if not self.check(value):
-            raise SpecError("invalid value", path=path, value=value, allowed=self.check.allowed)
-        return float(value) if self.check.as_float and value is not None else value
+        return self.check.validate(value, path)
 
 
 def validate_mapping(data, declared: dict[str, Param], path: str, what: str) -> dict:
@@ -114,9 +180,7 @@ def validate_mapping(data, declared: dict[str, Param], path: str, what: str) -> 
                         allowed="a mapping of " + (", ".join(declared) or "no keys"))
     unknown = [k for k in data if k not in declared]
     if unknown:
-        import difflib
-        near = difflib.get_close_matches(str(unknown[0]), list(declared), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
+        hint = did_you_mean(unknown[0], declared, cutoff=0.6)
         raise SpecError(f"unknown key in {what}{hint}", path=f"{path}.{unknown[0]}" if path else str(unknown[0]),
                         value=data[unknown[0]], allowed=", ".join(declared) or "no keys")
     out = {}
@@ -130,6 +194,31 @@ def validate_mapping(data, declared: dict[str, Param], path: str, what: str) -> 
         else:
             out[name] = p.default
     return out
+
+
+def nearest(name, choices, *, cutoff: float = 0.5, n: int = 1, ignore_case: bool = False) -> list[str]:
+    """The ``n`` choices closest to ``name`` (difflib ratio >= ``cutoff``), best first: the
+    one "did you mean" of every registry, schema and setting check.
+
+    >>> nearest("sesions", ["sessions", "seed"]), nearest("ppo2", ["PPO", "DQN"], ignore_case=True)
+    (['sessions'], ['PPO'])
+    """
+    import difflib
+    choices = [str(c) for c in choices]
+    if not ignore_case:
+        return difflib.get_close_matches(str(name), choices, n=n, cutoff=cutoff)
+    lower = {c.lower(): c for c in choices}
+    return [lower[c] for c in difflib.get_close_matches(str(name).lower(), list(lower), n=n, cutoff=cutoff)]
+
+
+def did_you_mean(name, choices, **kwargs) -> str:
+    """``"; did you mean 'x'?"`` (or ``'x' or 'y'`` with ``n=2``), or ``""`` when nothing is close.
+
+    >>> did_you_mean("alpah", ["alpha", "beta"])
+    "; did you mean 'alpha'?"
+    """
+    near = nearest(name, choices, **kwargs)
+    return f"; did you mean {' or '.join(repr(c) for c in near)}?" if near else ""
 
 
 def describe(declared: dict[str, Param]) -> list[tuple[str, str, str, str]]:

@@ -19,6 +19,9 @@ Contract
   observations.
 * ``start_state``: the state the learner ended in, where an evaluation reads the limit
   cycle (tabular sessions: where the session converged); ``None`` when it has none.
+* ``info``: what the learner records about how it got here (``seed``, ``converged``,
+  ``periods``, ``iterations``; plain scalars): one row of a run's results table, beside
+  the evaluations' columns. Empty by default.
 
 A policy is pure: ``act`` never changes it and never draws random numbers.
 """
@@ -26,6 +29,7 @@ A policy is pure: ``act`` never changes it and never draws random numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -35,6 +39,7 @@ class Policy:
 
     agents: tuple[str, ...] = ()
     start_state: int | None = None
+    info: Mapping = MappingProxyType({})
 
     def act(self, agent: str, observations: np.ndarray) -> np.ndarray:
         """Greedy actions of ``agent`` for a batch of its observations ``(B, obs_dim)``."""
@@ -72,7 +77,7 @@ class TablePolicy(Policy):
 
     def __init__(self, agents: Sequence[str], strategies: np.ndarray, *,
                  state_of: Callable[[np.ndarray], np.ndarray] | None = None,
-                 start_state: int | None = None):
+                 start_state: int | None = None, info: Mapping | None = None):
         self.agents = tuple(agents)
         self.table = np.asarray(strategies, dtype=np.int64)
         if self.table.ndim != 2 or self.table.shape[0] != len(self.agents):
@@ -80,6 +85,8 @@ class TablePolicy(Policy):
                              f"got {self.table.shape}")
         self.state_of = state_of
         self.start_state = None if start_state is None else int(start_state)
+        if info is not None:
+            self.info = dict(info)
 
     def act(self, agent: str, observations: np.ndarray) -> np.ndarray:
         if self.state_of is None:
@@ -100,9 +107,12 @@ class FunctionPolicy(Policy):
     array([0.3, 0.3])
     """
 
-    def __init__(self, functions: Mapping[str, Callable[[np.ndarray], np.ndarray]]):
+    def __init__(self, functions: Mapping[str, Callable[[np.ndarray], np.ndarray]], *,
+                 info: Mapping | None = None):
         self.functions = dict(functions)
         self.agents = tuple(self.functions)
+        if info is not None:
+            self.info = dict(info)
 
     def act(self, agent: str, observations: np.ndarray) -> np.ndarray:
         self._index(agent)
@@ -148,9 +158,12 @@ class ConstantPolicy(Policy):
     array([7, 7])
     """
 
-    def __init__(self, actions: Mapping[str, int | float | Sequence[float]]):
+    def __init__(self, actions: Mapping[str, int | float | Sequence[float]], *,
+                 info: Mapping | None = None):
         self.actions = {a: np.asarray(v) for a, v in actions.items()}
         self.agents = tuple(self.actions)
+        if info is not None:
+            self.info = dict(info)
 
     def act(self, agent: str, observations: np.ndarray) -> np.ndarray:
         self._index(agent)

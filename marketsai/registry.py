@@ -9,12 +9,12 @@ import path (``mypkg.markets:MyMarket``) or by an entry point in the group
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
 from marketsai.errors import SpecError
+from marketsai.params import did_you_mean
 
 T = TypeVar("T")
 
@@ -69,8 +69,7 @@ class Registry(Generic[T]):
         self._load_entry_points()
         if name in self._items:
             return self._items[name]
-        near = difflib.get_close_matches(name, list(self._items), n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
+        hint = did_you_mean(name, self._items, cutoff=0.6)
         raise SpecError(f"unknown {self.kind} type{hint}", path=path, value=name,
                         allowed=", ".join(self.names()) + ", or an import path 'package.module:Class'")
 

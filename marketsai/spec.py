@@ -19,7 +19,6 @@ description, every default visible; ``from_dict(to_dict(x)) == x``.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from marketsai.errors import SpecError
 from marketsai.params import (
     Check,
     Param,
+    did_you_mean,
     int_range,
     nonnegative,
     one_of,
@@ -235,11 +235,11 @@ class EconomySpec:
             for k, p in enumerate(m["participants"]):
                 names = [p] if p in by_name else entry_members.get(p)
                 if names is None:
-                    near = difflib.get_close_matches(p, list(by_name) + list(entry_members), n=1)
+                    hint = did_you_mean(p, list(by_name) + list(entry_members), cutoff=0.6)
                     members = {nm for ms in entry_members.values() for nm in ms}
                     known = list(entry_members) + [nm for nm in by_name if nm not in members]
                     expanded = [f"{e}_0 ... {e}_{len(ms) - 1}" for e, ms in entry_members.items()]
-                    raise SpecError("unknown agent" + (f"; did you mean {near[0]!r}?" if near else ""),
+                    raise SpecError("unknown agent" + hint,
                                     path=f"{path}.participants[{k}]", value=p,
                                     allowed=", ".join(known) + (f" (or one agent of an entry: {', '.join(expanded)})"
                                                                 if expanded else ""))

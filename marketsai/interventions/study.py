@@ -37,7 +37,6 @@ protocol, chunk). Tables in the run folder:
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 import json
 import re
@@ -64,12 +63,12 @@ _list = Check(lambda x: isinstance(x, list), "a list")
 _text = Check(lambda x: isinstance(x, str) and x != "", "a non-empty string")
 _protocol = Check(lambda x: all(v in PROTOCOLS for v in (x if isinstance(x, list) else [x])),
                   " | ".join(PROTOCOLS) + " or a list of them")
-anything = Check(lambda x: True, "see QLearningConfig")
+
 
 def _learner_schema() -> dict:
-    """Every QLearningConfig field, with its default visible in the resolved config."""
-    return {f.name: Param(f.default, anything, f"QLearningConfig.{f.name}")
-            for f in dataclasses.fields(QLearningConfig)}
+    """Every tabular Q-learning setting, declared once (:data:`marketsai.tabular.config.SETTINGS`)."""
+    from marketsai.tabular.config import SETTINGS
+    return dict(SETTINGS)
 
 
 def _population_id(alpha: float, beta: float) -> str:

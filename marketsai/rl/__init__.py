@@ -3,8 +3,9 @@
 Importing this package does not import ray or torch; the modules that need them do.
 
 * :mod:`~marketsai.rl.spec` -- experiment files (``kind: rllib``) and their validation;
-* :mod:`~marketsai.rl.algorithms` -- names -> ``AlgorithmConfig`` (DQN, SAC, PPO,
-  centralised critic), settings checked against RLlib's attributes;
+* :mod:`~marketsai.rl.algorithms` -- a registered RLlib learner (:mod:`marketsai.learners.rllib`:
+  DQN, SAC, PPO, IMPALA, APPO, centralised critic) and a spec -> ``AlgorithmConfig``,
+  settings checked against RLlib's attributes;
 * :mod:`~marketsai.rl.critic_module`, :mod:`~marketsai.rl.critic_connector`,
   :mod:`~marketsai.rl.critic_learner` -- the centralised critic (MAPPO-style);
 * :mod:`~marketsai.rl.envs` -- registering an economy's env with Tune;

@@ -1,66 +1,22 @@
 """From a validated experiment spec to an RLlib ``AlgorithmConfig`` on the new API stack.
 
-Why one table: the algorithm names users write (``DQN``, ``SAC``, ``PPO``,
-``IMPALA``, ``APPO``, ``centralised_critic``) map here to RLlib config classes, the
-action kinds each supports, and the few defaults we change so that the algorithms
-behave sensibly on a small machine and in multi-agent economies (episode replay buffers
-that understand multi-agent episodes; small sample/update counts per iteration). A
-user's settings are checked against the config's real attributes before RLlib sees
+Why here and not in each learner: every RLlib algorithm shares the environment paths,
+resources, policy mapping and seeding; what differs is declared by its registered
+learner (:mod:`marketsai.learners.rllib`: config class, action kinds, small-machine
+defaults, the paths it trains on, and hooks such as the centralised critic's inputs).
+A user's settings are checked against the config's real attributes before RLlib sees
 them, so a typo gives a :class:`~marketsai.errors.SpecError` with the nearest names
 instead of a traceback from deep inside RLlib.
 """
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import math
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from marketsai.errors import SpecError
+from marketsai.params import Check, nearest
 from marketsai.rl.envs import vector_name
-from marketsai.rl.spec import REPLAY_ALGORITHMS, RLExperimentSpec, nearest
-
-
-@dataclass(frozen=True)
-class AlgorithmInfo:
-    config_path: str  # "module:Class" of the AlgorithmConfig
-    action_kinds: tuple[str, ...]  # "grid" (Discrete) and/or "interval" (Box)
-    defaults: dict = field(default_factory=dict)  # our small-machine defaults (user settings win)
-
-
-_REPLAY = {"type": "MultiAgentEpisodeReplayBuffer", "capacity": 50_000}
-ALGORITHMS: dict[str, AlgorithmInfo] = {
-    "PPO": AlgorithmInfo("ray.rllib.algorithms.ppo:PPOConfig", ("grid", "interval"),
-                         {"train_batch_size_per_learner": 1000, "minibatch_size": 250,
-                          "num_epochs": 4, "lr": 3e-4}),
-    "centralised_critic": AlgorithmInfo(
-        "marketsai.rl.critic_learner:CentralisedCriticConfig", ("grid", "interval"),
-        {"train_batch_size_per_learner": 1000, "minibatch_size": 250, "num_epochs": 4, "lr": 3e-4}),
-    "DQN": AlgorithmInfo("ray.rllib.algorithms.dqn:DQNConfig", ("grid",),
-                         {"replay_buffer_config": _REPLAY, "train_batch_size_per_learner": 64,
-                          "num_steps_sampled_before_learning_starts": 1000,
-                          "min_sample_timesteps_per_iteration": 1000, "target_network_update_freq": 500}),
-    "SAC": AlgorithmInfo("ray.rllib.algorithms.sac:SACConfig", ("grid", "interval"),
-                         {"replay_buffer_config": _REPLAY, "train_batch_size_per_learner": 64,
-                          "num_steps_sampled_before_learning_starts": 1000,
-                          "min_sample_timesteps_per_iteration": 1000}),
-    # Asynchronous actor-learner (Espeholt et al. 2018): env runners sample with slightly
-    # stale weights, the learner corrects with V-trace. RLlib's defaults (10 s minimum per
-    # iteration, 2 env runners, 1 remote learner) are for clusters; ours end an iteration
-    # after one train batch of 500 steps has been learned from, in 50-step fragments.
-    "IMPALA": AlgorithmInfo("ray.rllib.algorithms.impala:IMPALAConfig", ("grid", "interval"),
-                            {"train_batch_size_per_learner": 500, "rollout_fragment_length": 50,
-                             "min_time_s_per_iteration": None,
-                             "min_train_timesteps_per_iteration": 500, "lr": 5e-4}),
-    # APPO: IMPALA's V-trace targets with PPO's clipped surrogate and a target network.
-    "APPO": AlgorithmInfo("ray.rllib.algorithms.appo:APPOConfig", ("grid", "interval"),
-                          {"train_batch_size_per_learner": 500, "rollout_fragment_length": 50,
-                           "min_time_s_per_iteration": None,
-                           "min_train_timesteps_per_iteration": 500, "lr": 5e-4}),
-}
+from marketsai.rl.spec import RLExperimentSpec, _refuse_path, rllib_learner
 
 # Set through other sections of the experiment file, never through `settings`.
 _RESERVED = {
@@ -75,14 +31,8 @@ _RESERVED = {
 
 
 def config_class(name: str):
-    """The ``AlgorithmConfig`` subclass of an algorithm name."""
-    if name not in ALGORITHMS:
-        near = nearest(name, ALGORITHMS)
-        hint = f"; did you mean {near!r}?" if near else ""
-        raise SpecError(f"unknown algorithm{hint}", path="algorithm.name", value=name,
-                        allowed=", ".join(ALGORITHMS))
-    module, _, cls = ALGORITHMS[name].config_path.partition(":")
-    return getattr(importlib.import_module(module), cls)
+    """The ``AlgorithmConfig`` subclass of a registered RLlib learner's name."""
+    return rllib_learner(name).config_class()
 
 
 def _settable(config) -> dict:
@@ -107,16 +57,17 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
     ``algorithm.settings.<key>`` for unknown names (with the nearest ones), for keys that
     belong in another section, and for values of the wrong type.
     """
-    config = config_class(name)()
+    learner = rllib_learner(name, file=file)
+    config = learner.config_class()()
     known = _settable(config)
-    merged = dict(ALGORITHMS[name].defaults)
+    merged = dict(learner.defaults)
     for key, value in settings.items():
         path = f"algorithm.settings.{key}"
         if key in _RESERVED:
             raise SpecError(f"set this in the experiment file's {_RESERVED[key]!r} section, not in settings",
                             path=path, value=value, allowed="an algorithm setting", file=file)
         if key not in known:
-            near = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+            near = nearest(key, known, n=3, cutoff=0.6)
             hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
             raise SpecError(f"unknown setting for {name}{hint}", path=path, value=value,
                             allowed=f"an attribute of {type(config).__name__}, e.g. "
@@ -130,21 +81,26 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
     return merged
 
 
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+_WRONG = "wrong type of value"
+#: a setting's check from the type of RLlib's default value (schedules [[t, v], ...] are
+#: allowed where RLlib takes a number: lr, entropy_coeff)
+_TYPE_CHECKS = (
+    (bool, Check(lambda x: isinstance(x, bool), "true or false", reason=_WRONG)),
+    ((int, float), Check(lambda x: _number(x) or (isinstance(x, list) and all(isinstance(v, list) for v in x)),
+                         "a number (or a schedule [[timestep, value], ...])", reason=_WRONG)),
+    (dict, Check(lambda x: isinstance(x, dict), "a mapping", reason=_WRONG)),
+)
+
+
 def _check_type(key, value, default, path, file):
-    def number(x):
-        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-    if isinstance(default, bool):
-        ok, allowed = isinstance(value, bool), "true or false"
-    elif isinstance(default, (int, float)) and default is not None:
-        # Schedules ([[t, v], ...]) are allowed where RLlib accepts them (lr, entropy_coeff).
-        ok = number(value) or (isinstance(value, list) and all(isinstance(v, list) for v in value))
-        allowed = "a number (or a schedule [[timestep, value], ...])"
-    elif isinstance(default, dict):
-        ok, allowed = isinstance(value, dict), "a mapping"
-    else:
-        return
-    if not ok:
-        raise SpecError("wrong type of value", path=path, value=value, allowed=allowed, file=file)
+    for kind, check in _TYPE_CHECKS:  # bool first: a bool is an int
+        if isinstance(default, kind):
+            check.validate(value, path, file)
+            return
 
 
 def policy_ids(econ, mode: str) -> dict[str, str]:
@@ -185,11 +141,6 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
         raise SpecError("env.sessions trains one module shared by every agent; policies: agent asks "
                         "for one per agent", path="policies", value=spec.policies,
                         allowed="group (or env.sessions: null)", file=spec.file)
-    if spec.algorithm == "centralised_critic" and not spec.env.get("stacked"):
-        raise SpecError("the centralised critic reads every agent's observation through the "
-                        "MultiAgentEnv, or the aggregate state through a stacked population",
-                        path="env.sessions", value=sessions,
-                        allowed="null, or env.stacked: true, for centralised_critic", file=spec.file)
     if sessions * len(econ.actors) > MAX_SESSIONS:
         raise SpecError("sessions times agents is too many sub-environments", path="env.sessions",
                         value=sessions, allowed=f"sessions * {len(econ.actors)} <= {MAX_SESSIONS:,}",
@@ -198,7 +149,12 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
 
 def sessions_replay(spec: RLExperimentSpec) -> bool:
     """Whether a trial learns off-policy from batched sessions (:mod:`marketsai.rl.replay`)."""
-    return bool(spec.env.get("stacked")) and spec.algorithm in REPLAY_ALGORITHMS
+    return env_path(spec) == "replay"
+
+
+def env_path(spec: RLExperimentSpec) -> str:
+    """The trial's environment path (see :data:`marketsai.learners.rllib.PATHS`)."""
+    return rllib_learner(spec.algorithm, file=spec.file).path(spec.env)
 
 
 def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
@@ -211,22 +167,31 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     sub-environments, the creator registered as :func:`marketsai.rl.envs.vector_name`) and
     learns one single-agent module (``default_policy``) shared by every agent.
     """
+    from marketsai.learners.rllib import rllib_learner_class, rllib_names
+
+    learner = rllib_learner(spec.algorithm, file=spec.file)
+    path = learner.path(spec.env)
+    if path not in learner.paths:
+        try:
+            _refuse_path(learner, spec.algorithm, path, spec.env)
+        except SpecError as err:
+            raise err.with_file(spec.file) if spec.file and not err.file else err from None
     sessions = spec.env.get("sessions")
     if sessions is not None:
         _check_vectorisable(spec, econ)
     probe_env = econ.rllib_env_creator()(dict(spec.env))
     kinds = {s.kind for s in econ.decisions}
-    supported = ALGORITHMS[spec.algorithm].action_kinds
-    if not kinds <= set(supported):
-        bad = sorted(kinds - set(supported))[0]
+    if not kinds <= set(learner.action_kinds):
+        bad = sorted(kinds - set(learner.action_kinds))[0]
         raise SpecError(f"{spec.algorithm} cannot learn '{bad}' actions", path="algorithm.name",
                         value=spec.algorithm,
-                        allowed=", ".join(n for n, i in ALGORITHMS.items() if bad in i.action_kinds),
+                        allowed=", ".join(n for n in rllib_names()
+                                          if bad in rllib_learner_class(n).action_kinds),
                         file=spec.file)
     settings = check_settings(spec.algorithm, spec.settings, spec.file)
-    # DQN / SAC on sessions: the per-agent path's config and modules, fed by the batched
+    # the replay path: the per-agent path's config and modules, fed by the batched
     # sessions of marketsai.rl.replay (the MultiAgentEnv only gives the env runner its spaces)
-    replay = sessions_replay(spec)
+    replay = path == "replay"
     buffer = settings.get("replay_buffer_config")
     if sessions is not None and not replay and isinstance(buffer, dict) \
             and "type" not in (spec.settings.get("replay_buffer_config") or {}):
@@ -234,12 +199,11 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         settings["replay_buffer_config"] = {**buffer, "type": "EpisodeReplayBuffer"}
     mapping = policy_ids(econ, spec.policies)
     res = spec.resources
-    stacked = bool(spec.env.get("stacked")) and not replay  # a RowModule over stacked rows
-    stacked_critic = stacked and spec.algorithm == "centralised_critic"  # critic on the aggregate state
-    config = config_class(spec.algorithm)()
-    if replay:
-        from marketsai.rl.replay import ALGO_CLASSES
-        config.algo_class = ALGO_CLASSES[spec.algorithm]
+    stacked = path == "stacked"  # a RowModule over stacked rows
+    config = learner.config_class()()
+    algo_class = learner.algo_class(path)
+    if algo_class is not None:
+        config.algo_class = algo_class
     if sessions is None or replay:
         runners = {"num_envs_per_env_runner": res["num_envs_per_env_runner"]}
     elif stacked:
@@ -254,7 +218,7 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     config = (config
               .api_stack(enable_rl_module_and_learner=True, enable_env_runner_and_connector_v2=True)
               .environment(env_name, env_config=dict(spec.env, agent_ids=stacked and spec.policies == "agent",
-                                                     critic_state=stacked_critic))
+                                                     **learner.env_config(path, econ)))
               .framework("torch")
               .env_runners(num_env_runners=res["num_env_runners"],
                            num_cpus_per_env_runner=res["num_cpus_per_env_runner"], **runners)
@@ -269,17 +233,12 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
 
         from marketsai.rl.stacked import RowModule, StackedPPOLearner
         heads = len(econ.actors) if spec.policies == "agent" else 1
-        model = {**spec.model, "row_heads": heads}
-        if stacked_critic:
-            from marketsai.envs.stacked import critic_state_dim
-            model["critic_state_dim"] = critic_state_dim(econ)
+        model = {**spec.model, "row_heads": heads, **learner.stacked_model(econ)}
         config = config.training(learner_class=StackedPPOLearner).rl_module(
             rl_module_spec=RLModuleSpec(module_class=RowModule, model_config=model))
     elif spec.model:
         config = config.rl_module(model_config=dict(spec.model))
-    if spec.algorithm == "centralised_critic" and not stacked:
-        obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.actors]
-        config = config.centralised_critic(econ.actors, obs_dims)
+    config = learner.configure(config, econ, probe_env, path)
     config.update_from_dict(settings)
     try:
         config.validate()

@@ -221,6 +221,3 @@ class SessionsDQN(SessionsReplay, DQN):
 
 class SessionsSAC(SessionsReplay, SAC):
     """RLlib's SAC learning from ``S`` batched sessions (:class:`SessionsReplay`)."""
-
-
-ALGO_CLASSES = {"DQN": SessionsDQN, "SAC": SessionsSAC}

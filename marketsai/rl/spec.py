@@ -33,6 +33,7 @@ from marketsai.limits import MAX_PERIODS, MAX_SESSIONS, MAX_TRACE_PERIODS
 from marketsai.params import (
     Check,
     Param,
+    did_you_mean,
     int_range,
     nonnegative_int,
     one_of,
@@ -41,7 +42,6 @@ from marketsai.params import (
 from marketsai.rl.numeric import check_numeric
 from marketsai.yamlio import is_file, read_yaml
 
-ALGORITHM_NAMES = ("DQN", "SAC", "PPO", "IMPALA", "APPO", "centralised_critic")
 MAX_SEEDS = 1_000  # trials of one experiment
 MAX_WORKERS = 4_096  # env runners, learners, CPUs or GPUs of one trial
 MAX_ITERATIONS = 100_000_000
@@ -54,14 +54,35 @@ _seeds = Check(lambda x: x is None or (
     f"null (the file's seed) or a list of 1 to {MAX_SEEDS} integers in [0, 2**63)")
 _positive = Check(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0,
                   "a number > 0")
-_algorithm_name = Check(lambda x: isinstance(x, str), "one of " + ", ".join(ALGORITHM_NAMES))
+_algorithm_name = Check(lambda x: isinstance(x, str), "a registered RLlib learner (DQN, SAC, PPO, "
+                        "IMPALA, APPO, centralised_critic, or a plug-in: marketsai.learners)")
 
-#: the keys of ``kind: rllib`` beside the runner's common ones (kind, name, description,
-#: seed, economy, sweep, reference): the runner's Param declarations, one dialect for
-#: every kind (:mod:`marketsai.runner.schema`)
-#: algorithms that learn from ``env: {sessions: S, stacked: true}`` through a flat replay
-#: buffer of the sessions' rows (:mod:`marketsai.rl.replay`)
-REPLAY_ALGORITHMS = ("DQN", "SAC")
+
+
+def rllib_learner(name, path: str = "algorithm.name", file: str | None = None):
+    """The registered RLlib learner ``name`` (:mod:`marketsai.learners.rllib`), instantiated.
+
+    >>> rllib_learner("PPO").paths == {"per_agent", "vector", "stacked"}
+    True
+    >>> rllib_learner("ppo2")
+    Traceback (most recent call last):
+    ...
+    marketsai.errors.SpecError: algorithm.name = 'ppo2': unknown algorithm; did you mean 'PPO'? (allowed: APPO, DQN, IMPALA, PPO, SAC, centralised_critic)
+    """
+    from marketsai.learners import learners
+    from marketsai.learners.rllib import RLlibLearner, rllib_names
+    names = rllib_names()
+    if isinstance(name, str) and ":" in name:
+        cls = learners.get(name, path)
+        if not issubclass(cls, RLlibLearner):
+            raise SpecError("not an RLlib learner", path=path, value=name, file=file,
+                            allowed="a subclass of marketsai.learners.rllib.RLlibLearner")
+        return cls()
+    if name not in names:
+        raise SpecError(f"unknown algorithm{did_you_mean(name, names, ignore_case=True)}", path=path,
+                        value=name, allowed=", ".join(names), file=file)
+    return learners.get(name, path)()
+
 
 
 def _check_sessions_replay(cfg: dict, algo: dict) -> None:
@@ -169,28 +190,13 @@ RL_SCHEMA = {
 }
 
 
-def nearest(name: str, choices) -> str | None:
-    """The closest of ``choices`` to ``name``, ignoring case (None when nothing is close).
-
-    >>> nearest("ppo2", ALGORITHM_NAMES), nearest("xyz", ALGORITHM_NAMES)
-    ('PPO', None)
-    """
-    import difflib
-    lower = {c.lower(): c for c in choices}
-    near = difflib.get_close_matches(str(name).lower(), list(lower), n=1, cutoff=0.5)
-    return lower[near[0]] if near else None
-
-
 def check_rl_config(cfg: dict) -> dict:
     """Cross-field checks of a resolved ``kind: rllib`` config; nulls normalised.
 
     Every problem is a :class:`~marketsai.errors.SpecError` naming the field path.
     """
     algo = cfg["algorithm"]
-    if algo["name"] not in ALGORITHM_NAMES:
-        near = nearest(algo["name"], ALGORITHM_NAMES)
-        raise SpecError(f"unknown algorithm{f'; did you mean {near!r}?' if near else ''}",
-                        path="algorithm.name", value=algo["name"], allowed=", ".join(ALGORITHM_NAMES))
+    learner = rllib_learner(algo["name"])
     algo["settings"] = dict(algo["settings"] or {})
     algo["model"] = dict(algo["model"] or {})
     check_numeric(algo["settings"], algo["model"])
@@ -209,11 +215,10 @@ def check_rl_config(cfg: dict) -> dict:
         raise SpecError("env.block groups sessions of a stacked population (a divisor of env.sessions)",
                         path="env.block", value=cfg["env"]["block"],
                         allowed="a divisor of env.sessions with env.stacked, else 1")
-    if cfg["env"]["stacked"] and algo["name"] not in ("PPO", "centralised_critic") + REPLAY_ALGORITHMS:
-        raise SpecError("the stacked population path trains PPO or the centralised critic (their "
-                        "learner unstacks the rows), or DQN / SAC (a flat replay buffer of the rows)",
-                        path="env.stacked", value=True, allowed="false for " + algo["name"])
-    if cfg["env"]["stacked"] and algo["name"] in REPLAY_ALGORITHMS:
+    path = learner.path(cfg["env"])
+    if path not in learner.paths:
+        _refuse_path(learner, algo["name"], path, cfg["env"])
+    if path == "replay":
         _check_sessions_replay(cfg, algo)
     if cfg["evaluation"]["tail"] > cfg["evaluation"]["periods"]:
         raise SpecError("tail must not exceed periods", path="evaluation.tail",
@@ -224,6 +229,23 @@ def check_rl_config(cfg: dict) -> dict:
         raise SpecError("a seed appears twice", path="seeds", value=cfg["seeds"],
                         allowed="distinct seeds (one trial each)")
     return cfg
+
+
+def _refuse_path(learner, name: str, path: str, env: dict):
+    """A path the learner does not declare, refused naming the env key and who trains on it."""
+    from marketsai.learners.rllib import rllib_learner_class, rllib_names
+
+    def who(p):
+        return " / ".join(n for n in rllib_names() if p in rllib_learner_class(n).paths) or "none"
+    if path == "vector":
+        why = learner.paths_note or (f"{name} does not train on env.sessions without env.stacked "
+                                     f"(one VectorEnv, one shared module); {who('vector')} do")
+        allowed = "null" + (", or env.stacked: true," if learner.paths & {"stacked", "replay"} else "")
+        raise SpecError(why, path="env.sessions", value=env["sessions"], allowed=f"{allowed} for {name}")
+    why = learner.paths_note or (f"{name} does not train on stacked sessions: the stacked population "
+                                 f"path trains {who('stacked')} (their learner unstacks the rows), "
+                                 f"or {who('replay')} (a flat replay buffer of the rows)")
+    raise SpecError(why, path="env.stacked", value=True, allowed=f"false for {name}")
 
 
 def resolve_rl(data: Any, default_name: str = "experiment") -> dict:
@@ -263,7 +285,7 @@ class RLExperimentSpec:
     >>> RLExperimentSpec.from_dict({**spec.to_dict(), "algorithm": {"name": "DQNN"}})
     Traceback (most recent call last):
     ...
-    marketsai.errors.SpecError: algorithm.name = 'DQNN': unknown algorithm; did you mean 'DQN'? (allowed: DQN, SAC, PPO, IMPALA, APPO, centralised_critic)
+    marketsai.errors.SpecError: algorithm.name = 'DQNN': unknown algorithm; did you mean 'DQN'? (allowed: APPO, DQN, IMPALA, PPO, SAC, centralised_critic)
     """
 
     config: dict  # the resolved config (kind: rllib), every default visible

@@ -156,7 +156,7 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import build_config
     from marketsai.rl.cluster import init_ray
-    from marketsai.rl.envs import register_economy
+    from marketsai.rl.envs import env_name, register_economy
     from marketsai.runner.schema import dump_yaml
 
     t0 = time.perf_counter()
@@ -167,13 +167,15 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
         shutil.rmtree(work)
     spec = RLExperimentSpec.from_config(cfg | {"seeds": [seed]}, base_dir=context.root)
     econ = Economy.from_dict(spec.economy_dict())
-    build_config(spec, econ, "<not registered yet>", seed=seed)  # refuse before Ray starts
+    # built once, before Ray starts (a bad config is refused first); the env name is the
+    # economy's digest, which register_economy registers under once Ray is up
+    config = build_config(spec, econ, env_name(econ), seed=seed)
     work.mkdir(parents=True, exist_ok=True)
     atomic_write_text(stamp, context.fingerprint + "\n")
     atomic_write_text(work / EXPERIMENT_FILE, dump_yaml(resolved_experiment(spec, econ)))
 
     init_ray(context.address)
-    config = build_config(spec, econ, register_economy(econ), seed=seed)
+    register_economy(econ)
     tune_path = work / TUNE_DIR
     verbose = int(os.environ.get(VERBOSE_ENV, "1") or 0)
     if Tuner.can_restore(str(tune_path)):

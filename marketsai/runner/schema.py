@@ -12,20 +12,19 @@ by ``--set`` overrides and sweeps.
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from typing import Any
 
 from marketsai.errors import SpecError
-from marketsai.params import Check
+from marketsai.params import Check, anything, did_you_mean  # noqa: F401 (anything re-exported)
 from marketsai.yamlio import dump_yaml, parse_scalar, parse_yaml, read_yaml  # noqa: F401 (re-exported)
 
 # ------------------------------------------------------------------------- schemas
 
 
 def nearest(name: str, choices) -> str:
-    near = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.5)
-    return f"; did you mean {near[0]!r}?" if near else ""
+    """``"; did you mean 'x'?"`` for an unknown key (:func:`marketsai.params.did_you_mean`)."""
+    return did_you_mean(name, choices, cutoff=0.5)
 
 
 def join(path: str, key: str) -> str:
@@ -83,7 +82,6 @@ def describe_schema(schema: dict, prefix: str = "") -> list[tuple[str, str, str,
     return rows
 
 
-anything = Check(lambda x: True, "any value")
 text = Check(lambda x: isinstance(x, str), "a string")
 mapping = Check(lambda x: isinstance(x, dict), "a mapping")
 boolean = Check(lambda x: isinstance(x, bool), "true or false")

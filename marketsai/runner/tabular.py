@@ -51,10 +51,6 @@ stationary law on the grid), ``dp_within_one``; the summary adds ``<col>_mean``,
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
-
 import numpy as np
 import pandas as pd
 
@@ -63,55 +59,21 @@ from marketsai.analysis.impulse import DEVIATIONS
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, nonnegative, nonnegative_int, positive_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds
-from marketsai.runner.schema import anything, boolean
+from marketsai.runner.schema import boolean
 
-_LEARNER_DOCS = {
-    "alpha": "learning rate, 0 < alpha <= 1 (one number or one per agent)",
-    "beta": "exploration decay: eps_t = exp(-beta t) (one number or one per agent)",
-    "exploration": "exp_decay | constant | boltzmann",
-    "epsilon": "exploration rate for exploration: constant",
-    "temperature": "Boltzmann temperature (exploration: boltzmann)",
-    "q0": "initial Q-table: calvano (eq. 5) | zeros | an array (n, n_states, m) or (n, m)",
-    "stable_periods": "convergence: greedy actions unchanged this many consecutive periods",
-    "max_periods": "cap on a session's periods (stopped sessions count as not converged)",
-    "protocol": "simultaneous | alternating moves",
-    "dtype": "Q-table storage: float64 | float32",
-}
 _deviations = Check(lambda x: isinstance(x, list) and all(d in DEVIATIONS for d in x)
                     and len(set(x)) == len(x), "a list of distinct: " + ", ".join(DEVIATIONS))
 
 
-def _learner_schema() -> dict:
-    from marketsai.tabular import QLearningConfig
-    return {f.name: Param(f.default, anything, _LEARNER_DOCS.get(f.name, ""))
-            for f in dataclasses.fields(QLearningConfig)}
-
-
-@functools.lru_cache(maxsize=8)
-def _game(economy_json: str):
-    """The economy's finite game, or its finite model (see the module docstring).
-
-    Cached per process: units of a cell share it.
-    """
-    from marketsai.economy import Economy
-    from marketsai.finite_model import FiniteModel
-
-    econ = Economy.from_dict(json.loads(economy_json))
-    finite_model = getattr(econ, "finite_model", None)
-    try:
-        game = econ.finite_game()
-    except SpecError:
-        if finite_model is None:
-            raise
-        return finite_model()
-    if game.memory >= 1:
-        return game
-    return finite_model() if finite_model is not None else FiniteModel.from_game(game)
+def _q_learning():
+    from marketsai.learners import learners
+    return learners.get("q_learning")()
 
 
 def game_of(cfg: dict):
     """The FiniteGame or FiniteModel the experiment's sessions run on."""
-    return _game(json.dumps(cfg["economy"], sort_keys=True))
+    from marketsai.learners.q_learning import finite_problem
+    return finite_problem(cfg["economy"])
 
 
 def _is_model(problem) -> bool:
@@ -141,16 +103,8 @@ def dp_columns(model, strategies, rtol: float) -> dict:
 
 
 def learner_config(cfg: dict):
-    from marketsai.tabular import QLearningConfig
-    return QLearningConfig(**cfg["learner"])
-
-
-def _plain(x):
-    if isinstance(x, tuple):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return x
+    from marketsai.learners.q_learning import config_of
+    return config_of(cfg["learner"])
 
 
 @experiment_kinds.register("tabular")
@@ -163,11 +117,11 @@ class TabularKind(ExperimentKind):
     sweep_value_label = "profit gain Delta"
 
     @property
-    def schema(self):  # built from QLearningConfig so every learner default is visible
+    def schema(self):  # the q_learning learner's declared settings: every default visible
         return {
             "sessions": Param(100, positive_int, "number of independent sessions"),
             "chunk_size": Param(50, positive_int, "sessions per chunk (resume / Ray unit)"),
-            "learner": _learner_schema(),
+            "learner": dict(_q_learning().settings),
             "analysis": {
                 "impulse_response": Param(["best_response"], _deviations,
                                           "deviations traced after convergence ([] for none)"),
@@ -188,26 +142,10 @@ class TabularKind(ExperimentKind):
         }
 
     def check(self, cfg: dict) -> dict:
-        try:
-            lc = learner_config(cfg)
-        except SpecError as err:
-            raise err.under("learner") from None
-        except TypeError as exc:
-            raise SpecError(str(exc), path="learner") from None
-        cfg["learner"] = {k: _plain(v) for k, v in lc.to_dict().items()} | (
-            {"q0": cfg["learner"]["q0"]} if not isinstance(lc.q0, str) else {})
+        from marketsai.learners.base import checked
+        cfg["learner"] = checked(_q_learning(), cfg["economy"], cfg["learner"], "learner")
+        problem = game_of(cfg)
         n = len(cfg["economy"]["agents"])
-        for name in ("alpha", "beta"):
-            try:
-                lc.per_agent(name, n)
-            except SpecError as err:
-                raise err.under("learner") from None
-        try:  # surface economies without a finite game now, not in the first chunk
-            problem = game_of(cfg)
-        except SpecError as err:
-            raise (err if err.path.startswith("economy") else err.under("economy")) from None
-        from marketsai.tabular.sessions import check_memory
-        check_memory(problem, lc, 1)  # one session's tables must fit before a run folder exists
         if cfg["analysis"].get("dp_agreement") and not (_is_model(problem) and problem.n_agents == 1):
             raise SpecError("dp_agreement compares with dynamic programming, which needs a "
                             "single-agent finite model", path="analysis.dp_agreement", value=True,
@@ -220,9 +158,6 @@ class TabularKind(ExperimentKind):
             from marketsai.analysis.growth import growth_model_of
             from marketsai.economy import Economy
             growth_model_of(Economy.from_dict(cfg["economy"]))
-        if _is_model(problem):
-            from marketsai.tabular.models import check_protocol
-            check_protocol(problem, lc.protocol)
         if cfg["analysis"]["impulse_agent"] >= n:
             raise SpecError("no such agent", path="analysis.impulse_agent",
                             value=cfg["analysis"]["impulse_agent"], allowed=f"0..{n - 1}")
@@ -234,12 +169,11 @@ class TabularKind(ExperimentKind):
                      {"start": lo, "stop": min(n, lo + c)}) for lo in range(0, n, c)]
 
     def run_unit(self, cfg: dict, unit: Unit, threads=None) -> dict[str, pd.DataFrame]:
-        from marketsai.tabular import run_sessions
-
         game = game_of(cfg)
         lc = learner_config(cfg)
         sessions = range(unit.params["start"], unit.params["stop"])
-        res = run_sessions(game, lc, seed=cfg["seed"], sessions=sessions, threads=threads)
+        res = _q_learning().sessions(cfg["economy"], cfg["learner"], sessions, root_seed=cfg["seed"],
+                                     threads=threads)
         results = res.to_frame().reset_index(drop=True)
         tables = {"results": results}
         opts = cfg["analysis"]

@@ -1,7 +1,8 @@
 """Parameters of tabular Q-learning sessions (a frozen dataclass; the kernel gets arrays).
 
-Every field is checked when the config is made; a bad value raises
-:class:`~marketsai.errors.SpecError` naming the field and what is allowed.
+Every field is declared once in :data:`SETTINGS` (``Param``: default, check, doc) and
+checked when the config is made; a bad value raises :class:`~marketsai.errors.SpecError`
+naming the field and what is allowed.
 Per-agent values (``alpha``, ``beta``) are checked against the game in
 :meth:`QLearningConfig.per_agent`.
 
@@ -18,6 +19,7 @@ marketsai.errors.SpecError: alpha = 1.5: learning rate out of range (allowed: 0 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -25,6 +27,7 @@ import numpy as np
 
 from marketsai.errors import SpecError
 from marketsai.limits import MAX_PERIODS
+from marketsai.params import Check, Param, all_of
 
 EXPLORATION = {"exp_decay": 0, "constant": 1, "boltzmann": 2}
 PROTOCOL = {"simultaneous": 0, "alternating": 1}
@@ -32,21 +35,82 @@ DTYPES = ("float64", "float32")
 Q0_NAMES = ("calvano", "zeros")
 
 
-def _per_agent_values(value, name: str, allowed: str, ok) -> tuple:
-    vals = np.atleast_1d(np.asarray(value, dtype=float)) if _is_number_or_seq(value) else None
-    if vals is None or vals.ndim != 1 or vals.size == 0 or not np.all(np.isfinite(vals)) \
-            or not all(ok(v) for v in vals):
-        raise SpecError(f"{'learning rate' if name == 'alpha' else 'value'} out of range",
-                        path=name, value=value, allowed=allowed)
-    return tuple(float(v) for v in vals)
+def _per_agent(ok) -> Callable:
+    """A number, or a non-empty list of numbers (one per agent), each finite and ``ok``."""
+    def check(value) -> bool:
+        if isinstance(value, (bool, str)) or (isinstance(value, (list, tuple))
+                                               and any(isinstance(v, (bool, str)) for v in value)):
+            return False
+        vals = np.atleast_1d(np.asarray(value, dtype=float))
+        return vals.ndim == 1 and vals.size > 0 and bool(np.all(np.isfinite(vals))) \
+            and all(ok(v) for v in vals)
+    return check
 
 
-def _is_number_or_seq(value) -> bool:
-    try:
-        np.asarray(value, dtype=float)
-        return True
+def _plain_per_agent(value):
+    vals = np.atleast_1d(np.asarray(value, dtype=float))
+    return float(vals[0]) if np.ndim(value) == 0 else [float(v) for v in vals]
+
+
+def _q0_ok(value) -> bool:
+    if isinstance(value, str):
+        return value in Q0_NAMES
+    try:  # a ragged or non-numeric list is our error, not numpy's
+        arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
         return False
+    return arr.ndim in (2, 3) and arr.size > 0 and bool(np.all(np.isfinite(arr)))
+
+
+def _whole(value) -> bool:
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer())
+
+
+def _periods(lo: int) -> Check:
+    return all_of(Check(lambda v: _whole(v) and v >= lo, f"an integer >= {lo}",
+                        reason="must be a positive integer"),
+                  Check(lambda v: v <= MAX_PERIODS, f"an integer in [{lo}, {MAX_PERIODS:.0e}]",
+                        reason="too large"),  # int64 clocks in the kernel; limits.MAX_PERIODS
+                  convert=int)
+
+
+def _choice(names, reason: str) -> Check:
+    return Check(lambda v: isinstance(v, str) and v in names, ", ".join(names), reason=reason)
+
+
+#: the declared settings of tabular Q-learning: the one source of defaults, checks and
+#: docs (``QLearningConfig``, the ``q_learning`` learner and ``kind: tabular``'s ``learner:``)
+SETTINGS: dict[str, Param] = {
+    "alpha": Param(0.15, Check(_per_agent(lambda v: 0.0 < v <= 1.0),
+                               "0 < alpha <= 1, a number or one per agent",
+                               reason="learning rate out of range", convert=_plain_per_agent),
+                   "learning rate, 0 < alpha <= 1 (one number or one per agent)"),
+    "beta": Param(4e-6, Check(_per_agent(lambda v: v >= 0.0), "beta >= 0, a number or one per agent",
+                              reason="value out of range", convert=_plain_per_agent),
+                  "exploration decay: eps_t = exp(-beta t) (one number or one per agent)"),
+    "exploration": Param("exp_decay", _choice(EXPLORATION, "unknown exploration rule"),
+                         "exp_decay | constant | boltzmann"),
+    "epsilon": Param(0.0, Check(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                                and 0.0 <= v <= 1.0, "0 <= epsilon <= 1",
+                                reason="exploration rate out of range"),
+                     "exploration rate for exploration: constant"),
+    "temperature": Param(1.0, Check(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                                    and v > 0 and np.isfinite(v), "a number > 0",
+                                    reason="temperature must be positive"),
+                         "Boltzmann temperature (exploration: boltzmann)"),
+    "q0": Param("calvano", Check(_q0_ok, "'calvano', 'zeros' or an array (n, n_states, m) or (n, m)",
+                                 reason="initial Q-table must be 'calvano', 'zeros' or a finite array"),
+                "initial Q-table: calvano (eq. 5) | zeros | an array (n, n_states, m) or (n, m)"),
+    "stable_periods": Param(100_000, _periods(1),
+                            "convergence: greedy actions unchanged this many consecutive periods"),
+    "max_periods": Param(1_250_000_000, _periods(1),
+                         "cap on a session's periods (stopped sessions count as not converged)"),
+    "protocol": Param("simultaneous", _choice(PROTOCOL, "unknown move protocol"),
+                      "simultaneous | alternating moves"),
+    "dtype": Param("float64", _choice(DTYPES, "unsupported Q-table type"),
+                   "Q-table storage: float64 | float32"),
+}
 
 
 @dataclass(frozen=True)
@@ -92,55 +156,16 @@ class QLearningConfig:
     dtype: str = "float64"
 
     def __post_init__(self):
-        a = _per_agent_values(self.alpha, "alpha", "0 < alpha <= 1, a number or one per agent",
-                              lambda v: 0.0 < v <= 1.0)
-        b = _per_agent_values(self.beta, "beta", "beta >= 0, a number or one per agent",
-                              lambda v: v >= 0.0)
-        object.__setattr__(self, "alpha", a[0] if len(a) == 1 and np.ndim(self.alpha) == 0 else a)
-        object.__setattr__(self, "beta", b[0] if len(b) == 1 and np.ndim(self.beta) == 0 else b)
-        if self.exploration not in EXPLORATION:
-            raise SpecError("unknown exploration rule", path="exploration",
-                            value=self.exploration, allowed=", ".join(EXPLORATION))
-        if not (isinstance(self.epsilon, (int, float)) and 0.0 <= self.epsilon <= 1.0):
-            raise SpecError("exploration rate out of range", path="epsilon",
-                            value=self.epsilon, allowed="0 <= epsilon <= 1")
-        if not (isinstance(self.temperature, (int, float)) and self.temperature > 0
-                and np.isfinite(self.temperature)):
-            raise SpecError("temperature must be positive", path="temperature",
-                            value=self.temperature, allowed="a number > 0")
-        if isinstance(self.q0, str):
-            if self.q0 not in Q0_NAMES:
-                raise SpecError("unknown initial Q-table", path="q0", value=self.q0,
-                                allowed="'calvano', 'zeros' or an array (n, n_states, m) or (n, m)")
-        else:
-            try:  # a ragged or non-numeric list is our error, not numpy's
-                arr = np.array(self.q0, dtype=float)
-            except (TypeError, ValueError):
-                arr = np.zeros(0)
-            if arr.ndim not in (2, 3) or not np.all(np.isfinite(arr)):
-                raise SpecError("initial Q-table must be a finite array", path="q0",
-                                value=f"array of shape {arr.shape}" if arr.size else self.q0,
-                                allowed="shape (n, n_states, m) or (n, m)")
+        for f in fields(self):  # the declared checks (SETTINGS); paths are the field names
+            object.__setattr__(self, f.name, SETTINGS[f.name].validate(getattr(self, f.name), f.name))
+        for name in ("alpha", "beta"):  # kernels read tuples; a scalar stays a float
+            v = getattr(self, name)
+            if isinstance(v, list):
+                object.__setattr__(self, name, tuple(v))
+        if not isinstance(self.q0, str):
+            arr = np.array(self.q0, dtype=float)
             arr.flags.writeable = False
             object.__setattr__(self, "q0", arr)
-        for name, lo in (("stable_periods", 1), ("max_periods", 1)):
-            v = getattr(self, name)
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-                object.__setattr__(self, name, v)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-                raise SpecError("must be a positive integer", path=name, value=v,
-                                allowed=f"an integer >= {lo}")
-            if v > MAX_PERIODS:  # int64 clocks in the kernel; limits.MAX_PERIODS
-                raise SpecError("too many periods", path=name, value=v,
-                                allowed=f"an integer in [{lo}, {MAX_PERIODS:.0e}]")
-            object.__setattr__(self, name, int(v))
-        if self.protocol not in PROTOCOL:
-            raise SpecError("unknown move protocol", path="protocol", value=self.protocol,
-                            allowed=", ".join(PROTOCOL))
-        if self.dtype not in DTYPES:
-            raise SpecError("unsupported Q-table type", path="dtype", value=self.dtype,
-                            allowed=", ".join(DTYPES))
 
     # ------------------------------------------------------------ for kernels
     def per_agent(self, name: str, n: int) -> np.ndarray:

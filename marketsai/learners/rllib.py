@@ -1,0 +1,265 @@
+"""RLlib algorithms as learners: one registered class per algorithm.
+
+Why one class per algorithm, each declaring what it can do, instead of name lists and
+flags: adding an algorithm (or a user's own ``AlgorithmConfig``) is one registered class,
+and every check -- which actions it learns, which environment paths it trains on -- reads
+the class. An entry declares:
+
+* ``config_path``: ``"module:Class"`` of its RLlib ``AlgorithmConfig`` (imported only
+  when a config is built: importing this module never imports ray);
+* ``action_kinds``: ``grid`` (Discrete) and / or ``interval`` (Box) decisions;
+* ``defaults``: the few settings we change for small machines and multi-agent economies
+  (a user's ``algorithm.settings`` win); ``settings`` declares them as ``Param``\\ s with
+  the numeric checks of :mod:`marketsai.rl.numeric` (other ``AlgorithmConfig``
+  attributes are accepted and checked against RLlib's class: ``open_settings``);
+* ``paths``: the environment paths it trains on (:data:`PATHS`), chosen by the file's
+  ``env:`` section (:meth:`RLlibLearner.path`);
+* hooks for what an algorithm adds to the common config (:meth:`~RLlibLearner.configure`,
+  :meth:`~RLlibLearner.env_config`, :meth:`~RLlibLearner.stacked_model`) -- the
+  centralised critic's critic inputs.
+
+The config itself is built by :func:`marketsai.rl.algorithms.build_config` from these
+declarations; ``kind: rllib`` trains it with Ray Tune (:mod:`marketsai.rl.train`).
+
+>>> from marketsai.learners import learners
+>>> ppo = learners.get("PPO")()
+>>> ppo.path({"sessions": None}), ppo.path({"sessions": 8, "stacked": True})
+('per_agent', 'stacked')
+>>> learners.get("DQN")().path({"sessions": 8, "stacked": True})
+'replay'
+>>> sorted(rllib_names())
+['APPO', 'DQN', 'IMPALA', 'PPO', 'SAC', 'centralised_critic']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import ClassVar
+
+from marketsai.learners.base import Learner, learners
+from marketsai.params import Check, Param
+from marketsai.rl.spec import RL_SCHEMA
+
+_mapping = Check(lambda x: x is None or isinstance(x, dict), "a mapping")
+
+#: the environment paths of an RLlib trial (see docs/scaling.md)
+PATHS = {
+    "per_agent": "env.sessions: null -- the per-agent MultiAgentEnv",
+    "vector": "env.sessions: N -- N sessions as one VectorEnv, one shared single-agent module",
+    "stacked": "env.sessions: N, stacked: true -- each session's agents stacked as rows of one "
+               "RowModule (on-policy; marketsai.rl.stacked)",
+    "replay": "env.sessions: N, stacked: true -- the sessions stepped as one batch into a flat "
+              "replay buffer per module (off-policy; marketsai.rl.replay)",
+}
+
+
+def _import(target: str):
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class RLlibLearner(Learner):
+    """An RLlib algorithm on the new API stack (see the module docstring)."""
+
+    open_settings = True
+    config_path: ClassVar[str] = ""
+    action_kinds: ClassVar[tuple[str, ...]] = ("grid", "interval")
+    defaults: ClassVar[dict] = {}
+    paths: ClassVar[frozenset[str]] = frozenset({"per_agent", "vector"})
+    #: the Algorithm class of the ``replay`` path (``module:Class``)
+    replay_algorithm: ClassVar[str | None] = None
+    #: why a path is refused, where the generic sentence says too little
+    paths_note: ClassVar[str] = ""
+
+    # kind: learn -- the sections of a ``kind: rllib`` file beside the algorithm's own
+    # settings; every other key of learner.settings is an AlgorithmConfig attribute
+    settings = {key: RL_SCHEMA[key] for key in ("env", "policies", "stop", "resources", "checkpoint")} | {
+        "model": Param({}, _mapping, "model_config of the RLModule (e.g. fcnet_hiddens)")}
+
+    # ------------------------------------------------------------------ paths
+    def path(self, env: dict) -> str:
+        """The environment path an ``env:`` section asks for (before checking support)."""
+        if env.get("sessions") is None:
+            return "per_agent"
+        if env.get("stacked"):
+            return "replay" if "replay" in self.paths else "stacked"
+        return "vector"
+
+    def config_class(self):
+        """The ``AlgorithmConfig`` subclass (imports ray)."""
+        return _import(self.config_path)
+
+    def algo_class(self, path: str):
+        """The ``Algorithm`` class a trial of ``path`` runs, or None for the config's own."""
+        return _import(self.replay_algorithm) if path == "replay" and self.replay_algorithm else None
+
+    # ------------------------------------------------------------------ hooks
+    def env_config(self, path: str, econ) -> dict:
+        """Extra ``env_config`` keys of this algorithm's trials."""
+        return {"critic_state": False}
+
+    def stacked_model(self, econ) -> dict:
+        """Extra ``model_config`` keys of the stacked path's RowModule."""
+        return {}
+
+    def configure(self, config, econ, probe_env, path: str):
+        """What the algorithm adds to the common config; returns the config."""
+        return config
+
+    # ------------------------------------------------------------ kind: learn
+    def experiment(self, economy, settings: dict, seeds) -> dict:
+        """The ``kind: rllib`` config of ``kind: learn``'s learner settings (economy inline)."""
+        from marketsai.rl.spec import RL_SCHEMA
+        from marketsai.runner.schema import resolve
+        sections = {k: settings[k] for k in self.settings}
+        algo = {k: v for k, v in settings.items() if k not in self.settings}
+        data = economy if isinstance(economy, dict) else economy.to_dict()
+        cfg = resolve({}, {k: v for k, v in RL_SCHEMA.items() if k == "evaluation"})
+        return cfg | sections | {
+            "kind": "rllib", "name": type(self).__name__, "description": "", "seed": 0,
+            "economy": data, "sweep": {}, "reference": {}, "seeds": [int(s) for s in seeds],
+            "algorithm": {"name": self.registered_name(), "settings": algo,
+                          "model": sections.pop("model") or {}}}
+
+    def registered_name(self) -> str:
+        for name in rllib_names():
+            if learners.get(name) is type(self):
+                return name
+        return f"{type(self).__module__}:{type(self).__qualname__}"
+
+    def check(self, economy, settings):
+        """``kind: rllib``'s checks (:func:`marketsai.rl.spec.check_rl_config`), paths moved
+        from ``algorithm.settings.*`` / ``algorithm.model`` to the learner's settings."""
+        from marketsai.errors import SpecError
+        from marketsai.rl.spec import check_rl_config
+        try:
+            check_rl_config(self.experiment(economy, settings, [0]))
+        except SpecError as err:
+            path = err.path
+            for old, new in (("algorithm.settings.", ""), ("algorithm.model", "model")):
+                if path.startswith(old):
+                    path = new + path[len(old):]
+            raise SpecError(err.reason, path=path, value=err.value, allowed=err.allowed) from None
+        return settings
+
+    def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
+        """One Ray Tune trial per seed in ``run_dir/seed<S>`` (resumed from its latest
+        checkpoint when interrupted; see :func:`marketsai.rl.train.train_seed`); each policy
+        is the trial's greedy modules (:func:`marketsai.rl.evaluate.greedy_policies`)."""
+        import functools
+        from pathlib import Path
+
+        from marketsai.policies import FunctionPolicy
+        from marketsai.rl.evaluate import greedy_policies
+        from marketsai.rl.spec import RLExperimentSpec, check_rl_config
+        from marketsai.rl.train import train_seed
+        from marketsai.runner.config import fingerprint
+        from marketsai.runner.kinds import UnitContext
+
+        cfg = check_rl_config(self.experiment(economy, settings, seeds))
+        spaces = economy.parallel_env().action_spaces
+        out = []
+        for seed in seeds:
+            ctx = UnitContext(workdir=Path(run_dir) / f"seed{seed}", root=Path(run_dir),
+                              fingerprint=fingerprint([cfg, seed]), address=address)
+            row = train_seed(cfg, int(seed), ctx)["results"].iloc[0].to_dict()
+            spec = RLExperimentSpec.from_config(cfg | {"seeds": [int(seed)]}, base_dir=run_dir)
+            greedy = greedy_policies(Path(run_dir) / row["checkpoint"], spec, economy, spaces)
+            out.append(FunctionPolicy(
+                {a: functools.partial(greedy.act_batch, a) for a in economy.actors},
+                info={k: row[k] for k in ("iterations", "env_steps", "episode_return_mean", "checkpoint")}))
+        return out
+
+
+def rllib_learner_class(name: str) -> type[RLlibLearner]:
+    return learners.get(name)
+
+
+def rllib_names() -> list[str]:
+    """The registered learners that are RLlib algorithms (plug-ins included)."""
+    return [n for n in learners.names() if issubclass(learners.get(n), RLlibLearner)]
+
+
+_REPLAY = {"type": "MultiAgentEpisodeReplayBuffer", "capacity": 50_000}
+_ON_POLICY = {"train_batch_size_per_learner": 1000, "minibatch_size": 250, "num_epochs": 4, "lr": 3e-4}
+_OFF_POLICY = {"replay_buffer_config": _REPLAY, "train_batch_size_per_learner": 64,
+               "num_steps_sampled_before_learning_starts": 1000,
+               "min_sample_timesteps_per_iteration": 1000}
+# Asynchronous actor-learner (Espeholt et al. 2018): env runners sample with slightly stale
+# weights, the learner corrects with V-trace. RLlib's defaults (10 s minimum per
+# iteration, 2 env runners, 1 remote learner) are for clusters; ours end an iteration
+# after one train batch of 500 steps has been learned from, in 50-step fragments.
+_ASYNC = {"train_batch_size_per_learner": 500, "rollout_fragment_length": 50,
+          "min_time_s_per_iteration": None, "min_train_timesteps_per_iteration": 500, "lr": 5e-4}
+
+
+@learners.register("DQN")
+class DQN(RLlibLearner):
+    """Deep Q-network (grid actions); sessions replay on stacked sessions."""
+
+    config_path = "ray.rllib.algorithms.dqn:DQNConfig"
+    action_kinds = ("grid",)
+    defaults = {**_OFF_POLICY, "target_network_update_freq": 500}
+    paths = frozenset({"per_agent", "vector", "replay"})
+    replay_algorithm = "marketsai.rl.replay:SessionsDQN"
+
+
+@learners.register("SAC")
+class SAC(RLlibLearner):
+    """Soft actor-critic (grid or interval actions); sessions replay on stacked sessions."""
+
+    config_path = "ray.rllib.algorithms.sac:SACConfig"
+    defaults = dict(_OFF_POLICY)
+    paths = frozenset({"per_agent", "vector", "replay"})
+    replay_algorithm = "marketsai.rl.replay:SessionsSAC"
+
+
+@learners.register("PPO")
+class PPO(RLlibLearner):
+    """Proximal policy optimisation; the stacked RowModule path for large populations."""
+
+    config_path = "ray.rllib.algorithms.ppo:PPOConfig"
+    defaults = dict(_ON_POLICY)
+    paths = frozenset({"per_agent", "vector", "stacked"})
+
+
+@learners.register("IMPALA")
+class IMPALA(RLlibLearner):
+    """IMPALA (V-trace), small-machine defaults."""
+
+    config_path = "ray.rllib.algorithms.impala:IMPALAConfig"
+    defaults = dict(_ASYNC)
+
+
+@learners.register("APPO")
+class APPO(RLlibLearner):
+    """APPO: IMPALA's V-trace targets with PPO's clipped surrogate and a target network."""
+
+    config_path = "ray.rllib.algorithms.appo:APPOConfig"
+    defaults = dict(_ASYNC)
+
+
+@learners.register("centralised_critic")
+class CentralisedCritic(RLlibLearner):
+    """PPO with a critic that reads every agent's observation (per-agent path) or the
+    economy's aggregate state (stacked path); see docs/centralised_critic.md."""
+
+    config_path = "marketsai.rl.critic_learner:CentralisedCriticConfig"
+    defaults = dict(_ON_POLICY)
+    paths = frozenset({"per_agent", "stacked"})
+    paths_note = ("the centralised critic reads every agent's observation through the "
+                  "MultiAgentEnv, or the aggregate state through a stacked population")
+
+    def env_config(self, path, econ):
+        return {"critic_state": path == "stacked"}
+
+    def stacked_model(self, econ):
+        from marketsai.envs.stacked import critic_state_dim
+        return {"critic_state_dim": critic_state_dim(econ)}
+
+    def configure(self, config, econ, probe_env, path):
+        if path != "per_agent":
+            return config
+        import numpy as np
+        obs_dims = [int(np.prod(probe_env.observation_spaces[a].shape)) for a in econ.actors]
+        return config.centralised_critic(econ.actors, obs_dims)

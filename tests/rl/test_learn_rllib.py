@@ -1,0 +1,53 @@
+"""An RLlib algorithm as a learner under ``kind: learn``: trained, resumed, a policy back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from rl_helpers import DUOPOLY, TINY
+
+import marketsai as mai
+from marketsai.errors import SpecError
+from marketsai.policies import Policy
+from marketsai.runner import load_experiment
+
+pytestmark = pytest.mark.rllib
+
+
+def _learn(settings: dict) -> dict:
+    return {"kind": "learn", "name": "ppo_learn", "economy": str(DUOPOLY), "seeds": [3],
+            "learner": {"name": "PPO", "settings": settings}}
+
+
+SETTINGS = {**TINY["PPO"], "env": {"max_cycles": 50}, "model": {"fcnet_hiddens": [8]},
+            "stop": {"training_iteration": 1}, "resources": {"num_env_runners": 0},
+            "checkpoint": {"frequency": 0, "keep": 1}}
+
+
+def test_rllib_settings_errors_name_the_learner_settings():
+    with pytest.raises(SpecError, match=r"learner\.settings\.lr = -1: out of range"):
+        load_experiment(_learn({**SETTINGS, "lr": -1}))
+    with pytest.raises(SpecError, match=r"learner\.settings\.env\.block = 2: env\.block groups"):
+        load_experiment(_learn({**SETTINGS, "env": {"sessions": 4, "block": 2}}))
+    with pytest.raises(SpecError, match=r"learner\.settings\.resources\.num_env_runners: missing"):
+        load_experiment(_learn({k: v for k, v in SETTINGS.items() if k != "resources"}))
+
+
+def test_ppo_through_kind_learn_gives_a_policy_and_skips_a_finished_trial(tmp_path, local_ray):
+    from marketsai.learners import learners
+    econ = mai.load_economy(DUOPOLY)
+    exp = load_experiment(_learn(SETTINGS))
+    ppo = learners.get("PPO")()
+    (policy,) = ppo.train(econ, exp.config["learner"]["settings"], [3], tmp_path)
+    assert isinstance(policy, Policy) and policy.info["iterations"] == 1
+    obs = econ.observe(econ.initial_state(np.random.default_rng(0), batch=5))
+    actions = policy.act("firm_0", obs["firm_0"])
+    assert actions.shape == (5,) and actions.dtype == np.int64
+    assert ((0 <= actions) & (actions < len(econ.decisions[0].grid))).all()
+    (again,) = ppo.train(econ, exp.config["learner"]["settings"], [3], tmp_path)  # the finished trial
+    assert again.info["checkpoint"] == policy.info["checkpoint"]
+    np.testing.assert_array_equal(again.act("firm_1", obs["firm_1"]), policy.act("firm_1", obs["firm_1"]))
+    run = mai.run_experiment(_learn(SETTINGS), out=tmp_path / "run", progress=False)
+    res = pd.read_parquet(run / "results.parquet")
+    assert list(res.columns) == ["seed", "iterations", "env_steps", "episode_return_mean", "checkpoint"]

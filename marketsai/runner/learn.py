@@ -29,10 +29,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from marketsai.errors import SpecError
 from marketsai.params import Check, Param, positive_int
 from marketsai.runner.kinds import ExperimentKind, Unit, UnitContext, experiment_kinds
 from marketsai.runner.schema import mapping, resolve, text
@@ -55,70 +53,43 @@ _entries = Check(lambda x: isinstance(x, list) and all(
 
 
 def evaluation_class(name: str, path: str):
-    """The registered evaluation ``name``: a class with ``settings`` (Params),
-    ``evaluate(economy, policy, settings) -> {table: DataFrame}`` and optionally
-    ``figures(tables, settings) -> {name: Figure}``.
-
-    Resolved through ``marketsai.analysis.evaluations.evaluations`` when that registry is
-    installed; without it only ``calvano`` exists, as :class:`CalvanoColumns` (the
-    engine's profit-gain and limit-cycle columns of a table policy).
-    """
-    try:
-        from marketsai.analysis.evaluations import evaluations
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("marketsai.analysis.evaluations",):
-            raise
-        if name == "calvano":
-            return CalvanoColumns
-        raise SpecError("unknown evaluation (this install has no evaluation registry, "
-                        "marketsai.analysis.evaluations)", path=path, value=name,
-                        allowed="calvano") from None
+    """The registered evaluation ``name`` (:mod:`marketsai.analysis.evaluations`): settings
+    declared with ``Param``, ``evaluate(economy, policy, settings, seed)``, ``summarise`` and
+    ``figures``."""
+    from marketsai.analysis.evaluations import evaluations
     return evaluations.get(name, path)
 
 
-class CalvanoColumns:
-    """Profit gain and limit cycle of a greedy table on the economy's finite game, with the
-    tabular engine's column names: ``cycle_length, mean_price, profit_gain`` and per agent
-    ``mean_price_<i>, mean_profit_<i>, profit_gain_<i>`` (greedy play from the policy's
-    ``start_state``, state 0 without one)."""
-
-    settings: dict = {}
-
-    def evaluate(self, economy, policy, settings) -> dict[str, pd.DataFrame]:
-        from marketsai.analysis import limit_cycles, profit_gain
-        from marketsai.learners.q_learning import finite_problem
-
-        game = finite_problem(economy)
-        table = policy.strategies()
-        if table is None:
-            raise SpecError("the calvano evaluation reads a greedy table on the finite game; this "
-                            "policy has none", path="evaluate", value=type(policy).__name__,
-                            allowed="a learner giving table policies (strategies())")
-        start = [policy.start_state or 0]
-        cyc = limit_cycles(game, np.asarray(table)[None], start_states=start)
-        gain = profit_gain(cyc.mean_payoff, game.nash_payoff, game.coop_payoff)[0]
-        row = {"cycle_length": int(cyc.length[0]), "mean_price": float(cyc.mean_price[0].mean()),
-               "profit_gain": float(gain.mean())}
-        for i in range(game.n_agents):
-            row |= {f"mean_price_{i}": float(cyc.mean_price[0, i]),
-                    f"mean_profit_{i}": float(cyc.mean_payoff[0, i]), f"profit_gain_{i}": float(gain[i])}
-        return {"results": pd.DataFrame([row])}
+def _unique_sessions(frame: pd.DataFrame) -> pd.DataFrame:
+    """An evaluation numbers its episodes ``session`` 0, 1, ... per policy; over seeds they
+    are renumbered so that each (seed, session) pair stays one path."""
+    if "session" not in frame or "seed" not in frame:
+        return frame
+    ids = frame.groupby(["seed", "session"], sort=False).ngroup()
+    return frame.assign(session=ids.to_numpy())
 
 
-def evaluate_policy(economy, policy, entries: list[dict]) -> tuple[dict, dict[str, pd.DataFrame]]:
-    """Every evaluation of one policy: its results-row columns and its other tables."""
-    row, tables = {}, {}
+def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner=None,
+                    learner_settings=None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Every evaluation of one policy: its results rows (one per episode of the evaluation,
+    evaluations side by side) and its other tables."""
+    from marketsai.analysis.evaluations import run_evaluation
+
+    results, tables = None, {}
     for k, entry in enumerate(entries):
-        ev = evaluation_class(entry["name"], f"evaluate[{k}].name")()
-        for name, frame in ev.evaluate(economy, policy, entry["settings"]).items():
-            if name == "results":
-                if len(frame) != 1:
-                    raise RuntimeError(f"evaluation {entry['name']!r} returned {len(frame)} results "
-                                       "rows for one policy (expected one)")
-                row |= frame.iloc[0].to_dict()
-            else:
+        out = run_evaluation(entry["name"], economy, policy, entry["settings"], seed, learner=learner,
+                             learner_settings=learner_settings, path=f"evaluate[{k}]")
+        for name, frame in out.tables.items():
+            if name != "results":
                 tables[name] = frame
-    return row, tables
+            elif results is None:
+                results = frame.reset_index(drop=True)
+            elif len(frame) == len(results):
+                results = pd.concat([results, frame.drop(columns=[c for c in frame if c in results])
+                                    .reset_index(drop=True)], axis=1)
+            else:  # another number of episodes: a table of its own
+                tables[f"{entry['name']}_results"] = frame
+    return (results if results is not None else pd.DataFrame(index=[0])), tables
 
 
 # ------------------------------------------------------------------ the kind
@@ -176,7 +147,7 @@ class LearnKind(ExperimentKind):
             entry = {"name": entry} if isinstance(entry, str) else entry
             cls = evaluation_class(entry["name"], f"evaluate[{k}].name")
             entries.append({"name": entry["name"], "settings": resolve(
-                entry.get("settings"), getattr(cls, "settings", {}), f"evaluate[{k}].settings",
+                entry.get("settings"), cls.declared(), f"evaluate[{k}].settings",
                 "evaluation settings")})
         cfg["evaluate"] = entries
         return cfg
@@ -208,38 +179,33 @@ class LearnKind(ExperimentKind):
         if len(policies) != len(seeds):
             raise RuntimeError(f"learner {cfg['learner']['name']!r} returned {len(policies)} "
                                f"policies for {len(seeds)} seeds")
+        learner = learner_of(cfg)
         rows, extra = [], {}
         for seed, policy in zip(seeds, policies, strict=True):
-            row, tables = evaluate_policy(econ, policy, cfg["evaluate"])
-            rows.append({"seed": seed, **{k: v for k, v in policy.info.items() if k != "seed"}, **row})
+            res, tables = evaluate_policy(econ, policy, cfg["evaluate"], seed, learner,
+                                          cfg["learner"]["settings"])
+            info = {k: v for k, v in policy.info.items() if k != "seed" and k not in res}
+            res = res.assign(**info) if info else res
+            rows.append(res.assign(seed=seed)[["seed", *info, *[c for c in res if c not in info]]])
             for name, frame in tables.items():
                 extra.setdefault(name, []).append(frame.assign(seed=seed)[["seed", *frame.columns]])
-        out = {"results": pd.DataFrame(rows)}
-        out |= {name: pd.concat(frames, ignore_index=True) for name, frames in extra.items()}
+        out = {"results": pd.concat(rows, ignore_index=True)}
+        out |= {name: _unique_sessions(pd.concat(frames, ignore_index=True)) for name, frames in extra.items()}
         return out
 
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
-        """Seeds, and the mean of every numeric results column under ``kind: tabular``'s
-        summary key (``profit_gain``, ``mean_price``, ``converged_share``, ``periods_mean``);
-        with profit gains, the Table I layout as ``kind: tabular`` has it."""
-        from marketsai import analysis
-
+        """The learner, seeds and the learner's own columns (``converged_share``,
+        ``periods_mean``, ... as ``kind: tabular`` names them), then each evaluation's own
+        summary of the assembled tables (the calvano evaluation: ``kind: tabular``'s keys)."""
         res = tables["results"]
-        out: dict = {"learner": cfg["learner"]["name"], "seeds": int(len(res))}
-        for col in res.columns:
-            if col == "seed" or not pd.api.types.is_numeric_dtype(res[col]):
-                continue
-            vals = pd.to_numeric(res[col], errors="coerce").dropna()
-            key = _SUMMARY_KEYS.get(col, col)
-            out[key] = float(vals.mean()) if len(vals) else None
-        if "profit_gain" in res and "cycle_length" in res:
-            t1 = analysis.profit_gain_summary(res)
-            out["profit_gain_sd"] = float(res["profit_gain"].std(ddof=1)) if len(res) > 1 else None
-            for _, r in t1[t1["cycle"] != "all"].iterrows():
-                key = r["cycle"].replace("+", "plus")
-                out[f"cycle_share_{key}"] = float(r["share"])
-                out[f"profit_gain_cycle_{key}"] = None if np.isnan(r["mean"]) else float(r["mean"])
-            out["table_1"] = t1.replace({np.nan: None}).to_dict(orient="records")
+        out: dict = {"learner": cfg["learner"]["name"], "seeds": int(res["seed"].nunique())}
+        for col, key in _SUMMARY_KEYS.items():
+            if col in res:
+                vals = pd.to_numeric(res[col], errors="coerce").dropna()
+                out[key] = float(vals.mean()) if len(vals) else None
+        for k, entry in enumerate(cfg["evaluate"]):
+            ev = evaluation_class(entry["name"], f"evaluate[{k}].name")()
+            out |= ev.summarise(tables, entry["settings"])
         return out
 
     def format_summary(self, summary: dict, ref: dict) -> str | None:
@@ -255,14 +221,10 @@ class LearnKind(ExperimentKind):
         return "\n".join(lines + [default_summary_text(summary, ref, keys)])
 
     def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
-        from marketsai import analysis
+        from marketsai.economy import Economy
 
-        res = tables["results"]
-        figs = {}
-        if "profit_gain" in res:
-            figs["profit_gain_histogram"] = analysis.plot_profit_gain_histogram(res)
+        econ, figs = Economy.from_dict(cfg["economy"]), {}
         for k, entry in enumerate(cfg["evaluate"]):
             ev = evaluation_class(entry["name"], f"evaluate[{k}].name")()
-            if hasattr(ev, "figures"):
-                figs |= ev.figures(tables, entry["settings"]) or {}
+            figs |= ev.figures(tables, econ, entry["settings"]) or {}
         return figs

@@ -1,0 +1,7 @@
+# %% [markdown]
+# # Your first economy
+#
+# Placeholder.
+
+# %%
+import marketsai as mai

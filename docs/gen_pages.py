@@ -2,7 +2,7 @@
 
 Why generated: a page written by hand goes stale the day a module, a command or a field
 is added. Here the API reference walks the package (every public module gets a page,
-new ones included), the CLI reference is rendered from the click commands, the
+new ones included), the CLI reference is every command's ``--help``, the
 economy-file reference from the validator's declarations (docs/make_economy_reference.py)
 and the experiment-file reference from each kind's ``Param`` schema. The tutorials,
 Jupytext percent-format scripts, become pages too (their text and code).
@@ -26,6 +26,16 @@ DOCS = ROOT / "docs"
 
 def _cell(x) -> str:
     return str(x).replace("|", "\\|").replace("\n", " ")
+
+
+def escape_angles(text: str) -> str:
+    """``<`` outside code spans as ``&lt;``: ``runs/<name>`` is text, not an HTML tag.
+
+    >>> escape_angles("runs/<name>, `a <b>`")
+    'runs/&lt;name>, `a <b>`'
+    """
+    parts = text.split("`")
+    return "`".join(p.replace("<", "&lt;") if i % 2 == 0 else p for i, p in enumerate(parts))
 
 
 def public_modules() -> list[tuple[str, ...]]:
@@ -60,12 +70,24 @@ def api_reference() -> None:
 
 
 def cli_reference() -> None:
+    """Every command's ``--help``, as click prints it -- the commands loaded on first use
+    (``train``, ``evaluate``, ``export``) included, which a walk over ``main.commands``
+    would miss."""
+    import click
+
+    from marketsai.cli import main
+
+    ctx = click.Context(main, info_name="marketsai")
+    out = ["# Command line reference", "",
+           "Generated from the click commands of `marketsai.cli` (each command's `--help`); "
+           "the [how-to guide](../cli.md) shows them in use.", "",
+           "```text", main.get_help(ctx), "```", ""]
+    for name in main.list_commands(ctx):
+        cmd = main.get_command(ctx, name)
+        sub = click.Context(cmd, info_name=name, parent=ctx)
+        out += [f"## marketsai {name}", "", "```text", cmd.get_help(sub), "```", ""]
     with mkdocs_gen_files.open("reference/cli.md", "w") as fh:
-        fh.write("# Command line reference\n\nGenerated from the click commands of "
-                 "`marketsai.cli`; the [how-to guide](../cli.md) shows them in use.\n\n"
-                 "::: mkdocs-click\n    :module: marketsai.cli\n    :command: main\n"
-                 "    :prog_name: marketsai\n    :depth: 1\n    :list_subcommands: true\n"
-                 "    :style: table\n")
+        fh.write("\n".join(out))
 
 
 def economy_reference() -> None:
@@ -75,7 +97,7 @@ def economy_reference() -> None:
     spec.loader.exec_module(mod)
     text = mod.reference().replace(mod.HEAD, "# Economy file reference", 1)
     with mkdocs_gen_files.open("reference/economy_file.md", "w") as fh:
-        fh.write(text.replace("`docs/make_economy_reference.py`",
+        fh.write(escape_angles(text).replace("`docs/make_economy_reference.py`",
                               "`docs/make_economy_reference.py` (at every build of this site)"))
 
 
@@ -111,7 +133,7 @@ def experiment_reference() -> None:
         out += [f"## `kind: {name}`", "", f"`{cls.__module__}.{cls.__name__}`: {doc}", ""]
         out += table(kind.schema)
     with mkdocs_gen_files.open("reference/experiment_file.md", "w") as fh:
-        fh.write("\n".join(out))
+        fh.write(escape_angles("\n".join(out)))
 
 
 def reference_index() -> None:

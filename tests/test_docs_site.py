@@ -57,10 +57,10 @@ def test_site_builds_strictly_with_every_section(site):
                  "results/index.html", "calvano2020/index.html"):
         assert (site / page).is_file(), page
     cli = (site / "reference/cli/index.html").read_text()
-    for command in ("run", "validate", "report", "list", "check"):
+    for command in ("run", "validate", "report", "list", "check", "train", "evaluate", "export"):
         assert f"marketsai {command}" in cli, command
     exp = (site / "reference/experiment_file/index.html").read_text()
-    assert "kind: tabular" in exp and "learner.alpha" in exp
+    assert "kind: tabular" in exp and "learner.alpha" in exp and "runs/&lt;name&gt;" in exp
 
 
 def test_api_reference_shows_every_public_function_and_class(site):

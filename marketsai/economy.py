@@ -183,7 +183,15 @@ class Economy:
 
     @classmethod
     def from_dict(cls, data: dict, file: str | Path | None = None) -> Economy:
-        """Validate plain data (as in an economy file) and build the economy."""
+        """Validate plain data (as in an economy file) and build the economy.
+
+        Parameters
+        ----------
+        data : dict
+            The economy as an economy file's mapping (``to_dict()`` gives one back).
+        file : str or Path, optional
+            Where the data came from, named in error messages.
+        """
         spec = EconomySpec.from_dict(data, file=file)
         try:
             return cls(spec)
@@ -329,7 +337,15 @@ class Economy:
 
     # ------------------------------------------------------------ dynamics
     def initial_state(self, rng: np.random.Generator, batch: int = 1):
-        """A fresh :class:`~marketsai.dynamics.EconomyState` of ``batch`` independent simulations."""
+        """A fresh :class:`~marketsai.dynamics.EconomyState` of ``batch`` independent simulations.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Draws the initial exogenous states and any sampled initial agent state.
+        batch : int
+            Number of independent simulations ``B`` (the leading axis of every array).
+        """
         from marketsai.dynamics import initial_state
         return initial_state(self, rng, batch)
 
@@ -416,7 +432,15 @@ class Economy:
         return finite_model(self)
 
     def parallel_env(self, max_cycles: int = 1000, render_mode: str | None = None):
-        """A fresh running simulation as a PettingZoo ``ParallelEnv``."""
+        """A fresh running simulation as a PettingZoo ``ParallelEnv``.
+
+        Parameters
+        ----------
+        max_cycles : int
+            Periods per episode (then every agent is truncated).
+        render_mode : str, optional
+            ``"ansi"``: ``render()`` returns the last period's prices as text; None: no rendering.
+        """
         from marketsai.envs.parallel import EconomyParallelEnv
         return EconomyParallelEnv(self, max_cycles=max_cycles, render_mode=render_mode)
 

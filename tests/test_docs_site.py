@@ -14,9 +14,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: the site's build tools (the dev extra installs them)
+TOOLS = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python", "mkdocs_gen_files",
+         "mkdocs_literate_nav", "jupytext")
+
+
+def _missing() -> list[str]:
+    out = []
+    for name in TOOLS:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            out.append(name)
+    return out
+
+
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None,
-    reason="mkdocs is not installed (pip install -e '.[dev]' installs the docs tools)")
+    bool(_missing()), reason=f"the docs tools are not installed ({', '.join(_missing())}): "
+                             "pip install -e '.[dev]' installs them")
 
 
 def _gen_pages():

@@ -40,6 +40,15 @@ def test_public_name_has_a_real_signature_and_numpydoc(name):
                 assert param in doc, f"marketsai.{name}: parameter {param!r} undocumented"
 
 
+@pytest.mark.parametrize("method", ["from_dict", "initial_state", "step", "parallel_env"])
+def test_economy_methods_of_the_public_surface_document_their_parameters(method):
+    doc = inspect.getdoc(getattr(mai.Economy, method))
+    assert "Parameters\n----------" in doc
+    for param in inspect.signature(getattr(mai.Economy, method)).parameters:
+        if param not in ("self", "cls"):
+            assert param in doc, f"Economy.{method}: {param!r} undocumented"
+
+
 def test_lazy_names_are_the_functions_themselves_and_import_stays_light():
     from marketsai.run_folder import load_run
     from marketsai.runner.run import run_experiment

@@ -157,9 +157,14 @@ def tutorials() -> None:
         mkdocs_gen_files.set_edit_path(page, script.relative_to(ROOT))
 
 
-api_reference()
-cli_reference()
-economy_reference()
-experiment_reference()
-reference_index()
-tutorials()
+def main() -> None:
+    api_reference()
+    cli_reference()
+    economy_reference()
+    experiment_reference()
+    reference_index()
+    tutorials()
+
+
+if __name__ in ("<run_path>", "__main__"):  # mkdocs-gen-files runs it with runpy.run_path
+    main()

@@ -89,6 +89,9 @@ def test_api_reference_shows_every_public_function_and_class(site):
         missing += [f"{module}.{name}" for name in _public_names(source)
                     if f'id="{module}.{name}"' not in html]
     assert not missing, f"not in the API reference: {missing}"
+    import marketsai
+    top = (site / "reference/api/marketsai/index.html").read_text()
+    assert [n for n in marketsai.__all__ if f'id="marketsai.{n}"' not in top] == []
 
 
 def test_links_to_repository_files_are_served_from_the_site(site):

@@ -4,24 +4,45 @@
 >>> econ = mai.load_economy("economies/bertrand_duopoly.yaml")
 >>> [round(float(p), 5) for p in econ.finite_game().nash_action]
 [1.47293, 1.47293]
+
+The names below are the public surface. ``run_experiment``, ``load_run`` and
+``RunResults`` are imported on first use (they bring in the runner, pandas and
+matplotlib), yet they are the functions themselves: ``help()`` and
+``inspect.signature`` show their real parameters.
 """
 
+from typing import TYPE_CHECKING
+
+from marketsai.checks import CheckReport, check_economy
 from marketsai.economy import Economy, load_economy
 from marketsai.errors import SpecError
 from marketsai.finite_game import FiniteGame
 
+if TYPE_CHECKING:  # static tools (and the API reference) see the lazy names as imports
+    from marketsai.run_folder import RunResults, load_run
+    from marketsai.runner.run import run_experiment
+
 __version__ = "0.1.0"
 
-__all__ = ["Economy", "FiniteGame", "SpecError", "load_economy", "run_experiment", "check_economy"]
+__all__ = ["CheckReport", "Economy", "FiniteGame", "RunResults", "SpecError", "check_economy",
+           "load_economy", "load_run", "run_experiment"]
+
+#: public names imported on first access (PEP 562), so ``import marketsai`` stays light
+_LAZY = {
+    "run_experiment": "marketsai.runner.run",
+    "load_run": "marketsai.run_folder",
+    "RunResults": "marketsai.run_folder",
+}
 
 
-def run_experiment(*args, **kwargs):
-    """Run an experiment file into a run folder (see :mod:`marketsai.experiments`)."""
-    from marketsai.experiments import run_experiment as _run
-    return _run(*args, **kwargs)
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'marketsai' has no attribute {name!r}")
 
 
-def check_economy(*args, **kwargs):
-    """Conformance checks of an economy (see :mod:`marketsai.checks`)."""
-    from marketsai.checks import check_economy as _check
-    return _check(*args, **kwargs)
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -2,10 +2,13 @@
 
 Why: like gymnasium's ``check_env``, one function enforces the contract, so a user's
 new market is checked by the same code that checks the shipped ones. Each check raises
-``AssertionError`` with a message saying which property failed.
+``AssertionError`` with a message saying which property failed;
+:func:`check_economy` returns a :class:`CheckReport` of what it checked when all pass.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -137,21 +140,87 @@ def check_clearing(economy, seed: int = 0, steps: int = 50, batch: int = 8, tol:
     return worst
 
 
-def check_economy(economy, seed: int = 0, steps: int = 50) -> None:
+@dataclass(frozen=True)
+class CheckReport:
+    """What :func:`check_economy` checked: one line per check, all of them passed.
+
+    A failed check raises ``AssertionError`` instead, so a report in hand means every
+    check in it passed; ``str(report)`` is what ``marketsai check`` prints.
+
+    Parameters
+    ----------
+    economy : str
+        The economy's name.
+    checks : tuple of (str, str)
+        ``(check, what it established)`` in the order they ran.
+    passed : bool
+        True (a failing check raises before a report exists).
+    """
+
+    economy: str
+    checks: tuple[tuple[str, str], ...]
+    passed: bool = True
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        width = max((len(name) for name, _ in self.checks), default=0)
+        lines = [f"economy {self.economy!r}: {len(self.checks)} checks "
+                 + ("passed" if self.passed else "did not all pass")]
+        lines += [f"  ok  {name:<{width}}  {detail}" for name, detail in self.checks]
+        return "\n".join(lines)
+
+
+def check_economy(economy, seed: int = 0, steps: int = 50) -> CheckReport:
     """Every market passes :func:`check_market`; environment and finite game agree.
+
+    Parameters
+    ----------
+    economy : Economy
+        The economy to check (e.g. from :func:`marketsai.load_economy`).
+    seed : int
+        Seed of the random decisions and of the environments' ``reset``.
+    steps : int
+        Periods simulated (competitive clearing: at most 20 of them).
+
+    Returns
+    -------
+    CheckReport
+        The checks that ran and what each established.
+
+    Raises
+    ------
+    AssertionError
+        The first check that fails, saying which property does not hold.
 
     Examples
     --------
     >>> import marketsai as mai
-    >>> check_economy(mai.load_economy("economies/cournot_duopoly.yaml"))
+    >>> report = check_economy(mai.load_economy("economies/cournot_duopoly.yaml"))
+    >>> report.passed, len(report.checks)
+    (True, 4)
+    >>> print(report)  # doctest: +ELLIPSIS
+    economy 'cournot_duopoly': 4 checks passed
+      ok  market goods (cournot_linear)  ...
     """
     from marketsai.economy import Economy
     from marketsai.errors import SpecError
-    for market in economy.markets:
+    done = []
+    for market, ms in zip(economy.markets, economy.spec.markets, strict=True):
         check_market(market, seed)
+        what = ("report contract: batch shapes, totals, traded <= each side"
+                if isinstance(market, CompetitiveMarket) else
+                "pure, batched, Nash is a fixed point of best responses, no profitable "
+                "deviation, joint optimum unbeaten nearby")
+        done.append((f"market {ms.name} ({ms.type})", what))
     if economy.clearing is not None:
-        check_clearing(economy, seed, steps=min(steps, 20))
+        worst = check_clearing(economy, seed, steps=min(steps, 20))
+        done.append(("clearing", f"{min(steps, 20)} random periods: every competitive market "
+                                 f"clears (max |excess demand| {worst['excess_demand']:.1e}), every "
+                                 f"budget holds (max residual {worst['budget']:.1e})"))
     assert Economy.from_dict(economy.to_dict()) == economy, "from_dict(to_dict(x)) != x"
+    done.append(("round trip", "Economy.from_dict(economy.to_dict()) == economy"))
     env_a, env_b = economy.parallel_env(max_cycles=steps), economy.parallel_env(max_cycles=steps)
     obs_a, _ = env_a.reset(seed=seed)
     obs_b, _ = env_b.reset(seed=seed)
@@ -176,3 +245,9 @@ def check_economy(economy, seed: int = 0, steps: int = 50) -> None:
             expected = game.payoffs[0, j]
             got = np.array([rew[a] for a in economy.agents])
             assert np.allclose(got, expected, rtol=1e-12, atol=1e-12), "env rewards disagree with the finite game"
+    done.append(("environment", f"{steps} random steps of the PettingZoo env: observations in "
+                                f"their spaces, reset(seed={seed}) reproduces the simulation"))
+    if game is not None and game.n_exo == 1:
+        done.append(("finite game", f"the env's rewards equal the finite game's payoffs at "
+                                    f"every one of the {steps} steps"))
+    return CheckReport(economy.spec.name, tuple(done))

@@ -8,6 +8,8 @@
     marketsai train FILE / marketsai evaluate CHECKPOINT   # deep RL (the rllib extra);
                                      # `run` runs kind: rllib files too, `train` is its front end
     marketsai export CHECKPOINT --out DIR   # a trusted checkpoint -> weights + JSON (no pickles)
+    marketsai list                   # registered markets, agent types, processes, kinds, ...
+    marketsai check FILE             # conformance checks of an economy file; prints the report
 
 Bad input exits with code 1 and the :class:`~marketsai.errors.SpecError` message (file,
 field path, bad value, what is allowed) -- no traceback. See docs/cli.md.
@@ -172,6 +174,33 @@ def report(run_dir):
     except (SpecError, FileNotFoundError) as err:
         _fail(err)
     click.echo(summary_text(run_dir))
+
+
+@main.command(name="list")
+def list_():
+    """List what files can name: markets, agent types, processes, learners, evaluations
+    and experiment kinds (plugins included)."""
+    from marketsai.catalog import catalog_text
+    click.echo(catalog_text(), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a key of the economy file (dotted, as in load_economy).")
+@click.option("--steps", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Random periods simulated.")
+def check(file, sets, steps):
+    """Run the conformance checks of an economy FILE and print what passed."""
+    from marketsai.checks import check_economy
+    from marketsai.economy import load_economy
+    try:
+        report = check_economy(load_economy(file, parse_sets(sets)), steps=steps)
+    except SpecError as err:
+        _fail(err)
+    except AssertionError as err:
+        _fail(f"check failed: {err}")
+    click.echo(str(report))
 
 
 if __name__ == "__main__":  # pragma: no cover

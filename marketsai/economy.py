@@ -23,10 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from marketsai.agents import agent_types
+from marketsai.dotted import set_path
 from marketsai.errors import SpecError
 from marketsai.markets import CompetitiveMarket, Market, StrategicMarket, markets
 from marketsai.processes import process_from_spec, product
 from marketsai.spec import EconomySpec, load_spec
+from marketsai.yamlio import read_yaml
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -63,6 +65,14 @@ class Entry:
 
 class Economy:
     """An immutable economy built from an :class:`~marketsai.spec.EconomySpec`.
+
+    Build one with :func:`load_economy` (a file) or :meth:`Economy.from_dict` (plain
+    data); the constructor takes a spec that is already validated.
+
+    Parameters
+    ----------
+    spec : EconomySpec
+        The validated economy description (:func:`marketsai.spec.load_spec`).
 
     Examples
     --------
@@ -174,7 +184,15 @@ class Economy:
 
     @classmethod
     def from_dict(cls, data: dict, file: str | Path | None = None) -> Economy:
-        """Validate plain data (as in an economy file) and build the economy."""
+        """Validate plain data (as in an economy file) and build the economy.
+
+        Parameters
+        ----------
+        data : dict
+            The economy as an economy file's mapping (``to_dict()`` gives one back).
+        file : str or Path, optional
+            Where the data came from, named in error messages.
+        """
         spec = EconomySpec.from_dict(data, file=file)
         try:
             return cls(spec)
@@ -320,12 +338,70 @@ class Economy:
 
     # ------------------------------------------------------------ dynamics
     def initial_state(self, rng: np.random.Generator, batch: int = 1):
-        """A fresh :class:`~marketsai.dynamics.EconomyState` of ``batch`` independent simulations."""
+        """A fresh :class:`~marketsai.dynamics.EconomyState` of ``batch`` independent simulations.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Draws the initial exogenous states and any sampled initial agent state.
+        batch : int
+            Number of independent simulations ``B`` (the leading axis of every array).
+        """
         from marketsai.dynamics import initial_state
         return initial_state(self, rng, batch)
 
     def step(self, state, actions, rng: np.random.Generator):
-        """The one pure transition: ``(state', rewards (batch, n_agents), info)``; see :mod:`marketsai.dynamics`."""
+        """The one pure transition of ``B`` simulations at once (:mod:`marketsai.dynamics`).
+
+        Parameters
+        ----------
+        state : EconomyState
+            From :meth:`initial_state` or a previous ``step``; not modified.
+        actions : array_like, shape (B, n_decisions)
+            Decision values in the order of ``self.decisions``: one column per decision,
+            not per agent (a firm in two markets has two; a household one; a competitive
+            firm none -- it has no decision).
+        rng : numpy.random.Generator
+            The only source of randomness (the exogenous processes' draws).
+
+        Returns
+        -------
+        state : EconomyState
+            The next state.
+        rewards : ndarray, shape (B, n_agents)
+            One column per agent, in the order of ``self.agents`` -- agents, not decisions:
+            every agent entry has its members' columns, including agents without a decision.
+            In a market economy of N households and one competitive firm, ``actions`` are
+            ``(B, N)`` and ``rewards`` ``(B, N + 1)``: the last column is the firm's reward,
+            its profit (zero under constant returns to scale). Households are paid their
+            period utility; firms in strategic markets their profit.
+        info : dict
+            ``price``, ``quantity``, ``profit``: ``(B, n_decisions)`` outcomes of the
+            strategic markets per decision column (0 for decisions in no strategic market);
+            ``action``: the decisions as given, ``(B, n_decisions)``; ``exo``: each process
+            field's value this period, ``(B,)`` for an aggregate field, ``(B, n_agents)`` for
+            a per-agent one; one entry per agent entry that decides or produces on its own,
+            keyed by the entry's name, mapping what it produced to ``(B, count)`` arrays
+            (a household: ``consumption``, ``k_next``, ``income``, ``hours``, ``labour``,
+            ``rent``, ``wage_bill``, ``dividend``, ``transfer``; a competitive firm:
+            ``output``, ``capital``, ``labour``, ``profit``, ``price``, each ``(B, 1)``; a
+            planner: ``consumption``, ``k_next``, ``output``, ``infeasible``); and, in an
+            economy with competitive markets, ``markets``: each market's
+            :class:`~marketsai.markets.Report` by name (``price``, ``traded``,
+            ``excess_demand`` ``(B,)``; ``supply``, ``demand`` ``(B, n)``).
+
+        Examples
+        --------
+        >>> econ = load_economy("economies/growth_market.yaml", overrides={"agents[0].count": 50})
+        >>> rng = np.random.default_rng(0)
+        >>> state = econ.initial_state(rng, batch=4)
+        >>> actions = np.full((4, len(econ.decisions)), 0.3)  # savings shares
+        >>> state, rewards, info = econ.step(state, actions, rng)
+        >>> actions.shape, rewards.shape  # 50 households decide; the firm is paid too
+        ((4, 50), (4, 51))
+        >>> econ.agents[-1], info["household"]["consumption"].shape, info["firm"]["output"].shape
+        ('firm', (4, 50), (4, 1))
+        """
         from marketsai.dynamics import step
         return step(self, state, actions, rng)
 
@@ -357,7 +433,15 @@ class Economy:
         return finite_model(self)
 
     def parallel_env(self, max_cycles: int = 1000, render_mode: str | None = None):
-        """A fresh running simulation as a PettingZoo ``ParallelEnv``."""
+        """A fresh running simulation as a PettingZoo ``ParallelEnv``.
+
+        Parameters
+        ----------
+        max_cycles : int
+            Periods per episode (then every agent is truncated).
+        render_mode : str, optional
+            ``"ansi"``: ``render()`` returns the last period's prices as text; None: no rendering.
+        """
         from marketsai.envs.parallel import EconomyParallelEnv
         return EconomyParallelEnv(self, max_cycles=max_cycles, render_mode=render_mode)
 
@@ -398,9 +482,42 @@ class Economy:
         return env_creator(self.to_dict())
 
 
-def load_economy(path: str | Path) -> Economy:
-    """Read, validate and build an economy file."""
+def load_economy(path: str | Path, overrides: dict | None = None) -> Economy:
+    """Read, validate and build an economy file, optionally with keys overridden.
+
+    Parameters
+    ----------
+    path : str or Path
+        The economy file (YAML).
+    overrides : dict, optional
+        ``{dotted key: value}`` set in the file as written, before validation: the keys
+        of ``marketsai run --set economy.<key>=...`` with or without the ``economy.``
+        prefix (``{"agents[0].count": 50}``, ``{"markets[0].params.mu": 0.3}``).
+
+    Returns
+    -------
+    Economy
+        The validated, built economy.
+
+    Raises
+    ------
+    SpecError
+        The file or an override is invalid (naming the file, the field and what is allowed).
+
+    Examples
+    --------
+    >>> econ = load_economy("economies/growth_market.yaml", overrides={"agents[0].count": 50})
+    >>> len(econ.agents)  # 50 households and the firm
+    51
+    """
     try:
-        return Economy(load_spec(path))
+        if not overrides:
+            return Economy(load_spec(path))
+        load_spec(path)  # a bad file is reported as itself, before any override
+        data = read_yaml(path)
+        for key, value in overrides.items():
+            key = str(key)
+            set_path({"economy": data}, key if key.startswith(("economy.", "economy[")) else f"economy.{key}", value)
+        return Economy.from_dict(data)
     except SpecError as err:
         raise (err if err.file else err.with_file(path)) from None

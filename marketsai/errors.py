@@ -62,6 +62,22 @@ def quote(value, limit: int = MAX_QUOTED) -> str:
 class SpecError(ValueError):
     """An economy or experiment description is invalid.
 
+    Every message says where (file, dotted field path), what (the bad value) and what is
+    allowed, so a user can fix the file without reading the code.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    path : str
+        Dotted field path (``markets[0].params.mu``); empty for the whole file.
+    value : object, optional
+        The offending value (omitted: no value is shown).
+    allowed : str, optional
+        What would be accepted.
+    file : str, optional
+        The file it came from.
+
     Examples
     --------
     >>> err = SpecError("must be > 0", path="markets[0].params.mu", value=-1.0,

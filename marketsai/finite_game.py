@@ -28,6 +28,32 @@ import numpy as np
 class FiniteGame:
     """Payoff tensor, action grids and state definition of a finite repeated game.
 
+    Made by :meth:`marketsai.Economy.finite_game` or :meth:`FiniteGame.from_matrix`;
+    the module docstring gives the index conventions.
+
+    Parameters
+    ----------
+    agents : tuple of str
+        Agent names, ``n`` of them.
+    actions : ndarray, shape (n, m)
+        Each agent's action values (e.g. its price grid).
+    payoffs, prices : ndarray, shape (n_exo, m**n, n)
+        Per-period payoff and price of agent ``i`` at exogenous state ``e`` and joint action ``j``.
+    memory : int
+        Periods of joint actions remembered in the state (``k >= 0``).
+    discount : float
+        Discount factor per period.
+    nash_payoff, coop_payoff : ndarray, shape (n,)
+        Static Nash payoff (the profit-gain baseline) and payoff at the joint-profit maximum.
+    nash_action, coop_action : ndarray, shape (n,)
+        Nash and joint-profit-maximising action values (continuous, not on the grid).
+    exo_transition : ndarray, shape (n_exo, n_exo)
+        Transition matrix of the exogenous states (rows sum to 1).
+    exo_initial : ndarray, shape (n_exo,)
+        Initial distribution of the exogenous state.
+    exo_values : ndarray, shape (n_exo,)
+        The exogenous value (demand shock) of each state.
+
     Examples
     --------
     A 2x2 prisoner's dilemma with one period of memory:

@@ -49,9 +49,16 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
         Threads for a unit (numba); results do not depend on it.
     force : bool
         Overwrite a run folder that holds a different configuration.
+    progress : bool
+        Show a progress bar (on stderr).
     wait : float
         Seconds to wait while another process holds the run folder's lock
         (:class:`~marketsai.runner.lock.RunLock`); then refuse, naming its PID.
+
+    Returns
+    -------
+    Path
+        The run folder; :func:`marketsai.load_run` reads it back.
     """
     exp = load_experiment(source, overrides)
     folder = RunFolder(out if out is not None else Path("runs") / exp.name)

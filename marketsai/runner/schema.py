@@ -5,16 +5,16 @@ declares a leaf (default, check, doc), a nested dict a section. :func:`resolve` 
 file's mapping against it, rejects unknown keys (naming the nearest declared one) and
 fills every default, so the resolved configuration shows everything.
 
-Also here: dotted-path access (``learner.alpha``, ``markets[0].params.mu``) used
-by ``--set`` overrides and sweeps.
+Also here (re-exported from :mod:`marketsai.dotted`): dotted-path access
+(``learner.alpha``, ``markets[0].params.mu``) used by ``--set`` overrides and sweeps.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
+from marketsai.dotted import get_path, set_path, split_path  # noqa: F401 (re-exported)
 from marketsai.errors import SpecError
 from marketsai.params import Check, anything, did_you_mean  # noqa: F401 (anything re-exported)
 from marketsai.yamlio import dump_yaml, parse_scalar, parse_yaml, read_yaml  # noqa: F401 (re-exported)
@@ -85,74 +85,6 @@ def describe_schema(schema: dict, prefix: str = "") -> list[tuple[str, str, str,
 text = Check(lambda x: isinstance(x, str), "a string")
 mapping = Check(lambda x: isinstance(x, dict), "a mapping")
 boolean = Check(lambda x: isinstance(x, bool), "true or false")
-
-
-# ------------------------------------------------------------------- dotted paths
-
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def split_path(path: str) -> list[str | int]:
-    """``"markets[0].params.mu"`` -> ``["markets", 0, "params", "mu"]``.
-
-    >>> split_path("markets[0].params.mu")
-    ['markets', 0, 'params', 'mu']
-    """
-    parts: list[str | int] = []
-    pos = 0
-    for m in _TOKEN.finditer(path):
-        if m.start() != pos and path[pos:m.start()] != ".":
-            raise SpecError("malformed key", value=path, allowed="dotted keys like learner.alpha "
-                            "or economy.markets[0].params.mu")
-        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-        pos = m.end()
-    if not parts or pos != len(path):
-        raise SpecError("malformed key", value=path,
-                        allowed="dotted keys like learner.alpha or economy.markets[0].params.mu")
-    return parts
-
-
-def _no_element(path: str, value, node, key) -> SpecError:
-    n = len(node) if isinstance(node, list) else 0
-    allowed = f"an index in [0, {n - 1}]" if n else "an existing list"
-    if key == "agents":  # economies keep each file entry as one element, whatever its count
-        allowed += ("; agents are the file's entries (an entry with count: n is one element, "
-                    "agents[i].count sets n); to set one agent alone, declare it as its own entry")
-    return SpecError("no such list element", path=path, value=value, allowed=allowed)
-
-
-def set_path(data: dict, path: str, value: Any) -> None:
-    """Set ``data[path] = value`` creating missing mappings (lists must exist)."""
-    parts = split_path(path)
-    node = data
-    for i, part in enumerate(parts[:-1]):
-        nxt = parts[i + 1]
-        if isinstance(part, int):
-            if not isinstance(node, list) or part >= len(node):
-                raise _no_element(path, value, node, parts[i - 1] if i else None)
-            node = node[part]
-        else:
-            if not isinstance(node, dict):
-                raise SpecError("not a mapping", path=path, value=value)
-            if node.get(part) is None:
-                if isinstance(nxt, int):
-                    raise SpecError("no such list", path=path, value=value)
-                node[part] = {}
-            node = node[part]
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or last >= len(node):
-            raise _no_element(path, value, node, parts[-2] if len(parts) > 1 else None)
-    elif not isinstance(node, dict):
-        raise SpecError("not a mapping", path=path, value=value)
-    node[last] = value
-
-
-def get_path(data: Any, path: str) -> Any:
-    node = data
-    for part in split_path(path):
-        node = node[part]
-    return node
 
 
 # ----------------------------------------------------------------- overrides

@@ -27,8 +27,8 @@ supply ``K_s(r)`` -- the mean of the stationary distribution of their assets -- 
    ``r`` (towards the grid's top as ``r -> 1/beta - 1``), ``K_d`` falls.
 
 >>> m = AiyagariModel()
->>> round(m.L, 6), round(m.wage(0.03), 6)
-(0.55, 0.835128)
+>>> round(m.L, 6), round(float(m.wage(0.03)), 6)
+(0.55, 1.346462)
 """
 
 from __future__ import annotations

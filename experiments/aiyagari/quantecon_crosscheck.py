@@ -37,20 +37,22 @@ LECTURE = {"beta": 0.96, "alpha": 0.33, "delta": 0.05, "tfp": 1.0, "z_values": (
            "P": ((0.9, 0.1), (0.1, 0.9)), "a_max": 20.0, "n_grid": 200}
 
 
-def ddp_capital_supply(r, beta, alpha, delta, tfp, z_values, P, a_max, n_grid, N):
-    """Mean assets of the stationary distribution of the DiscreteDP household at ``r``."""
+def ddp_capital_supply(r, beta, alpha, delta, tfp, z_values, P, a_max, n_grid, N, a_min=0.0, gamma=1.0):
+    """Mean assets of the stationary distribution of the DiscreteDP household at ``r``
+    (assets on ``n_grid`` points of ``[a_min, a_max]``, CRRA ``gamma``)."""
     import scipy.sparse as sp
     from quantecon.markov import DiscreteDP
 
     z, P = np.asarray(z_values, float), np.asarray(P, float)
     n_z = z.size
-    a = np.linspace(0.0, a_max, n_grid)
+    a = np.linspace(a_min, a_max, n_grid)
     w = (1.0 - alpha) * tfp * (alpha * tfp / (r + delta)) ** (alpha / (1.0 - alpha))
     # states s = i_a * n_z + i_z, actions = index of a'
     cash = (1.0 + r) * np.repeat(a, n_z) + w * np.tile(z, n_grid)
     c = cash[:, None] - a[None, :]
     s_idx, a_idx = np.nonzero(c > 0)
-    R = np.log(c[s_idx, a_idx])
+    cc = c[s_idx, a_idx]
+    R = np.log(cc) if gamma == 1.0 else cc ** (1.0 - gamma) / (1.0 - gamma)
     iz = s_idx % n_z
     rows = np.repeat(np.arange(s_idx.size), n_z)
     cols = (a_idx[:, None] * n_z + np.arange(n_z)[None, :]).ravel()
@@ -62,9 +64,10 @@ def ddp_capital_supply(r, beta, alpha, delta, tfp, z_values, P, a_max, n_grid, N
 
 
 def ddp_equilibrium(beta=0.96, alpha=0.33, delta=0.05, tfp=1.0, z_values=(0.1, 1.0),
-                    P=((0.9, 0.1), (0.1, 0.9)), a_max=20.0, n_grid=200, N=1.0, xtol=1e-8):
+                    P=((0.9, 0.1), (0.1, 0.9)), a_max=20.0, n_grid=200, N=1.0, xtol=1e-8,
+                    a_min=0.0, gamma=1.0):
     """``(r, K, w, steps)`` where DiscreteDP's capital supply crosses the firm's demand."""
-    args = (beta, alpha, delta, tfp, z_values, P, a_max, n_grid, N)
+    args = (beta, alpha, delta, tfp, z_values, P, a_max, n_grid, N, a_min, gamma)
 
     def demand(r):
         return N * (alpha * tfp / (r + delta)) ** (1.0 / (1.0 - alpha))
@@ -74,7 +77,7 @@ def ddp_equilibrium(beta=0.96, alpha=0.33, delta=0.05, tfp=1.0, z_values=(0.1, 1
     steps = 0
     while hi - lo > xtol:
         mid = 0.5 * (lo + hi)
-        if demand(mid) > ddp_capital_supply(mid, *args)[0]:
+        if demand(mid) > ddp_capital_supply(mid, *args)[0]:  # lo/hi: a_min > -w z_min / r throughout
             lo = mid
         else:
             hi = mid

@@ -79,7 +79,8 @@ class AiyagariModel:
         for name, lo, hi in (("alpha", 0.0, 1.0), ("beta", 0.0, 1.0), ("delta", 0.0, 1.0)):
             v = float(getattr(self, name))
             if not lo < v < hi and not (name == "delta" and v == hi):
-                raise ValueError(f"AiyagariModel.{name} must be in ({lo}, {hi}), got {v}")
+                close = "]" if name == "delta" else ")"
+                raise ValueError(f"AiyagariModel.{name} must be in ({lo}, {hi}{close}, got {v}")
             object.__setattr__(self, name, v)
         for name in ("gamma", "tfp", "a_max"):
             if not float(getattr(self, name)) > 0:
@@ -137,6 +138,11 @@ class AiyagariModel:
         return np.array(self.z_values)
 
     @property
+    def chain(self) -> MarkovChain:
+        """The endowment chain (field ``z``)."""
+        return self._chain
+
+    @property
     def Pm(self) -> np.ndarray:
         """The transition matrix as an array."""
         return np.ascontiguousarray(self._chain.P)
@@ -158,7 +164,7 @@ class AiyagariModel:
     def r_bounds(self) -> tuple[float, float]:
         """``(r_lo, r_hi)`` bracketing the equilibrium: at ``r_lo`` the firm demands ``2 a_max``
         (more than households can hold on the grid); at ``r_hi = 1/beta - 1`` their assets
-        grow without bound."""
+        would grow without bound (up to the cap ``a_max`` here)."""
         r_lo = self.alpha * self.tfp * (self.L / (2.0 * self.a_max)) ** (1.0 - self.alpha) - self.delta
         return float(r_lo), 1.0 / self.beta - 1.0
 

@@ -19,8 +19,9 @@ it with a sparse ``Q`` (the state-action-pair form) so that ``Q`` is not a dense
 Usage::
 
     .venv/bin/python experiments/aiyagari/quantecon_crosscheck.py   # writes results/quantecon_crosscheck.{md,json}
-    .venv/bin/python experiments/aiyagari/quantecon_crosscheck.py --refine   # + DiscreteDP on 400 / 800
-        points of [0, 20] and ours on finer grids (grid errors; about 4 min)
+    .venv/bin/python experiments/aiyagari/quantecon_crosscheck.py --refine   # + DiscreteDP on 2x and 4x
+        the points and ours on finer grids (the grid errors; about 10 min)
+    .venv/bin/python experiments/aiyagari/quantecon_crosscheck.py --report-only   # .md from .json
 """
 
 from __future__ import annotations
@@ -89,54 +90,70 @@ def ddp_equilibrium(beta=0.96, alpha=0.33, delta=0.05, tfp=1.0, z_values=(0.1, 1
             "K_supply_above": ddp_capital_supply(hi, *args)[0], "steps": steps}
 
 
-def ours(labour, a_max=20.0, **grids):
+def ours(labour, a_max=20.0, **kw):
     from marketsai.solvers.aiyagari import AiyagariModel, solve_aiyagari
 
     p = {k: v for k, v in LECTURE.items() if k != "n_grid"}
     p["a_max"] = a_max
-    sol = solve_aiyagari(AiyagariModel(labour=labour, **p, **grids))
+    sol = solve_aiyagari(AiyagariModel(labour=labour, **{**p, **kw}))
     return {"r": sol.r, "K": sol.K, "w": sol.w, "excess_demand": sol.excess_demand,
             "at_cap": sol.at_cap, "wall_time_s": sol.wall_time}
+
+
+#: (label, N, borrowing limit phi, gamma, DiscreteDP grid sizes on [-phi, 20], also a_max 40)
+SETUPS = (("lecture (N = 1)", 1.0, 0.0, 1.0, (200, 400, 800), True),
+          ("labour market clears (L = E z = 0.55)", 0.55, 0.0, 1.0, (200, 400, 800), True),
+          ("L = 0.55, a >= -1, gamma = 2", 0.55, 1.0, 2.0, (211, 421, 841), False))
+
+
+def crosscheck(label, N, phi, gamma, sizes, a40, refine):
+    """Rows ``(solver, result)`` of one setup."""
+    ddp = {"a_min": -phi, "gamma": gamma}
+    mine = {"borrowing_limit": phi, "gamma": gamma}
+    lo = f"{-phi:g}" if phi else "0"
+    out = []
+    for n in sizes if refine else sizes[:1]:
+        t0 = time.perf_counter()
+        q = ddp_equilibrium(N=N, n_grid=n, **ddp)
+        q["wall_time_s"] = time.perf_counter() - t0
+        out.append((f"QuantEcon DiscreteDP, {n} points on [{lo}, 20]", q))
+    ours(N, **mine)  # compile
+    out.append(("ours (EGM 200 nodes, histogram 1,000 points), a_max 20", ours(N, **mine)))
+    if refine:
+        out.append(("ours (EGM 800 nodes, histogram 8,000 points), a_max 20",
+                    ours(N, n_a=800, n_dist=8000, **mine)))
+    if a40:
+        t0 = time.perf_counter()
+        q = ddp_equilibrium(N=N, a_max=40.0, n_grid=400, **ddp)
+        q["wall_time_s"] = time.perf_counter() - t0
+        out.append((f"QuantEcon DiscreteDP, 400 points on [{lo}, 40]", q))
+        out.append(("ours, a_max 40", ours(N, a_max=40.0, **mine)))
+    return out
 
 
 def main():
     import argparse
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--refine", action="store_true", help="also DiscreteDP on 400 / 800 points, ours on finer grids")
-    refine = ap.parse_args().refine
-    rows = []
-    for label, N in (("lecture (N = 1)", 1.0), ("labour market clears (L = E z = 0.55)", 0.55)):
-        t0 = time.perf_counter()
-        q = ddp_equilibrium(N=N)
-        q["wall_time_s"] = time.perf_counter() - t0
-        q40 = ddp_equilibrium(N=N, a_max=40.0, n_grid=400)
-        ours(N)  # compile
-        row = {"setup": label, "N": N, "quantecon": q, "quantecon_a40": q40,
-               "ours": ours(N), "ours_a40": ours(N, 40.0)}
-        if refine:
-            for n in (400, 800):
-                row[f"quantecon_{n}"] = ddp_equilibrium(N=N, n_grid=n)
-            row["ours_fine"] = ours(N, n_a=800, n_dist=8000)
-        rows.append(row)
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "quantecon_crosscheck.json").write_text(json.dumps(rows, indent=2))
+    ap.add_argument("--refine", action="store_true",
+                    help="also DiscreteDP on 2x and 4x the points, ours on finer grids")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the .json")
+    args = ap.parse_args()
+    path = HERE / "results" / "quantecon_crosscheck.json"
+    if args.report_only:
+        rows = json.loads(path.read_text())
+    else:
+        rows = [{"setup": s[0], "N": s[1], "borrowing_limit": s[2], "gamma": s[3],
+                 "results": crosscheck(*s, args.refine)} for s in SETUPS]
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(rows, indent=2))
     lines = ["| setup | solver | r | K | w | mass at a_max | wall (s) |", "|---|---|---|---|---|---|---|"]
-    names = (("quantecon", "QuantEcon DiscreteDP, 200 points on [0, 20]"),
-             ("quantecon_400", "QuantEcon DiscreteDP, 400 points on [0, 20]"),
-             ("quantecon_800", "QuantEcon DiscreteDP, 800 points on [0, 20]"),
-             ("ours", "ours (EGM 200 nodes, histogram 1,000 points), a_max 20"),
-             ("ours_fine", "ours (EGM 800 nodes, histogram 8,000 points), a_max 20"),
-             ("quantecon_a40", "QuantEcon DiscreteDP, 400 points on [0, 40]"),
-             ("ours_a40", "ours, a_max 40"))
     for row in rows:
-        for key, name in names:
-            if key not in row:
-                continue
-            v = row[key]
-            clip = f"{v['at_cap']:.4f}" if "at_cap" in v else ""
+        for name, v in row["results"]:
+            cap = f"{v['at_cap']:.4f}" if "at_cap" in v else ""
             wall = f"{v['wall_time_s']:.2f}" if "wall_time_s" in v else ""
-            lines.append(f"| {row['setup']} | {name} | {v['r']:.6f} | {v['K']:.4f} | {v['w']:.4f} | {clip} | {wall} |")
+            lines.append(f"| {row['setup']} | {name} | {v['r']:.6f} | {v['K']:.4f} | {v['w']:.4f} | {cap} "
+                         f"| {wall} |")
     (HERE / "results" / "quantecon_crosscheck.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -10,11 +10,14 @@
 * :mod:`~marketsai.solvers.sectors` -- the d-sector planner (d capital stocks): its exact
   policy and value for any d (the dimension study);
 * :mod:`~marketsai.solvers.krusell_smith` -- Krusell–Smith (1998): EGM household problem,
-  histogram simulation, the aggregate law of motion to its fixed point.
+  histogram simulation, the aggregate law of motion to its fixed point;
+* :mod:`~marketsai.solvers.aiyagari` -- Aiyagari (1994): EGM household problem, stationary
+  histogram, the interest rate that clears the capital market.
 
 Accuracy measures (Euler errors, welfare losses) live in :mod:`marketsai.analysis.euler`.
 """
 
+from marketsai.solvers.aiyagari import AiyagariModel, AiyagariSolution, solve_aiyagari
 from marketsai.solvers.dp import (
     DPSolution,
     best_response_values,
@@ -61,4 +64,5 @@ __all__ = ["DPSolution", "GrowthModel", "GrowthPolicy", "best_response_values",
            "solve_egm", "solve_time_iteration", "tabulated_savings", "value_iteration",
            "TwoSectorModel", "TwoSectorSteadyState", "closed_form_policy", "collapse_to_one_sector",
            "foc_residuals", "two_sector_steady_state", "KrusellSmithModel", "KrusellSmithSolution",
-           "euler_errors", "jedc_calibration", "solve_krusell_smith", "wealth_stats"]
+           "euler_errors", "jedc_calibration", "solve_krusell_smith", "wealth_stats",
+           "AiyagariModel", "AiyagariSolution", "solve_aiyagari"]

@@ -381,7 +381,7 @@ class Economy:
     def stacked_env_creator(self):
         """A picklable ``creator(env_config) -> EconomyStackedEnv`` (``num_envs`` = sessions) for RLlib."""
         from marketsai.envs.stacked import stacked_creator
-        return stacked_creator(self.to_dict())
+        return stacked_creator(self)
 
     def vector_env_creator(self):
         """A picklable ``creator(env_config) -> VectorEnv`` for RLlib's ``vector_entry_point`` mode.
@@ -389,12 +389,12 @@ class Economy:
         RLlib passes ``num_envs`` (sub-environments = sessions x agents) in ``env_config``.
         """
         from marketsai.envs.vector import vector_creator
-        return vector_creator(self.to_dict())
+        return vector_creator(self)
 
     def rllib_env_creator(self):
         """A picklable ``creator(env_config) -> MultiAgentEnv`` for ``ray.tune.register_env``."""
         from marketsai.envs.rllib import env_creator
-        return env_creator(self.to_dict())
+        return env_creator(self)
 
 
 def load_economy(path: str | Path) -> Economy:

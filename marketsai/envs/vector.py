@@ -127,10 +127,8 @@ class EconomyVectorEnv(VectorEnv):
         pass
 
 
-def _create(economy: dict, env_config: dict | None = None) -> EconomyVectorEnv:
-    from marketsai.economy import Economy
+def _create(econ, env_config: dict | None = None) -> EconomyVectorEnv:
     config = dict(env_config or {})
-    econ = Economy.from_dict(economy)
     n = len(econ.actors)
     num_envs = int(config.get("num_envs", n))
     if num_envs % n:
@@ -139,6 +137,6 @@ def _create(economy: dict, env_config: dict | None = None) -> EconomyVectorEnv:
     return EconomyVectorEnv(econ, sessions=num_envs // n, max_cycles=int(config.get("max_cycles", 1000)))
 
 
-def vector_creator(economy: dict):
-    """``creator(env_config) -> EconomyVectorEnv`` bound to an economy (picklable)."""
+def vector_creator(economy):
+    """``creator(env_config) -> EconomyVectorEnv`` bound to an ``Economy`` (picklable)."""
     return functools.partial(_create, economy)

@@ -2,8 +2,8 @@
 
 RLlib finds environments by name; the name registered here carries a digest of the
 economy's resolved description, so two experiments with different economies in one
-Ray session never collide, and the creator (a picklable partial holding the economy as
-plain data) works on remote env runners and other nodes of a cluster unchanged.
+Ray session never collide, and the creator (a picklable partial holding the economy)
+works on remote env runners and other nodes of a cluster unchanged.
 """
 
 from __future__ import annotations

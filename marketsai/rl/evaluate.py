@@ -43,20 +43,8 @@ from marketsai import analysis
 from marketsai.errors import SpecError
 from marketsai.rl.policy import GreedyPolicies
 from marketsai.rl.spec import RLExperimentSpec
-from marketsai.rl.train import EXPERIMENT_FILE
 from marketsai.runner.store import atomic_write_text, json_text
 from marketsai.yamlio import read_yaml
-
-
-def find_experiment(checkpoint: str | Path) -> Path:
-    """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
-    path = Path(checkpoint).resolve()
-    for parent in [path, *path.parents][:5]:
-        if (parent / EXPERIMENT_FILE).is_file():
-            return parent / EXPERIMENT_FILE
-    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
-                    path="CHECKPOINT", value=str(checkpoint),
-                    allowed="a checkpoint inside a `marketsai train` run folder")
 
 
 def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes: int | None = None,
@@ -70,7 +58,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     """
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import sessions_replay
-    from marketsai.rl.export import is_export, load_export, warn_unsafe
+    from marketsai.rl.export import find_experiment, is_export, load_export, warn_unsafe
 
     checkpoint = Path(checkpoint).resolve()
     if is_export(checkpoint):

@@ -52,6 +52,19 @@ def warn_unsafe(path) -> None:
     warnings.warn(UNSAFE_WARNING.format(what=str(path)), UnsafeCheckpointWarning, stacklevel=3)
 
 
+def find_experiment(checkpoint: str | Path) -> Path:
+    """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
+    from marketsai.rl.train import EXPERIMENT_FILE
+
+    path = Path(checkpoint).resolve()
+    for parent in [path, *path.parents][:5]:
+        if (parent / EXPERIMENT_FILE).is_file():
+            return parent / EXPERIMENT_FILE
+    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
+                    path="CHECKPOINT", value=str(checkpoint),
+                    allowed="a checkpoint inside a `marketsai train` run folder")
+
+
 def _spaces(spec, econ):
     from marketsai.rl.algorithms import policy_ids
     env = econ.rllib_env_creator()(dict(spec.env))
@@ -77,7 +90,6 @@ def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Pat
     copies, such as target networks, are not needed to act).
     """
     from marketsai.economy import Economy
-    from marketsai.rl.evaluate import find_experiment
     from marketsai.rl.policy import GreedyPolicies
     from marketsai.rl.spec import RLExperimentSpec
     from marketsai.rl.train import resolved_experiment

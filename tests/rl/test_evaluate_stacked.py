@@ -118,17 +118,46 @@ def test_agent_order_selects_the_head(stacked_ppo):
     np.testing.assert_array_equal(a[1], b[0])
 
 
+def _limit_cycle(strategies, start, m):
+    """The states of the limit cycle reached from ``start`` when both firms play their
+    tabulated strategy (memory 1: the state is the last joint action, firm 0 most significant)."""
+    seen, s = [], int(start)
+    while s not in seen:
+        seen.append(s)
+        s = int(strategies[0, s]) * m + int(strategies[1, s])
+    return seen[seen.index(s):]
+
+
 def test_evaluate_a_stacked_checkpoint(stacked_ppo, tmp_path):
-    from marketsai.rl.evaluate import evaluate
+    """Each episode's row is the limit cycle of the tabulated strategies from its start state,
+    followed here by hand: its length, its mean prices and its profit gains."""
+    from marketsai.rl.evaluate import evaluate, greedy_strategies
 
     ck, econ = stacked_ppo
     summary = evaluate(ck, tmp_path / "ev")
     assert summary["episodes"] == 5
     on_disk = json.loads((tmp_path / "ev" / "summary.json").read_text())
     assert on_disk["profit_gain_mean"] == pytest.approx(summary["profit_gain_mean"])
-    assert 1.4 < summary["mean_price"] < 2.0
-    assert summary["cycle_length_mean"] >= 1
-    assert 0.0 <= summary["eq_on_path_share"] <= 1.0
+    game = econ.finite_game()
+    m = game.n_actions
+    policies, env = _policies(ck, econ)
+    strategies = greedy_strategies(econ, env, policies, game)[0]
+    results = pd.read_parquet(tmp_path / "ev" / "results.parquet")
+    assert len(results) == 5
+    for row in results.itertuples():
+        cycle = _limit_cycle(strategies, row.start_state, m)
+        assert row.cycle_length == len(cycle)
+        acts = np.array([[s // m, s % m] for s in cycle])  # joint actions on the cycle
+        prices = game.actions[[0, 1], acts].mean(axis=0)
+        profits = game.payoffs[0, cycle].mean(axis=0)
+        gains = (profits - game.nash_payoff) / (game.coop_payoff - game.nash_payoff)
+        np.testing.assert_allclose([row.price_0, row.price_1], prices, rtol=1e-12)
+        np.testing.assert_allclose([row.profit_0, row.profit_1], profits, rtol=1e-12)
+        np.testing.assert_allclose([row.profit_gain_0, row.profit_gain_1], gains, rtol=1e-9)
+    assert summary["mean_price"] == pytest.approx(results["mean_price"].mean(), rel=1e-12)
+    assert summary["cycle_length_mean"] == pytest.approx(results["cycle_length"].mean(), rel=1e-12)
+    assert summary["profit_gain_mean"] == pytest.approx(results["profit_gain"].mean(), rel=1e-12)
+    assert summary["eq_on_path_share"] == pytest.approx(results["eq_on_path"].mean(), rel=1e-12)
     grid = econ.decisions[0].grid
     imp = summary["impulse_response"]
     assert grid[0] <= imp["deviator_t1"] <= grid[-1]

@@ -121,10 +121,10 @@ def period(econ, state: EconomyState, x: np.ndarray):
         kind = ent.kind
         if kind.trades:
             for i in ent.members:
-                rewards[:, i] = kind.reward(None, None, {"profit": profits[:, econ._agent_cols[i]]}, exo)
+                rewards[:, i] = kind.reward(None, None, {"profit": profits[:, econ.layout.agent_cols[i]]}, exo)
             continue
         own_state = {f: state.fields[f"{ent.name}.{f}"] for f in kind.state}
-        views[e] = (own_state, x[:, econ._entry_cols[e]], _entry_exo(exo, ent.members))
+        views[e] = (own_state, x[:, econ.layout.entry_cols[e]], _entry_exo(exo, ent.members))
     clearing, faced, supplies = econ.clearing, {}, {}
     if clearing is not None:  # competitive markets clear given what households supply and spend
         hh = {e: econ.entries[e].kind for e in clearing.households}

@@ -24,6 +24,7 @@ import numpy as np
 
 from marketsai.agents import agent_types
 from marketsai.errors import SpecError
+from marketsai.layout import DecisionLayout
 from marketsai.markets import CompetitiveMarket, Market, StrategicMarket, markets
 from marketsai.processes import process_from_spec, product
 from marketsai.spec import EconomySpec, load_spec
@@ -107,23 +108,13 @@ class Economy:
                 self.entries[e].kind.k_steady = self.clearing.steady_state_capital(e)
                 self.entries[e].kind.scale("k")  # a steady-state scale the economy cannot compute is an error now
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
-        # decision columns of each market (in participant order) and of each agent
-        by_market = [[] for _ in self.markets]
-        by_agent = [[] for _ in self.agents]
-        for d, s in enumerate(self.decisions):
-            by_agent[s.agent].append(d)
-            if s.market >= 0:
-                by_market[s.market].append(d)
-        self._market_cols = [np.array(sorted(c, key=lambda d: self.decisions[d].slot), dtype=np.intp)
-                             for c in by_market]
-        self._agent_cols = [np.array(c, dtype=np.intp) for c in by_agent]
-        # each entry's own decision columns, (count, n_own): its agents' decisions as one array
-        self._entry_cols = [np.stack([self._agent_cols[i] for i in ent.members]) for ent in self.entries]
+        #: the decision columns of each agent, market and entry (:mod:`marketsai.layout`)
+        self.layout = DecisionLayout.of(self.decisions, len(self.agents), len(self.markets), self.entries)
         self.memory = max([a.observation["memory"] for a in spec.agents] + [0])
         self.has_state = any(ent.kind.state for ent in self.entries)
         # agents with decisions act in environments; price-taking firms have none
-        self.actors: tuple[str, ...] = tuple(a for i, a in enumerate(self.agents) if len(self._agent_cols[i]))
-        self.actor_index = np.array([i for i in range(len(self.agents)) if len(self._agent_cols[i])], dtype=np.intp)
+        self.actors: tuple[str, ...] = tuple(a for i, a in enumerate(self.agents) if len(self.layout.agent_cols[i]))
+        self.actor_index = np.array([i for i in range(len(self.agents)) if len(self.layout.agent_cols[i])], dtype=np.intp)
 
     # ------------------------------------------------------------ building
     def _build_processes(self):
@@ -253,7 +244,7 @@ class Economy:
         quantities = np.zeros_like(x)
         profits = np.zeros_like(x)
         tables = self._tables() if exo_index is not None and x.ndim == 2 else [None] * len(self.markets)
-        for mkt, cols, ms, table in zip(self.markets, self._market_cols, self.spec.markets, tables, strict=True):
+        for mkt, cols, ms, table in zip(self.markets, self.layout.market_cols, self.spec.markets, tables, strict=True):
             if isinstance(mkt, CompetitiveMarket):
                 continue  # cleared with the agents' budgets in dynamics.period
             out = table.lookup(x[:, cols], exo_index) if table is not None else None
@@ -289,7 +280,7 @@ class Economy:
         rewards = np.empty(profits.shape[:-1] + (len(self.agents),))
         for i in range(len(self.agents)):
             kind = self.entries[self.entry_of[i]].kind
-            rewards[..., i] = kind.reward(None, None, {"profit": profits[..., self._agent_cols[i]]}, None)
+            rewards[..., i] = kind.reward(None, None, {"profit": profits[..., self.layout.agent_cols[i]]}, None)
         return rewards
 
     def benchmarks(self):

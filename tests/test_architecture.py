@@ -219,3 +219,53 @@ def test_layers(source, target, why):
     found = chain(graph, source, target)
     assert found is None, f"{why}: " + " -> ".join(found) + "\n  " + "\n  ".join(
         _where(a, b) for a, b in zip(found, found[1:], strict=False))
+
+
+# ----------------------------------------------------------------- private names
+#: names with a leading underscore that are public by convention (namedtuple's API)
+PUBLIC_UNDERSCORED = {"_fields", "_asdict", "_replace", "_make", "_field_defaults"}
+#: the one module allowed to touch RLlib's private names (each access pinned by a test)
+RLLIB_ADAPTER = "marketsai.rl.rllib_internals"
+
+
+def _defined_here(tree) -> set[str]:
+    """Underscored names a module defines itself: functions, classes, assigned names and
+    attributes (``self._x = ...``) -- reading those is the module's own business."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def private_reads(path: Path) -> list[str]:
+    """``file:line: what`` for each read of another module's underscored name (ours or a
+    library's): ``from m import _x`` and ``obj._x`` where ``_x`` is not defined in this
+    module (``self`` and ``cls`` reads are the class's own)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    own, found = _defined_here(tree), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:  # ours, or ray's, or anyone's
+            found += [f"{node.lineno}: from {node.module} import {a.name}" for a in node.names
+                      if a.name.startswith("_") and not a.name.startswith("__")]
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") \
+                and not node.attr.startswith("__") and node.attr not in PUBLIC_UNDERSCORED \
+                and node.attr not in own:
+            base = node.value
+            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                continue
+            found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return [f"{path.relative_to(ROOT)}:{f}" for f in found]
+
+
+def test_no_module_reads_another_modules_private_names():
+    """A module reads another's data through public names (``econ.layout``,
+    ``env.economy_state``, ...); RLlib's private names are read in the adapter only."""
+    found = [r for name, path in modules().items() if name != RLLIB_ADAPTER
+             for r in private_reads(path)]
+    found += [r for path in sorted((ROOT / "benchmarks").glob("*.py")) for r in private_reads(path)]
+    assert not found, "private names read across modules:\n  " + "\n  ".join(found)

@@ -103,7 +103,7 @@ class EconomyStackedEnv(VectorEnv):
 
     def aggregate_rows(self) -> np.ndarray:
         """``(num_envs, rows, s)``: each row's session's aggregate state (normalised), for a critic."""
-        agg = self.economy.observer.aggregate(self.inner._state, normalize=True)  # (sessions, s)
+        agg = self.economy.observer.aggregate(self.inner.economy_state, normalize=True)  # (sessions, s)
         s = agg.shape[1]
         rows = np.broadcast_to(agg.reshape(self.num_envs, self.block, 1, s),
                                (self.num_envs, self.block, self.n_agents, s))

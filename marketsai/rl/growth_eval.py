@@ -320,7 +320,7 @@ def household_observations(econ, k, K, iz) -> np.ndarray:
 
 
 def _decision(econ, ent):
-    return econ.decisions[int(econ._agent_cols[ent.members[0]][0])]
+    return econ.decisions[int(econ.layout.agent_cols[ent.members[0]][0])]
 
 
 def household_share(econ, act):

@@ -26,7 +26,7 @@ import dataclasses
 
 import numpy as np
 
-from marketsai.solvers.krusell_smith import KrusellSmithModel, _regress, den_haan_error
+from marketsai.solvers.krusell_smith import KrusellSmithModel, alm_regression, den_haan_error
 
 
 def _chain_index(chain) -> np.ndarray:
@@ -58,7 +58,7 @@ def simulate(econ, act, *, T: int = 3000, burn: int = 500, seed: int = 0, snapsh
     env = econ.vector_env(sessions=1, max_cycles=T + burn + 1)
     env.reset(seed=seed)
     rng = np.random.default_rng(seed + 1)
-    state = env._state
+    state = env.economy_state
     K, z, share, snaps = [], [], [], []
     for t in range(T + burn):
         obs = econ.observer.observe_actors(state)[0]
@@ -77,7 +77,7 @@ def simulate(econ, act, *, T: int = 3000, burn: int = 500, seed: int = 0, snapsh
 
 def law_of_motion(K: np.ndarray, z: np.ndarray) -> dict:
     """``ln K' = b0(z) + b1(z) ln K`` by OLS on a path, its R^2 and in-sample Den Haan error (%)."""
-    b, r2 = _regress(np.asarray(K), np.concatenate([z, z[-1:]]), 0)
+    b, r2 = alm_regression(np.asarray(K), np.concatenate([z, z[-1:]]), 0)
     dh_mean, dh_max = den_haan_error(b, K[:-1], z)
     return {"b": b, "r2": r2, "den_haan_mean": dh_mean, "den_haan_max": dh_max}
 

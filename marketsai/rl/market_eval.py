@@ -89,7 +89,7 @@ def simulate_market(econ, act, *, sessions: int = 8, periods: int = 3000, seed: 
         obs = econ.observe(state)
         flat = np.stack([obs[a] for a in actors], axis=1).reshape(sessions * len(actors), -1)
         values = venv.decision_values(act(flat))
-        own = values[:, venv._cols]  # (sessions, N, decisions): the clipped shares and hours
+        own = values[:, venv.actor_cols]  # (sessions, N, decisions): the clipped shares and hours
         out["s"][t] = own[..., 0].mean(axis=1)
         out["l"][t] = own[..., -1].mean(axis=1)
         k = state.fields[f"{name}.k"]

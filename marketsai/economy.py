@@ -12,7 +12,10 @@ same model several ways:
 * :meth:`Economy.finite_model` / :meth:`Economy.finite_game` -- tables for tabular
   learners and DP solvers, built from the same period function (:mod:`marketsai.tabulate`);
 * :meth:`Economy.parallel_env`, :meth:`Economy.gymnasium_env`,
-  :meth:`Economy.rllib_env_creator` -- thin shells around ``step``.
+  :meth:`Economy.rllib_env_creator` -- thin shells around ``step`` (:mod:`marketsai.envs`:
+  they take the Economy and never import this module back);
+* :attr:`Economy.layout` -- which decision columns belong to each agent, market and entry
+  (:mod:`marketsai.layout`), the one public way to index a row of decision values.
 """
 
 from __future__ import annotations

@@ -257,6 +257,11 @@ class Economy:
             prices[..., cols], quantities[..., cols], profits[..., cols] = out
         return prices, quantities, profits
 
+    def __getstate__(self):
+        """Pickled (e.g. to RLlib's env runners, in an env creator) without its lazy caches,
+        the market tables and the observer: they are rebuilt on first use."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_market_tables", "_observer")}
+
     def _tables(self):
         tables = self.__dict__.get("_market_tables")
         if tables is None:

@@ -33,17 +33,10 @@ def _fail(err: Exception, code: int = 1):
 
 
 def parse_sets(values) -> dict:
-    """``("a.b=1", "c=x")`` -> ``{"a.b": 1, "c": "x"}``; values parsed as YAML scalars.
-
-    The click face of :func:`marketsai.runner.schema.parse_overrides`, the one override
-    parser of every command and experiment kind (an item without ``=`` is a usage error).
-    """
-    from marketsai.runner.schema import parse_overrides
-    for item in values:
-        key, sep, _ = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--set")
-    return parse_overrides(values)
+    """``("a.b=1", "c=x")`` -> ``{"a.b": 1, "c": "x"}``; see
+    :func:`marketsai.runner.schema.parse_sets` (imported on use: a lean CLI start)."""
+    from marketsai.runner.schema import parse_sets as parse
+    return parse(values)
 
 
 class LazyGroup(click.Group):

@@ -111,7 +111,7 @@ def entry_views(econ, state: EconomyState, x: np.ndarray, exo: dict) -> dict:
     for e, ent in enumerate(econ.entries):
         if not ent.kind.trades:
             own_state = {f: state.fields[f"{ent.name}.{f}"] for f in ent.kind.state}
-            views[e] = (own_state, x[:, econ._entry_cols[e]], _entry_exo(exo, ent.members))
+            views[e] = (own_state, x[:, econ.layout.entry_cols[e]], _entry_exo(exo, ent.members))
     return views
 
 
@@ -133,7 +133,7 @@ def period(econ, state: EconomyState, x: np.ndarray):
     for ent in econ.entries:
         if ent.kind.trades:
             for i in ent.members:
-                rewards[:, i] = ent.kind.reward(None, None, {"profit": profits[:, econ._agent_cols[i]]}, exo)
+                rewards[:, i] = ent.kind.reward(None, None, {"profit": profits[:, econ.layout.agent_cols[i]]}, exo)
     views = entry_views(econ, state, x, exo)
     clearing, settled = econ.clearing, {}
     if clearing is not None:  # competitive markets clear jointly, given every participant's state and decisions

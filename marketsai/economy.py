@@ -12,7 +12,10 @@ same model several ways:
 * :meth:`Economy.finite_model` / :meth:`Economy.finite_game` -- tables for tabular
   learners and DP solvers, built from the same period function (:mod:`marketsai.tabulate`);
 * :meth:`Economy.parallel_env`, :meth:`Economy.gymnasium_env`,
-  :meth:`Economy.rllib_env_creator` -- thin shells around ``step``.
+  :meth:`Economy.rllib_env_creator` -- thin shells around ``step`` (:mod:`marketsai.envs`:
+  they take the Economy and never import this module back);
+* :attr:`Economy.layout` -- which decision columns belong to each agent, market and entry
+  (:mod:`marketsai.layout`), the one public way to index a row of decision values.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 from marketsai.agents import agent_types
 from marketsai.dotted import set_path
 from marketsai.errors import SpecError
+from marketsai.layout import DecisionLayout
 from marketsai.markets import CompetitiveMarket, Market, StrategicMarket, markets
 from marketsai.processes import process_from_spec, product
 from marketsai.spec import EconomySpec, load_spec
@@ -117,23 +121,13 @@ class Economy:
             # built again with them, never changed after building
             self.entries = tuple(self._build_entries([e.kind.state_units(self, k) for k, e in enumerate(self.entries)]))
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
-        # decision columns of each market (in participant order) and of each agent
-        by_market = [[] for _ in self.markets]
-        by_agent = [[] for _ in self.agents]
-        for d, s in enumerate(self.decisions):
-            by_agent[s.agent].append(d)
-            if s.market >= 0:
-                by_market[s.market].append(d)
-        self._market_cols = [np.array(sorted(c, key=lambda d: self.decisions[d].slot), dtype=np.intp)
-                             for c in by_market]
-        self._agent_cols = [np.array(c, dtype=np.intp) for c in by_agent]
-        # each entry's own decision columns, (count, n_own): its agents' decisions as one array
-        self._entry_cols = [np.stack([self._agent_cols[i] for i in ent.members]) for ent in self.entries]
+        #: the decision columns of each agent, market and entry (:mod:`marketsai.layout`)
+        self.layout = DecisionLayout.of(self.decisions, len(self.agents), len(self.markets), self.entries)
         self.memory = max([a.observation["memory"] for a in spec.agents] + [0])
         self.has_state = any(ent.kind.state for ent in self.entries)
         # agents with decisions act in environments; price-taking firms have none
-        self.actors: tuple[str, ...] = tuple(a for i, a in enumerate(self.agents) if len(self._agent_cols[i]))
-        self.actor_index = np.array([i for i in range(len(self.agents)) if len(self._agent_cols[i])], dtype=np.intp)
+        self.actors: tuple[str, ...] = tuple(a for i, a in enumerate(self.agents) if len(self.layout.agent_cols[i]))
+        self.actor_index = np.array([i for i in range(len(self.agents)) if len(self.layout.agent_cols[i])], dtype=np.intp)
 
     # ------------------------------------------------------------ building
     def _build_processes(self):
@@ -272,7 +266,7 @@ class Economy:
         quantities = np.zeros_like(x)
         profits = np.zeros_like(x)
         tables = self._tables() if exo_index is not None and x.ndim == 2 else [None] * len(self.markets)
-        for mkt, cols, ms, table in zip(self.markets, self._market_cols, self.spec.markets, tables, strict=True):
+        for mkt, cols, ms, table in zip(self.markets, self.layout.market_cols, self.spec.markets, tables, strict=True):
             if isinstance(mkt, CompetitiveMarket):
                 continue  # cleared with the agents' budgets in dynamics.period
             out = table.lookup(x[:, cols], exo_index) if table is not None else None
@@ -281,6 +275,11 @@ class Economy:
                 out = mkt.clear(x[..., cols], **kw)
             prices[..., cols], quantities[..., cols], profits[..., cols] = out
         return prices, quantities, profits
+
+    def __getstate__(self):
+        """Pickled (e.g. to RLlib's env runners, in an env creator) without its lazy caches,
+        the market tables and the observer: they are rebuilt on first use."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_market_tables", "_observer")}
 
     def _tables(self):
         tables = self.__dict__.get("_market_tables")
@@ -308,7 +307,7 @@ class Economy:
         rewards = np.empty(profits.shape[:-1] + (len(self.agents),))
         for i in range(len(self.agents)):
             kind = self.entries[self.entry_of[i]].kind
-            rewards[..., i] = kind.reward(None, None, {"profit": profits[..., self._agent_cols[i]]}, None)
+            rewards[..., i] = kind.reward(None, None, {"profit": profits[..., self.layout.agent_cols[i]]}, None)
         return rewards
 
     def benchmarks(self):
@@ -466,7 +465,7 @@ class Economy:
     def stacked_env_creator(self):
         """A picklable ``creator(env_config) -> EconomyStackedEnv`` (``num_envs`` = sessions) for RLlib."""
         from marketsai.envs.stacked import stacked_creator
-        return stacked_creator(self.to_dict())
+        return stacked_creator(self)
 
     def vector_env_creator(self):
         """A picklable ``creator(env_config) -> VectorEnv`` for RLlib's ``vector_entry_point`` mode.
@@ -474,12 +473,12 @@ class Economy:
         RLlib passes ``num_envs`` (sub-environments = sessions x agents) in ``env_config``.
         """
         from marketsai.envs.vector import vector_creator
-        return vector_creator(self.to_dict())
+        return vector_creator(self)
 
     def rllib_env_creator(self):
         """A picklable ``creator(env_config) -> MultiAgentEnv`` for ``ray.tune.register_env``."""
         from marketsai.envs.rllib import env_creator
-        return env_creator(self.to_dict())
+        return env_creator(self)
 
 
 def load_economy(path: str | Path, overrides: dict | None = None) -> Economy:

@@ -55,7 +55,7 @@ class MarketTable:
 def build_tables(econ) -> list[MarketTable | None]:
     """One table per market whose decisions are all grids and whose table is small."""
     tables = []
-    for mkt, cols, ms in zip(econ.markets, econ._market_cols, econ.spec.markets, strict=True):
+    for mkt, cols, ms in zip(econ.markets, econ.layout.market_cols, econ.spec.markets, strict=True):
         sets = [econ.decisions[d] for d in cols]
         if not len(cols):  # a competitive market: cleared by the economy's clearing, not from decisions
             tables.append(None)

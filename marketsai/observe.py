@@ -60,7 +60,7 @@ class Observer:
 
     def _seen(self, i) -> np.ndarray:
         dec = self.econ.decisions
-        markets_i = {dec[d].market for d in self.econ._agent_cols[i]} - {-1}
+        markets_i = {dec[d].market for d in self.econ.layout.agent_cols[i]} - {-1}
         return np.array([d for d, s in enumerate(dec) if s.market in markets_i], dtype=np.intp)
 
     def _layout(self, ent, members, seen):

@@ -55,6 +55,14 @@ class Registry(Generic[T]):
             return c
         return deco(cls) if cls is not None else deco
 
+    def __contains__(self, name) -> bool:
+        """Whether ``name`` is registered already (entry points are not loaded for this)."""
+        return name in self._items
+
+    def unregister(self, name: str) -> None:
+        """Forget ``name`` (a throwaway class of a test or a notebook); unknown names pass."""
+        self._items.pop(name, None)
+
     def names(self) -> list[str]:
         self._load_entry_points()
         return sorted(self._items)

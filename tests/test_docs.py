@@ -24,7 +24,7 @@ def test_add_a_market_walkthrough_runs(capsys):
         assert "markets[0].params.g = 2.0" in out
     finally:
         sys.modules.pop("mymarkets", None)
-        markets._items.pop("linear_city_demo", None)
+        markets.unregister("linear_city_demo")
 
 
 def test_economy_file_reference_is_complete():

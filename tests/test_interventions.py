@@ -334,4 +334,4 @@ def test_docs_new_phase_example_runs(capsys):
             exec(compile(block, "docs/interventions.md", "exec"), {})
         assert "price_war 20" in capsys.readouterr().out
     finally:
-        phases._items.pop("hold_lowest_demo", None)
+        phases.unregister("hold_lowest_demo")

@@ -532,7 +532,7 @@ def test_composing_markets_doc_runs(capsys):
         for block in blocks:
             exec(compile(block, "docs/composing_markets.md", "exec"), {})
     finally:
-        agent_types._items.pop("warm_glow_household", None)
+        agent_types.unregister("warm_glow_household")
     out = capsys.readouterr().out
     printed = re.search(r"prints\n\n```\n(.*?)```", text, flags=re.S).group(1)
     first = printed.splitlines()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import quantecon as qe
-import scipy.sparse as sp
 
 from marketsai.finite_game import FiniteGame
 from marketsai.finite_model import FiniteModel
@@ -23,7 +21,10 @@ SOLVERS = {"vi": value_iteration, "pi": policy_iteration, "mpi": modified_policy
 
 
 def quantecon_solution(model):
-    """The same MDP as a quantecon DiscreteDP over feasible state-action pairs."""
+    """The same MDP as a quantecon DiscreteDP over feasible state-action pairs (the dev extra's
+    oracle: skipped on a core install)."""
+    qe = pytest.importorskip("quantecon")
+    sp = pytest.importorskip("scipy.sparse")
     n_exo, n_x, M = model.n_exo, model.n_x, model.n_joint
     nf = np.full((n_exo, n_x), M) if model.n_feasible is None else model.n_feasible[..., 0]
     s_idx, a_idx, R, rows, cols, vals = [], [], [], [], [], []

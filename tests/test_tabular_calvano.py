@@ -8,19 +8,11 @@ The tolerance is three standard errors of a 50-session mean: 3 * 0.112 / sqrt(50
 from __future__ import annotations
 
 import numpy as np
+from duopoly import calvano
 
 from marketsai.tabular import QLearningConfig, run_sessions
-from marketsai.tabular.games import calvano_game
 
 PUBLISHED_DELTA, PUBLISHED_SD, SESSIONS = 0.849, 0.112, 50
-
-
-def calvano():
-    try:
-        import marketsai as mai
-        return mai.load_economy("economies/bertrand_duopoly.yaml").finite_game()
-    except Exception:  # noqa: BLE001
-        return calvano_game()
 
 
 def test_calvano_baseline_50_sessions():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from duopoly import calvano
 
 from marketsai.errors import SpecError
 from marketsai.finite_game import FiniteGame
@@ -23,13 +24,17 @@ from marketsai.tabular.sessions import check_memory
 PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)  # action 1 = defect
 
 
-def calvano():
-    """The economy layer's game when it is there, else the one built from REFERENCE.md."""
-    try:
-        import marketsai as mai
-        return mai.load_economy("economies/bertrand_duopoly.yaml").finite_game()
-    except Exception:  # noqa: BLE001 - fall back while the economy layer is in flux
-        return calvano_game()
+def test_the_economy_file_builds_the_reference_duopoly():
+    """The economy layer's duopoly (what ``calvano()`` returns) is the game of REFERENCE.md.
+
+    ``calvano_game`` starts from the printed pN = 1.47293 and pM = 1.92498 (5 digits) while the
+    economy solves for them, so the two agree to the printed precision, not to rounding."""
+    eco, ref = calvano(), calvano_game()
+    for name in ("actions", "payoffs", "prices", "nash_payoff", "coop_payoff", "nash_action",
+                 "coop_action"):
+        np.testing.assert_allclose(getattr(eco, name), getattr(ref, name), rtol=0, atol=5e-6,
+                                   err_msg=name)
+    assert (eco.memory, eco.discount, len(eco.agents)) == (ref.memory, ref.discount, 2)
 
 
 def single_agent_exo_game(discount=0.9):
@@ -263,7 +268,6 @@ def test_limit_cycle_matches_naive_greedy_play():
                 got = limit_cycle(game, strategy, start, protocol=protocol, phase=phase)
                 want = naive_cycle(game, strategy, start, protocol == "alternating", phase)
                 assert got.tolist() == want
-
 
 
 def test_memoryless_game_is_refused_with_a_clear_error():

@@ -63,7 +63,7 @@ def assert_same_state(a, b):
 
 def _eligible(game, cfg, **controls):
     ga = game_arrays(game)
-    forced, eps, lrn, cap = sessions._controls(game, controls.get("forced_action"),
+    forced, eps, lrn, cap = sessions.game_controls(game, controls.get("forced_action"),
                                                controls.get("epsilon_override"),
                                                controls.get("learn"), controls.get("action_cap"))
     return fast_path_eligible(ga.payoffs, ga.exo_cdf.shape[0], cfg.protocol == "alternating",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from duopoly import calvano
 
 from marketsai.finite_game import FiniteGame
 from marketsai.tabular import (
@@ -19,14 +20,6 @@ from marketsai.tabular.reference import reference_advance, reference_init
 from marketsai.tabular.sessions import STATE_FIELDS
 
 PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
-
-
-def calvano():
-    try:
-        import marketsai as mai
-        return mai.load_economy("economies/bertrand_duopoly.yaml").finite_game()
-    except Exception:  # noqa: BLE001
-        return calvano_game()
 
 
 def exo_duopoly():

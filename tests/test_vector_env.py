@@ -55,3 +55,20 @@ def test_vector_env_refuses_several_policy_groups_and_creator_checks_num_envs():
     assert creator({"num_envs": 6}).num_envs == 6
     with pytest.raises(mai.SpecError, match="multiple"):
         creator({"num_envs": 4})
+
+
+def test_creators_survive_a_pickle_round_trip():
+    """RLlib ships a creator to its env runners by pickle: the economy travels inside it
+    (without its lazy caches) and its envs step exactly like the original's."""
+    import pickle
+
+    econ = _oligopoly()
+    econ.vector_env(sessions=2).reset(seed=0)  # fills the economy's lazy caches
+    for make in (econ.vector_env_creator, econ.stacked_env_creator):
+        here, there = make(), pickle.loads(pickle.dumps(make()))
+        assert len(pickle.dumps(make())) < 20_000
+        a, b = here({"num_envs": 3}), there({"num_envs": 3})
+        (oa, _), (ob, _) = a.reset(seed=4), b.reset(seed=4)
+        np.testing.assert_array_equal(oa, ob)
+        acts = np.random.default_rng(0).integers(0, 5, size=a.action_space.shape)
+        np.testing.assert_array_equal(a.step(acts)[0], b.step(acts)[0])

@@ -42,7 +42,7 @@ from marketsai.solvers.krusell_smith import (
     HARK_ALM,
     PUBLISHED_ALM,
     KrusellSmithModel,
-    _regress,
+    alm_regression,
     den_haan_error,
     solve_krusell_smith,
 )
@@ -64,7 +64,7 @@ def run_hark(agents: int, T: int, discard: int, max_loops: int, tol: float, log,
             out = super().calc_dynamics(Mnow, Aprev)
             K = np.asarray(Aprev, float)
             z = np.asarray(self.MrkvNow_hist[: K.size], int)
-            b, r2 = _regress(K, z, discard)
+            b, r2 = alm_regression(K, z, discard)
             self.loops.append({"t": time.perf_counter(), "AFunc": [[float(f.intercept), float(f.slope)]
                                                                    for f in out.AFunc],
                                "b_K": b.tolist(), "r2_K": r2.tolist()})
@@ -91,7 +91,7 @@ def run_hark(agents: int, T: int, discard: int, max_loops: int, tol: float, log,
     K = np.asarray(econ.history["Aprev"], float)
     z = np.asarray(econ.history["Mrkv"], int)
     assert np.array_equal(z, econ.MrkvNow_hist[: z.size]), "HARK's z history is not its Mrkv path"
-    b, r2 = _regress(K, z, discard)
+    b, r2 = alm_regression(K, z, discard)
     dh = den_haan_error(b, K, z, start=discard)
     return {"b": b.tolist(), "r2": r2.tolist(), "K_mean": float(K[discard:].mean()),
             "K_sd": float(K[discard:].std()), "den_haan_in_sample": list(dh),

@@ -24,7 +24,7 @@ from marketsai.agents.registry import agent_types
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, one_of, positive, unit_closed, unit_open
 
-_opt_share = Check(lambda x: x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)
+optional_share = Check(lambda x: x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)
                                            and 0 < x < 1), "null or a number in (0, 1)", True)
 _opt_field = Check(lambda x: x is None or (isinstance(x, str) and x.isidentifier()),
                    "null or a process field name")
@@ -36,8 +36,8 @@ PLANNER_ACTION = {
                   "(choice: savings_share; next_state is always the capital grid)"),
     "points": Param(None, Check(lambda x: x is None or (isinstance(x, int) and x >= 2), "null or an integer >= 2"),
                     "number of savings shares on the grid (kind: grid; default 41)"),
-    "low": Param(None, _opt_share, "lowest savings share (null: 0.01; 0 < low, so capital stays positive)"),
-    "high": Param(None, _opt_share, "highest savings share (null: 0.99; high < 1, so consumption stays positive)"),
+    "low": Param(None, optional_share, "lowest savings share (null: 0.01; 0 < low, so capital stays positive)"),
+    "high": Param(None, optional_share, "highest savings share (null: 0.99; high < 1, so consumption stays positive)"),
 }
 
 

@@ -52,7 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from marketsai.agents.base import AgentType, check_field_param
-from marketsai.agents.planner import _opt_share
+from marketsai.agents.planner import optional_share
 from marketsai.agents.registry import agent_types
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, one_of
@@ -81,9 +81,9 @@ SECTOR_ACTION = {
     "points": Param(None, Check(lambda x: x is None or (isinstance(x, int) and not isinstance(x, bool) and x >= 2),
                                 "null or an integer >= 2"),
                     "savings shares on each stock's grid (kind: grid; default 21)"),
-    "low": Param(None, _opt_share, "lowest share saved in each stock (null: 0.01)"),
-    "high": Param(None, _opt_share, "highest share saved in each stock (null: 0.99)"),
-    "total": Param(None, _opt_share, "largest total share saved; larger sums are scaled down onto it "
+    "low": Param(None, optional_share, "lowest share saved in each stock (null: 0.01)"),
+    "high": Param(None, optional_share, "highest share saved in each stock (null: 0.99)"),
+    "total": Param(None, optional_share, "largest total share saved; larger sums are scaled down onto it "
                    "and flagged infeasible (null: 0.99)"),
 }
 
@@ -196,20 +196,20 @@ class SectorPlanner(AgentType):
         """``z prod_j k_j^alpha_j`` of capital ``(..., d)`` and productivity ``(...)``."""
         return np.asarray(z) * np.exp(np.log(k) @ self.alphas)
 
-    def _productivity_fields(self) -> list[str]:
+    def productivity_fields(self) -> list[str]:
         p = self.p["productivity"]
         return [] if p is None else [p] if isinstance(p, str) else list(p)
 
     def _z(self, exo, like):
         z = np.ones_like(like)
-        for name in self._productivity_fields():
+        for name in self.productivity_fields():
             v = np.asarray(exo[name])
             z = z * (v[:, None] if v.ndim == 1 else v)
         return z
 
     def check(self, exo_fields, path):
         z_min = 1.0
-        for name in self._productivity_fields():
+        for name in self.productivity_fields():
             check_field_param(name, exo_fields, f"{path}.params.productivity", "productivity", "z = 1",
                               minimum=0.0)
             z_min *= min(exo_fields[name])

@@ -39,7 +39,7 @@ def next_state(state, j, n_mem, joint):
 
 
 @nb.njit(cache=True, parallel=True)
-def _find_cycles(strategies, start, m):
+def find_cycles(strategies, start, m):
     n_sessions, n, n_states = strategies.shape
     joint = m**n
     entry = np.empty(n_sessions, np.int64)
@@ -106,7 +106,7 @@ class LimitCycles:
         return out
 
 
-def _check(game: FiniteGame, strategies) -> np.ndarray:
+def check_strategies(game: FiniteGame, strategies) -> np.ndarray:
     if game.n_exo != 1:
         raise ValueError("limit cycles need a game without exogenous states (n_exo == 1)")
     strategies = np.ascontiguousarray(strategies, dtype=np.int64)
@@ -119,7 +119,7 @@ def _check(game: FiniteGame, strategies) -> np.ndarray:
     return strategies
 
 
-def _starts(start_states, n_sessions: int) -> np.ndarray:
+def start_states_of(start_states, n_sessions: int) -> np.ndarray:
     if start_states is None:
         return np.zeros(n_sessions, np.int64)
     start = np.ascontiguousarray(start_states, dtype=np.int64)
@@ -145,9 +145,9 @@ def limit_cycles(game: FiniteGame, strategies, start_states=None) -> LimitCycles
     >>> cyc.length.tolist(), cyc.mean_payoff.tolist()
     ([2], [[2.5, 2.5]])
     """
-    strategies = _check(game, strategies)
-    start = _starts(start_states, strategies.shape[0])
-    entry, length = _find_cycles(strategies, start, game.n_actions)
+    strategies = check_strategies(game, strategies)
+    start = start_states_of(start_states, strategies.shape[0])
+    entry, length = find_cycles(strategies, start, game.n_actions)
     price, payoff = _cycle_means(strategies, entry, length, game.prices[0], game.payoffs[0],
                                  game.n_actions)
     return LimitCycles(entry, length, price, payoff)

@@ -17,7 +17,13 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from marketsai.analysis.cycles import _check, _find_cycles, _starts, joint_of, next_state
+from marketsai.analysis.cycles import (
+    check_strategies,
+    find_cycles,
+    joint_of,
+    next_state,
+    start_states_of,
+)
 from marketsai.finite_game import FiniteGame
 
 
@@ -141,7 +147,7 @@ def profile_q(game: FiniteGame, strategies, agent: int, tol: float = 1e-12,
     >>> profile_q(g, grim, agent=0)[0, 0].round(6).tolist()   # [cooperate, defect]
     [30.0, 14.0]
     """
-    strategies = _check(game, strategies)
+    strategies = check_strategies(game, strategies)
     if not 0 < game.discount < 1:
         raise ValueError(f"the check needs 0 < discount < 1, got {game.discount}")
     return _profile_q(strategies, game.payoffs[0], game.n_actions, int(agent),
@@ -166,7 +172,7 @@ def best_response_q(game: FiniteGame, strategies, agent: int, tol: float = 1e-12
     >>> round(float(best_response_q(g, allc, agent=0)[0, 0].max()), 6)
     50.0
     """
-    strategies = _check(game, strategies)
+    strategies = check_strategies(game, strategies)
     if not 0 < game.discount < 1:
         raise ValueError(f"value iteration needs 0 < discount < 1, got {game.discount}")
     return _best_response_q(strategies, game.payoffs[0], game.n_actions, int(agent),
@@ -205,10 +211,10 @@ def equilibrium_check(game: FiniteGame, strategies, start_states=None, rtol: flo
     >>> tab[["eq_on_path", "eq_all_states", "osd_on_path"]].values.tolist()
     [[True, True, True], [False, False, False]]
     """
-    strategies = _check(game, strategies)
+    strategies = check_strategies(game, strategies)
     n_sessions, n, n_states = strategies.shape
-    start = _starts(start_states, n_sessions)
-    entry, length = _find_cycles(strategies, start, game.n_actions)
+    start = start_states_of(start_states, n_sessions)
+    entry, length = find_cycles(strategies, start, game.n_actions)
     on_cycle = np.zeros((n_sessions, n_states), dtype=bool)
     for b in range(n_sessions):
         s = int(entry[b])

@@ -22,7 +22,13 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from marketsai.analysis.cycles import _check, _find_cycles, _starts, joint_of, next_state
+from marketsai.analysis.cycles import (
+    check_strategies,
+    find_cycles,
+    joint_of,
+    next_state,
+    start_states_of,
+)
 from marketsai.finite_game import FiniteGame
 
 DEVIATIONS = ("best_response", "nash", "calvano_fortran")
@@ -104,13 +110,13 @@ def impulse_response_paths(game: FiniteGame, strategies, start_states=None, peri
     >>> impulse_response_paths(g, grim, periods=3)[0].tolist()
     [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [1.0, 1.0]]
     """
-    strategies = _check(game, strategies)
+    strategies = check_strategies(game, strategies)
     if deviation not in DEVIATIONS:
         raise ValueError(f"deviation must be one of {DEVIATIONS}, got {deviation!r}")
     if not 0 <= agent < game.n_agents:
         raise ValueError(f"agent must be in 0..{game.n_agents - 1}, got {agent}")
-    start = _starts(start_states, strategies.shape[0])
-    entry, length = _find_cycles(strategies, start, game.n_actions)
+    start = start_states_of(start_states, strategies.shape[0])
+    entry, length = find_cycles(strategies, start, game.n_actions)
     nash_idx = int(np.argmin(np.abs(game.actions[agent] - game.nash_action[agent])))
     return _impulse_paths(strategies, entry, length, game.prices[0], game.payoffs[0],
                           game.n_actions, agent, DEVIATIONS.index(deviation), nash_idx,

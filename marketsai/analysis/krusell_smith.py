@@ -31,7 +31,7 @@ from marketsai.analysis.evaluation import Evaluation, evaluations
 from marketsai.analysis.simulate import agent_columns, as_policy, simulate
 from marketsai.errors import SpecError
 from marketsai.params import Param, int_range
-from marketsai.solvers.krusell_smith import KrusellSmithModel, _regress, den_haan_error
+from marketsai.solvers.krusell_smith import KrusellSmithModel, alm_regression, den_haan_error
 
 
 def chain_index(chain) -> np.ndarray:
@@ -90,7 +90,7 @@ def simulate_economy(econ, act, *, T: int = 3000, burn: int = 500, seed: int = 0
 
 def law_of_motion(K: np.ndarray, z: np.ndarray) -> dict:
     """``ln K' = b0(z) + b1(z) ln K`` by OLS on a path, its R^2 and in-sample Den Haan error (%)."""
-    b, r2 = _regress(np.asarray(K), np.concatenate([z, z[-1:]]), 0)
+    b, r2 = alm_regression(np.asarray(K), np.concatenate([z, z[-1:]]), 0)
     dh_mean, dh_max = den_haan_error(b, K[:-1], z)
     return {"b": b, "r2": r2, "den_haan_mean": dh_mean, "den_haan_max": dh_max}
 

@@ -43,7 +43,7 @@ class EconomyParallelEnv(ParallelEnv):
         self._actor_index = economy.actor_index
         self.agents: list[str] = []
         dec = economy.decisions
-        self._own = [economy._agent_cols[i] for i in economy.actor_index]
+        self._own = [economy.layout.agent_cols[i] for i in economy.actor_index]
         self._own_lists = [[int(d) for d in cols] for cols in self._own]
         self._grids = [s.grid for s in dec]
         self._low = np.array([s.low for s in dec])
@@ -139,6 +139,12 @@ class EconomyParallelEnv(ParallelEnv):
 
     def close(self):
         pass
+
+    @property
+    def economy_state(self):
+        """The :class:`~marketsai.dynamics.EconomyState` (batch 1; ``None`` before ``reset``):
+        read it, never write it (``step`` replaces it)."""
+        return self._state
 
     def state(self):
         """The global state (history, aggregate shocks, mean of each state field) for centralised critics."""

@@ -11,17 +11,16 @@ from ray.rllib.env.multi_agent_env import MultiAgentEnv
 
 
 class EconomyMultiAgentEnv(MultiAgentEnv):
-    """RLlib view of a PettingZoo economy env; ``config`` holds the economy as plain data.
+    """RLlib view of a PettingZoo economy env (build with ``econ.rllib_env_creator()``).
 
-    ``config`` keys: ``economy`` (a dict as in an economy file), ``max_cycles``
+    ``config`` keys: ``economy`` (an :class:`~marketsai.economy.Economy`), ``max_cycles``
     (episode length, default 1000); RLlib may add its own keys, which are ignored.
     """
 
     def __init__(self, config: dict | None = None):
         super().__init__()
-        from marketsai.economy import Economy
         config = dict(config or {})
-        economy = Economy.from_dict(config["economy"])
+        economy = config["economy"]
         self._env = economy.parallel_env(max_cycles=int(config.get("max_cycles", 1000)))
         self.possible_agents = list(self._env.possible_agents)
         self.agents = list(self.possible_agents)
@@ -46,12 +45,13 @@ class EconomyMultiAgentEnv(MultiAgentEnv):
         return self._env.last_outcome
 
 
-def _create(economy: dict, env_config: dict | None = None) -> EconomyMultiAgentEnv:
+def _create(economy, env_config: dict | None = None) -> EconomyMultiAgentEnv:
     config = {"economy": economy}
     config.update({k: v for k, v in dict(env_config or {}).items() if k != "economy"})
     return EconomyMultiAgentEnv(config)
 
 
-def env_creator(economy: dict):
-    """``creator(env_config) -> EconomyMultiAgentEnv`` bound to an economy (picklable)."""
+def env_creator(economy):
+    """``creator(env_config) -> EconomyMultiAgentEnv`` bound to an ``Economy`` (picklable: the
+    economy travels to remote env runners by pickle, its classes by reference)."""
     return functools.partial(_create, economy)

@@ -103,7 +103,7 @@ class EconomyStackedEnv(VectorEnv):
 
     def aggregate_rows(self) -> np.ndarray:
         """``(num_envs, rows, s)``: each row's session's aggregate state (normalised), for a critic."""
-        agg = self.economy.observer.aggregate(self.inner._state, normalize=True)  # (sessions, s)
+        agg = self.economy.observer.aggregate(self.inner.economy_state, normalize=True)  # (sessions, s)
         s = agg.shape[1]
         rows = np.broadcast_to(agg.reshape(self.num_envs, self.block, 1, s),
                                (self.num_envs, self.block, self.n_agents, s))
@@ -134,10 +134,8 @@ def critic_state_dim(economy) -> int:
                                           normalize=True).shape[1])
 
 
-def _create(economy: dict, env_config: dict | None = None) -> EconomyStackedEnv:
-    from marketsai.economy import Economy
+def _create(econ, env_config: dict | None = None) -> EconomyStackedEnv:
     config = dict(env_config or {})
-    econ = Economy.from_dict(economy)
     block = int(config.get("block") or 1)
     return EconomyStackedEnv(econ, sessions=int(config.get("num_envs", 1)) * block,
                              max_cycles=int(config.get("max_cycles", 1000)), block=block,
@@ -145,8 +143,8 @@ def _create(economy: dict, env_config: dict | None = None) -> EconomyStackedEnv:
                              critic_state=bool(config.get("critic_state", False)))
 
 
-def stacked_creator(economy: dict):
-    """``creator(env_config) -> EconomyStackedEnv`` bound to an economy (picklable).
+def stacked_creator(economy):
+    """``creator(env_config) -> EconomyStackedEnv`` bound to an ``Economy`` (picklable).
 
     RLlib's ``num_envs`` is the number of sub-environments; each holds ``block`` sessions.
     """

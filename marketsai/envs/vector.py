@@ -57,10 +57,11 @@ class EconomyVectorEnv(VectorEnv):
         self.num_envs = self.sessions * self.n_agents
         self.max_cycles = int(max_cycles)
         dec = economy.decisions
-        cols = [economy._agent_cols[i] for i in economy.actor_index]
+        cols = [economy.layout.agent_cols[i] for i in economy.actor_index]
         if len({len(c) for c in cols}) != 1:
             raise SpecError("agents of one policy group need the same decisions", path="agents[].action")
-        self._cols = np.stack(cols)  # (N, n_own)
+        #: (N, n_own): the decision columns of the N actors (rows of :meth:`decision_values`)
+        self.actor_cols = np.stack(cols)
         first = [dec[d] for d in cols[0]]
         for c in cols[1:]:
             for a, b in zip(first, (dec[d] for d in c), strict=True):
@@ -87,6 +88,12 @@ class EconomyVectorEnv(VectorEnv):
         self._t = 0
         self._needs_reset = False
 
+    @property
+    def economy_state(self):
+        """The :class:`~marketsai.dynamics.EconomyState` of the sessions (``None`` before
+        ``reset``): read it, never write it (``step`` replaces it)."""
+        return self._state
+
     def decision_values(self, actions) -> np.ndarray:
         """Decision values ``(sessions, n_decisions)`` from batched actions (indices or clipped values)."""
         a = np.asarray(actions).reshape(self.sessions, self.n_agents, -1)
@@ -96,7 +103,7 @@ class EconomyVectorEnv(VectorEnv):
             picked = np.take_along_axis(self._grids[None], idx[..., None], axis=-1)[..., 0]
         else:
             picked = np.clip(a.astype(float), self._low[None], self._high[None])
-        values[:, self._cols.ravel()] = picked.reshape(self.sessions, -1)
+        values[:, self.actor_cols.ravel()] = picked.reshape(self.sessions, -1)
         return values
 
     def reset(self, *, seed=None, options=None):
@@ -127,10 +134,8 @@ class EconomyVectorEnv(VectorEnv):
         pass
 
 
-def _create(economy: dict, env_config: dict | None = None) -> EconomyVectorEnv:
-    from marketsai.economy import Economy
+def _create(econ, env_config: dict | None = None) -> EconomyVectorEnv:
     config = dict(env_config or {})
-    econ = Economy.from_dict(economy)
     n = len(econ.actors)
     num_envs = int(config.get("num_envs", n))
     if num_envs % n:
@@ -139,6 +144,6 @@ def _create(economy: dict, env_config: dict | None = None) -> EconomyVectorEnv:
     return EconomyVectorEnv(econ, sessions=num_envs // n, max_cycles=int(config.get("max_cycles", 1000)))
 
 
-def vector_creator(economy: dict):
-    """``creator(env_config) -> EconomyVectorEnv`` bound to an economy (picklable)."""
+def vector_creator(economy):
+    """``creator(env_config) -> EconomyVectorEnv`` bound to an ``Economy`` (picklable)."""
     return functools.partial(_create, economy)

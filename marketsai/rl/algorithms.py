@@ -16,7 +16,7 @@ import math
 from marketsai.errors import SpecError
 from marketsai.params import Check, nearest
 from marketsai.rl.envs import vector_name
-from marketsai.rl.spec import RLExperimentSpec, _refuse_path, rllib_learner
+from marketsai.rl.spec import RLExperimentSpec, refuse_path, rllib_learner
 
 # Set through other sections of the experiment file, never through `settings`.
 _RESERVED = {
@@ -173,7 +173,7 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     path = learner.path(spec.env)
     if path not in learner.paths:
         try:
-            _refuse_path(learner, spec.algorithm, path, spec.env)
+            refuse_path(learner, spec.algorithm, path, spec.env)
         except SpecError as err:
             raise err.with_file(spec.file) if spec.file and not err.file else err from None
     sessions = spec.env.get("sessions")

@@ -48,8 +48,8 @@ def _fail(err: Exception) -> None:
 @click.option("--quiet", is_flag=True, help="Less progress output.")
 def train(file, out, sets, address, num_cpus, force, quiet):
     """Train the deep-RL experiment FILE (kind: rllib): `marketsai run` with RLlib options."""
-    from marketsai.cli import parse_sets
     from marketsai.rl.spec import load_rl_experiment
+    from marketsai.runner.schema import parse_sets
     try:
         spec = load_rl_experiment(file, parse_sets(sets))
         from marketsai.rl.train import train as run_training

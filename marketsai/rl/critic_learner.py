@@ -34,6 +34,7 @@ from ray.rllib.utils.torch_utils import explained_variance
 
 from marketsai.rl.critic_connector import AddGlobalObservations
 from marketsai.rl.critic_module import GLOBAL_OBS, CentralisedCriticModule
+from marketsai.rl.rllib_internals import include_in_model_config
 
 
 class CentralisedCriticLearner(PPOTorchLearner):
@@ -98,6 +99,8 @@ class CentralisedCriticLearner(PPOTorchLearner):
         return total
 
 
+# the module needs every agent's observation width to size its critic
+@include_in_model_config(lambda config: {"cc_obs_dims": list(config.cc_obs_dims)})
 class CentralisedCriticConfig(PPOConfig):
     """PPOConfig for :class:`CentralisedCriticPPO` (our learner and RLModule)."""
 
@@ -111,11 +114,6 @@ class CentralisedCriticConfig(PPOConfig):
 
     def get_default_rl_module_spec(self):
         return RLModuleSpec(module_class=CentralisedCriticModule)
-
-    @property
-    def _model_config_auto_includes(self):
-        # The module needs every agent's observation width to size its critic.
-        return {**super()._model_config_auto_includes, "cc_obs_dims": list(self.cc_obs_dims)}
 
     def centralised_critic(self, agents, obs_dims) -> CentralisedCriticConfig:
         """Agents in the order of the global observation, and their flat observation sizes."""

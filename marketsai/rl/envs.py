@@ -2,8 +2,8 @@
 
 RLlib finds environments by name; the name registered here carries a digest of the
 economy's resolved description, so two experiments with different economies in one
-Ray session never collide, and the creator (a picklable partial holding the economy as
-plain data) works on remote env runners and other nodes of a cluster unchanged.
+Ray session never collide, and the creator (a picklable partial holding the economy)
+works on remote env runners and other nodes of a cluster unchanged.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def _registry_of_this_session() -> None:
     which look under their own job's, would not find the environment.
     """
     import ray
-    from ray.tune import registry
 
-    cached = getattr(registry._global_registry, "_prefix", None)
-    if ray.is_initialized() and cached is not None and cached != ray.get_runtime_context().get_job_id():
-        registry._global_registry._prefix = None
+    from marketsai.rl.rllib_internals import reset_stale_registry_prefix
+
+    if ray.is_initialized():
+        reset_stale_registry_prefix(ray.get_runtime_context().get_job_id())

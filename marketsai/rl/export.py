@@ -57,6 +57,19 @@ def warn_unsafe(path) -> None:
     warnings.warn(UNSAFE_WARNING.format(what=str(path)), UnsafeCheckpointWarning, stacklevel=3)
 
 
+def find_experiment(checkpoint: str | Path) -> Path:
+    """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
+    from marketsai.rl.train import EXPERIMENT_FILE
+
+    path = Path(checkpoint).resolve()
+    for parent in [path, *path.parents][:5]:
+        if (parent / EXPERIMENT_FILE).is_file():
+            return parent / EXPERIMENT_FILE
+    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
+                    path="CHECKPOINT", value=str(checkpoint),
+                    allowed="a checkpoint inside a `marketsai train` run folder")
+
+
 def _spaces(spec, econ):
     from marketsai.rl.algorithms import policy_ids
     env = econ.rllib_env_creator()(dict(spec.env))
@@ -73,19 +86,6 @@ def build_modules(spec, econ):
     config = build_config(spec, econ, "marketsai-export")
     mapping, spaces = _spaces(spec, econ)
     return config.get_multi_rl_module_spec(spaces=spaces).build(), mapping
-
-
-def find_experiment(checkpoint: str | Path) -> Path:
-    """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
-    from marketsai.rl.train import EXPERIMENT_FILE
-
-    path = Path(checkpoint).resolve()
-    for parent in [path, *path.parents][:5]:
-        if (parent / EXPERIMENT_FILE).is_file():
-            return parent / EXPERIMENT_FILE
-    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
-                    path="CHECKPOINT", value=str(checkpoint),
-                    allowed="a checkpoint inside a `marketsai train` run folder")
 
 
 def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Path | None = None) -> Path:

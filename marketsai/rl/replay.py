@@ -121,19 +121,18 @@ class SessionsReplay:
 
     def setup(self, config):
         super().setup(config)
-        from ray.tune.registry import ENV_CREATOR, _global_registry
-
         from marketsai.rl.envs import stacked_name
+        from marketsai.rl.rllib_internals import local_learner, registered_env_creator
 
         cfg = self.config
         env_cfg = dict(cfg.env_config)
         self._sessions = int(env_cfg["sessions"])
-        stacked = _global_registry.get(ENV_CREATOR, stacked_name(cfg.env))(
+        stacked = registered_env_creator(stacked_name(cfg.env))(
             {"num_envs": 1, "block": self._sessions, "max_cycles": env_cfg.get("max_cycles", 1000)})
         self._env = stacked.inner  # the sessions' batched pure step, one row per (session, agent)
         self._agents = list(stacked.economy.actors)
         self._mapping = {a: cfg.policy_mapping_fn(a, None) for a in self._agents}
-        self._learner = self.learner_group._learner
+        self._learner = local_learner(self.learner_group)
         if self._learner is None:
             raise RuntimeError("the sessions replay path acts with the learner's modules: num_learners must be 0")
         space = self._env.single_action_space

@@ -217,7 +217,7 @@ def check_rl_config(cfg: dict) -> dict:
                         allowed="a divisor of env.sessions with env.stacked, else 1")
     path = learner.path(cfg["env"])
     if path not in learner.paths:
-        _refuse_path(learner, algo["name"], path, cfg["env"])
+        refuse_path(learner, algo["name"], path, cfg["env"])
     if path == "replay":
         _check_sessions_replay(cfg, algo)
     if cfg["evaluation"]["tail"] > cfg["evaluation"]["periods"]:
@@ -231,7 +231,7 @@ def check_rl_config(cfg: dict) -> dict:
     return cfg
 
 
-def _refuse_path(learner, name: str, path: str, env: dict):
+def refuse_path(learner, name: str, path: str, env: dict):
     """A path the learner does not declare, refused naming the env key and who trains on it."""
     from marketsai.learners.rllib import rllib_learner_class, rllib_names
 

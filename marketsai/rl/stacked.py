@@ -50,6 +50,7 @@ from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from torch import nn
 
 from marketsai.rl.critic_module import GLOBAL_OBS, mlp
+from marketsai.rl.rllib_internals import torch_distribution
 
 
 def _row_shape(action_space, n_rows: int):
@@ -150,18 +151,18 @@ class RowCategorical(TorchCategorical):
         return cls(logits=logits.reshape(*logits.shape[:-1], -1, cls.choices))
 
     def logp(self, value, **kwargs):
-        return self._dist.log_prob(value).sum(-1)
+        return torch_distribution(self).log_prob(value).sum(-1)
 
     def entropy(self):
-        return self._dist.entropy().sum(-1)
+        return torch_distribution(self).entropy().sum(-1)
 
     def kl(self, other):
         # PPO's KL term pairs the sampling distribution (this class, rows (B, N, k)) with the
         # train distribution of the unstacked rows (a TorchCategorical, (B, k)): compare row by row
-        q = other._dist
-        if q.logits.shape != self._dist.logits.shape:
-            q = torch.distributions.Categorical(logits=q.logits.reshape(self._dist.logits.shape))
-        return torch.distributions.kl.kl_divergence(self._dist, q).sum(-1)
+        p, q = torch_distribution(self), torch_distribution(other)
+        if q.logits.shape != p.logits.shape:
+            q = torch.distributions.Categorical(logits=q.logits.reshape(p.logits.shape))
+        return torch.distributions.kl.kl_divergence(p, q).sum(-1)
 
 
 def row_categorical(choices: int) -> type[RowCategorical]:

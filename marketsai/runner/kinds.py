@@ -137,13 +137,13 @@ KIND_MODULES = {
 
 def get_kind(name: Any, path: str = "kind") -> ExperimentKind:
     """The registered kind ``name`` (importing its module on first use), instantiated."""
-    if isinstance(name, str) and name in KIND_MODULES and name not in experiment_kinds._items:
+    if isinstance(name, str) and name in KIND_MODULES and name not in experiment_kinds:
         try:
             importlib.import_module(KIND_MODULES[name])
         except ImportError as exc:
             raise SpecError(f"experiment kind {name!r} needs {KIND_MODULES[name]!r}, which "
                             f"failed to import: {exc}", path=path, value=name) from None
-    if isinstance(name, str) and ":" not in name and name not in experiment_kinds._items:
+    if isinstance(name, str) and ":" not in name and name not in experiment_kinds:
         choices = sorted(set(experiment_kinds.names()) | set(KIND_MODULES))
         raise SpecError(f"unknown experiment kind{_near(name, choices)}", path=path, value=name,
                         allowed=", ".join(choices) + ", or an import path 'package.module:Class'")

@@ -90,6 +90,18 @@ boolean = Check(lambda x: isinstance(x, bool), "true or false")
 # ----------------------------------------------------------------- overrides
 
 
+def parse_sets(values) -> dict:
+    """``("a.b=1", "c=x")`` -> ``{"a.b": 1, "c": "x"}``: the click face of
+    :func:`parse_overrides` for every command's ``--set`` (an item without ``=`` is a usage
+    error, reported by click)."""
+    import click
+    for item in values:
+        key, sep, _ = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--set")
+    return parse_overrides(values)
+
+
 def parse_overrides(items) -> dict:
     """``--set`` items -> ``{dotted key: value}``; values parsed as YAML scalars.
 

@@ -167,7 +167,7 @@ def brock_mirman_value(model: GrowthModel, k, iz):
 
 # ------------------------------------------------------------------------- EGM
 @nb.njit(cache=True)
-def _interp_savings(Y, Yn, kpn):
+def interp_savings(Y, Yn, kpn):
     """k'(Y) from nodes (Yn ascending, kpn): linear inside; towards the origin (0, 0) below
     the first node (keeps k' and c positive); linear extrapolation above the last."""
     n = Yn.shape[0]
@@ -191,7 +191,7 @@ def _egm(kp, zv, P, alpha, beta, delta, gamma, Y, tol, max_iter):
         for e2 in range(n_z):
             for i in range(n):
                 y2 = zv[e2] * kp[i] ** alpha + (1.0 - delta) * kp[i]
-                c2 = y2 - _interp_savings(y2, Y[e2], kp)  # EGM nodes: k' = kp in every state
+                c2 = y2 - interp_savings(y2, Y[e2], kp)  # EGM nodes: k' = kp in every state
                 if c2 <= 0.0:
                     c2 = 1e-12 * y2  # only in early iterations from a poor guess
                 mu[e2, i] = c2 ** (-gamma) * (alpha * zv[e2] * kp[i] ** (alpha - 1.0) + 1.0 - delta)
@@ -216,7 +216,7 @@ def _egm(kp, zv, P, alpha, beta, delta, gamma, Y, tol, max_iter):
 def _savings_at(Yq, iz, Yn, kpn):
     out = np.empty(Yq.shape[0])
     for t in range(Yq.shape[0]):
-        out[t] = _interp_savings(Yq[t], Yn[iz[t]], kpn[iz[t]])
+        out[t] = interp_savings(Yq[t], Yn[iz[t]], kpn[iz[t]])
     return out
 
 
@@ -261,7 +261,7 @@ class GrowthPolicy:
         return self.model.cash_on_hand(k, self.model.z_values[iz]) - self.savings(k, iz)
 
 
-def _check_grid(k_grid):
+def check_grid(k_grid):
     g = np.ascontiguousarray(k_grid, dtype=np.float64)
     if g.ndim != 1 or g.size < 2 or np.any(g <= 0) or np.any(np.diff(g) <= 0):
         raise ValueError("k_grid must be a strictly ascending 1-D array of positive numbers")
@@ -296,7 +296,7 @@ def solve_egm(model: GrowthModel, k_grid, tol: float = 1e-12, max_iter: int = 10
     >>> bool(np.allclose(pol.savings(k, 2), brock_mirman_policy(m, k, m.z_values[2]), rtol=1e-10))
     True
     """
-    g = _check_grid(k_grid)
+    g = check_grid(k_grid)
     k_ss, c_ss, _ = model.steady_state()
     share = c_ss / float(model.cash_on_hand(k_ss, 1.0)) if c_share0 is None else float(c_share0)
     if not 0.0 < share < 1.0:
@@ -306,10 +306,10 @@ def solve_egm(model: GrowthModel, k_grid, tol: float = 1e-12, max_iter: int = 10
                      Y0, float(tol), int(max_iter))
     if np.any(np.diff(Y, axis=1) <= 0):
         raise RuntimeError("EGM produced non-monotone cash-on-hand nodes; widen or refine k_grid")
-    return _policy(model, g, Y, np.tile(g, (model.z.n_states, 1)), it, ok, "egm")
+    return growth_policy(model, g, Y, np.tile(g, (model.z.n_states, 1)), it, ok, "egm")
 
 
-def _policy(model, g, y_nodes, kp_nodes, it, ok, method) -> GrowthPolicy:
+def growth_policy(model, g, y_nodes, kp_nodes, it, ok, method) -> GrowthPolicy:
     pol = GrowthPolicy(model=model, k_grid=g, kp=np.empty(0), c=np.empty(0), y_nodes=y_nodes,
                        kp_nodes=np.ascontiguousarray(kp_nodes), iterations=int(it),
                        converged=bool(ok), method=method)
@@ -332,7 +332,7 @@ def tabulated_savings(model: GrowthModel, k_grid, kp_table):
     >>> f(np.array([0.15, 0.3]), 0).tolist()
     [0.175, 0.25]
     """
-    g = _check_grid(k_grid)
+    g = check_grid(k_grid)
     table = np.asarray(kp_table, np.float64)
     if table.shape != (model.z.n_states, g.size):
         raise ValueError(f"kp_table must be ({model.z.n_states}, {g.size}), got {table.shape}")
@@ -370,7 +370,7 @@ def growth_finite_model(model: GrowthModel, k_grid) -> FiniteModel:
     >>> fm.n_states, fm.n_joint, int(fm.n_feasible[0, 0, 0])
     (40, 8, 6)
     """
-    g = _check_grid(k_grid)
+    g = check_grid(k_grid)
     zv = model.z_values
     y = model.cash_on_hand(g[None, :], zv[:, None])  # (n_z, n)
     c = y[:, :, None] - g[None, None, :]  # (n_z, n, n)

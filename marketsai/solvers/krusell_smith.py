@@ -576,7 +576,7 @@ def step_distribution(policy: KrusellSmithPolicy, D, iz: int, iz_next: int) -> d
             "clipped": float(stats[2])}
 
 
-def _regress(Kpath, zpath, discard):
+def alm_regression(Kpath, zpath, discard):
     lk = np.log(Kpath)
     x, y, zt = lk[discard:-1], lk[discard + 1:], zpath[discard:-1]
     b = np.empty((2, 2))
@@ -753,7 +753,7 @@ def solve_krusell_smith(model: KrusellSmithModel | None = None, T: int = 11_000,
         # loose household tolerance while b is far from its fixed point, egm_tol near it
         pol = solve_household(model, b, pol, tol=max(egm_tol, min(1e-6, 1e-3 * dist)))
         Kpath, D, Dbar, clip, gap = simulate_histogram(pol, zpath, discard=discard)
-        b_reg, r2 = _regress(Kpath, zpath, discard)
+        b_reg, r2 = alm_regression(Kpath, zpath, discard)
         dist = float(np.max(np.abs(b_reg - b)))
         if verbose:
             print(f"it {it:3d} b={b_reg.round(6).tolist()} r2={r2.round(8).tolist()} dist={dist:.2e}")

@@ -145,6 +145,6 @@ def sector_model(econ) -> SectorModel:
     kind = econ.entries[0].kind
     chain = econ.exo_chain
     z = np.ones(chain.n_states)
-    for f in kind._productivity_fields():
+    for f in kind.productivity_fields():
         z = z * np.asarray(chain.value(f))
     return SectorModel(alphas=tuple(kind.p["alphas"]), beta=econ.discount, z_values=z, P=np.asarray(chain.P))

@@ -16,9 +16,9 @@ import numpy as np
 from marketsai.solvers.growth import (
     GrowthModel,
     GrowthPolicy,
-    _check_grid,
-    _interp_savings,
-    _policy,
+    check_grid,
+    growth_policy,
+    interp_savings,
 )
 
 __all__ = ["solve_time_iteration"]
@@ -30,7 +30,7 @@ def _euler_gap(kp, y, e, Yn, kpn, zv, P, alpha, beta, delta, gamma):
     m = 0.0
     for e2 in range(zv.shape[0]):
         y2 = zv[e2] * kp**alpha + (1.0 - delta) * kp
-        c2 = y2 - _interp_savings(y2, Yn[e2], kpn[e2])
+        c2 = y2 - interp_savings(y2, Yn[e2], kpn[e2])
         if c2 <= 0.0:
             return -np.inf  # saving so much that tomorrow's plan starves: too little today
         m += P[e, e2] * c2 ** (-gamma) * (alpha * zv[e2] * kp ** (alpha - 1.0) + 1.0 - delta)
@@ -112,11 +112,11 @@ def solve_time_iteration(model: GrowthModel, k_grid, tol: float = 1e-12,
     >>> bool(np.allclose(pol.kp[1], exact, rtol=1e-10))
     True
     """
-    g = _check_grid(k_grid)
+    g = check_grid(k_grid)
     zv = model.z_values
     Yg = np.ascontiguousarray(model.cash_on_hand(g[None, :], zv[:, None]))
     k_ss, c_ss, _ = model.steady_state()
     share = 1.0 - c_ss / float(model.cash_on_hand(k_ss, 1.0))
     kp, it, ok = _time_iteration(Yg, share * Yg, zv, model.P, model.alpha, model.beta, model.delta,
                                  model.gamma, float(tol), int(max_iter))
-    return _policy(model, g, Yg, kp, it, ok, "time_iteration")
+    return growth_policy(model, g, Yg, kp, it, ok, "time_iteration")

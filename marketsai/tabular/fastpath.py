@@ -48,8 +48,8 @@ from marketsai.tabular.kernel_parts import (
     BOLTZMANN,
     EPS_RESYNC,
     EXP_DECAY,
-    _kth_tie,
     eps_at,
+    kth_tie,
     row_caches,
 )
 from marketsai.tabular.rng import to_unit, xoshiro
@@ -108,7 +108,7 @@ def _others_max(q, strategy):
 def _rescan(q, i, s, m):
     """First argmax, maximum, its multiplicity, and the largest other entry of a row.
 
-    The first three are exactly :func:`~marketsai.tabular.kernel_parts._argmax_count`'s
+    The first three are exactly :func:`~marketsai.tabular.kernel_parts.argmax_count`'s
     (first index where the running maximum strictly increased; entries equal to it
     counted), written as selects. The fourth is the second largest value counted with
     multiplicity (the maximum itself when it is tied).
@@ -221,7 +221,7 @@ def run_duopoly(payoffs, Mk, M, delta, alpha, beta, mode, epsilon, q, strategy, 
                     g2, mx2, count, sec2 = _rescan(q, i, s, m)
                     if count > 1:
                         x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                        g2 = _kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))
+                        g2 = kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))
                     strategy[i, s] = g2
                     maxq[i, s] = mx2
                     other[i, s] = sec2

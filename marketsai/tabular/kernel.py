@@ -46,15 +46,15 @@ from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the
     CONSTANT,
     EPS_RESYNC,
     EXP_DECAY,
-    _argmax_count,
-    _argmax_ties,
-    _choose,
-    _kth_tie,
-    _sample_cdf,
-    _update,
+    argmax_count,
     argmax_random_ties,
+    argmax_ties,
+    choose_action,
     eps_at,
+    kth_tie,
+    q_update,
     row_caches,
+    sample_cdf,
 )
 from marketsai.tabular.rng import randint, to_unit, uniform, xoshiro
 
@@ -106,7 +106,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             for i in range(n):
                 ov = eps_override[i]
                 if not plain[i]:
-                    a, s0, s1, s2, s3 = _choose(q, strategy, maxq, i, s, forced[i], ov, eps[i],
+                    a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, i, s, forced[i], ov, eps[i],
                                                 mode, temperature, cap[i], m, w, s0, s1, s2, s3)
                 else:  # the hot path, written out: epsilon-greedy with the cached greedy action
                     x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
@@ -120,7 +120,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             e2 = 0
             if n_exo > 1:  # e' ~ P(e, .)
                 x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = _sample_cdf(exo_cdf[e], to_unit(x))
+                e2 = sample_cdf(exo_cdf[e], to_unit(x))
             # s' = (e', last k joint actions); k = 1 needs no division
             s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
             for i in range(n):
@@ -146,10 +146,10 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                     elif new == mx:
                         rescan = True
                     if rescan:
-                        g2, mx2, count = _argmax_count(q, i, s, m - 1)
+                        g2, mx2, count = argmax_count(q, i, s, m - 1)
                         if count > 1:  # random tie-breaking
                             x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                            g2 = _kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))
+                            g2 = kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))
                         strategy[i, s] = g2
                         maxq[i, s] = mx2
                         if g2 != g:
@@ -160,10 +160,10 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             if pend_s[p] >= 0 and learn[p]:
                 # p's decision n periods ago: sum_l delta^l pi_p(t-n+l) + delta^n max_a Q_p(s_t, a)
                 target = pend_r[p] + dpow[n] * maxq[p, s]
-                ch, s0, s1, s2, s3 = _update(q, strategy, maxq, p, pend_s[p], pend_a[p], target,
+                ch, s0, s1, s2, s3 = q_update(q, strategy, maxq, p, pend_s[p], pend_a[p], target,
                                              alpha[p], m, s0, s1, s2, s3)
                 changed |= ch
-            a, s0, s1, s2, s3 = _choose(q, strategy, maxq, p, s, forced[p], eps_override[p],
+            a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, s, forced[p], eps_override[p],
                                         eps[p], mode, temperature, cap[p], m, w, s0, s1, s2, s3)
             last = mem % M  # the joint action in force (most recent in memory)
             pw = 1
@@ -180,7 +180,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             e2 = 0
             if n_exo > 1:
                 x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = _sample_cdf(exo_cdf[e], to_unit(x))
+                e2 = sample_cdf(exo_cdf[e], to_unit(x))
             s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
         if t < t_rec_end:  # record this call's first periods
             for i in range(n):
@@ -265,7 +265,7 @@ def init_kernel(q0, q0_div, Mk, exo_init_cdf, q, strategy, state, rng):
     for w in range(S):
         st = rng[w]
         mem = randint(st, Mk)  # uniform over memory states
-        e = _sample_cdf(exo_init_cdf, uniform(st)) if exo_init_cdf.shape[0] > 1 else 0
+        e = sample_cdf(exo_init_cdf, uniform(st)) if exo_init_cdf.shape[0] > 1 else 0
         state[w] = e * Mk + mem
         qw = q[w]
         for i in range(n):

@@ -23,7 +23,7 @@ Examples
 (True, 3.0)
 >>> round(eps_at(0.5, 3), 12) == round(float(np.exp(-1.5)), 12)
 True
->>> int(_sample_cdf(np.array([0.25, 0.5, 1.0]), 0.3))   # first k with u < cdf[k]
+>>> int(sample_cdf(np.array([0.25, 0.5, 1.0]), 0.3))   # first k with u < cdf[k]
 1
 """
 
@@ -41,7 +41,7 @@ EPS_RESYNC = 1024
 
 
 @njit(cache=True, inline="always")
-def _argmax_count(q, i, s, hi):
+def argmax_count(q, i, s, hi):
     """First index, value and multiplicity of the largest ``q[i, s, 0..hi]``."""
     best = q[i, s, 0]
     first = 0
@@ -58,7 +58,7 @@ def _argmax_count(q, i, s, hi):
 
 
 @njit(cache=True)
-def _kth_tie(q, i, s, hi, first, best, k):
+def kth_tie(q, i, s, hi, first, best, k):
     """The k-th (from 0) index in ``first..hi`` where ``q[i, s, .] == best``."""
     for a in range(first, hi + 1):
         if q[i, s, a] == best:
@@ -69,23 +69,23 @@ def _kth_tie(q, i, s, hi, first, best, k):
 
 
 @njit(cache=True)
-def _argmax_ties(q, i, s, hi, s0, s1, s2, s3):
+def argmax_ties(q, i, s, hi, s0, s1, s2, s3):
     """Argmax of ``q[i, s, 0..hi]`` with ties broken uniformly at random.
 
     Draws one random number only when there is a tie (the k-th tied index, k uniform).
     Returns ``(index, value, s0, s1, s2, s3)``.
     """
-    first, best, count = _argmax_count(q, i, s, hi)
+    first, best, count = argmax_count(q, i, s, hi)
     if count > 1:
         x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        first = _kth_tie(q, i, s, hi, first, best, np.int64(to_unit(x) * count))
+        first = kth_tie(q, i, s, hi, first, best, np.int64(to_unit(x) * count))
     return first, best, s0, s1, s2, s3
 
 
 @njit(cache=True)
 def argmax_random_ties(q, i, s, hi, st):
-    """:func:`_argmax_ties` with the RNG state in the array ``st`` (init and repair)."""
-    a, best, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, st[0], st[1], st[2], st[3])
+    """:func:`argmax_ties` with the RNG state in the array ``st`` (init and repair)."""
+    a, best, s0, s1, s2, s3 = argmax_ties(q, i, s, hi, st[0], st[1], st[2], st[3])
     st[0] = s0
     st[1] = s1
     st[2] = s2
@@ -94,7 +94,7 @@ def argmax_random_ties(q, i, s, hi, st):
 
 
 @njit(cache=True, inline="always")
-def _sample_cdf(cdf_row, u):
+def sample_cdf(cdf_row, u):
     """Inverse CDF: the first ``k`` with ``u < cdf_row[k]`` (the last index if none)."""
     k = 0
     while u >= cdf_row[k] and k < cdf_row.shape[0] - 1:
@@ -103,7 +103,7 @@ def _sample_cdf(cdf_row, u):
 
 
 @njit(cache=True)
-def _update(q, strategy, maxq, i, s, a, target, alpha, n_act, s0, s1, s2, s3):
+def q_update(q, strategy, maxq, i, s, a, target, alpha, n_act, s0, s1, s2, s3):
     """Q-update of one entry (Calvano et al. 2020, Sec. I), keeping the greedy/max caches.
 
     The caches cover actions ``0..n_act-1`` (``m`` in the memory kernel, the feasible
@@ -132,7 +132,7 @@ def _update(q, strategy, maxq, i, s, a, target, alpha, n_act, s0, s1, s2, s3):
         maxq[i, s] = new
         return True, s0, s1, s2, s3
     # the greedy entry fell, or an exact tie: rescan the (admissible part of the) row
-    g2, mx2, s0, s1, s2, s3 = _argmax_ties(q, i, s, n_act - 1, s0, s1, s2, s3)
+    g2, mx2, s0, s1, s2, s3 = argmax_ties(q, i, s, n_act - 1, s0, s1, s2, s3)
     strategy[i, s] = g2
     maxq[i, s] = mx2
     return g2 != g, s0, s1, s2, s3
@@ -140,7 +140,7 @@ def _update(q, strategy, maxq, i, s, a, target, alpha, n_act, s0, s1, s2, s3):
 
 
 @njit(cache=True)
-def _choose(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperature, hi, n_act, w,
+def choose_action(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperature, hi, n_act, w,
             s0, s1, s2, s3):
     """Agent i's action in state s among ``0..hi`` (``hi <= n_act - 1``: an action cap).
 
@@ -172,7 +172,7 @@ def _choose(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperature, hi,
         return np.int64(to_unit(x) * (hi + 1)), s0, s1, s2, s3
     if hi == n_act - 1:  # exploit: the cached greedy action
         return np.int64(strategy[i, s]), s0, s1, s2, s3
-    a, _, s0, s1, s2, s3 = _argmax_ties(q, i, s, hi, s0, s1, s2, s3)
+    a, _, s0, s1, s2, s3 = argmax_ties(q, i, s, hi, s0, s1, s2, s3)
     return a, s0, s1, s2, s3
 
 

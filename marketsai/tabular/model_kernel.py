@@ -42,14 +42,14 @@ from marketsai.tabular.kernel_parts import (
     BOLTZMANN,
     EPS_RESYNC,
     EXP_DECAY,
-    _argmax_count,
-    _choose,
-    _kth_tie,
-    _sample_cdf,
-    _update,
+    argmax_count,
     argmax_random_ties,
+    choose_action,
     eps_at,
     feasible_row_caches,
+    kth_tie,
+    q_update,
+    sample_cdf,
 )
 from marketsai.tabular.rng import to_unit, uniform, xoshiro
 
@@ -107,7 +107,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
                 nfi = nf[row, i]
                 ov = eps_override[i]
                 if not plain[i]:
-                    a, s0, s1, s2, s3 = _choose(q, strategy, maxq, i, s, forced[i], ov, eps[i],
+                    a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, i, s, forced[i], ov, eps[i],
                                                 mode, temperature, min(cap[i], nfi - 1), nfi, w,
                                                 s0, s1, s2, s3)
                 else:  # hot path: epsilon-greedy with the cached greedy action
@@ -122,7 +122,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             e2 = 0
             if n_exo > 1:  # e' ~ P(e, .)
                 x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = _sample_cdf(exo_cdf[e], to_unit(x_))
+                e2 = sample_cdf(exo_cdf[e], to_unit(x_))
             s_next = e2 * n_x + next_x[s, j]
             for i in range(n):
                 if learn[i]:
@@ -133,7 +133,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
                     new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
                     g = strategy[i, s]
                     mx = maxq[i, s]
-                    # keep the caches: kernel_parts._update's steps, written out as in
+                    # keep the caches: kernel_parts.q_update's steps, written out as in
                     # kernel.run_session (a call here halves the speed)
                     rescan = False
                     if a == g:
@@ -149,10 +149,10 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
                         rescan = True
                     if rescan:  # argmax over the feasible entries, ties at random
                         hi = nf[row, i] - 1
-                        g2, mx2, count = _argmax_count(q, i, s, hi)
+                        g2, mx2, count = argmax_count(q, i, s, hi)
                         if count > 1:
                             x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                            g2 = _kth_tie(q, i, s, hi, g2, mx2, np.int64(to_unit(x_) * count))
+                            g2 = kth_tie(q, i, s, hi, g2, mx2, np.int64(to_unit(x_) * count))
                         strategy[i, s] = g2
                         maxq[i, s] = mx2
                         if g2 != g:
@@ -163,12 +163,12 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             if pend_s[p] >= 0 and learn[p]:
                 target = pend_r[p] + dpow[n] * maxq[p, s]
                 ps = pend_s[p]
-                ch, s0, s1, s2, s3 = _update(q, strategy, maxq, p, ps, pend_a[p], target,
+                ch, s0, s1, s2, s3 = q_update(q, strategy, maxq, p, ps, pend_a[p], target,
                                              alpha[p], nf[ps if nf_full else 0, p],
                                              s0, s1, s2, s3)
                 changed |= ch
             nfp = nf[row, p]
-            a, s0, s1, s2, s3 = _choose(q, strategy, maxq, p, s, forced[p], eps_override[p],
+            a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, s, forced[p], eps_override[p],
                                         eps[p], mode, temperature, min(cap[p], nfp - 1), nfp, w,
                                         s0, s1, s2, s3)
             last = x % M  # the joint action in force (memory models only)
@@ -186,7 +186,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             e2 = 0
             if n_exo > 1:
                 x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = _sample_cdf(exo_cdf[e], to_unit(x_))
+                e2 = sample_cdf(exo_cdf[e], to_unit(x_))
             s_next = e2 * n_x + next_x[s, j]
         if t < t_rec_end:
             orow = e * n_ox + (x if n_ox > 1 else 0)
@@ -257,8 +257,8 @@ def init_model_kernel(q0, q0_div, n_x, x_uniform, x_init_cdf, exo_init_cdf, nf, 
     for w in range(S):
         st = rng[w]
         u = uniform(st)
-        x = np.int64(u * n_x) if x_uniform else _sample_cdf(x_init_cdf, u)
-        e = _sample_cdf(exo_init_cdf, uniform(st)) if exo_init_cdf.shape[0] > 1 else 0
+        x = np.int64(u * n_x) if x_uniform else sample_cdf(x_init_cdf, u)
+        e = sample_cdf(exo_init_cdf, uniform(st)) if exo_init_cdf.shape[0] > 1 else 0
         state[w] = e * n_x + x
         qw = q[w]
         for i in range(n):

@@ -37,9 +37,9 @@ from marketsai.tabular.models import check_protocol, model_controls, model_q0_ta
 from marketsai.tabular.rng import py_uniform
 from marketsai.tabular.sessions import (
     SessionState,
-    _controls,
-    _q0_table,
     game_arrays,
+    game_controls,
+    game_q0_table,
     session_rng_state,
 )
 
@@ -85,7 +85,7 @@ def reference_init(game, cfg, seed=0, sessions=range(4)) -> SessionState:
     if isinstance(game, FiniteModel):
         return _model_init(game, cfg, seed, sessions)
     ga = game_arrays(game)
-    q0, q0_div = _q0_table(game, cfg)
+    q0, q0_div = game_q0_table(game, cfg)
     sessions = np.asarray(list(sessions), dtype=np.int64)
     S, n, m = sessions.size, ga.n, ga.m
     q = np.empty((S, n, ga.n_states, m), dtype=cfg.np_dtype)
@@ -163,7 +163,7 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
         return _model_advance(game, cfg, states, periods, forced_action, epsilon_override,
                               learn, action_cap, until_converged, record)
     ga = game_arrays(game)
-    forced, eps_ov, lrn, cap = _controls(game, forced_action, epsilon_override, learn, action_cap)
+    forced, eps_ov, lrn, cap = game_controls(game, forced_action, epsilon_override, learn, action_cap)
     alpha = cfg.per_agent("alpha", ga.n)
     beta = cfg.per_agent("beta", ga.n)
     mode = EXPLORATION[cfg.exploration]

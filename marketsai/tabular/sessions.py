@@ -146,7 +146,7 @@ def calvano_q0(game) -> np.ndarray:
     return out
 
 
-def _q0_table(game, cfg: QLearningConfig) -> tuple[np.ndarray, int]:
+def game_q0_table(game, cfg: QLearningConfig) -> tuple[np.ndarray, int]:
     """(q0 rows, divisor): row ``s // divisor`` of ``q0[i]`` initialises state ``s``."""
     n, m, ga_Mk = game.n_agents, game.n_actions, game.n_memory_states
     if isinstance(cfg.q0, str):
@@ -244,7 +244,7 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
         return _init_model_sessions(game, cfg, seed, sessions, threads)
     ga = game_arrays(game)
     sessions = _checked_sessions(game, cfg, sessions, ga.n)
-    q0, q0_div = _q0_table(game, cfg)
+    q0, q0_div = game_q0_table(game, cfg)
     states = _blank_state(cfg, seed, sessions, ga.n, ga.n_states, ga.m)
     with numba_threads(threads):
         kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, states.q,
@@ -293,7 +293,7 @@ def _blank_state(cfg, seed, sessions, n, n_states, m) -> SessionState:
 
 
 # ---------------------------------------------------------------------- advance
-def _controls(game, forced_action, epsilon_override, learn, action_cap):
+def game_controls(game, forced_action, epsilon_override, learn, action_cap):
     n, m = game.n_agents, game.n_actions
 
     def vec(value, default, dtype, name, ok, allowed):
@@ -363,7 +363,7 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         raise SpecError("must be a non-negative integer", path="periods", value=periods)
     if int(record) != record or record < 0:
         raise SpecError("must be a non-negative integer", path="record", value=record)
-    controls = model_controls if model else _controls
+    controls = model_controls if model else game_controls
     forced, eps_ov, lrn, cap = controls(game, forced_action, epsilon_override, learn, action_cap)
     alpha = cfg.per_agent("alpha", ga.n)
     beta = cfg.per_agent("beta", ga.n)

@@ -2,7 +2,8 @@
 
 Ray is started with 2 CPUs and a ~300 MB object store (no dashboard) and shut down when
 the module's tests are done, so the cluster test (tests/conftest.py ``ray_cluster``)
-can connect a fresh driver to its own ``ray start --head`` cluster.
+can connect a fresh driver to its own ``ray start --head`` cluster. Without the rllib extra
+the root conftest reports this folder's modules as skipped.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import os
 
 import pytest
 
-pytest.importorskip("ray")
-pytest.importorskip("torch")
 
 @pytest.fixture(scope="module")
 def local_ray():

@@ -24,7 +24,8 @@ def algo(local_ray):
 
 
 def _learner(algo):
-    return algo.learner_group._learner  # the local learner (num_learners=0)
+    from marketsai.rl.rllib_internals import local_learner
+    return local_learner(algo.learner_group)  # num_learners=0
 
 
 def test_actor_and_critic_inputs_during_training(algo):
@@ -62,7 +63,8 @@ def test_global_observation_lines_up_with_each_agents_rows(algo):
 
     learner = _learner(algo)
     episodes = algo.env_runner.sample(num_timesteps=40, random_actions=True)
-    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=episodes,
+    from marketsai.rl.rllib_internals import learner_connector
+    batch = learner_connector(learner)(rl_module=learner.module, batch={}, episodes=episodes,
                                        shared_data={}, metrics=learner.metrics)
     for i, mid in enumerate(("firm_0", "firm_1")):
         obs = batch[mid][Columns.OBS].numpy()

@@ -118,7 +118,20 @@ def test_agent_order_selects_the_head(stacked_ppo):
     np.testing.assert_array_equal(a[1], b[0])
 
 
+def _limit_cycle(strategies, start, m):
+    """The states of the limit cycle reached from ``start`` when both firms play their
+    tabulated strategy (memory 1: the state is the last joint action, firm 0 most significant)."""
+    seen, s = [], int(start)
+    while s not in seen:
+        seen.append(s)
+        s = int(strategies[0, s]) * m + int(strategies[1, s])
+    return seen[seen.index(s):]
+
+
 def test_evaluate_a_stacked_checkpoint(stacked_ppo, tmp_path):
+    """Each episode's row is the limit cycle of the tabulated strategies from its start state,
+    followed here by hand: its length, its mean prices and its profit gains."""
+    from marketsai.analysis.calvano import tabulate
     from marketsai.rl.evaluate import evaluate
 
     ck, econ = stacked_ppo
@@ -126,9 +139,26 @@ def test_evaluate_a_stacked_checkpoint(stacked_ppo, tmp_path):
     assert summary["sessions"] == 5
     on_disk = json.loads((tmp_path / "ev" / "summary.json").read_text())
     assert on_disk["profit_gain"] == pytest.approx(summary["profit_gain"])
-    assert 1.4 < summary["mean_price"] < 2.0
-    assert summary["cycle_length_mean"] >= 1
-    assert 0.0 <= summary["eq_on_path_share"] <= 1.0
+    game = econ.finite_game()
+    m = game.n_actions
+    policies, env = _policies(ck, econ)
+    strategies = tabulate(econ, policies, game)
+    results = pd.read_parquet(tmp_path / "ev" / "results.parquet")
+    assert len(results) == 5
+    for row in results.itertuples():
+        cycle = _limit_cycle(strategies, row.start_state, m)
+        assert row.cycle_length == len(cycle)
+        acts = np.array([[s // m, s % m] for s in cycle])  # joint actions on the cycle
+        prices = game.actions[[0, 1], acts].mean(axis=0)
+        profits = game.payoffs[0, cycle].mean(axis=0)
+        gains = (profits - game.nash_payoff) / (game.coop_payoff - game.nash_payoff)
+        np.testing.assert_allclose([row.mean_price_0, row.mean_price_1], prices, rtol=1e-12)
+        np.testing.assert_allclose([row.mean_profit_0, row.mean_profit_1], profits, rtol=1e-12)
+        np.testing.assert_allclose([row.profit_gain_0, row.profit_gain_1], gains, rtol=1e-9)
+    assert summary["mean_price"] == pytest.approx(results["mean_price"].mean(), rel=1e-12)
+    assert summary["cycle_length_mean"] == pytest.approx(results["cycle_length"].mean(), rel=1e-12)
+    assert summary["profit_gain"] == pytest.approx(results["profit_gain"].mean(), rel=1e-12)
+    assert summary["eq_on_path_share"] == pytest.approx(results["eq_on_path"].mean(), rel=1e-12)
     grid = econ.decisions[0].grid
     assert grid[0] <= summary["impulse_best_response_t1_deviator"] <= grid[-1]
     paths = pd.read_csv(tmp_path / "ev" / "impulse_response.csv")

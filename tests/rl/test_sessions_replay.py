@@ -7,6 +7,7 @@ import pytest
 from rl_helpers import continuous_duopoly, experiment
 
 from marketsai.errors import SpecError
+from marketsai.rl.rllib_internals import local_learner
 
 pytest.importorskip("torch")
 
@@ -128,7 +129,7 @@ def test_same_seed_same_buffers_and_weights(local_ray):
         _, algo = _algo(spec, seed=3)
         try:
             algo.train()
-            w = algo.learner_group._learner.module["firm_0"].state_dict()
+            w = local_learner(algo.learner_group).module["firm_0"].state_dict()
             runs.append((_columns(algo._buffers["firm_1"]), {k: v.clone() for k, v in w.items()}))
         finally:
             algo.stop()

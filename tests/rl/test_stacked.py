@@ -116,7 +116,8 @@ def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
                             extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
                                                  Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
                             len_lookback_buffer=0, terminated=True)
-    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
+    from marketsai.rl.rllib_internals import learner_connector
+    batch = learner_connector(learner)(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
     targets = batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
     own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
     np.testing.assert_allclose(targets[0], own, atol=1e-5)

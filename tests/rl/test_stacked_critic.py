@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import marketsai as mai
+from marketsai.rl.rllib_internals import local_learner
 
 torch = pytest.importorskip("torch")
 
@@ -44,19 +45,19 @@ def test_critic_state_is_each_rows_sessions_aggregate_state():
     rng = np.random.default_rng(0)
     for _ in range(3):
         obs, _, _, _, info = env.step(rng.uniform(0.7, 0.995, (2, 20)).astype(np.float32))
-    agg = econ.observer.aggregate(env.inner._state, normalize=True)  # (4 sessions, s)
+    agg = econ.observer.aggregate(env.inner.economy_state, normalize=True)  # (4 sessions, s)
     cs = info["critic_state"]  # (2 sub-envs, 2 x 10 rows, s)
     assert cs.shape == (2, 20, agg.shape[1])
     for b in range(2):
         for j in range(2):
             np.testing.assert_array_equal(cs[b, j * 10:(j + 1) * 10], np.broadcast_to(agg[2 * b + j], (10, agg.shape[1])))
     # z, employment rate, mean k and its spread: mean k of the critic state is the observed moment
-    raw = econ.state(env.inner._state)
-    k = env.inner._state.fields["household.k"]
+    raw = econ.state(env.inner.economy_state)
+    k = env.inner.economy_state.fields["household.k"]
     np.testing.assert_allclose(raw[:, -2], k.mean(axis=1), rtol=1e-5)
     np.testing.assert_allclose(raw[:, -1], k.std(axis=1), rtol=1e-4)
     from marketsai.dynamics import exo_values
-    exo = exo_values(econ, env.inner._state)
+    exo = exo_values(econ, env.inner.economy_state)
     np.testing.assert_allclose(raw[:, 0], exo["z"])
     np.testing.assert_allclose(raw[:, 1], np.asarray(exo["e"]).mean(axis=1))  # the employment rate
 
@@ -143,7 +144,8 @@ def test_learner_builds_the_critic_column_from_the_rows_and_their_sessions_state
                             extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
                                                  Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
                             len_lookback_buffer=0, terminated=True)
-    batch = learner._learner_connector(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
+    from marketsai.rl.rllib_internals import learner_connector
+    batch = learner_connector(learner)(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
     g = batch["default_policy"][GLOBAL_OBS].detach().numpy().reshape(n, T + 1, d + s)
     for i in range(n):
         np.testing.assert_allclose(g[i], np.concatenate([obs[:, i], state[:, i]], axis=1))
@@ -174,7 +176,7 @@ def test_trained_critic_is_central_on_the_learner_and_absent_from_the_env_runner
     algo = build_config(RLExperimentSpec.from_dict(_experiment(10)), econ, register_economy(econ)).build_algo()
     try:
         result = algo.train()
-        learned = algo.learner_group._learner.module["default_policy"]
+        learned = local_learner(algo.learner_group).module["default_policy"]
         assert learned.vf[0][0].in_features == 4 + 4  # own observation + aggregate state
         assert not hasattr(algo.env_runner.module, "vf")  # acting holds the actor only
         assert np.isfinite(result["learners"]["default_policy"]["vf_loss"])

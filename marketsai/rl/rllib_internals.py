@@ -1,0 +1,81 @@
+"""Every access to a private name of RLlib / Ray Tune, in one place.
+
+Why: RLlib gives no public way to do a few things we need (rebuild a registered env
+creator in the driver, act with the local learner's modules, reset Tune's cached registry
+prefix, add a key to the model config RLlib hands an RLModule, read a torch distribution's
+inner distribution). Each such access is one small function here, with the Ray version
+it was checked against; tests/rl/test_rllib_internals.py pins each one, so a Ray upgrade
+that changes them fails there, by name, rather than deep inside a training run. No other
+module of the package reads an underscored RLlib name (tests/test_architecture.py).
+
+Importing this module does not import ray; the functions do.
+"""
+
+from __future__ import annotations
+
+#: the Ray release every access below was checked against
+CHECKED_RAY_VERSION = "2.60.0"
+
+
+def registered_env_creator(name: str):
+    """The creator registered with ``ray.tune.register_env(name, creator)``.
+
+    Ray 2.60.0: ``ray.tune.registry._global_registry.get(ENV_CREATOR, name)`` (Tune has
+    no public getter of a registered creator).
+    """
+    from ray.tune.registry import ENV_CREATOR, _global_registry
+    return _global_registry.get(ENV_CREATOR, name)
+
+
+def reset_stale_registry_prefix(job_id: str) -> bool:
+    """Make Tune's registry key new entries by the current Ray job; True if it was stale.
+
+    Ray 2.60.0: ``_global_registry._prefix`` caches the job id of the first Ray session of
+    the process (``None`` until first used); setting it to ``None`` makes the registry read
+    the current job's id on its next use.
+    """
+    from ray.tune import registry
+    cached = getattr(registry._global_registry, "_prefix", None)
+    if cached is not None and cached != job_id:
+        registry._global_registry._prefix = None
+        return True
+    return False
+
+
+def local_learner(learner_group):
+    """The learner of a LearnerGroup without remote learners (``num_learners: 0``), else None.
+
+    Ray 2.60.0: ``LearnerGroup._learner`` (set in ``__init__`` when the group is local).
+    """
+    return learner_group._learner
+
+
+def learner_connector(learner):
+    """A Learner's learner connector pipeline (a ``ConnectorPipelineV2``).
+
+    Ray 2.60.0: ``Learner._learner_connector`` (built in ``Learner.build``).
+    """
+    return learner._learner_connector
+
+
+def torch_distribution(dist):
+    """The ``torch.distributions.Distribution`` inside an RLlib ``TorchDistribution``.
+
+    Ray 2.60.0: ``TorchDistribution._dist`` (set in ``__init__`` by ``_get_torch_distribution``).
+    """
+    return dist._dist
+
+
+def include_in_model_config(extra):
+    """Class decorator for an ``AlgorithmConfig`` subclass: add ``extra(config) -> dict`` to
+    the model config RLlib passes to the RLModules it builds.
+
+    Ray 2.60.0: ``AlgorithmConfig._model_config_auto_includes`` (a property returning a dict,
+    merged into ``model_config`` when the RLModule spec is built).
+    """
+    def decorate(cls):
+        def includes(self):
+            return {**super(cls, self)._model_config_auto_includes, **extra(self)}
+        cls._model_config_auto_includes = property(includes)
+        return cls
+    return decorate

@@ -1,0 +1,80 @@
+"""The RLlib private names :mod:`marketsai.rl.rllib_internals` reads, pinned.
+
+Each test exercises one access on real Ray objects and checks the kind of thing it gets
+back; a Ray upgrade that renames or retypes one of them fails here, by name.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from marketsai.rl import rllib_internals as ri
+
+ray = pytest.importorskip("ray")
+torch = pytest.importorskip("torch")
+
+
+def test_checked_against_the_installed_ray():
+    """On another Ray, re-check every access of the adapter, then bump the version there."""
+    assert ray.__version__ == ri.CHECKED_RAY_VERSION
+
+
+def test_registered_env_creator_and_the_registry_prefix(local_ray):
+    from ray.tune.registry import register_env
+
+    def creator(cfg):
+        return ("made", cfg["x"])
+
+    register_env("marketsai-internals-probe", creator)
+    assert ri.registered_env_creator("marketsai-internals-probe")({"x": 3}) == ("made", 3)
+
+    from ray.tune import registry
+    job = ray.get_runtime_context().get_job_id()
+    assert registry._global_registry._prefix == job  # cached by the registration above
+    assert ri.reset_stale_registry_prefix(job) is False  # current: left alone
+    assert ri.reset_stale_registry_prefix("not-this-job") is True
+    assert registry._global_registry._prefix is None
+    assert ri.registered_env_creator("marketsai-internals-probe")({"x": 4}) == ("made", 4)
+    assert registry._global_registry._prefix == job  # re-read from the current job
+
+
+def test_local_learner_and_its_connector(local_ray):
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.connectors.connector_pipeline_v2 import ConnectorPipelineV2
+    from ray.rllib.core.learner.learner import Learner
+
+    config = (PPOConfig().environment("CartPole-v1").env_runners(num_env_runners=0)
+              .learners(num_learners=0)
+              .training(train_batch_size_per_learner=64, minibatch_size=32, num_epochs=1))
+    algo = config.build_algo()
+    try:
+        learner = ri.local_learner(algo.learner_group)
+        assert isinstance(learner, Learner)
+        assert isinstance(ri.learner_connector(learner), ConnectorPipelineV2)
+    finally:
+        algo.stop()
+
+
+def test_torch_distribution():
+    from ray.rllib.core.distribution.torch.torch_distribution import TorchCategorical
+
+    dist = TorchCategorical.from_logits(torch.zeros(2, 3))
+    inner = ri.torch_distribution(dist)
+    assert isinstance(inner, torch.distributions.Categorical)
+    assert inner.logits.shape == (2, 3)
+
+
+def test_include_in_model_config():
+    from ray.rllib.algorithms.ppo import PPOConfig
+
+    assert isinstance(PPOConfig()._model_config_auto_includes, dict)
+
+    @ri.include_in_model_config(lambda config: {"probe_width": config.width})
+    class Probe(PPOConfig):
+        width = 7
+
+    config = Probe()
+    assert config.model_config["probe_width"] == 7
+    base = PPOConfig().model_config
+    assert {k: v for k, v in config.model_config.items() if k != "probe_width"} == base
+    assert "probe_width" not in base  # the base class is untouched

@@ -103,7 +103,7 @@ def economy_reference() -> None:
 
 def experiment_reference() -> None:
     from marketsai.runner.config import TRAILING_SCHEMA, common_schema
-    from marketsai.runner.kinds import KIND_MODULES, experiment_kinds, get_kind
+    from marketsai.runner.kinds import experiment_kinds, get_kind
     from marketsai.runner.schema import describe_schema
 
     def table(schema) -> list[str]:
@@ -121,7 +121,7 @@ def experiment_reference() -> None:
     common = common_schema("<file name>")
     out += table(common) + ["Kind-specific keys come between these and:", ""]
     out += table(TRAILING_SCHEMA)
-    names = sorted(set(KIND_MODULES) | set(experiment_kinds.names()))
+    names = experiment_kinds.names()
     for name in names:
         try:
             kind = get_kind(name)

@@ -124,7 +124,7 @@ def validate(file, sets):
     print every default of every experiment kind and learner."""
     from marketsai.runner.schema import dump_yaml, read_yaml
     if file is None:
-        from marketsai.runner.kinds import describe_defaults
+        from marketsai.runner.config import describe_defaults
         click.echo(describe_defaults())
         return
     try:

@@ -41,6 +41,7 @@ class Registry(Generic[T]):
         self.base = base
         self._items: dict[str, type] = {}
         self._entry_points_loaded = False
+        self._broken: dict[str, str] = {}  # entry point name -> why it failed to load
 
     def register(self, name: str, cls: type | None = None):
         """Register ``cls`` under ``name``; usable as a decorator."""
@@ -77,6 +78,10 @@ class Registry(Generic[T]):
         self._load_entry_points()
         if name in self._items:
             return self._items[name]
+        if name in self._broken:
+            raise SpecError(f"{self.kind} type {name!r} is installed but failed to load "
+                            f"({self._broken[name]})", path=path, value=name,
+                            allowed=", ".join(self.names()))
         hint = did_you_mean(name, self._items, cutoff=0.6)
         raise SpecError(f"unknown {self.kind} type{hint}", path=path, value=name,
                         allowed=", ".join(self.names()) + ", or an import path 'package.module:Class'")
@@ -95,10 +100,19 @@ class Registry(Generic[T]):
         return cls
 
     def _load_entry_points(self) -> None:
+        """Register the entry points of group ``marketsai.<kind>``. One that fails to load
+        (a plug-in whose own imports are missing) is remembered with its reason, said when
+        its name is asked for, and does not hide the others."""
         if self._entry_points_loaded:
             return
         self._entry_points_loaded = True
         for ep in entry_points(group=f"marketsai.{self.kind}"):
-            cls = ep.load()
+            if ep.name in self._items:
+                continue
+            try:
+                cls = ep.load()
+            except Exception as exc:  # noqa: BLE001 -- reported by get(), with the reason
+                self._broken[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
+                continue
             if ep.name not in self._items:
                 self.register(ep.name, cls)

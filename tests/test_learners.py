@@ -50,7 +50,7 @@ def test_importing_learners_does_not_import_ray_or_torch():
 
 
 def test_rllib_entries_declare_paths_and_actions():
-    from marketsai.learners.rllib import RLlibLearner
+    from marketsai.rl.learners import RLlibLearner
     dqn, cc = learners.get("DQN")(), learners.get("centralised_critic")()
     assert isinstance(dqn, RLlibLearner) and dqn.action_kinds == ("grid",)
     assert dqn.path({"sessions": 4, "stacked": True}) == "replay"

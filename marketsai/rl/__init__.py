@@ -3,7 +3,7 @@
 Importing this package does not import ray or torch; the modules that need them do.
 
 * :mod:`~marketsai.rl.spec` -- experiment files (``kind: rllib``) and their validation;
-* :mod:`~marketsai.rl.algorithms` -- a registered RLlib learner (:mod:`marketsai.learners.rllib`:
+* :mod:`~marketsai.rl.algorithms` -- a registered RLlib learner (:mod:`marketsai.rl.learners`:
   DQN, SAC, PPO, IMPALA, APPO, centralised critic) and a spec -> ``AlgorithmConfig``,
   settings checked against RLlib's attributes;
 * :mod:`~marketsai.rl.critic_module`, :mod:`~marketsai.rl.critic_connector`,

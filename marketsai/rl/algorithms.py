@@ -2,7 +2,7 @@
 
 Why here and not in each learner: every RLlib algorithm shares the environment paths,
 resources, policy mapping and seeding; what differs is declared by its registered
-learner (:mod:`marketsai.learners.rllib`: config class, action kinds, small-machine
+learner (:mod:`marketsai.rl.learners`: config class, action kinds, small-machine
 defaults, the paths it trains on, and hooks such as the centralised critic's inputs).
 A user's settings are checked against the config's real attributes before RLlib sees
 them, so a typo gives a :class:`~marketsai.errors.SpecError` with the nearest names
@@ -16,7 +16,13 @@ import math
 from marketsai.errors import SpecError
 from marketsai.params import Check, nearest
 from marketsai.rl.envs import vector_name
-from marketsai.rl.spec import RLExperimentSpec, refuse_path, rllib_learner
+from marketsai.rl.spec import (
+    RLExperimentSpec,
+    refuse_path,
+    rllib_learner,
+    rllib_learner_class,
+    rllib_names,
+)
 
 # Set through other sections of the experiment file, never through `settings`.
 _RESERVED = {
@@ -153,7 +159,7 @@ def sessions_replay(spec: RLExperimentSpec) -> bool:
 
 
 def env_path(spec: RLExperimentSpec) -> str:
-    """The trial's environment path (see :data:`marketsai.learners.rllib.PATHS`)."""
+    """The trial's environment path (see :data:`marketsai.rl.learners.PATHS`)."""
     return rllib_learner(spec.algorithm, file=spec.file).path(spec.env)
 
 
@@ -167,8 +173,6 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     sub-environments, the creator registered as :func:`marketsai.rl.envs.vector_name`) and
     learns one single-agent module (``default_policy``) shared by every agent.
     """
-    from marketsai.learners.rllib import rllib_learner_class, rllib_names
-
     learner = rllib_learner(spec.algorithm, file=spec.file)
     path = learner.path(spec.env)
     if path not in learner.paths:

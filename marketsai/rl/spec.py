@@ -59,8 +59,25 @@ _algorithm_name = Check(lambda x: isinstance(x, str), "a registered RLlib learne
 
 
 
+def is_rllib_learner(cls) -> bool:
+    """An RLlib learner declares the ``AlgorithmConfig`` it builds (:mod:`marketsai.rl.learners`)."""
+    return isinstance(cls, type) and bool(getattr(cls, "config_path", ""))
+
+
+def rllib_names() -> list[str]:
+    """The registered learners that are RLlib algorithms (plug-ins included)."""
+    from marketsai.learners import learners
+    return [n for n in learners.names() if is_rllib_learner(learners.get(n))]
+
+
+def rllib_learner_class(name: str):
+    """The registered RLlib learner class ``name``."""
+    from marketsai.learners import learners
+    return learners.get(name)
+
+
 def rllib_learner(name, path: str = "algorithm.name", file: str | None = None):
-    """The registered RLlib learner ``name`` (:mod:`marketsai.learners.rllib`), instantiated.
+    """The registered RLlib learner ``name`` (:mod:`marketsai.rl.learners`), instantiated.
 
     >>> rllib_learner("PPO").paths == {"per_agent", "vector", "stacked"}
     True
@@ -70,13 +87,12 @@ def rllib_learner(name, path: str = "algorithm.name", file: str | None = None):
     marketsai.errors.SpecError: algorithm.name = 'ppo2': unknown algorithm; did you mean 'PPO'? (allowed: APPO, DQN, IMPALA, PPO, SAC, centralised_critic)
     """
     from marketsai.learners import learners
-    from marketsai.learners.rllib import RLlibLearner, rllib_names
     names = rllib_names()
     if isinstance(name, str) and ":" in name:
         cls = learners.get(name, path)
-        if not issubclass(cls, RLlibLearner):
+        if not is_rllib_learner(cls):
             raise SpecError("not an RLlib learner", path=path, value=name, file=file,
-                            allowed="a subclass of marketsai.learners.rllib.RLlibLearner")
+                            allowed="a subclass of marketsai.rl.learners.RLlibLearner")
         return cls()
     if name not in names:
         raise SpecError(f"unknown algorithm{did_you_mean(name, names, ignore_case=True)}", path=path,
@@ -233,8 +249,6 @@ def check_rl_config(cfg: dict) -> dict:
 
 def refuse_path(learner, name: str, path: str, env: dict):
     """A path the learner does not declare, refused naming the env key and who trains on it."""
-    from marketsai.learners.rllib import rllib_learner_class, rllib_names
-
     def who(p):
         return " / ".join(n for n in rllib_names() if p in rllib_learner_class(n).paths) or "none"
     if path == "vector":

@@ -19,7 +19,6 @@ docs/experiments.md.
 
 from marketsai.runner.config import Experiment, load_experiment, sweep_values
 from marketsai.runner.kinds import (
-    KIND_MODULES,
     ExperimentKind,
     Unit,
     UnitContext,
@@ -29,6 +28,6 @@ from marketsai.runner.kinds import (
 from marketsai.runner.run import report, run_experiment, summary_text
 from marketsai.runner.store import RunFolder
 
-__all__ = ["Experiment", "ExperimentKind", "KIND_MODULES", "RunFolder", "Unit",
+__all__ = ["Experiment", "ExperimentKind", "RunFolder", "Unit",
            "experiment_kinds", "get_kind", "load_experiment", "report", "run_experiment",
            "UnitContext", "summary_text", "sweep_values"]

@@ -32,7 +32,7 @@ import numpy as np
 from marketsai import limits
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, nonnegative_int
-from marketsai.runner.kinds import ExperimentKind, Unit, get_kind
+from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds, get_kind
 from marketsai.runner.schema import (
     get_path,
     mapping,
@@ -351,3 +351,38 @@ def _near_key(key: str, cfg: dict) -> str:
             if isinstance(v, dict) and k != "economy":
                 yield from walk(v, p)
     return nearest(key, list(walk(cfg)))
+
+
+def describe_defaults() -> str:
+    """Every key and default of every experiment kind and of every learner's settings, as
+    ``marketsai validate`` (without a file) prints them: one dialect, one listing.
+
+    >>> text = describe_defaults()
+    >>> "kind: tabular" in text and "learner q_learning" in text and "learner.alpha" in text
+    True
+    """
+    from marketsai.learners import learners
+    from marketsai.runner.schema import describe_schema
+
+    def block(title: str, schema: dict, prefix: str = "") -> list[str]:
+        rows = describe_schema(schema, prefix)
+        width = max((len(r[0]) for r in rows), default=0)
+        return [title] + [f"  {name:<{width}}  {default}  ({allowed}){' -- ' + doc if doc else ''}"
+                          for name, default, allowed, doc in rows] + [""]
+
+    names = experiment_kinds.names()
+    lines = block("every experiment kind", common_schema("<file name>") | TRAILING_SCHEMA)
+    for name in names:
+        try:
+            kind = get_kind(name)
+        except SpecError as err:  # e.g. a kind whose extra is not installed
+            lines += [f"kind: {name}", f"  (unavailable: {err.reason})", ""]
+            continue
+        lines += block(f"kind: {name}", kind.schema)
+    for name in learners.names():
+        cls = learners.get(name)
+        note = " (and any other attribute of its RLlib AlgorithmConfig)" if cls.open_settings else ""
+        lines += block(f"learner {name}{note}: learner.settings in kind: learn", cls.settings, "learner.settings")
+        if getattr(cls, "defaults", None):  # RLlib: the attributes we set unless the file does
+            lines[-1:] = [f"  our default {k} = {v!r}" for k, v in cls.defaults.items()] + [""]
+    return "\n".join(lines)

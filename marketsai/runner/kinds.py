@@ -48,14 +48,12 @@ tasks and actors run there, and only the driver writes the run folder.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
 
-from marketsai.errors import SpecError
 from marketsai.registry import Registry
 
 
@@ -126,66 +124,9 @@ class ExperimentKind:
 
 experiment_kinds: Registry[ExperimentKind] = Registry("experiment", ExperimentKind)
 
-#: kinds whose module is imported the first time a file names them
-KIND_MODULES = {
-    "tabular": "marketsai.runner.tabular",
-    "interventions": "marketsai.interventions",
-    "rllib": "marketsai.rl.train",
-    "learn": "marketsai.runner.learn",
-}
-
-
 def get_kind(name: Any, path: str = "kind") -> ExperimentKind:
-    """The registered kind ``name`` (importing its module on first use), instantiated."""
-    if isinstance(name, str) and name in KIND_MODULES and name not in experiment_kinds:
-        try:
-            importlib.import_module(KIND_MODULES[name])
-        except ImportError as exc:
-            raise SpecError(f"experiment kind {name!r} needs {KIND_MODULES[name]!r}, which "
-                            f"failed to import: {exc}", path=path, value=name) from None
-    if isinstance(name, str) and ":" not in name and name not in experiment_kinds:
-        choices = sorted(set(experiment_kinds.names()) | set(KIND_MODULES))
-        raise SpecError(f"unknown experiment kind{_near(name, choices)}", path=path, value=name,
-                        allowed=", ".join(choices) + ", or an import path 'package.module:Class'")
+    """The registered kind ``name``, instantiated. The package's own kinds (``tabular``,
+    ``interventions``, ``rllib``, ``learn``) are entry points of group
+    ``marketsai.experiment`` (``pyproject.toml``), as a plug-in's would be: their modules
+    are imported the first time a kind is looked up, and this module imports none of them."""
     return experiment_kinds.get(name, path=path)()
-
-
-def describe_defaults() -> str:
-    """Every key and default of every experiment kind and of every learner's settings, as
-    ``marketsai validate`` (without a file) prints them: one dialect, one listing.
-
-    >>> text = describe_defaults()
-    >>> "kind: tabular" in text and "learner q_learning" in text and "learner.alpha" in text
-    True
-    """
-    from marketsai.learners import learners
-    from marketsai.runner.config import TRAILING_SCHEMA, common_schema
-    from marketsai.runner.schema import describe_schema
-
-    def block(title: str, schema: dict, prefix: str = "") -> list[str]:
-        rows = describe_schema(schema, prefix)
-        width = max((len(r[0]) for r in rows), default=0)
-        return [title] + [f"  {name:<{width}}  {default}  ({allowed}){' -- ' + doc if doc else ''}"
-                          for name, default, allowed, doc in rows] + [""]
-
-    names = sorted(set(KIND_MODULES) | set(experiment_kinds.names()))
-    lines = block("every experiment kind", common_schema("<file name>") | TRAILING_SCHEMA)
-    for name in names:
-        try:
-            kind = get_kind(name)
-        except SpecError as err:  # e.g. a kind whose extra is not installed
-            lines += [f"kind: {name}", f"  (unavailable: {err.reason})", ""]
-            continue
-        lines += block(f"kind: {name}", kind.schema)
-    for name in learners.names():
-        cls = learners.get(name)
-        note = " (and any other attribute of its RLlib AlgorithmConfig)" if cls.open_settings else ""
-        lines += block(f"learner {name}{note}: learner.settings in kind: learn", cls.settings, "learner.settings")
-        if getattr(cls, "defaults", None):  # RLlib: the attributes we set unless the file does
-            lines[-1:] = [f"  our default {k} = {v!r}" for k, v in cls.defaults.items()] + [""]
-    return "\n".join(lines)
-
-
-def _near(name, choices):
-    from marketsai.runner.schema import nearest
-    return nearest(name, choices)

@@ -40,7 +40,7 @@ import numba as nb
 import numpy as np
 
 from marketsai.processes import MarkovChain
-from marketsai.solvers.krusell_smith import _c_walk  # c(x) on EGM nodes, c = x below the first
+from marketsai.solvers.krusell_smith import c_walk  # c(x) on EGM nodes, c = x below the first
 
 __all__ = ["AiyagariModel", "AiyagariPolicy", "AiyagariSolution", "household_policy",
            "stationary_distribution", "capital_supply", "solve_aiyagari"]
@@ -192,7 +192,7 @@ def _consume(x, X, C, top, out):
     """c(x) at ascending cash x from nodes (X, C): b' = 0 below the first node, linear
     between nodes, and b' = top above the last (savings are capped at a_max, as on
     DiscreteDP's grid: the linear extrapolation would save more)."""
-    _c_walk(x, X, C, out)
+    c_walk(x, X, C, out)
     for i in range(x.shape[0]):
         if out[i] < x[i] - top:
             out[i] = x[i] - top
@@ -378,7 +378,7 @@ def stationary_distribution(policy: AiyagariPolicy, D0=None, tol: float = 1e-13,
     q, wt = _lottery(bd, 1.0 + policy.r, m.income(policy.r), policy.X, policy.C)
     if D0 is None:
         D0 = np.zeros((m.z.size, bd.size))
-        D0[:, 0] = m._chain.stationary()
+        D0[:, 0] = m.chain.stationary()
     D, it, ok, at_cap = _stationary(np.array(D0, np.float64), q, wt, m.Pm, float(tol), int(max_iter))
     if not ok:
         raise RuntimeError(f"the asset distribution did not converge in {max_iter} iterations at r = {policy.r}")

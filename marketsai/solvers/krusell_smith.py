@@ -292,7 +292,7 @@ def _c_at(m, Mn, Cn):
 
 
 @nb.njit(cache=True)
-def _c_walk(m2, Mn, Cn, out):
+def c_walk(m2, Mn, Cn, out):
     """c(m) at ascending m2 from nodes (Mn, Cn) as :func:`_c_at`, by one merge walk."""
     n_a = Mn.shape[0]
     i = 0
@@ -331,8 +331,8 @@ def _egm(a, Kg, b, zv, L, inc, P, alpha, beta, delta, gamma, M, C, tol, max_iter
                     R2, w2 = _prices(Kp, s2 // 2, zv, L, alpha, delta)
                     for i in range(n_a):
                         m2[i] = R2 * a[i] + w2 * inc[s2]
-                    _c_walk(m2, M[s2, jj], C[s2, jj], c0)
-                    _c_walk(m2, M[s2, jj + 1], C[s2, jj + 1], c1)
+                    c_walk(m2, M[s2, jj], C[s2, jj], c0)
+                    c_walk(m2, M[s2, jj + 1], C[s2, jj + 1], c1)
                     for i in range(n_a):
                         c2 = (1.0 - wK) * c0[i] + wK * c1[i]
                         if c2 <= 0.0:

@@ -63,7 +63,11 @@ def test_household_share_evaluates_a_known_policy():
     policy's share there: the exact price-taking rule, acting on those observations, comes
     back as the closed form at every point; a constant alpha*beta policy, or one that reads
     mean capital where own capital is, does not."""
-    from marketsai.analysis.households import competitive_share, exact_household_actor, household_share
+    from marketsai.analysis.households import (
+        competitive_share,
+        exact_household_actor,
+        household_share,
+    )
     econ = mai.load_economy(GROWTH)
     k_ss = econ.entries[0].kind.k_steady
     k = np.array([0.8, 0.9, 1.0, 1.1, 1.25]) * k_ss

@@ -1,5 +1,11 @@
 """RLlib algorithms as learners: one registered class per algorithm.
 
+Why in the RLlib layer and registered by entry point (``pyproject.toml``, group
+``marketsai.learners``): these classes drive :mod:`marketsai.rl` (configs, Tune trials,
+checkpoints) and :mod:`marketsai.rl.spec` looks them up by name, so they live beside it;
+the core's learner registry finds them as it finds any plug-in, and the import graph stays
+one-way (``marketsai.learners`` never imports ``marketsai.rl``).
+
 Why one class per algorithm, each declaring what it can do, instead of name lists and
 flags: adding an algorithm (or a user's own ``AlgorithmConfig``) is one registered class,
 and every check -- which actions it learns, which environment paths it trains on -- reads
@@ -22,6 +28,7 @@ The config itself is built by :func:`marketsai.rl.algorithms.build_config` from 
 declarations; ``kind: rllib`` trains it with Ray Tune (:mod:`marketsai.rl.train`).
 
 >>> from marketsai.learners import learners
+>>> from marketsai.rl.spec import rllib_names
 >>> ppo = learners.get("PPO")()
 >>> ppo.path({"sessions": None}), ppo.path({"sessions": 8, "stacked": True})
 ('per_agent', 'stacked')
@@ -122,6 +129,7 @@ class RLlibLearner(Learner):
                           "model": sections.pop("model") or {}}}
 
     def registered_name(self) -> str:
+        from marketsai.rl.spec import rllib_names
         for name in rllib_names():
             if learners.get(name) is type(self):
                 return name
@@ -169,15 +177,6 @@ class RLlibLearner(Learner):
                 {a: functools.partial(greedy.act_batch, a) for a in economy.actors},
                 info={k: row[k] for k in ("iterations", "env_steps", "episode_return_mean", "checkpoint")}))
         return out
-
-
-def rllib_learner_class(name: str) -> type[RLlibLearner]:
-    return learners.get(name)
-
-
-def rllib_names() -> list[str]:
-    """The registered learners that are RLlib algorithms (plug-ins included)."""
-    return [n for n in learners.names() if issubclass(learners.get(n), RLlibLearner)]
 
 
 _REPLAY = {"type": "MultiAgentEpisodeReplayBuffer", "capacity": 50_000}

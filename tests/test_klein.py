@@ -133,3 +133,47 @@ def test_bad_settings_are_refused(game):
         run_klein_sessions(game.payoff_matrix(), 0.95, KleinSettings(alpha=0.0))
     with pytest.raises(SpecError, match="learner.tail"):
         run_klein_sessions(game.payoff_matrix(), 0.95, KleinSettings(periods=10, tail=20))
+
+
+def test_klein_study_runs_from_its_experiment_file_and_report(tmp_path):
+    """The experiment file through the runner (tiny), its evaluation's columns, and the
+    report script that reads the run folder."""
+    import json
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    run = mai.run_experiment("experiments/klein2021/klein.yaml", out=tmp_path / "run", progress=False,
+                             overrides={"seeds": 6, "learner.settings.periods": 4000,
+                                        "learner.settings.tail": 50,
+                                        "sweep": {"economy.agents[0].action.points": [7, 13]}})
+    res = pd.read_parquet(run / "results.parquet")
+    assert len(res) == 12 and set(res["outcome"]) <= {"fixed", "cycle"}
+    assert res["fixed_price"].isna().tolist() == (res["outcome"] == "cycle").tolist()
+    assert ((res["gamma"] > 0) & (res["gamma"] <= 1)).all()
+    # the policy's table is the kernel's greedy reaction functions
+    k6 = res[res["economy.agents[0].action.points"] == 7].sort_values("seed")
+    direct = run_klein_sessions(mai.load_economy("economies/klein_k6.yaml").finite_game().payoff_matrix(),
+                                0.95, KleinSettings(periods=4000, tail=50), seed=2021, sessions=range(6))
+    np.testing.assert_allclose(k6["profitability"], direct.profitability, rtol=0, atol=0)
+    out = tmp_path / "report"
+    done = subprocess.run([sys.executable, "experiments/klein2021/report.py", str(run), "--results", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out / "klein2021.csv")
+    assert table["k"].tolist() == [6, 12] and table["runs"].tolist() == [6, 6]
+    assert table["profitability"].tolist() == pytest.approx(
+        res.groupby("economy.agents[0].action.points")["profitability"].mean().tolist())
+    assert json.loads((out / "klein2021_source.json").read_text())["seed"] == 2021
+
+
+def test_klein_learner_refuses_economies_it_cannot_learn():
+    from marketsai.learners import learners
+    from marketsai.learners.base import checked
+
+    learner = learners.get("klein_q_learning")()
+    duo = mai.load_economy("economies/bertrand_oligopoly.yaml")
+    with pytest.raises(SpecError, match="duopoly"):
+        checked(learner, duo, dict(learner.settings and {k: p.default for k, p in learner.settings.items()}),
+                "learner.settings")

@@ -26,7 +26,7 @@ the scale against which a trained policy is read; its tables come back as
 Examples
 --------
 >>> sorted(evaluations.names())
-['calvano', 'growth', 'krusell_smith', 'market', 'sectors']
+['calvano', 'growth', 'klein', 'krusell_smith', 'market', 'sectors']
 >>> evaluations.get("calvano").settings["episodes"].default
 100
 """
@@ -38,7 +38,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 # the entries register themselves on import
-from marketsai.analysis import calvano, growth_policy, krusell_smith, market, sector_accuracy  # noqa: F401
+from marketsai.analysis import (  # noqa: F401
+    calvano,
+    growth_policy,
+    klein,
+    krusell_smith,
+    market,
+    sector_accuracy,
+)
 from marketsai.analysis.evaluation import COMMON, Evaluation, evaluations
 from marketsai.errors import SpecError
 from marketsai.policies import Policy

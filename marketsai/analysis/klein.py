@@ -21,6 +21,10 @@ index for every rival price index; :attr:`marketsai.tabular.klein.KleinSessions.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from marketsai.analysis.evaluation import Evaluation, evaluations
+from marketsai.params import Param, int_range, real
 
 
 def greedy_path(reactions: np.ndarray, prices, mover: int, periods: int) -> np.ndarray:
@@ -121,3 +125,124 @@ def edgeworth_benchmark(k: int) -> float:
     prices = np.arange(k // 2, -1, -1) / k  # 1/2, ..., 1/k, 0
     market = list(prices * (1 - prices)) + [0.0]  # the relenting period: the rival still sells at 0
     return float(np.mean(market) / 2)
+
+
+# ---------------------------------------------------------------------- the evaluation
+class KleinEvaluation(Evaluation):
+    """Klein's (2021) measures of a duopoly policy under sequential moves (module docstring).
+
+    The policy is read as each firm's reaction to the rival's price: its table on the
+    memory-1 game (``strategies()``, or tabulated through ``act``) in states
+    ``(p_0, p_1)``, firm 0's column at ``p_0 = 0`` and firm 1's row at ``p_1 = 0`` (a
+    Klein policy does not depend on its own last price). Greedy alternating play starts
+    from the policy's ``start_state`` (the final prices) with ``info["next_mover"]`` to move
+    (else random prices, firm 0 first).
+    """
+
+    settings = {
+        "undercut_periods": Param(20, int_range(1, 10_000), "periods traced after the forced undercut"),
+        "undercut_from": Param(0.5, real, "the price both firms charge before firm 0 undercuts "
+                                          "(the grid point nearest it)"),
+    }
+    columns = {
+        "outcome": "'fixed' (neither price changes on the limit cycle: a focal price) or 'cycle'",
+        "fixed_price": "the market (lowest) price of a fixed outcome; NaN for cycles",
+        "cycle_length": "periods on the limit cycle of alternating greedy play",
+        "cycle_profit": "mean per-firm profit on that cycle",
+        "gamma_<i>": "firm i's Q*(s, R_i(s)) / max_p Q*(s, p), averaged over states (Q*: eq. 5 "
+                     "against the rival's reaction)",
+        "gamma": "mean of gamma_<i>",
+    }
+
+    def check(self, economy) -> None:
+        from marketsai.learners.klein import klein_game
+        klein_game(economy)
+
+    def evaluate(self, economy, policy, settings, seed=0):
+        from marketsai.analysis.calvano import tabulate
+        from marketsai.learners.klein import klein_game
+        from marketsai.tabular.klein import own_rival_profits
+
+        game = klein_game(economy)
+        m = game.n_actions
+        table = tabulate(economy, policy, game)
+        reactions = np.stack([table[0].reshape(m, m)[0], table[1].reshape(m, m)[:, 0]])
+        if policy.start_state is not None:
+            start = divmod(int(policy.start_state), m)
+            mover = int(policy.info.get("next_mover", 0))
+        else:
+            start, mover = tuple(np.random.default_rng(seed).integers(0, m, size=2)), 0
+        pi = own_rival_profits(game.payoff_matrix())
+        cyc = greedy_cycle(reactions, start, mover)
+        prices = game.actions[0]
+        row = {"outcome": cyc["kind"], "cycle_length": cyc["length"],
+               "fixed_price": float(prices[cyc["prices"][0].min()]) if cyc["kind"] == "fixed" else np.nan,
+               "cycle_profit": float(np.mean([(pi[0, a, b] + pi[1, b, a]) / 2 for a, b in cyc["prices"]]))}
+        for i in range(2):
+            row[f"gamma_{i}"] = gamma(optimal_q(pi[i], reactions[1 - i], economy.discount), reactions[i])
+        row["gamma"] = (row["gamma_0"] + row["gamma_1"]) / 2
+        k = int(np.argmin(np.abs(prices - settings["undercut_from"])))
+        path = forced_undercut(reactions, k, settings["undercut_periods"]) if k > 0 else None
+        tables = {"results": pd.DataFrame([row])}
+        if path is not None:
+            tables["undercut"] = pd.DataFrame({"t": np.arange(len(path)), "price_0": prices[path[:, 0]],
+                                               "price_1": prices[path[:, 1]]})
+        return tables
+
+    def summarise(self, tables, settings):
+        res = tables["results"]
+        out = {"outcome_fixed_share": float((res["outcome"] == "fixed").mean()),
+               "outcome_cycle_share": float((res["outcome"] == "cycle").mean()),
+               "fixed_price_shares": {f"{p:.4f}": float(c / len(res)) for p, c in
+                                      res["fixed_price"].dropna().value_counts().sort_index().items()},
+               "cycle_profit_mean": float(res["cycle_profit"].mean()),
+               "gamma_mean": float(res["gamma"].mean()), "gamma_min": float(res["gamma"].min())}
+        if "profitability" in res:
+            out["profitability_mean"] = float(res["profitability"].mean())
+            out["profitability_sd"] = float(res["profitability"].std(ddof=1)) if len(res) > 1 else None
+        path = _undercut_mean(tables, settings)
+        if path is not None:
+            out["undercut_sessions"] = int(path.attrs["sessions"])
+            out["undercut_price_0"] = path["price_0"].round(6).tolist()
+            out["undercut_price_1"] = path["price_1"].round(6).tolist()
+        return out
+
+    def figures(self, tables, economy, settings):
+        import matplotlib.pyplot as plt
+
+        path = _undercut_mean(tables, settings)
+        if path is None:
+            return {}
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.plot(path["t"], path["price_0"], "o-", label="firm 0 (forced to undercut at t = 1)")
+        ax.plot(path["t"], path["price_1"], "s--", label="firm 1")
+        ax.axhline(settings["undercut_from"], color="grey", lw=0.8, ls=":")
+        ax.set_xlabel("period t")
+        ax.set_ylabel("price")
+        ax.set_title(f"Forced undercut from {settings['undercut_from']:g} "
+                     f"({path.attrs['sessions']} sessions fixed there)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        return {"klein_undercut": fig}
+
+
+def _undercut_mean(tables, settings) -> pd.DataFrame | None:
+    """Mean undercut path over the sessions whose learned outcome is the fixed price the
+    undercut starts from (Klein's Figure 3 reads those)."""
+    res, und = tables["results"], tables.get("undercut")
+    if und is None or not len(und):
+        return None
+    key = "seed" if "seed" in und and "seed" in res else None
+    at = np.isclose(res["fixed_price"], settings["undercut_from"], atol=1e-9)
+    if key is None:
+        chosen = und if at.all() else und.iloc[0:0]
+    else:
+        chosen = und[und[key].isin(res.loc[at, key])]
+    if not len(chosen):
+        return None
+    mean = chosen.groupby("t")[["price_0", "price_1"]].mean().reset_index()
+    mean.attrs["sessions"] = int(at.sum())
+    return mean
+
+
+evaluations.register("klein", KleinEvaluation)

@@ -55,3 +55,28 @@ def test_economy_file_reference_is_generated_from_the_code():
     spec.loader.exec_module(mod)
     assert mod.reference() in open("docs/economy_files.md").read(), \
         "docs/economy_files.md is stale: run python docs/make_economy_reference.py"
+
+
+def test_architecture_page_examples_run(capsys):
+    """The learner, evaluation and experiment of docs/architecture.md run as printed: a
+    registered learner's policies evaluated by calvano and by the page's own evaluation."""
+    from marketsai.analysis.evaluations import evaluations
+    from marketsai.learners import learners
+
+    text = open("docs/architecture.md").read()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 3
+    namespace: dict = {}
+    try:
+        for block in blocks:
+            exec(compile(block, "docs/architecture.md", "exec"), namespace)
+        results = namespace["results"]
+        game = __import__("marketsai").load_economy("economies/bertrand_duopoly.yaml").finite_game()
+        second_highest = float(game.actions[0][-2])
+        assert results["price_high"].tolist() == [second_highest] * 2
+        assert results["mean_price"].tolist() == [second_highest] * 2  # a fixed price pair
+        assert (results["profit_gain"] > 0.8).all()  # near the monopoly price
+        assert "profit_gain" in capsys.readouterr().out
+    finally:
+        learners.unregister("architecture_demo_top_price")
+        evaluations.unregister("architecture_demo_price_range")

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marketsai.params import Param, one_of, validate_mapping
+from marketsai.params import Param, int_range, one_of, validate_mapping
 from marketsai.policies import Policy
 from marketsai.registry import Registry
 
 #: settings every evaluation takes
 COMMON = {"untrained": Param(False, one_of(True, False),
                              "also evaluate the policy the learner starts from (its untrained network)")}
+
+
+def simulation_settings(periods: int, burn: int, lo: int = 10, hi: int = 10_000_000) -> dict[str, Param]:
+    """``periods`` and ``burn`` of an evaluation that simulates a policy (the same two
+    settings, with each evaluation's own defaults)."""
+    return {"periods": Param(periods, int_range(lo, hi), "simulated periods kept (after the burn-in)"),
+            "burn": Param(burn, int_range(0, hi), "periods simulated and dropped first")}
 
 
 class Evaluation:

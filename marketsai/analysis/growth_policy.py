@@ -33,7 +33,7 @@ from marketsai.analysis.euler import (
     simulate_path,
     welfare_loss,
 )
-from marketsai.analysis.evaluation import Evaluation, evaluations
+from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
 from marketsai.analysis.growth import grid_savings, growth_model_of, reference_savings
 from marketsai.analysis.simulate import as_policy, observe_at
 from marketsai.errors import SpecError
@@ -188,8 +188,7 @@ class GrowthEvaluation(Evaluation):
     """Euler errors, policy error and welfare of a growth planner's policy (module docstring)."""
 
     settings = {
-        "periods": Param(10_000, int_range(10, 10_000_000), "simulated periods (after burn) of the ergodic sets"),
-        "burn": Param(1000, int_range(0, 10_000_000), "periods dropped before them"),
+        **simulation_settings(10_000, 1000),
         "welfare_points": Param(2000, int_range(10, 1_000_000), "initial states averaged in the welfare loss"),
     }
     columns = {**{k: "see growth_report" for k in REPORT_KEYS},

@@ -27,7 +27,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from marketsai.analysis.evaluation import Evaluation, evaluations
+from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
 from marketsai.analysis.simulate import agent_columns, as_policy, simulate
 from marketsai.errors import SpecError
 from marketsai.params import Param, int_range
@@ -211,8 +211,7 @@ class KrusellSmithEvaluation(Evaluation):
     """Law of motion, wealth distribution and Euler errors of a household policy (module docstring)."""
 
     settings = {
-        "periods": Param(3000, int_range(10, 1_000_000), "kept periods of the simulation"),
-        "burn": Param(500, int_range(0, 1_000_000), "periods dropped first"),
+        **simulation_settings(3000, 500, hi=1_000_000),
         "euler_snapshots": Param(20, int_range(1, 10_000), "cross-sections whose Euler errors are computed"),
     }
     columns = {"K_mean, K_sd": "aggregate capital on the path",

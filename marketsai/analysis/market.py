@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marketsai.analysis.evaluation import Evaluation, evaluations
+from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
 from marketsai.analysis.households import MARKET_KEYS, competitive_share, market_report
 from marketsai.analysis.market_long_run import long_run, market_path, two_sector_reference
 from marketsai.errors import SpecError
@@ -42,8 +42,7 @@ class MarketEvaluation(Evaluation):
 
     settings = {
         "sessions": Param(10, int_range(1, 10_000), "simulated economies"),
-        "periods": Param(1000, int_range(2, 1_000_000), "periods per economy after burn"),
-        "burn": Param(100, int_range(0, 1_000_000), "periods dropped first"),
+        **simulation_settings(1000, 100, 2, 1_000_000),
         "welfare_points": Param(2000, int_range(10, 1_000_000), "closed form: initial states of the welfare loss"),
     }
     columns = {**{k: "closed form: see households.market_report" for k in MARKET_KEYS},

@@ -40,7 +40,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from marketsai.analysis.evaluation import Evaluation, evaluations
+from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
 from marketsai.analysis.simulate import as_policy, observe_at
 from marketsai.errors import SpecError
 from marketsai.params import Param, int_range
@@ -236,8 +236,7 @@ class SectorsEvaluation(Evaluation):
     """Any policy of the d-sector planner against its exact solution (module docstring)."""
 
     settings = {
-        "periods": Param(10_000, int_range(10, 10_000_000), "periods of the exact policy's ergodic path"),
-        "burn": Param(1000, int_range(0, 10_000_000), "periods dropped first"),
+        **simulation_settings(10_000, 1000),
         "box_points": Param(2000, int_range(1, 10_000_000), "states drawn around the steady state"),
         "welfare_paths": Param(200, int_range(1, 1_000_000), "simulated paths of the welfare loss"),
     }

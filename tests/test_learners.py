@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -119,13 +118,9 @@ def test_q_learning_train_resumes_from_its_unit_folder(tmp_path):
 @pytest.fixture
 def acme_learners(tmp_path, monkeypatch):
     """A real distribution on sys.path declaring ``fixed_price`` in ``marketsai.learners``."""
-    dist = tmp_path / "acme_learners-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-learners\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(textwrap.dedent("""
-        [marketsai.learners]
-        fixed_price = fixed_price_learner:FixedPrice
-    """))
+    from distributions import fake_distribution
+    fake_distribution(tmp_path, "acme-learners", "marketsai.learners",
+                      {"fixed_price": "fixed_price_learner:FixedPrice"})
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "plugins"))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(learners, "_entry_points_loaded", False)

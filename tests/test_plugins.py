@@ -1,7 +1,6 @@
 """User extensions: a market from outside the package, by import path and entry point."""
 
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -55,13 +54,8 @@ def test_entry_point_plugin(tmp_path, monkeypatch):
     pkg = tmp_path / "acme_markets"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("from linear_demand import LinearDemandBertrand as Acme\n")
-    dist = tmp_path / "acme_markets-1.0.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-markets\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(textwrap.dedent("""
-        [marketsai.markets]
-        acme_linear = acme_markets:Acme
-    """))
+    from distributions import fake_distribution
+    fake_distribution(tmp_path, "acme-markets", "marketsai.markets", {"acme_linear": "acme_markets:Acme"})
     monkeypatch.syspath_prepend("tests/plugins")
     monkeypatch.syspath_prepend(str(tmp_path))
     fresh = Registry("markets", Market)

@@ -164,7 +164,7 @@ def report(run_dir):
     from marketsai.runner import summary_text
     try:
         redraw(run_dir)
-    except (SpecError, FileNotFoundError) as err:
+    except (SpecError, FileNotFoundError, RuntimeError) as err:
         _fail(err)
     click.echo(summary_text(run_dir))
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from marketsai.errors import SpecError
 from marketsai.runner.config import Experiment, load_experiment
+from marketsai.runner.disk import folder_errors
 from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
 from marketsai.runner.lock import RunLock
@@ -55,7 +56,7 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
     """
     exp = load_experiment(source, overrides)
     folder = RunFolder(out if out is not None else Path("runs") / exp.name)
-    with RunLock(folder.root, wait=wait):
+    with folder_errors(folder.root), RunLock(folder.root, wait=wait):
         return _run_locked(exp, folder, address, threads, force, progress)
 
 
@@ -191,7 +192,8 @@ def report(run_dir) -> dict:
     tables = folder.tables()
     if "results" not in tables:
         raise FileNotFoundError(f"{folder.root} has no results.parquet (run not finished?)")
-    return finalize(folder, exp, tables)
+    with folder_errors(folder.root):
+        return finalize(folder, exp, tables)
 
 
 # ------------------------------------------------------------------------ printing
@@ -255,8 +257,18 @@ def _fmt(x) -> str:
     return str(x)
 
 
+class _LogFile(logging.FileHandler):
+    """The run's log file; a record that cannot be written (a full disk) is dropped
+    quietly: the run's own error says what happened, logging must not print tracebacks."""
+
+    def handleError(self, record):  # noqa: N802 (logging's name)
+        import sys
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handleError(record)
+
+
 def _attach_log(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, mode="a")
+    handler = _LogFile(path, mode="a")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)

@@ -22,6 +22,7 @@ sessions ``start .. stop - 1``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -193,6 +194,8 @@ class RunFolder:
     def write_chunk(self, chunk_id: str, fingerprint: str, tables: dict[str, pd.DataFrame],
                     info: dict | None = None, unit=None) -> None:
         folder = self.chunks / chunk_id
+        if not (self.root / "config.yaml").is_file():  # vanished: do not recreate it piecemeal
+            raise FileNotFoundError(errno.ENOENT, "the run folder vanished", str(self.root / "config.yaml"))
         (folder / DONE).unlink(missing_ok=True)
         files = {}
         for name, frame in tables.items():

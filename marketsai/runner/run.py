@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from marketsai.errors import SpecError
+from marketsai.runner import provenance
 from marketsai.runner.config import Experiment, load_experiment
 from marketsai.runner.disk import folder_errors
 from marketsai.runner.execute import Progress, execute
@@ -62,7 +63,9 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
 
 def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, progress) -> Path:
     resumed = folder.claim(exp.config, force=force)
+    runs = provenance.start(folder.root, threads=threads, address=address, resumed=resumed)
     handler = _attach_log(folder.root / "log")
+    outcome = "failed"
     try:
         log.info("experiment %s (kind %s) from %s; %s", exp.name, exp.config["kind"],
                  exp.file or "<mapping>", "resuming" if resumed else "new run")
@@ -93,7 +96,15 @@ def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, pro
             folder.write_table(name, frame)
         finalize(folder, exp, tables)
         log.info("wrote %s", folder.root)
+        outcome = "finished"
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise
+    except BaseException as exc:
+        outcome = f"failed: {type(exc).__name__}"
+        raise
     finally:
+        provenance.close(folder.root, runs, outcome)
         _detach_log(handler)
     return folder.root
 

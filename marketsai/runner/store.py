@@ -8,6 +8,8 @@ Layout::
     RUN/results.parquet, results.csv  assembled from the chunks (one row per session/trial)
     RUN/<table>.parquet, <table>.csv  further tables (e.g. impulse_response)
     RUN/summary.json, RUN/figures/*.png, RUN/log
+    RUN/provenance.json        versions, commit, machine, command and times of each
+                               invocation (:mod:`marketsai.runner.provenance`; not config)
 
 Every file is written to a temporary name and moved into place with ``os.replace``, so
 an interrupted run leaves whole files only; a chunk counts as finished when its

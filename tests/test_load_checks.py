@@ -142,3 +142,41 @@ def test_a_steady_state_that_overflows_is_our_error():
     with pytest.raises(SpecError) as info:
         Economy.from_dict(data)
     assert info.value.path == "agents[0].state.k.scale"
+
+
+# ------------------------------------------------------------ values that make no economic sense
+def test_a_negative_marginal_cost_is_refused():
+    data = economy("bertrand_oligopoly")
+    data["agents"][0]["params"]["cost"] = -1.3  # accepted before: a Nash price of 0.61
+    with pytest.raises(SpecError) as info:
+        Economy.from_dict(data)
+    assert info.value.path.endswith("params.cost") and info.value.value == -1.3
+    assert info.value.allowed == "a finite number >= 0"
+
+
+def test_a_quality_at_which_the_firm_sells_nothing_is_refused_naming_the_firm():
+    data = economy("bertrand_duopoly")  # cost 1, outside quality 0, mu 0.25
+    data["agents"][0]["params"]["quality"] = -6.0  # demand at price = cost: e^-28 of the outside good
+    with pytest.raises(SpecError) as info:
+        Economy.from_dict(copy.deepcopy(data))
+    assert info.value.path == "agents[0].params.quality" and info.value.value == -6.0
+    assert "a quality > -5.90776" in info.value.allowed
+    data["agents"][0]["params"]["quality"] = -5.8  # just inside: loads (its benchmarks coincide,
+    data["agents"][0]["action"].update(low=1.0, high=2.0)  # so the price grid is given explicitly)
+    Economy.from_dict(data)
+
+
+def test_the_calvano_baseline_is_unchanged():
+    game = Economy.from_dict(economy("bertrand_duopoly")).finite_game()
+    assert [round(float(p), 5) for p in game.nash_action] == [1.47293, 1.47293]
+    assert round(float(game.actions[0, 0]), 5) == 1.42772 and round(float(game.actions[0, -1]), 5) == 1.97019
+
+
+@pytest.mark.parametrize("where", ["action", "state"])
+def test_one_grid_point_is_refused_by_the_declaration_the_docs_show(where):
+    from marketsai.agents.base import STATE_FIELDS
+    from marketsai.spec import ACTION_FIELDS
+    declared = (ACTION_FIELDS if where == "action" else STATE_FIELDS)["points"]
+    assert not declared.check(1) and declared.check(2)
+    doc = (ROOT / "docs" / "economy_files.md").read_text()
+    assert f"| `points` | `{declared.default}` | an integer in [2, 10,000] |" in doc

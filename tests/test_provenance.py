@@ -45,7 +45,7 @@ def test_a_run_records_versions_machine_command_and_times_and_a_resume_appends(t
         assert len(first["git_commit"]) == 40 and isinstance(first["git_dirty"], bool)
     started = datetime.datetime.fromisoformat(first["started"])
     ended = datetime.datetime.fromisoformat(first["ended"])
-    assert started <= ended <= datetime.datetime.now(datetime.timezone.utc)
+    assert started <= ended <= datetime.datetime.now(datetime.UTC)
     results = pd.read_parquet(run / "results.parquet")
 
     run_experiment(TINY, out=run, progress=False)  # resume: nothing recomputed, one more record

@@ -39,7 +39,7 @@ PACKAGES = ("numpy", "numba", "pandas", "ray", "torch", "gymnasium", "pettingzoo
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def version(package: str) -> str | None:

@@ -24,6 +24,7 @@ from marketsai.runner.disk import folder_errors
 from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
 from marketsai.runner.lock import RunLock
+from marketsai.runner.notes import empty_value_notes
 from marketsai.runner.references import CALVANO, annotate_figures, source_of, summary_notes
 from marketsai.runner.store import RunFolder
 
@@ -152,12 +153,14 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
         for c, values in enumerate(exp.cells):
             sub = {name: t[t["cell"] == c].drop(columns=["cell", *values]).reset_index(drop=True)
                    for name, t in tables.items()}
-            cells.append({"cell": c} | values | kind.summarise(sub, exp.cell_config(c)))
+            cell = kind.summarise(sub, exp.cell_config(c))
+            cells.append({"cell": c} | values | cell | _notes(cell, sub.get("results")))
         summary = {"experiment": exp.name, "kind": cfg["kind"], "sweep": list(exp.cells[0]),
                    "cells": cells}
         figures = sweep_figures(exp, pd.DataFrame(cells))
     else:
         summary = {"experiment": exp.name, "kind": cfg["kind"]} | kind.summarise(tables, cfg)
+        summary |= _notes(summary, tables.get("results"))
         figures = kind.figures(tables, cfg, summary)
     annotate_figures(figures, cfg["reference"], exp.sweep_keys,
                      (cfg.get("economy") or {}).get("name", ""))
@@ -169,6 +172,12 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
         fig.savefig(folder.figures / f"{name}.png", dpi=120)
     log.info("summary and %d figures written", len(figures))
     return summary
+
+
+def _notes(summary: dict, results) -> dict:
+    """``{"empty_values": {key: why it is empty}}`` (:mod:`~marketsai.runner.notes`), or {}."""
+    found = empty_value_notes(summary, results)
+    return {"empty_values": found} if found else {}
 
 
 def sweep_figures(exp: Experiment, cells: pd.DataFrame) -> dict:
@@ -217,11 +226,13 @@ def summary_text(run_dir) -> str:
     kind = get_kind(summary["kind"])
     ref = summary.get("reference", {})
     fmt = getattr(kind, "format_summary", None)
-    if fmt is not None:
-        text = fmt(summary, ref)
-        if text is not None:
-            return text
-    return default_summary_text(summary, ref)
+    text = fmt(summary, ref) if fmt is not None else None
+    if text is None:
+        text = default_summary_text(summary, ref)
+    empty = summary.get("empty_values") if isinstance(summary.get("empty_values"), dict) else {}
+    if empty:
+        text += "\n\nempty values:\n" + "\n".join(f"  {k}: {why}" for k, why in empty.items())
+    return text
 
 
 def default_summary_text(summary: dict, ref: dict, keys=None) -> str:

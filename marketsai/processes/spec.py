@@ -234,7 +234,7 @@ def _checked_rows(P: np.ndarray, path: str, written) -> np.ndarray:
                                 "are normalised)")
     for k in np.flatnonzero(off > _ROUNDING):
         warnings.warn(SpecWarning(f"row {k} sums to {rows[k]:.6g}, not 1; normalised (divided by its sum)",
-                                  path=f"{path}[{k}]"), stacklevel=4)
+                                  path=f"{path}[{k}]"), stacklevel=1)  # one place: shown once per row
     return rows
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from marketsai.errors import SpecError
+from marketsai.policy_groups import warn_shared_policies
 from marketsai.runner import provenance
 from marketsai.runner.config import Experiment, load_experiment
 from marketsai.runner.disk import folder_errors
@@ -72,6 +73,7 @@ def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, pro
                  exp.file or "<mapping>", "resuming" if resumed else "new run")
         log.info("python %s, host %s, address %s, threads %s", platform.python_version(),
                  platform.node(), address, threads)
+        warn_shared_policies(exp.config, log)
         units = exp.units()
         plan = [(c, u, cid, exp.unit_hash(c, u)) for c, u, cid in units]
         removed = folder.prune({cid for _, _, cid, _ in plan})

@@ -6,7 +6,8 @@ its first step with a numpy error. Three things make a factor vanish, each refus
 with the field that causes it:
 
 * capital's unit: ``scale: steady_state`` with a steady state that over- or underflows
-  (a ``tfp`` of ``1e300``), so the scaled range of ``k`` is not positive and finite;
+  (a ``tfp`` of ``1e300``, an ``alpha`` of ``1e-300``), so the scaled range of ``k`` is not
+  finite and above :data:`MIN_CAPITAL`;
 * labour efficiency (``params.efficiency``) that is 0 for every household at once: an
   aggregate process field with a zero value, or a per-agent field (Krusell–Smith's
   employment) with so few households that all of them are at 0 in the same period with
@@ -39,16 +40,25 @@ def steady_state_capital(econ, e: int) -> float | None:
                                 "state") from None
 
 
+#: smallest capital the clearing's arithmetic keeps positive: products of smaller numbers
+#: (``K^alpha``, ``r k``) underflow to 0 (a firm with ``alpha: 1e-300`` has such a steady state)
+MIN_CAPITAL = 1e-100
+
+
 def check_capital(econ, e: int) -> None:
-    """The scaled range of household entry ``e``'s capital is positive and finite."""
+    """The scaled range of household entry ``e``'s capital is finite and above :data:`MIN_CAPITAL`."""
     ent = econ.entries[e]
     lo, hi = ent.kind.state_bounds("k")
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo > 0):
-        b = ent.kind.state_spec["k"]
-        raise SpecError(f"capital's range scaled by the steady state ({ent.kind.scale('k'):.3g}) is "
-                        f"[{lo:.3g}, {hi:.3g}]: clearing needs positive, finite capital",
-                        path=f"{ent.where}.state.k.scale", value=b["scale"],
-                        allowed="level (absolute values), or parameters with a usable steady state")
+    if np.isfinite(lo) and np.isfinite(hi) and lo >= MIN_CAPITAL:
+        return
+    b = ent.kind.state_spec["k"]
+    what = f"[{lo:.3g}, {hi:.3g}]: clearing needs finite capital of at least {MIN_CAPITAL:g}"
+    if b["scale"] == "level":
+        raise SpecError(f"capital's range is {what}", path=f"{ent.where}.state.k.low", value=b["low"],
+                        allowed=f"a number >= {MIN_CAPITAL:g}")
+    raise SpecError(f"capital's range scaled by the steady state ({ent.kind.scale('k'):.3g}) is {what}",
+                    path=f"{ent.where}.state.k.scale", value=b["scale"],
+                    allowed="level (absolute values), or parameters with a usable steady state")
 
 
 def zero_labour_probability(econ, e: int) -> float:

@@ -41,6 +41,7 @@ class Registry(Generic[T]):
         self.base = base
         self._items: dict[str, type] = {}
         self._entry_points_loaded = False
+        self._broken: dict[str, str] = {}  # entry point name -> why it did not load
 
     def register(self, name: str, cls: type | None = None):
         """Register ``cls`` under ``name``; usable as a decorator."""
@@ -69,6 +70,10 @@ class Registry(Generic[T]):
         self._load_entry_points()
         if name in self._items:
             return self._items[name]
+        if name in self._broken:
+            raise SpecError(f"the {self.kind} plug-in {name!r} is installed but cannot be loaded "
+                            f"({self._broken[name]})", path=path, value=name,
+                            allowed=", ".join(self.names()) + ", or fix or uninstall the plug-in")
         near = difflib.get_close_matches(name, list(self._items), n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise SpecError(f"unknown {self.kind} type{hint}", path=path, value=name,
@@ -92,6 +97,10 @@ class Registry(Generic[T]):
             return
         self._entry_points_loaded = True
         for ep in entry_points(group=f"marketsai.{self.kind}"):
-            cls = ep.load()
+            try:
+                cls = ep.load()
+            except Exception as exc:  # a plug-in that does not import must not break other lookups
+                self._broken[ep.name] = f"{ep.value}: {type(exc).__name__}: {exc}"
+                continue
             if ep.name not in self._items:
                 self.register(ep.name, cls)

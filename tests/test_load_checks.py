@@ -88,7 +88,7 @@ def test_an_unbounded_action_interval_is_refused_at_load_naming_the_field():
 
 def test_an_unbounded_state_range_is_refused_at_load_naming_the_field():
     data = economy("krusell_smith")
-    data["agents"][0]["state"]["k"].update(low=1e-300, high=1.7e308)
+    data["agents"][0]["state"]["k"].update(low=1e-50, high=1.7e308)
     Economy.from_dict(copy.deepcopy(data))  # wide but drawable: accepted
     data["agents"][0]["state"]["k"].update(low=-1.7e308)
     with pytest.raises(SpecError) as info:  # the household refuses non-positive capital first
@@ -180,3 +180,13 @@ def test_one_grid_point_is_refused_by_the_declaration_the_docs_show(where):
     assert not declared.check(1) and declared.check(2)
     doc = (ROOT / "docs" / "economy_files.md").read_text()
     assert f"| `points` | `{declared.default}` | an integer in [2, 10,000] |" in doc
+
+
+def test_a_steady_state_that_underflows_is_our_error():
+    data = economy("growth_market")
+    data["agents"][1]["params"]["alpha"] = 1e-300  # k_ss ~ 1e-300: products underflow to 0
+    with pytest.raises(SpecError) as info:
+        Economy.from_dict(copy.deepcopy(data))
+    assert info.value.path == "agents[0].state.k.scale" and "at least 1e-100" in str(info.value)
+    data["agents"][1]["params"]["alpha"] = 1e-90  # tiny, yet representable: loads and steps
+    assert np.all(np.isfinite(stepped(Economy.from_dict(data))))

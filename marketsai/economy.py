@@ -244,9 +244,9 @@ class Economy:
                 yield ActionSet(i, k, slot, a["kind"], float(low), float(high), grid, mkt.action)
 
     def _check_sampled_ranges(self):
-        """Every range a simulation draws from uniformly (a state's initial value, a decision's
-        interval or the random history of its grid) has a finite width: numpy cannot draw
-        from ``[-1e308, 1e308]``, so such a file is refused here, not at the first step."""
+        """Every range a simulation draws from uniformly (a state's initial value, an interval
+        decision and its random initial history) has a finite width: numpy cannot draw from
+        ``[-1e308, 1e308]``, so such a file is refused here, not at the first step."""
         for ent in self.entries:
             for name in ent.kind.state_spec:
                 lo, hi = ent.kind.state_bounds(name)
@@ -260,7 +260,7 @@ class Economy:
                                             f"(below {np.finfo(float).max:.3g})")
         for s in self.decisions:
             width = s.high - s.low
-            if not np.isfinite(width):
+            if s.kind == "interval" and not np.isfinite(width):  # a grid's history draws indices
                 i = s.agent
                 where = f"{self.spec.agents[i].source or f'agents[{i}]'}.action"
                 field = "high" if not np.isfinite(s.high) or abs(s.high) >= abs(s.low) else "low"

@@ -117,6 +117,8 @@ def close(root: str | Path, runs: list[dict], outcome: str) -> None:
     no longer be written (a full disk) keeps the 'running' record; the run's own error
     says why."""
     runs[-1] |= {"ended": now(), "outcome": outcome}
+    if not (Path(root) / FILE).exists():  # the folder vanished: do not recreate it for this
+        return
     try:
         write(root, runs)
     except OSError:

@@ -83,6 +83,23 @@ def _rl_command(name: str) -> click.Command:
 @click.version_option(package_name="marketsai")
 def main():
     """marketsai: agent-based economics with reinforcement learning."""
+    _show_spec_warnings()
+
+
+def _show_spec_warnings() -> None:
+    """A :class:`~marketsai.errors.SpecWarning` prints as one ``warning:`` line on stderr
+    (like our errors), not as Python's file:line warning with source."""
+    import warnings
+
+    from marketsai.errors import SpecWarning
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SpecWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+    warnings.showwarning = show
 
 
 @main.command()
@@ -143,6 +160,8 @@ def validate(file, sets):
             from marketsai.runner import load_experiment
             exp = load_experiment(file, overrides)
             resolved = exp.config
+            from marketsai.policy_groups import warn_shared_policies
+            warn_shared_policies(resolved)
             if resolved["kind"] == "rllib":
                 try:  # settings are checked against RLlib's own config class when ray is there
                     from marketsai.rl.algorithms import check_settings
@@ -164,7 +183,7 @@ def report(run_dir):
     from marketsai.runner import summary_text
     try:
         redraw(run_dir)
-    except (SpecError, FileNotFoundError) as err:
+    except (SpecError, FileNotFoundError, RuntimeError) as err:
         _fail(err)
     click.echo(summary_text(run_dir))
 

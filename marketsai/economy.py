@@ -117,10 +117,18 @@ class Economy:
         if any(isinstance(m, CompetitiveMarket) for m in self.markets):
             from marketsai.clearing import Clearing
             self.clearing = Clearing(self)
+            from marketsai import factor_supply
             # units only the composed economy knows (a household's steady-state capital): the entries are
             # built again with them, never changed after building
-            self.entries = tuple(self._build_entries([e.kind.state_units(self, k) for k, e in enumerate(self.entries)]))
+            self.entries = tuple(self._build_entries([factor_supply.state_units(self, k)
+                                                      for k in range(len(self.entries))]))
+            households = factor_supply.households(self)
+            for e in households:
+                self.entries[e].kind.scale("k")  # a steady-state scale the economy cannot compute is an error now
+                factor_supply.check_capital(self, e)
+            factor_supply.check_labour(self, households)
         self.decisions: tuple[ActionSet, ...] = tuple(self._resolve_actions())
+        self._check_sampled_ranges()
         #: the decision columns of each agent, market and entry (:mod:`marketsai.layout`)
         self.layout = DecisionLayout.of(self.decisions, len(self.agents), len(self.markets), self.entries)
         self.memory = max([a.observation["memory"] for a in spec.agents] + [0])
@@ -251,6 +259,33 @@ class Economy:
                                     value=low, allowed=f"a number < {high:.6g}")
                 grid = np.linspace(low, high, a["points"]) if a["kind"] == "grid" else None
                 yield ActionSet(i, k, slot, a["kind"], float(low), float(high), grid, mkt.action)
+
+    def _check_sampled_ranges(self):
+        """Every range a simulation draws from uniformly (a state's initial value, an interval
+        decision and its random initial history) has a finite width: numpy cannot draw from
+        ``[-1e308, 1e308]``, so such a file is refused here, not at the first step."""
+        for ent in self.entries:
+            for name in ent.kind.state_spec:
+                lo, hi = ent.kind.state_bounds(name)
+                if not np.isfinite(hi - lo):
+                    field = "high" if not np.isfinite(hi) or abs(hi) >= abs(lo) else "low"
+                    b = ent.kind.state_spec[name]
+                    raise SpecError(f"the range of state field {name} is too wide to draw from "
+                                    f"([{lo:.6g}, {hi:.6g}] after scaling)",
+                                    path=f"{ent.where}.state.{name}.{field}", value=b[field],
+                                    allowed="low and high whose scaled difference is a finite number "
+                                            f"(below {np.finfo(float).max:.3g})")
+        for s in self.decisions:
+            width = s.high - s.low
+            if s.kind == "interval" and not np.isfinite(width):  # a grid's history draws indices
+                i = s.agent
+                where = f"{self.spec.agents[i].source or f'agents[{i}]'}.action"
+                field = "high" if not np.isfinite(s.high) or abs(s.high) >= abs(s.low) else "low"
+                raise SpecError(f"the {s.name or 'action'} range [{s.low:.6g}, {s.high:.6g}] is too wide "
+                                "to draw from", path=f"{where}.{field}",
+                                value=s.high if field == "high" else s.low,
+                                allowed=f"low and high whose difference is a finite number "
+                                        f"(below {np.finfo(float).max:.3g})")
 
     # ------------------------------------------------------------ the model
     def clear_markets(self, decision_values, exo: dict, exo_index=None):

@@ -121,3 +121,36 @@ class SpecError(ValueError):
         if self.has_value:
             kwargs["value"] = self.value
         return SpecError(self.reason, **kwargs)
+
+
+class SpecWarning(UserWarning):
+    """A file that loads, with something its author should know (a transition row that was
+    normalised, a shared policy over agents it cannot tell apart).
+
+    Why: these are not errors -- a published matrix rounded to four digits is what the
+    paper says -- but silently changing or accepting them would hide a decision. The
+    message names the field path like :class:`SpecError`.
+
+    >>> print(SpecWarning("sums to 1.0001; normalised", path="processes.z.transition[2]"))
+    processes.z.transition[2]: sums to 1.0001; normalised
+    """
+
+    def __init__(self, message: str, *, path: str = ""):
+        self.reason, self.path = message, path
+        super().__init__(f"{path or '<root>'}: {message}")
+
+
+
+class RunFolderError(RuntimeError):
+    """A run folder cannot be written: the disk is full, the folder is read-only or it
+    vanished during the run.
+
+    Why: these are the machine's problems, not the file's; the message names the folder,
+    what happened and what to do (finished chunks are kept, so the remedy is to fix the
+    folder and rerun the same command) -- never an ``OSError`` traceback.
+    """
+
+    def __init__(self, message: str, folder, errno_: int | None = None):
+        self.folder = str(folder)
+        self.errno = errno_
+        super().__init__(message)

@@ -41,7 +41,7 @@ class Registry(Generic[T]):
         self.base = base
         self._items: dict[str, type] = {}
         self._entry_points_loaded = False
-        self._broken: dict[str, str] = {}  # entry point name -> why it failed to load
+        self._broken: dict[str, str] = {}  # entry point name -> why it did not load
 
     def register(self, name: str, cls: type | None = None):
         """Register ``cls`` under ``name``; usable as a decorator."""
@@ -79,9 +79,9 @@ class Registry(Generic[T]):
         if name in self._items:
             return self._items[name]
         if name in self._broken:
-            raise SpecError(f"{self.kind} type {name!r} is installed but failed to load "
+            raise SpecError(f"the {self.kind} plug-in {name!r} is installed but cannot be loaded "
                             f"({self._broken[name]})", path=path, value=name,
-                            allowed=", ".join(self.names()))
+                            allowed=", ".join(self.names()) + ", or fix or uninstall the plug-in")
         hint = did_you_mean(name, self._items, cutoff=0.6)
         raise SpecError(f"unknown {self.kind} type{hint}", path=path, value=name,
                         allowed=", ".join(self.names()) + ", or an import path 'package.module:Class'")

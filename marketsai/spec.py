@@ -47,7 +47,7 @@ _opt_dict = Check(lambda x: x is None or isinstance(x, dict), "a mapping")
 ACTION_FIELDS = {
     "kind": Param("grid", one_of("grid", "interval"),
                   "grid: m discrete actions; interval: a continuous action in [low, high]"),
-    "points": Param(15, int_range(1, limits.MAX_GRID_POINTS), "number m of grid points (kind: grid)"),
+    "points": Param(15, int_range(2, limits.MAX_GRID_POINTS), "number m of grid points (kind: grid)"),
     "xi": Param(0.1, nonnegative,
                 "extension beyond the Nash-to-joint-optimum span on each side, as a share of it"),
     "low": Param(None, _opt_real, "lowest action; null: Nash/joint-optimum span extended by xi"),

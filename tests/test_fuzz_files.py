@@ -8,9 +8,12 @@ property: validation ends, within a time limit, either with our
 :class:`~marketsai.errors.SpecError` or with an accepted file whose downstream steps
 (round trip of the resolved form, work units and their fingerprints, the run folder's
 ``config.yaml`` read back) also work. No raw exception, no hang, no accepted-then-crashed
-file. Validation only: nothing is trained or simulated.
+file. Every accepted economy (an economy file, or the economy of an experiment) is then
+stepped a few periods from its initial state with random decisions (issue 23): a file
+that validates must also move, so a crash at the first step counts as a finding.
 
-``MARKETSAI_FUZZ_CASES`` sets the number of cases (default 2,100).
+``MARKETSAI_FUZZ_CASES`` sets the number of cases (default 1,200, about 15 s of one core;
+the findings of issue 23 were also checked with 20,000 random cases).
 """
 
 from __future__ import annotations
@@ -33,12 +36,13 @@ from marketsai.yamlio import dump_yaml, parse_yaml, read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted([*ROOT.glob("economies/*.yaml"), *ROOT.glob("experiments/**/*.yaml")])
-CASES = int(os.environ.get("MARKETSAI_FUZZ_CASES", "2100"))
+CASES = int(os.environ.get("MARKETSAI_FUZZ_CASES", "1200"))
+STEPS = 3  # periods each accepted economy is stepped
 CASE_SECONDS = 10  # one case may take this long (a hang fails the test)
 ORIGINAL = {f: f.read_text() for f in FILES}
 
 ODD_VALUES = [None, True, False, 0, 1, 2, -1, 3, 15, 10**9, 10**12, 2**63, 10**30, -10**6, 0.5,
-              -0.001, 1.5, 1e30, -1e30, 1e-300, math.inf, -math.inf, math.nan, "", "x", "nan",
+              -0.001, 1.5, 1e30, -1e30, 1e-300, 1.7e308, -1.7e308, math.inf, -math.inf, math.nan, "", "x", "nan",
               "1e400", "a" * 5000, "../../../etc/passwd", [], [1], [1.0, 2.0], list(range(300)),
               {}, {"a": 1}, {"values": []}, {"linspace": [0, 1, 10**9]}, [[0, 1.0]],
               [[1, 2], [3]], "\u202e\u0000"]
@@ -75,7 +79,9 @@ def validate(path: Path, original: Path) -> None:
     data = read_yaml(path)
     if isinstance(data, dict) and "kind" not in data and ("markets" in data or "agents" in data):
         from marketsai.spec import EconomySpec
-        resolved = Economy.from_dict(data).to_dict()
+        econ = Economy.from_dict(data)
+        resolved = econ.to_dict()
+        step_economy(econ)
         assert EconomySpec.from_dict(parse_yaml(dump_yaml(resolved))).to_dict() == resolved
     elif isinstance(data, dict) and data.get("kind") == "rllib":
         from marketsai.rl.spec import RLExperimentSpec
@@ -84,6 +90,7 @@ def validate(path: Path, original: Path) -> None:
         again = RLExperimentSpec.from_dict(parse_yaml(dump_yaml(spec.to_dict())),
                                            base_dir=original.parent)
         assert again.to_dict() == spec.to_dict() and econ.to_dict()
+        step_economy(econ)
     else:
         from marketsai.runner import load_experiment
         exp = load_experiment(path)
@@ -94,6 +101,25 @@ def validate(path: Path, original: Path) -> None:
         # what a run folder stores must be a valid experiment again (`marketsai report`)
         again = load_experiment(parse_yaml(dump_yaml(exp.config)))
         assert again.config["economy"] == exp.config["economy"]
+        for c in sorted({0, len(exp.cells) - 1}):
+            economy = exp.cell_config(c).get("economy")
+            if isinstance(economy, dict):
+                step_economy(Economy.from_dict(economy))
+
+
+def step_economy(econ, periods: int = STEPS, batch: int = 2) -> None:
+    """A few periods of ``econ`` with random decisions: rewards must be finite numbers."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    state = econ.initial_state(rng, batch)
+    for _ in range(periods):
+        x = np.empty((batch, len(econ.decisions)))
+        for d, s in enumerate(econ.decisions):
+            x[:, d] = (s.grid[rng.integers(0, s.size, batch)] if s.kind == "grid"
+                       else rng.uniform(s.low, s.high, batch))
+        state, rewards, _ = econ.step(state, x, rng)
+        assert rewards.shape == (batch, len(econ.agents))
+        econ.observe(state)
 
 
 # ------------------------------------------------------------------ mutations

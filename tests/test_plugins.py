@@ -7,6 +7,7 @@ import pytest
 from pettingzoo.test import parallel_api_test
 
 import marketsai as mai
+from marketsai.errors import SpecError
 from marketsai.markets import Market, markets
 from marketsai.registry import Registry
 
@@ -65,6 +66,26 @@ def test_entry_point_plugin(tmp_path, monkeypatch):
     econ = mai.Economy.from_dict({**ECONOMY, "markets": [{**ECONOMY["markets"][0], "type": "acme_linear"}]})
     assert econ.markets[0].n == 2
     sys.modules.pop("acme_markets", None)
+
+
+def test_a_broken_entry_point_plugin_breaks_only_its_own_name(tmp_path, monkeypatch):
+    """A plug-in whose module does not import (uninstalled, renamed) is our error for its own
+    name; every other lookup, a typo's "did you mean" included, still works (issue 23)."""
+    dist = tmp_path / "broken_markets-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-markets\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[marketsai.markets]\nbroken = no_such_module_23:Market\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fresh = Registry("markets", Market)
+    fresh.register("good", markets.get("bertrand_logit"))
+    assert fresh.get("good") is markets.get("bertrand_logit")
+    with pytest.raises(SpecError, match="did you mean 'good'"):
+        fresh.get("goood")
+    with pytest.raises(SpecError) as info:
+        fresh.get("broken", path="markets[0].type")
+    assert info.value.path == "markets[0].type"
+    assert "plug-in 'broken' is installed but cannot be loaded" in str(info.value)
+    assert "no_such_module_23" in str(info.value)
 
 
 def test_registry_is_loud():

@@ -365,7 +365,8 @@ BAD = [  # (base entry, changes, field path suffix)
     (AR1, {"scope": "global"}, "scope"),
     (MARKOV, {"transition": [[0.9, 0.1]]}, "transition"),  # not square
     (MARKOV, {"transition": [[1.0]]}, "transition"),  # does not match values
-    (MARKOV, {"transition": [[0.9, 0.2], [0.1, 0.9]]}, "transition"),  # row sum
+    (MARKOV, {"transition": [[0.9, 0.2], [0.1, 0.9]]}, "transition[0]"),  # row sum, named
+    (MARKOV, {"transition": [[0.9, 0.1], [0.1, 0.902]]}, "transition[1]"),  # beyond the 1e-3 rounding
     (MARKOV, {"transition": [[1.1, -0.1], [0.1, 0.9]]}, "transition"),  # negative
     (MARKOV, {"transition": [[0.9, "a"], [0.1, 0.9]]}, "transition"),
     (MARKOV, {"transition": "identity"}, "transition"),

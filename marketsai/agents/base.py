@@ -49,7 +49,7 @@ STATE_FIELDS = {
     "initial": Param(1.0, _initial, "initial value (in units of `scale`), or 'uniform' on [low, high]"),
     "low": Param(0.5, real, "lowest value of the field's range (in units of `scale`)", ),
     "high": Param(1.5, real, "highest value of the field's range (in units of `scale`)"),
-    "points": Param(41, int_range(1, MAX_GRID_POINTS), "grid points on [low, high] (finite models, tabular learners)"),
+    "points": Param(41, int_range(2, MAX_GRID_POINTS), "grid points on [low, high] (finite models, tabular learners)"),
     "dispersion": Param(None, Check(lambda x: x is None or (real(x) and 0 <= x < 1), "null or a number in [0, 1)"),
                         "with initial: uniform, draw one level per session on [low, high] and each agent's "
                         "value within +-dispersion of it (null: every agent drawn independently), so that "

@@ -25,7 +25,7 @@ import numpy as np
 from marketsai.errors import SpecError
 from marketsai.markets.base import Outcome, StrategicMarket
 from marketsai.markets.registry import markets
-from marketsai.params import Param, positive, real
+from marketsai.params import Param, nonnegative, positive, real
 
 
 def _log_w_of_exp(L):
@@ -67,7 +67,7 @@ class BertrandLogit(StrategicMarket):
 
     action = "price"
     params = {
-        "cost": Param(1.0, real, "marginal cost c_i of the participant", per_participant=True),
+        "cost": Param(1.0, nonnegative, "marginal cost c_i of the participant", per_participant=True),
         "quality": Param(2.0, real, "product quality a_i of the participant", per_participant=True),
         "mu": Param(0.25, positive, "horizontal differentiation mu (mu -> 0: perfect substitutes)"),
         "outside_quality": Param(0.0, real, "quality a_0 of the outside good"),
@@ -80,6 +80,26 @@ class BertrandLogit(StrategicMarket):
                             "(the demand would be 0 or 1 to machine precision)",
                             path=f"{path}.params.mu" if path else "mu", value=self.mu,
                             allowed="a larger mu, or qualities closer to costs")
+
+    #: a firm whose demand at price = cost, against the outside good alone, is below this
+    #: share (``(a_i - c_i - a_0)/mu < ln 1e-12``) sells nothing at any price that covers
+    #: its cost: its quality is outside what the demand allows
+    MIN_SHARE = 1e-12
+
+    @classmethod
+    def from_spec(cls, market_params, participants, path=""):
+        market = super().from_spec(market_params, participants, path)
+        z = (market.quality - market.cost - market.outside_quality) / market.mu
+        low = np.flatnonzero(z < np.log(cls.MIN_SHARE))
+        if low.size:
+            i = int(low[0])
+            floor = market.cost[i] + market.outside_quality + market.mu * np.log(cls.MIN_SHARE)
+            raise SpecError(f"with this quality the firm sells nothing at any price covering its cost "
+                            f"(demand share below {cls.MIN_SHARE:g} against the outside good alone)",
+                            path=f"{participants[i][0]}.quality", value=float(market.quality[i]),
+                            allowed=f"a quality > {floor:.6g} (cost + outside_quality + mu ln "
+                                    f"{cls.MIN_SHARE:g})")
+        return market
 
     def _z(self, prices, shock):
         shock = np.asarray(shock, dtype=float)[..., None]

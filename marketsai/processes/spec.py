@@ -187,11 +187,7 @@ def _markov_chain(s: dict, path: str, name: str) -> MarkovChain:
     if not np.all(np.isfinite(P)) or np.any(P < 0):
         raise SpecError("transition entries must be non-negative", path=tp, value=s["transition"],
                         allowed="finite numbers >= 0")
-    rows = P.sum(axis=1)
-    if not np.allclose(rows, 1.0):
-        k = int(np.argmax(np.abs(rows - 1)))
-        raise SpecError(f"row {k} of transition sums to {rows[k]:g}", path=tp, value=s["transition"],
-                        allowed="rows summing to 1")
+    rows = _checked_rows(P, tp, s["transition"])
     p0 = None
     if s["initial"] is not None:
         ok = len(s["initial"]) == n and all(real(v) and v >= 0 for v in s["initial"])
@@ -215,6 +211,31 @@ def _markov_chain(s: dict, path: str, name: str) -> MarkovChain:
             raise SpecError(str(err), path=f"{path}.aggregate", value=s["aggregate"],
                             allowed="fields whose own chain is Markov") from None
     return chain
+
+
+#: a transition row may miss 1 by this much and is normalised, with a warning (papers print
+#: matrices rounded to four digits, so a row of 0.2500 0.2500 0.2501 0.2500 sums to 1.0001)
+ROW_TOLERANCE = 1e-3
+_ROUNDING = 1e-9  # floating-point noise of a sum of decimals: normalised silently
+
+
+def _checked_rows(P: np.ndarray, path: str, written) -> np.ndarray:
+    """Row sums of ``P``: a row within :data:`ROW_TOLERANCE` of 1 is normalised (warning
+    naming it), a row further off is an error naming it."""
+    import warnings
+
+    from marketsai.errors import SpecWarning
+    rows = P.sum(axis=1)
+    off = np.abs(rows - 1.0)
+    if np.any(off > ROW_TOLERANCE):
+        k = int(np.argmax(off))
+        raise SpecError(f"row {k} of transition sums to {rows[k]:.6g}", path=f"{path}[{k}]", value=written[k],
+                        allowed=f"non-negative numbers summing to 1 (within {ROW_TOLERANCE:g}; such rows "
+                                "are normalised)")
+    for k in np.flatnonzero(off > _ROUNDING):
+        warnings.warn(SpecWarning(f"row {k} sums to {rows[k]:.6g}, not 1; normalised (divided by its sum)",
+                                  path=f"{path}[{k}]"), stacklevel=1)  # one place: shown once per row
+    return rows
 
 
 def process_from_legacy_shocks(shocks: dict) -> dict:

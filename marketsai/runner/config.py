@@ -53,10 +53,22 @@ _economy_check = Check(lambda x: isinstance(x, (str, dict)),
                        "a path to an economy file (relative to the experiment file) or a mapping")
 
 
+def _is_folder_name(x) -> bool:
+    """One plain folder name: no separator, not ``.`` or ``..``, no control characters."""
+    return (isinstance(x, str) and 0 < len(x.encode("utf-8", "surrogatepass")) <= 255
+            and x not in (".", "..") and not any(c in x for c in "/\\")
+            and all(c.isprintable() for c in x))
+
+
+#: the run name becomes the folder ``runs/<name>``: it must stay inside ``runs/``
+run_name = Check(_is_folder_name, "a folder name: 1 to 255 bytes of printable characters without "
+                                  "'/' or '\\', not '.' or '..'")
+
+
 def common_schema(default_name: str) -> dict:
     return {
         "kind": Param(check=text, doc="experiment kind (tabular, interventions, ...)"),
-        "name": Param(default_name, text, "run name; the default run folder is runs/<name>"),
+        "name": Param(default_name, run_name, "run name; the default run folder is runs/<name>"),
         "description": Param("", text, "free text"),
         "seed": Param(0, nonnegative_int, "root seed; results depend on it and nothing else random"),
         "economy": Param(check=_economy_check, doc="economy file path or inline mapping"),

@@ -18,10 +18,14 @@ import numpy as np
 import pandas as pd
 
 from marketsai.errors import SpecError
+from marketsai.policy_groups import warn_shared_policies
+from marketsai.runner import provenance
 from marketsai.runner.config import Experiment, load_experiment
+from marketsai.runner.disk import folder_errors
 from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
 from marketsai.runner.lock import RunLock
+from marketsai.runner.notes import empty_value_notes
 from marketsai.runner.references import CALVANO, annotate_figures, source_of, summary_notes
 from marketsai.runner.store import RunFolder
 
@@ -62,18 +66,21 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
     """
     exp = load_experiment(source, overrides)
     folder = RunFolder(out if out is not None else Path("runs") / exp.name)
-    with RunLock(folder.root, wait=wait):
+    with folder_errors(folder.root), RunLock(folder.root, wait=wait):
         return _run_locked(exp, folder, address, threads, force, progress)
 
 
 def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, progress) -> Path:
     resumed = folder.claim(exp.config, force=force)
+    runs = provenance.start(folder.root, threads=threads, address=address, resumed=resumed)
     handler = _attach_log(folder.root / "log")
+    outcome = "failed"
     try:
         log.info("experiment %s (kind %s) from %s; %s", exp.name, exp.config["kind"],
                  exp.file or "<mapping>", "resuming" if resumed else "new run")
         log.info("python %s, host %s, address %s, threads %s", platform.python_version(),
                  platform.node(), address, threads)
+        warn_shared_policies(exp.config, log)
         units = exp.units()
         plan = [(c, u, cid, exp.unit_hash(c, u)) for c, u, cid in units]
         removed = folder.prune({cid for _, _, cid, _ in plan})
@@ -99,7 +106,15 @@ def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, pro
             folder.write_table(name, frame)
         finalize(folder, exp, tables)
         log.info("wrote %s", folder.root)
+        outcome = "finished"
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise
+    except BaseException as exc:
+        outcome = f"failed: {type(exc).__name__}"
+        raise
     finally:
+        provenance.close(folder.root, runs, outcome)
         _detach_log(handler)
     return folder.root
 
@@ -147,12 +162,14 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
         for c, values in enumerate(exp.cells):
             sub = {name: t[t["cell"] == c].drop(columns=["cell", *values]).reset_index(drop=True)
                    for name, t in tables.items()}
-            cells.append({"cell": c} | values | kind.summarise(sub, exp.cell_config(c)))
+            cell = kind.summarise(sub, exp.cell_config(c))
+            cells.append({"cell": c} | values | cell | _notes(cell, sub.get("results")))
         summary = {"experiment": exp.name, "kind": cfg["kind"], "sweep": list(exp.cells[0]),
                    "cells": cells}
         figures = sweep_figures(exp, pd.DataFrame(cells))
     else:
         summary = {"experiment": exp.name, "kind": cfg["kind"]} | kind.summarise(tables, cfg)
+        summary |= _notes(summary, tables.get("results"))
         figures = kind.figures(tables, cfg, summary)
     annotate_figures(figures, cfg["reference"], exp.sweep_keys,
                      (cfg.get("economy") or {}).get("name", ""))
@@ -164,6 +181,12 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
         fig.savefig(folder.figures / f"{name}.png", dpi=120)
     log.info("summary and %d figures written", len(figures))
     return summary
+
+
+def _notes(summary: dict, results) -> dict:
+    """``{"empty_values": {key: why it is empty}}`` (:mod:`~marketsai.runner.notes`), or {}."""
+    found = empty_value_notes(summary, results)
+    return {"empty_values": found} if found else {}
 
 
 def sweep_figures(exp: Experiment, cells: pd.DataFrame) -> dict:
@@ -198,7 +221,8 @@ def report(run_dir) -> dict:
     tables = folder.tables()
     if "results" not in tables:
         raise FileNotFoundError(f"{folder.root} has no results.parquet (run not finished?)")
-    return finalize(folder, exp, tables)
+    with folder_errors(folder.root):
+        return finalize(folder, exp, tables)
 
 
 # ------------------------------------------------------------------------ printing
@@ -211,11 +235,13 @@ def summary_text(run_dir) -> str:
     kind = get_kind(summary["kind"])
     ref = summary.get("reference", {})
     fmt = getattr(kind, "format_summary", None)
-    if fmt is not None:
-        text = fmt(summary, ref)
-        if text is not None:
-            return text
-    return default_summary_text(summary, ref)
+    text = fmt(summary, ref) if fmt is not None else None
+    if text is None:
+        text = default_summary_text(summary, ref)
+    empty = summary.get("empty_values") if isinstance(summary.get("empty_values"), dict) else {}
+    if empty:
+        text += "\n\nempty values:\n" + "\n".join(f"  {k}: {why}" for k, why in empty.items())
+    return text
 
 
 def default_summary_text(summary: dict, ref: dict, keys=None) -> str:
@@ -262,8 +288,18 @@ def _fmt(x) -> str:
     return str(x)
 
 
+class _LogFile(logging.FileHandler):
+    """The run's log file; a record that cannot be written (a full disk) is dropped
+    quietly: the run's own error says what happened, logging must not print tracebacks."""
+
+    def handleError(self, record):  # noqa: N802 (logging's name)
+        import sys
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handleError(record)
+
+
 def _attach_log(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, mode="a")
+    handler = _LogFile(path, mode="a")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)

@@ -8,6 +8,8 @@ Layout::
     RUN/results.parquet, results.csv  assembled from the chunks (one row per session/trial)
     RUN/<table>.parquet, <table>.csv  further tables (e.g. impulse_response)
     RUN/summary.json, RUN/figures/*.png, RUN/log
+    RUN/provenance.json        versions, commit, machine, command and times of each
+                               invocation (:mod:`marketsai.runner.provenance`; not config)
 
 Every file is written to a temporary name and moved into place with ``os.replace``, so
 an interrupted run leaves whole files only; a chunk counts as finished when its
@@ -22,6 +24,7 @@ sessions ``start .. stop - 1``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -193,6 +196,8 @@ class RunFolder:
     def write_chunk(self, chunk_id: str, fingerprint: str, tables: dict[str, pd.DataFrame],
                     info: dict | None = None, unit=None) -> None:
         folder = self.chunks / chunk_id
+        if not (self.root / "config.yaml").is_file():  # vanished: do not recreate it piecemeal
+            raise FileNotFoundError(errno.ENOENT, "the run folder vanished", str(self.root / "config.yaml"))
         (folder / DONE).unlink(missing_ok=True)
         files = {}
         for name, frame in tables.items():

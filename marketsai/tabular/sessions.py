@@ -36,6 +36,7 @@ import numpy as np
 from marketsai.errors import SpecError
 from marketsai.finite_model import FiniteModel
 from marketsai.tabular import kernel, model_kernel
+from marketsai.tabular.compiling import announce
 from marketsai.tabular.config import EXPLORATION, PROTOCOL, QLearningConfig
 from marketsai.tabular.models import check_protocol, model_arrays, model_controls, model_q0_table
 from marketsai.tabular.rng import session_rng_state
@@ -246,6 +247,7 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     sessions = _checked_sessions(game, cfg, sessions, ga.n)
     q0, q0_div = game_q0_table(game, cfg)
     states = _blank_state(cfg, seed, sessions, ga.n, ga.n_states, ga.m)
+    announce(kernel.init_kernel, kernel.advance_kernel)
     with numba_threads(threads):
         kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, states.q,
                            states.strategy, states.state, states.rng)
@@ -258,6 +260,7 @@ def _init_model_sessions(model, cfg, seed, sessions, threads) -> SessionState:
     sessions = _checked_sessions(model, cfg, sessions, ma.n)
     q0, q0_div = model_q0_table(model, cfg)
     states = _blank_state(cfg, seed, sessions, ma.n, ma.n_states, ma.m)
+    announce(model_kernel.init_model_kernel, model_kernel.advance_model_kernel)
     with numba_threads(threads):
         model_kernel.init_model_kernel(np.ascontiguousarray(q0, dtype=np.float64), q0_div, ma.n_x,
                                        ma.x_uniform, ma.x_init_cdf, ma.exo_init_cdf, ma.nf,

@@ -32,9 +32,16 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from marketsai import __version__
-
 FILE = "provenance.json"
+
+
+def _marketsai_version() -> str:
+    """The installed package's version (read from its metadata: importing ``marketsai``
+    itself from here would close an import cycle through its public names)."""
+    try:
+        return metadata.version("marketsai")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 PACKAGES = ("numpy", "numba", "pandas", "ray", "torch", "gymnasium", "pettingzoo")
 
 
@@ -79,7 +86,7 @@ def record(threads: int | None = None, address: str | None = None, resumed: bool
     """One invocation's record (see the module docstring); ``ended`` is filled by :func:`close`."""
     commit, dirty = git_commit()
     return {
-        "marketsai": __version__, "git_commit": commit, "git_dirty": dirty,
+        "marketsai": _marketsai_version(), "git_commit": commit, "git_dirty": dirty,
         "python": platform.python_version(), "packages": {p: version(p) for p in PACKAGES},
         "platform": platform.platform(), "cpu": cpu_model(), "cpus": os.cpu_count(),
         "threads": threads,

@@ -8,8 +8,10 @@ before such a call; a warm cache says nothing.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
+from pathlib import Path
 
 MESSAGE = "marketsai: compiling kernels (first run only, about a minute)"
 _said = False
@@ -17,14 +19,22 @@ _said = False
 
 def cold(dispatcher) -> bool:
     """Whether calling ``dispatcher`` now compiles it: nothing loaded in this process and no
-    index of its on-disk cache (a stale index after a source edit is not detected)."""
+    index of its on-disk cache (a stale index after a source edit is not detected).
+
+    The index is found by numba's documented cache layout -- ``__pycache__`` beside the
+    source, ``<module>.<function>-<line>.py<version>.nbi`` (or under ``NUMBA_CACHE_DIR``) -- not by
+    numba's private attributes.
+    """
     if getattr(dispatcher, "signatures", None):
         return False
-    try:  # numba internals, checked against numba 0.68: the cache's index file
-        index = dispatcher._cache._cache_file._index_path
-    except AttributeError:
+    func = getattr(dispatcher, "py_func", None)
+    if func is None:
         return False
-    return not os.path.exists(index)
+    source = Path(inspect.getsourcefile(func) or "")
+    pattern = f"{source.stem}.{func.__qualname__}-*.nbi"
+    if os.environ.get("NUMBA_CACHE_DIR"):  # numba then mirrors the source tree under that folder
+        return not any(Path(os.environ["NUMBA_CACHE_DIR"]).rglob(pattern))
+    return not any((source.parent / "__pycache__").glob(pattern))
 
 
 def announce(*dispatchers) -> bool:

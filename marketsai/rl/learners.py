@@ -174,7 +174,7 @@ class RLlibLearner(Learner):
             spec = RLExperimentSpec.from_config(cfg | {"seeds": [int(seed)]}, base_dir=run_dir)
             greedy = greedy_policies(Path(run_dir) / row["checkpoint"], spec, economy, spaces)
             out.append(FunctionPolicy(
-                {a: functools.partial(greedy.act_batch, a) for a in economy.actors},
+                {a: functools.partial(greedy.act, a) for a in economy.actors},
                 info={k: row[k] for k in ("iterations", "env_steps", "episode_return_mean", "checkpoint")}))
         return out
 

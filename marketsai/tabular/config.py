@@ -30,6 +30,9 @@ EXPLORATION = {"exp_decay": 0, "constant": 1, "boltzmann": 2}
 PROTOCOL = {"simultaneous": 0, "alternating": 1}
 DTYPES = ("float64", "float32")
 Q0_NAMES = ("calvano", "zeros")
+STEP_SIZE = {"constant": 0, "visits": 1}
+TARGET = {"sampled": 0, "expected": 1}
+UPDATE = {"q_learning": 0, "enhanced_pi": 1}
 
 
 def _per_agent_values(value, name: str, allowed: str, ok) -> tuple:
@@ -78,6 +81,22 @@ class QLearningConfig:
         ``alternating``: agent ``t mod n`` revises its action in period ``t`` (Klein 2021).
     dtype : {"float64", "float32"}
         Storage type of the Q-tables (float32 halves memory; arithmetic is float64).
+    step_size : {"constant", "visits"}
+        ``visits``: Robbins-Monro steps ``alpha = step_a / (step_b + n(s, a))^step_omega``
+        per state-action visit count (Tsitsiklis 1994's conditions hold for omega in
+        (0.5, 1]); ``alpha`` is then unused. Solver options: see docs/q_learning_solver.md.
+    step_a, step_b, step_omega : float
+        ``step_a > 0``, ``step_b >= 0``, ``0.5 < step_omega <= 1``, first step
+        ``step_a / (step_b + 1)^step_omega <= 1``.
+    target : {"sampled", "expected"}
+        ``expected``: average ``max_a' Q(s', a')`` over the next exogenous state with the
+        model's Markov chain instead of sampling it (the next endogenous state is the
+        model's ``next_x``); simultaneous moves only.
+    update : {"q_learning", "enhanced_pi"}
+        ``enhanced_pi``: Bertsekas and Yu (2012) -- targets use ``max(J(s'), Q(s', nu(s')))``
+        with ``J`` and the policy ``nu`` refreshed from ``Q`` every ``improve_every`` periods.
+    improve_every : int
+        Periods between policy improvements of ``enhanced_pi`` (>= 1).
     """
 
     alpha: Any = 0.15
@@ -90,6 +109,13 @@ class QLearningConfig:
     max_periods: int = 1_250_000_000
     protocol: str = "simultaneous"
     dtype: str = "float64"
+    step_size: str = "constant"
+    step_a: float = 1.0
+    step_b: float = 0.0
+    step_omega: float = 0.7
+    target: str = "sampled"
+    update: str = "q_learning"
+    improve_every: int = 10_000
 
     def __post_init__(self):
         a = _per_agent_values(self.alpha, "alpha", "0 < alpha <= 1, a number or one per agent",
@@ -141,6 +167,44 @@ class QLearningConfig:
         if self.dtype not in DTYPES:
             raise SpecError("unsupported Q-table type", path="dtype", value=self.dtype,
                             allowed=", ".join(DTYPES))
+        self._check_solver_options()
+
+    def _check_solver_options(self):
+        """The solver options (step sizes, targets, update rule); see the class docstring."""
+        for name, names in (("step_size", STEP_SIZE), ("target", TARGET), ("update", UPDATE)):
+            if getattr(self, name) not in names:
+                raise SpecError(f"unknown {name.replace('_', ' ')}", path=name,
+                                value=getattr(self, name), allowed=", ".join(names))
+
+        def number(name, ok, allowed):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) \
+                    or not ok(v):
+                raise SpecError("step-size parameter out of range", path=name, value=v,
+                                allowed=allowed)
+            object.__setattr__(self, name, float(v))
+
+        number("step_a", lambda v: v > 0, "step_a > 0")
+        number("step_b", lambda v: v >= 0, "step_b >= 0")
+        number("step_omega", lambda v: 0.5 < v <= 1, "0.5 < step_omega <= 1 (Robbins-Monro)")
+        first = self.step_a / (self.step_b + 1.0) ** self.step_omega
+        if first > 1.0:
+            raise SpecError("first Robbins-Monro step exceeds 1", path="step_a",
+                            value=self.step_a,
+                            allowed=f"step_a <= (step_b + 1)^step_omega = "
+                                    f"{(self.step_b + 1.0) ** self.step_omega:.6g}")
+        v = self.improve_every
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 1 <= v <= MAX_PERIODS:
+            raise SpecError("must be a positive integer", path="improve_every", value=v,
+                            allowed=f"an integer in [1, {MAX_PERIODS:.0e}]")
+        object.__setattr__(self, "improve_every", int(v))
+
+    @property
+    def solver_options(self) -> bool:
+        """True if any of step_size, target, update differs from plain Q-learning."""
+        return (self.step_size, self.target, self.update) != ("constant", "sampled", "q_learning")
 
     # ------------------------------------------------------------ for kernels
     def per_agent(self, name: str, n: int) -> np.ndarray:

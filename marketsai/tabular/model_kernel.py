@@ -54,17 +54,56 @@ from marketsai.tabular.kernel_parts import (
 from marketsai.tabular.rng import to_unit, uniform, xoshiro
 
 
+@njit(cache=True, inline="always")
+def _next_value(q, maxq, i, e, s_next, n_x, n_exo, expected, exo_p, epi, pi_value, pi_policy):
+    """The continuation value in agent i's target (solver options; see run_model_session).
+
+    ``expected``: ``sum_e' P(e, e') V(e' n_x + x')`` (the post-decision value, Ma,
+    Stachurski and Toda 2020's Q-transform), summed over e' in order from 0.0; else
+    ``V(s_next)``. ``V`` is ``max_a Q`` (cached) or, with ``epi``, Bertsekas and Yu's
+    ``max(J(s'), Q(s', nu(s')))``.
+    """
+    if not expected:
+        if epi:
+            return max(pi_value[i, s_next], np.float64(q[i, s_next, pi_policy[i, s_next]]))
+        return maxq[i, s_next]
+    x2 = s_next % n_x
+    acc = 0.0
+    for f in range(n_exo):
+        y = f * n_x + x2
+        if epi:
+            v = max(pi_value[i, y], np.float64(q[i, y, pi_policy[i, y]]))
+        else:
+            v = maxq[i, y]
+        acc += exo_p[e, f] * v
+    return acc
+
+
 @njit(cache=True)
 def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_actions, nf,
                       delta, dpow, alpha, beta, mode, epsilon, temperature, alternating, q,
                       strategy, st, s, t, stable, pend_s, pend_a, pend_r, forced,
                       eps_override, learn, cap, budget, stop_converged, stable_periods,
-                      max_periods, rec, rec_pos):
+                      max_periods, rec, rec_pos, visits_on, step_a, step_b, step_omega, visits,
+                      expected, exo_p, epi, improve_every, pi_value, pi_policy):
     """Run one session from (s, t, stable) for at most ``budget`` periods (-1: no limit).
 
     Returns the new (s, t, stable, periods run); ``q, strategy, st, pend_*`` are updated
     in place. ``alternating`` is allowed only on memory models (``x % M`` is the joint
     action in force), which the front end checks.
+
+    Solver options (docs/q_learning_solver.md; none draws a random number, so the
+    simulated path only changes through the Q-table):
+
+    * ``visits_on``: Robbins-Monro step ``alpha = step_a / (step_b + n(s, a))^step_omega``
+      with ``n(s, a)`` counted in ``visits`` (this update included);
+    * ``expected``: target ``r + delta sum_e' P(e, e') V(e' n_x + x')`` with ``x' =
+      next_x[s, j]`` -- the exact conditional expectation over the known chain
+      ``exo_p`` instead of the sampled ``V(s')`` (simultaneous moves only);
+    * ``epi``: Bertsekas and Yu (2012) enhanced policy iteration: ``V(s') = max(J(s'),
+      Q(s', nu(s')))`` instead of ``max_a Q(s', a)``, where ``J = pi_value`` and ``nu =
+      pi_policy`` are set to the row maxima and greedy actions of ``Q`` at every period
+      ``t`` that is a multiple of ``improve_every`` (policy improvement).
     """
     n, n_states, m = q.shape
     n_exo = exo_cdf.shape[0]
@@ -97,6 +136,11 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
         plain[i] = forced[i] < 0 and cap[i] >= n_actions[i] - 1 \
             and not (mode == BOLTZMANN and eps_override[i] < 0)
     while t < t_stop and stable < stable_stop:
+        if epi and t % improve_every == 0:  # B&Y policy improvement: J = max Q, nu = greedy
+            for i in range(n):
+                for y in range(n_states):
+                    pi_value[i, y] = maxq[i, y]
+                    pi_policy[i, y] = strategy[i, y]
         x = s - e * n_x
         row = s if nf_full else 0
         rrow = e * n_rx + (x if n_rx > 1 else 0)
@@ -126,10 +170,19 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             s_next = e2 * n_x + next_x[s, j]
             for i in range(n):
                 if learn[i]:
-                    # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [r_i + delta max_a Q_i(s', a)]
-                    target = rewards[rrow, j, i] + delta * maxq[i, s_next]
                     a = acts[i]
-                    q[i, s, a] = (1.0 - alpha[i]) * q[i, s, a] + alpha[i] * target
+                    if not (expected or epi):
+                        # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [r_i + delta max_a Q_i(s', a)]
+                        target = rewards[rrow, j, i] + delta * maxq[i, s_next]
+                    else:
+                        target = rewards[rrow, j, i] + delta * _next_value(
+                            q, maxq, i, e, s_next, n_x, n_exo, expected, exo_p, epi,
+                            pi_value, pi_policy)
+                    al = alpha[i]
+                    if visits_on:  # Robbins-Monro: alpha_n = a / (b + n(s, a))^omega
+                        visits[i, s, a] += 1
+                        al = step_a / (step_b + visits[i, s, a]) ** step_omega
+                    q[i, s, a] = (1.0 - al) * q[i, s, a] + al * target
                     new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
                     g = strategy[i, s]
                     mx = maxq[i, s]
@@ -163,8 +216,12 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             if pend_s[p] >= 0 and learn[p]:
                 target = pend_r[p] + dpow[n] * maxq[p, s]
                 ps = pend_s[p]
+                al = alpha[p]
+                if visits_on:
+                    visits[p, ps, pend_a[p]] += 1
+                    al = step_a / (step_b + visits[p, ps, pend_a[p]]) ** step_omega
                 ch, s0, s1, s2, s3 = _update(q, strategy, maxq, p, ps, pend_a[p], target,
-                                             alpha[p], nf[ps if nf_full else 0, p],
+                                             al, nf[ps if nf_full else 0, p],
                                              s0, s1, s2, s3)
                 changed |= ch
             nfp = nf[row, p]
@@ -215,8 +272,14 @@ def advance_model_kernel(active, rewards, outcomes, next_x, exo_cdf, n_x, n_rx, 
                          n_actions, nf, delta, dpow, alpha, beta, mode, epsilon, temperature,
                          alternating, q, strategy, state, t, rng, stable, pend_s, pend_a,
                          pend_r, forced, eps_override, learn, cap, budget, stop_converged,
-                         stable_periods, max_periods, rec, rec_pos, done_out):
-    """Advance the sessions listed in ``active``; each prange iteration is one whole session."""
+                         stable_periods, max_periods, rec, rec_pos, done_out, visits_on, step_a,
+                         step_b, step_omega, visits, expected, exo_p, epi, improve_every,
+                         pi_value, pi_policy):
+    """Advance the sessions listed in ``active``; each prange iteration is one whole session.
+
+    ``visits``, ``pi_value``, ``pi_policy`` have one row per session (a placeholder row
+    of size 1 when their option is off).
+    """
     n = q.shape[1]
     for k in prange(active.shape[0]):
         w = active[k]
@@ -232,7 +295,9 @@ def advance_model_kernel(active, rewards, outcomes, next_x, exo_cdf, n_x, n_rx, 
             rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_actions, nf, delta, dpow,
             alpha, beta, mode, epsilon, temperature, alternating, q[w], strategy[w], st,
             state[w], t[w], stable[w], ps, pa, pr, forced, eps_override, learn, cap, budget[w],
-            stop_converged, stable_periods, max_periods, rec[w], rec_pos[w])
+            stop_converged, stable_periods, max_periods, rec[w], rec_pos[w], visits_on, step_a,
+            step_b, step_omega, visits[w], expected, exo_p, epi, improve_every, pi_value[w],
+            pi_policy[w])
         rng[w] = st
         pend_s[w] = ps
         pend_a[w] = pa

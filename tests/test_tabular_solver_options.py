@@ -123,8 +123,10 @@ def test_expected_target_equals_the_sampled_one_without_shocks():
 def test_expected_targets_and_robbins_monro_steps_reach_the_value_iteration_policy():
     model = growth_mdp(n_k=8)
     sol = value_iteration(model, tol=1e-12)
+    # alpha_n = 101 / (100 + n): the first hundred updates near 1, then 1/n -- without
+    # sampling noise a slowly falling step is what makes the table settle fast
     cfg = QLearningConfig(exploration="constant", epsilon=0.5, q0="zeros", step_size="visits",
-                          step_a=1.0, step_b=0.0, step_omega=0.6, target="expected")
+                          step_a=101.0, step_b=100.0, step_omega=1.0, target="expected")
     st = init_sessions(model, cfg, seed=0, sessions=range(4))
     advance(model, cfg, st, periods=300_000, until_converged=False)
     assert np.all(st.strategy[:, 0] == sol.policy[None]), (st.strategy[:, 0], sol.policy)
@@ -137,8 +139,8 @@ def test_enhanced_policy_iteration_reaches_the_value_iteration_policy():
     model = growth_mdp(n_k=8)
     sol = value_iteration(model, tol=1e-12)
     cfg = QLearningConfig(exploration="constant", epsilon=0.5, q0="zeros", step_size="visits",
-                          step_omega=0.6, target="expected", update="enhanced_pi",
-                          improve_every=500)
+                          step_a=101.0, step_b=100.0, step_omega=1.0, target="expected",
+                          update="enhanced_pi", improve_every=500)
     st = init_sessions(model, cfg, seed=0, sessions=range(4))
     advance(model, cfg, st, periods=300_000, until_converged=False)
     assert np.all(st.strategy[:, 0] == sol.policy[None]), (st.strategy[:, 0], sol.policy)

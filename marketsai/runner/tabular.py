@@ -76,6 +76,13 @@ _LEARNER_DOCS = {
     "max_periods": "cap on a session's periods (stopped sessions count as not converged)",
     "protocol": "simultaneous | alternating moves",
     "dtype": "Q-table storage: float64 | float32",
+    "step_size": "constant (alpha) | visits: alpha = step_a / (step_b + n(s, a))^step_omega",
+    "step_a": "Robbins-Monro step scale, > 0 (step_size: visits)",
+    "step_b": "Robbins-Monro visit offset, >= 0 (step_size: visits)",
+    "step_omega": "Robbins-Monro decay exponent in (0.5, 1] (step_size: visits)",
+    "target": "sampled | expected: average over the next shock with the known chain",
+    "update": "q_learning | enhanced_pi (Bertsekas and Yu 2012)",
+    "improve_every": "periods between policy improvements of update: enhanced_pi",
 }
 _deviations = Check(lambda x: isinstance(x, list) and all(d in DEVIATIONS for d in x)
                     and len(set(x)) == len(x), "a list of distinct: " + ", ".join(DEVIATIONS))
@@ -223,6 +230,11 @@ class TabularKind(ExperimentKind):
         if _is_model(problem):
             from marketsai.tabular.models import check_protocol
             check_protocol(problem, lc.protocol)
+        from marketsai.tabular.models import check_solver_options
+        try:
+            check_solver_options(problem, lc)
+        except SpecError as err:
+            raise err.under("learner") from None
         if cfg["analysis"]["impulse_agent"] >= n:
             raise SpecError("no such agent", path="analysis.impulse_agent",
                             value=cfg["analysis"]["impulse_agent"], allowed=f"0..{n - 1}")

@@ -316,13 +316,13 @@ def solver_state(nf, cfg: QLearningConfig, states: SessionState) -> None:
         states.pi_policy = states.strategy.copy()
 
 
-def _solver_arrays(states: SessionState):
-    """``visits, pi_value, pi_policy`` for the kernel: placeholders for options that are off."""
-    S = states.n_sessions
-    visits = states.visits if states.visits is not None else np.zeros((S, 1, 1, 1), np.int64)
-    pv = states.pi_value if states.pi_value is not None else np.zeros((S, 1, 1))
-    pp = states.pi_policy if states.pi_policy is not None else np.zeros((S, 1, 1), np.int32)
-    return visits, pv, pp
+def _solver_arrays(cfg: QLearningConfig, ga, states: SessionState):
+    """``visits, exo_p, pi_value, pi_policy`` for the kernel: None for options that are off
+    (the kernel is then compiled without them)."""
+    exo_p = ga.exo_p if cfg.target == "expected" else None
+    visits = states.visits if cfg.step_size == "visits" else None
+    epi = cfg.update == "enhanced_pi"
+    return visits, exo_p, states.pi_value if epi else None, states.pi_policy if epi else None
 
 
 def _checked_sessions(game, cfg, sessions, n) -> np.ndarray:
@@ -418,7 +418,7 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         check_protocol(game, cfg.protocol)
         check_solver_options(game, cfg)
         solver_state(ga.nf, cfg, states)
-        visits, pi_value, pi_policy = _solver_arrays(states)
+        visits, exo_p, pi_value, pi_policy = _solver_arrays(cfg, ga, states)
     _check_state(game, cfg, states)
     if periods is None and not until_converged:
         raise SpecError("with until_converged=False a number of periods is needed",
@@ -459,9 +459,8 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
                     states.stable, states.pend_s, states.pend_a, states.pend_r, forced, eps_ov,
                     lrn, cap, budget, bool(until_converged), cfg.stable_periods,
                     cfg.max_periods, rec, done_total.copy(), done_out,
-                    cfg.step_size == "visits", cfg.step_a, cfg.step_b, cfg.step_omega, visits,
-                    cfg.target == "expected", ga.exo_p, cfg.update == "enhanced_pi",
-                    cfg.improve_every, pi_value, pi_policy)
+                    visits, cfg.step_a, cfg.step_b, cfg.step_omega, exo_p, pi_value, pi_policy,
+                    cfg.improve_every)
             else:
                 kernel.advance_kernel(
                     active.astype(np.int64), ga.payoffs, ga.prices, ga.exo_cdf, ga.Mk, ga.M,

@@ -187,3 +187,13 @@ def test_defaults_are_plain_q_learning():
     cfg = QLearningConfig()
     assert not cfg.solver_options
     assert (cfg.step_size, cfg.target, cfg.update) == ("constant", "sampled", "q_learning")
+
+
+def test_a_mismatched_visit_table_is_refused():
+    model = growth_mdp(n_k=4)
+    cfg = QLearningConfig(step_size="visits", stable_periods=100)
+    st = init_sessions(model, cfg, seed=0, sessions=range(2))
+    st.visits = st.visits[:, :, :3]
+    with pytest.raises(SpecError) as err:
+        advance(model, cfg, st, periods=10)
+    assert err.value.path == "states.visits"

@@ -382,6 +382,13 @@ def _check_state(game, cfg, states: SessionState):
     if states.q.shape != want or states.q.dtype != cfg.np_dtype:
         raise SpecError("session state does not match the game/config", path="states.q",
                         value=f"{states.q.dtype} {states.q.shape}", allowed=f"{cfg.dtype} {want}")
+    for name, shape, dtype in (("visits", want, np.int64), ("pi_value", want[:3], np.float64),
+                               ("pi_policy", want[:3], np.int32)):
+        arr = getattr(states, name)
+        if arr is not None and (arr.shape != shape or arr.dtype != dtype
+                                or not arr.flags.c_contiguous):
+            raise SpecError("session state does not match the game/config", path=f"states.{name}",
+                            value=f"{arr.dtype} {arr.shape}", allowed=f"{np.dtype(dtype)} {shape}")
 
 
 def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
@@ -417,9 +424,10 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
     if model:
         check_protocol(game, cfg.protocol)
         check_solver_options(game, cfg)
+    _check_state(game, cfg, states)
+    if model:
         solver_state(ga.nf, cfg, states)
         visits, exo_p, pi_value, pi_policy = _solver_arrays(cfg, ga, states)
-    _check_state(game, cfg, states)
     if periods is None and not until_converged:
         raise SpecError("with until_converged=False a number of periods is needed",
                         path="periods", value=None, allowed="an integer >= 0")

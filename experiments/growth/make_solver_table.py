@@ -21,6 +21,8 @@ import pandas as pd  # noqa: E402
 HERE = Path(__file__).resolve().parent
 RES = HERE / "results"
 NAMES = {"bm": "brock_mirman", "rbc": "rbc_grid"}
+COLORS = {"constant": "C0", "rm": "C1", "expected": "C2", "rm+expected": "C3",
+          "rm+expected+epi": "C5", "rm+expected+epi(1e5)": "C4"}
 
 
 def goal_met(df: pd.DataFrame) -> pd.Series:
@@ -50,7 +52,7 @@ def main():
             "policy err mean": f"{100 * last['policy_err_mean']:.2f}%",
             "goals met at (M periods)": f"{hit['periods'].iloc[0] / 1e6:g}" if len(hit) else "not met",
         })
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).sort_values(["economy", "k points"], kind="stable")
     with open(RES / "solver_table.md", "w") as fh:
         fh.write("<!-- python experiments/growth/make_solver_table.py, from results/solver_curves.csv -->\n")
         fh.write(markdown(table) + "\n")
@@ -61,8 +63,10 @@ def main():
     for c, (econ, pts) in enumerate(cells):
         d = df[(df["economy"] == econ) & (df["points"] == pts)]
         for setting, g in d.groupby("setting", sort=False):
-            axes[0, c].plot(g["periods"] / 1e6, g["euler_mean"], marker=".", label=setting)
-            axes[1, c].plot(g["periods"] / 1e6, g["dp_agreement_ergodic"], marker=".", label=setting)
+            kw = dict(marker=".", label=setting, color=COLORS.get(setting),
+                      ls="--" if "epi" in setting else "-")
+            axes[0, c].plot(g["periods"] / 1e6, g["euler_mean"], **kw)
+            axes[1, c].plot(g["periods"] / 1e6, g["dp_agreement_ergodic"], **kw)
         axes[0, c].axhline(d["floor_euler_mean"].iloc[0], color="k", ls="--", lw=0.8,
                            label="value iteration (floor)")
         axes[1, c].axhline(0.95, color="k", ls=":", lw=0.8)

@@ -10,9 +10,11 @@ prints the sup error of Q and J against value iteration at checkpoints.
 Output: results/enhanced_pi_interval.txt.
 """
 import numpy as np
+
 from experiments.growth.solver_curves import economy
 from marketsai.solvers.dp import value_iteration
 from marketsai.tabular import QLearningConfig, advance, init_sessions
+
 fm = economy("bm", 21).finite_model()
 sol = value_iteration(fm, tol=1e-12)
 qs = np.asarray(sol.q).reshape(fm.n_states, -1)
@@ -22,7 +24,8 @@ for ie in (100_000, 1000):
     st = init_sessions(fm, cfg, seed=1, sessions=range(2))
     done = 0
     for c in (1e6, 2e6, 3e6, 4e6, 5e6, 6e6):
-        advance(fm, cfg, st, periods=int(c) - done, until_converged=False); done = int(c)
+        advance(fm, cfg, st, periods=int(c) - done, until_converged=False)
+        done = int(c)
         q = st.q[0, 0]
         fin = np.isfinite(qs)
         err = np.abs(np.where(fin, q - qs, 0)).max()

@@ -80,7 +80,7 @@ def economy(name: str, points: int) -> Economy:
 def main(argv):
     opts = dict(a.split("=", 1) for a in argv if "=" in a)  # budget=5e7 only=constant,rm
     pos = [a for a in argv if "=" not in a]
-    pairs = list(zip(pos[0::2], map(int, pos[1::2])))
+    pairs = list(zip(pos[0::2], map(int, pos[1::2]), strict=True))
     budget = int(float(opts.get("budget", 0)))
     only = set(opts["only"].split(",")) if "only" in opts else set()
     out = HERE / "results" / "solver_curves.csv"

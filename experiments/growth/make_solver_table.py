@@ -25,6 +25,25 @@ COLORS = {"constant": "C0", "rm": "C1", "expected": "C2", "rm+expected": "C3",
           "rm+expected+epi": "C5", "rm+expected+epi(1e5)": "C4"}
 
 
+COMMANDS = """# Q-learning as a solver: constant steps against Robbins-Monro + expected targets
+
+8 sessions per row (seed 1), 2026-12-06, on 2 cores shared with six other jobs. Produced by
+(``solver_curves.py``; the 21-point rows labelled ``rm+expected+epi(1e5)`` ran with
+``improve_every`` 1e5 before the interval study, ``enhanced_pi_interval.py``):
+
+    export NUMBA_NUM_THREADS=2
+    python experiments/growth/solver_curves.py bm 21 budget=1e7
+    python experiments/growth/solver_curves.py rbc 21 budget=2e7
+    python experiments/growth/solver_curves.py bm 41 budget=4e7 only=constant,rm+expected,rm+expected+epi
+    python experiments/growth/solver_curves.py rbc 41 budget=8e7 only=constant,rm+expected,rm+expected+epi
+    python experiments/growth/solver_curves.py bm 81 budget=1.6e8 only=constant,rm+expected
+    python experiments/growth/make_solver_table.py
+
+Goals: Euler mean within 0.3 (log10) of the floor, >= 95 % of ergodic states = DP.
+
+"""
+
+
 def goal_met(df: pd.DataFrame) -> pd.Series:
     return (df["euler_mean"] <= df["floor_euler_mean"] + 0.3) & (df["dp_agreement_ergodic"] >= 0.95)
 
@@ -55,6 +74,7 @@ def main():
     table = pd.DataFrame(rows).sort_values(["economy", "k points"], kind="stable")
     with open(RES / "solver_table.md", "w") as fh:
         fh.write("<!-- python experiments/growth/make_solver_table.py, from results/solver_curves.csv -->\n")
+        fh.write(COMMANDS)
         fh.write(markdown(table) + "\n")
     print(markdown(table))
 

@@ -66,7 +66,9 @@ class SessionState:
     Solver options (docs/q_learning_solver.md) keep more state, None when unused:
     ``visits`` (S, n, n_states, m) int64 update counts of each state-action
     (``step_size="visits"``); ``pi_value`` (S, n, n_states) and ``pi_policy``
-    (S, n, n_states) int32, ``J`` and ``nu`` of ``update="enhanced_pi"``.
+    (S, n, n_states) int32, ``J`` and ``nu`` of ``update="enhanced_pi"``. They are not
+    part of ``STATE_FIELDS`` (not saved with SessionResults; a resumed ``advance`` keeps
+    them in this object).
     """
 
     q: np.ndarray

@@ -37,6 +37,8 @@ COMMANDS = """# Q-learning as a solver: constant steps against Robbins-Monro + e
     python experiments/growth/solver_curves.py bm 41 budget=4e7 only=constant,rm+expected,rm+expected+epi
     python experiments/growth/solver_curves.py rbc 41 budget=8e7 only=constant,rm+expected,rm+expected+epi
     python experiments/growth/solver_curves.py bm 81 budget=1.6e8 only=constant,rm+expected
+    python experiments/growth/solver_curves.py rbc 81 budget=3.2e8 only=rm+expected
+    python experiments/growth/solver_curves.py rbc 81 budget=3.2e8 only=constant
     python experiments/growth/make_solver_table.py
 
 Goals: Euler mean within 0.3 (log10) of the floor, >= 95 % of ergodic states = DP.

@@ -102,6 +102,8 @@ class QLearning(Learner):
         if is_model(problem):
             from marketsai.tabular.models import check_protocol
             check_protocol(problem, lc.protocol)
+        from marketsai.tabular.models import check_solver_options
+        check_solver_options(problem, lc)  # expected targets need a known chain, ...
         return out
 
     def sessions(self, economy, settings: dict, seeds, *, root_seed: int = 0, threads=None):

@@ -33,6 +33,9 @@ EXPLORATION = {"exp_decay": 0, "constant": 1, "boltzmann": 2}
 PROTOCOL = {"simultaneous": 0, "alternating": 1}
 DTYPES = ("float64", "float32")
 Q0_NAMES = ("calvano", "zeros")
+STEP_SIZE = {"constant": 0, "visits": 1}
+TARGET = {"sampled": 0, "expected": 1}
+UPDATE = {"q_learning": 0, "enhanced_pi": 1}
 
 
 def _per_agent(ok) -> Callable:
@@ -75,6 +78,11 @@ def _periods(lo: int) -> Check:
                   convert=int)
 
 
+def _step(ok, allowed: str) -> Check:
+    return Check(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
+                 and ok(v), allowed, as_float=True, reason="step-size parameter out of range")
+
+
 def _choice(names, reason: str) -> Check:
     return Check(lambda v: isinstance(v, str) and v in names, ", ".join(names), reason=reason)
 
@@ -110,6 +118,20 @@ SETTINGS: dict[str, Param] = {
                       "simultaneous | alternating moves"),
     "dtype": Param("float64", _choice(DTYPES, "unsupported Q-table type"),
                    "Q-table storage: float64 | float32"),
+    # the solver options (docs/q_learning_solver.md); the defaults are plain Q-learning
+    "step_size": Param("constant", _choice(STEP_SIZE, "unknown step size"),
+                       "constant (alpha) | visits: alpha = step_a / (step_b + n(s, a))^step_omega"),
+    "step_a": Param(1.0, _step(lambda v: v > 0, "step_a > 0"),
+                    "Robbins-Monro step scale, > 0 (step_size: visits)"),
+    "step_b": Param(0.0, _step(lambda v: v >= 0, "step_b >= 0"),
+                    "Robbins-Monro visit offset, >= 0 (step_size: visits)"),
+    "step_omega": Param(0.7, _step(lambda v: 0.5 < v <= 1, "0.5 < step_omega <= 1 (Robbins-Monro)"),
+                        "Robbins-Monro decay exponent in (0.5, 1] (step_size: visits)"),
+    "target": Param("sampled", _choice(TARGET, "unknown target"),
+                    "sampled | expected: average over the next shock with the known chain"),
+    "update": Param("q_learning", _choice(UPDATE, "unknown update"),
+                    "q_learning | enhanced_pi (Bertsekas and Yu 2012)"),
+    "improve_every": Param(10_000, _periods(1), "periods between policy improvements of update: enhanced_pi"),
 }
 
 
@@ -142,6 +164,22 @@ class QLearningConfig:
         ``alternating``: agent ``t mod n`` revises its action in period ``t`` (Klein 2021).
     dtype : {"float64", "float32"}
         Storage type of the Q-tables (float32 halves memory; arithmetic is float64).
+    step_size : {"constant", "visits"}
+        ``visits``: Robbins-Monro steps ``alpha = step_a / (step_b + n(s, a))^step_omega``
+        per state-action visit count (Tsitsiklis 1994's conditions hold for omega in
+        (0.5, 1]); ``alpha`` is then unused. Solver options: see docs/q_learning_solver.md.
+    step_a, step_b, step_omega : float
+        ``step_a > 0``, ``step_b >= 0``, ``0.5 < step_omega <= 1``, first step
+        ``step_a / (step_b + 1)^step_omega <= 1``.
+    target : {"sampled", "expected"}
+        ``expected``: average ``max_a' Q(s', a')`` over the next exogenous state with the
+        model's Markov chain instead of sampling it (the next endogenous state is the
+        model's ``next_x``); simultaneous moves only.
+    update : {"q_learning", "enhanced_pi"}
+        ``enhanced_pi``: Bertsekas and Yu (2012) -- targets use ``max(J(s'), Q(s', nu(s')))``
+        with ``J`` and the policy ``nu`` refreshed from ``Q`` every ``improve_every`` periods.
+    improve_every : int
+        Periods between policy improvements of ``enhanced_pi`` (>= 1).
     """
 
     alpha: Any = 0.15
@@ -154,6 +192,13 @@ class QLearningConfig:
     max_periods: int = 1_250_000_000
     protocol: str = "simultaneous"
     dtype: str = "float64"
+    step_size: str = "constant"
+    step_a: float = 1.0
+    step_b: float = 0.0
+    step_omega: float = 0.7
+    target: str = "sampled"
+    update: str = "q_learning"
+    improve_every: int = 10_000
 
     def __post_init__(self):
         for f in fields(self):  # the declared checks (SETTINGS); paths are the field names
@@ -166,6 +211,17 @@ class QLearningConfig:
             arr = np.array(self.q0, dtype=float)
             arr.flags.writeable = False
             object.__setattr__(self, "q0", arr)
+        first = self.step_a / (self.step_b + 1.0) ** self.step_omega
+        if first > 1.0:
+            raise SpecError("first Robbins-Monro step exceeds 1", path="step_a",
+                            value=self.step_a,
+                            allowed=f"step_a <= (step_b + 1)^step_omega = "
+                                    f"{(self.step_b + 1.0) ** self.step_omega:.6g}")
+
+    @property
+    def solver_options(self) -> bool:
+        """True if any of step_size, target, update differs from plain Q-learning."""
+        return (self.step_size, self.target, self.update) != ("constant", "sampled", "q_learning")
 
     # ------------------------------------------------------------ for kernels
     def per_agent(self, name: str, n: int) -> np.ndarray:

@@ -55,16 +55,58 @@ from marketsai.tabular.rng import to_unit, uniform, xoshiro
 
 
 @njit(cache=True)
+def _next_value(q, maxq, i, e, s_next, n_x, w, exo_p, pi_value, pi_policy):
+    """The continuation value in agent i's target under the solver options.
+
+    ``exo_p`` given (expected targets): ``sum_e' P(e, e') V(e' n_x + x')``, summed over
+    e' in order from 0.0 -- the post-decision value (Ma, Stachurski and Toda 2020's
+    Q-transform); else ``V(s_next)``. ``V`` is ``max_a Q`` (cached) or, with
+    ``pi_value`` given, Bertsekas and Yu's ``max(J(s'), Q(s', nu(s')))`` (session w's J, nu).
+    """
+    if exo_p is None:
+        if pi_value is not None:
+            return max(pi_value[w, i, s_next], np.float64(q[i, s_next, pi_policy[w, i, s_next]]))
+        return maxq[i, s_next]
+    x2 = s_next % n_x
+    acc = 0.0
+    for f in range(exo_p.shape[0]):
+        y = f * n_x + x2
+        if pi_value is not None:
+            v = max(pi_value[w, i, y], np.float64(q[i, y, pi_policy[w, i, y]]))
+        else:
+            v = maxq[i, y]
+        acc += exo_p[e, f] * v
+    return acc
+
+
+@njit(cache=True)
 def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_actions, nf,
                       delta, dpow, alpha, beta, mode, epsilon, temperature, alternating, q,
                       strategy, st, s, t, stable, pend_s, pend_a, pend_r, forced,
                       eps_override, learn, cap, budget, stop_converged, stable_periods,
-                      max_periods, rec, rec_pos):
+                      max_periods, rec, rec_pos, sw, visits, step_a, step_b, step_omega, exo_p,
+                      pi_value, pi_policy, improve_every):
     """Run one session from (s, t, stable) for at most ``budget`` periods (-1: no limit).
 
     Returns the new (s, t, stable, periods run); ``q, strategy, st, pend_*`` are updated
     in place. ``alternating`` is allowed only on memory models (``x % M`` is the joint
     action in force), which the front end checks.
+
+    Solver options (docs/q_learning_solver.md; none draws a random number, so the
+    simulated path only changes through the Q-table). Each is off when its array is
+    None, and numba then compiles it away (dead-branch pruning on None arguments: the
+    default loop is the plain one, at its old speed). ``sw`` is the session's row in them.
+
+    * ``visits`` (S, n, n_states, m): Robbins-Monro step
+      ``alpha = step_a / (step_b + n(s, a))^step_omega``, ``n(s, a)`` counted there (this
+      update included);
+    * ``exo_p`` (n_exo, n_exo), expected targets: ``r + delta sum_e' P(e, e') V(e' n_x + x')``
+      with ``x' = next_x[s, j]`` -- the exact conditional expectation over the known chain
+      instead of the sampled ``V(s')`` (simultaneous moves only);
+    * ``pi_value``, ``pi_policy`` (S, n, n_states): Bertsekas and Yu (2012) enhanced policy
+      iteration: ``V(s') = max(J(s'), Q(s', nu(s')))`` instead of ``max_a Q(s', a)``, with
+      ``J`` and ``nu`` set to the row maxima and greedy actions of ``Q`` at every period
+      ``t`` that is a multiple of ``improve_every`` (policy improvement).
     """
     n, n_states, m = q.shape
     n_exo = exo_cdf.shape[0]
@@ -97,6 +139,12 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
         plain[i] = forced[i] < 0 and cap[i] >= n_actions[i] - 1 \
             and not (mode == BOLTZMANN and eps_override[i] < 0)
     while t < t_stop and stable < stable_stop:
+        if pi_value is not None:
+            if t % improve_every == 0:  # B&Y policy improvement: J = max Q, nu = greedy
+                for i in range(n):
+                    for y in range(n_states):
+                        pi_value[sw, i, y] = maxq[i, y]
+                        pi_policy[sw, i, y] = strategy[i, y]
         x = s - e * n_x
         row = s if nf_full else 0
         rrow = e * n_rx + (x if n_rx > 1 else 0)
@@ -126,10 +174,19 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             s_next = e2 * n_x + next_x[s, j]
             for i in range(n):
                 if learn[i]:
-                    # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [r_i + delta max_a Q_i(s', a)]
-                    target = rewards[rrow, j, i] + delta * maxq[i, s_next]
                     a = acts[i]
-                    q[i, s, a] = (1.0 - alpha[i]) * q[i, s, a] + alpha[i] * target
+                    if exo_p is None and pi_value is None:
+                        # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [r_i + delta max_a Q_i(s', a)]
+                        target = rewards[rrow, j, i] + delta * maxq[i, s_next]
+                    else:  # expected targets / enhanced PI: the continuation value
+                        target = rewards[rrow, j, i] + delta * _next_value(
+                            q, maxq, i, e, s_next, n_x, sw, exo_p, pi_value, pi_policy)
+                    if visits is None:
+                        q[i, s, a] = (1.0 - alpha[i]) * q[i, s, a] + alpha[i] * target
+                    else:  # Robbins-Monro: alpha_n = a / (b + n(s, a))^omega
+                        visits[sw, i, s, a] += 1
+                        al = step_a / (step_b + visits[sw, i, s, a]) ** step_omega
+                        q[i, s, a] = (1.0 - al) * q[i, s, a] + al * target
                     new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
                     g = strategy[i, s]
                     mx = maxq[i, s]
@@ -163,8 +220,12 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             if pend_s[p] >= 0 and learn[p]:
                 target = pend_r[p] + dpow[n] * maxq[p, s]
                 ps = pend_s[p]
+                al = alpha[p]
+                if visits is not None:
+                    visits[sw, p, ps, pend_a[p]] += 1
+                    al = step_a / (step_b + visits[sw, p, ps, pend_a[p]]) ** step_omega
                 ch, s0, s1, s2, s3 = q_update(q, strategy, maxq, p, ps, pend_a[p], target,
-                                             alpha[p], nf[ps if nf_full else 0, p],
+                                             al, nf[ps if nf_full else 0, p],
                                              s0, s1, s2, s3)
                 changed |= ch
             nfp = nf[row, p]
@@ -215,8 +276,13 @@ def advance_model_kernel(active, rewards, outcomes, next_x, exo_cdf, n_x, n_rx, 
                          n_actions, nf, delta, dpow, alpha, beta, mode, epsilon, temperature,
                          alternating, q, strategy, state, t, rng, stable, pend_s, pend_a,
                          pend_r, forced, eps_override, learn, cap, budget, stop_converged,
-                         stable_periods, max_periods, rec, rec_pos, done_out):
-    """Advance the sessions listed in ``active``; each prange iteration is one whole session."""
+                         stable_periods, max_periods, rec, rec_pos, done_out, visits, step_a,
+                         step_b, step_omega, exo_p, pi_value, pi_policy, improve_every):
+    """Advance the sessions listed in ``active``; each prange iteration is one whole session.
+
+    ``visits``, ``pi_value``, ``pi_policy``, ``exo_p``: the solver options' arrays, or
+    None when off (see :func:`run_model_session`).
+    """
     n = q.shape[1]
     for k in prange(active.shape[0]):
         w = active[k]
@@ -232,7 +298,8 @@ def advance_model_kernel(active, rewards, outcomes, next_x, exo_cdf, n_x, n_rx, 
             rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_actions, nf, delta, dpow,
             alpha, beta, mode, epsilon, temperature, alternating, q[w], strategy[w], st,
             state[w], t[w], stable[w], ps, pa, pr, forced, eps_override, learn, cap, budget[w],
-            stop_converged, stable_periods, max_periods, rec[w], rec_pos[w])
+            stop_converged, stable_periods, max_periods, rec[w], rec_pos[w], w, visits, step_a,
+            step_b, step_omega, exo_p, pi_value, pi_policy, improve_every)
         rng[w] = st
         pend_s[w] = ps
         pend_a[w] = pa

@@ -36,6 +36,7 @@ class ModelArrays:
     outcomes: np.ndarray  # (n_exo * n_ox, M, n)
     next_x: np.ndarray  # (n_exo * n_x, M)
     exo_cdf: np.ndarray
+    exo_p: np.ndarray  # (n_exo, n_exo) the chain itself (expected targets)
     exo_init_cdf: np.ndarray
     x_uniform: bool
     x_init_cdf: np.ndarray
@@ -74,8 +75,9 @@ def model_arrays(model) -> ModelArrays:
         rewards=np.ascontiguousarray(model.rewards.reshape(n_exo * n_rx, M, n)),
         outcomes=np.ascontiguousarray(model.outcomes.reshape(n_exo * n_ox, M, n)),
         next_x=np.ascontiguousarray(model.next_x.reshape(n_exo * n_x, M)),
-        exo_cdf=_cdf(model.exo_transition), exo_init_cdf=_cdf(model.exo_initial),
-        x_uniform=bool(np.all(x_init == x_init[0])), x_init_cdf=_cdf(x_init), nf=nf,
+        exo_cdf=_cdf(model.exo_transition),
+        exo_p=np.ascontiguousarray(model.exo_transition, dtype=np.float64),
+        exo_init_cdf=_cdf(model.exo_initial), x_uniform=bool(np.all(x_init == x_init[0])), x_init_cdf=_cdf(x_init), nf=nf,
         n_actions=np.ascontiguousarray(model.n_actions), n_x=n_x, n_rx=n_rx, n_ox=n_ox, n=n,
         m=model.max_actions, n_states=model.n_states, M=M, delta=model.discount,
         dpow=np.array([model.discount ** k for k in range(n + 1)]))
@@ -138,6 +140,25 @@ def calvano_q0_model(model) -> tuple[np.ndarray, int]:
                 own_first = np.moveaxis(sub[..., i], i, 0).reshape(int(nact[i]), -1)
                 out[i, e * n_x + x, :nact[i]] = own_first.mean(axis=1) / scale
     return out, 1
+
+
+def check_solver_options(model, cfg) -> None:
+    """Refuse solver options where they do not apply (see docs/q_learning_solver.md).
+
+    Expected targets and enhanced policy iteration need the next state of the agent
+    who updates to be one period ahead, ``(e', next_x[e, x, j])`` with ``e'`` drawn from
+    the known chain; under alternating moves an agent's target is the state ``n``
+    periods later, after its rivals' moves, which no known chain describes.
+    """
+    if cfg.protocol != "alternating":
+        return
+    for name, plain in (("target", "sampled"), ("update", "q_learning")):
+        if getattr(cfg, name) != plain:
+            raise SpecError(f"{name}={getattr(cfg, name)!r} needs simultaneous moves (under "
+                            "alternating moves the next state an agent learns from is n periods "
+                            "ahead, after its rivals' moves, not the known one-period chain)",
+                            path=name, value=getattr(cfg, name),
+                            allowed=f"{plain!r} with protocol 'alternating'")
 
 
 def model_q0_table(model, cfg) -> tuple[np.ndarray, int]:

@@ -33,7 +33,12 @@ import numpy as np
 from marketsai.finite_model import FiniteModel
 from marketsai.tabular.config import EXPLORATION, PROTOCOL
 from marketsai.tabular.kernel import BOLTZMANN, EPS_RESYNC, EXP_DECAY
-from marketsai.tabular.models import check_protocol, model_controls, model_q0_table
+from marketsai.tabular.models import (
+    check_protocol,
+    check_solver_options,
+    model_controls,
+    model_q0_table,
+)
 from marketsai.tabular.rng import py_uniform
 from marketsai.tabular.sessions import (
     SessionState,
@@ -82,6 +87,8 @@ def _eps_at(beta, t):
 
 def reference_init(game, cfg, seed=0, sessions=range(4)) -> SessionState:
     """Python twin of :func:`marketsai.tabular.init_sessions`."""
+    if cfg.solver_options and not isinstance(game, FiniteModel):
+        game = FiniteModel.from_game(game)
     if isinstance(game, FiniteModel):
         return _model_init(game, cfg, seed, sessions)
     ga = game_arrays(game)
@@ -159,6 +166,8 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
                       epsilon_override=None, learn=None, action_cap=None, until_converged=True,
                       record=0):
     """Python twin of :func:`marketsai.tabular.advance` (same arguments, same results)."""
+    if cfg.solver_options and not isinstance(game, FiniteModel):
+        game = FiniteModel.from_game(game)
     if isinstance(game, FiniteModel):
         return _model_advance(game, cfg, states, periods, forced_action, epsilon_override,
                               learn, action_cap, until_converged, record)
@@ -287,12 +296,35 @@ def _model_init(model, cfg, seed, sessions) -> SessionState:
                 hi = _feasible(model, y, i) - 1
                 out.strategy[w, i, y] = _argmax_ties(out.q[w, i, y].tolist(), hi, st)[0]
         out.rng[w] = np.array(st, dtype=np.uint64)
+    _model_solver_state(model, cfg, out)
     return out
+
+
+def _model_solver_state(model, cfg, states):
+    """Visit counts at zero; J and nu (enhanced PI) from the table, state by state."""
+    S, n, n_states, m = states.q.shape
+    if cfg.step_size == "visits" and states.visits is None:
+        states.visits = np.zeros((S, n, n_states, m), np.int64)
+    if cfg.update == "enhanced_pi" and states.pi_value is None:
+        states.pi_value = np.zeros((S, n, n_states))
+        states.pi_policy = np.zeros((S, n, n_states), np.int32)
+        for w in range(S):
+            for i in range(n):
+                for y in range(n_states):
+                    hi = _feasible(model, y, i) - 1
+                    states.pi_value[w, i, y] = max(float(v) for v in states.q[w, i, y, :hi + 1])
+                    states.pi_policy[w, i, y] = states.strategy[w, i, y]
 
 
 def _model_advance(model, cfg, states, periods, forced_action, epsilon_override, learn,
                    action_cap, until_converged, record):
     check_protocol(model, cfg.protocol)
+    check_solver_options(model, cfg)
+    _model_solver_state(model, cfg, states)
+    visits_on = cfg.step_size == "visits"
+    expected = cfg.target == "expected"
+    epi = cfg.update == "enhanced_pi"
+    P = model.exo_transition
     forced, eps_ov, lrn, cap = model_controls(model, forced_action, epsilon_override, learn,
                                               action_cap)
     alpha = cfg.per_agent("alpha", model.n_agents)
@@ -309,6 +341,30 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
 
     def outcome(e, x, j):
         return model.outcomes[e, x if model.outcomes.shape[1] > 1 else 0, j]
+
+    def step(w, i, s, a):
+        """alpha of this update: constant, or a / (b + n(s, a))^omega after counting it."""
+        if not visits_on:
+            return alpha[i]
+        states.visits[w, i, s, a] += 1
+        return cfg.step_a / (cfg.step_b + int(states.visits[w, i, s, a])) ** cfg.step_omega
+
+    def value(w, q, maxq, i, y):
+        """V(y): max_a Q(y, a), or Bertsekas-Yu's max(J(y), Q(y, nu(y)))."""
+        if epi:
+            return max(float(states.pi_value[w, i, y]),
+                       float(q[i, y, int(states.pi_policy[w, i, y])]))
+        return maxq[i][y]
+
+    def continuation(w, q, maxq, i, e, s2):
+        """V(s'), or with expected targets sum_e' P(e, e') V(e', x') in order from 0.0."""
+        if not expected:
+            return value(w, q, maxq, i, s2)
+        x2 = s2 % n_x
+        acc = 0.0
+        for f in range(model.n_exo):
+            acc += float(P[e, f]) * value(w, q, maxq, i, f * n_x + x2)
+        return acc
 
     def choose(q, strategy, maxq, i, s, st):
         nfi = _feasible(model, s, i)
@@ -342,6 +398,11 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
                 break
             if periods is not None and done >= periods:
                 break
+            if epi and t % cfg.improve_every == 0:  # policy improvement (Bertsekas-Yu)
+                for i in range(n):
+                    for y in range(model.n_states):
+                        states.pi_value[w, i, y] = maxq[i][y]
+                        states.pi_policy[w, i, y] = strategy[i, y]
             e, x = divmod(s, n_x)
             changed = False
             if not alternating:
@@ -352,15 +413,16 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
                 r = reward(e, x, j)
                 for i in range(n):
                     if lrn[i]:
-                        target = float(r[i]) + delta * maxq[i][s2]
-                        changed |= _update(q, strategy, maxq, i, s, acts[i], target, alpha[i],
-                                           _feasible(model, s, i), st)
+                        target = float(r[i]) + delta * continuation(w, q, maxq, i, e, s2)
+                        changed |= _update(q, strategy, maxq, i, s, acts[i], target,
+                                           step(w, i, s, acts[i]), _feasible(model, s, i), st)
             else:  # memory models only: x mod M is the joint action in force
                 p = t % n
                 if pend_s[p] >= 0 and lrn[p]:
                     target = float(pend_r[p]) + dpow[n] * maxq[p][s]
                     changed |= _update(q, strategy, maxq, p, int(pend_s[p]), int(pend_a[p]),
-                                       target, alpha[p], _feasible(model, int(pend_s[p]), p), st)
+                                       target, step(w, p, int(pend_s[p]), int(pend_a[p])),
+                                       _feasible(model, int(pend_s[p]), p), st)
                 a = choose(q, strategy, maxq, p, s, st)
                 acts = list(model.joint_actions(x % M))
                 acts[p] = a

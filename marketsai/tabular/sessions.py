@@ -38,11 +38,18 @@ from marketsai.finite_model import FiniteModel
 from marketsai.tabular import kernel, model_kernel
 from marketsai.tabular.compiling import announce
 from marketsai.tabular.config import EXPLORATION, PROTOCOL, QLearningConfig
-from marketsai.tabular.models import check_protocol, model_arrays, model_controls, model_q0_table
+from marketsai.tabular.models import (
+    check_protocol,
+    check_solver_options,
+    model_arrays,
+    model_controls,
+    model_q0_table,
+)
 from marketsai.tabular.rng import session_rng_state
 
 STATE_FIELDS = ("q", "strategy", "state", "t", "rng", "stable", "converged",
                 "pend_s", "pend_a", "pend_r")
+SOLVER_FIELDS = ("visits", "pi_value", "pi_policy")  # None unless a solver option needs them
 
 
 @dataclass(eq=False)
@@ -56,6 +63,13 @@ class SessionState:
     seed the root seed. ``pend_s, pend_a, pend_r`` (S, n) hold each agent's last
     decision (state, action, discounted payoff so far) for the alternating protocol
     (-1: none), so that a run can be resumed exactly.
+
+    Solver options (docs/q_learning_solver.md) keep more state, None when unused:
+    ``visits`` (S, n, n_states, m) int64 update counts of each state-action
+    (``step_size="visits"``); ``pi_value`` (S, n, n_states) and ``pi_policy``
+    (S, n, n_states) int32, ``J`` and ``nu`` of ``update="enhanced_pi"``. They are not
+    part of ``STATE_FIELDS`` (not saved with SessionResults; a resumed ``advance`` keeps
+    them in this object).
     """
 
     q: np.ndarray
@@ -70,6 +84,9 @@ class SessionState:
     pend_r: np.ndarray
     sessions: np.ndarray
     seed: int
+    visits: np.ndarray | None = None
+    pi_value: np.ndarray | None = None
+    pi_policy: np.ndarray | None = None
 
     @property
     def n_sessions(self) -> int:
@@ -79,6 +96,9 @@ class SessionState:
         """A copy holding only positions ``idx`` of this batch."""
         idx = np.asarray(idx)
         kw = {f: getattr(self, f)[idx].copy() for f in STATE_FIELDS + ("sessions",)}
+        for f in SOLVER_FIELDS:
+            if getattr(self, f) is not None:
+                kw[f] = getattr(self, f)[idx].copy()
         return SessionState(seed=self.seed, **kw)
 
 
@@ -195,7 +215,12 @@ def session_bytes(game, cfg: QLearningConfig) -> int:
     Works for a game and a model (whose Q rows are padded to the largest action set).
     """
     itemsize = np.dtype(cfg.dtype).itemsize
-    return game.q_table_bytes(itemsize) + game.n_agents * game.n_states * (4 + 8)
+    extra = 0
+    if cfg.step_size == "visits":  # int64 visit counts beside the Q-table
+        extra += game.q_table_bytes(8)
+    if cfg.update == "enhanced_pi":  # J and nu
+        extra += game.n_agents * game.n_states * (8 + 4)
+    return game.q_table_bytes(itemsize) + game.n_agents * game.n_states * (4 + 8) + extra
 
 
 def check_memory(game, cfg: QLearningConfig, sessions_at_once: int, available=None) -> None:
@@ -241,6 +266,7 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     :func:`marketsai.tabular.models.calvano_q0_model`).
     Session ``k`` draws from ``np.random.SeedSequence(seed, spawn_key=(k,))``.
     """
+    game = solver_problem(game, cfg)
     if is_model(game):
         return _init_model_sessions(game, cfg, seed, sessions, threads)
     ga = game_arrays(game)
@@ -257,6 +283,7 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
 def _init_model_sessions(model, cfg, seed, sessions, threads) -> SessionState:
     ma = model_arrays(model)
     check_protocol(model, cfg.protocol)
+    check_solver_options(model, cfg)
     sessions = _checked_sessions(model, cfg, sessions, ma.n)
     q0, q0_div = model_q0_table(model, cfg)
     states = _blank_state(cfg, seed, sessions, ma.n, ma.n_states, ma.m)
@@ -265,7 +292,42 @@ def _init_model_sessions(model, cfg, seed, sessions, threads) -> SessionState:
         model_kernel.init_model_kernel(np.ascontiguousarray(q0, dtype=np.float64), q0_div, ma.n_x,
                                        ma.x_uniform, ma.x_init_cdf, ma.exo_init_cdf, ma.nf,
                                        states.q, states.strategy, states.state, states.rng)
+    solver_state(ma.nf, cfg, states)
     return states
+
+
+def solver_problem(game, cfg: QLearningConfig):
+    """The problem the kernels run: a game as ``FiniteModel.from_game`` when a solver option
+    is on (the options live in the model kernel; on a game it gives the same sessions)."""
+    if cfg.solver_options and not is_model(game):
+        return FiniteModel.from_game(game)
+    return game
+
+
+def solver_state(nf, cfg: QLearningConfig, states: SessionState) -> None:
+    """Create the state the solver options keep, where missing (in place).
+
+    ``visits`` starts at zero; ``pi_value``/``pi_policy`` (J, nu of enhanced policy
+    iteration) at the row maxima over feasible actions and the greedy actions of ``q``.
+    """
+    S, n, n_states, m = states.q.shape
+    if cfg.step_size == "visits" and states.visits is None:
+        states.visits = np.zeros((S, n, n_states, m), np.int64)
+    if cfg.update == "enhanced_pi" and states.pi_value is None:
+        hi = np.broadcast_to(nf, (n_states, n)).T  # (n, n_states) feasible counts
+        feas = np.arange(m)[None, None, None, :] < hi[None, :, :, None]
+        q = states.q.astype(np.float64)
+        states.pi_value = np.where(feas, q, -np.inf).max(axis=3)
+        states.pi_policy = states.strategy.copy()
+
+
+def _solver_arrays(cfg: QLearningConfig, ga, states: SessionState):
+    """``visits, exo_p, pi_value, pi_policy`` for the kernel: None for options that are off
+    (the kernel is then compiled without them)."""
+    exo_p = ga.exo_p if cfg.target == "expected" else None
+    visits = states.visits if cfg.step_size == "visits" else None
+    epi = cfg.update == "enhanced_pi"
+    return visits, exo_p, states.pi_value if epi else None, states.pi_policy if epi else None
 
 
 def _checked_sessions(game, cfg, sessions, n) -> np.ndarray:
@@ -325,6 +387,13 @@ def _check_state(game, cfg, states: SessionState):
     if states.q.shape != want or states.q.dtype != cfg.np_dtype:
         raise SpecError("session state does not match the game/config", path="states.q",
                         value=f"{states.q.dtype} {states.q.shape}", allowed=f"{cfg.dtype} {want}")
+    for name, shape, dtype in (("visits", want, np.int64), ("pi_value", want[:3], np.float64),
+                               ("pi_policy", want[:3], np.int32)):
+        arr = getattr(states, name)
+        if arr is not None and (arr.shape != shape or arr.dtype != dtype
+                                or not arr.flags.c_contiguous):
+            raise SpecError("session state does not match the game/config", path=f"states.{name}",
+                            value=f"{arr.dtype} {arr.shape}", allowed=f"{np.dtype(dtype)} {shape}")
 
 
 def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
@@ -354,11 +423,16 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         sessions are redistributed over the threads (load balance). Results do not
         depend on it.
     """
+    game = solver_problem(game, cfg)
     model = is_model(game)
     ga = model_arrays(game) if model else game_arrays(game)
     if model:
         check_protocol(game, cfg.protocol)
+        check_solver_options(game, cfg)
     _check_state(game, cfg, states)
+    if model:
+        solver_state(ga.nf, cfg, states)
+        visits, exo_p, pi_value, pi_policy = _solver_arrays(cfg, ga, states)
     if periods is None and not until_converged:
         raise SpecError("with until_converged=False a number of periods is needed",
                         path="periods", value=None, allowed="an integer >= 0")
@@ -397,7 +471,9 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
                     states.q, states.strategy, states.state, states.t, states.rng,
                     states.stable, states.pend_s, states.pend_a, states.pend_r, forced, eps_ov,
                     lrn, cap, budget, bool(until_converged), cfg.stable_periods,
-                    cfg.max_periods, rec, done_total.copy(), done_out)
+                    cfg.max_periods, rec, done_total.copy(), done_out,
+                    visits, cfg.step_a, cfg.step_b, cfg.step_omega, exo_p, pi_value, pi_policy,
+                    cfg.improve_every)
             else:
                 kernel.advance_kernel(
                     active.astype(np.int64), ga.payoffs, ga.prices, ga.exo_cdf, ga.Mk, ga.M,

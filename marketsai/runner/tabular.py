@@ -268,6 +268,9 @@ class TabularKind(ExperimentKind):
                                                              game.coop_payoff)
             if opts["profit_gain"] == "total":
                 results["profit_gain"] = results["profit_gain_total"]
+        hidden = not game.exo_observed
+        if hidden:  # unseen shocks: analyse greedy play on mean payoffs
+            game = game.marginal()
         # the analysis assumes simultaneous moves and no exogenous states
         if game.n_exo != 1 or lc.protocol != "simultaneous" \
                 or not (opts["equilibrium_check"] or opts["impulse_response"]
@@ -275,6 +278,8 @@ class TabularKind(ExperimentKind):
             return tables
         strategies = np.asarray(res.strategies)
         start = _final_states(res)
+        if hidden and start is not None:  # the memory part of the final state
+            start = start % game.n_memory_states
         if opts["deviations"] and game.n_agents > 1:  # --- analysis.deviations
             from marketsai.analysis.deviations import COLUMNS, deviation_statistics
             dev = deviation_statistics(game, strategies, start_states=start)

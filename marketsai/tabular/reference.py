@@ -360,7 +360,7 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
             else:  # memory models only: x mod M is the joint action in force
                 p = t % n
                 if pend_s[p] >= 0 and lrn[p]:
-                    target = float(pend_r[p]) + dpow[n] * maxq[p][qs]
+                    target = float(pend_r[p]) + dpow[n] * maxq[p][s]
                     changed |= _update(q, strategy, maxq, p, int(pend_s[p]), int(pend_a[p]),
                                        target, alpha[p], _feasible(model, int(pend_s[p]), p), st)
                 a = choose(q, strategy, maxq, p, s, st)

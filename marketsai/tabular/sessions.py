@@ -408,7 +408,7 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
                     states.t, states.rng, states.stable, states.pend_s, states.pend_a,
                     states.pend_r, forced, eps_ov, lrn, cap, budget, bool(until_converged),
                     cfg.stable_periods, cfg.max_periods, rec, done_total.copy(), done_out,
-                    True, ga.hide_exo)
+                    **({"hide_exo": True} if ga.hide_exo else {}))
             done_total[active] += done_out[active]
             finished = done_out[active] < budget[active]  # stopped by convergence or the cap
             has_left = remaining[active] >= 0

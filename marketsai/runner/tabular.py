@@ -28,7 +28,12 @@ converged, periods, cycle_length, mean_price, profit_gain, mean_price_<i>,
 mean_profit_<i>, profit_gain_<i>``) plus, with ``equilibrium_check``, ``eq_on_path``,
 ``eq_all_states``, ``eq_on_path_<i>``, ``eq_all_states_<i>``, ``br_share_<i>`` and the
 one-shot-deviation flags ``osd_on_path[_<i>]``, ``osd_all_states[_<i>]`` (see
-:func:`marketsai.analysis.equilibrium_check`). On a model without strategic benchmarks
+:func:`marketsai.analysis.equilibrium_check`; ``osd_on_path`` is Calvano et al.'s
+"equilibrium on path"), with ``deviations``, ``deviations, punishment_length, ic_share,
+ir`` (:mod:`marketsai.analysis.deviations`), and with several firms ``profit_gain_total``
+(:mod:`marketsai.analysis.per_firm`; ``analysis.profit_gain: total`` makes it the
+session's ``profit_gain``). Games whose agents do not observe the shock are analysed on
+:meth:`~marketsai.finite_game.FiniteGame.marginal`. On a model without strategic benchmarks
 the columns are ``session, seed, converged, periods, cycle_length, mean_<outcome>,
 mean_<outcome>_<i>, mean_reward_<i>`` (cycle empty when the model has exogenous
 shocks) and, with ``dp_agreement``, ``dp_agreement`` (share of all states whose greedy

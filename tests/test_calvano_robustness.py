@@ -157,3 +157,18 @@ def test_memory2_small_run():
     from marketsai.analysis.deviations import deviation_statistics
     dev = deviation_statistics(game, res.strategies, start_states=res.final.state)
     assert np.all(dev["punishment_length"] >= 1) and np.all(dev["deviations"] >= 2)
+
+
+@pytest.mark.parametrize("name,nash,coop,pin,pim", [
+    ("calvano_n3", 1.37016, 2.0, 0.12016, 0.25),
+    ("calvano_n4", 1.33146, 2.05441, 0.08146, 0.2011),
+])
+def test_more_firms_benchmarks(name, nash, coop, pin, pim):
+    # the values of docs/references.md (the authors' input files, paper p. 3288)
+    econ = load_economy(ECON + name + ".yaml")
+    b = econ.benchmarks()
+    assert b["nash_action"].to_numpy() == pytest.approx(nash, abs=1e-5)
+    assert b["coop_action"].to_numpy() == pytest.approx(coop, abs=1e-5)
+    assert b["nash_profit"].to_numpy() == pytest.approx(pin, abs=1e-5)
+    assert b["coop_profit"].to_numpy() == pytest.approx(pim, abs=1e-4)
+    assert np.allclose(nash_quantity_shares(econ), 1 / len(econ.agents))

@@ -114,12 +114,29 @@ def rows_of(res: pd.DataFrame, summary: dict, published: dict, cell, run_dir: st
     return out
 
 
+def _partial(run_dir: Path) -> tuple[dict, pd.DataFrame]:
+    """Summary and results of the chunks finished so far (a run stopped before its end)."""
+    from marketsai.runner.store import RunFolder
+    from marketsai.runner.tabular import TabularKind
+
+    parts = sorted(run_dir.glob("chunks/*/results.parquet"))
+    res = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    cfg = RunFolder(run_dir).config()
+    summary = TabularKind().summarise({"results": res}, cfg)
+    summary["partial"] = f"{len(parts)} chunks"
+    return summary, res
+
+
 def table(experiment: str, run_dirs: list[str]) -> pd.DataFrame:
     pubs = PUBLISHED[experiment]
     rows = []
     for run_dir in run_dirs:
-        summary = json.loads((Path(run_dir) / "summary.json").read_text())
-        res = pd.read_parquet(Path(run_dir) / "results.parquet")
+        if (Path(run_dir) / "summary.json").exists():
+            summary = json.loads((Path(run_dir) / "summary.json").read_text())
+            res = pd.read_parquet(Path(run_dir) / "results.parquet")
+        else:  # unfinished: the chunks done so far (said in the run column)
+            summary, res = _partial(Path(run_dir))
+            run_dir = f"{run_dir} ({summary['partial']}, unfinished)"
         if "cells" in summary:
             key = summary["sweep"][0]
             for cell in summary["cells"]:

@@ -29,8 +29,11 @@ T4 = "Table 4 output (replication package, AER_paper_Rscripts/table_IV)"
 A13 = "online Table A13 output (replication package, folder table_A11)"
 #: published values per experiment and cell: quantity -> (value, source)
 PUBLISHED = {
-    "n3": {None: {"profit_gain": (0.643, A6), "osd_on_path": (0.184, A6),
-                  "punishment_length": (11.7, A6)}},
+    "baseline": {None: {"profit_gain": (0.849, A13), "osd_on_path": (0.505, A13),
+                        "ir": (-0.127, A13), "ic_share": (0.936, A13),
+                        "punishment_length": (5.705, A13)}},
+    "n3": {None: {"profit_gain": (0.643, A6), "osd_on_path": (0.184, A6), "ir": (-0.078, A6),
+                  "ic_share": (0.882, A6), "punishment_length": (11.686, A6)}},
     "n4": {None: {"profit_gain": (0.56, "paper p. 3288")}},
     "cost_asymmetry": {
         0.875: {"profit_gain_total": (0.841, T4), "nash_share_1": (0.545, T4),
@@ -45,7 +48,8 @@ PUBLISHED = {
         0.25: {"profit_gain": (0.695, A8), "osd_on_path": (0.337, A8), "ir": (-0.127, A8),
                "ic_share": (0.842, A8), "punishment_length": (5.675, A8)}},
     "memory2": {None: {"profit_gain": (0.574, A13), "osd_on_path": (0.371, A13),
-                       "punishment_length": (24.0, A13)}},
+                       "ir": (-0.030, A13), "ic_share": (0.441, A13),
+                       "punishment_length": (24.038, A13)}},
 }
 MEANS = ("profit_gain", "profit_gain_total", "mean_price", "periods")
 SHARES = ("osd_on_path", "eq_on_path", "converged")

@@ -13,6 +13,12 @@ Conventions (the contract the kernels rely on)
 * The memory state holds the last ``k`` joint actions: ``s_mem = sum_l j_{t-1-l} * M**l``;
   after joint action ``j`` it becomes ``(s_mem * M + j) % M**k`` (always 0 when ``k == 0``).
   The full state is ``s = e * M**k + s_mem``; ``n_states = n_exo * M**k``.
+* ``exo_observed=False`` (agents declare ``observation: {exo: []}``): the learners do
+  not see ``e``. The state the kernels carry is still ``e * M**k + s_mem`` (payoffs
+  use the realised ``e``), but a Q-table row is the memory state alone:
+  ``n_states = M**k`` (the learner's states; ``n_env_states`` counts both).
+  :meth:`FiniteGame.marginal` gives the game whose payoffs are the stationary means,
+  on which greedy play (deterministic in the memory state) is analysed.
 * ``payoffs[e, j, i]`` is agent ``i``'s per-period payoff; ``prices[e, j, i]`` the price
   of agent ``i``'s good (for Bertrand its own price; for Cournot the market price).
 """
@@ -79,6 +85,7 @@ class FiniteGame:
     exo_transition: np.ndarray = field(default_factory=lambda: np.ones((1, 1)))
     exo_initial: np.ndarray = field(default_factory=lambda: np.ones(1))
     exo_values: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    exo_observed: bool = True
 
     def __post_init__(self):
         n, m = self.actions.shape
@@ -92,6 +99,7 @@ class FiniteGame:
             raise ValueError(f"FiniteGame.memory must be >= 0, got {self.memory}")
         if not np.allclose(self.exo_transition.sum(axis=1), 1.0):
             raise ValueError("FiniteGame.exo_transition rows must sum to 1")
+        object.__setattr__(self, "exo_observed", bool(self.exo_observed))
         for name in ("actions", "payoffs", "prices", "nash_payoff", "coop_payoff",
                      "nash_action", "coop_action", "exo_transition", "exo_initial", "exo_values"):
             arr = np.ascontiguousarray(getattr(self, name), dtype=np.float64)
@@ -121,7 +129,37 @@ class FiniteGame:
 
     @property
     def n_states(self) -> int:
+        """States the learners condition on (rows of a Q-table)."""
+        return self.n_env_states if self.exo_observed else self.n_memory_states
+
+    @property
+    def n_env_states(self) -> int:
+        """States of the game itself: exogenous state x memory state."""
         return self.n_exo * self.n_memory_states
+
+    def exo_stationary(self) -> np.ndarray:
+        """Stationary distribution of the exogenous chain (its left eigenvector for eigenvalue 1)."""
+        P = self.exo_transition
+        if P.shape[0] == 1:
+            return np.ones(1)
+        vals, vecs = np.linalg.eig(P.T)
+        v = np.real(vecs[:, np.argmin(np.abs(vals - 1.0))])
+        return v / v.sum()
+
+    def marginal(self) -> FiniteGame:
+        """The game with one exogenous state whose payoffs are the stationary means.
+
+        What greedy play of learners that do not observe ``e`` earns on average; exact for
+        i.i.d. shocks (rows of ``exo_transition`` equal), where it is also the value of
+        any continuation. Benchmarks (already stationary means) are kept.
+        """
+        w = self.exo_stationary()
+        return FiniteGame(agents=self.agents, actions=self.actions,
+                          payoffs=np.tensordot(w, self.payoffs, axes=1)[None],
+                          prices=np.tensordot(w, self.prices, axes=1)[None], memory=self.memory,
+                          discount=self.discount, nash_payoff=self.nash_payoff,
+                          coop_payoff=self.coop_payoff, nash_action=self.nash_action,
+                          coop_action=self.coop_action)
 
     def q_table_bytes(self, itemsize: int = 8) -> int:
         """Bytes of all agents' Q-tables for one session."""

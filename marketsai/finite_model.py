@@ -199,6 +199,11 @@ class FiniteModel:
         (225, 225, 7)
         """
         M, Mk, n = game.n_joint, game.n_memory_states, game.n_agents
+        if not game.exo_observed:
+            from marketsai.errors import SpecError
+            raise SpecError("finite models have no unobserved exogenous states (the game path "
+                            "runs them: pass the FiniteGame)", path="agents[].observation.exo",
+                            value=[], allowed="observed process fields")
         entries = float(game.n_exo) * Mk * M
         if entries > MAX_TABLE_ENTRIES:
             from marketsai.errors import SpecError

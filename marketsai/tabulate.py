@@ -86,11 +86,31 @@ def finite_game(econ) -> FiniteGame:
         return weights @ tab[list(econ.agents)].to_numpy()
 
     return FiniteGame(agents=econ.agents, actions=grids, payoffs=np.stack(payoffs), prices=np.stack(prices),
-                      memory=memories.pop(), discount=econ.discount,
+                      memory=memories.pop(), discount=econ.discount, exo_observed=_exo_observed(econ),
                       nash_payoff=per_agent("nash_profit"), coop_payoff=per_agent("coop_profit"),
                       nash_action=per_agent("nash_action"), coop_action=per_agent("coop_action"),
                       exo_transition=econ.shock_transition, exo_initial=econ.shock_initial,
                       exo_values=econ.shock_values)
+
+
+def _exo_observed(econ) -> bool:
+    """Whether the agents condition on the exogenous state (``observation.exo``).
+
+    All agents must agree: each observes every field of the aggregate chain (the default,
+    ``exo: null``) or none of them (``exo: []``: the shock moves payoffs unseen).
+    """
+    fields = set(econ.exo_chain.fields) - {"_none"}
+    if not fields:
+        return True
+    seen = [fields if a.observation.get("exo") is None else set(a.observation["exo"]) & fields
+            for a in econ.spec.agents]
+    if all(s == fields for s in seen):
+        return True
+    if all(not s for s in seen):
+        return False
+    raise SpecError("finite games need every agent to observe all exogenous fields or none",
+                    path="agents[].observation.exo", value=sorted(sorted(s) for s in seen),
+                    allowed=f"null (all of {sorted(fields)}) or [] for every agent")
 
 
 def finite_model(econ) -> FiniteModel:

@@ -204,7 +204,11 @@ def sweep_figures(exp: Experiment, cells: pd.DataFrame) -> dict:
         from matplotlib.figure import Figure
         fig = Figure(figsize=(6.4, 4.0))
         ax = fig.add_subplot()
-        ax.plot(cells[keys[0]], cells[value], marker="o")
+        x = cells[keys[0]]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x):
+            ax.set_xticks(range(len(x)), [str(v) for v in x])  # lists, names: one tick each
+            x = range(len(x))
+        ax.plot(x, cells[value], marker="o")
         ax.set_xlabel(keys[0])
         ax.set_ylabel(label)
         fig.tight_layout()

@@ -28,7 +28,12 @@ converged, periods, cycle_length, mean_price, profit_gain, mean_price_<i>,
 mean_profit_<i>, profit_gain_<i>``) plus, with ``equilibrium_check``, ``eq_on_path``,
 ``eq_all_states``, ``eq_on_path_<i>``, ``eq_all_states_<i>``, ``br_share_<i>`` and the
 one-shot-deviation flags ``osd_on_path[_<i>]``, ``osd_all_states[_<i>]`` (see
-:func:`marketsai.analysis.equilibrium_check`). On a model without strategic benchmarks
+:func:`marketsai.analysis.equilibrium_check`; ``osd_on_path`` is Calvano et al.'s
+"equilibrium on path"), with ``deviations``, ``deviations, punishment_length, ic_share,
+ir`` (:mod:`marketsai.analysis.deviations`), and with several firms ``profit_gain_total``
+(:mod:`marketsai.analysis.per_firm`; ``analysis.profit_gain: total`` makes it the
+session's ``profit_gain``). Games whose agents do not observe the shock are analysed on
+:meth:`~marketsai.finite_game.FiniteGame.marginal`. On a model without strategic benchmarks
 the columns are ``session, seed, converged, periods, cycle_length, mean_<outcome>,
 mean_<outcome>_<i>, mean_reward_<i>`` (cycle empty when the model has exogenous
 shocks) and, with ``dp_agreement``, ``dp_agreement`` (share of all states whose greedy
@@ -63,6 +68,8 @@ from marketsai.runner.schema import boolean
 
 _deviations = Check(lambda x: isinstance(x, list) and all(d in DEVIATIONS for d in x)
                     and len(set(x)) == len(x), "a list of distinct: " + ", ".join(DEVIATIONS))
+
+_gain_definitions = Check(lambda x: x in ("per_firm", "total"), "per_firm or total")
 
 
 def _q_learning():
@@ -131,6 +138,12 @@ class TabularKind(ExperimentKind):
                                            "check greedy strategies are best responses"),
                 "equilibrium_rtol": Param(1e-9, nonnegative,
                                           "an action is optimal if Q* >= max Q* - rtol (1 + |max Q*|)"),
+                "deviations": Param(True, boolean,
+                                    "punishment length, IC and IR of one-period deviations "
+                                    "(marketsai.analysis.deviations)"),
+                "profit_gain": Param("per_firm", _gain_definitions,
+                                     "profit gain: per_firm (mean of the firms' gains) or total "
+                                     "(gain on total profits; marketsai.analysis.per_firm)"),
                 "dp_agreement": Param(False, boolean,
                                       "single-agent models: share of states where the greedy "
                                       "action equals the DP optimum"),
@@ -188,12 +201,29 @@ class TabularKind(ExperimentKind):
                     results[col] = v
                 tables["growth_policy"] = acc.policy_table(res.strategies, results["session"])
             return tables
+        if opts["profit_gain"] == "total" or game.n_agents > 1:  # --- per-firm benchmarks
+            from marketsai.analysis.per_firm import total_profit_gain
+            results["profit_gain_total"] = total_profit_gain(res.mean_profit, game.nash_payoff,
+                                                             game.coop_payoff)
+            if opts["profit_gain"] == "total":
+                results["profit_gain"] = results["profit_gain_total"]
+        hidden = not game.exo_observed
+        if hidden:  # unseen shocks: analyse greedy play on mean payoffs
+            game = game.marginal()
         # the analysis assumes simultaneous moves and no exogenous states
         if game.n_exo != 1 or lc.protocol != "simultaneous" \
-                or not (opts["equilibrium_check"] or opts["impulse_response"]):
+                or not (opts["equilibrium_check"] or opts["impulse_response"]
+                        or opts["deviations"]):
             return tables
         strategies = np.asarray(res.strategies)
         start = _final_states(res)
+        if hidden and start is not None:  # the memory part of the final state
+            start = start % game.n_memory_states
+        if opts["deviations"] and game.n_agents > 1:  # --- analysis.deviations
+            from marketsai.analysis.deviations import COLUMNS, deviation_statistics
+            dev = deviation_statistics(game, strategies, start_states=start)
+            for col in COLUMNS:
+                results[col] = dev[col].to_numpy()
         if opts["equilibrium_check"]:
             eq = analysis.equilibrium_check(game, strategies, start_states=start,
                                             rtol=opts["equilibrium_rtol"])
@@ -247,6 +277,11 @@ class TabularKind(ExperimentKind):
         if cfg["analysis"].get("growth") and "euler_mean" in res:  # --- analysis.growth
             from marketsai.analysis.growth import growth_summary
             out |= growth_summary(res, cfg["economy"])
+        if "profit_gain_total" in res:  # --- per-firm benchmarks (marketsai.analysis.per_firm)
+            out |= _per_firm(res, cfg)
+        if "punishment_length" in res:  # --- analysis.deviations, pooled as the authors do
+            from marketsai.analysis.deviations import pool_deviations
+            out |= pool_deviations(res)
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
             agent = cfg["analysis"]["impulse_agent"]
@@ -304,7 +339,9 @@ class TabularKind(ExperimentKind):
                 "profit_gain_cycle_2", "profit_gain_cycle_3plus", "mean_price",
                 "eq_on_path_share", "eq_all_states_share", "osd_on_path_share",
                 "osd_all_states_share", "dp_agreement_mean", "dp_agreement_min",
-                "dp_optimal_mean", "dp_optimal_min"]
+                "dp_optimal_mean", "dp_optimal_min", "punishment_length", "ic_share", "ir",
+                "profit_gain_total", "profit_gain_total_sd"]
+        keys += [k for k in summary if k.startswith(("nash_share_", "profit_ratio_"))]
         keys += [k for k in summary if k.startswith("mean_") and k != "mean_price"]
         keys += [k for k in summary if k.endswith("_median") or (  # --- analysis.growth
             k.startswith("floor_") and isinstance(summary[k], float))]
@@ -317,6 +354,19 @@ class TabularKind(ExperimentKind):
                     lines.append(f"{'published':>{len(k)}}: " + " ".join(
                         f"{x:.4f}" for x in ref[k][:12]))
         return "\n".join(lines)
+
+
+def _per_firm(res: pd.DataFrame, cfg: dict) -> dict:
+    """Per-firm summary keys (:func:`marketsai.analysis.per_firm.per_firm_summary`)."""
+    from marketsai.analysis.per_firm import nash_quantity_shares, per_firm_summary
+    from marketsai.economy import Economy
+
+    game = game_of(cfg)
+    try:
+        shares = nash_quantity_shares(Economy.from_dict(cfg["economy"]))
+    except SpecError:  # economies whose markets give no quantities
+        shares = None
+    return per_firm_summary(res, game.nash_payoff, game.coop_payoff, shares)
 
 
 def _final_states(res) -> np.ndarray | None:

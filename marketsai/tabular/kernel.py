@@ -63,11 +63,13 @@ from marketsai.tabular.rng import randint, to_unit, uniform, xoshiro
 def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode, epsilon,
                 temperature, alternating, q, strategy, st, s, t, stable, pend_s, pend_a, pend_r,
                 forced, eps_override, learn, cap, budget, stop_converged, stable_periods,
-                max_periods, rec, rec_pos):
+                max_periods, rec, rec_pos, hide_exo):
     """Run one session from (s, t, stable) for at most ``budget`` periods (-1: no limit).
 
     Returns the new (s, t, stable, periods run). ``q, strategy, st, pend_*`` are this
-    session's slices and are updated in place.
+    session's slices and are updated in place. ``hide_exo``: the agents do not observe
+    the exogenous state, so Q-rows (and caches) are indexed by the memory state alone
+    while payoffs use the realised ``e`` (``s`` still carries it).
     """
     n, n_states, m = q.shape
     n_exo = exo_cdf.shape[0]
@@ -99,6 +101,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
         plain[i] = forced[i] < 0 and cap[i] == m - 1 and not (mode == BOLTZMANN and eps_override[i] < 0)
     while t < t_stop and stable < stable_stop:
         mem = s - e * Mk
+        qs = mem if hide_exo else s  # the Q-row the agents condition on
         changed = False
         if not alternating:
             # simultaneous moves: every agent picks a_i in state s (epsilon-greedy)
@@ -106,7 +109,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             for i in range(n):
                 ov = eps_override[i]
                 if not plain[i]:
-                    a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, i, s, forced[i], ov, eps[i],
+                    a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, i, qs, forced[i], ov, eps[i],
                                                 mode, temperature, cap[i], m, w, s0, s1, s2, s3)
                 else:  # the hot path, written out: epsilon-greedy with the cached greedy action
                     x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
@@ -114,7 +117,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                         x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                         a = np.int64(to_unit(x) * m)  # explore: a uniform action
                     else:
-                        a = np.int64(strategy[i, s])  # exploit
+                        a = np.int64(strategy[i, qs])  # exploit
                 acts[i] = a
                 j = j * m + a
             e2 = 0
@@ -123,35 +126,36 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                 e2 = sample_cdf(exo_cdf[e], to_unit(x))
             # s' = (e', last k joint actions); k = 1 needs no division
             s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
+            qn = s_next - e2 * Mk if hide_exo else s_next
             for i in range(n):
                 if learn[i]:
                     # Q_i(s, a_i) <- (1 - alpha) Q_i(s, a_i) + alpha [pi_i + delta max_a Q_i(s', a)]
-                    target = payoffs[e, j, i] + delta * maxq[i, s_next]
+                    target = payoffs[e, j, i] + delta * maxq[i, qn]
                     a = acts[i]
-                    q[i, s, a] = (1.0 - alpha[i]) * q[i, s, a] + alpha[i] * target
-                    new = np.float64(q[i, s, a])  # read back: rounded to the table's dtype
-                    g = strategy[i, s]
-                    mx = maxq[i, s]
+                    q[i, qs, a] = (1.0 - alpha[i]) * q[i, qs, a] + alpha[i] * target
+                    new = np.float64(q[i, qs, a])  # read back: rounded to the table's dtype
+                    g = strategy[i, qs]
+                    mx = maxq[i, qs]
                     # keep the caches: O(1) unless the greedy entry fell or a tie appeared
                     rescan = False
                     if a == g:
                         if new >= mx:
-                            maxq[i, s] = new
+                            maxq[i, qs] = new
                         else:
                             rescan = True
                     elif new > mx:
-                        strategy[i, s] = a
-                        maxq[i, s] = new
+                        strategy[i, qs] = a
+                        maxq[i, qs] = new
                         changed = True
                     elif new == mx:
                         rescan = True
                     if rescan:
-                        g2, mx2, count = argmax_count(q, i, s, m - 1)
+                        g2, mx2, count = argmax_count(q, i, qs, m - 1)
                         if count > 1:  # random tie-breaking
                             x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                            g2 = kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))
-                        strategy[i, s] = g2
-                        maxq[i, s] = mx2
+                            g2 = kth_tie(q, i, qs, m - 1, g2, mx2, np.int64(to_unit(x) * count))
+                        strategy[i, qs] = g2
+                        maxq[i, qs] = mx2
                         if g2 != g:
                             changed = True
         else:
@@ -159,11 +163,11 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             p = t % n
             if pend_s[p] >= 0 and learn[p]:
                 # p's decision n periods ago: sum_l delta^l pi_p(t-n+l) + delta^n max_a Q_p(s_t, a)
-                target = pend_r[p] + dpow[n] * maxq[p, s]
+                target = pend_r[p] + dpow[n] * maxq[p, qs]
                 ch, s0, s1, s2, s3 = q_update(q, strategy, maxq, p, pend_s[p], pend_a[p], target,
                                              alpha[p], m, s0, s1, s2, s3)
                 changed |= ch
-            a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, s, forced[p], eps_override[p],
+            a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, qs, forced[p], eps_override[p],
                                         eps[p], mode, temperature, cap[p], m, w, s0, s1, s2, s3)
             last = mem % M  # the joint action in force (most recent in memory)
             pw = 1
@@ -172,7 +176,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
             j = last + (a - (last // pw) % m) * pw
             for i in range(n):
                 if i == p:
-                    pend_s[p] = s
+                    pend_s[p] = qs
                     pend_a[p] = a
                     pend_r[p] = payoffs[e, j, p]
                 elif pend_s[i] >= 0:
@@ -209,7 +213,7 @@ def advance_kernel(active, payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, 
                    epsilon, temperature, alternating, q, strategy, state, t, rng, stable,
                    pend_s, pend_a, pend_r, forced, eps_override, learn, cap, budget,
                    stop_converged, stable_periods, max_periods, rec, rec_pos, done_out,
-                   allow_fast=True):
+                   allow_fast=True, hide_exo=False):
     """Advance the sessions listed in ``active``; each prange iteration is one whole session.
 
     Dispatch: when the call is eligible (:func:`~marketsai.tabular.fastpath.fast_path_eligible`:
@@ -243,7 +247,7 @@ def advance_kernel(active, payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, 
                 payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode, epsilon,
                 temperature, alternating, q[w], strategy[w], st, state[w], t[w], stable[w],
                 ps, pa, pr, forced, eps_override, learn, cap, budget[w],
-                stop_converged, stable_periods, max_periods, rec[w], rec_pos[w])
+                stop_converged, stable_periods, max_periods, rec[w], rec_pos[w], hide_exo)
             pend_s[w] = ps
             pend_a[w] = pa
             pend_r[w] = pr

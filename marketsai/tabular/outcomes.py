@@ -116,7 +116,13 @@ def cycle_path(game, strategy, start_state, protocol="simultaneous", phase=0):
     """(states, prices (L, n), payoffs (L, n)) along the limit cycle of greedy play.
 
     ``phase`` is the agent to move first under the alternating protocol (``t mod n``).
+    A game whose agents do not observe the exogenous state is followed on its
+    :meth:`~marketsai.finite_game.FiniteGame.marginal` (stationary mean payoffs) from the
+    memory part of ``start_state``.
     """
+    if not game.exo_observed:
+        start_state = int(start_state) % game.n_memory_states
+        game = game.marginal()
     strategy = np.ascontiguousarray(strategy, dtype=np.int32)
     n, m = game.n_agents, game.n_actions
     if strategy.shape != (n, game.n_states):

@@ -205,33 +205,35 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
             if periods is not None and done >= periods:
                 break
             mem = s - e * Mk
+            qs = mem if ga.hide_exo else s  # unobserved e: Q-rows are memory states
             changed = False
             if not alternating:
-                acts = [_choose(q, strategy, maxq, i, s, int(forced[i]), float(eps_ov[i]), eps[i],
+                acts = [_choose(q, strategy, maxq, i, qs, int(forced[i]), float(eps_ov[i]), eps[i],
                                 mode, cfg.temperature, int(cap[i]), m, st) for i in range(n)]
                 j = 0
                 for a in acts:
                     j = j * m + a
                 e2 = _sample_cdf(ga.exo_cdf[e], py_uniform(st)) if ga.exo_cdf.shape[0] > 1 else 0
                 s2 = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
+                q2 = s2 - e2 * Mk if ga.hide_exo else s2
                 for i in range(n):
                     if lrn[i]:
-                        target = float(payoffs[e, j, i]) + delta * maxq[i][s2]
-                        changed |= _update(q, strategy, maxq, i, s, acts[i], target, alpha[i], m, st)
+                        target = float(payoffs[e, j, i]) + delta * maxq[i][q2]
+                        changed |= _update(q, strategy, maxq, i, qs, acts[i], target, alpha[i], m, st)
             else:
                 p = t % n
                 if pend_s[p] >= 0 and lrn[p]:
-                    target = float(pend_r[p]) + dpow[n] * maxq[p][s]
+                    target = float(pend_r[p]) + dpow[n] * maxq[p][qs]
                     changed |= _update(q, strategy, maxq, p, int(pend_s[p]), int(pend_a[p]),
                                        target, alpha[p], m, st)
-                a = _choose(q, strategy, maxq, p, s, int(forced[p]), float(eps_ov[p]), eps[p],
+                a = _choose(q, strategy, maxq, p, qs, int(forced[p]), float(eps_ov[p]), eps[p],
                             mode, cfg.temperature, int(cap[p]), m, st)
                 last = mem % M
                 pw = m ** (n - 1 - p)
                 j = last + (a - (last // pw) % m) * pw
                 for i in range(n):
                     if i == p:
-                        pend_s[p], pend_a[p], pend_r[p] = s, a, payoffs[e, j, p]
+                        pend_s[p], pend_a[p], pend_r[p] = qs, a, payoffs[e, j, p]
                     elif pend_s[i] >= 0:
                         pend_r[i] += dpow[(t - i) % n] * payoffs[e, j, i]
                 e2 = _sample_cdf(ga.exo_cdf[e], py_uniform(st)) if ga.exo_cdf.shape[0] > 1 else 0

@@ -116,6 +116,7 @@ class GameArrays:
     n_states: int
     delta: float
     dpow: np.ndarray
+    hide_exo: bool = False  # Q rows are memory states only (the learners do not see e)
 
 
 def _cdf(p: np.ndarray) -> np.ndarray:
@@ -133,7 +134,7 @@ def game_arrays(game) -> GameArrays:
         raise SpecError("discount factor out of range", path="discount", value=game.discount,
                         allowed="0 <= discount < 1")
     M = game.n_joint
-    if game.n_states >= 2**62 // max(M, 1):
+    if game.n_env_states >= 2**62 // max(M, 1):
         raise SpecError("state space too large to index", path="memory", value=game.memory,
                         allowed="fewer actions, agents or periods of memory")
     n = game.n_agents
@@ -143,7 +144,8 @@ def game_arrays(game) -> GameArrays:
         exo_cdf=_cdf(game.exo_transition), exo_init_cdf=_cdf(game.exo_initial),
         Mk=game.n_memory_states, M=M, n=n, m=game.n_actions, n_states=game.n_states,
         delta=float(game.discount),
-        dpow=np.array([float(game.discount) ** k for k in range(n + 1)]))
+        dpow=np.array([float(game.discount) ** k for k in range(n + 1)]),
+        hide_exo=not game.exo_observed)
 
 
 def calvano_q0(game) -> np.ndarray:
@@ -172,6 +174,9 @@ def game_q0_table(game, cfg: QLearningConfig) -> tuple[np.ndarray, int]:
     n, m, ga_Mk = game.n_agents, game.n_actions, game.n_memory_states
     if isinstance(cfg.q0, str):
         if cfg.q0 == "calvano":
+            if not game.exo_observed:  # one row for all: payoffs averaged over e
+                return np.tensordot(calvano_q0(game), game.exo_stationary(), axes=([1], [0]))[
+                    :, None, :], game.n_states
             return calvano_q0(game), ga_Mk
         return np.zeros((n, 1, m)), game.n_states
     arr = np.asarray(cfg.q0, dtype=np.float64)
@@ -481,7 +486,8 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
                     float(cfg.temperature), alternating, states.q, states.strategy, states.state,
                     states.t, states.rng, states.stable, states.pend_s, states.pend_a,
                     states.pend_r, forced, eps_ov, lrn, cap, budget, bool(until_converged),
-                    cfg.stable_periods, cfg.max_periods, rec, done_total.copy(), done_out)
+                    cfg.stable_periods, cfg.max_periods, rec, done_total.copy(), done_out,
+                    **({"hide_exo": True} if ga.hide_exo else {}))
             done_total[active] += done_out[active]
             finished = done_out[active] < budget[active]  # stopped by convergence or the cap
             has_left = remaining[active] >= 0

@@ -35,7 +35,13 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from marketsai.analysis.cycles import _check, _find_cycles, _starts, joint_of, next_state
+from marketsai.analysis.cycles import (
+    check_strategies,
+    find_cycles,
+    joint_of,
+    next_state,
+    start_states_of,
+)
 from marketsai.finite_game import FiniteGame
 
 COLUMNS = ("deviations", "punishment_length", "ic_share", "ir")
@@ -153,13 +159,13 @@ def deviation_statistics(game: FiniteGame, strategies, start_states=None) -> pd.
     >>> deviation_statistics(g, grim).round(3).values.tolist()
     [[0.0, 2.0, 2.0, 1.0, -0.5]]
     """
-    strategies = _check(game, strategies)
+    strategies = check_strategies(game, strategies)
     if not 0 < game.discount < 1:
         raise ValueError(f"deviation values need 0 < discount < 1, got {game.discount}")
     if game.n_agents < 2:
         raise ValueError("deviations need at least two agents")
-    start = _starts(start_states, strategies.shape[0])
-    entry, length = _find_cycles(strategies, start, game.n_actions)
+    start = start_states_of(start_states, strategies.shape[0])
+    entry, length = find_cycles(strategies, start, game.n_actions)
     count, punish, ic, ir = _deviation_stats(strategies, entry, length, game.prices[0],
                                              game.payoffs[0], game.n_actions,
                                              float(game.discount))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tiny_runs import tiny_experiment
 
 from marketsai.errors import SpecError
 from marketsai.runner import run_experiment
@@ -26,13 +27,7 @@ from marketsai.runner.lock import LOCK_FILE, RunLock
 from marketsai.runner.run import report
 from marketsai.runner.store import RunFolder
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = {
-    "kind": "tabular", "name": "tiny", "economy": str(ROOT / "economies" / "bertrand_duopoly.yaml"),
-    "seed": 3, "sessions": 6, "chunk_size": 2,
-    "learner": {"stable_periods": 50, "max_periods": 3000, "beta": 1e-3},
-    "analysis": {"impulse_response": [], "equilibrium_check": False},
-}
+TINY = tiny_experiment(seed=3, sessions=6)
 pytestmark = pytest.mark.timeout(300)
 
 

@@ -13,17 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tiny_runs import tiny_experiment
 
 import marketsai
 from marketsai.runner import provenance, run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {
-    "kind": "tabular", "name": "tiny", "economy": str(ROOT / "economies" / "bertrand_duopoly.yaml"),
-    "seed": 2, "sessions": 4, "chunk_size": 2,
-    "learner": {"stable_periods": 50, "max_periods": 3000, "beta": 1e-3},
-    "analysis": {"impulse_response": [], "equilibrium_check": False},
-}
+TINY = tiny_experiment(seed=2, sessions=4)
 pytestmark = pytest.mark.timeout(300)
 
 

@@ -20,18 +20,13 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from tiny_runs import tiny_experiment
 
 from marketsai.errors import RunFolderError, SpecError
 from marketsai.runner import run_experiment, store
 from marketsai.runner.store import RunFolder
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = {
-    "kind": "tabular", "name": "tiny", "economy": str(ROOT / "economies" / "bertrand_duopoly.yaml"),
-    "seed": 5, "sessions": 6, "chunk_size": 2,
-    "learner": {"stable_periods": 50, "max_periods": 3000, "beta": 1e-3},
-    "analysis": {"impulse_response": [], "equilibrium_check": False},
-}
+TINY = tiny_experiment(seed=5, sessions=6)
 pytestmark = pytest.mark.timeout(300)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from duopoly import PD, assert_same_state
 
 from marketsai.errors import SpecError
 from marketsai.finite_game import FiniteGame
@@ -21,15 +22,7 @@ from marketsai.tabular import (
 from marketsai.tabular.games import calvano_game
 from marketsai.tabular.models import calvano_q0_model
 from marketsai.tabular.reference import reference_advance, reference_init
-from marketsai.tabular.sessions import STATE_FIELDS, calvano_q0, check_memory
-
-PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
-
-
-def assert_same_state(a, b):
-    for f in STATE_FIELDS + ("sessions",):
-        x, y = getattr(a, f), getattr(b, f)
-        assert x.dtype == y.dtype and np.array_equal(x, y), f
+from marketsai.tabular.sessions import calvano_q0, check_memory
 
 
 def exo_duopoly():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from duopoly import calvano
+from duopoly import PD, assert_same_state, calvano
 
 from marketsai.finite_game import FiniteGame
 from marketsai.tabular import (
@@ -17,9 +17,6 @@ from marketsai.tabular import (
 )
 from marketsai.tabular.games import calvano_game
 from marketsai.tabular.reference import reference_advance, reference_init
-from marketsai.tabular.sessions import STATE_FIELDS
-
-PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
 
 
 def exo_duopoly():
@@ -32,12 +29,6 @@ def exo_duopoly():
                       coop_payoff=np.full(2, 0.8), nash_action=np.ones(2), coop_action=np.ones(2),
                       exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
                       exo_initial=np.array([0.5, 0.5]))
-
-
-def assert_same_state(a, b):
-    for f in STATE_FIELDS + ("sessions",):
-        x, y = getattr(a, f), getattr(b, f)
-        assert x.dtype == y.dtype and np.array_equal(x, y), f
 
 
 CASES = {

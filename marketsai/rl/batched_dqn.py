@@ -381,12 +381,21 @@ class BatchedDQN(Learner):
     seeds_per_unit = 8
 
     def check(self, economy, settings):
+        if isinstance(economy, dict):  # the runner checks before it builds the economy
+            from marketsai.economy import Economy
+            economy = Economy.from_dict(economy)
         GridActors.of(economy)
         if settings["device"] != "cpu":
             import torch
             if not torch.cuda.is_available():
                 raise SpecError("no CUDA device here", path="device", value=settings["device"], allowed="cpu")
         return settings
+
+    def initial_policy(self, economy, settings: dict, seed: int = 0):
+        """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""
+        from marketsai.params import validate_mapping
+        cfg = validate_mapping(settings, SETTINGS, "learner.settings", "settings")
+        return BatchedRun(economy, cfg, [seed]).policies()[0]
 
     def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
         import torch

@@ -129,8 +129,9 @@ def main():
         lines += ["", "End to end, `dqn_batched` on the Calvano duopoly (2 firms, `policies: agent`: 2 S networks), "
                   "one session per seed, one update per period, environment and replay sampling included "
                   f"(best of {args.rounds} interleaved windows of {args.periods} periods):", "",
-                  "| seeds S | periods (= updates) / s per seed | ms per period per seed |", "|---|---|---|"]
-        lines += [f"| {S} | {r:,.0f} | {1e3 / r:.2f} |" for S, r in e2e.items()]
+                  "| seeds S | periods (= updates) / s of each seed | seed-periods / s, all seeds | "
+                  "ms per seed-period |", "|---|---|---|---|"]
+        lines += [f"| {S} | {r:,.0f} | {r * S:,.0f} | {1e3 / (r * S):.2f} |" for S, r in e2e.items()]
         lines += ["", "RLlib's DQN on the sessions-replay path (`benchmarks/results/replay.md`, 2026-12-01, same "
                   "machine class): 180 updates/s of both firms' networks for one seed (5.5 ms per update), 16 "
                   "sessions, one update per 4 periods."]

@@ -51,7 +51,7 @@ CHECKPOINT = "dqn_batched.pt"
 def _schedule_ok(v) -> bool:
     pts = [(float(t), float(e)) for t, e in v]
     return (len(pts) >= 1 and all(t >= 0 and 0 <= e <= 1 for t, e in pts)
-            and all(a[0] < b[0] for a, b in zip(pts, pts[1:])))
+            and all(a[0] < b[0] for a, b in zip(pts, pts[1:], strict=False)))
 
 
 SETTINGS = {

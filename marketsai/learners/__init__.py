@@ -4,16 +4,18 @@ See :mod:`marketsai.learners.base` for the contract. Entries shipped here:
 ``q_learning`` (:mod:`~.q_learning`, the numba tabular engine), ``klein_q_learning``
 (:mod:`~.klein`, Klein's sequential learners) and the RLlib algorithms
 ``DQN``, ``SAC``, ``PPO``, ``IMPALA``, ``APPO``, ``centralised_critic``
-(:mod:`marketsai.rl.learners`, registered by entry point; ray is imported only when one trains). Third-party learners register
+(:mod:`marketsai.rl.learners`, registered by entry point; ray is imported only when one trains)
+and ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`: all seeds of a unit as one batched
+ensemble; entry point, torch only). Third-party learners register
 by entry point (group ``marketsai.learners``) or are named by import path.
 
 >>> from marketsai.learners import learners
 >>> learners.get("q_learning").settings["alpha"].default
 0.15
->>> learners.get("q_lerning")
+>>> learners.get("q_lerning")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-marketsai.errors.SpecError: <root> = 'q_lerning': unknown learners type; did you mean 'q_learning'? (allowed: APPO, DQN, IMPALA, PPO, SAC, centralised_critic, klein_q_learning, q_learning, or an import path 'package.module:Class')
+marketsai.errors.SpecError: <root> = 'q_lerning': unknown learners type; did you mean 'q_learning'? (allowed: APPO, DQN, IMPALA, PPO, SAC, centralised_critic, ...q_learning, or an import path 'package.module:Class')
 """
 
 from marketsai.learners import klein, q_learning  # noqa: F401  (register the entries)

@@ -1,0 +1,407 @@
+"""``dqn_batched``: DQN with the seeds as a batch dimension -- one update step for all seeds.
+
+Why: RLlib runs each seed as its own algorithm and pays the fixed cost of its training
+step once per seed (``docs/scaling.md``). Here the ``S`` seeds of a unit, and with
+independent learners (``policies: agent``) every agent of every seed, are the members of
+one :class:`~marketsai.rl.ensemble.DQNEnsemble`: one forward pass acts for all, one
+backward pass and one Adam step update all.
+
+What a seed sees is a function of ``(economy, settings, root_seed, seed)`` only:
+
+* seed ``s`` draws from ``np.random.SeedSequence(root_seed, spawn_key=(s,))`` (as the
+  tabular sessions do): its initial weights (a ``torch.Generator``), its sessions' initial
+  states and shocks, its exploration and its replay sampling each have their own stream;
+* its ``sessions`` simulations step with the other seeds' in one call of
+  ``economy.step`` when the economy draws nothing in a step (no exogenous processes); an
+  economy with shocks steps seed by seed, each with its own generator;
+* its members' transitions go to their own replay rings (one ``(M, capacity, ...)``
+  array, a ring per member, filled in lockstep) and its members update on their own
+  batches (:mod:`marketsai.rl.ensemble`: per-member loss, clipping, Adam moments, targets).
+
+Counting is RLlib's on the sessions-replay path: a seed's timesteps are its
+session-periods (one step of ``B`` sessions adds ``B``), and ``periods``, ``epsilon``,
+``learning_starts``, ``target_network_update_freq`` and ``update_every`` are in them.
+
+Not RLlib: the loss is written in plain torch after RLlib's conventions (see
+:mod:`~marketsai.rl.ensemble` for why its Learner cannot be reused over a member axis).
+
+Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam moments,
+replay rings, the sessions' states and every generator's state -- written every
+``checkpoint_every`` periods and at the end; a rerun of the unit continues from it
+exactly (bit-identical to an uninterrupted run) or, when finished, returns its policies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.learners.base import Learner, learners
+from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int
+from marketsai.policies import FunctionPolicy
+
+CHECKPOINT = "dqn_batched.pt"
+
+
+def _schedule_ok(v) -> bool:
+    pts = [(float(t), float(e)) for t, e in v]
+    return (len(pts) >= 1 and all(t >= 0 and 0 <= e <= 1 for t, e in pts)
+            and all(a[0] < b[0] for a, b in zip(pts, pts[1:], strict=False)))
+
+
+SETTINGS = {
+    "periods": Param(20_000, positive_int, "periods of experience per seed (each session's period counts)"),
+    "sessions": Param(1, positive_int, "simulations per seed stepped together (B)"),
+    "episode_length": Param(1000, positive_int, "periods before every session restarts (a truncation: "
+                            "targets still bootstrap)"),
+    "policies": Param("agent", one_of("agent", "shared"), "agent: one network per agent of a seed "
+                      "(independent learners); shared: one network per seed for all its agents"),
+    "hiddens": Param([64, 64], Check(lambda v: isinstance(v, list) and all(
+        isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in v), "a list of positive ints"),
+        "hidden layer widths (ReLU)"),
+    "lr": Param(5e-4, positive, "Adam's learning rate (RLlib's DQN default)"),
+    "adam_epsilon": Param(1e-8, positive, "Adam's epsilon"),
+    "grad_clip": Param(40.0, Check(lambda v: v is None or (isinstance(v, (int, float)) and v > 0),
+                                   "a number > 0 or null"), "global-norm clipping, per seed and agent"),
+    "gamma": Param(None, Check(lambda v: v is None or (isinstance(v, (int, float)) and 0 <= v < 1),
+                               "a number in [0, 1) or null"), "discount; null: the economy's"),
+    "train_batch_size": Param(64, positive_int, "transitions per update per network"),
+    "buffer_capacity": Param(50_000, positive_int, "replay ring per network (transitions)"),
+    "learning_starts": Param(1000, nonnegative_int, "periods stored before the first update"),
+    "target_network_update_freq": Param(500, positive_int, "periods between hard target updates"),
+    "epsilon": Param([[0, 1.0], [10_000, 0.05]], Check(_schedule_ok, "[[period, epsilon], ...] with "
+                     "increasing periods and epsilons in [0, 1]"), "epsilon-greedy schedule, linear "
+                     "between points (RLlib's)"),
+    "update_every": Param(1, positive_int, "periods per update (1: one update per period)"),
+    "double_q": Param(True, Check(lambda v: isinstance(v, bool), "true or false"), "double-Q targets"),
+    "td_error_loss_fn": Param("huber", one_of("huber", "mse"), "TD loss (Huber: delta 1)"),
+    "checkpoint_every": Param(10_000, nonnegative_int, "periods between checkpoints (0: only at the end)"),
+    "device": Param("cpu", Check(lambda v: isinstance(v, str) and (v == "cpu" or v.startswith("cuda")),
+                                 "cpu or cuda[:i]"), "where the networks live"),
+}
+
+
+# ---------------------------------------------------------------- the economy as grids
+@dataclasses.dataclass(frozen=True)
+class GridActors:
+    """The economy's actors, each with one grid decision of ``n_actions`` points."""
+
+    columns: np.ndarray  # (n,) decision column of each actor
+    grids: np.ndarray  # (n, A) the values of each actor's grid
+    actors: tuple
+    obs_dim: int
+
+    @property
+    def n_actions(self) -> int:
+        return self.grids.shape[1]
+
+    @classmethod
+    def of(cls, econ) -> GridActors:
+        cols, grids = [], []
+        for i in econ.actor_index:
+            own = econ.layout.agent_cols[i]
+            decs = [econ.decisions[c] for c in own]
+            if len(own) != 1 or decs[0].kind != "grid":
+                raise SpecError("dqn_batched needs one grid decision per agent", path="economy.agents",
+                                value=econ.agents[i], allowed="agents with action: {kind: grid}")
+            cols.append(own[0])
+            grids.append(decs[0].grid)
+        if len({len(g) for g in grids}) != 1:
+            raise SpecError("dqn_batched needs grids of one size", path="economy.agents",
+                            value=[len(g) for g in grids], allowed="the same number of points for every agent")
+        spaces = econ.observer.spaces
+        dims = {int(np.prod(spaces[a].shape)) for a in econ.actors}
+        if len(dims) != 1:
+            raise SpecError("dqn_batched needs observations of one width", path="economy.agents",
+                            value=sorted(dims), allowed="agents observing the same number of values")
+        return cls(np.array(cols), np.stack(grids), tuple(econ.actors), dims.pop())
+
+    def values(self, actions: np.ndarray, n_decisions: int) -> np.ndarray:
+        """Decision values ``(R, n_decisions)`` of grid indices ``(R, n)``."""
+        out = np.zeros((actions.shape[0], n_decisions))
+        out[:, self.columns] = self.grids[np.arange(len(self.columns)), actions]
+        return out
+
+
+def _cat(states):
+    """Sessions of several states as one batch (same economy, same period)."""
+    if len(states) == 1:
+        return states[0]
+    s0 = states[0]
+    cat = lambda get: np.concatenate([get(s) for s in states], axis=0)  # noqa: E731
+    return dataclasses.replace(
+        s0, fields={k: cat(lambda s, k=k: s.fields[k]) for k in s0.fields}, exo=cat(lambda s: s.exo),
+        exo_agent={k: cat(lambda s, k=k: s.exo_agent[k]) for k in s0.exo_agent},
+        history=cat(lambda s: s.history), prices={k: cat(lambda s, k=k: s.prices[k]) for k in s0.prices})
+
+
+def _part(state, lo: int, hi: int):
+    """Sessions ``lo:hi`` of a state."""
+    return dataclasses.replace(
+        state, fields={k: v[lo:hi] for k, v in state.fields.items()}, exo=state.exo[lo:hi],
+        exo_agent={k: v[lo:hi] for k, v in state.exo_agent.items()}, history=state.history[lo:hi],
+        prices={k: v[lo:hi] for k, v in state.prices.items()})
+
+
+# ---------------------------------------------------------------- the greedy policy
+class GreedyNet:
+    """One trained Q-network in numpy: observations ``(B, d)`` -> greedy grid indices ``(B,)``."""
+
+    def __init__(self, layers):
+        self.layers = layers
+
+    def q(self, obs: np.ndarray) -> np.ndarray:
+        x = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
+        for i, (w, b) in enumerate(self.layers):
+            x = x @ w + b
+            if i < len(self.layers) - 1:
+                x = np.maximum(x, 0.0)
+        return x
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return self.q(obs).argmax(axis=-1).astype(np.int64)
+
+
+# ---------------------------------------------------------------- the run
+class BatchedRun:
+    """The state of one batched training of ``seeds`` (everything a checkpoint holds)."""
+
+    def __init__(self, economy, settings: dict, seeds, root_seed: int = 0):
+        import torch
+
+        self.econ, self.cfg = economy, settings
+        self.seeds = [int(s) for s in seeds]
+        self.grid = GridActors.of(economy)
+        S, n, B = len(self.seeds), len(self.grid.actors), settings["sessions"]
+        self.S, self.n, self.B = S, n, B
+        self.per_seed = n if settings["policies"] == "agent" else 1  # members of a seed
+        self.rows = B if settings["policies"] == "agent" else B * n  # rows of a member per step
+        self.M = S * self.per_seed
+        self.stochastic = bool(economy.aggregate or economy.idiosyncratic)
+        streams = [np.random.SeedSequence(root_seed, spawn_key=(s,)).spawn(4) for s in self.seeds]
+        self.env_rng = [np.random.default_rng(c[0]) for c in streams]
+        self.explore_rng = [np.random.default_rng(c[1]) for c in streams]
+        self.replay_rng = [np.random.default_rng(c[2]) for c in streams]
+        gens = []
+        for c in streams:
+            base = int(c[3].generate_state(1, np.uint64)[0] >> np.uint64(1))
+            for j in range(self.per_seed):  # one generator per member, from the seed's stream
+                gens.append(torch.Generator().manual_seed(base + j))
+        from marketsai.rl.ensemble import DQNEnsemble
+        gamma = economy.spec.discount if settings["gamma"] is None else settings["gamma"]
+        self.ens = DQNEnsemble(gens, self.grid.obs_dim, settings["hiddens"], self.grid.n_actions,
+                               lr=settings["lr"], adam_epsilon=settings["adam_epsilon"],
+                               grad_clip=settings["grad_clip"], gamma=float(gamma), double_q=settings["double_q"],
+                               huber=settings["td_error_loss_fn"] == "huber", device=settings["device"])
+        cap, d = settings["buffer_capacity"], self.grid.obs_dim
+        self.buf = {"obs": np.zeros((self.M, cap, d), np.float32), "next_obs": np.zeros((self.M, cap, d), np.float32),
+                    "actions": np.zeros((self.M, cap), np.int64), "rewards": np.zeros((self.M, cap), np.float32)}
+        self.head = self.size = 0
+        self.step_count = 0  # steps of the B sessions; a seed's periods are step_count * B
+        self.updates = 0
+        self.owed = 0.0
+        self.last_sync = 0
+        self.episode_reward = np.zeros(S)
+        self.last_episode_reward = np.full(S, np.nan)
+        self._reset()
+
+    # ------------------------------------------------------------ layout
+    def to_members(self, x: np.ndarray) -> np.ndarray:
+        """``(S, B, n, ...) -> (M, rows, ...)``."""
+        if self.per_seed == 1:
+            return x.reshape((self.M, self.rows) + x.shape[3:])
+        return np.swapaxes(x, 1, 2).reshape((self.M, self.rows) + x.shape[3:])
+
+    def from_members(self, y: np.ndarray) -> np.ndarray:
+        """``(M, rows, ...) -> (S, B, n, ...)``."""
+        if self.per_seed == 1:
+            return y.reshape((self.S, self.B, self.n) + y.shape[2:])
+        return np.swapaxes(y.reshape((self.S, self.n, self.B) + y.shape[2:]), 1, 2)
+
+    @property
+    def periods(self) -> int:
+        return self.step_count * self.B
+
+    # ------------------------------------------------------------ environment
+    def _reset(self) -> None:
+        self.state = _cat([self.econ.initial_state(r, self.B) for r in self.env_rng])
+        self.t_episode = 0
+
+    def _observe(self) -> np.ndarray:
+        obs = self.econ.observer.observe_actors(self.state)  # (S*B, n, d)
+        return obs.reshape(self.S, self.B, self.n, -1).astype(np.float32)
+
+    def _econ_step(self, values: np.ndarray):
+        if not self.stochastic:  # the step draws nothing: all seeds' sessions in one call
+            self.state, rewards, _ = self.econ.step(self.state, values, self.env_rng[0])
+            return rewards
+        parts, out = [], []
+        for s, rng in enumerate(self.env_rng):
+            lo, hi = s * self.B, (s + 1) * self.B
+            st, rew, _ = self.econ.step(_part(self.state, lo, hi), values[lo:hi], rng)
+            parts.append(st)
+            out.append(rew)
+        self.state = _cat(parts)
+        return np.concatenate(out, axis=0)
+
+    def epsilon(self) -> float:
+        pts = np.asarray(self.cfg["epsilon"], dtype=float)
+        return float(np.interp(self.periods, pts[:, 0], pts[:, 1]))
+
+    def step(self) -> None:
+        """One period of every session of every seed, stored in the members' rings."""
+        import torch
+        obs = self._observe()  # (S, B, n, d)
+        mobs = self.to_members(obs)
+        q = self.ens.q_values(torch.from_numpy(mobs).to(self.ens.device))
+        greedy = self.from_members(q.argmax(dim=-1).cpu().numpy())  # (S, B, n)
+        eps, A = self.epsilon(), self.grid.n_actions
+        actions = np.empty_like(greedy)
+        for s, rng in enumerate(self.explore_rng):  # each seed's exploration from its own stream
+            explore = rng.random((self.B, self.n)) < eps
+            random = rng.integers(0, A, size=(self.B, self.n))
+            actions[s] = np.where(explore, random, greedy[s])
+        values = self.grid.values(actions.reshape(self.S * self.B, self.n), len(self.econ.decisions))
+        rewards = self._econ_step(values)[:, self.econ.actor_index].reshape(self.S, self.B, self.n)
+        next_obs = self._observe()
+        idx = (self.head + np.arange(self.rows)) % self.buf["obs"].shape[1]
+        self.buf["obs"][:, idx] = mobs
+        self.buf["next_obs"][:, idx] = self.to_members(next_obs)
+        self.buf["actions"][:, idx] = self.to_members(actions)
+        self.buf["rewards"][:, idx] = self.to_members(rewards.astype(np.float32))
+        self.head = int((self.head + self.rows) % self.buf["obs"].shape[1])
+        self.size = min(self.size + self.rows, self.buf["obs"].shape[1])
+        self.step_count += 1
+        self.episode_reward += rewards.mean(axis=(1, 2))
+        self.t_episode += 1
+        if self.t_episode >= self.cfg["episode_length"]:
+            self.last_episode_reward = self.episode_reward / self.t_episode
+            self.episode_reward = np.zeros(self.S)
+            self._reset()
+
+    # ------------------------------------------------------------ learning
+    def sample(self):
+        """Each member's batch, drawn by its seed's replay stream: tensors ``(M, batch, ...)``."""
+        import torch
+        k = self.cfg["train_batch_size"]
+        idx = np.concatenate([rng.integers(0, self.size, size=(self.per_seed, k)) for rng in self.replay_rng])
+        m = np.arange(self.M)[:, None]
+        dev = self.ens.device
+        return tuple(torch.from_numpy(self.buf[c][m, idx]).to(dev) for c in ("obs", "actions", "rewards", "next_obs"))
+
+    def update(self) -> None:
+        self.ens.update(*self.sample())
+        self.updates += 1
+        if self.periods - self.last_sync >= self.cfg["target_network_update_freq"]:
+            self.ens.sync_target()
+            self.last_sync = self.periods
+
+    def advance(self, periods: int) -> None:
+        """Step and learn until each seed has ``periods`` periods of experience (or more)."""
+        cfg = self.cfg
+        while self.periods < periods:
+            self.step()
+            if self.periods >= cfg["learning_starts"] and self.size > 0:
+                self.owed += self.B / cfg["update_every"]
+                while self.owed >= 1.0:
+                    self.update()
+                    self.owed -= 1.0
+
+    # ------------------------------------------------------------ policies, checkpoints
+    def policies(self) -> list:
+        out = []
+        for s, seed in enumerate(self.seeds):
+            nets = [GreedyNet(self.ens.online.member_arrays(s * self.per_seed + j)) for j in range(self.per_seed)]
+            fns = {a: nets[i if self.per_seed > 1 else 0] for i, a in enumerate(self.grid.actors)}
+            out.append(FunctionPolicy(fns, info={
+                "seed": seed, "periods": self.periods, "updates": self.updates,
+                "reward_last_episode": float(self.last_episode_reward[s])}))
+        return out
+
+    def snapshot(self) -> dict:
+        keep = ("head", "size", "step_count", "updates", "owed", "last_sync", "episode_reward",
+                "last_episode_reward", "t_episode", "state")
+        return {"ensemble": self.ens.state_dict(), "buffers": self.buf, **{k: getattr(self, k) for k in keep},
+                "rngs": [[r.bit_generator.state for r in rs] for rs in (self.env_rng, self.explore_rng,
+                                                                        self.replay_rng)]}
+
+    def restore(self, snap: dict) -> None:
+        self.ens.load_state_dict(snap["ensemble"])
+        self.buf = snap["buffers"]
+        for k, v in snap.items():
+            if k not in ("ensemble", "buffers", "rngs"):
+                setattr(self, k, v)
+        for rs, states in zip((self.env_rng, self.explore_rng, self.replay_rng), snap["rngs"], strict=True):
+            for r, st in zip(rs, states, strict=True):
+                r.bit_generator.state = st
+
+
+def _key(economy, settings, seeds, root_seed) -> str:
+    return json.dumps([economy.to_dict(), settings, [int(s) for s in seeds], int(root_seed)], sort_keys=True,
+                      default=str)
+
+
+def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: int = 0) -> BatchedRun:
+    """Train ``seeds`` as one batch; with ``run_dir``, checkpoint there and resume from it."""
+    import torch
+    run = BatchedRun(economy, settings, seeds, root_seed)
+    path = None if run_dir is None else Path(run_dir) / CHECKPOINT
+    key = _key(economy, settings, seeds, root_seed)
+    if path is not None and path.is_file():
+        snap = torch.load(path, weights_only=False)
+        if snap.get("key") == key:
+            run.restore(snap["run"])
+
+    def save():
+        if path is not None:
+            tmp = path.with_suffix(".tmp")
+            torch.save({"key": key, "run": run.snapshot()}, tmp)
+            os.replace(tmp, path)
+
+    every, total = settings["checkpoint_every"], settings["periods"]
+    while run.periods < total:
+        target = total if not every else min(total, (run.periods // every + 1) * every)
+        run.advance(target)
+        if run.periods < total:
+            save()
+    save()
+    return run
+
+
+@learners.register("dqn_batched")
+class BatchedDQN(Learner):
+    """DQN, all seeds of a unit as one batched ensemble (see the module docstring)."""
+
+    settings = SETTINGS
+    seeds_per_unit = 8
+
+    def check(self, economy, settings):
+        if isinstance(economy, dict):  # the runner checks before it builds the economy
+            from marketsai.economy import Economy
+            economy = Economy.from_dict(economy)
+        GridActors.of(economy)
+        if settings["device"] != "cpu":
+            import torch
+            if not torch.cuda.is_available():
+                raise SpecError("no CUDA device here", path="device", value=settings["device"], allowed="cpu")
+        return settings
+
+    def initial_policy(self, economy, settings: dict, seed: int = 0):
+        """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""
+        from marketsai.params import validate_mapping
+        cfg = validate_mapping(settings, SETTINGS, "learner.settings", "settings")
+        return BatchedRun(economy, cfg, [seed]).policies()[0]
+
+    def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
+        import torch
+        if threads:
+            torch.set_num_threads(int(threads))
+        return train_batched(economy, settings, seeds, run_dir, root_seed=root_seed).policies()
+
+
+__all__ = ["BatchedDQN", "BatchedRun", "GreedyNet", "SETTINGS", "train_batched"]

@@ -1,0 +1,166 @@
+"""Many independent Q-networks as one module: parameters with a leading member axis.
+
+Why: a seed of a deep learner is bound by the fixed cost of one small update (RLlib's
+training step, metrics, connectors: 5-30x a bare PyTorch loop, ``docs/scaling.md``), and
+that cost is paid once per network. Stacking ``M`` networks -- every agent of every seed --
+into tensors ``(M, in, out)`` makes one forward, one backward and one optimiser step serve
+all of them (``torch.baddbmm``), as JAX stacks do with ``vmap``.
+
+Independence is by construction, and tested (``tests/rl/test_batched_dqn.py``):
+
+* member ``m`` of a layer only ever multiplies its own slice ``W[m]``, so the loss's
+  gradient with respect to ``W[m]`` is a function of member ``m``'s batch only;
+* the loss is a *sum over members* of each member's mean loss, so each member's gradient
+  is what it would be alone;
+* Adam is elementwise, so one ``torch.optim.Adam`` over the stacked tensors keeps each
+  member's moments apart (all members step together, so the step counts agree);
+* gradient clipping by global norm is per member (:func:`clip_per_member`): a global norm
+  over all members would couple them;
+* each member is initialised from its own ``torch.Generator`` (:meth:`StackedMLP.init_member`).
+
+The DQN loss (:func:`dqn_loss`) is written here in plain torch: RLlib's
+``DQNTorchLearner.compute_loss_for_module`` takes one module's batch and logs per-module
+metrics, so it cannot run once over a member axis. It follows RLlib's conventions (2.60,
+``dqn_torch_learner.py``, ``num_atoms=1``): double-Q targets from the online network's
+argmax evaluated by the target network, ``r + gamma * Q_target`` detached, Huber loss
+(delta 1) or MSE, the mean over the batch; RLlib's dueling head is not used (one MLP).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+class StackedMLP(torch.nn.Module):
+    """``M`` MLPs ``in -> hiddens -> out`` (ReLU) with parameters ``(M, fan_in, fan_out)``.
+
+    >>> net = StackedMLP(3, 2, [4], 5)
+    >>> net(torch.zeros(3, 7, 2)).shape
+    torch.Size([3, 7, 5])
+    """
+
+    def __init__(self, members: int, obs_dim: int, hiddens, out_dim: int):
+        super().__init__()
+        sizes = [int(obs_dim), *[int(h) for h in hiddens], int(out_dim)]
+        self.members = int(members)
+        self.weights = torch.nn.ParameterList(
+            torch.nn.Parameter(torch.zeros(self.members, a, b)) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        self.biases = torch.nn.ParameterList(
+            torch.nn.Parameter(torch.zeros(self.members, 1, b)) for b in sizes[1:])
+
+    def init_member(self, m: int, generator: torch.Generator) -> None:
+        """Member ``m`` as ``torch.nn.Linear`` initialises a layer (uniform on
+        ``+-1/sqrt(fan_in)`` for weights and biases), drawn from ``generator`` only."""
+        with torch.no_grad():
+            for w, b in zip(self.weights, self.biases, strict=True):
+                bound = 1.0 / math.sqrt(w.shape[1])
+                w[m].uniform_(-bound, bound, generator=generator)
+                b[m].uniform_(-bound, bound, generator=generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x (M, B, in) -> (M, B, out)``."""
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = torch.relu(x)
+        return x
+
+    def member_arrays(self, m: int) -> list[tuple]:
+        """Member ``m``'s layers as numpy ``(W (in, out), b (out,))`` pairs (for a policy)."""
+        return [(w[m].detach().cpu().numpy().copy(), b[m, 0].detach().cpu().numpy().copy())
+                for w, b in zip(self.weights, self.biases, strict=True)]
+
+
+def clip_per_member(params, max_norm: float) -> torch.Tensor:
+    """Scale each member's gradients so that their global norm is at most ``max_norm``.
+
+    RLlib's ``grad_clip_by: global_norm`` on one module, once per member: the norm runs over
+    all of a member's parameters and none of the others'. Returns the norms ``(M,)``.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    sq = sum(g.reshape(g.shape[0], -1).pow(2).sum(dim=1) for g in grads)
+    norms = sq.sqrt()
+    coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.reshape((-1,) + (1,) * (g.dim() - 1)))
+    return norms
+
+
+def dqn_loss(online: StackedMLP, target: StackedMLP, obs, actions, rewards, next_obs, gamma: float,
+             double_q: bool = True, huber: bool = True) -> torch.Tensor:
+    """Each member's mean TD loss ``(M,)`` on its own batch ``obs (M, B, d)``, ``actions (M, B)``.
+
+    No terminations: the economies only truncate, so targets always bootstrap.
+    """
+    n = obs.shape[1]
+    q_all = online(torch.cat([obs, next_obs], dim=1))  # one forward for both halves
+    q, q_next_online = q_all[:, :n], q_all[:, n:]
+    q_selected = q.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    with torch.no_grad():
+        q_next_target = target(next_obs)
+        best = (q_next_online if double_q else q_next_target).argmax(dim=-1, keepdim=True)
+        y = rewards + gamma * q_next_target.gather(-1, best).squeeze(-1)
+    if huber:
+        err = torch.nn.functional.huber_loss(q_selected, y, reduction="none", delta=1.0)
+    else:
+        err = (q_selected - y).pow(2)
+    return err.mean(dim=1)
+
+
+class DQNEnsemble:
+    """``M`` DQN learners updated in one step: online and target :class:`StackedMLP`, one
+    Adam over the stacked tensors, per-member clipping (see the module docstring).
+
+    ``generators``: one ``torch.Generator`` per member (its initial weights)."""
+
+    def __init__(self, generators, obs_dim: int, hiddens, n_actions: int, *, lr: float = 5e-4,
+                 adam_epsilon: float = 1e-8, grad_clip: float | None = 40.0, gamma: float = 0.99,
+                 double_q: bool = True, huber: bool = True, device: str = "cpu"):
+        members = len(generators)
+        self.online = StackedMLP(members, obs_dim, hiddens, n_actions)
+        for m, g in enumerate(generators):
+            self.online.init_member(m, g)
+        self.online.to(device)
+        self.target = StackedMLP(members, obs_dim, hiddens, n_actions).to(device)
+        self.target.load_state_dict(self.online.state_dict())
+        self.target.requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.online.parameters(), lr=lr, eps=adam_epsilon)
+        self.grad_clip, self.gamma, self.double_q, self.huber = grad_clip, gamma, double_q, huber
+        self.device = device
+
+    @property
+    def members(self) -> int:
+        return self.online.members
+
+    def q_values(self, obs: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.online(obs)
+
+    def update(self, obs, actions, rewards, next_obs) -> torch.Tensor:
+        """One gradient step of every member on its own batch; returns the losses ``(M,)``."""
+        losses = dqn_loss(self.online, self.target, obs, actions, rewards, next_obs, self.gamma,
+                          self.double_q, self.huber)
+        self.optimizer.zero_grad(set_to_none=False)
+        losses.sum().backward()  # a sum of per-member losses: each member's gradient is its own
+        if self.grad_clip is not None:
+            clip_per_member(list(self.online.parameters()), self.grad_clip)
+        self.optimizer.step()
+        return losses.detach()
+
+    def sync_target(self) -> None:
+        """Hard target update (RLlib's ``tau: 1``)."""
+        with torch.no_grad():
+            for t, o in zip(self.target.parameters(), self.online.parameters(), strict=True):
+                t.copy_(o)
+
+    def state_dict(self) -> dict:
+        return {"online": self.online.state_dict(), "target": self.target.state_dict(),
+                "optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.online.load_state_dict(state["online"])
+        self.target.load_state_dict(state["target"])
+        self.optimizer.load_state_dict(state["optimizer"])

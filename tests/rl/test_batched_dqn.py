@@ -1,0 +1,201 @@
+"""``dqn_batched``: seeds trained as one batch are the seeds trained alone (issue 20 item 2).
+
+Small and fast: the Calvano duopoly, one session per seed, 32x32 networks, 100 updates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from marketsai.economy import load_economy  # noqa: E402
+from marketsai.errors import SpecError  # noqa: E402
+from marketsai.params import validate_mapping  # noqa: E402
+from marketsai.rl import batched_dqn  # noqa: E402
+from marketsai.rl.batched_dqn import SETTINGS, BatchedRun, train_batched  # noqa: E402
+from marketsai.rl.ensemble import DQNEnsemble  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+#: 20 periods before learning, then one update per period: 100 updates at period 119
+SMALL = {"periods": 119, "learning_starts": 20, "hiddens": [32, 32], "train_batch_size": 16,
+         "target_network_update_freq": 30, "epsilon": [[0, 1.0], [80, 0.1]], "checkpoint_every": 0,
+         "episode_length": 50}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def duopoly():
+    return load_economy(ROOT / "economies" / "bertrand_duopoly.yaml")
+
+
+def settings(**kw):
+    return validate_mapping(SMALL | kw, SETTINGS, "learner.settings", "settings")
+
+
+def member_state(run: BatchedRun, m: int) -> list[np.ndarray]:
+    """Member ``m``'s weights, target weights and Adam moments, as arrays."""
+    ens = run.ens
+    out = [p[m].detach().numpy().copy() for p in ens.online.parameters()]
+    out += [p[m].detach().numpy().copy() for p in ens.target.parameters()]
+    for p in ens.online.parameters():
+        st = ens.optimizer.state[p]
+        out += [st["exp_avg"][m].numpy().copy(), st["exp_avg_sq"][m].numpy().copy()]
+    return out
+
+
+def test_batched_seeds_equal_seeds_alone(duopoly):
+    cfg = settings()
+    together = train_batched(duopoly, cfg, [0, 1, 2], root_seed=5)
+    assert together.updates == 100
+    for k, seed in enumerate([0, 1, 2]):
+        alone = train_batched(duopoly, cfg, [seed], root_seed=5)
+        assert alone.updates == 100
+        for m in range(2):  # each firm's network
+            for a, b in zip(member_state(together, 2 * k + m), member_state(alone, m), strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # seeds differ from each other (the test above is not vacuous)
+    assert not np.allclose(member_state(together, 0)[0], member_state(together, 2)[0])
+
+
+def test_a_loss_on_one_seed_leaves_the_others_untouched():
+    S = 3
+    ens = DQNEnsemble([torch.Generator().manual_seed(s) for s in range(S)], 2, [16, 16], 5, gamma=0.9)
+    gen = torch.Generator().manual_seed(0)
+    batch = lambda: (torch.randn(S, 8, 2, generator=gen), torch.randint(0, 5, (S, 8), generator=gen),  # noqa: E731
+                     torch.randn(S, 8, generator=gen), torch.randn(S, 8, generator=gen).reshape(S, 4, 2))
+    for _ in range(5):  # moments are not zero
+        obs, act, rew, nxt = batch()
+        ens.update(obs, act, rew, torch.randn(S, 8, 2, generator=gen))
+    ens.sync_target()
+    obs, act, rew, _ = batch()
+    nxt = torch.randn(S, 8, 2, generator=gen)
+    start = {k: v.clone() for k, v in ens.online.state_dict().items()}
+    import copy
+    twin = copy.deepcopy(ens)
+    bumped = rew.clone()
+    bumped[0] += 100.0  # a different loss on seed 0 only
+    ens.update(obs, act, rew, nxt)
+    twin.update(obs, act, bumped, nxt)
+    ens.sync_target()
+    twin.sync_target()
+    for (name, p), q in zip(ens.online.named_parameters(), twin.online.parameters(), strict=True):
+        assert torch.equal(p[1:], q[1:]), name
+        assert not torch.equal(p[0], q[0]), name
+        assert not torch.equal(p[0], start[name][0])
+        for key in ("exp_avg", "exp_avg_sq"):
+            a, b = ens.optimizer.state[p][key], twin.optimizer.state[q][key]
+            assert torch.equal(a[1:], b[1:]) and not torch.equal(a[0], b[0])
+    for p, q in zip(ens.target.parameters(), twin.target.parameters(), strict=True):
+        assert torch.equal(p[1:], q[1:])
+    # and the gradient of seed 0's loss alone is zero on every other seed
+    from marketsai.rl.ensemble import dqn_loss
+    ens.online.zero_grad()
+    dqn_loss(ens.online, ens.target, obs, act, rew, nxt, 0.9)[0].backward()
+    for p in ens.online.parameters():
+        assert p.grad[0].abs().sum() > 0 and torch.count_nonzero(p.grad[1:]) == 0
+
+
+def test_clipping_is_per_seed():
+    """A huge gradient on seed 0 is clipped to the norm; seed 1's small gradient is kept."""
+    from marketsai.rl.ensemble import clip_per_member
+    p = torch.nn.Parameter(torch.zeros(2, 3))
+    p.grad = torch.tensor([[300.0, 400.0, 0.0], [0.3, 0.4, 0.0]])
+    norms = clip_per_member([p], 40.0)
+    assert torch.allclose(norms, torch.tensor([500.0, 0.5]))
+    assert torch.allclose(p.grad[0].norm(), torch.tensor(40.0)) and torch.equal(p.grad[1], torch.tensor([0.3, 0.4, 0.0]))
+
+
+def test_the_same_batched_run_twice_is_bit_identical(duopoly):
+    cfg = settings(periods=60)
+    a, b = (train_batched(duopoly, cfg, [3, 4], root_seed=1) for _ in range(2))
+    for x, y in zip(a.ens.state_dict()["online"].values(), b.ens.state_dict()["online"].values(), strict=True):
+        assert torch.equal(x, y)
+    assert np.array_equal(a.buf["actions"], b.buf["actions"])
+
+
+def test_an_interrupted_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
+    cfg = settings(periods=80, checkpoint_every=40)
+    (tmp_path / "whole").mkdir()
+    whole = train_batched(duopoly, cfg, [0, 1], tmp_path / "whole")
+    (tmp_path / "cut").mkdir()
+    advance = BatchedRun.advance
+
+    def cut(self, periods):
+        if periods > 40:
+            raise KeyboardInterrupt
+        advance(self, periods)
+    monkeypatch.setattr(BatchedRun, "advance", cut)
+    with pytest.raises(KeyboardInterrupt):
+        train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
+    assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
+    monkeypatch.setattr(BatchedRun, "advance", advance)
+    resumed = train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
+    assert resumed.periods == 80 and resumed.updates == whole.updates
+    for x, y in zip(whole.ens.state_dict()["online"].values(), resumed.ens.state_dict()["online"].values(),
+                    strict=True):
+        assert torch.equal(x, y)
+
+
+def test_registered_learner_gives_one_greedy_policy_per_seed(duopoly, tmp_path):
+    from marketsai.learners import learners
+    from marketsai.policies import FunctionPolicy
+    learner = learners.get("dqn_batched")()
+    cfg = learner.check(duopoly, settings(periods=40))
+    pols = learner.train(duopoly, cfg, [2, 7], tmp_path, root_seed=0)
+    assert [p.info["seed"] for p in pols] == [2, 7] and all(isinstance(p, FunctionPolicy) for p in pols)
+    obs = duopoly.observer.observe_actors(duopoly.initial_state(np.random.default_rng(0), 5))
+    acts = pols[0].act("firm_1", obs[:, 1])
+    assert acts.dtype == np.int64 and acts.shape == (5,) and ((0 <= acts) & (acts < 15)).all()
+    again = learner.train(duopoly, cfg, [2, 7], tmp_path, root_seed=0)  # finished: read back, not retrained
+    assert np.array_equal(again[1].act("firm_0", obs[:, 0]), pols[1].act("firm_0", obs[:, 0]))
+
+
+def test_interval_decisions_are_refused():
+    econ = load_economy(ROOT / "economies" / "rbc.yaml")
+    from marketsai.learners import learners
+    with pytest.raises(SpecError, match="grid decision"):
+        learners.get("dqn_batched")().check(econ, settings())
+
+
+def test_settings_are_checked():
+    with pytest.raises(SpecError, match="learner.settings.policies"):
+        settings(policies="group")
+    with pytest.raises(SpecError, match="learner.settings.epsilon"):
+        settings(epsilon=[[10, 1.0], [5, 0.1]])
+
+
+def test_shared_networks_batched_equal_alone(duopoly):
+    """``policies: shared`` (one network per seed for both firms): the same independence."""
+    cfg = settings(periods=60, policies="shared")
+    together = train_batched(duopoly, cfg, [0, 1], root_seed=2)
+    alone = train_batched(duopoly, cfg, [1], root_seed=2)
+    assert together.M == 2 and together.rows == 2  # a seed's network learns from both firms' rows
+    for a, b in zip(member_state(together, 1), member_state(alone, 0), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_kind_learn_runs_the_seeds_as_one_batch(tmp_path):
+    """The runner's ``seeds`` are the batch: one results row per seed, the calvano columns,
+    and each row the seed's own (here: the learner named by import path until the entry
+    point ``dqn_batched`` is installed)."""
+    import pandas as pd
+
+    import marketsai as mai
+    small = SMALL | {"periods": 40}
+    cfg = {"kind": "learn", "name": "t", "economy": str(ROOT / "economies" / "bertrand_duopoly.yaml"), "seed": 3,
+           "seeds": 2, "learner": {"name": "marketsai.rl.batched_dqn:BatchedDQN", "settings": small},
+           "evaluate": [{"name": "calvano", "settings": {"episodes": 5, "impulse_response": []}}]}
+    res = pd.read_parquet(mai.run_experiment(cfg, out=tmp_path / "run", progress=False) / "results.parquet")
+    assert sorted(set(res["seed"])) == [0, 1] and set(res["updates"]) == {21}  # 5 evaluation rows a seed
+    assert {"profit_gain", "cycle_length"} <= set(res.columns)

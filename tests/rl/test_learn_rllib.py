@@ -50,4 +50,5 @@ def test_ppo_through_kind_learn_gives_a_policy_and_skips_a_finished_trial(tmp_pa
     np.testing.assert_array_equal(again.act("firm_1", obs["firm_1"]), policy.act("firm_1", obs["firm_1"]))
     run = mai.run_experiment(_learn(SETTINGS), out=tmp_path / "run", progress=False)
     res = pd.read_parquet(run / "results.parquet")
-    assert list(res.columns) == ["seed", "iterations", "env_steps", "episode_return_mean", "checkpoint"]
+    assert list(res.columns) == ["seed", "iterations", "env_steps", "agent_steps", "time_total_s",
+                                   "episode_return_mean", "checkpoint"]

@@ -8,6 +8,9 @@ economy and of the measurement, not of learning.
 
 ``solution`` names the reference:
 
+* ``closed_form``: the Brock-Mirman optimum -- a planner saves ``alpha beta`` of output;
+  households of a growth market play the competitive price-taker's share
+  (:func:`marketsai.analysis.households.exact_household_actor`);
 * ``krusell_smith``: the EGM + histogram solution of
   :func:`marketsai.solvers.krusell_smith.solve_krusell_smith` (its defaults: the
   KS 1998 baseline of ``experiments/krusell_smith/results/reference.md``), its savings rule read in the economy's own observations
@@ -30,7 +33,17 @@ from marketsai.learners.base import Learner, learners
 from marketsai.params import Param, one_of
 from marketsai.policies import SharedPolicy
 
-SOLUTIONS = ("krusell_smith", "two_sector_steady_state")
+SOLUTIONS = ("closed_form", "krusell_smith", "two_sector_steady_state")
+
+
+def closed_form_policy(economy):
+    import numpy as np
+
+    from marketsai.analysis.households import exact_household_actor
+    if economy.clearing is not None:  # households of a market economy
+        return exact_household_actor(economy), {}
+    share = economy.entries[0].kind.p["alpha"] * economy.discount
+    return (lambda obs: np.full((len(obs), 1), share)), {}
 
 
 def krusell_smith_policy(economy):
@@ -60,7 +73,8 @@ class Reference(Learner):
     seeds_per_unit = 100
 
     def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
-        make = {"krusell_smith": krusell_smith_policy, "two_sector_steady_state": two_sector_policy}
+        make = {"closed_form": closed_form_policy, "krusell_smith": krusell_smith_policy,
+                "two_sector_steady_state": two_sector_policy}
         t0 = time.perf_counter()
         act, solved = make[settings["solution"]](economy)
         solved["solve_s"] = time.perf_counter() - t0

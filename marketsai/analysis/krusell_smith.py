@@ -254,6 +254,6 @@ class KrusellSmithEvaluation(Evaluation):
         return {"results": pd.DataFrame(rows)}
 
     def summarise(self, tables, settings):
-        """The first panel's row (``N``: its size)."""
-        return {c: float(v) for c, v in tables["results"].iloc[0].items()}
+        """The first panel's row (``N``: its size), numeric columns (not a learner's checkpoint path)."""
+        return {c: float(v) for c, v in tables["results"].select_dtypes("number").iloc[0].items()}
 

@@ -101,3 +101,14 @@ def test_krusell_smith_evaluation_scores_other_panel_sizes():
     res = out.tables["results"]
     assert res["N"].tolist() == [3, 7] and np.isfinite(res["K_mean"]).all()
     assert res["share_mean"].tolist() == pytest.approx([0.8, 0.8])
+
+
+@pytest.mark.parametrize("name", ["krusell_smith", "market", "sectors", "growth"])
+def test_summaries_read_their_numbers_beside_a_learners_own_columns(name):
+    """A kind: learn results table holds the learner's info (an RLlib checkpoint path, a
+    missing episode return) beside the evaluation's columns; the summary must not choke."""
+    from marketsai.analysis.evaluations import evaluations
+    res = pd.DataFrame({"seed": [0], "checkpoint": ["seed0/tune/ckpt"], "episode_return_mean": [None],
+                        "K_mean": [11.5], "share_err_max": [0.01]})
+    out = evaluations.get(name)().summarise({"results": res}, {})
+    assert out["K_mean"] == 11.5 and out["share_err_max"] == 0.01

@@ -11,12 +11,13 @@ exact policy's ergodic set and on a box of states, Euler errors, welfare loss), 
   a row of the results), value iteration on it gives the grid's floor (``dp``), and one
   session of tabular Q-learning (the numba engine, one thread) learns a greedy table with
   the settings of :data:`TABULAR`, its exploration scaled to the table (:func:`tabular_config`);
-* ``ppo``, ``sac`` -- ``experiments/dimension/{ppo,sac}.yaml`` trained with ``marketsai train``
-  (one seed, one CPU, the same training time at every ``d``: ``--seconds``) on
-  ``economies/sectors_2.yaml`` with ``d`` shares in ``[0.035 / d, 0.95 / d]``, the last
-  checkpoint's deterministic policy read through the economy's own observations.
+* ``ppo``, ``sac`` -- the ``kind: learn`` files ``experiments/dimension/{ppo,sac}.yaml`` run
+  by the runner (:func:`marketsai.runner.run_experiment`, in this process; one seed, the same
+  training time at every ``d``: ``--seconds``) on ``economies/sectors_2.yaml`` with ``d``
+  shares in ``[0.035 / d, 0.95 / d]`` (:func:`share_overrides`), scored by their ``sectors``
+  evaluation (the same ``sector_report``).
 
-Resumable: each finished run leaves ``OUT/<method>_d<d>/row.json`` (and ``trials.csv`` for
+Resumable: each finished run leaves ``OUT/<method>_d<d>/row.json`` (and a run folder for
 the deep learners) and is not run again; the tables and the figure are rewritten from all
 rows every time, atomically. Usage::
 
@@ -33,13 +34,11 @@ import argparse
 import json
 import os
 import re
-import subprocess
-import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -91,16 +90,15 @@ def share_bounds(d: int) -> tuple[float, float]:
 STOCK = {"initial": "uniform", "low": 0.5, "high": 1.5, "scale": "steady_state"}
 
 
-def share_overrides(d: int) -> list[str]:
-    """``--set`` values for ``d`` sectors. The state block is set whole, one block per stock:
-    the runner expands the file's template ``k`` into ``k1, k2`` *before* applying ``--set``,
+def share_overrides(d: int) -> dict:
+    """Economy overrides for ``d`` sectors. The state block is set whole, one block per stock:
+    the runner expands the file's template ``k`` into ``k1, k2`` *before* applying overrides,
     so changing ``alphas`` alone leaves a stale ``k2`` at ``d = 1`` (refused) and gives the
     stocks beyond the second the default block (``initial: 1.0``) at ``d >= 3``."""
     low, high = share_bounds(d)
-    state = {f"k{j + 1}": dict(STOCK) for j in range(d)}
-    return [f"economy.agents[0].params.alphas={json.dumps(alphas(d))}",
-            f"economy.agents[0].state={json.dumps(state)}",
-            f"economy.agents[0].action.low={low!r}", f"economy.agents[0].action.high={high!r}"]
+    return {"economy.agents[0].params.alphas": alphas(d),
+            "economy.agents[0].state": {f"k{j + 1}": dict(STOCK) for j in range(d)},
+            "economy.agents[0].action.low": low, "economy.agents[0].action.high": high}
 
 
 def share_economy(d: int):
@@ -209,46 +207,28 @@ def _warm_up():
 
 
 # ------------------------------------------------------------------ deep learners
-def run_deep(method: str, d: int, seconds: float, out: Path, extra: list[str]) -> list[dict]:
+def run_deep(method: str, d: int, seconds: float, out: Path, extra: dict) -> list[dict]:
     import pandas as pd
 
-    from marketsai.analysis.sector_accuracy import sector_report, share_policy
-    from marketsai.rl.export import load_module
-    from marketsai.rl.policy import module_actor
-    from marketsai.solvers.sectors import sector_model
+    from marketsai.analysis.sector_accuracy import KEYS
+    from marketsai.runner import run_experiment
 
     folder = out / f"{method}_d{d}"
     done = load_rows(folder)
     if done is not None:
         return done
     base = {"method": method, "d": d, "table": ""}
-    if not (folder / "trials.csv").is_file():
-        cmd = [sys.executable, "-m", "marketsai.cli", "train", str(HERE / f"{method}.yaml"),
-               "--out", str(folder), "--num-cpus", "1", "--quiet",
-               "--set", f"stop.time_total_s={seconds}"]
-        for o in share_overrides(d) + list(extra):
-            cmd += ["--set", o]
-        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        started = time.time()
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-        if proc.returncode != 0 or not (folder / "trials.csv").is_file():
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
-            rows = [{**base, "status": "error", "wall_s": time.time() - started, "note": " / ".join(tail)}]
-            save_rows(folder, rows)
-            return rows
-        print(f"{method} d={d}: trained in {time.time() - started:.0f} s wall", flush=True)
-    t = pd.read_csv(folder / "trials.csv").iloc[0]
-    if not isinstance(t["checkpoint"], str):
-        rows = [{**base, "status": "error", "note": str(t.get("error"))}]
+    started = time.time()
+    try:  # the kind: learn file, trained and scored by the sectors evaluation in the runner
+        run_experiment(HERE / f"{method}.yaml", out=folder, progress=False,
+                       overrides={"learner.settings.stop.time_total_s": seconds, **share_overrides(d), **extra})
+    except Exception as exc:  # a dimension that fails is a row of the table, not the end of the study
+        rows = [{**base, "status": "error", "wall_s": time.time() - started, "note": str(exc).splitlines()[-1]}]
         save_rows(folder, rows)
         return rows
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # our own checkpoints
-        module = load_module(t["checkpoint"])
-    econ = share_economy(d)
+    t = pd.read_parquet(folder / "results.parquet").iloc[0]
     rows = [{**base, "status": "ok", "steps": int(t["env_steps"]), "train_s": float(t["time_total_s"]),
-             "wall_s": float(t["wall_s"]),
-             **sector_report(sector_model(econ), share_policy(econ, module_actor(module))),
+             "wall_s": time.time() - started, **{k: t[k] for k in KEYS},
              "note": f"{int(t['iterations'])} iterations"}]
     save_rows(folder, rows)
     return rows
@@ -358,12 +338,13 @@ def main(argv=None):
     parser.add_argument("--points", type=int, default=5, help="grid points per stock (tabular)")
     parser.add_argument("--seconds", type=float, default=120.0, help="training time per deep run")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        help="override for the deep experiment files (key.sub=value)")
+                        help="override for the deep experiment files (learner.settings.lr=0.001)")
     parser.add_argument("--results", default=str(HERE / "results"))
     parser.add_argument("--report-only", action="store_true", help="only rewrite the tables and figure")
     args = parser.parse_args(argv)
 
     out = Path(args.out).resolve()
+    extra = {k: yaml.safe_load(v) for k, _, v in (o.partition("=") for o in args.overrides)}
     if not args.report_only:
         for method in args.only:
             for d in (args.d or DIMS[method]):
@@ -371,7 +352,7 @@ def main(argv=None):
                 if method == "tabular":
                     run_tabular(d, args.points, out)
                 else:
-                    run_deep(method, d, args.seconds, out, args.overrides)
+                    run_deep(method, d, args.seconds, out, extra)
                 print(f"{method} d={d}: {time.time() - t0:.0f} s", flush=True)
                 write_results(collect(out), Path(args.results))
     frame = write_results(collect(out), Path(args.results))

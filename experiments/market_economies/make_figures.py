@@ -1,6 +1,6 @@
 """The learned savings rules of the growth market economy against the exact one, as a table and a figure.
 
-For each trained run (the run folders of ``run_growth.py``), the deterministic policy's
+For each trained run (``marketsai run`` folders of ``growth_ppo*.yaml``, named as in :data:`RUNS`), the deterministic policy's
 savings share in the symmetric state (own capital = mean capital ``K``) on a grid of ``K``
 around the steady state, for the lowest, middle and highest TFP state, is written to
 ``results/growth_policy.csv``; the figure ``docs/figures/growth_market_policy.png`` is drawn
@@ -31,17 +31,28 @@ RUNS = {"ppo_stacked_N100_s8": ("PPO stacked, N = 100", 100), "ppo_stacked_N10_s
         "ppo_planner": ("PPO, planner economy", 0)}
 
 
+PLANNER = ROOT / "economies" / "brock_mirman_share.yaml"
+MARKET = ROOT / "economies" / "growth_market.yaml"
+
+
+def market_economy(n: int):
+    import marketsai as mai
+    data = mai.load_economy(MARKET).to_dict()
+    data["agents"][0]["count"] = n
+    return mai.Economy.from_dict(data)
+
+
 def checkpoint(folder: Path) -> str | None:
-    if (folder / "results.parquet").is_file():
-        return str(folder / pd.read_parquet(folder / "results.parquet")["checkpoint"].iloc[0])
+    if (folder / "results.parquet").is_file():  # a kind: learn checkpoint is relative to its unit's folder
+        ck = pd.read_parquet(folder / "results.parquet")["checkpoint"].iloc[0]
+        found = [p for p in [folder / ck, *folder.glob(f"units/*/{ck}")] if p.exists()]
+        return str(found[0]) if found else None
     if (folder / "trials.csv").is_file():
         return str(pd.read_csv(folder / "trials.csv")["checkpoint"].iloc[0])
     return None
 
 
 def policy_table(out: Path) -> pd.DataFrame:
-    from run_growth import PLANNER, market_economy
-
     import marketsai as mai
     from marketsai.analysis.growth_policy import policy_savings
     from marketsai.analysis.households import household_share

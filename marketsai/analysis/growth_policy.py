@@ -213,6 +213,8 @@ class GrowthEvaluation(Evaluation):
         return {"results": pd.DataFrame([row])}
 
     def summarise(self, tables, settings):
+        """Column means; ``reference`` (which rule the errors are read against) as
+        ``reference_policy``: a run's summary keeps ``reference`` for published values."""
         res = tables["results"]
-        return {c: (float(res[c].mean()) if res[c].dtype.kind == "f" else res[c].iloc[0])
-                for c in res.columns}
+        return {("reference_policy" if c == "reference" else c):
+                (float(res[c].mean()) if res[c].dtype.kind == "f" else res[c].iloc[0]) for c in res.columns}

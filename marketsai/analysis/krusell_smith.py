@@ -23,6 +23,7 @@ by the markets. Reported, like :class:`~marketsai.solvers.krusell_smith.KrusellS
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ import pandas as pd
 from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
 from marketsai.analysis.simulate import agent_columns, as_policy, simulate
 from marketsai.errors import SpecError
-from marketsai.params import Param, int_range
+from marketsai.params import Check, Param, int_range
 from marketsai.solvers.krusell_smith import KrusellSmithModel, alm_regression, den_haan_error
 
 
@@ -206,6 +207,11 @@ def score(econ, act, model: KrusellSmithModel, *, T: int = 3000, burn: int = 500
     return row, sim
 
 
+_counts = Check(lambda x: isinstance(x, list) and len(x) <= 100 and all(
+    isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 10_000_000 for n in x),
+    "a list of at most 100 household counts in [1, 10,000,000]")
+
+
 @evaluations.register("krusell_smith")
 class KrusellSmithEvaluation(Evaluation):
     """Law of motion, wealth distribution and Euler errors of a household policy (module docstring)."""
@@ -213,8 +219,12 @@ class KrusellSmithEvaluation(Evaluation):
     settings = {
         **simulation_settings(3000, 500, hi=1_000_000),
         "euler_snapshots": Param(20, int_range(1, 10_000), "cross-sections whose Euler errors are computed"),
+        "households": Param([], _counts,
+                            "also score the policy in panels of these sizes (one row each; [] : the "
+                            "economy's own N): every household plays the first household's policy"),
     }
-    columns = {"K_mean, K_sd": "aggregate capital on the path",
+    columns = {"N": "households in the scored panel",
+               "K_mean, K_sd": "aggregate capital on the path",
                "b0_<z>, b1_<z>, r2_<z>": "ln K' = b0(z) + b1(z) ln K by OLS (z: bad, good) and its R^2",
                "den_haan_mean, den_haan_max": "in-sample Den Haan error of that law (percent)",
                "euler_mean, euler_max": "log10 Euler errors of households inside the action bounds",
@@ -229,10 +239,20 @@ class KrusellSmithEvaluation(Evaluation):
                             path="economy") from None
 
     def evaluate(self, economy, policy, settings, seed=0):
-        row, _ = score(economy, policy, KrusellSmithModel.from_economy(economy), T=settings["periods"],
-                       burn=settings["burn"], seed=seed, euler_snapshots=settings["euler_snapshots"])
-        return {"results": pd.DataFrame([row])}
+        model, rows = KrusellSmithModel.from_economy(economy), []
+        for n in settings["households"] or [None]:
+            econ, act = economy, policy
+            if n is not None:  # the same policy, shared by a panel of n households
+                data = economy.to_dict()
+                data["agents"][0]["count"] = n
+                econ = type(economy).from_dict(data)
+                act = functools.partial(policy.act, policy.agents[0])
+            row, _ = score(econ, act, model, T=settings["periods"], burn=settings["burn"], seed=seed,
+                           euler_snapshots=settings["euler_snapshots"])
+            rows.append({"N": len(econ.actors), **row})
+        return {"results": pd.DataFrame(rows)}
 
     def summarise(self, tables, settings):
-        return {c: float(v) for c, v in tables["results"].iloc[0].items()}
+        """The first panel's row (``N``: its size), numeric columns (not a learner's checkpoint path)."""
+        return {c: float(v) for c, v in tables["results"].select_dtypes("number").iloc[0].items()}
 

@@ -69,5 +69,5 @@ class MarketEvaluation(Evaluation):
         return {"results": pd.DataFrame([row])}
 
     def summarise(self, tables, settings):
-        res = tables["results"]
+        res = tables["results"].select_dtypes("number")  # not a learner's checkpoint path
         return {c: float(res[c].mean()) for c in res.columns}

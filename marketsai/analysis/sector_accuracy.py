@@ -262,5 +262,6 @@ class SectorsEvaluation(Evaluation):
         return {"results": pd.DataFrame([row])}
 
     def summarise(self, tables, settings):
-        return {c: float(v) for c, v in tables["results"].iloc[0].items()}
+        """Its numeric columns (a learner's own columns, such as a checkpoint path, are not its)."""
+        return {c: float(v) for c, v in tables["results"].select_dtypes("number").iloc[0].items()}
 

@@ -9,7 +9,8 @@ The economy runs on its finite game when it has one with memory ``k >= 1`` (the 
 kernel), else on its finite model (the general kernel); see :func:`finite_problem`.
 Each session gives a :class:`~marketsai.policies.TablePolicy`: its greedy table, the
 state it ended in (``start_state``: where its limit cycle is read) and ``info`` =
-``{seed, converged, periods}``. Resume: the unit's sessions are saved to
+``{seed, converged, periods}``; :meth:`QLearning.initial_policy` is the greedy table of the
+initial Q-table (the ``untrained`` baseline). Resume: the unit's sessions are saved to
 ``RUN_DIR/sessions.npz`` when done; a rerun of the unit loads them instead of learning
 again.
 """
@@ -128,6 +129,22 @@ class QLearning(Learner):
             res.save(tmp)
             tmp.replace(path)
         return policies_of(res, finite_problem(economy).agents)
+
+    def initial_policy(self, economy, settings, seed=0):
+        """The greedy table of the initial Q-table ``q0`` (what every session starts from;
+        ties to the lowest action, where the engine breaks them at random): the
+        ``untrained`` baseline of an evaluation."""
+        from marketsai.tabular.models import model_q0_table
+        from marketsai.tabular.sessions import game_q0_table
+
+        problem = finite_problem(economy)
+        model = is_model(problem)
+        q0, div = (model_q0_table if model else game_q0_table)(problem, config_of(settings))
+        q = q0[:, np.arange(problem.n_states) // div, :]
+        if model:  # rows are padded to the largest action set: never pick a padded action
+            nact = np.asarray(problem.n_actions)
+            q = np.where(np.arange(q.shape[2]) < nact[:, None, None], q, -np.inf)
+        return TablePolicy(problem.agents, q.argmax(axis=2), info={"seed": int(seed)})
 
 
 def policies_of(res, agents) -> list[TablePolicy]:

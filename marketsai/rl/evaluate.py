@@ -96,13 +96,16 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
 def greedy_policies(checkpoint, spec: RLExperimentSpec, econ, action_spaces: dict, *, multi=None,
                     mapping: dict | None = None):
     """The greedy policy of a trained run: a stacked PPO run's RowModule read with each
-    agent's one-hot (``policies: agent``), otherwise the modules of the per-agent path
+    agent's one-hot (``policies: agent``), a vector run's one shared module
+    (``env.sessions`` without ``stacked``), otherwise the modules of the per-agent path
     (also DQN / SAC sessions runs). ``multi`` / ``mapping``: an export's."""
     from marketsai.rl.algorithms import policy_ids, sessions_replay
 
     rows = spec.env.get("stacked") and not sessions_replay(spec)
+    vector = spec.env.get("sessions") is not None and not spec.env.get("stacked")  # one shared module
     if mapping is None:
-        mapping = ({a: STACKED_MODULE_ID for a in econ.actors} if rows else policy_ids(econ, spec.policies))
+        mapping = ({a: STACKED_MODULE_ID for a in econ.actors} if rows or vector
+                   else policy_ids(econ, spec.policies))
     return GreedyPolicies(checkpoint, mapping, action_spaces,
                           normalize_actions=spec.settings.get("normalize_actions", True), multi=multi,
                           one_hot=econ.actors if rows and stacked_agent_ids(spec) else None)

@@ -150,14 +150,26 @@ class RLlibLearner(Learner):
             raise SpecError(err.reason, path=path, value=err.value, allowed=err.allowed) from None
         return settings
 
+    def initial_policy(self, economy, settings, seed=0):
+        """The greedy policy of freshly initialised modules (torch seed ``seed``) of these
+        settings' model on the per-agent path (:func:`marketsai.rl.export.untrained_policies`;
+        a stacked or vector run's one shared network has the same layers): the
+        ``untrained`` baseline of an evaluation."""
+        from marketsai.rl.export import untrained_policies
+        from marketsai.rl.spec import RLExperimentSpec, check_rl_config
+
+        per_agent = settings | {"env": {**settings["env"], "sessions": None, "stacked": False, "block": 1}}
+        cfg = check_rl_config(self.experiment(economy, per_agent, [seed]))
+        greedy = untrained_policies(RLExperimentSpec.from_config(cfg), economy, seed)
+        greedy.info = {"seed": int(seed)}
+        return greedy
+
     def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
         """One Ray Tune trial per seed in ``run_dir/seed<S>`` (resumed from its latest
         checkpoint when interrupted; see :func:`marketsai.rl.train.train_seed`); each policy
         is the trial's greedy modules (:func:`marketsai.rl.evaluate.greedy_policies`)."""
-        import functools
         from pathlib import Path
 
-        from marketsai.policies import FunctionPolicy
         from marketsai.rl.evaluate import greedy_policies
         from marketsai.rl.spec import RLExperimentSpec, check_rl_config
         from marketsai.rl.train import train_seed
@@ -173,9 +185,9 @@ class RLlibLearner(Learner):
             row = train_seed(cfg, int(seed), ctx)["results"].iloc[0].to_dict()
             spec = RLExperimentSpec.from_config(cfg | {"seeds": [int(seed)]}, base_dir=run_dir)
             greedy = greedy_policies(Path(run_dir) / row["checkpoint"], spec, economy, spaces)
-            out.append(FunctionPolicy(
-                {a: functools.partial(greedy.act, a) for a in economy.actors},
-                info={k: row[k] for k in ("iterations", "env_steps", "episode_return_mean", "checkpoint")}))
+            greedy.info = {k: row[k] for k in ("iterations", "env_steps", "agent_steps", "time_total_s",
+                                               "episode_return_mean", "checkpoint")}
+            out.append(greedy)
         return out
 
 

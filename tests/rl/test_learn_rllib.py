@@ -50,4 +50,21 @@ def test_ppo_through_kind_learn_gives_a_policy_and_skips_a_finished_trial(tmp_pa
     np.testing.assert_array_equal(again.act("firm_1", obs["firm_1"]), policy.act("firm_1", obs["firm_1"]))
     run = mai.run_experiment(_learn(SETTINGS), out=tmp_path / "run", progress=False)
     res = pd.read_parquet(run / "results.parquet")
-    assert list(res.columns) == ["seed", "iterations", "env_steps", "episode_return_mean", "checkpoint"]
+    assert list(res.columns) == ["seed", "iterations", "env_steps", "agent_steps", "time_total_s",
+                                   "episode_return_mean", "checkpoint"]
+
+
+def test_untrained_baseline_is_a_fresh_network_and_evaluates_like_the_trained_one():
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.learners import learners
+    econ = mai.load_economy(DUOPOLY)
+    settings = load_experiment(_learn(SETTINGS)).config["learner"]["settings"]
+    ppo = learners.get("PPO")()
+    first, again, other = (ppo.initial_policy(econ, settings, s) for s in (0, 0, 1))
+    obs = econ.observe(econ.initial_state(np.random.default_rng(0), batch=64))["firm_0"]
+    np.testing.assert_array_equal(first.act("firm_0", obs), again.act("firm_0", obs))  # torch seed 0 twice
+    assert not np.array_equal(first.act("firm_0", obs), other.act("firm_0", obs)) or \
+        not np.array_equal(first.act("firm_1", obs), other.act("firm_1", obs))
+    out = run_evaluation("calvano", econ, first, {"untrained": True, "episodes": 2, "impulse_response": []},
+                         learner=ppo, learner_settings=settings)
+    pd.testing.assert_frame_equal(out.tables["results"], out.tables["results_untrained"])

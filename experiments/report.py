@@ -1,0 +1,75 @@
+"""The results tables of finished run folders, one after another: a study's table.
+
+Why one script for every study (growth_deep, market_economies, krusell_smith,
+tabular_vs_deep): each of their tables is rows of ``kind: learn`` runs -- the learner's
+``info`` columns and the evaluations' columns -- so the table is those rows, labelled by
+run, with the ``untrained`` baseline's rows (``results_untrained``) beside the trained
+ones. It only reads run folders (:func:`marketsai.run_folder.load_run`): nothing is
+trained, evaluated or recomputed. Percent columns (``--percent``) are written x 100, other
+numbers to 5 significant digits in the markdown (every digit in the CSV).
+
+Usage::
+
+    python experiments/report.py RUN... --out experiments/growth_deep/results/growth_deep \\
+        [--columns share_err_max,euler_mean,...] [--percent share_err_max,...]
+
+writes ``OUT.csv`` (every column) and ``OUT.md`` (``--columns``, or all).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from marketsai.analysis.tables import markdown_table
+from marketsai.run_folder import load_run
+
+#: the columns that say where a row comes from, first in every table
+LABELS = ("run", "policy")
+
+
+def rows(folder: str | Path) -> pd.DataFrame:
+    """One run folder's results rows (``run``: the folder's name, ``policy``: the learner)
+    and its untrained baseline's."""
+    run = load_run(folder)
+    learner = run.config.get("learner", {}).get("name", run.kind)
+    frames = [run.results.assign(run=Path(folder).name, policy=learner)]
+    base = run.tables.get("results_untrained")
+    if base is not None:
+        frames.append(base.assign(run=Path(folder).name, policy=f"{learner} (untrained)"))
+    out = pd.concat(frames, ignore_index=True)
+    return out[[*LABELS, *[c for c in out if c not in LABELS]]]
+
+
+def report(folders, columns=None, percent=()) -> tuple[pd.DataFrame, str]:
+    """The table of ``folders`` (every column) and its markdown (``columns`` only)."""
+    table = pd.concat([rows(f) for f in folders], ignore_index=True)
+    shown = table[[*LABELS, *[c for c in (columns or table.columns) if c in table and c not in LABELS]]].copy()
+    for c in percent:
+        if c in shown:
+            shown[c] = [f"{100 * v:.2f}%" for v in shown[c]]
+    for c in shown.select_dtypes("float").columns:
+        shown[c] = [f"{v:.5g}" for v in shown[c]]
+    return table, markdown_table(shown)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="finished run folders")
+    parser.add_argument("--out", required=True, help="OUT.csv and OUT.md are written")
+    parser.add_argument("--columns", default="", help="comma-separated columns of the markdown table")
+    parser.add_argument("--percent", default="", help="columns shown as percent")
+    args = parser.parse_args(argv)
+    split = [c for c in args.columns.split(",") if c]
+    table, md = report(args.runs, split or None, [c for c in args.percent.split(",") if c])
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out.with_suffix(".csv"), index=False)
+    out.with_suffix(".md").write_text(md + "\n")
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

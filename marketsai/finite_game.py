@@ -59,6 +59,9 @@ class FiniteGame:
         Initial distribution of the exogenous state.
     exo_values : ndarray, shape (n_exo,)
         The exogenous value (demand shock) of each state.
+    exo_observed : bool
+        Whether the learners' state includes the exogenous state (default) or only the
+        memory of joint actions (an unobserved shock: ``observation: {exo: []}``).
 
     Examples
     --------

@@ -186,7 +186,7 @@ def test_quote_truncates_long_values():
     ("num_epochs", 0), ("entropy_coeff", [[0, -1.0]]),
 ])
 def test_rllib_numeric_settings_are_range_checked(tmp_path, key, value):
-    exp = yaml.safe_load((ROOT / "experiments" / "tabular_vs_deep" / "ppo.yaml").read_text())
+    exp = yaml.safe_load((ROOT / "tests" / "files" / "rllib_ppo_duopoly.yaml").read_text())
     exp["economy"] = str(DUOPOLY)
     exp["algorithm"].setdefault("settings", {})[key] = value
     f = tmp_path / "bad.yaml"

@@ -29,7 +29,7 @@ class PPOLearner:
 
 
 def test_untrained_ppo_is_evaluated_like_a_trained_one():
-    spec = load_rl_experiment("experiments/tabular_vs_deep/ppo.yaml")
+    spec = load_rl_experiment("tests/files/rllib_ppo_duopoly.yaml")
     econ = mai.Economy.from_dict(spec.economy_dict())
     a, b = untrained_policies(spec, econ, seed=0), untrained_policies(spec, econ, seed=0)
     game = econ.finite_game()

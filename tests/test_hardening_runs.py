@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tiny_runs import tiny_experiment
+from tiny_runs import finished_run, tiny_experiment
 
 from marketsai.errors import SpecError
 from marketsai.runner import run_experiment
@@ -33,9 +33,7 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
-    out = tmp_path_factory.mktemp("clean") / "run"
-    run_experiment(TINY, out=out, progress=False)
-    return out
+    return finished_run(tmp_path_factory.mktemp("clean"), TINY)
 
 
 def _copy(clean: Path, tmp_path: Path) -> Path:

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
-from tiny_runs import tiny_experiment
+from tiny_runs import finished_run, tiny_experiment
 
 from marketsai.errors import RunFolderError, SpecError
 from marketsai.runner import run_experiment, store
@@ -32,9 +32,7 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
-    out = tmp_path_factory.mktemp("clean") / "run"
-    run_experiment(TINY, out=out, progress=False)
-    return out
+    return finished_run(tmp_path_factory.mktemp("clean"), TINY)
 
 
 def fail_after(monkeypatch, writes: int, make_error):

@@ -16,3 +16,13 @@ def tiny_experiment(seed: int, sessions: int = 6) -> dict:
         "learner": {"stable_periods": 50, "max_periods": 3000, "beta": 1e-3},
         "analysis": {"impulse_response": [], "equilibrium_check": False},
     }
+
+
+def finished_run(folder: Path, experiment: dict) -> Path:
+    """``experiment`` run to the end in ``folder/run`` (the module-scoped 'clean' run the
+    run-folder tests compare an interrupted or failing run with)."""
+    from marketsai.runner import run_experiment
+
+    out = Path(folder) / "run"
+    run_experiment(experiment, out=out, progress=False)
+    return out

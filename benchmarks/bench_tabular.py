@@ -230,7 +230,7 @@ def main():
     text = ("# Tabular engine benchmark (Calvano et al. 2020 duopoly)\n\n"
             f"Machine: {os.cpu_count()} cores; numba threads default. "
             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n"
-            "Reference speeds per core (REFERENCE.md): pure Python ~16,000 periods/s, "
+            "Reference speeds per core (docs/references.md): pure Python ~16,000 periods/s, "
             "numba port ~3.8 M, C port of the Fortran ~26 M.\n"
             + (f"**The machine was shared during this run** (load average {load0[0]:.1f} at the "
                f"start, {load1[0]:.1f} at the end): wall-clock times and thread scaling are not "

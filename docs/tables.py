@@ -163,7 +163,7 @@ def update(page: Path, root: Path = ROOT, check: bool = False) -> list[str]:
     lines = text.split("\n")
     problems = []
     for b in reversed(blocks(page, lines)):
-        where_am_i = f"{page.relative_to(root)}:{b.line}"
+        where_am_i = f"{page.relative_to(root) if page.is_relative_to(root) else page}:{b.line}"
         new = render(b.spec, root, where_am_i).split("\n")
         old = lines[b.start:b.end]
         if old != new:

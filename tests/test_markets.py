@@ -11,7 +11,7 @@ from marketsai.markets.cournot import CournotLinear
 
 
 def test_calvano_baseline_benchmarks_to_five_decimals():
-    """REFERENCE.md: pN 1.47293, pM 1.92498, piN 0.22293, piM 0.33749."""
+    """docs/references.md: pN 1.47293, pM 1.92498, piN 0.22293, piM 0.33749."""
     mkt = BertrandLogit(2, cost=1.0, quality=2.0, mu=0.25, outside_quality=0.0)
     b = mkt.benchmarks()
     assert np.round(b["nash_action"], 5).tolist() == [1.47293, 1.47293]

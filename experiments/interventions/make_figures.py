@@ -21,7 +21,7 @@ import pandas as pd
 from marketsai.interventions import figures
 from marketsai.interventions.summary import bootstrap_ci, intervention_table
 
-# The seed study's reported table (REFERENCE.md, "The intervention study"): one session.
+# The seed study's reported table (docs/references.md, "The intervention study"): one session.
 SEED_TABLE = [
     ("forced_nash[periods=50]", "Forced (k=50)", 1.699, 0.545),
     ("forced_nash[periods=100]", "Forced (k=100)", 1.699, 0.545),

@@ -143,7 +143,7 @@ def write_report(res, path_md):
              "delta 0.025, z 0.99 / 1.01, u 10 % / 4 %, regimes 8 quarters, spells 2.5 / 1.5 "
              "quarters, l_bar 0.3271, no benefit, k' >= 0.", "",
              "Law of motion `ln K' = b0(z) + b1(z) ln K`:", "",
-             "| | published KS 1998 | HARK (REFERENCE.md) | ours (z path seed 0) | ours (z path seed 1) "
+             "| | published KS 1998 | HARK (docs/references.md) | ours (z path seed 0) | ours (z path seed 1) "
              "| HARK run here (its z path) |", "|---|---|---|---|---|---|"]
     for name, p, hh, a, b, c in rows:
         lines.append(f"| {name} | {p} | {hh} | {fmt(a)} | {fmt(b)} | {fmt(c) if c is not None else 'n/a'} |")

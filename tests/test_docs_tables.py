@@ -1,0 +1,128 @@
+"""Every generated results table in the docs agrees with the committed CSV it quotes, and
+every other table on a results page is listed here with the reason it has no source."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tables():
+    spec = importlib.util.spec_from_file_location("docs_tables", ROOT / "docs" / "tables.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+tables = _tables()
+
+#: results pages: every table on them is generated or listed in UNSOURCED
+RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
+                 "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
+                 "aiyagari.md", "scaling.md")
+
+#: (page, the table's header row) -> why the table is typed in rather than generated
+UNSOURCED: dict[tuple[str, str], str] = {}
+
+
+def test_every_generated_table_agrees_with_its_source():
+    problems = []
+    for page in tables.pages(ROOT):
+        problems += tables.update(page, ROOT, check=True)
+    assert not problems, "\n".join(problems) + "\nrun: python docs/tables.py"
+
+
+def test_the_docs_have_generated_tables():
+    """The check above is not vacuous: the results pages hold generated tables."""
+    found = [b for page in tables.pages(ROOT) for b in tables.blocks(page, page.read_text().split("\n"))]
+    assert len(found) >= 6
+    assert all((ROOT / b.spec.source).is_file() for b in found)
+
+
+def _copy(tmp_path: Path, page: str) -> tuple[Path, list]:
+    """A copy of a docs page and the sources its tables read, under tmp_path."""
+    (tmp_path / "docs").mkdir()
+    copy = tmp_path / "docs" / page
+    shutil.copy(ROOT / "docs" / page, copy)
+    found = tables.blocks(copy, copy.read_text().split("\n"))
+    for b in found:
+        (tmp_path / b.spec.source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / b.spec.source, tmp_path / b.spec.source)
+    return copy, found
+
+
+def test_a_doctored_page_fails_the_check(tmp_path):
+    copy, found = _copy(tmp_path, "calvano_robustness.md")
+    assert tables.update(copy, tmp_path, check=True) == []
+    text = copy.read_text()
+    doctored = text.replace("| profit_gain | 1000 | 0.848 |", "| profit_gain | 1000 | 0.849 |", 1)
+    assert doctored != text
+    copy.write_text(doctored)
+    problems = tables.update(copy, tmp_path, check=True)
+    assert len(problems) == 1 and "baseline.csv" in problems[0] and "0.848" in problems[0]
+    assert copy.read_text() == doctored  # --check changes nothing
+    assert len(tables.update(copy, tmp_path)) == 1  # the rewrite restores the source's numbers
+    assert copy.read_text() == text
+
+
+def test_a_doctored_source_fails_the_check(tmp_path):
+    copy, found = _copy(tmp_path, "calvano_robustness.md")
+    source = tmp_path / "experiments/calvano2020/results/n4.csv"
+    text = source.read_text()
+    source.write_text(text.replace(",profit_gain,100,0.557222,", ",profit_gain,100,0.567222,", 1))
+    problems = tables.update(copy, tmp_path, check=True)
+    assert len(problems) == 1 and "n4.csv" in problems[0] and "0.567" in problems[0]
+
+
+@pytest.mark.parametrize("marker, message", [
+    ("<!-- table: experiments/nothing.csv -->", "does not exist"),
+    ("<!-- table: experiments/calvano2020/results/n4.csv | quantity, nonsense -->", "nonsense"),
+    ("<!-- table: experiments/calvano2020/results/n4.csv | quantity | | quantity == 'x' -->",
+     "selects no row"),
+])
+def test_a_bad_marker_is_a_clear_error(tmp_path, marker, message):
+    page = tmp_path / "page.md"
+    page.write_text(f"{marker}\n<!-- /table -->\n")
+    with pytest.raises(tables.TableError, match=message):
+        tables.update(page, ROOT, check=True)
+
+
+def test_an_unclosed_marker_is_a_clear_error(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- table: experiments/calvano2020/results/n4.csv -->\n| a |\n")
+    with pytest.raises(tables.TableError, match="without its closing"):
+        tables.update(page, ROOT, check=True)
+
+
+def _typed_tables(page: Path) -> list[str]:
+    """Header rows of the markdown tables of a page outside the generated blocks."""
+    lines = page.read_text().split("\n")
+    inside = {i for b in tables.blocks(page, lines) for i in range(b.start, b.end)}
+    fence = False
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fence = not fence
+        if fence or i in inside or i + 1 >= len(lines):
+            continue
+        if line.startswith("|") and re.match(r"^\|(\s*:?-+:?\s*\|)+\s*$", lines[i + 1]):
+            out.append(line.strip())
+    return out
+
+
+def test_every_results_table_has_a_source_or_a_reason():
+    unlisted = [f"{page}: {header}" for page in RESULTS_PAGES
+                for header in _typed_tables(ROOT / "docs" / page) if (page, header) not in UNSOURCED]
+    assert not unlisted, ("tables typed into results pages: generate them from their CSV "
+                          "(docs/tables.py) or list them in UNSOURCED with the reason:\n"
+                          + "\n".join(unlisted))
+    stale = [k for k in UNSOURCED if k[1] not in _typed_tables(ROOT / "docs" / k[0])]
+    assert not stale, f"UNSOURCED lists tables that are gone: {stale}"

@@ -13,7 +13,8 @@ Usage::
     python experiments/report.py RUN... --out experiments/growth_deep/results/growth_deep \\
         [--columns share_err_max,euler_mean,...] [--percent share_err_max,...]
 
-writes ``OUT.csv`` (every column) and ``OUT.md`` (``--columns``, or all).
+writes ``OUT.csv`` (every column), ``OUT.md`` (``--columns``, or all) and
+``OUT.source.json`` (the command, seed, commit, machine load and the run folders' records).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 
 from marketsai.analysis.tables import markdown_table
 from marketsai.run_folder import load_run
+from marketsai.runner.provenance import write_source
 
 #: the columns that say where a row comes from, first in every table
 LABELS = ("run", "policy")
@@ -67,6 +69,8 @@ def main(argv=None) -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out.with_suffix(".csv"), index=False)
+    seeds = sorted({load_run(r).config.get("seed") for r in args.runs}, key=str)
+    write_source(out.with_suffix(".csv"), seed=seeds[0] if len(seeds) == 1 else seeds, runs=args.runs)
     out.with_suffix(".md").write_text(md + "\n")
     print(md)
 

@@ -38,6 +38,7 @@ from marketsai.analysis.growth import (  # noqa: E402
     growth_model_of,
 )
 from marketsai.economy import Economy  # noqa: E402
+from marketsai.runner.provenance import write_source  # noqa: E402
 from marketsai.tabular import QLearningConfig, run_sessions  # noqa: E402
 from marketsai.yamlio import read_yaml  # noqa: E402
 
@@ -199,17 +200,20 @@ def figures(folder: Path, cfg: dict, res: pd.DataFrame, table: pd.DataFrame):
 
 def main(folders):
     OUT.mkdir(exist_ok=True)
-    tables, sessions = [], []
+    tables, sessions, seeds = [], [], []
     for folder in folders:
         cfg, res, table = load_run(Path(folder))
         figures(Path(folder), cfg, res, table)
         tables.append(table)
         sessions.append(res.assign(economy=cfg["economy"]["name"]))
+        seeds.append(cfg.get("seed"))
     table = pd.concat(tables, ignore_index=True)
     table.to_csv(OUT / "table.csv", index=False, float_format="%.6g")
     (OUT / "table.md").write_text(markdown(table))
     pd.concat(sessions, ignore_index=True).to_csv(OUT / "sessions.csv", index=False,
                                                   float_format="%.6g")
+    for name in ("table", "sessions"):
+        write_source(OUT / f"{name}.csv", seed=sorted(set(seeds), key=str), runs=folders)
     print(markdown(table))
 
 

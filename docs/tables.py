@@ -17,7 +17,9 @@ The four fields, separated by ``|`` (the last two may be empty or left out):
 
 * **source** -- a CSV file, path from the repository root (lines starting with ``#`` are
   comments);
-* **columns** -- comma-separated ``column`` or ``column=Header`` (empty: every column);
+* **columns** -- comma-separated ``column`` or ``column=Header`` (empty: every column); a
+  column may be a template of several, ``{profit:.4f} ({profit_sd:.4f})=profit (SD)``
+  (Python format fields, with the scales below; commas inside brackets do not separate);
 * **format** -- space-separated Python format specs: a bare ``spec`` for every number,
   ``column=spec`` for one column; a spec may start with a scale, ``*100:.1f`` or
   ``/1e6:.2f``. Missing values print as ``—``; strings print as they are;
@@ -35,6 +37,7 @@ import argparse
 import difflib
 import math
 import re
+import string
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,9 +71,10 @@ class Spec:
         fields += [""] * (4 - len(fields))
         source, columns, fmt, query = fields
         cols = []
-        for item in filter(None, (c.strip() for c in columns.split(","))):
-            name, _, header = item.partition("=")
-            cols.append((name.strip(), header.strip() or name.strip()))
+        for item in filter(None, (c.strip() for c in _split_outside_brackets(columns))):
+            cut = item.rfind("=") if item.rfind("=") > item.rfind("}") else -1
+            name, header = (item[:cut].strip(), item[cut + 1:].strip()) if cut >= 0 else (item, item)
+            cols.append((name, header or name))
         default, formats = "", {}
         for item in fmt.split():
             if "=" in item:
@@ -81,11 +85,34 @@ class Spec:
         return cls(source, cols, default, formats, query)
 
 
+def _split_outside_brackets(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"{": 1, "}": -1, "[": 1, "]": -1, "(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+class _CellFormatter(string.Formatter):
+    """``str.format`` whose fields take this module's specs (scales, missing values)."""
+
+    def format_field(self, value, format_spec):
+        return _format(value, format_spec)
+
+
+def _fields(template: str) -> list[str]:
+    return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+
+
 def _format(value, spec: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING
     if isinstance(value, str) or not spec:
         return str(value)
+    if spec.endswith("d") and isinstance(value, float) and value.is_integer():
+        value = int(value)  # a count in a column that also has missing values
     scale = re.match(r"^([*/])([0-9.eE+-]+):(.*)$", spec)
     if scale:
         op, factor, spec = scale.groups()
@@ -112,7 +139,8 @@ def render(spec: Spec, root: Path = ROOT, where_am_i: str = "") -> str:
         except Exception as exc:  # pandas raises many kinds; all mean a bad expression
             raise TableError(f"{where_am_i}: where {spec.where!r} on {spec.source}: {exc}") from exc
     columns = spec.columns or [(c, c) for c in frame.columns]
-    unknown = [c for c, _ in columns if c not in frame.columns]
+    used = [f for c, _ in columns for f in (_fields(c) if "{" in c else [c])]
+    unknown = [c for c in used if c not in frame.columns]
     unknown += [c for c in spec.formats if c not in frame.columns]
     if unknown:
         raise TableError(f"{where_am_i}: column(s) {unknown} not in {spec.source} "
@@ -120,8 +148,12 @@ def render(spec: Spec, root: Path = ROOT, where_am_i: str = "") -> str:
     if frame.empty:
         raise TableError(f"{where_am_i}: where {spec.where!r} selects no row of {spec.source}")
     lines = ["| " + " | ".join(h for _, h in columns) + " |", "|" + "---|" * len(columns)]
-    for _, row in frame.iterrows():
-        cells = [_format(row[c], spec.formats.get(c, spec.default_format)) for c, _ in columns]
+    for row in frame.astype(object).to_dict("records"):  # each value keeps its column's type
+        try:
+            cells = [_CellFormatter().vformat(c, (), row) if "{" in c
+                     else _format(row[c], spec.formats.get(c, spec.default_format)) for c, _ in columns]
+        except (ValueError, TypeError) as exc:
+            raise TableError(f"{where_am_i}: format of {spec.source}: {exc}") from exc
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -16,13 +16,15 @@ A generated table in a markdown page::
 The four fields, separated by ``|`` (the last two may be empty or left out):
 
 * **source** -- a CSV file, path from the repository root (lines starting with ``#`` are
-  comments);
+  comments); or a markdown file's table (``benchmarks/results/x.md`` its first table,
+  ``x.md#2`` its second), whose cells are quoted as they are;
 * **columns** -- comma-separated ``column`` or ``column=Header`` (empty: every column); a
   column may be a template of several, ``{profit:.4f} ({profit_sd:.4f})=profit (SD)``
   (Python format fields, with the scales below; commas inside brackets do not separate);
 * **format** -- space-separated Python format specs: a bare ``spec`` for every number,
   ``column=spec`` for one column; a spec may start with a scale, ``*100:.1f`` or
-  ``/1e6:.2f``. Missing values print as ``—``; strings print as they are;
+  ``/1e6:.2f``; ``~4`` is 4 significant digits without an exponent (1,868,000; 0.09761).
+  Missing values print as ``—``; strings print as they are;
 * **where** -- a :meth:`pandas.DataFrame.query` expression selecting rows (in file order).
 
 Usage::
@@ -62,6 +64,11 @@ class Spec:
     formats: dict[str, str]
     where: str
 
+    @property
+    def file(self) -> str:
+        """The source file (without a markdown source's ``#N``)."""
+        return self.source.partition("#")[0]
+
     @classmethod
     def parse(cls, text: str, where_am_i: str) -> Spec:
         fields = [f.strip() for f in text.split("|")]
@@ -72,7 +79,7 @@ class Spec:
         source, columns, fmt, query = fields
         cols = []
         for item in filter(None, (c.strip() for c in _split_outside_brackets(columns))):
-            cut = item.rfind("=") if item.rfind("=") > item.rfind("}") else -1
+            cut = item.find("=", item.rfind("}") + 1)  # the header may hold '=' itself
             name, header = (item[:cut].strip(), item[cut + 1:].strip()) if cut >= 0 else (item, item)
             cols.append((name, header or name))
         default, formats = "", {}
@@ -111,6 +118,10 @@ def _format(value, spec: str) -> str:
         return MISSING
     if isinstance(value, str) or not spec:
         return str(value)
+    if spec.startswith("~"):
+        digits = int(spec[1:])
+        rounded = float(f"{value:.{digits}g}")
+        return f"{round(rounded):,}" if abs(rounded) >= 10 ** (digits - 1) else f"{rounded:.{digits}g}"
     if spec.endswith("d") and isinstance(value, float) and value.is_integer():
         value = int(value)  # a count in a column that also has missing values
     scale = re.match(r"^([*/])([0-9.eE+-]+):(.*)$", spec)
@@ -120,19 +131,40 @@ def _format(value, spec: str) -> str:
     return format(value, spec)
 
 
-def read_source(path: Path) -> pd.DataFrame:
-    """A committed CSV (``#`` lines are comments, e.g. the command that made it); empty
-    cells stay missing, text columns stay text."""
-    return pd.read_csv(path, comment="#", keep_default_na=False, na_values=[""])
+def read_source(path: Path, number: int = 1) -> pd.DataFrame:
+    """A committed CSV (``#`` lines are comments, e.g. the command that made it; empty
+    cells stay missing, text columns stay text), or the ``number``-th table of a markdown
+    file (every cell as text)."""
+    if path.suffix != ".md":
+        return pd.read_csv(path, comment="#", keep_default_na=False, na_values=[""])
+    lines = path.read_text(encoding="utf-8").split("\n")
+    starts = [i for i in range(len(lines) - 1)
+              if lines[i].startswith("|") and re.match(r"^\|(\s*:?-+:?\s*\|)+\s*$", lines[i + 1])]
+    if len(starts) < number:
+        raise TableError(f"{path.name} has {len(starts)} table(s), not {number}")
+    i = starts[number - 1]
+
+    def cells(line):
+        return [c.strip() for c in line.strip().strip("|").split("|")]
+    rows = []
+    for line in lines[i + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(cells(line))
+    return pd.DataFrame(rows, columns=cells(lines[i]), dtype=object)
 
 
 def render(spec: Spec, root: Path = ROOT, where_am_i: str = "") -> str:
     """The markdown table a marker stands for (without the markers)."""
-    path = root / spec.source
+    source, _, number = spec.source.partition("#")
+    path = root / source
     if not path.is_file():
-        raise TableError(f"{where_am_i}: table source {spec.source!r} does not exist "
+        raise TableError(f"{where_am_i}: table source {source!r} does not exist "
                          "(a path from the repository root)")
-    frame = read_source(path)
+    try:
+        frame = read_source(path, int(number or 1))
+    except ValueError as exc:
+        raise TableError(f"{where_am_i}: table source {spec.source!r}: {exc}") from exc
     if spec.where:
         try:
             frame = frame.query(spec.where)

@@ -44,7 +44,7 @@ def test_the_docs_have_generated_tables():
     """The check above is not vacuous: the results pages hold generated tables."""
     found = [b for page in tables.pages(ROOT) for b in tables.blocks(page, page.read_text().split("\n"))]
     assert len(found) >= 6
-    assert all((ROOT / b.spec.source).is_file() for b in found)
+    assert all((ROOT / b.spec.file).is_file() for b in found)
 
 
 def _copy(tmp_path: Path, page: str) -> tuple[Path, list]:
@@ -54,8 +54,8 @@ def _copy(tmp_path: Path, page: str) -> tuple[Path, list]:
     shutil.copy(ROOT / "docs" / page, copy)
     found = tables.blocks(copy, copy.read_text().split("\n"))
     for b in found:
-        (tmp_path / b.spec.source).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / b.spec.source, tmp_path / b.spec.source)
+        (tmp_path / b.spec.file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / b.spec.file, tmp_path / b.spec.file)
     return copy, found
 
 

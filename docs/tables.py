@@ -113,8 +113,21 @@ def _fields(template: str) -> list[str]:
     return [f for _, f, _, _ in string.Formatter().parse(template) if f]
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _cell(column: str, row: dict, spec: Spec) -> str:
+    """One cell: a column's value formatted, or a template's (``—`` when all its values are missing)."""
+    if "{" not in column:
+        return _format(row[column], spec.formats.get(column, spec.default_format))
+    if all(_missing(row[f]) for f in _fields(column)):
+        return MISSING
+    return _CellFormatter().vformat(column, (), row)
+
+
 def _format(value, spec: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return MISSING
     if isinstance(value, str) or not spec:
         return str(value)
@@ -182,8 +195,7 @@ def render(spec: Spec, root: Path = ROOT, where_am_i: str = "") -> str:
     lines = ["| " + " | ".join(h for _, h in columns) + " |", "|" + "---|" * len(columns)]
     for row in frame.astype(object).to_dict("records"):  # each value keeps its column's type
         try:
-            cells = [_CellFormatter().vformat(c, (), row) if "{" in c
-                     else _format(row[c], spec.formats.get(c, spec.default_format)) for c, _ in columns]
+            cells = [_cell(c, row, spec) for c, _ in columns]
         except (ValueError, TypeError) as exc:
             raise TableError(f"{where_am_i}: format of {spec.source}: {exc}") from exc
         lines.append("| " + " | ".join(cells) + " |")

@@ -29,8 +29,61 @@ RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "int
                  "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
                  "aiyagari.md", "scaling.md")
 
-#: (page, the table's header row) -> why the table is typed in rather than generated
-UNSOURCED: dict[tuple[str, str], str] = {}
+#: (page, the table's header row) -> why the table is typed in rather than generated.
+#: Tables of inputs (settings, files, definitions) hold no measured number; the others are
+#: results whose source is not committed -- each needs a rerun that writes a results CSV.
+RUN_FOLDER = "no committed source: read from a run folder that is not in the repository"
+INTERVENTIONS = ("no committed source: the interventions study's run folder is not in the repository "
+                 "(a rerun of about 16 minutes on an idle machine writes it)")
+UNSOURCED: dict[tuple[str, str], str] = {
+    ("calvano2020.md", "| quantity | ours | published | note |"):
+        RUN_FOLDER + " (runs/calvano2020-baseline: Delta by cycle length, median periods)",
+    ("calvano2020.md", "| t | published (Figure 4 data) | ours, `calvano_fortran`: deviator / rival "
+                       "| ours, `best_response`: deviator / rival | ours, `nash`: deviator / rival |"):
+        RUN_FOLDER + " (runs/calvano2020-baseline: the impulse responses)",
+    ("calvano2020.md", "| quantity (1000 sessions) | ours |"):
+        RUN_FOLDER + " (runs/calvano2020-baseline: equilibrium checks per firm and by cycle length; "
+                     "only osd_on_path and eq_on_path are in results/baseline.csv)",
+    ("calvano2020.md", "| beta \\ alpha | 0.025 | 0.07 | 0.115 | 0.16 | 0.205 | 0.25 |"):
+        RUN_FOLDER + " (runs/calvano2020-heatmap, 23 minutes on 2 cores)",
+    ("interventions.md", "| `type` | fields (default) | what it does | periods |"):
+        "inputs: the intervention types and their settings, no measurement",
+    ("interventions.md", "| intervention | seed study (1 session): p_post | R | seed protocol, ours: p_post "
+                         "| R [95% CI] | correct protocol, ours: p_post | R [95% CI] |"): INTERVENTIONS,
+    ("interventions.md", "| intervention | protocol | corr(p_post, p_base) | mean R, all 1000 "
+                         "| mean R, the 239 sessions with p_base >= 1.85 |"): INTERVENTIONS,
+    ("interventions.md", "| intervention | R mean (SD) [95% CI] | Delta_post mean (SD) [95% CI] | unchanged "
+                         "| periods to re-converge |"): INTERVENTIONS,
+    ("interventions.md", "| k | forced Nash: R [95% CI] | unchanged | exploration shock: R [95% CI] "
+                         "| unchanged |"): INTERVENTIONS,
+    ("interventions.md", "| k | forced Nash: periods 1-10 / 1-100 after "
+                         "| exploration shock: periods 1-10 / 1-100 after |"): INTERVENTIONS,
+    ("interventions.md", "| alpha | beta | baseline Delta (SD) | R: forced Nash k=100 [95% CI] "
+                         "| R: exploration k=100 [95% CI] | R: reset firm 0 [95% CI] |"): INTERVENTIONS,
+    ("interventions.md", "| seed | here |"): "inputs: the seed study's settings beside ours, no measurement",
+    ("interventions.md", "| run | wall time | CPU time (user + sys) | load average (1 min) |"):
+        "partly sourced: the first row is benchmarks/results/interventions.md; the later runs' times "
+        "were not written to a file",
+    ("tabular_vs_deep.md", "| claim (as the study stated it) | source checked here | what our runs say |"):
+        "prose in a table: published claims (docs/references.md) set against numbers of the generated "
+        "tables above",
+    ("tabular_vs_deep.md", "| experiment | Delta untrained, mean (SD over 4 seeds) | mean price untrained |"):
+        "no committed aggregate: means and SDs over the per-seed rows of results/untrained.csv",
+    ("growth.md", "| economy file | alpha | beta | delta | gamma | log z AR(1) | chain | capital grid | k_ss |"):
+        "inputs: the economy files' parameters (k_ss is their closed form, docs/references.md)",
+    ("growth.md", "| reference | used for | Euler error, log10, mean / max |"):
+        "no committed source: the reference solvers' Euler errors are checked by tests, not written to a table",
+    ("growth.md", "| | alpha | beta (eps_t = exp(-beta t)) | stable_periods | max_periods |"):
+        "inputs: the learner's settings, no measurement",
+    ("growth.md", "| economy | alpha | beta | max periods | policy err mean | Euler mean | note |"):
+        "no committed source: the tuning runs' folders were not kept",
+    ("krusell_smith.md", "| | published KS 1998 | HARK's replication ([references](references.md)) | **ours** "
+                         "| HARK 0.17.2 run here |"):
+        "side by side from three sources, typed: published and HARK's replication from "
+        "docs/references.md, ours from results/reference.md, HARK run here from results/hark_crosscheck.md",
+    ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
+        "definitions, no measurement",
+}
 
 
 def test_every_generated_table_agrees_with_its_source():

@@ -27,7 +27,7 @@ tables = _tables()
 #: results pages: every table on them is generated or listed in UNSOURCED
 RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
                  "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
-                 "aiyagari.md", "scaling.md")
+                 "aiyagari.md", "scaling.md", "results/index.md", "../README.md")
 
 #: (page, the table's header row) -> why the table is typed in rather than generated.
 #: Tables of inputs (settings, files, definitions) hold no measured number; the others are
@@ -35,6 +35,9 @@ RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "int
 RUN_FOLDER = "no committed source: read from a run folder that is not in the repository"
 INTERVENTIONS = ("no committed source: the interventions study's run folder is not in the repository "
                  "(a rerun of about 16 minutes on an idle machine writes it)")
+HEADLINE = ("the headline table, ours beside published: Delta, cycle shares and periods are in "
+            "experiments/calvano2020/results/baseline.csv; Delta by cycle length and the impulse response "
+            "come from the run folder runs/calvano2020-baseline (not committed)")
 UNSOURCED: dict[tuple[str, str], str] = {
     ("calvano2020.md", "| quantity | ours | published | note |"):
         RUN_FOLDER + " (runs/calvano2020-baseline: Delta by cycle length, median periods)",
@@ -81,6 +84,9 @@ UNSOURCED: dict[tuple[str, str], str] = {
                          "| HARK 0.17.2 run here |"):
         "side by side from three sources, typed: published and HARK's replication from "
         "docs/references.md, ours from results/reference.md, HARK run here from results/hark_crosscheck.md",
+    ("results/index.md", "| | ours | published |"): HEADLINE,
+    ("../README.md", "| | ours | published |"): HEADLINE,
+    ("../README.md", "| | |"): "the feature table, no measurement",
     ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
         "definitions, no measurement",
 }

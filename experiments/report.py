@@ -20,6 +20,8 @@ writes ``OUT.csv`` (every column), ``OUT.md`` (``--columns``, or all) and
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +72,9 @@ def main(argv=None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out.with_suffix(".csv"), index=False)
     seeds = sorted({load_run(r).config.get("seed") for r in args.runs}, key=str)
-    write_source(out.with_suffix(".csv"), seed=seeds[0] if len(seeds) == 1 else seeds, runs=args.runs)
+    command = shlex.join(["python", "experiments/report.py", *(sys.argv[1:] if argv is None else argv)])
+    write_source(out.with_suffix(".csv"), seed=seeds[0] if len(seeds) == 1 else seeds, runs=args.runs,
+                 command=command)
     out.with_suffix(".md").write_text(md + "\n")
     print(md)
 

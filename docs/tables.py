@@ -25,7 +25,8 @@ The four fields, separated by ``|`` (the last two may be empty or left out):
   ``column=spec`` for one column; a spec may start with a scale, ``*100:.1f`` or
   ``/1e6:.2f``; ``~4`` is 4 significant digits without an exponent (1,868,000; 0.09761).
   Missing values print as ``—``; strings print as they are;
-* **where** -- a :meth:`pandas.DataFrame.query` expression selecting rows (in file order).
+* **where** -- a :meth:`pandas.DataFrame.query` expression selecting rows (in file order;
+  ``|`` separates the fields, so write ``or``).
 
 Usage::
 

@@ -161,6 +161,17 @@ def test_an_unclosed_marker_is_a_clear_error(tmp_path):
         tables.update(page, ROOT, check=True)
 
 
+def test_render_formats_templates_scales_and_missing_values(tmp_path):
+    (tmp_path / "r.csv").write_text("# made by: a command\nname,x,sd,n,big\na,0.12345,0.01,3,1868410\nb,,,4,\n")
+    spec = tables.Spec.parse("r.csv | name=who, {x:.2f} ({sd:.2f})=x (SD), x=x %, n, big | "
+                             "x=*100:.1f n=d big=~4 | n > 2", "page:1")
+    assert tables.render(spec, tmp_path).split("\n") == [
+        "| who | x (SD) | x % | n | big |", "|---|---|---|---|---|",
+        "| a | 0.12 (0.01) | 12.3 | 3 | 1,868,000 |", "| b | — | — | 4 | — |"]
+    (tmp_path / "r.md").write_text("# t\n\n| a | b |\n|---|---|\n| 1 | x |\n\n| c |\n|---|\n| 2.50 |\n")
+    assert tables.render(tables.Spec.parse("r.md#2", "page:1"), tmp_path) == "| c |\n|---|\n| 2.50 |"
+
+
 def _typed_tables(page: Path) -> list[str]:
     """Header rows of the markdown tables of a page outside the generated blocks."""
     lines = page.read_text().split("\n")

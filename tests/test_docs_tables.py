@@ -70,8 +70,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("tabular_vs_deep.md", "| claim (as the study stated it) | source checked here | what our runs say |"):
         "prose in a table: published claims (docs/references.md) set against numbers of the generated "
         "tables above",
-    ("tabular_vs_deep.md", "| experiment | Delta untrained, mean (SD over 4 seeds) | mean price untrained |"):
-        "no committed aggregate: means and SDs over the per-seed rows of results/untrained.csv",
     ("growth.md", "| economy file | alpha | beta | delta | gamma | log z AR(1) | chain | capital grid | k_ss |"):
         "inputs: the economy files' parameters (k_ss is their closed form, docs/references.md)",
     ("growth.md", "| reference | used for | Euler error, log10, mean / max |"):

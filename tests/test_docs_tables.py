@@ -35,18 +35,7 @@ RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "int
 RUN_FOLDER = "no committed source: read from a run folder that is not in the repository"
 INTERVENTIONS = ("no committed source: the interventions study's run folder is not in the repository "
                  "(a rerun of about 16 minutes on an idle machine writes it)")
-HEADLINE = ("the headline table, ours beside published: Delta, cycle shares and periods are in "
-            "experiments/calvano2020/results/baseline.csv; Delta by cycle length and the impulse response "
-            "come from the run folder runs/calvano2020-baseline (not committed)")
 UNSOURCED: dict[tuple[str, str], str] = {
-    ("calvano2020.md", "| quantity | ours | published | note |"):
-        RUN_FOLDER + " (runs/calvano2020-baseline: Delta by cycle length, median periods)",
-    ("calvano2020.md", "| t | published (Figure 4 data) | ours, `calvano_fortran`: deviator / rival "
-                       "| ours, `best_response`: deviator / rival | ours, `nash`: deviator / rival |"):
-        RUN_FOLDER + " (runs/calvano2020-baseline: the impulse responses)",
-    ("calvano2020.md", "| quantity (1000 sessions) | ours |"):
-        RUN_FOLDER + " (runs/calvano2020-baseline: equilibrium checks per firm and by cycle length; "
-                     "only osd_on_path and eq_on_path are in results/baseline.csv)",
     ("calvano2020.md", "| beta \\ alpha | 0.025 | 0.07 | 0.115 | 0.16 | 0.205 | 0.25 |"):
         RUN_FOLDER + " (runs/calvano2020-heatmap, 23 minutes on 2 cores)",
     ("interventions.md", "| `type` | fields (default) | what it does | periods |"):
@@ -82,8 +71,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
                          "| HARK 0.17.2 run here |"):
         "side by side from three sources, typed: published and HARK's replication from "
         "docs/references.md, ours from results/reference.md, HARK run here from results/hark_crosscheck.md",
-    ("results/index.md", "| | ours | published |"): HEADLINE,
-    ("../README.md", "| | ours | published |"): HEADLINE,
     ("../README.md", "| | |"): "the feature table, no measurement",
     ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
         "definitions, no measurement",

@@ -67,10 +67,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "inputs: the learner's settings, no measurement",
     ("growth.md", "| economy | alpha | beta | max periods | policy err mean | Euler mean | note |"):
         "no committed source: the tuning runs' folders were not kept",
-    ("krusell_smith.md", "| | published KS 1998 | HARK's replication ([references](references.md)) | **ours** "
-                         "| HARK 0.17.2 run here |"):
-        "side by side from three sources, typed: published and HARK's replication from "
-        "docs/references.md, ours from results/reference.md, HARK run here from results/hark_crosscheck.md",
     ("../README.md", "| | |"): "the feature table, no measurement",
     ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
         "definitions, no measurement",

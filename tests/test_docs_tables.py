@@ -32,12 +32,9 @@ RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "int
 #: (page, the table's header row) -> why the table is typed in rather than generated.
 #: Tables of inputs (settings, files, definitions) hold no measured number; the others are
 #: results whose source is not committed -- each needs a rerun that writes a results CSV.
-RUN_FOLDER = "no committed source: read from a run folder that is not in the repository"
 INTERVENTIONS = ("no committed source: the interventions study's run folder is not in the repository "
                  "(a rerun of about 16 minutes on an idle machine writes it)")
 UNSOURCED: dict[tuple[str, str], str] = {
-    ("calvano2020.md", "| beta \\ alpha | 0.025 | 0.07 | 0.115 | 0.16 | 0.205 | 0.25 |"):
-        RUN_FOLDER + " (runs/calvano2020-heatmap, 23 minutes on 2 cores)",
     ("interventions.md", "| `type` | fields (default) | what it does | periods |"):
         "inputs: the intervention types and their settings, no measurement",
     ("interventions.md", "| intervention | seed study (1 session): p_post | R | seed protocol, ours: p_post "

@@ -1,0 +1,48 @@
+"""The (alpha, beta) heat map of docs/calvano2020.md (Figure 1) as a committed CSV, from a run folder.
+
+Why: the heat map's numbers were read from a run folder that is not in the repository; this
+script writes the mean profit gain per cell (rows beta, high to low; columns alpha) with a
+``.source.json`` sidecar, and ``docs/tables.py`` renders it. It only reads the run folder.
+
+    marketsai run experiments/calvano2020/heatmap.yaml --out runs/calvano2020-heatmap
+    python experiments/calvano2020/heatmap_table.py runs/calvano2020-heatmap
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from marketsai.analysis.heatmap import heatmap_table
+from marketsai.runner.provenance import write_source
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="the finished run folder of heatmap.yaml")
+    parser.add_argument("--out", type=Path, default=Path("experiments/calvano2020/results/heatmap.csv"))
+    args = parser.parse_args(argv)
+    config = yaml.safe_load((args.run / "config.yaml").read_text())
+    res = pd.read_parquet(args.run / "results.parquet")
+    grid = heatmap_table(res, "learner.alpha", "learner.beta").sort_index(ascending=False)
+    grid.columns = [f"{a:g}" for a in grid.columns]
+    grid = grid.rename_axis("beta").reset_index()
+    command = shlex.join(["python", "experiments/calvano2020/heatmap_table.py",
+                          *(sys.argv[1:] if argv is None else argv)])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as f:
+        f.write(f"# made by: {command}\n# mean profit gain per cell: rows learner.beta, columns learner.alpha\n")
+        grid.to_csv(f, index=False)
+    write_source(args.out, seed=config.get("seed"), runs=[args.run], command=command,
+                 sessions=len(res), converged=int(res["converged"].sum()),
+                 periods=int(res["periods"].sum()))
+    print(grid.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

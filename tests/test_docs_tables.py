@@ -32,27 +32,14 @@ RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "int
 #: (page, the table's header row) -> why the table is typed in rather than generated.
 #: Tables of inputs (settings, files, definitions) hold no measured number; the others are
 #: results whose source is not committed -- each needs a rerun that writes a results CSV.
-INTERVENTIONS = ("no committed source: the interventions study's run folder is not in the repository "
-                 "(a rerun of about 16 minutes on an idle machine writes it)")
 UNSOURCED: dict[tuple[str, str], str] = {
     ("interventions.md", "| `type` | fields (default) | what it does | periods |"):
         "inputs: the intervention types and their settings, no measurement",
-    ("interventions.md", "| intervention | seed study (1 session): p_post | R | seed protocol, ours: p_post "
-                         "| R [95% CI] | correct protocol, ours: p_post | R [95% CI] |"): INTERVENTIONS,
-    ("interventions.md", "| intervention | protocol | corr(p_post, p_base) | mean R, all 1000 "
-                         "| mean R, the 239 sessions with p_base >= 1.85 |"): INTERVENTIONS,
-    ("interventions.md", "| intervention | R mean (SD) [95% CI] | Delta_post mean (SD) [95% CI] | unchanged "
-                         "| periods to re-converge |"): INTERVENTIONS,
-    ("interventions.md", "| k | forced Nash: R [95% CI] | unchanged | exploration shock: R [95% CI] "
-                         "| unchanged |"): INTERVENTIONS,
-    ("interventions.md", "| k | forced Nash: periods 1-10 / 1-100 after "
-                         "| exploration shock: periods 1-10 / 1-100 after |"): INTERVENTIONS,
-    ("interventions.md", "| alpha | beta | baseline Delta (SD) | R: forced Nash k=100 [95% CI] "
-                         "| R: exploration k=100 [95% CI] | R: reset firm 0 [95% CI] |"): INTERVENTIONS,
     ("interventions.md", "| seed | here |"): "inputs: the seed study's settings beside ours, no measurement",
     ("interventions.md", "| run | wall time | CPU time (user + sys) | load average (1 min) |"):
-        "partly sourced: the first row is benchmarks/results/interventions.md; the later runs' times "
-        "were not written to a file",
+        "partly sourced: the first row is benchmarks/results/interventions.md, the last the rerun's "
+        "provenance (in experiments/interventions/results/*.source.json); the other runs' times were "
+        "not written to a file",
     ("tabular_vs_deep.md", "| claim (as the study stated it) | source checked here | what our runs say |"):
         "prose in a table: published claims (docs/references.md) set against numbers of the generated "
         "tables above",

@@ -45,8 +45,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "tables above",
     ("growth.md", "| economy file | alpha | beta | delta | gamma | log z AR(1) | chain | capital grid | k_ss |"):
         "inputs: the economy files' parameters (k_ss is their closed form, docs/references.md)",
-    ("growth.md", "| reference | used for | Euler error, log10, mean / max |"):
-        "no committed source: the reference solvers' Euler errors are checked by tests, not written to a table",
     ("growth.md", "| | alpha | beta (eps_t = exp(-beta t)) | stable_periods | max_periods |"):
         "inputs: the learner's settings, no measurement",
     ("growth.md", "| economy | alpha | beta | max periods | policy err mean | Euler mean | note |"):

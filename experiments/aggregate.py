@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from marketsai.runner.provenance import write_source
+from marketsai.runner.provenance import write_table
 
 
 def aggregate(table: pd.DataFrame, by: str, columns: list[str]) -> pd.DataFrame:
@@ -50,11 +50,7 @@ def main(argv=None) -> None:
     table = pd.read_csv(args.table, comment="#")
     out = aggregate(table, args.by, [c for c in args.columns.split(",") if c])
     command = shlex.join(["python", "experiments/aggregate.py", *(sys.argv[1:] if argv is None else argv)])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", encoding="utf-8") as f:
-        f.write(f"# made by: {command}\n")
-        out.to_csv(f, index=False)
-    write_source(args.out, command=command, read=str(args.table))
+    write_table(out, args.out, command=command, read=str(args.table))
     print(out.to_string(index=False))
 
 

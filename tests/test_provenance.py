@@ -94,6 +94,18 @@ def test_a_results_table_gets_a_sidecar_with_command_seed_commit_load_and_its_ru
         assert len(side["git_commit"]) == 40
 
 
+def test_a_results_table_says_how_it_was_made(tmp_path):
+    frame = pd.DataFrame({"name": ["a", "b"], "x": [0.5, None]})
+    table = provenance.write_table(frame, tmp_path / "new" / "t.csv", command="python make.py",
+                                   notes=["x is a share"], seed=7, sessions=2)
+    lines = table.read_text().splitlines()
+    assert lines[:3] == ["# made by: python make.py", "# x is a share", "name,x"]
+    back = pd.read_csv(table, comment="#")
+    assert back["name"].tolist() == ["a", "b"] and back["x"].iloc[0] == 0.5 and back["x"].isna().iloc[1]
+    side = json.loads((tmp_path / "new" / "t.source.json").read_text())
+    assert (side["command"], side["seed"], side["sessions"], side["table"]) == ("python make.py", 7, 2, "t.csv")
+
+
 def test_a_benchmark_never_overwrites_a_results_file(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

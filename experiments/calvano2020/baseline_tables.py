@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from marketsai.runner.provenance import write_source
+from marketsai.runner.provenance import write_table
 
 #: Figure 4's data as docs/references.md quotes it (the pre-shock price, the deviator at t = 1,
 #: the rival at t = 2, then the climb back), by period
@@ -140,14 +140,9 @@ def main(argv=None) -> None:
         raise SystemExit(f"error: {args.run} has {len(res)} result rows, its summary {summary['sessions']}")
     command = shlex.join(["python", "experiments/calvano2020/baseline_tables.py",
                           *(sys.argv[1:] if argv is None else argv)])
-    args.out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        path = args.out / f"{name}.csv"
-        with path.open("w", encoding="utf-8") as f:
-            f.write(f"# made by: {command}\n")
-            table.to_csv(f, index=False)
-        write_source(path, seed=config.get("seed"), runs=[args.run], command=command,
-                     sessions=len(res))
+        path = write_table(table, args.out / f"{name}.csv", command=command, seed=config.get("seed"),
+                           runs=[args.run], sessions=len(res))
         print(f"{path}:\n{table.to_string(index=False)}\n")
 
 

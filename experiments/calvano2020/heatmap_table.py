@@ -19,13 +19,14 @@ import pandas as pd
 import yaml
 
 from marketsai.analysis.heatmap import heatmap_table
-from marketsai.runner.provenance import write_source
+from marketsai.runner.provenance import write_table
+
+OUT = Path(__file__).resolve().parent / "results" / "heatmap.csv"
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="the finished run folder of heatmap.yaml")
-    parser.add_argument("--out", type=Path, default=Path("experiments/calvano2020/results/heatmap.csv"))
     args = parser.parse_args(argv)
     config = yaml.safe_load((args.run / "config.yaml").read_text())
     res = pd.read_parquet(args.run / "results.parquet")
@@ -34,13 +35,10 @@ def main(argv=None) -> None:
     grid = grid.rename_axis("beta").reset_index()
     command = shlex.join(["python", "experiments/calvano2020/heatmap_table.py",
                           *(sys.argv[1:] if argv is None else argv)])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", encoding="utf-8") as f:
-        f.write(f"# made by: {command}\n# mean profit gain per cell: rows learner.beta, columns learner.alpha\n")
-        grid.to_csv(f, index=False)
-    write_source(args.out, seed=config.get("seed"), runs=[args.run], command=command,
-                 sessions=len(res), converged=int(res["converged"].sum()),
-                 periods=int(res["periods"].sum()))
+    write_table(grid, OUT, command=command,
+                notes=["mean profit gain per cell: rows learner.beta, columns learner.alpha"],
+                seed=config.get("seed"), runs=[args.run], sessions=len(res),
+                converged=int(res["converged"].sum()), periods=int(res["periods"].sum()))
     print(grid.to_string(index=False))
 
 

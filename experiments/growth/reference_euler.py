@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from marketsai.analysis.euler import ergodic_euler_stats, euler_error_stats
-from marketsai.runner.provenance import write_source
+from marketsai.runner.provenance import write_table
 from marketsai.solvers.growth import (
     brock_mirman_calibration,
     brock_mirman_policy,
@@ -53,10 +53,8 @@ def rows() -> list[dict]:
 def main() -> None:
     table = pd.DataFrame(rows())
     command = shlex.join(["python", "experiments/growth/reference_euler.py", *sys.argv[1:]])
-    with OUT.open("w", encoding="utf-8") as f:
-        f.write(f"# made by: {command}\n# Euler errors, log10: mean = log10 of the mean absolute error\n")
-        table.to_csv(f, index=False)
-    write_source(OUT, command=command)
+    write_table(table, OUT, command=command,
+                notes=["Euler errors, log10: mean = log10 of the mean absolute error"])
     print(table.to_string(index=False))
 
 

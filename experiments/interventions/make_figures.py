@@ -198,14 +198,9 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_results(frames: dict[str, pd.DataFrame], folder: Path, run: Path, seed, command: str) -> None:
     """Each table as ``folder/<name>.csv`` (its first line the command) with its sidecar."""
-    from marketsai.runner.provenance import write_source
-    folder.mkdir(parents=True, exist_ok=True)
+    from marketsai.runner.provenance import write_table
     for name, frame in frames.items():
-        path = folder / f"{name}.csv"
-        with path.open("w", encoding="utf-8") as f:
-            f.write(f"# made by: {command}\n")
-            frame.to_csv(f, index=False)
-        write_source(path, seed=seed, runs=[run], command=command)
+        write_table(frame, folder / f"{name}.csv", command=command, seed=seed, runs=[run])
 
 
 def main(argv=None):

@@ -188,3 +188,20 @@ def write_source(table: str | Path, *, seed=None, runs=(), command: str | None =
     from marketsai.runner.store import atomic_write_text
     atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
     return path
+
+
+def write_table(frame, table: str | Path, *, command: str, notes=(), **source) -> Path:
+    """Write a committed results table: ``NAME.csv`` whose first lines are ``#`` comments
+    (the command that made it, then ``notes``) and its :func:`write_source` sidecar.
+
+    Why: the scripts that turn run folders into the CSVs the docs quote all write the same
+    way, so a table always says how it was made. ``source`` goes to :func:`write_source`
+    (``seed``, ``runs``, extra fields). Returns the table's path.
+    """
+    table = Path(table)
+    table.parent.mkdir(parents=True, exist_ok=True)
+    with table.open("w", encoding="utf-8") as f:
+        f.write("".join(f"# {line}\n" for line in (f"made by: {command}", *notes)))
+        frame.to_csv(f, index=False)
+    write_source(table, command=command, **source)
+    return table

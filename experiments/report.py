@@ -19,6 +19,7 @@ writes ``OUT.csv`` (every column) and ``OUT.md`` (``--columns``, or all).
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +56,21 @@ def report(folders, columns=None, percent=()) -> tuple[pd.DataFrame, str]:
     return table, markdown_table(shown)
 
 
+def write_table(out: str | Path, table: pd.DataFrame, md: str, figure=None) -> None:
+    """``OUT.csv`` (every column), ``OUT.md`` and, given a matplotlib figure, ``OUT.png``,
+    each written atomically (a reader never sees half a table): what every study's report
+    script writes."""
+    from marketsai.runner.store import atomic_write_bytes, atomic_write_text
+
+    out = Path(out)
+    atomic_write_text(out.with_suffix(".csv"), table.to_csv(index=False))
+    atomic_write_text(out.with_suffix(".md"), md + "\n")
+    if figure is not None:
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=110)
+        atomic_write_bytes(out.with_suffix(".png"), buf.getvalue())
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="finished run folders")
@@ -64,10 +80,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     split = [c for c in args.columns.split(",") if c]
     table, md = report(args.runs, split or None, [c for c in args.percent.split(",") if c])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".md").write_text(md + "\n")
+    write_table(args.out, table, md)
     print(md)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -54,6 +55,14 @@ def report(folders, columns=None, percent=()) -> tuple[pd.DataFrame, str]:
     for c in shown.select_dtypes("float").columns:
         shown[c] = [f"{v:.5g}" for v in shown[c]]
     return table, markdown_table(shown)
+
+
+def cell_seconds(folder: str | Path) -> dict[int, float]:
+    """Wall seconds of each sweep cell's chunks (learning and evaluation), from the run's log."""
+    out: dict[int, float] = {}
+    for m in re.finditer(r"chunk c(\d+)\.\S+ done in ([0-9.]+)s", (Path(folder) / "log").read_text()):
+        out[int(m.group(1))] = out.get(int(m.group(1)), 0.0) + float(m.group(2))
+    return out
 
 
 def write_table(out: str | Path, table: pd.DataFrame, md: str, figure=None) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import re
 import sys
 from pathlib import Path
@@ -29,7 +28,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from report import write_table  # noqa: E402  experiments/report.py
+from report import cell_seconds, write_table  # noqa: E402  experiments/report.py
 
 from marketsai.analysis.sector_accuracy import KEYS  # noqa: E402
 from marketsai.errors import SpecError  # noqa: E402
@@ -41,20 +40,11 @@ COLUMNS = ("method", "d", "status", "G", "table", "steps", "train_s", "wall_s", 
 STATE = "economy.agents[0].state"
 
 
-def unit_seconds(run) -> dict[int, float]:
-    """Wall time of each sweep cell's units (learning and scoring), from the chunks' records."""
-    out: dict[int, float] = {}
-    for done in sorted((run.path / "chunks").glob("*/done.json")):
-        rec = json.loads(done.read_text())
-        out[rec["cell"]] = out.get(rec["cell"], 0.0) + rec["seconds"]
-    return out
-
-
 def tabular_rows(run) -> list[dict]:
     """The DP floor's and Q-learning's rows of each ``d`` of the tabular run."""
     cases = run.config["sweep"]["d"]["cases"]
     settings = run.config["learner"]["settings"]
-    seconds = unit_seconds(run)
+    seconds = cell_seconds(run.path)
     rows = []
     for r in run.results.to_dict("records"):
         case = cases[r["d"]]
@@ -93,7 +83,7 @@ def refused_rows(run) -> list[dict]:
 
 
 def deep_rows(run, method: str) -> list[dict]:
-    seconds = unit_seconds(run)
+    seconds = cell_seconds(run.path)
     return [{"method": method, "d": r["d"], "status": "ok", "table": "", "steps": r["env_steps"],
              "train_s": r["time_total_s"], "wall_s": seconds.get(r["cell"]), **{k: r[k] for k in KEYS},
              "note": f"{int(r['iterations'])} iterations"} for r in run.results.to_dict("records")]

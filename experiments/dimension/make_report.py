@@ -99,23 +99,18 @@ def table(rows) -> pd.DataFrame:
     return frame.drop(columns="_o")[list(COLUMNS)].reset_index(drop=True)
 
 
+#: how the markdown shows each number column
+FORMATS = {**dict.fromkeys(("err_max", "err_mean", "box_err_max", "box_err_mean"), "{:.2%}"),
+           **dict.fromkeys(("euler_mean", "euler_max", "box_euler_mean", "box_euler_max"), "{:.2f}"),
+           "welfare_loss_pct": "{:.4f}", "steps": "{:,.0f}", "train_s": "{:.1f}", "wall_s": "{:.1f}", "G": "{:.0f}"}
+
+
 def markdown(frame) -> str:
     from marketsai.analysis.tables import markdown_table
 
-    md = frame.copy()
-    md["method"] = [LABELS.get(m, m) for m in md["method"]]
-
-    def fmt(v, f):
-        return "" if v is None or (isinstance(v, float) and not np.isfinite(v)) or v != v else f(v)
-    for c in ("err_max", "err_mean", "box_err_max", "box_err_mean"):
-        md[c] = [fmt(v, lambda x: f"{100 * x:.2f}%") for v in md[c]]
-    for c in ("euler_mean", "euler_max", "box_euler_mean", "box_euler_max"):
-        md[c] = [fmt(v, lambda x: f"{x:.2f}") for v in md[c]]
-    md["welfare_loss_pct"] = [fmt(v, lambda x: f"{x:.4f}") for v in md["welfare_loss_pct"]]
-    md["steps"] = [fmt(v, lambda x: f"{int(x):,}") for v in md["steps"]]
-    for c in ("train_s", "wall_s"):
-        md[c] = [fmt(v, lambda x: f"{x:.1f}") for v in md[c]]
-    md["G"] = [fmt(v, lambda x: str(int(x))) for v in md["G"]]
+    md = frame.assign(method=[LABELS.get(m, m) for m in frame["method"]])
+    for c, f in FORMATS.items():
+        md[c] = ["" if v is None or v != v or not np.isfinite(float(v)) else f.format(float(v)) for v in md[c]]
     return markdown_table(md.fillna(""))
 
 

@@ -18,23 +18,20 @@ import json
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from marketsai.analysis.euler import euler_errors  # noqa: E402
-from marketsai.analysis.growth import (  # noqa: E402
+from marketsai.analysis.euler import euler_errors
+from marketsai.analysis.growth import (
     COLUMNS,
     MEASURES,
     GrowthAccuracy,
     grid_savings,
     growth_model_of,
 )
-from marketsai.economy import Economy  # noqa: E402
-from marketsai.run_folder import load_run  # noqa: E402
+from marketsai.economy import Economy
+from marketsai.run_folder import load_run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -108,8 +105,8 @@ def greedy_tables(folder: Path, pts: int) -> np.ndarray:
 def figures(folder: Path, cfg: dict, table: pd.DataFrame):
     name = folder.name
     cells = sorted(table["grid_points"])
-    fig_p, ax_p = plt.subplots(2, len(cells), figsize=(4.2 * len(cells), 7), squeeze=False)
-    fig_e, ax_e = plt.subplots(len(cells), 3, figsize=(13, 3.2 * len(cells)), squeeze=False)
+    fig_p, fig_e = Figure(figsize=(4.2 * len(cells), 7)), Figure(figsize=(13, 3.2 * len(cells)))
+    ax_p, ax_e = fig_p.subplots(2, len(cells), squeeze=False), fig_e.subplots(len(cells), 3, squeeze=False)
     for j, pts in enumerate(cells):
         econ = cell_economy(cfg, pts)
         model, fm = growth_model_of(econ), econ.finite_model()
@@ -162,7 +159,6 @@ def figures(folder: Path, cfg: dict, table: pd.DataFrame):
     for fig, stem in ((fig_p, "policy"), (fig_e, "euler")):
         fig.tight_layout()
         fig.savefig(OUT / f"{stem}_{name}.png", dpi=110)
-        plt.close(fig)
 
 
 def main(folders):

@@ -29,6 +29,16 @@ def best_of(fn, repeat: int = 5, warmup: int = 0) -> float:
     return min(times)
 
 
+def rate_of(run, algo, steps: int, repeat: int) -> str:
+    """``steps / best_of(run)`` formatted as a table cell, the RLlib ``algo`` stopped after
+    (even when timing fails): how every sampling benchmark times an algorithm."""
+    try:
+        t = best_of(run, repeat=repeat, warmup=1)
+    finally:
+        algo.stop()
+    return f"{steps / t:,.0f}"
+
+
 def single_threaded():
     """Torch and OpenMP on one thread, Ray's usage stats off; returns ``torch``.
 

@@ -11,10 +11,8 @@ instead of a traceback from deep inside RLlib.
 
 from __future__ import annotations
 
-import math
-
 from marketsai.errors import SpecError
-from marketsai.params import Check, nearest
+from marketsai.params import Check, did_you_mean, nearest, real
 from marketsai.rl.envs import vector_name
 from marketsai.rl.spec import (
     RLExperimentSpec,
@@ -74,7 +72,7 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
                             path=path, value=value, allowed="an algorithm setting", file=file)
         if key not in known:
             near = nearest(key, known, n=3, cutoff=0.6)
-            hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+            hint = did_you_mean(key, known, n=3, cutoff=0.6)
             raise SpecError(f"unknown setting for {name}{hint}", path=path, value=value,
                             allowed=f"an attribute of {type(config).__name__}, e.g. "
                                     + ", ".join(near or ["lr", "gamma", "train_batch_size_per_learner"]),
@@ -87,16 +85,12 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
     return merged
 
 
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 _WRONG = "wrong type of value"
 #: a setting's check from the type of RLlib's default value (schedules [[t, v], ...] are
 #: allowed where RLlib takes a number: lr, entropy_coeff)
 _TYPE_CHECKS = (
     (bool, Check(lambda x: isinstance(x, bool), "true or false", reason=_WRONG)),
-    ((int, float), Check(lambda x: _number(x) or (isinstance(x, list) and all(isinstance(v, list) for v in x)),
+    ((int, float), Check(lambda x: real(x) or (isinstance(x, list) and all(isinstance(v, list) for v in x)),
                          "a number (or a schedule [[timestep, value], ...])", reason=_WRONG)),
     (dict, Check(lambda x: isinstance(x, dict), "a mapping", reason=_WRONG)),
 )

@@ -139,12 +139,14 @@ SETTINGS: dict[str, Param] = {
                                  "one of 'value', 'norm', 'global_norm'", reason=_WHY), "what grad_clip bounds"),
 }
 #: algorithm.model keys that size a network
+#: the model keys that list hidden layers (all checked by one rule)
+_HIDDEN = {"fcnet_hiddens": "units of each hidden layer",
+           "head_fcnet_hiddens": "hidden layers of the policy / value heads",
+           "pi_head_fcnet_hiddens": "hidden layers of the policy head",
+           "vf_head_fcnet_hiddens": "hidden layers of the value head",
+           "critic_hiddens": "hidden layers of the centralised critic"}
 MODEL: dict[str, Param] = {
-    "fcnet_hiddens": _rllib(_LAYERS, "units of each hidden layer"),
-    "head_fcnet_hiddens": _rllib(_LAYERS, "hidden layers of the policy / value heads"),
-    "pi_head_fcnet_hiddens": _rllib(_LAYERS, "hidden layers of the policy head"),
-    "vf_head_fcnet_hiddens": _rllib(_LAYERS, "hidden layers of the value head"),
-    "critic_hiddens": _rllib(_LAYERS, "hidden layers of the centralised critic"),
+    **{key: _rllib(_LAYERS, doc) for key, doc in _HIDDEN.items()},
     "lstm_cell_size": _rllib(_ints(1, MAX_WIDTH), "units of an LSTM cell"),
     "max_seq_len": _rllib(_ints(1, MAX_SESSIONS), "LSTM: steps of one training sequence"),
 }

@@ -286,6 +286,16 @@ def resolve_rl(data: Any, default_name: str = "experiment") -> dict:
     return check_rl_config(cfg)
 
 
+def _view(*keys: str) -> property:
+    """A read-only view of ``config[keys[0]][keys[1]]...``."""
+    def get(self):
+        value = self.config
+        for key in keys:
+            value = value[key]
+        return value
+    return property(get, doc=f"``config{''.join(f'[{k!r}]' for k in keys)}``")
+
+
 @dataclass(frozen=True)
 class RLExperimentSpec:
     """A validated RLlib experiment: a typed view of a resolved ``kind: rllib`` config.
@@ -331,37 +341,17 @@ class RLExperimentSpec:
                    file=str(file) if file else None)
 
     # ------------------------------------------------------------------ views
-    @property
-    def name(self) -> str:
-        return self.config["name"]
-
-    @property
-    def description(self) -> str:
-        return self.config["description"]
-
-    @property
-    def economy(self) -> Any:
-        return self.config["economy"]
-
-    @property
-    def algorithm(self) -> str:
-        return self.config["algorithm"]["name"]
-
-    @property
-    def settings(self) -> dict:
-        return self.config["algorithm"]["settings"]
-
-    @property
-    def model(self) -> dict:
-        return self.config["algorithm"]["model"]
-
-    @property
-    def env(self) -> dict:
-        return self.config["env"]
-
-    @property
-    def policies(self) -> str:
-        return self.config["policies"]
+    name = _view("name")
+    description = _view("description")
+    economy = _view("economy")
+    algorithm = _view("algorithm", "name")
+    settings = _view("algorithm", "settings")
+    model = _view("algorithm", "model")
+    env = _view("env")
+    policies = _view("policies")
+    resources = _view("resources")
+    checkpoint = _view("checkpoint")
+    evaluation = _view("evaluation")
 
     @property
     def stop(self) -> dict:
@@ -369,20 +359,8 @@ class RLExperimentSpec:
         return {k: v for k, v in self.config["stop"].items() if v is not None}
 
     @property
-    def resources(self) -> dict:
-        return self.config["resources"]
-
-    @property
     def seeds(self) -> tuple:
         return tuple(self.config["seeds"])
-
-    @property
-    def checkpoint(self) -> dict:
-        return self.config["checkpoint"]
-
-    @property
-    def evaluation(self) -> dict:
-        return self.config["evaluation"]
 
     def to_dict(self) -> dict:
         """The fully resolved file contents (every default visible; economy as given)."""

@@ -12,13 +12,13 @@ instead of a traceback from deep inside RLlib.
 from __future__ import annotations
 
 from marketsai.errors import SpecError
+from marketsai.learners import learners
 from marketsai.params import Check, did_you_mean, nearest, real
 from marketsai.rl.envs import vector_name
 from marketsai.rl.spec import (
     RLExperimentSpec,
     refuse_path,
     rllib_learner,
-    rllib_learner_class,
     rllib_names,
 )
 
@@ -32,11 +32,6 @@ _RESERVED = {
     "enable_rl_module_and_learner": "(the new API stack is always on)",
     "enable_env_runner_and_connector_v2": "(the new API stack is always on)",
 }
-
-
-def config_class(name: str):
-    """The ``AlgorithmConfig`` subclass of a registered RLlib learner's name."""
-    return rllib_learner(name).config_class()
 
 
 def _settable(config) -> dict:
@@ -148,13 +143,9 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
 
 
 def sessions_replay(spec: RLExperimentSpec) -> bool:
-    """Whether a trial learns off-policy from batched sessions (:mod:`marketsai.rl.replay`)."""
-    return env_path(spec) == "replay"
-
-
-def env_path(spec: RLExperimentSpec) -> str:
-    """The trial's environment path (see :data:`marketsai.rl.learners.PATHS`)."""
-    return rllib_learner(spec.algorithm, file=spec.file).path(spec.env)
+    """Whether a trial learns off-policy from batched sessions (:mod:`marketsai.rl.replay`;
+    the ``replay`` path of :data:`marketsai.rl.learners.PATHS`)."""
+    return rllib_learner(spec.algorithm, file=spec.file).path(spec.env) == "replay"
 
 
 def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
@@ -183,8 +174,7 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         bad = sorted(kinds - set(learner.action_kinds))[0]
         raise SpecError(f"{spec.algorithm} cannot learn '{bad}' actions", path="algorithm.name",
                         value=spec.algorithm,
-                        allowed=", ".join(n for n in rllib_names()
-                                          if bad in rllib_learner_class(n).action_kinds),
+                        allowed=", ".join(n for n in rllib_names() if bad in learners.get(n).action_kinds),
                         file=spec.file)
     settings = check_settings(spec.algorithm, spec.settings, spec.file)
     # the replay path: the per-agent path's config and modules, fed by the batched

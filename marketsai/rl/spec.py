@@ -73,12 +73,6 @@ def rllib_names() -> list[str]:
     return [n for n in learners.names() if is_rllib_learner(learners.get(n))]
 
 
-def rllib_learner_class(name: str):
-    """The registered RLlib learner class ``name``."""
-    from marketsai.learners import learners
-    return learners.get(name)
-
-
 def rllib_learner(name, path: str = "algorithm.name", file: str | None = None):
     """The registered RLlib learner ``name`` (:mod:`marketsai.rl.learners`), instantiated.
 
@@ -255,8 +249,10 @@ def check_rl_config(cfg: dict) -> dict:
 
 def refuse_path(learner, name: str, path: str, env: dict):
     """A path the learner does not declare, refused naming the env key and who trains on it."""
+    from marketsai.learners import learners
+
     def who(p):
-        return " / ".join(n for n in rllib_names() if p in rllib_learner_class(n).paths) or "none"
+        return " / ".join(n for n in rllib_names() if p in learners.get(n).paths) or "none"
     if path == "vector":
         why = learner.paths_note or (f"{name} does not train on env.sessions without env.stacked "
                                      f"(one VectorEnv, one shared module); {who('vector')} do")

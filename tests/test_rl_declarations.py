@@ -118,4 +118,7 @@ def test_kind_learn_checks_rllib_settings_with_the_same_declarations():
         resolve({"lr": -1.0, "resources": {"num_env_runners": 0}}, ppo.settings, "learner.settings")
     assert err.value.path == "learner.settings.lr" and "schedule" in err.value.allowed
     text = describe_defaults()
-    assert "learner.settings.lr" in text and "learning rate" in text and "our default lr = 0.0003" in text
+    assert "learner.settings.lr" in text and "learning rate" in text
+    ppo_block = text[text.index("learner PPO"):text.index("learner SAC")]
+    assert "0.0003 (ours)" in ppo_block and "our default replay_buffer_config" not in ppo_block
+    assert "our default replay_buffer_config" in text[text.index("learner DQN"):text.index("learner IMPALA")]

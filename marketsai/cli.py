@@ -135,7 +135,7 @@ def validate(file, sets):
         from marketsai.runner.config import describe_defaults
         click.echo(describe_defaults())
         return
-    try:
+    with command_errors("nothing was written"):
         overrides = parse_sets(sets)
         data = read_yaml(file)
         if isinstance(data, dict) and "kind" not in data and ("markets" in data or "agents" in data):
@@ -161,8 +161,6 @@ def validate(file, sets):
                 if check_settings is not None:
                     check_settings(resolved["algorithm"]["name"],
                                    resolved["algorithm"]["settings"], file)
-    except SpecError as err:
-        _fail(err)
     click.echo(dump_yaml(resolved), nl=False)
 
 
@@ -172,10 +170,8 @@ def report(run_dir):
     """Redraw summary.json and figures/ of RUN_DIR from its tables; print the summary."""
     from marketsai.runner import report as redraw
     from marketsai.runner import summary_text
-    try:
+    with command_errors("rerun the command", FileNotFoundError, RuntimeError):
         redraw(run_dir)
-    except (SpecError, FileNotFoundError, RuntimeError) as err:
-        _fail(err)
     click.echo(summary_text(run_dir))
 
 

@@ -421,10 +421,12 @@ def describe_defaults() -> str:
     True
     """
     from marketsai.learners import learners
-    from marketsai.runner.schema import describe_schema
+    from marketsai.runner.schema import describe_schema, join
 
-    def block(title: str, schema: dict, prefix: str = "") -> list[str]:
-        rows = describe_schema(schema, prefix)
+    def block(title: str, schema: dict, prefix: str = "", ours: dict | None = None) -> list[str]:
+        ours = {join(prefix, k): v for k, v in (ours or {}).items()}  # a learner's own defaults
+        rows = [(name, f"{ours[name]!r} (ours)" if name in ours else default, allowed, doc)
+                for name, default, allowed, doc in describe_schema(schema, prefix)]
         width = max((len(r[0]) for r in rows), default=0)
         return [title] + [f"  {name:<{width}}  {default}  ({allowed}){' -- ' + doc if doc else ''}"
                           for name, default, allowed, doc in rows] + [""]
@@ -441,7 +443,9 @@ def describe_defaults() -> str:
     for name in learners.names():
         cls = learners.get(name)
         note = " (and any other attribute of its RLlib AlgorithmConfig)" if cls.open_settings else ""
-        lines += block(f"learner {name}{note}: learner.settings in kind: learn", cls.settings, "learner.settings")
-        if getattr(cls, "defaults", None):  # RLlib: the attributes we set unless the file does
-            lines[-1:] = [f"  our default {k} = {v!r}" for k, v in cls.defaults.items()] + [""]
+        ours = getattr(cls, "defaults", None) or {}  # RLlib: the attributes we set unless the file does
+        lines += block(f"learner {name}{note}: learner.settings in kind: learn", cls.settings, "learner.settings",
+                       ours)
+        if set(ours) - set(cls.settings):
+            lines[-1:] = [f"  our default {k} = {v!r}" for k, v in ours.items() if k not in cls.settings] + [""]
     return "\n".join(lines)

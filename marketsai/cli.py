@@ -113,13 +113,16 @@ def _show_spec_warnings() -> None:
               help="Threads per chunk (results do not depend on it).")
 @click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def run(file, out, sets, address, threads, force, no_progress):
+@click.option("--verbose", is_flag=True,
+              help="Deep learners: Ray's and RLlib's logs on the console (by default in RUN/log).")
+def run(file, out, sets, address, threads, force, no_progress, verbose):
     """Run an experiment FILE into a run folder and print its summary."""
     from marketsai.runner import run_experiment, summary_text
     try:
         overrides = parse_sets(sets)
         folder = run_experiment(file, out=out, overrides=overrides, address=address,
-                                threads=threads, force=force, progress=not no_progress)
+                                threads=threads, force=force, progress=not no_progress,
+                                verbose=verbose)
     except SpecError as err:
         _fail(err)
     except KeyboardInterrupt as exc:

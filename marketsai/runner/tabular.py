@@ -60,7 +60,8 @@ import numpy as np
 import pandas as pd
 
 from marketsai import analysis
-from marketsai.analysis.impulse import DEVIATIONS
+from marketsai.analysis.impulse import DEVIATIONS, impulse_figures, impulse_summary
+from marketsai.analysis.per_firm import benchmark_summary
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, nonnegative, nonnegative_int, positive_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds
@@ -241,6 +242,17 @@ class TabularKind(ExperimentKind):
             tables["impulse_response"] = pd.concat(frames, ignore_index=True)
         return tables
 
+    def run_tables(self, cfg: dict) -> dict[str, pd.DataFrame]:
+        """``benchmarks``: each firm's Nash and monopoly price and profit, one row per firm
+        (:func:`marketsai.analysis.per_firm.firm_benchmarks`); none for models."""
+        from marketsai.analysis.per_firm import game_benchmarks
+        from marketsai.economy import Economy
+
+        game = game_of(cfg)
+        if _is_model(game):
+            return {}
+        return {"benchmarks": game_benchmarks(game, Economy.from_dict(cfg["economy"]))}
+
     # ---------------------------------------------------------------- summary
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
         res = tables["results"]
@@ -284,18 +296,11 @@ class TabularKind(ExperimentKind):
             out |= pool_deviations(res)
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
-            agent = cfg["analysis"]["impulse_agent"]
             for dev, frame in imp.groupby("deviation", sort=False):
-                tab = analysis.impulse_response_table(analysis.frame_to_paths(
-                    frame.drop(columns="deviation")), agent=agent)
-                dv = tab[tab["role"] == "deviator"].sort_values("t")["mean"].tolist()
-                rv = tab[tab["role"] == "rival"].groupby("t")["mean"].mean().tolist()
-                pre = tab[tab["t"] == 0]["mean"].mean()  # all agents (rivals may be absent)
-                out[f"impulse_{dev}_pre_shock"] = float(pre)
-                out[f"impulse_{dev}_t1_deviator"] = float(dv[1])
-                out[f"impulse_{dev}_t2_rival"] = float(rv[2]) if len(rv) > 2 else None
-                out[f"impulse_{dev}_deviator"] = [float(x) for x in dv]
-                out[f"impulse_{dev}_rival"] = [float(x) for x in rv]
+                out |= impulse_summary(frame.drop(columns="deviation"), dev,
+                                       cfg["analysis"]["impulse_agent"])
+        if "benchmarks" in tables:  # --- per-firm benchmarks (run folders before it have none)
+            out |= benchmark_summary(tables["benchmarks"])
         return out
 
     def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
@@ -308,16 +313,8 @@ class TabularKind(ExperimentKind):
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
             game = game_of(cfg)
-            agent = cfg["analysis"]["impulse_agent"]
-            names = list(game.agents)
-            for dev, frame in imp.groupby("deviation", sort=False):
-                tab = analysis.impulse_response_table(
-                    analysis.frame_to_paths(frame.drop(columns="deviation")), agent=agent,
-                    agents=names)
-                figs[f"impulse_response_{dev}"] = analysis.plot_impulse_response(
-                    tab, nash=float(np.mean(game.nash_action)),
-                    coop=float(np.mean(game.coop_action)),
-                    title=f"Impulse response: {names[agent]} deviates ({dev.replace('_', ' ')})")
+            figs |= impulse_figures(imp, cfg["analysis"]["impulse_agent"], list(game.agents),
+                                    game.nash_action, game.coop_action)
         return figs
 
     def format_summary(self, summary: dict, ref: dict) -> str | None:
@@ -358,14 +355,11 @@ class TabularKind(ExperimentKind):
 
 def _per_firm(res: pd.DataFrame, cfg: dict) -> dict:
     """Per-firm summary keys (:func:`marketsai.analysis.per_firm.per_firm_summary`)."""
-    from marketsai.analysis.per_firm import nash_quantity_shares, per_firm_summary
+    from marketsai.analysis.per_firm import nash_shares_or_none, per_firm_summary
     from marketsai.economy import Economy
 
     game = game_of(cfg)
-    try:
-        shares = nash_quantity_shares(Economy.from_dict(cfg["economy"]))
-    except SpecError:  # economies whose markets give no quantities
-        shares = None
+    shares = nash_shares_or_none(Economy.from_dict(cfg["economy"]))
     return per_firm_summary(res, game.nash_payoff, game.coop_payoff, shares)
 
 

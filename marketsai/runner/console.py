@@ -1,0 +1,45 @@
+"""Quiet deep runs: what libraries print (Ray, RLlib, Tune) goes to the run's log file.
+
+Why at the file-descriptor level: Ray prints from threads that relay its workers' output,
+from its C++ core and through Python loggers bound to the console at import time; only
+pointing the process's stdout and stderr (descriptors 1 and 2) at the log file catches
+all of them. Child processes started meanwhile (a local Ray instance) inherit the file.
+Our own progress bar keeps writing to the console through :func:`library_output_to`'s
+stream. ``--verbose`` (``verbose=True``) leaves the console as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def library_output_to(path, enabled: bool = True):
+    """Within the block, descriptors 1 and 2 write to ``path`` (appended); yields a text
+    stream on the console's stderr for output meant for the user (``sys.stderr`` when not
+    ``enabled``)."""
+    if not enabled:
+        yield sys.stderr
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    log = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    console = os.fdopen(os.dup(saved[2]), "w", buffering=1)
+    try:
+        for fd in (1, 2):
+            os.dup2(log, fd)
+        yield console
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        for fd, old in saved.items():
+            os.dup2(old, fd)
+            os.close(old)
+        os.close(log)
+        console.close()

@@ -3,7 +3,9 @@
 Why at the file-descriptor level: Ray prints from threads that relay its workers' output,
 from its C++ core and through Python loggers bound to the console at import time; only
 pointing the process's stdout and stderr (descriptors 1 and 2) at the log file catches
-all of them. Child processes started meanwhile (a local Ray instance) inherit the file.
+all of them; ``sys.stdout`` and ``sys.stderr`` are swapped too, for hosts whose streams
+are no descriptors (pytest, Jupyter). Child processes started meanwhile (a local Ray
+instance) inherit the file.
 Our own progress bar keeps writing to the console through :func:`library_output_to`'s
 stream. ``--verbose`` (``verbose=True``) leaves the console as it is.
 """
@@ -30,14 +32,17 @@ def library_output_to(path, enabled: bool = True):
     saved = {fd: os.dup(fd) for fd in (1, 2)}
     log = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     console = os.fdopen(os.dup(saved[2]), "w", buffering=1)
+    streams = sys.stdout, sys.stderr
+    to_log = os.fdopen(os.dup(log), "w", buffering=1)  # where sys.stdout is no descriptor 1
     try:
         for fd in (1, 2):
             os.dup2(log, fd)
+        sys.stdout = sys.stderr = to_log
         yield console
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
+        sys.stdout, sys.stderr = streams
+        with contextlib.suppress(OSError, ValueError):
+            to_log.close()
         for fd, old in saved.items():
             os.dup2(old, fd)
             os.close(old)

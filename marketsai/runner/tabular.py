@@ -49,7 +49,15 @@ form, else EGM), ``welfare_loss_pct`` (consumption-equivalent, vs the reference)
 stationary law on the grid), ``dp_within_one``; the summary adds ``<col>_mean``,
 ``<col>_median`` and the DP policy's values, the grid's floor, as ``floor_<measure>``;
 ``growth_policy`` (with ``growth``) -- the greedy tables, one row per (session, state):
-``session, e, x, z, k, action, kp``; ``impulse_response`` -- one row per
+``session, e, x, z, k, action, kp``; ``growth_curves`` (with ``growth``) -- each session's
+rule read linearly in k against the reference, and both rules' Euler errors, on the
+reference's ergodic set: ``session, iz, z, k, kp, kp_exact, euler, euler_exact``, drawn in
+the figures ``growth_policy`` and ``growth_euler_errors``
+(:mod:`marketsai.analysis.growth_figures`); ``benchmarks`` (games) -- one row per firm:
+``agent, name, nash_price, monopoly_price, nash_profit, coop_profit, nash_share``
+(:func:`marketsai.analysis.per_firm.firm_benchmarks`); the summary adds ``nash_price_<i>``,
+``monopoly_price_<i>`` (and their averages ``nash_price``, ``monopoly_price``) and per
+deviation ``impulse_<dev>_t2_rival_<i>`` per rival; ``impulse_response`` -- one row per
 (session, deviation, t): ``session, deviation, t, price_<i>`` (see
 :func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean).
 """
@@ -201,6 +209,7 @@ class TabularKind(ExperimentKind):
                 for col, v in acc.columns(res.strategies).items():
                     results[col] = v
                 tables["growth_policy"] = acc.policy_table(res.strategies, results["session"])
+                tables["growth_curves"] = acc.curves(res.strategies, results["session"])
             return tables
         if opts["profit_gain"] == "total" or game.n_agents > 1:  # --- per-firm benchmarks
             from marketsai.analysis.per_firm import total_profit_gain
@@ -310,6 +319,9 @@ class TabularKind(ExperimentKind):
             figs["profit_gain_histogram"] = analysis.plot_profit_gain_histogram(res)
         if "cycle_length" in res and "profit_gain" in res:
             figs["cycle_lengths"] = analysis.plot_cycle_shares(analysis.profit_gain_summary(res))
+        if "growth_curves" in tables:  # --- analysis.growth
+            from marketsai.analysis.growth_figures import growth_figures
+            figs |= growth_figures(tables["growth_curves"])
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
             game = game_of(cfg)

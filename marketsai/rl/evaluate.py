@@ -30,6 +30,7 @@ from marketsai.errors import SpecError
 from marketsai.rl.export import find_experiment
 from marketsai.rl.policy import GreedyPolicies
 from marketsai.rl.spec import RLExperimentSpec
+from marketsai.runner.notes import empty_value_notes
 from marketsai.runner.store import atomic_write_text, json_text
 from marketsai.yamlio import read_yaml
 
@@ -88,6 +89,9 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     done.tables["benchmarks"].to_csv(out / "benchmarks.csv", index=False)
     summary = {"algorithm": spec.algorithm, "experiment": spec.name, "checkpoint": str(checkpoint),
                **done.summary}
+    notes = empty_value_notes(summary, results)  # why a value is null (docs/experiments.md)
+    if notes:
+        summary["empty_values"] = notes
     atomic_write_text(out / "summary.json", json_text(summary))
     summary["out"] = str(out)
     return summary

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from marketsai.runner.console import library_output_to
+from marketsai.console import library_output_to
 from marketsai.runner.kinds import get_kind
 
 
@@ -43,3 +43,25 @@ def test_verbose_leaves_the_console_alone(tmp_path, capfd):
 def test_only_kinds_whose_libraries_print_are_quieted():
     assert get_kind("tabular").noisy({}) is False
     assert get_kind("learn").noisy({"learner": {"name": "q_learning"}}) is False
+
+
+def test_the_compile_notice_reaches_the_console_in_a_quiet_run(tmp_path, capfd, monkeypatch):
+    from marketsai.tabular import compiling
+
+    source = tmp_path / "kernel_mod.py"
+    source.write_text("def kernel():\n    return 1\n")
+
+    class Cold:  # a dispatcher nothing compiled yet: no signatures, no cache index beside it
+        signatures = ()
+        py_func = None
+
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("kernel_mod", source)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    Cold.py_func = staticmethod(mod.kernel)
+    monkeypatch.setattr(compiling, "_said", False)
+    with library_output_to(tmp_path / "log"):
+        assert compiling.announce(Cold())
+    assert compiling.MESSAGE in capfd.readouterr().err
+    assert compiling.MESSAGE not in (tmp_path / "log").read_text()

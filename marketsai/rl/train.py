@@ -273,9 +273,9 @@ def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None
     table is the run's ``results`` with absolute checkpoint paths and an ``error`` column
     (a failed trial raises instead); it is also written to ``out/trials.csv``.
     """
+    from marketsai.console import library_output_to
     from marketsai.rl.cluster import init_ray
     from marketsai.runner.config import load_experiment
-    from marketsai.runner.console import library_output_to
     from marketsai.runner.run import run_experiment
 
     cfg = spec.to_dict()

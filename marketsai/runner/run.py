@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.console import library_output_to
 from marketsai.errors import SpecError
 from marketsai.policy_groups import warn_shared_policies
 from marketsai.runner import provenance
 from marketsai.runner.config import Experiment, load_experiment
-from marketsai.runner.console import library_output_to
 from marketsai.runner.disk import folder_errors
 from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind

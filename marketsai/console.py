@@ -6,8 +6,10 @@ pointing the process's stdout and stderr (descriptors 1 and 2) at the log file c
 all of them; ``sys.stdout`` and ``sys.stderr`` are swapped too, for hosts whose streams
 are no descriptors (pytest, Jupyter). Child processes started meanwhile (a local Ray
 instance) inherit the file.
-Our own progress bar keeps writing to the console through :func:`library_output_to`'s
-stream. ``--verbose`` (``verbose=True``) leaves the console as it is.
+Our own messages keep the console: the progress bar writes to :func:`library_output_to`'s
+stream, and messages for the user (the numba compile notice) to :func:`user_stream`.
+``--verbose`` (``verbose=True``) leaves the console as it is. This module imports nothing
+of marketsai, so any layer may ask it where the user is.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ import os
 import sys
 from pathlib import Path
 
+_console = None  # the console while library_output_to redirects, else None
+
+
+def user_stream():
+    """Where a message for the user goes: the console, also inside :func:`library_output_to`."""
+    return _console if _console is not None else sys.stderr
+
 
 @contextlib.contextmanager
 def library_output_to(path, enabled: bool = True):
     """Within the block, descriptors 1 and 2 write to ``path`` (appended); yields a text
     stream on the console's stderr for output meant for the user (``sys.stderr`` when not
     ``enabled``)."""
+    global _console
     if not enabled:
         yield sys.stderr
         return
@@ -38,8 +48,10 @@ def library_output_to(path, enabled: bool = True):
         for fd in (1, 2):
             os.dup2(log, fd)
         sys.stdout = sys.stderr = to_log
+        _console = console
         yield console
     finally:
+        _console = None
         sys.stdout, sys.stderr = streams
         with contextlib.suppress(OSError, ValueError):
             to_log.close()

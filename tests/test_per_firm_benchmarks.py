@@ -90,6 +90,12 @@ def test_tabular_run_reports_every_firm_against_its_own_benchmarks(tmp_path):
     cfg = load_experiment(exp).config
     figs = TabularKind().figures(tables, cfg, summary)
     check_impulse_figure(figs["impulse_response_best_response"])
+    # a folder written before the benchmarks table: `marketsai report` adds it
+    from marketsai.runner import report
+    for ext in ("csv", "parquet"):
+        (out / f"benchmarks.{ext}").unlink()
+    assert report(out)["nash_price_2"] == summary["nash_price_2"]
+    check_benchmarks_table(pd.read_csv(out / "benchmarks.csv"))
 
 
 def test_calvano_evaluation_reports_the_same_per_firm_columns():

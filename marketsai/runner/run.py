@@ -251,6 +251,10 @@ def report(run_dir) -> dict:
     if "results" not in tables:
         raise FileNotFoundError(f"{folder.root} has no results.parquet (run not finished?)")
     with folder_errors(folder.root):
+        for name, frame in run_tables(exp).items():  # folders written before a kind made them
+            if name not in tables:
+                tables[name] = frame
+                folder.write_table(name, frame)
         return finalize(folder, exp, tables)
 
 

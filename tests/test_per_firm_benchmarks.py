@@ -9,6 +9,8 @@ true benchmarks are Nash 1.4108 / monopoly 1.9507 for the two cheap firms and 1.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,6 +44,12 @@ def check_per_firm_summary(summary: dict) -> None:
     assert summary["impulse_best_response_t2_rival"] == pytest.approx(
         (summary["impulse_best_response_t2_rival_1"] + summary["impulse_best_response_t2_rival_2"]) / 2)
     assert "impulse_best_response_t2_rival_0" not in summary
+
+
+def per_firm_keys(summary: dict) -> set[str]:
+    """Keys of one firm (``_<i>``; not the cycle classes) and the averages next to them."""
+    return {k for k in summary if (re.search(r"_\d$", k) and not k.startswith(("cycle_share_", "profit_gain_cycle_")))
+            or k in ("nash_price", "monopoly_price", "profit_gain_total", "profit_gain_total_sd")}
 
 
 def check_benchmarks_table(bench: pd.DataFrame) -> None:
@@ -90,6 +98,13 @@ def test_tabular_run_reports_every_firm_against_its_own_benchmarks(tmp_path):
     cfg = load_experiment(exp).config
     figs = TabularKind().figures(tables, cfg, summary)
     check_impulse_figure(figs["impulse_response_best_response"])
+    # the calvano evaluation (after any learner) has the same per-firm keys
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.policies import ConstantPolicy
+    econ = Economy.from_dict(asymmetric_economy())
+    ev = run_evaluation("calvano", econ, ConstantPolicy({a: 1 for a in econ.actors}),
+                        {"episodes": 2, "impulse_periods": 4, "equilibrium_check": False}).summary
+    assert per_firm_keys(summary) == per_firm_keys(ev) and len(per_firm_keys(ev)) > 3 * 8
     # a folder written before the benchmarks table: `marketsai report` adds it
     from marketsai.runner import report
     for ext in ("csv", "parquet"):

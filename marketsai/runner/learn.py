@@ -18,7 +18,10 @@ folder ``RUN/units/<chunk id>/`` (its resume files) and returns one policy per s
 Tables: ``results`` -- one row per seed: ``seed``, the learner's ``info`` columns
 (``converged``, ``periods``, ...) and each evaluation's one-row ``results`` columns;
 every other table an evaluation returns gets a ``seed`` column and is concatenated over
-seeds. Units run in the driver (a learner may use Ray itself, e.g. RLlib).
+seeds, except those of the economy alone (``Evaluation.economy_tables``: the calvano
+evaluation's per-firm ``benchmarks``), made once per run (:meth:`LearnKind.run_tables`).
+Units run in the driver (a learner may use Ray itself, e.g. RLlib); an RLlib learner's
+own output goes to the run's ``log`` unless the run is ``verbose``.
 
 Evaluations are resolved through :mod:`marketsai.analysis.evaluations` (the registry of
 evaluations); :func:`evaluation_class` is the one place this module meets it.

@@ -88,6 +88,9 @@ def test_tabular_run_reports_every_firm_against_its_own_benchmarks(tmp_path):
     out = run_experiment(exp, out=tmp_path / "run", progress=False)
     summary = read_yaml(out / "summary.json")
     check_per_firm_summary(summary)
+    from marketsai.runner import summary_text
+    text = summary_text(out)  # what `marketsai run` prints
+    assert re.search(r"\nnash_price_2 +1\.6049\n", text) and re.search(r"\nmonopoly_price_0 +1\.9507\n", text)
     bench = pd.read_csv(out / "benchmarks.csv")
     check_benchmarks_table(bench)
     assert summary["nash_profit_2"] == pytest.approx(bench["nash_profit"][2])

@@ -350,12 +350,14 @@ class TabularKind(ExperimentKind):
                 "osd_all_states_share", "dp_agreement_mean", "dp_agreement_min",
                 "dp_optimal_mean", "dp_optimal_min", "punishment_length", "ic_share", "ir",
                 "profit_gain_total", "profit_gain_total_sd"]
-        keys += [k for k in summary if k.startswith(("nash_share_", "profit_ratio_"))]
+        keys += ["nash_price", "monopoly_price"]
+        firms = sum(1 for k in summary if k.startswith("mean_price_") and k[11:].isdigit())
+        keys += [f"{key}_{i}" for i in range(firms) for key in _PER_FIRM_KEYS]
         keys += [k for k in summary if k.startswith("mean_") and k != "mean_price"]
         keys += [k for k in summary if k.endswith("_median") or (  # --- analysis.growth
             k.startswith("floor_") and isinstance(summary[k], float))]
         keys += [k for k in summary if k.startswith("impulse_") and not isinstance(summary[k], list)]
-        lines.append(default_summary_text(summary, ref, [k for k in keys if k in summary]))
+        lines.append(default_summary_text(summary, ref, [k for k in dict.fromkeys(keys) if k in summary]))
         for k in summary:
             if k.startswith("impulse_") and isinstance(summary[k], list):
                 lines.append(f"{k}: " + " ".join(f"{x:.4f}" for x in summary[k][:12]))
@@ -363,6 +365,11 @@ class TabularKind(ExperimentKind):
                     lines.append(f"{'published':>{len(k)}}: " + " ".join(
                         f"{x:.4f}" for x in ref[k][:12]))
         return "\n".join(lines)
+
+
+#: the per-firm summary keys ``<key>_<i>``, in the order the summary prints them per firm
+_PER_FIRM_KEYS = ("nash_price", "monopoly_price", "mean_price", "nash_profit", "coop_profit",
+                  "mean_profit", "profit_gain", "nash_share", "profit_ratio")
 
 
 def _per_firm(res: pd.DataFrame, cfg: dict) -> dict:

@@ -68,6 +68,7 @@ def test_evaluating_an_export_never_unpickles(trained, tmp_path, monkeypatch):
     import warnings
 
     import cloudpickle
+    import ray.cloudpickle
     import torch
 
     from marketsai.rl.evaluate import evaluate
@@ -94,7 +95,9 @@ def test_evaluating_an_export_never_unpickles(trained, tmp_path, monkeypatch):
             refuse()
 
     with monkeypatch.context() as m:
-        for module in (pickle, cloudpickle):
+        # ray.cloudpickle binds pickle's load/loads when first imported: imported above, before
+        # the patch (else it keeps `refuse` for the rest of the session), and refused itself
+        for module in (pickle, cloudpickle, ray.cloudpickle):
             m.setattr(module, "load", refuse)
             m.setattr(module, "loads", refuse)
         m.setattr(pickle, "Unpickler", Refuse)

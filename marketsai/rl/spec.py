@@ -375,21 +375,6 @@ class RLExperimentSpec:
         return read_yaml(path)
 
 
-def apply_overrides(data: dict, overrides) -> dict:
-    """``--set`` overrides (``key=value`` strings or a ``{key: value}`` mapping) applied to a
-    raw experiment mapping: the runner's parser and :func:`~marketsai.runner.schema.set_path`.
-
-    Examples
-    --------
-    >>> apply_overrides({"algorithm": {"name": "PPO"}}, ["algorithm.settings.lr=1e-3", "seeds=[1, 2]"])
-    {'algorithm': {'name': 'PPO', 'settings': {'lr': 0.001}}, 'seeds': [1, 2]}
-    """
-    from marketsai.runner import schema
-    if not isinstance(overrides, dict):
-        overrides = schema.parse_overrides(overrides)
-    return schema.apply_overrides(data, overrides)
-
-
 def load_rl_experiment(path: str | Path, overrides=()) -> RLExperimentSpec:
     """Read and validate an experiment file with ``--set`` overrides (``key=value`` strings
     or a mapping), as ``marketsai run`` does: the economy is read and resolved, and

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, rate_of, single_threaded, write_table
+from common import best_of, peak_rss_mb, rate_cells, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ECONOMY = ROOT / "economies" / "rbc.yaml"
@@ -91,12 +92,8 @@ def main():
             t_bare = best_of(bare_step(econ, S, periods), repeat=args.repeats, warmup=1)
             t_vec = best_of(vector_env(econ, S, periods), repeat=args.repeats, warmup=1)
             row = [S, f"{n / t_bare:,.0f}", f"{n / t_vec:,.0f}"]
-            for batched in (True, False):
-                if not batched and S > 100:
-                    row.append("(not run: minutes per call)")
-                    continue
-                run, algo = rllib_runner(econ, S, n, batched)
-                row.append(rate_of(run, algo, n, args.repeats))
+            row += rate_cells(partial(rllib_runner, econ, S, n),
+                              {False: "(not run: minutes per call)" if S > 100 else None}, args.repeats, n)
             rows.append(row)
             print(row, flush=True)
     finally:

@@ -26,10 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, rate_of, single_threaded, write_table
+from common import best_of, peak_rss_mb, rate_cells, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,6 +103,11 @@ def sampler(econ, sessions: int, steps_per_call: int, stacked: bool, block: int 
     return run, algo, env_steps * rows
 
 
+def stacked_or_vector(econ, sessions, steps, block, heads, critic, stacked):
+    """:func:`sampler` for one variant of a row; the critic only rides on the stacked one."""
+    return sampler(econ, sessions, steps, stacked, block, heads, critic and stacked)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100_000, help="agent-steps per timed call")
@@ -132,12 +138,9 @@ def main():
             t_fwd = best_of(bare(econ, sessions, periods, True), repeat=args.repeats, warmup=1)
             row = [name + (" + critic_state" if critic else ""), agents, sessions, block,
                    f"{total / t_bare:,.0f}", f"{total / t_fwd:,.0f}"]
-            for stacked in (True, False):
-                if not stacked and (critic or sessions * agents * periods > args.skip_vector_above):
-                    row.append("(not run)")
-                    continue
-                run, algo, done = sampler(econ, sessions, args.steps, stacked, block, heads, critic and stacked)
-                row.append(rate_of(run, algo, done, args.repeats))
+            skip = critic or sessions * agents * periods > args.skip_vector_above
+            row += rate_cells(partial(stacked_or_vector, econ, sessions, args.steps, block, heads, critic),
+                              {False: "(not run)" if skip else None}, args.repeats)
             row.append("—" if row[-1] == "(not run)" else
                        f"{float(row[-2].replace(',', '')) / float(row[-1].replace(',', '')):.1f}x")
             rows.append(row)

@@ -39,6 +39,21 @@ def rate_of(run, algo, steps: int, repeat: int) -> str:
     return f"{steps / t:,.0f}"
 
 
+def rate_cells(sampler, skipped: dict, repeat: int, steps: int | None = None) -> list[str]:
+    """The cells of one table row for an RLlib sampler's two variants (``True``, ``False``):
+    ``sampler(variant) -> (run, algo[, steps])`` timed by :func:`rate_of` (``steps`` given
+    here or returned by the sampler), or the text of ``skipped[variant]`` where that variant
+    is not run."""
+    cells = []
+    for variant in (True, False):
+        if skipped.get(variant):
+            cells.append(skipped[variant])
+            continue
+        run, algo, *returned = sampler(variant)
+        cells.append(rate_of(run, algo, steps if steps is not None else returned[0], repeat))
+    return cells
+
+
 def single_threaded():
     """Torch and OpenMP on one thread, Ray's usage stats off; returns ``torch``.
 

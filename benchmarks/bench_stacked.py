@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, rate_cells, single_threaded, write_table
+from common import best_of, rate_cells, sampling_note, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,9 +146,8 @@ def main():
             print(row, flush=True)
     finally:
         ray.shutdown()
-    notes = (f"Agent-steps per second (duopoly: firm-periods; divide by 2 for session-periods), best of "
-             f"{args.repeats}, about {args.steps:,} agent-steps per timed call; torch and OpenMP 1 thread; "
-             f"peak RSS {peak_rss_mb():.0f} MB; {time.strftime('%H:%M')} UTC. 'block': sessions per stacked "
+    notes = (f"Agent-steps per second (duopoly: firm-periods; divide by 2 for session-periods), "
+             f"{sampling_note(args.repeats, args.steps)}. 'block': sessions per stacked "
              "sub-environment. The duopoly uses one network per firm (policies: agent) in the stacked module; "
              "the VectorEnv baseline one shared network. '+ critic_state': the stacked env also puts every "
              "session's aggregate state in the step's info (what the centralised critic learns from); the "

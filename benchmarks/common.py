@@ -54,6 +54,13 @@ def rate_cells(sampler, skipped: dict, repeat: int, steps: int | None = None) ->
     return cells
 
 
+def sampling_note(repeats: int, steps: int) -> str:
+    """The timing conditions every RLlib sampling table states: repeats, call size, threads,
+    peak memory and the time of day."""
+    return (f"best of {repeats}, about {steps:,} agent-steps per timed call; torch and OpenMP 1 thread; "
+            f"peak RSS {peak_rss_mb():.0f} MB; {time.strftime('%H:%M')} UTC")
+
+
 def single_threaded():
     """Torch and OpenMP on one thread, Ray's usage stats off; returns ``torch``.
 

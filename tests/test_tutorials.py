@@ -6,11 +6,16 @@ at t = 2 mean 0.142, SD 0.083. The tutorial's 8-session means must lie within fo
 standard errors of those (Delta: 0.768 +- 4 * 0.052 / sqrt(8) = [0.70, 0.84]; cut:
 0.142 +- 4 * 0.083 / sqrt(8) = [0.025, 0.26]): a band any seed passes, not the one run's
 value. The numbers the tutorial's text quotes are checked against its own run.
+
+Bands of the own-market tutorial (Hotelling, the same settings, seed 2, 40 sessions):
+Delta mean 0.692, SD 0.095; shop 1's price cut at t = 2 mean 0.180, SD 0.122; within four
+standard errors of 8 sessions: Delta [0.56, 0.83], cut [0.007, 0.35].
 """
 
 from __future__ import annotations
 
 import runpy
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +53,33 @@ def test_first_economy_tutorial(tmp_path, monkeypatch):
     assert s["eq_on_path_share"] == 0.0 and s["osd_on_path_share"] == 0.5  # "none" and "half"
     assert sorted(ns["run"].figures) == ["cycle_lengths", "impulse_response_best_response",
                                          "profit_gain_histogram"]
+
+
+def _run_tutorial(name: str, tmp_path, monkeypatch) -> dict:
+    """Run docs/tutorials/NAME.py in tmp_path; what it adds to sys.path and sys.modules goes."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        return runpy.run_path(str(TUTORIALS / f"{name}.py"), run_name="__main__")
+    finally:
+        for module in [m for m, mod in sys.modules.items()
+                       if str(getattr(mod, "__file__", None) or "").startswith(str(tmp_path))]:
+            del sys.modules[module]
+
+
+def test_own_market_tutorial(tmp_path, monkeypatch):
+    ns = _run_tutorial("own_market", tmp_path, monkeypatch)
+    bench = ns["bench"]  # closed form: Nash c + t, joint optimum v - t / 2
+    assert bench["nash_action"].tolist() == [2.0, 2.0] and bench["coop_action"].tolist() == [2.5, 2.5]
+    assert bench["nash_profit"].tolist() == [0.5, 0.5] and bench["coop_profit"].tolist() == [0.75, 0.75]
+    # the default bracket drifts to its top, the declared bounds find c + t
+    assert float(ns["street"].best_response(0, ns["rival_at_nash"])) == pytest.approx(2.0, abs=1e-6)
+    assert ns["cli"].returncode == 0 and "hotelling:Hotelling" in ns["cli"].stdout
+    s = ns["s"]
+    assert s["sessions"] == 8 and s["converged_share"] == 1.0
+    assert 2.0 < s["mean_price"] < 2.5
+    assert 0.56 <= s["profit_gain"] <= 0.83, s["profit_gain"]
+    assert 0.007 <= ns["dip"] <= 0.35, ns["dip"]
+    text = (TUTORIALS / "own_market.py").read_text()
+    assert f"Delta about {s['profit_gain']:.2f}" in text
+    assert f"by about {ns['dip']:.2f} on average" in text

@@ -189,6 +189,8 @@ def test_summary_reads_one_path_per_seed_and_episode():
             for seed in (0, 1) for ep in (0, 1) for t in range(4)]
     results = pd.DataFrame({"seed": [0, 0, 1, 1], "cycle_length": [1, 1, 1, 1],
                             "mean_price": [1.5] * 4, "profit_gain": [0.5] * 4})
+    from marketsai.analysis.impulse import frame_to_paths
+    assert frame_to_paths(pd.DataFrame(rows)).shape == (4, 4, 2)  # the figures read the same paths
     out = calvano_summary({"results": results, "impulse_response": pd.DataFrame(rows)})
     assert out["impulse_best_response_pre_shock"] == pytest.approx(2.05)  # mean of 1.5, 1.6, 2.5, 2.6
     assert out["impulse_best_response_t1_deviator"] == pytest.approx(1.05)

@@ -279,8 +279,6 @@ def calvano_summary(tables: dict, impulse_agent: int = 0) -> dict:
     imp = tables.get("impulse_response")
     if imp is not None and len(imp):
         for dev, frame in imp.groupby("deviation", sort=False):
-            if "seed" in frame:  # a learn run numbers its episodes per seed: one path per (seed, episode)
-                frame = frame.assign(session=frame.groupby(["seed", "session"]).ngroup())
             tab = impulse_response_table(frame_to_paths(frame.drop(columns="deviation")), agent=impulse_agent)
             dv = tab[tab["role"] == "deviator"].sort_values("t")["mean"].tolist()
             rv = tab[tab["role"] == "rival"].groupby("t")["mean"].mean().tolist()

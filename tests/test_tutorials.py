@@ -56,8 +56,11 @@ def test_first_economy_tutorial(tmp_path, monkeypatch):
 
 
 def _run_tutorial(name: str, tmp_path, monkeypatch) -> dict:
-    """Run docs/tutorials/NAME.py in tmp_path; what it adds to sys.path and sys.modules goes."""
+    """Run docs/tutorials/NAME.py in tmp_path, as from the repository root (the shipped
+    economy files are not in the installed package); what it adds to sys.path and
+    sys.modules goes."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "economies").symlink_to(ROOT / "economies")
     monkeypatch.setattr(sys, "path", list(sys.path))
     try:
         return runpy.run_path(str(TUTORIALS / f"{name}.py"), run_name="__main__")
@@ -83,3 +86,21 @@ def test_own_market_tutorial(tmp_path, monkeypatch):
     text = (TUTORIALS / "own_market.py").read_text()
     assert f"Delta about {s['profit_gain']:.2f}" in text
     assert f"by about {ns['dip']:.2f} on average" in text
+
+
+def test_growth_model_tutorial(tmp_path, monkeypatch):
+    ns = _run_tutorial("growth_model", tmp_path, monkeypatch)
+    assert ns["k_ss"] == pytest.approx(0.18704, abs=1e-5)  # (alpha beta)^(1 / (1 - alpha))
+    e = ns["e"]  # the exact rule read against itself: the measurement's floor
+    assert e["euler_max"] < -12 and e["policy_err_max"] < 1e-12 and abs(e["welfare_loss_pct"]) < 1e-9
+    s = ns["s"]
+    assert s["converged_share"] == 1.0 and s["floor_grid_points"] == 21
+    assert s["dp_agreement_mean"] == 1.0  # the learned tables are value iteration's policy
+    for measure in ("euler_mean", "euler_max", "policy_err_mean", "policy_err_max"):
+        assert s[f"{measure}_mean"] == pytest.approx(s[f"floor_{measure}"], abs=1e-12), measure
+    # a 21-point grid 3 % of k_ss apart: errors of about half a step, Euler errors near -2
+    assert 0.005 < s["policy_err_max_mean"] < 0.025 and -2.5 < s["euler_mean_mean"] < -1.5
+    assert 0.005 < ns["gap"] < 0.025
+    text = (TUTORIALS / "growth_model.py").read_text()
+    assert f"(mean {s['euler_mean_mean']:.2f}, max {s['euler_max_mean']:.2f})" in text
+    assert f"at most\n# {s['policy_err_max_mean']:.1%} on the ergodic set" in text

@@ -104,3 +104,23 @@ def test_growth_model_tutorial(tmp_path, monkeypatch):
     text = (TUTORIALS / "growth_model.py").read_text()
     assert f"(mean {s['euler_mean_mean']:.2f}, max {s['euler_max_mean']:.2f})" in text
     assert f"at most\n# {s['policy_err_max_mean']:.1%} on the ergodic set" in text
+
+
+def test_deep_learners_tutorial(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETSAI_TUTORIAL_SIZE", "small")
+    ns = _run_tutorial("deep_learners", tmp_path, monkeypatch)
+    tab, ppo = ns["tab_run"], ns["ppo_run"]
+    calvano = {"cycle_length", "mean_price", "profit_gain", "mean_price_0", "profit_gain_1", "osd_on_path"}
+    assert calvano <= set(ns["shared"])  # the evaluation's columns, for both learners
+    assert (ppo.results["iterations"] == 2).all() and len(ppo.results) == 4  # one seed, 4 episodes
+    assert len(ppo.tables["results_untrained"]) == 4
+    grid = (1.427721, 1.970187)  # the 15 prices span Nash to monopoly, widened by xi = 0.1
+    for run in (tab, ppo):
+        for table in (run.results, run.tables["results_untrained"]):
+            assert table["mean_price"].between(*grid).all()
+    # the untrained Q-table's greedy prices do not depend on the seed; the learned ones collude
+    comparison = ns["comparison"]
+    assert comparison.loc["Q-learning", "Delta untrained"] == pytest.approx(0.378, abs=0.001)
+    assert 0.5 <= comparison.loc["Q-learning", "Delta"] <= 1.0
+    assert comparison.loc["Q-learning", "rival at t=2"] < comparison.loc["Q-learning", "rival before"]
+    assert list(comparison.index) == ["Q-learning", "PPO"]

@@ -124,3 +124,21 @@ def test_deep_learners_tutorial(tmp_path, monkeypatch):
     assert 0.5 <= comparison.loc["Q-learning", "Delta"] <= 1.0
     assert comparison.loc["Q-learning", "rival at t=2"] < comparison.loc["Q-learning", "rival before"]
     assert list(comparison.index) == ["Q-learning", "PPO"]
+
+
+def test_market_economy_tutorial(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETSAI_TUTORIAL_SIZE", "small")
+    ns = _run_tutorial("market_economy", tmp_path, monkeypatch)
+    assert ns["actions"].shape == (4, 50) and ns["rewards"].shape == (4, 51)
+    assert ns["econ"].agents[-1] == "firm" and abs(ns["rewards"][:, -1]).max() < 1e-12  # zero profit
+    for report in ns["markets"].values():
+        assert abs(report.excess_demand).max() < 1e-12
+    assert ns["capital_share"] == pytest.approx([0.36] * 4, abs=1e-12)
+    assert ns["labour_share"] == pytest.approx([0.64] * 4, abs=1e-12)
+    assert abs(ns["budget"]).max() < 1e-12
+    assert ns["r"] == pytest.approx(0.36 * ns["z"] * (ns["K"] / 50) ** -0.64, rel=1e-12)
+    assert ns["w"] == pytest.approx(0.64 * ns["z"] * (ns["K"] / 50) ** 0.36, rel=1e-12)
+    s = ns["s"]  # whatever PPO learned in one iteration: the markets clear on its path
+    assert s["max_excess_demand"] < 1e-9 and s["max_budget_residual"] < 1e-9
+    assert 0.05 <= s["share_min"] <= s["share_max"] <= 0.95  # the action bounds
+    assert s["K_mean_exact"] == pytest.approx(0.1847, abs=0.002)

@@ -142,3 +142,24 @@ def test_market_economy_tutorial(tmp_path, monkeypatch):
     assert s["max_excess_demand"] < 1e-9 and s["max_budget_residual"] < 1e-9
     assert 0.05 <= s["share_min"] <= s["share_max"] <= 0.95  # the action bounds
     assert s["K_mean_exact"] == pytest.approx(0.1847, abs=0.002)
+
+
+def test_krusell_smith_tutorial(tmp_path, monkeypatch):
+    monkeypatch.setenv("MARKETSAI_TUTORIAL_SIZE", "small")
+    ns = _run_tutorial("krusell_smith", tmp_path, monkeypatch)
+    s = ns["s"]
+    # the solver's law of motion: Krusell and Smith (1998) b1 0.965 / 0.962, R^2 0.999998
+    assert s["solver_b1_bad"] == pytest.approx(0.965, abs=0.001)
+    assert s["solver_b1_good"] == pytest.approx(0.962, abs=0.001)
+    assert s["solver_b0_bad"] == pytest.approx(0.085, abs=0.002)
+    assert s["solver_b0_good"] == pytest.approx(0.095, abs=0.002)
+    assert min(s["solver_r2_bad"], s["solver_r2_good"]) > 0.99999 and s["solver_den_haan_mean"] < 0.1
+    assert 11.4 < s["solver_K_mean"] < 11.8 and 0.22 < s["solver_w_gini"] < 0.26
+    # the rule played by 100 households: the same mean capital, a noisier law, small Euler errors
+    assert s["N"] == 100 and abs(s["K_mean"] / s["solver_K_mean"] - 1) < 0.02
+    assert 0.98 < min(s["r2_bad"], s["r2_good"]) < 0.99999
+    assert s["euler_mean"] < -3.0 and s["share_inside_bounds"] > 0.99
+    assert abs(s["w_gini"] - s["solver_w_gini"]) < 0.03
+    text = (TUTORIALS / "krusell_smith.py").read_text()
+    assert f"(b1 {s['solver_b1_bad']:.4f} and {s['solver_b1_good']:.4f} against" in text
+    assert f"mean capital {s['solver_K_mean']:.2f} and a wealth Gini of\n# {s['solver_w_gini']:.3f}" in text

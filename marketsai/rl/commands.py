@@ -23,17 +23,11 @@ Bad input exits with code 1 and a :class:`~marketsai.errors.SpecError` message.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from marketsai.errors import SpecError
-
-
-def _fail(err: Exception) -> None:
-    click.echo(f"error: {err}", err=True)
-    sys.exit(1)
+from marketsai.errors import SpecError, command_errors
 
 
 @click.command("train")
@@ -50,20 +44,13 @@ def train(file, out, sets, address, num_cpus, force, quiet):
     """Train the deep-RL experiment FILE (kind: rllib): `marketsai run` with RLlib options."""
     from marketsai.rl.spec import load_rl_experiment
     from marketsai.runner.schema import parse_sets
-    try:
+    with command_errors("finished seeds are saved and an unfinished one resumes from its latest "
+                        "checkpoint -- rerun the same command", RuntimeError):
         spec = load_rl_experiment(file, parse_sets(sets))
         from marketsai.rl.train import train as run_training
         out = out or str(Path("runs") / spec.name)
         table = run_training(spec, out, address=address, num_cpus=num_cpus,
                              verbose=0 if quiet else 1, force=force)
-    except SpecError as err:
-        _fail(err)
-    except KeyboardInterrupt as exc:
-        click.echo(f"\ninterrupted ({exc}); finished seeds are saved and an unfinished one "
-                   "resumes from its latest checkpoint -- rerun the same command", err=True)
-        sys.exit(130)
-    except RuntimeError as err:
-        _fail(err)
     cols = ["seed", "iterations", "env_steps", "time_total_s", "episode_return_mean"]
     click.echo(table[[c for c in cols if c in table]].to_string(index=False))
     click.echo(f"run folder: {Path(out).resolve()}")
@@ -83,7 +70,7 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
     """Evaluate CHECKPOINT (a policy export, or a raw RLlib checkpoint you trust): prices,
     profit gain, limit cycles, impulse response."""
     import warnings
-    try:
+    with command_errors("nothing more was written -- rerun the command", FileNotFoundError, KeyError):
         from marketsai.rl.evaluate import evaluate as run_evaluation
         from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, is_export
         if episodes is not None and episodes < 1:
@@ -94,8 +81,6 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
             summary = run_evaluation(checkpoint, out, episodes=episodes, experiment=experiment,
                                      seed=seed)
-    except (SpecError, FileNotFoundError, KeyError) as err:
-        _fail(err)
     sd = summary["profit_gain_sd"]
     click.echo(f"{summary['algorithm']}: profit gain Delta {summary['profit_gain']:.3f}"
                + (f" (sd {sd:.3f})" if sd is not None and sd == sd else "")
@@ -125,12 +110,10 @@ def export(checkpoint, out, experiment):
     `marketsai evaluate EXPORT` never unpickles anything.
     """
     import warnings
-    try:
+    with command_errors("nothing more was written -- rerun the command", FileNotFoundError, KeyError):
         from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, export_policy
         click.echo("note: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
             folder = export_policy(checkpoint, out, experiment=experiment)
-    except (SpecError, FileNotFoundError, KeyError) as err:
-        _fail(err)
     click.echo(f"exported to {folder}")

@@ -155,8 +155,8 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
 
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import build_config
-    from marketsai.rl.cluster import init_ray
     from marketsai.rl.envs import env_name, register_economy
+    from marketsai.runner.cluster import init_ray
     from marketsai.runner.schema import dump_yaml
 
     t0 = time.perf_counter()
@@ -266,7 +266,7 @@ def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None
     table is the run's ``results`` with absolute checkpoint paths and an ``error`` column
     (a failed trial raises instead); it is also written to ``out/trials.csv``.
     """
-    from marketsai.rl.cluster import init_ray
+    from marketsai.runner.cluster import init_ray
     from marketsai.runner.config import load_experiment
     from marketsai.runner.run import run_experiment
 

@@ -71,7 +71,7 @@ work.mkdir(exist_ok=True)
 """Hotelling's linear city: two shops at the ends of a street of length 1."""
 import numpy as np
 
-from marketsai.errors import SpecError
+from marketsai import SpecError
 from marketsai.markets import Outcome, StrategicMarket
 from marketsai.params import Param, positive, real
 

@@ -113,12 +113,15 @@ def _show_spec_warnings() -> None:
               help="Threads per chunk (results do not depend on it).")
 @click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def run(file, out, sets, address, threads, force, no_progress):
+@click.option("--verbose", is_flag=True,
+              help="Deep learners: Ray's and RLlib's logs on the console (by default in RUN/log).")
+def run(file, out, sets, address, threads, force, no_progress, verbose):
     """Run an experiment FILE into a run folder and print its summary."""
     from marketsai.runner import run_experiment, summary_text
     with command_errors("finished chunks are saved -- rerun the same command to resume", RuntimeError):
         folder = run_experiment(file, out=out, overrides=parse_sets(sets), address=address,
-                                threads=threads, force=force, progress=not no_progress)
+                                threads=threads, force=force, progress=not no_progress,
+                                verbose=verbose)
     click.echo(summary_text(folder))
     click.echo(f"\nrun folder: {folder}")
 

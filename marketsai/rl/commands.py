@@ -3,6 +3,7 @@
 ::
 
     marketsai train FILE [--out DIR] [--set key=value ...] [--address ADDR] [--num-cpus N]
+                    [--quiet] [--verbose]
     marketsai evaluate CHECKPOINT|EXPORT [--episodes N] [--out DIR] [--experiment FILE]
     marketsai export CHECKPOINT --out EXPORT     # weights + JSON, safe to share
 
@@ -16,6 +17,8 @@ under ``DIR/trials/seed<S>/tune``; see :mod:`marketsai.rl.train`); it also write
 checkpoint's greedy policies in the economy and writes the tabular engine's measures.
 A raw checkpoint is a folder of pickles (loading it can run code); ``export`` turns a
 checkpoint you trust into data only, which ``evaluate`` reads without unpickling.
+``train`` is quiet: Ray's, RLlib's and Tune's own output goes to ``DIR/log`` (``--verbose``
+shows it on the console; ``--quiet`` also hides the progress bar).
 
 Ray and torch are imported only when a command runs, so ``marketsai --help`` stays fast.
 Bad input exits with code 1 and a :class:`~marketsai.errors.SpecError` message.
@@ -40,7 +43,9 @@ from marketsai.errors import SpecError, command_errors
 @click.option("--num-cpus", type=int, default=None, help="CPUs of a local Ray instance.")
 @click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
 @click.option("--quiet", is_flag=True, help="Less progress output.")
-def train(file, out, sets, address, num_cpus, force, quiet):
+@click.option("--verbose", is_flag=True,
+              help="Ray's and RLlib's logs on the console (by default only in DIR/log).")
+def train(file, out, sets, address, num_cpus, force, quiet, verbose):
     """Train the deep-RL experiment FILE (kind: rllib): `marketsai run` with RLlib options."""
     from marketsai.rl.spec import load_rl_experiment
     from marketsai.runner.schema import parse_sets
@@ -50,7 +55,7 @@ def train(file, out, sets, address, num_cpus, force, quiet):
         from marketsai.rl.train import train as run_training
         out = out or str(Path("runs") / spec.name)
         table = run_training(spec, out, address=address, num_cpus=num_cpus,
-                             verbose=0 if quiet else 1, force=force)
+                             verbose=0 if quiet else 1, force=force, show_logs=verbose)
     cols = ["seed", "iterations", "env_steps", "time_total_s", "episode_return_mean"]
     click.echo(table[[c for c in cols if c in table]].to_string(index=False))
     click.echo(f"run folder: {Path(out).resolve()}")

@@ -72,6 +72,7 @@ class RLlibLearner(Learner):
     """An RLlib algorithm on the new API stack (see the module docstring)."""
 
     open_settings = True
+    noisy = True  # Ray's and RLlib's logs: to the run's log file unless --verbose
     config_path: ClassVar[str] = ""
     action_kinds: ClassVar[tuple[str, ...]] = ("grid", "interval")
     defaults: ClassVar[dict] = {}

@@ -108,7 +108,10 @@ class Experiment:
         cfg = copy.deepcopy(self.config)
         cfg["sweep"] = {}
         for key, value in self.cells[cell].items():
-            for k, v in self.cases.get(key, {value: {key: value}})[value].items():
+            # a cases axis sets its label's keys; any other axis sets itself (its value may be
+            # a whole mapping, e.g. a sweep over learners, so it is never used as a dict key)
+            sets = self.cases[key][value] if key in self.cases else {key: value}
+            for k, v in sets.items():
                 set_path(cfg, k, v)
         return cfg
 

@@ -25,13 +25,13 @@ CHUNK_LIMIT_ENV = "MARKETSAI_STOP_AFTER_CHUNKS"
 class Progress:
     """A tqdm bar over sessions (or trials) with running counters (e.g. converged)."""
 
-    def __init__(self, total: int, done: int, label: str, enabled: bool):
+    def __init__(self, total: int, done: int, label: str, enabled: bool, file=None):
         self.counters: dict[str, int] = {}
         self.bar = None
         if enabled:
             from tqdm.auto import tqdm
             self.bar = tqdm(total=total, initial=done, unit=f" {label}", dynamic_ncols=True,
-                            smoothing=0.05)
+                            smoothing=0.05, file=file)
 
     def update(self, size: int, counters: dict[str, int]) -> None:
         for k, v in counters.items():

@@ -101,6 +101,8 @@ def test_growth_model_tutorial(tmp_path, monkeypatch):
     # a 21-point grid 3 % of k_ss apart: errors of about half a step, Euler errors near -2
     assert 0.005 < s["policy_err_max_mean"] < 0.025 and -2.5 < s["euler_mean_mean"] < -1.5
     assert 0.005 < ns["gap"] < 0.025
+    assert sorted(ns["learned"].figures) == sorted(ns["exact"].figures) == ["growth_euler_errors",
+                                                                          "growth_policy"]
     text = (TUTORIALS / "growth_model.py").read_text()
     assert f"(mean {s['euler_mean_mean']:.2f}, max {s['euler_max_mean']:.2f})" in text
     assert f"at most\n# {s['policy_err_max_mean']:.1%} on the ergodic set" in text

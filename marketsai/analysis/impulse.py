@@ -175,11 +175,15 @@ def paths_to_frame(paths, sessions=None) -> pd.DataFrame:
 
 
 def frame_to_paths(frame: pd.DataFrame) -> np.ndarray:
-    """Price paths ``(S, T, n)`` from a :func:`paths_to_frame` table."""
-    frame = frame.sort_values(["session", "t"])
+    """Price paths ``(S, T, n)`` from a :func:`paths_to_frame` table.
+
+    A learn run's table numbers its episodes per seed: there, one path per (seed, session).
+    """
+    keys = [c for c in ("seed", "session") if c in frame]
+    frame = frame.sort_values([*keys, "t"])
     cols = sorted((c for c in frame.columns if c.startswith("price_")),
                   key=lambda c: int(c.split("_")[1]))
-    s, periods = frame["session"].nunique(), frame["t"].nunique()
+    s, periods = frame.groupby(keys).ngroups, frame["t"].nunique()
     return frame[cols].to_numpy().reshape(s, periods, len(cols))
 
 

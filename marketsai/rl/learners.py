@@ -187,7 +187,9 @@ class RLlibLearner(Learner):
                               fingerprint=fingerprint([cfg, seed]), address=address)
             row = train_seed(cfg, int(seed), ctx)["results"].iloc[0].to_dict()
             spec = RLExperimentSpec.from_config(cfg | {"seeds": [int(seed)]}, base_dir=run_dir)
-            greedy = greedy_policies(Path(run_dir) / row["checkpoint"], spec, economy, spaces)
+            # RLlib reads a checkpoint by URI: a run folder given relative to the working directory
+            # (out="run") must become absolute here
+            greedy = greedy_policies(Path(run_dir).resolve() / row["checkpoint"], spec, economy, spaces)
             greedy.info = {k: row[k] for k in ("iterations", "env_steps", "agent_steps", "time_total_s",
                                                "episode_return_mean", "checkpoint")}
             out.append(greedy)

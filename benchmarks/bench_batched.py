@@ -17,11 +17,11 @@ Usage: ``python benchmarks/bench_batched.py [--sessions 10 100 1000] [--steps 20
 from __future__ import annotations
 
 import argparse
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, single_threaded, write_table
+from common import best_of, rate_cells, sampling_note, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ECONOMY = ROOT / "economies" / "rbc.yaml"
@@ -91,23 +91,14 @@ def main():
             t_bare = best_of(bare_step(econ, S, periods), repeat=args.repeats, warmup=1)
             t_vec = best_of(vector_env(econ, S, periods), repeat=args.repeats, warmup=1)
             row = [S, f"{n / t_bare:,.0f}", f"{n / t_vec:,.0f}"]
-            for batched in (True, False):
-                if not batched and S > 100:
-                    row.append("(not run: minutes per call)")
-                    continue
-                run, algo = rllib_runner(econ, S, n, batched)
-                try:
-                    t = best_of(run, repeat=args.repeats, warmup=1)
-                finally:
-                    algo.stop()
-                row.append(f"{n / t:,.0f}")
+            row += rate_cells(partial(rllib_runner, econ, S, n),
+                              {False: "(not run: minutes per call)" if S > 100 else None}, args.repeats, n)
             rows.append(row)
             print(row, flush=True)
     finally:
         ray.shutdown()
-    notes = (f"Agent-steps per second (a session-period of the one-agent RBC planner), best of {args.repeats}; "
-             f"about {args.steps} agent-steps per timed call; torch 1 thread; peak RSS {peak_rss_mb():.0f} MB; "
-             f"{time.strftime('%H:%M')} UTC. The per-env RLlib path is skipped above 100 sessions.")
+    notes = (f"Agent-steps per second (a session-period of the one-agent RBC planner), "
+             f"{sampling_note(args.repeats, args.steps)}. The per-env RLlib path is skipped above 100 sessions.")
     print(write_table("batched", "Batched sampling: RBC planner, S sessions as one batch",
                       ["sessions S", "bare step", "VectorEnv", "RLlib PPO sampling, batched (vector_entry_point)",
                        "RLlib PPO sampling, S single envs"], rows, notes))

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, single_threaded, write_table
+from common import best_of, rate_cells, sampling_note, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,6 +102,11 @@ def sampler(econ, sessions: int, steps_per_call: int, stacked: bool, block: int 
     return run, algo, env_steps * rows
 
 
+def stacked_or_vector(econ, sessions, steps, block, heads, critic, stacked):
+    """:func:`sampler` for one variant of a row; the critic only rides on the stacked one."""
+    return sampler(econ, sessions, steps, stacked, block, heads, critic and stacked)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100_000, help="agent-steps per timed call")
@@ -132,25 +137,17 @@ def main():
             t_fwd = best_of(bare(econ, sessions, periods, True), repeat=args.repeats, warmup=1)
             row = [name + (" + critic_state" if critic else ""), agents, sessions, block,
                    f"{total / t_bare:,.0f}", f"{total / t_fwd:,.0f}"]
-            for stacked in (True, False):
-                if not stacked and (critic or sessions * agents * periods > args.skip_vector_above):
-                    row.append("(not run)")
-                    continue
-                run, algo, done = sampler(econ, sessions, args.steps, stacked, block, heads, critic and stacked)
-                try:
-                    t = best_of(run, repeat=args.repeats, warmup=1)
-                finally:
-                    algo.stop()
-                row.append(f"{done / t:,.0f}")
+            skip = critic or sessions * agents * periods > args.skip_vector_above
+            row += rate_cells(partial(stacked_or_vector, econ, sessions, args.steps, block, heads, critic),
+                              {False: "(not run)" if skip else None}, args.repeats)
             row.append("—" if row[-1] == "(not run)" else
                        f"{float(row[-2].replace(',', '')) / float(row[-1].replace(',', '')):.1f}x")
             rows.append(row)
             print(row, flush=True)
     finally:
         ray.shutdown()
-    notes = (f"Agent-steps per second (duopoly: firm-periods; divide by 2 for session-periods), best of "
-             f"{args.repeats}, about {args.steps:,} agent-steps per timed call; torch and OpenMP 1 thread; "
-             f"peak RSS {peak_rss_mb():.0f} MB; {time.strftime('%H:%M')} UTC. 'block': sessions per stacked "
+    notes = (f"Agent-steps per second (duopoly: firm-periods; divide by 2 for session-periods), "
+             f"{sampling_note(args.repeats, args.steps)}. 'block': sessions per stacked "
              "sub-environment. The duopoly uses one network per firm (policies: agent) in the stacked module; "
              "the VectorEnv baseline one shared network. '+ critic_state': the stacked env also puts every "
              "session's aggregate state in the step's info (what the centralised critic learns from); the "

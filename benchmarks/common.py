@@ -29,6 +29,38 @@ def best_of(fn, repeat: int = 5, warmup: int = 0) -> float:
     return min(times)
 
 
+def rate_of(run, algo, steps: int, repeat: int) -> str:
+    """``steps / best_of(run)`` formatted as a table cell, the RLlib ``algo`` stopped after
+    (even when timing fails): how every sampling benchmark times an algorithm."""
+    try:
+        t = best_of(run, repeat=repeat, warmup=1)
+    finally:
+        algo.stop()
+    return f"{steps / t:,.0f}"
+
+
+def rate_cells(sampler, skipped: dict, repeat: int, steps: int | None = None) -> list[str]:
+    """The cells of one table row for an RLlib sampler's two variants (``True``, ``False``):
+    ``sampler(variant) -> (run, algo[, steps])`` timed by :func:`rate_of` (``steps`` given
+    here or returned by the sampler), or the text of ``skipped[variant]`` where that variant
+    is not run."""
+    cells = []
+    for variant in (True, False):
+        if skipped.get(variant):
+            cells.append(skipped[variant])
+            continue
+        run, algo, *returned = sampler(variant)
+        cells.append(rate_of(run, algo, steps if steps is not None else returned[0], repeat))
+    return cells
+
+
+def sampling_note(repeats: int, steps: int) -> str:
+    """The timing conditions every RLlib sampling table states: repeats, call size, threads,
+    peak memory and the time of day."""
+    return (f"best of {repeats}, about {steps:,} agent-steps per timed call; torch and OpenMP 1 thread; "
+            f"peak RSS {peak_rss_mb():.0f} MB; {time.strftime('%H:%M')} UTC")
+
+
 def single_threaded():
     """Torch and OpenMP on one thread, Ray's usage stats off; returns ``torch``.
 

@@ -179,6 +179,24 @@ def test_summary_is_the_tabular_runners(tmp_path):
         assert runner[key] == value, key
 
 
+def test_summary_reads_one_path_per_seed_and_episode():
+    """A learn run's impulse table numbers episodes per seed (0, 1 for each seed): the
+    summary averages the 2 x 2 paths, not 2 paths of twice the length."""
+    from marketsai.analysis.calvano import calvano_summary
+
+    rows = [{"seed": seed, "session": ep, "deviation": "best_response", "t": t,
+             "price_0": 1.5 + seed + ep / 10 - (t == 1), "price_1": 1.5 + seed + ep / 10 - 0.5 * (t == 2)}
+            for seed in (0, 1) for ep in (0, 1) for t in range(4)]
+    results = pd.DataFrame({"seed": [0, 0, 1, 1], "cycle_length": [1, 1, 1, 1],
+                            "mean_price": [1.5] * 4, "profit_gain": [0.5] * 4})
+    from marketsai.analysis.impulse import frame_to_paths
+    assert frame_to_paths(pd.DataFrame(rows)).shape == (4, 4, 2)  # the figures read the same paths
+    out = calvano_summary({"results": results, "impulse_response": pd.DataFrame(rows)})
+    assert out["impulse_best_response_pre_shock"] == pytest.approx(2.05)  # mean of 1.5, 1.6, 2.5, 2.6
+    assert out["impulse_best_response_t1_deviator"] == pytest.approx(1.05)
+    assert out["impulse_best_response_t2_rival"] == pytest.approx(1.55)
+
+
 # ---------------------------------------------------------------- growth, market, sectors, KS
 def test_growth_closed_form_scores_zero_and_a_table_has_the_same_columns():
     share = mai.load_economy("economies/brock_mirman_share.yaml")

@@ -6,7 +6,7 @@ import pytest
 from rl_helpers import DUOPOLY, experiment
 
 from marketsai.errors import SpecError
-from marketsai.rl.spec import RLExperimentSpec, apply_overrides, load_rl_experiment
+from marketsai.rl.spec import RLExperimentSpec, load_rl_experiment
 
 pytestmark = pytest.mark.rllib
 
@@ -79,7 +79,6 @@ def test_file_overrides_and_relative_economy(tmp_path):
     spec = load_rl_experiment(f, ["algorithm.settings.lr=1e-3", "seeds=[3, 4]"])
     assert spec.settings["lr"] == 1e-3 and spec.seeds == (3, 4)
     assert spec.economy_dict()["name"] == "bertrand_duopoly"
-    assert apply_overrides({}, ["a.b=2"]) == {"a": {"b": 2}}
     with pytest.raises(SpecError) as err:
         load_rl_experiment(f, ["algorithm.settings"])
     assert err.value.path == "--set"

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import marketsai as mai
+from marketsai.finite_game import FiniteGame
 
 DUOPOLY = Path(__file__).resolve().parents[1] / "economies" / "bertrand_duopoly.yaml"
 
@@ -19,6 +20,19 @@ def calvano():
 
 #: the prisoner's dilemma payoffs ``(a_0, a_1, agent)`` of the small parity cases
 PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+
+
+def exo_duopoly():
+    """A 3-action duopoly with two demand states and memory 2: every code path of the kernels
+    (exogenous shocks, memory beyond one period) on a game small enough for the slow twin."""
+    rng = np.random.default_rng(0)
+    pay = rng.uniform(0, 1, size=(2, 9, 2))
+    return FiniteGame(agents=("a", "b"), actions=np.tile([1.0, 2.0, 3.0], (2, 1)), payoffs=pay,
+                      prices=np.broadcast_to(rng.uniform(1, 2, (1, 9, 2)), (2, 9, 2)).copy(),
+                      memory=2, discount=0.9, nash_payoff=np.full(2, 0.3),
+                      coop_payoff=np.full(2, 0.8), nash_action=np.ones(2), coop_action=np.ones(2),
+                      exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
+                      exo_initial=np.array([0.5, 0.5]))
 
 
 def assert_same_state(a, b):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from duopoly import PD, assert_same_state
+from duopoly import PD, assert_same_state, exo_duopoly
 
 from marketsai.errors import SpecError
 from marketsai.finite_game import FiniteGame
@@ -23,18 +23,6 @@ from marketsai.tabular.games import calvano_game
 from marketsai.tabular.models import calvano_q0_model
 from marketsai.tabular.reference import reference_advance, reference_init
 from marketsai.tabular.sessions import calvano_q0, check_memory
-
-
-def exo_duopoly():
-    """3 actions, two demand states, memory 2."""
-    rng = np.random.default_rng(0)
-    pay = rng.uniform(0, 1, size=(2, 9, 2))
-    return FiniteGame(agents=("a", "b"), actions=np.tile([1.0, 2.0, 3.0], (2, 1)), payoffs=pay,
-                      prices=rng.uniform(1, 2, (2, 9, 2)), memory=2, discount=0.9,
-                      nash_payoff=np.full(2, 0.3), coop_payoff=np.full(2, 0.8),
-                      nash_action=np.ones(2), coop_action=np.ones(2),
-                      exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
-                      exo_initial=np.array([0.3, 0.7]))
 
 
 def growth_model(n_k=10, alpha=0.36, beta=0.95, z=(0.9, 1.1), x_initial=None):
@@ -359,14 +347,24 @@ def run_experiment_file(tmp_path, text, *sets):
     return pd.read_parquet(tmp_path / "run" / "results.parquet"), res.output
 
 
+def economy_file(name):
+    """The path of ``economies/<name>.yaml`` (absolute: any working directory)."""
+    from pathlib import Path
+    return Path(__file__).resolve().parents[1] / "economies" / f"{name}.yaml"
+
+
+def economy_data(name):
+    """``economies/<name>.yaml`` as the dict ``Economy.from_dict`` takes (to edit before building)."""
+    import yaml
+    return yaml.safe_load(economy_file(name).read_text())
+
+
 def test_runner_learns_a_growth_economy_and_reports_dp_agreement(tmp_path):
     pytest.importorskip("marketsai.solvers.dp")
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
     df, out = run_experiment_file(tmp_path, f"""\
 kind: tabular
 name: bm
-economy: {root / "economies" / "brock_mirman.yaml"}
+economy: {economy_file("brock_mirman")}
 seed: 0
 sessions: 2
 chunk_size: 1
@@ -379,11 +377,9 @@ analysis: {{dp_agreement: true}}
     assert (df["periods"] == 300_000).all() and (df["cycle_length"] == 0).all()  # z shocks
     assert df["dp_agreement"].between(0, 1).all() and (df["dp_optimal"] >= df["dp_agreement"]).all()
     # the columns are the DP comparison of exactly these sessions' greedy policies
-    import yaml
-
     import marketsai as mai
     from marketsai.runner.tabular import dp_columns
-    data = yaml.safe_load((root / "economies" / "brock_mirman.yaml").read_text())
+    data = economy_data("brock_mirman")
     data["agents"][0]["state"]["k"]["points"] = 7
     data["processes"]["z"]["states"] = 2
     model = mai.Economy.from_dict(data).finite_model()
@@ -397,22 +393,17 @@ analysis: {{dp_agreement: true}}
 
 
 def test_runner_runs_a_memoryless_monopolist_on_the_model_path(tmp_path):
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
     df, _ = run_experiment_file(tmp_path, f"""\
 kind: tabular
 name: mono
-economy: {root / "economies" / "monopolist.yaml"}
+economy: {economy_file("monopolist")}
 seed: 0
 sessions: 2
 learner: {{alpha: 0.1, beta: 2.0e-4, stable_periods: 5000}}
 """, "economy.agents[0].observation.memory=0")
     assert df["converged"].all() and (df["cycle_length"] == 1).all()
-    import yaml
-
     import marketsai as mai
-    data = yaml.safe_load((root / "economies" / "monopolist.yaml").read_text())
-    econ = mai.Economy.from_dict(data)
+    econ = mai.Economy.from_dict(economy_data("monopolist"))
     p_m = float(econ.benchmarks()["coop_action"].iloc[0])
     step = 1.5 / 14  # the file's grid: 15 prices on [1, 2.5]
     assert np.all(np.abs(df["mean_price"] - p_m) <= step + 1e-12), (df["mean_price"], p_m)

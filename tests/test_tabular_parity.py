@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from duopoly import PD, assert_same_state, calvano
+from duopoly import PD, assert_same_state, calvano, exo_duopoly
 
 from marketsai.finite_game import FiniteGame
 from marketsai.tabular import (
@@ -17,19 +17,6 @@ from marketsai.tabular import (
 )
 from marketsai.tabular.games import calvano_game
 from marketsai.tabular.reference import reference_advance, reference_init
-
-
-def exo_duopoly():
-    """A 3-action duopoly with two demand states and memory 2 (every code path)."""
-    rng = np.random.default_rng(0)
-    pay = rng.uniform(0, 1, size=(2, 9, 2))
-    return FiniteGame(agents=("a", "b"), actions=np.tile([1.0, 2.0, 3.0], (2, 1)), payoffs=pay,
-                      prices=np.broadcast_to(rng.uniform(1, 2, (1, 9, 2)), (2, 9, 2)).copy(),
-                      memory=2, discount=0.9, nash_payoff=np.full(2, 0.3),
-                      coop_payoff=np.full(2, 0.8), nash_action=np.ones(2), coop_action=np.ones(2),
-                      exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
-                      exo_initial=np.array([0.5, 0.5]))
-
 
 CASES = {
     "pd_exp_decay": (lambda: FiniteGame.from_matrix(PD, memory=1, discount=0.9),

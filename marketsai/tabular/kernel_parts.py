@@ -176,15 +176,21 @@ def choose_action(q, strategy, maxq, i, s, forced_i, ov, eps_i, mode, temperatur
     return a, s0, s1, s2, s3
 
 
-@njit(cache=True)
-def eps_at(beta, t):
-    """``exp(-beta t)`` as the kernels compute it incrementally (see ``kernel``'s docstring)."""
+def exploration_rate(beta, t):
+    """``exp(-beta t)`` as the kernels compute it incrementally (see ``kernel``'s docstring).
+
+    Plain Python, compiled as :func:`eps_at` for the kernels and called as is by the
+    slow twin: one definition of the schedule, so the two cannot drift apart.
+    """
     t0 = t - t % EPS_RESYNC
     e = math.exp(-beta * t0)
     d = math.exp(-beta)
     for _ in range(t - t0):
         e *= d
     return e
+
+
+eps_at = njit(cache=True)(exploration_rate)
 
 
 @njit(cache=True, inline="always")

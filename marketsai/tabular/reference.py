@@ -12,10 +12,9 @@ no flattening (``_model_init``, ``_model_advance``). On games nothing changes.
 
 Examples
 --------
->>> from marketsai.finite_game import FiniteGame
 >>> from marketsai.tabular import QLearningConfig, init_sessions, advance
->>> pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
->>> game = FiniteGame.from_matrix(pd, memory=1, discount=0.9)
+>>> from marketsai.tabular.games import prisoners_dilemma
+>>> game = prisoners_dilemma(memory=1, discount=0.9)
 >>> cfg = QLearningConfig(alpha=0.1, beta=1e-3, stable_periods=200)
 >>> fast = init_sessions(game, cfg, seed=1, sessions=[0, 1])
 >>> slow = reference_init(game, cfg, seed=1, sessions=[0, 1])
@@ -33,6 +32,7 @@ import numpy as np
 from marketsai.finite_model import FiniteModel
 from marketsai.tabular.config import EXPLORATION, PROTOCOL
 from marketsai.tabular.kernel import BOLTZMANN, EPS_RESYNC, EXP_DECAY
+from marketsai.tabular.kernel_parts import exploration_rate
 from marketsai.tabular.models import (
     check_protocol,
     check_solver_options,
@@ -74,15 +74,6 @@ def _sample_cdf(cdf_row, u):
     while u >= cdf_row[k] and k < len(cdf_row) - 1:
         k += 1
     return k
-
-
-def _eps_at(beta, t):
-    t0 = t - t % EPS_RESYNC
-    e = math.exp(-beta * t0)
-    d = math.exp(-beta)
-    for _ in range(t - t0):
-        e *= d
-    return e
 
 
 def reference_init(game, cfg, seed=0, sessions=range(4)) -> SessionState:
@@ -195,7 +186,7 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
                 if g < 0 or g >= m or row[g] < mx:
                     strategy[i, x] = _argmax_ties(row, m - 1, st)[0]
                 maxq[i][x] = float(mx)
-        eps = [(_eps_at(beta[i], t) if mode == EXP_DECAY else float(cfg.epsilon)) for i in range(n)]
+        eps = [(exploration_rate(beta[i], t) if mode == EXP_DECAY else float(cfg.epsilon)) for i in range(n)]
         decay = [math.exp(-beta[i]) for i in range(n)]
         e = s // Mk
         done = 0
@@ -392,7 +383,7 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
                 if g < 0 or g > hi or row[g] < mx:
                     strategy[i, y] = _argmax_ties(row, hi, st)[0]
                 maxq[i][y] = float(mx)
-        eps = [(_eps_at(beta[i], t) if mode == EXP_DECAY else float(cfg.epsilon)) for i in range(n)]
+        eps = [(exploration_rate(beta[i], t) if mode == EXP_DECAY else float(cfg.epsilon)) for i in range(n)]
         decay = [math.exp(-beta[i]) for i in range(n)]
         done = 0
         while True:

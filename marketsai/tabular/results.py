@@ -10,9 +10,8 @@ model's strategic ``benchmarks``; without them the table reports the mean outcom
 Examples
 --------
 >>> from marketsai.tabular.games import prisoners_dilemma
->>> game = prisoners_dilemma(memory=1, discount=0.9)
 >>> cfg = QLearningConfig(alpha=0.1, beta=1e-3, stable_periods=1000)
->>> res = run_sessions(game, cfg, seed=0, sessions=range(3))
+>>> res = run_sessions(prisoners_dilemma(), cfg, seed=0, sessions=range(3))
 >>> list(res.to_frame().columns[:7])
 ['session', 'seed', 'converged', 'periods', 'cycle_length', 'mean_price', 'profit_gain']
 """

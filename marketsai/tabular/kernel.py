@@ -50,9 +50,15 @@ from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the
     argmax_random_ties,
     argmax_ties,
     choose_action,
+    credit_pending,
+    draw_exo,
     eps_at,
+    exploration_rates,
+    keep_caches,
     kth_tie,
+    period_limits,
     q_update,
+    revise,
     row_caches,
     sample_cdf,
 )
@@ -72,17 +78,12 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
     while payoffs use the realised ``e`` (``s`` still carries it).
     """
     n, n_states, m = q.shape
-    n_exo = exo_cdf.shape[0]
     maxq = row_caches(q, strategy, st)  # caches: row maxima; repaired greedy actions
-    # small per-session scratch is padded by 64 bytes each side so that two threads
-    # never write to one cache line (false sharing halved the 2-thread speed)
-    eps = np.empty(n + 16)[8:8 + n]
-    decay = np.empty(n + 16)[8:8 + n]
-    for i in range(n):
-        decay[i] = math.exp(-beta[i])
-        eps[i] = eps_at(beta[i], t) if mode == EXP_DECAY else epsilon
+    # small per-session scratch is padded by 64 bytes each side (no false sharing)
+    eps, decay = exploration_rates(beta, t, mode, epsilon)
     acts = np.empty(n + 16, dtype=np.int64)[8:8 + n]
     w = np.empty(m + 16)[8:8 + m]
+    n_act = np.full(n, m)  # every agent's action count (alternating moves' digits)
     n_rec = rec.shape[0]
     e = s // Mk
     s0 = st[0]  # RNG state lives in registers during the loop
@@ -90,10 +91,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
     s2 = st[2]
     s3 = st[3]
     # the loop stops at t == t_stop (budget / cap) or when converged (if stop_converged)
-    t_stop = t + budget if budget >= 0 else np.int64(2**62)
-    if stop_converged and max_periods < t_stop:
-        t_stop = max_periods
-    stable_stop = stable_periods if stop_converged else np.int64(2**62)
+    t_stop, stable_stop = period_limits(t, budget, stop_converged, stable_periods, max_periods)
     t_begin = t
     t_rec_end = t + max(n_rec - rec_pos, 0)
     plain = np.empty(n + 16, dtype=np.bool_)[8:8 + n]  # epsilon-greedy, no control: hot path
@@ -111,7 +109,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                 if not plain[i]:
                     a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, i, qs, forced[i], ov, eps[i],
                                                 mode, temperature, cap[i], m, w, s0, s1, s2, s3)
-                else:  # the hot path, written out: epsilon-greedy with the cached greedy action
+                else:  # the hot path: epsilon-greedy with the cached greedy action
                     x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                     if to_unit(x) < (ov if ov >= 0.0 else eps[i]):
                         x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
@@ -120,10 +118,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                         a = np.int64(strategy[i, qs])  # exploit
                 acts[i] = a
                 j = j * m + a
-            e2 = 0
-            if n_exo > 1:  # e' ~ P(e, .)
-                x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = sample_cdf(exo_cdf[e], to_unit(x))
+            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
             # s' = (e', last k joint actions); k = 1 needs no division
             s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
             qn = s_next - e2 * Mk if hide_exo else s_next
@@ -136,7 +131,6 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                     new = np.float64(q[i, qs, a])  # read back: rounded to the table's dtype
                     g = strategy[i, qs]
                     mx = maxq[i, qs]
-                    # keep the caches: O(1) unless the greedy entry fell or a tie appeared
                     rescan = False
                     if a == g:
                         if new >= mx:
@@ -169,22 +163,9 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                 changed |= ch
             a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, qs, forced[p], eps_override[p],
                                         eps[p], mode, temperature, cap[p], m, w, s0, s1, s2, s3)
-            last = mem % M  # the joint action in force (most recent in memory)
-            pw = 1
-            for _ in range(n - 1 - p):
-                pw *= m
-            j = last + (a - (last // pw) % m) * pw
-            for i in range(n):
-                if i == p:
-                    pend_s[p] = qs
-                    pend_a[p] = a
-                    pend_r[p] = payoffs[e, j, p]
-                elif pend_s[i] >= 0:
-                    pend_r[i] += dpow[(t - i) % n] * payoffs[e, j, i]
-            e2 = 0
-            if n_exo > 1:
-                x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = sample_cdf(exo_cdf[e], to_unit(x))
+            j = revise(mem % M, p, a, n_act)  # mem % M: the joint action in force
+            credit_pending(pend_s, pend_a, pend_r, p, qs, a, payoffs, e, j, dpow, t)
+            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
             s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
         if t < t_rec_end:  # record this call's first periods
             for i in range(n):

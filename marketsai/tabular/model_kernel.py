@@ -45,10 +45,14 @@ from marketsai.tabular.kernel_parts import (
     argmax_count,
     argmax_random_ties,
     choose_action,
-    eps_at,
+    credit_pending,
+    draw_exo,
+    exploration_rates,
     feasible_row_caches,
     kth_tie,
+    period_limits,
     q_update,
+    revise,
     sample_cdf,
 )
 from marketsai.tabular.rng import to_unit, uniform, xoshiro
@@ -109,17 +113,12 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
       ``t`` that is a multiple of ``improve_every`` (policy improvement).
     """
     n, n_states, m = q.shape
-    n_exo = exo_cdf.shape[0]
     M = next_x.shape[1]
     nf_full = nf.shape[0] > 1 or n_states == 1
     # caches: row maxima over feasible entries; repair stale greedy actions (q edited)
     maxq = feasible_row_caches(q, strategy, st, nf)
     # small per-session scratch padded by 64 bytes each side (no false sharing)
-    eps = np.empty(n + 16)[8:8 + n]
-    decay = np.empty(n + 16)[8:8 + n]
-    for i in range(n):
-        decay[i] = math.exp(-beta[i])
-        eps[i] = eps_at(beta[i], t) if mode == EXP_DECAY else epsilon
+    eps, decay = exploration_rates(beta, t, mode, epsilon)
     acts = np.empty(n + 16, dtype=np.int64)[8:8 + n]
     w = np.empty(m + 16)[8:8 + m]
     n_rec = rec.shape[0]
@@ -128,10 +127,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
     s1 = st[1]
     s2 = st[2]
     s3 = st[3]
-    t_stop = t + budget if budget >= 0 else np.int64(2**62)
-    if stop_converged and max_periods < t_stop:
-        t_stop = max_periods
-    stable_stop = stable_periods if stop_converged else np.int64(2**62)
+    t_stop, stable_stop = period_limits(t, budget, stop_converged, stable_periods, max_periods)
     t_begin = t
     t_rec_end = t + max(n_rec - rec_pos, 0)
     plain = np.empty(n + 16, dtype=np.bool_)[8:8 + n]  # epsilon-greedy, no control: hot path
@@ -167,10 +163,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
                         a = np.int64(strategy[i, s])
                 acts[i] = a
                 j = j * n_actions[i] + a
-            e2 = 0
-            if n_exo > 1:  # e' ~ P(e, .)
-                x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = sample_cdf(exo_cdf[e], to_unit(x_))
+            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
             s_next = e2 * n_x + next_x[s, j]
             for i in range(n):
                 if learn[i]:
@@ -232,22 +225,9 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, s, forced[p], eps_override[p],
                                         eps[p], mode, temperature, min(cap[p], nfp - 1), nfp, w,
                                         s0, s1, s2, s3)
-            last = x % M  # the joint action in force (memory models only)
-            pw = 1
-            for ll in range(p + 1, n):
-                pw *= n_actions[ll]
-            j = last + (a - (last // pw) % n_actions[p]) * pw
-            for i in range(n):
-                if i == p:
-                    pend_s[p] = s
-                    pend_a[p] = a
-                    pend_r[p] = rewards[rrow, j, p]
-                elif pend_s[i] >= 0:
-                    pend_r[i] += dpow[(t - i) % n] * rewards[rrow, j, i]
-            e2 = 0
-            if n_exo > 1:
-                x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-                e2 = sample_cdf(exo_cdf[e], to_unit(x_))
+            j = revise(x % M, p, a, n_actions)  # x % M: the joint action in force (memory models)
+            credit_pending(pend_s, pend_a, pend_r, p, s, a, rewards, rrow, j, dpow, t)
+            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
             s_next = e2 * n_x + next_x[s, j]
         if t < t_rec_end:
             orow = e * n_ox + (x if n_ox > 1 else 0)

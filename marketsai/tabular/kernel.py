@@ -54,7 +54,6 @@ from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the
     draw_exo,
     eps_at,
     exploration_rates,
-    keep_caches,
     kth_tie,
     period_limits,
     q_update,

@@ -32,8 +32,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 # the documentation site into site/ (strict: a broken link or reference fails the build);
-# `$(VENV)/bin/mkdocs serve` previews it
+# `$(VENV)/bin/mkdocs serve` previews it. First: every generated results table agrees with
+# the committed CSV it quotes (`$(PY) docs/tables.py` rewrites them).
 docs: $(STAMP)
+	$(PY) docs/tables.py --check
 	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(VENV)/bin/mkdocs build --strict
 
 clean:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, single_threaded, write_table
+from common import best_of, peak_rss_mb, rate_of, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ECONOMY = ROOT / "economies" / "rbc.yaml"
@@ -96,11 +96,7 @@ def main():
                     row.append("(not run: minutes per call)")
                     continue
                 run, algo = rllib_runner(econ, S, n, batched)
-                try:
-                    t = best_of(run, repeat=args.repeats, warmup=1)
-                finally:
-                    algo.stop()
-                row.append(f"{n / t:,.0f}")
+                row.append(rate_of(run, algo, n, args.repeats))
             rows.append(row)
             print(row, flush=True)
     finally:

@@ -24,7 +24,7 @@ import os
 import time
 from pathlib import Path
 
-from common import RESULTS, machine, single_threaded
+from common import dated, machine, single_threaded
 
 ROOT = Path(__file__).resolve().parents[1]
 OBS, HID, ACT, BATCH, GAMMA = 2, [64, 64], 15, 64, 0.95
@@ -136,7 +136,7 @@ def main():
                   "machine class): 180 updates/s of both firms' networks for one seed (5.5 ms per update), 16 "
                   "sessions, one update per 4 periods."]
     text = "\n".join(lines) + "\n"
-    out = RESULTS / f"batched_seeds_{stamp}.md"
+    out = dated("batched_seeds")
     out.write_text(text)
     print(text)
 

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, peak_rss_mb, single_threaded, write_table
+from common import dated, peak_rss_mb, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -217,15 +217,15 @@ def main():
                                       ("bare_wall", "vector_env_wall", "vector_env_mlp_wall", "rllib_batched_wall",
                                        "rllib_per_agent_wall")])
         print(rows[-1], f"{time.perf_counter() - started:.0f} s", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    with open(RESULTS / "households.csv", "w", newline="") as f:
+    out_csv = dated("households", ".csv")
+    with open(out_csv, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(records[0]))
         w.writeheader()
         w.writerows(records)
     notes = (f"Household-steps (one household in one period) per **CPU second** of the benchmark process, "
              f"**best of {args.repeats}** timed calls after one warm-up: the machine is shared with other jobs (load "
              "below), which stretches wall time but hardly CPU time; wall-clock rates, best of the same calls, are "
-             f"in the second table and in households.csv. {S} session(s) of N households stepped as one batch; up to "
+             f"in the second table and in the dated households CSV. {S} session(s) of N households stepped as one batch; up to "
              f"{args.steps} household-steps per timed call (fewer under RLlib at small N); torch and OpenMP 1 thread; "
              "PPO module 64x64 in RLlib's local env runner (`num_env_runners=0`, no `ray.init`). Competitive firms "
              "are not actors. Peak RSS (MB) is the process's high-water mark during (a) / (c) / (d) / (e), ray and "
@@ -233,16 +233,17 @@ def main():
              f"{args.per_agent_max_n} in growth_market only. N = 1000 needs the 1,000-agent limit raised "
              f"(households + firms). Whole run {time.perf_counter() - started:.0f} s; 1-minute load average "
              f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores).")
+    out_md = out_csv.with_suffix(".md")
     text = write_table("households", f"Household-steps per CPU second (best of {args.repeats}): market economies, "
                        "N households as one batch",
                        ["economy", "N", "(a) bare step", "(b) VectorEnv", "(c) VectorEnv + MLP forward",
                         "(d) RLlib PPO sampling, vector_entry_point", "(e) RLlib PPO sampling, per-agent MultiAgentEnv",
-                        "(d)/(a)", "(d)/(c)", "(d)/(e)", "peak RSS MB (a/c/d/e)"], rows, notes)
+                        "(d)/(a)", "(d)/(c)", "(d)/(e)", "peak RSS MB (a/c/d/e)"], rows, notes, path=out_md)
     header = ["economy", "N", "(a)", "(b)", "(c)", "(d)", "(e)"]
     text += "\n".join(["", f"## Wall clock: household-steps per second (best of {args.repeats}, same calls)", "",
                        "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
                       + ["| " + " | ".join(str(c) for c in r) + " |" for r in wall_rows]) + "\n"
-    (RESULTS / "households.md").write_text(text)
+    out_md.write_text(text)
     print(text)
 
 if __name__ == "__main__":

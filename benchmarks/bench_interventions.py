@@ -4,7 +4,7 @@
     python benchmarks/bench_interventions.py --from-run runs/interventions-study
     python benchmarks/bench_interventions.py --quick         # kernel speed only (~1 min)
 
-Writes ``benchmarks/results/interventions.md``:
+Writes a new ``benchmarks/results/interventions_<date>.md``:
 
 * the study: wall time of ``marketsai run experiments/interventions/study.yaml`` from
   scratch (fresh baseline cache), split into baseline training and interventions (sum
@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 import numba
+from common import dated
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULT = ROOT / "benchmarks" / "results" / "interventions.md"
 STUDY = ROOT / "experiments" / "interventions" / "study.yaml"
 
 
@@ -132,8 +132,7 @@ def main(argv=None):
               f"| post-intervention re-convergence (memory reset of firm 0) | "
               f"{ks['post_periods_per_s']:,.0f} |", "",
               f"Mean periods to re-converge after the reset: {ks['post_periods_mean']:,.0f}.", ""]
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
-    RESULT.write_text("\n".join(lines))
+    dated("interventions").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -17,7 +17,7 @@ Compares, in one run on one machine:
 
 One environment step = one period in which both firms act. Usage::
 
-    python benchmarks/bench_rllib.py [--steps 20000] [--out benchmarks/results/rllib.md]
+    python benchmarks/bench_rllib.py [--steps 20000] [--out benchmarks/results/rllib_<date>.md]
     python benchmarks/bench_rllib.py --only impala,appo   # just those rows, in their own section
 """
 
@@ -29,7 +29,7 @@ import platform
 from pathlib import Path
 
 import numpy as np
-from common import best_of, window_rates
+from common import best_of, dated, latest, window_rates
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,7 +91,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "rllib.md"))
+    parser.add_argument("--out", default=None,
+                        help="the table (default: a new dated benchmarks/results/rllib_<date>.md)")
     parser.add_argument("--only", default=None,
                         help="comma-separated rows (impala, appo, ...) to run; written in a section of their own "
                              "after the full run's table")
@@ -165,11 +166,12 @@ def main():
                      f"| {rel} |")
     lines += ["", "For scale: the tabular numba kernel runs millions of periods per second per core "
               "(docs/REFERENCE: C port 26 million, numba port 3.8 million); pure Python about 16,000."]
-    out = Path(args.out)
+    out = Path(args.out) if args.out else dated("rllib")
+    base = Path(args.out) if args.out else latest("rllib")
     out.parent.mkdir(parents=True, exist_ok=True)
-    if args.only:  # keep the full run's table; (re)write a section for these rows after it
+    if args.only:  # keep the last full run's table; (re)write a section for these rows after it
         lines = [ALONE, ""] + lines[2:-2]
-        old = out.read_text().split(ALONE)[0].rstrip("\n") + "\n\n" if out.exists() else ""
+        old = base.read_text().split(ALONE)[0].rstrip("\n") + "\n\n" if base and base.exists() else ""
         out.write_text(old + "\n".join(lines) + "\n")
     else:
         out.write_text("\n".join(lines) + "\n")

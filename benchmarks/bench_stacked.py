@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import best_of, peak_rss_mb, single_threaded, write_table
+from common import best_of, peak_rss_mb, rate_of, single_threaded, write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,11 +137,7 @@ def main():
                     row.append("(not run)")
                     continue
                 run, algo, done = sampler(econ, sessions, args.steps, stacked, block, heads, critic and stacked)
-                try:
-                    t = best_of(run, repeat=args.repeats, warmup=1)
-                finally:
-                    algo.stop()
-                row.append(f"{done / t:,.0f}")
+                row.append(rate_of(run, algo, done, args.repeats))
             row.append("—" if row[-1] == "(not run)" else
                        f"{float(row[-2].replace(',', '')) / float(row[-1].replace(',', '')):.1f}x")
             rows.append(row)

@@ -8,7 +8,7 @@ affects both alike; the plain-Python twin of the same algorithm
 cache vs cached) of both kernels; the 1000-session baseline (wall time, in a fresh
 process) with its outcomes; and the share of post-learning analysis (equilibrium check,
 impulse responses) in a run at m = 50 prices, before and after. Writes
-``benchmarks/results/tabular.md``.
+a new ``benchmarks/results/tabular_<date>.md`` (the undated tabular.md is the run the docs quote).
 
 Per-core speed is periods per CPU-second (``time.process_time``), which stays
 meaningful when other work shares the machine; wall times are shown next to it, with
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import BASELINE_COMMIT, baseline_kernel, module_from_git  # noqa: E402
+from common import BASELINE_COMMIT, baseline_kernel, dated, module_from_git  # noqa: E402
 from verify_fastpath import calvano, kernel_module, verify  # noqa: E402
 
 from marketsai import analysis  # noqa: E402
@@ -230,15 +230,14 @@ def main():
     text = ("# Tabular engine benchmark (Calvano et al. 2020 duopoly)\n\n"
             f"Machine: {os.cpu_count()} cores; numba threads default. "
             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n"
-            "Reference speeds per core (REFERENCE.md): pure Python ~16,000 periods/s, "
+            "Reference speeds per core (docs/references.md): pure Python ~16,000 periods/s, "
             "numba port ~3.8 M, C port of the Fortran ~26 M.\n"
             + (f"**The machine was shared during this run** (load average {load0[0]:.1f} at the "
                f"start, {load1[0]:.1f} at the end): wall-clock times and thread scaling are not "
                "representative; per-CPU-second speeds and the side-by-side ratio are.\n"
                if max(load0[0], load1[0]) > 0.5 else "")
             + "\n" + "\n".join(rows) + "\n")
-    out = ROOT / "benchmarks" / "results" / "tabular.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = dated("tabular")
     out.write_text(text)
     print(text)
 

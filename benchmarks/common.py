@@ -1,4 +1,10 @@
-"""Helpers shared by the benchmark scripts: timing, peak memory, Markdown tables."""
+"""Helpers shared by the benchmark scripts: timing, peak memory, Markdown tables, dated
+result files.
+
+A benchmark run writes ``benchmarks/results/<name>_<date>.<ext>`` (:func:`dated`), never
+over the file the docs quote: a later run on a busier machine must not silently change
+a number a page cites. The docs name the dated file they quote.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,16 @@ def best_of(fn, repeat: int = 5, warmup: int = 0) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def rate_of(run, algo, steps: int, repeat: int) -> str:
+    """``steps / best_of(run)`` formatted as a table cell, the RLlib ``algo`` stopped after
+    (even when timing fails): how every sampling benchmark times an algorithm."""
+    try:
+        t = best_of(run, repeat=repeat, warmup=1)
+    finally:
+        algo.stop()
+    return f"{steps / t:,.0f}"
 
 
 def single_threaded():
@@ -60,16 +76,48 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def write_table(name: str, title: str, header: list[str], rows: list[list], notes: str = "") -> str:
-    """Write ``benchmarks/results/<name>.md`` and return its text."""
-    RESULTS.mkdir(exist_ok=True)
-    lines = [f"# {title}", "", f"Machine: {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
+def load() -> str:
+    """The machine's 1, 5 and 15-minute load averages, as a phrase for a table's header."""
+    try:
+        return "load average " + " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except (OSError, AttributeError):
+        return "load average unknown"
+
+
+def dated(name: str, suffix: str = ".md", folder: Path = RESULTS) -> Path:
+    """A new results file ``<folder>/<name>_<YYYY-MM-DD><suffix>`` (``..._<HHMMSS>`` added
+    when a run of the same day wrote one already): never an existing file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.gmtime()
+    path = folder / f"{name}_{time.strftime('%Y-%m-%d', stamp)}{suffix}"
+    if path.exists():
+        path = folder / f"{name}_{time.strftime('%Y-%m-%d_%H%M%S', stamp)}{suffix}"
+    return path
+
+
+def latest(name: str, suffix: str = ".md", folder: Path = RESULTS) -> Path | None:
+    """The newest results file of a benchmark: ``<name>_<date>...`` (dates sort by name),
+    else the undated ``<name><suffix>`` of earlier runs; None when there is none."""
+    found = sorted(folder.glob(f"{name}_2*{suffix}"))
+    if found:
+        return found[-1]
+    plain = folder / f"{name}{suffix}"
+    return plain if plain.exists() else None
+
+
+def write_table(name: str, title: str, header: list[str], rows: list[list], notes: str = "",
+                path: Path | None = None) -> str:
+    """Write the table to ``path`` (default: a new dated file, :func:`dated`) and return its text."""
+    lines = [f"# {title}", "",
+             f"Machine: {machine()}; {load()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     if notes:
         lines += ["", notes]
     text = "\n".join(lines) + "\n"
-    (RESULTS / f"{name}.md").write_text(text)
+    path = path or dated(name)
+    path.write_text(text)
+    print(f"wrote {path}")
     return text
 
 

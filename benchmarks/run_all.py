@@ -1,4 +1,4 @@
-"""Run every benchmark script in this folder; each writes benchmarks/results/<name>.md.
+"""Run every benchmark script in this folder; each writes a new, dated benchmarks/results/<name>_<date>.md.
 
 Run: ``make bench`` (or ``.venv/bin/python benchmarks/run_all.py [name ...]``).
 """

@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from common import RESULTS, machine, single_threaded
+from common import dated, machine, single_threaded
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +58,7 @@ def main():
         "share of starts at whose limit cycle every firm best-responds (`eq_on_path`, against the true Q* of the other's greedy strategy).", "",
         "| seed | Delta trained | Delta untrained | mean price | cycle length | eq_on_path |", "|---|---|---|---|---|---|",
         *rows, ""])
-    out = RESULTS / f"batched_seeds_calvano_{time.strftime('%Y-%m-%d', time.gmtime())}.md"
+    out = dated("batched_seeds_calvano")
     out.write_text(text)
     print(text)
 

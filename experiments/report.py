@@ -13,18 +13,24 @@ Usage::
     python experiments/report.py RUN... --out experiments/growth_deep/results/growth_deep \\
         [--columns share_err_max,euler_mean,...] [--percent share_err_max,...]
 
-writes ``OUT.csv`` (every column) and ``OUT.md`` (``--columns``, or all).
+writes ``OUT.csv`` (every column), ``OUT.md`` (``--columns``, or all) and
+``OUT.source.json`` (the command, seed, commit, machine load and the run folders' records).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import re
+import shlex
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 from marketsai.analysis.tables import markdown_table
 from marketsai.run_folder import load_run
+from marketsai.runner.provenance import write_source
 
 #: the columns that say where a row comes from, first in every table
 LABELS = ("run", "policy")
@@ -55,6 +61,29 @@ def report(folders, columns=None, percent=()) -> tuple[pd.DataFrame, str]:
     return table, markdown_table(shown)
 
 
+def cell_seconds(folder: str | Path) -> dict[int, float]:
+    """Wall seconds of each sweep cell's chunks (learning and evaluation), from the run's log."""
+    out: dict[int, float] = {}
+    for m in re.finditer(r"chunk c(\d+)\.\S+ done in ([0-9.]+)s", (Path(folder) / "log").read_text()):
+        out[int(m.group(1))] = out.get(int(m.group(1)), 0.0) + float(m.group(2))
+    return out
+
+
+def write_table(out: str | Path, table: pd.DataFrame, md: str, figure=None) -> None:
+    """``OUT.csv`` (every column), ``OUT.md`` and, given a matplotlib figure, ``OUT.png``,
+    each written atomically (a reader never sees half a table): what every study's report
+    script writes."""
+    from marketsai.runner.store import atomic_write_bytes, atomic_write_text
+
+    out = Path(out)
+    atomic_write_text(out.with_suffix(".csv"), table.to_csv(index=False))
+    atomic_write_text(out.with_suffix(".md"), md + "\n")
+    if figure is not None:
+        buf = io.BytesIO()
+        figure.savefig(buf, format="png", dpi=110)
+        atomic_write_bytes(out.with_suffix(".png"), buf.getvalue())
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="finished run folders")
@@ -64,10 +93,11 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     split = [c for c in args.columns.split(",") if c]
     table, md = report(args.runs, split or None, [c for c in args.percent.split(",") if c])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".md").write_text(md + "\n")
+    write_table(args.out, table, md)
+    seeds = sorted({load_run(r).config.get("seed") for r in args.runs}, key=str)
+    command = shlex.join(["python", "experiments/report.py", *(sys.argv[1:] if argv is None else argv)])
+    write_source(Path(args.out).with_suffix(".csv"), seed=seeds[0] if len(seeds) == 1 else seeds,
+                 runs=args.runs, command=command)
     print(md)
 
 

@@ -21,7 +21,7 @@ import sys
 
 import click
 
-from marketsai.errors import SpecError
+from marketsai.errors import SpecError, command_errors
 
 LAZY = {"train": "train", "evaluate": "evaluate", "export": "export"}
 RL_MODULE = "marketsai.rl.commands"
@@ -113,21 +113,15 @@ def _show_spec_warnings() -> None:
               help="Threads per chunk (results do not depend on it).")
 @click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def run(file, out, sets, address, threads, force, no_progress):
+@click.option("--verbose", is_flag=True,
+              help="Deep learners: Ray's and RLlib's logs on the console (by default in RUN/log).")
+def run(file, out, sets, address, threads, force, no_progress, verbose):
     """Run an experiment FILE into a run folder and print its summary."""
     from marketsai.runner import run_experiment, summary_text
-    try:
-        overrides = parse_sets(sets)
-        folder = run_experiment(file, out=out, overrides=overrides, address=address,
-                                threads=threads, force=force, progress=not no_progress)
-    except SpecError as err:
-        _fail(err)
-    except KeyboardInterrupt as exc:
-        click.echo(f"\ninterrupted ({exc}); finished chunks are saved -- rerun the same "
-                   "command to resume", err=True)
-        sys.exit(130)
-    except RuntimeError as exc:
-        _fail(exc)
+    with command_errors("finished chunks are saved -- rerun the same command to resume", RuntimeError):
+        folder = run_experiment(file, out=out, overrides=parse_sets(sets), address=address,
+                                threads=threads, force=force, progress=not no_progress,
+                                verbose=verbose)
     click.echo(summary_text(folder))
     click.echo(f"\nrun folder: {folder}")
 
@@ -144,7 +138,7 @@ def validate(file, sets):
         from marketsai.runner.config import describe_defaults
         click.echo(describe_defaults())
         return
-    try:
+    with command_errors("nothing was written"):
         overrides = parse_sets(sets)
         data = read_yaml(file)
         if isinstance(data, dict) and "kind" not in data and ("markets" in data or "agents" in data):
@@ -170,8 +164,6 @@ def validate(file, sets):
                 if check_settings is not None:
                     check_settings(resolved["algorithm"]["name"],
                                    resolved["algorithm"]["settings"], file)
-    except SpecError as err:
-        _fail(err)
     click.echo(dump_yaml(resolved), nl=False)
 
 
@@ -181,10 +173,8 @@ def report(run_dir):
     """Redraw summary.json and figures/ of RUN_DIR from its tables; print the summary."""
     from marketsai.runner import report as redraw
     from marketsai.runner import summary_text
-    try:
+    with command_errors("rerun the command", FileNotFoundError, RuntimeError):
         redraw(run_dir)
-    except (SpecError, FileNotFoundError, RuntimeError) as err:
-        _fail(err)
     click.echo(summary_text(run_dir))
 
 

@@ -46,6 +46,36 @@ class EconomyState:
     def batch(self) -> int:
         return int(self.exo.shape[0])
 
+    def sessions(self, lo: int, hi: int) -> EconomyState:
+        """Sessions ``lo:hi`` (views of every array): a batched learner steps them apart when
+        they draw from different generators."""
+        return _each_array([self], lambda arrays: arrays[0][lo:hi])
+
+    @staticmethod
+    def concat(states) -> EconomyState:
+        """States of one economy at one period as one batch of sessions, in order.
+
+        >>> import marketsai as mai
+        >>> econ = mai.load_economy("economies/bertrand_duopoly.yaml")
+        >>> a, b = (econ.initial_state(np.random.default_rng(s), 2) for s in (0, 1))
+        >>> both = EconomyState.concat([a, b])
+        >>> both.batch, bool((both.sessions(2, 4).history == b.history).all())
+        (4, True)
+        """
+        return states[0] if len(states) == 1 else _each_array(states, lambda arrays: np.concatenate(arrays))
+
+
+def _each_array(states, combine) -> EconomyState:
+    """``states[0]`` with every per-session array replaced by ``combine`` of the states' arrays."""
+    first = states[0]
+
+    def each(get):
+        return combine([get(s) for s in states])
+    return dataclasses.replace(
+        first, fields={k: each(lambda s, k=k: s.fields[k]) for k in first.fields}, exo=each(lambda s: s.exo),
+        exo_agent={k: each(lambda s, k=k: s.exo_agent[k]) for k in first.exo_agent},
+        history=each(lambda s: s.history), prices={k: each(lambda s, k=k: s.prices[k]) for k in first.prices})
+
 
 def _draw(P: np.ndarray, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Next chain states by inverse CDF of the rows ``P[idx]``."""

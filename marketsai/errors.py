@@ -6,7 +6,9 @@ what is allowed -- never a KeyError or a numba typing error from deep inside.
 
 from __future__ import annotations
 
+import contextlib
 import reprlib
+import sys
 from typing import Any
 
 _MISSING = object()
@@ -154,3 +156,18 @@ class RunFolderError(RuntimeError):
         self.folder = str(folder)
         self.errno = errno_
         super().__init__(message)
+
+
+@contextlib.contextmanager
+def command_errors(interrupted: str, *expected: type[BaseException]):
+    """A command's body: a :class:`SpecError` (or an ``expected`` error) prints as one
+    ``error:`` line on stderr and exits 1; Ctrl-C prints ``interrupted`` (what was kept,
+    how to resume) and exits 130 -- never a traceback. Every ``marketsai`` command's face."""
+    try:
+        yield
+    except (SpecError, *expected) as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt as exc:
+        print(f"\ninterrupted ({exc}); {interrupted}", file=sys.stderr)
+        sys.exit(130)

@@ -89,12 +89,12 @@ def all_of(*checks: Check, allowed: str | None = None, convert=None) -> Check:
                   checks[-1].reason, convert, parts=tuple(checks))
 
 
-def check_present(data: dict, checks: dict[str, Check], path: str, file: str | None = None) -> None:
-    """Check the keys of ``data`` that ``checks`` declares (an open mapping: other keys are
-    someone else's to check, e.g. RLlib's own config attributes)."""
+def check_present(data: dict, declared: dict, path: str, file: str | None = None) -> None:
+    """Check the keys of ``data`` that ``declared`` (``name -> Param``) declares: an open
+    mapping, whose other keys are someone else's to check (RLlib's own config attributes)."""
     for key, value in (data or {}).items():
-        if key in checks:
-            checks[key].validate(value, f"{path}.{key}" if path else key, file)
+        if key in declared:
+            declared[key].validate(value, f"{path}.{key}" if path else key, file)
 
 
 def _is_real(x) -> bool:
@@ -113,6 +113,15 @@ nonnegative_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool)
 
 
 anything = Check(lambda x: True, "any value")
+
+
+def or_null(check: Check) -> Check:
+    """``check``, or null (a setting left to its owner's default or unset).
+
+    >>> or_null(positive_int).allowed, or_null(positive_int)(None), or_null(positive_int)(0)
+    ('null or an integer >= 1', True, False)
+    """
+    return Check(lambda x: x is None or check(x), f"null or {check.allowed}", check.as_float, check.reason)
 
 
 def one_of(*choices) -> Check:
@@ -150,6 +159,16 @@ def bounded_list(check: Check, hi: int) -> Check:
                  f"{check.allowed} (at most {hi:,} elements)", check.as_float)
 
 
+class _Unset:
+    def __repr__(self):
+        return "unset (its library's default)"
+
+
+#: the default of a setting another library owns (an RLlib config attribute): a file that
+#: leaves it out gets that library's default, and the resolved config does not show it
+UNSET = _Unset()
+
+
 @dataclasses.dataclass(frozen=True)
 class Param:
     """One declared parameter.
@@ -167,8 +186,52 @@ class Param:
     def required(self) -> bool:
         return self.default is REQUIRED
 
-    def validate(self, value, path: str):
-        return self.check.validate(value, path)
+    def validate(self, value, path: str, file: str | None = None):
+        return self.check.validate(value, path, file)
+
+
+def _at(cfg, path: str):
+    for key in path.split("."):
+        if not isinstance(cfg, dict) or key not in cfg:
+            return None
+        cfg = cfg[key]
+    return cfg
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """A constraint between fields of a resolved config, declared beside its schema.
+
+    Why: a ``Param`` checks one value; "tail <= periods" or "stacked needs sessions" relate
+    several, and as rules they are data (listed, tested, documented) rather than a long
+    function of raises. ``holds(cfg)`` is the constraint; when it fails the error names
+    ``path`` (dotted), the value there, ``reason`` and what is ``allowed`` (each a string,
+    or a function of ``cfg``). ``when(cfg)`` limits the rule to the configs it concerns.
+
+    >>> tail = Rule("tail", lambda c: c["tail"] <= c["periods"], "tail must not exceed periods",
+    ...             lambda c: f"<= {c['periods']}")
+    >>> check_rules({"tail": 60, "periods": 50}, [tail])
+    Traceback (most recent call last):
+    ...
+    marketsai.errors.SpecError: tail = 60: tail must not exceed periods (allowed: <= 50)
+    """
+
+    path: str | Callable[[dict], str]
+    holds: Callable[[dict], bool]
+    reason: str | Callable[[dict], str]
+    allowed: str | Callable[[dict], str]
+    when: Callable[[dict], bool] | None = None
+
+    def check(self, cfg: dict, file: str | None = None) -> None:
+        if (self.when is None or self.when(cfg)) and not self.holds(cfg):
+            path, reason, allowed = (x(cfg) if callable(x) else x for x in (self.path, self.reason, self.allowed))
+            raise SpecError(reason, path=path, value=_at(cfg, path), allowed=allowed, file=file)
+
+
+def check_rules(cfg: dict, rules, file: str | None = None) -> None:
+    """Every rule in turn; the first that fails raises its :class:`SpecError`."""
+    for rule in rules:
+        rule.check(cfg, file)
 
 
 def validate_mapping(data, declared: dict[str, Param], path: str, what: str) -> dict:
@@ -188,6 +251,8 @@ def validate_mapping(data, declared: dict[str, Param], path: str, what: str) -> 
         sub = f"{path}.{name}" if path else name
         if name in data:
             out[name] = p.validate(data[name], sub)
+        elif p.default is UNSET:
+            continue
         elif p.required:
             raise SpecError(f"missing required key in {what}", path=sub,
                             allowed=p.check.allowed + (f" -- {p.doc}" if p.doc else ""))

@@ -118,8 +118,18 @@ def _freeze(x):
     return x
 
 
-@dataclasses.dataclass(frozen=True)
-class AgentSpec:
+class _EqualAsPlainData:
+    """Two entries are equal when their plain data (``to_dict``, what a file would say) is:
+    the dicts inside make the dataclass's own comparison and hash unfit. Unhashable."""
+
+    def __eq__(self, other):
+        return type(other) is type(self) and _freeze(self.to_dict()) == _freeze(other.to_dict())
+
+    __hash__ = None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class AgentSpec(_EqualAsPlainData):
     name: str
     type: str
     group: str
@@ -134,14 +144,9 @@ class AgentSpec:
                 "state": {k: dict(v) for k, v in self.state.items()},
                 "action": dict(self.action), "observation": dict(self.observation)}
 
-    def __eq__(self, other):
-        return isinstance(other, AgentSpec) and _freeze(self.to_dict()) == _freeze(other.to_dict())
 
-    __hash__ = None
-
-
-@dataclasses.dataclass(frozen=True)
-class MarketSpec:
+@dataclasses.dataclass(frozen=True, eq=False)
+class MarketSpec(_EqualAsPlainData):
     type: str
     name: str
     participants: tuple[str, ...]  # agent names, entry names expanded
@@ -152,11 +157,6 @@ class MarketSpec:
     def to_dict(self) -> dict:
         return {"type": self.type, "name": self.name, "participants": list(self.written or self.participants),
                 "params": dict(self.params), "inputs": dict(self.inputs)}
-
-    def __eq__(self, other):
-        return isinstance(other, MarketSpec) and _freeze(self.to_dict()) == _freeze(other.to_dict())
-
-    __hash__ = None
 
 
 @dataclasses.dataclass(frozen=True)

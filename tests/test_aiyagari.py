@@ -144,9 +144,7 @@ def test_bad_parameters_are_refused():
 
 # ---------------------------------------------------------------- the economy file
 def _economy(n: int) -> mai.Economy:
-    d = mai.load_economy(FILE).to_dict()
-    d["agents"][0]["count"] = n
-    return mai.Economy.from_dict(d)
+    return mai.load_economy(FILE, {"agents[0].count": n})
 
 
 def test_economy_file_is_the_lecture_model_and_clears():

@@ -232,7 +232,8 @@ RLLIB_ADAPTER = "marketsai.rl.rllib_internals"
 
 def _defined_here(tree) -> set[str]:
     """Underscored names a module defines itself: functions, classes, assigned names and
-    attributes (``self._x = ...``) -- reading those is the module's own business."""
+    attributes (``self._x = ...``, ``object.__setattr__(self, "_x", ...)``) -- reading those
+    is the module's own business."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -241,6 +242,9 @@ def _defined_here(tree) -> set[str]:
             names.add(node.attr)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
+        elif isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) \
+                and ast.unparse(node.func) in ("setattr", "object.__setattr__"):  # a frozen dataclass's own
+            names.add(node.args[1].value)
     return names
 
 
@@ -276,3 +280,18 @@ def test_no_module_reads_another_modules_private_names():
 def test_experiment_scripts_read_no_private_names():
     found = [r for path in sorted((ROOT / "experiments").rglob("*.py")) for r in private_reads(path)]
     assert not found, "private names read by experiment scripts:\n  " + "\n  ".join(found)
+
+
+def test_subclasses_of_rllib_classes_read_its_private_state_through_the_adapter():
+    """A class of ours derived from an RLlib class (a Learner, an Algorithm) inherits RLlib's
+    private attributes: ``self._learner_connector`` is as private as ``learner._learner_connector``
+    and is read through :mod:`marketsai.rl.rllib_internals` too. Flagged: a ``self.`` / ``cls.``
+    read of an underscored name that no module of ours defines."""
+    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in modules().items()}
+    ours = set().union(*(_defined_here(tree) for tree in trees.values()))
+    found = [f"{name}:{node.lineno}: {ast.unparse(node)}" for name, tree in trees.items() if name != RLLIB_ADAPTER
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+             and node.value.id in ("self", "cls") and node.attr.startswith("_")
+             and not node.attr.startswith("__") and node.attr not in ours]
+    assert not found, "RLlib private state read outside the adapter:\n  " + "\n  ".join(found)

@@ -1,9 +1,10 @@
 """The dimension study's scoring (marketsai.analysis.sector_accuracy) and its setup
-(experiments/dimension/run.py): exact policies score zero, perturbed ones do not, grid
-tables are read as the finite model plays them, and tabulation is refused where
-docs/dimension.md says the tabular curve stops."""
+(experiments/dimension/*.yaml, d swept by cases): exact policies score zero, perturbed ones
+do not, grid tables are read as the finite model plays them, the tabular file's budgets
+follow the rule docs/dimension.md states, and tabulation is refused where it says the
+tabular curve stops."""
 
-import importlib.util
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,9 @@ from marketsai.analysis.sector_accuracy import (
     sector_report,
     share_policy,
 )
+from marketsai.economy import Economy
 from marketsai.errors import SpecError
+from marketsai.runner import load_experiment
 from marketsai.solvers.dp import value_iteration
 from marketsai.solvers.sectors import sector_model
 
@@ -25,18 +28,30 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = {"T": 1000, "burn": 100, "box_points": 300, "welfare_paths": 30, "welfare_T": 200}
 
 
-def _study():
-    spec = importlib.util.spec_from_file_location("dimension_run", ROOT / "experiments" / "dimension" / "run.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+STUDY = ROOT / "experiments" / "dimension"
 
 
-study = _study()
+@functools.cache
+def _experiment(name):
+    return load_experiment(STUDY / f"{name}.yaml")
+
+
+def _cell(name, d):
+    """The resolved config of the file's cell ``d``."""
+    exp = _experiment(name)
+    return exp.cell_config(exp.cells.index({"d": d}))
+
+
+def grid_economy(d):
+    return Economy.from_dict(_cell("tabular", d)["economy"])
+
+
+def share_bounds(econ):
+    return econ.entries[0].kind.action["low"], econ.entries[0].kind.action["high"]
 
 
 def _model(d):
-    econ = study.share_economy(d)
+    econ = Economy.from_dict(_cell("ppo", d)["economy"])
     return econ, sector_model(econ)
 
 
@@ -64,8 +79,8 @@ def test_a_perturbed_policy_scores_its_perturbation():
 
 def test_share_policy_reads_shares_through_the_budget():
     econ, m = _model(3)
-    low, high = study.share_bounds(3)
-    assert econ.entries[0].kind.action["low"] == low and econ.entries[0].kind.action["high"] == high
+    low, high = share_bounds(econ)
+    assert (low, high) == (0.035 / 3, 0.95 / 3)
     k = m.steady_state()[0] * np.array([[1.0, 1.0, 1.0], [0.8, 1.1, 1.2]])
     iz = np.array([2, 0])
     # the optimal shares give the closed form; the observations are the economy's own
@@ -81,7 +96,7 @@ def test_share_policy_reads_shares_through_the_budget():
 
 
 def test_grid_policy_is_the_table_the_finite_model_plays():
-    econ = study.grid_economy(2, 5)
+    econ = grid_economy(2)
     fm = econ.finite_model()
     m = sector_model(econ)
     dp = np.asarray(value_iteration(fm).policy)
@@ -102,7 +117,7 @@ def test_grid_policy_is_the_table_the_finite_model_plays():
 
 
 def test_an_all_random_table_scores_worse_than_dp():
-    econ = study.grid_economy(1, 5)
+    econ = grid_economy(1)
     fm = econ.finite_model()
     m = sector_model(econ)
     dp = sector_report(m, grid_policy(fm, value_iteration(fm).policy), **FAST)
@@ -110,18 +125,46 @@ def test_an_all_random_table_scores_worse_than_dp():
     assert low["err_mean"] > 3 * dp["err_mean"] and low["welfare_loss_pct"] > dp["welfare_loss_pct"]
 
 
-def test_tabulation_fits_at_d4_and_is_refused_at_d5_with_five_points():
-    fm = study.grid_economy(4, 5).finite_model()
-    assert fm.n_states == 5 * 5**4 and fm.n_joint == 5**4
-    cfg = study.tabular_config(fm)
-    # a table this large gets the budget's exploration (eps 0.7% at the cap), not `visits` per pair
-    assert cfg.max_periods == study.TABULAR["max_periods"] and np.isclose(cfg.beta * cfg.max_periods, 5.0)
-    assert cfg.beta * study.TABULAR["visits"] * fm.n_states * fm.n_joint > 1.0
-    small = study.tabular_config(study.grid_economy(2, 5).finite_model())
-    assert np.isclose(small.beta * study.TABULAR["visits"] * 5 * 5**4, 1.0)
-    assert small.max_periods == study.TABULAR["min_periods"]
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_tabular_budgets_follow_the_stated_rule(d):
+    """beta = 1 / (4000 entries) unless that would not decay within the 1.2e9 cap, then
+    5 / 1.2e9; stable for max(1e6, 0.5 / beta); between 2e8 and 1.2e9 periods."""
+    cfg = _cell("tabular", d)
+    fm = Economy.from_dict(cfg["economy"]).finite_model()
+    assert fm.n_states == 5 * 5**d and fm.n_joint == 5**d
+    assert cfg["economy"]["agents"][0]["params"]["alphas"] == pytest.approx([0.36 / d] * d, rel=1e-15)
+    s = cfg["learner"]["settings"]
+    beta = max(1.0 / (4000 * fm.n_states * fm.n_joint), 5.0 / 1.2e9)
+    assert s["beta"] == pytest.approx(beta, rel=1e-15)
+    assert s["stable_periods"] == int(max(1e6, 0.5 / beta))
+    assert s["max_periods"] == int(min(max(5.0 / beta, 2e8), 1.2e9))
+    assert cfg["evaluate"][0]["name"] == "sectors" and cfg["evaluate"][0]["settings"]["floor"] is True
+
+
+def test_the_floor_option_scores_value_iteration_beside_the_policy():
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.policies import TablePolicy
+
+    econ = grid_economy(1)
+    fm = econ.finite_model()
+    dp = np.asarray(value_iteration(fm).policy)
+    fast = {"periods": 500, "burn": 50, "box_points": 100, "welfare_paths": 10, "floor": True}
+    rows = [run_evaluation("sectors", econ, TablePolicy(econ.agents, table[None]), fast).tables["results"].iloc[0]
+            for table in (dp, np.zeros_like(dp))]
+    assert rows[0]["dp_agreement"] == 1.0 and rows[1]["dp_agreement"] == float(np.mean(dp == 0))
+    for row in rows:  # the floor is the DP table's own score, whatever policy it sits beside
+        assert [row[f"floor_{k}"] for k in KEYS] == [rows[0][k] for k in KEYS]
+    row = rows[1]
+    assert row["err_mean"] > 3 * row["floor_err_mean"]  # the lowest k' everywhere is far off the floor
+
+
+def test_tabulation_is_refused_at_d5_with_five_points():
+    raw = _cell("tabular", 4) | {"sweep": {}}
+    agent = raw["economy"]["agents"][0]
+    agent["params"]["alphas"] = [0.36 / 5] * 5
+    agent["state"] = {f"k{j}": agent["state"]["k1"] for j in range(1, 6)}
     with pytest.raises(SpecError) as err:
-        study.grid_economy(5, 5).finite_model()
+        load_experiment(raw)
     msg = str(err.value)
     assert "alphas" in msg and "5x5x5x5x5" in msg and "6.9 GiB" in msg and "2.0 GiB" in msg
 
@@ -130,7 +173,7 @@ def test_share_bounds_put_the_optimum_at_one_point_at_every_d():
     where = []
     for d in (1, 2, 4, 8):
         econ, m = _model(d)
-        low, high = study.share_bounds(d)
+        low, high = share_bounds(econ)
         s = m.savings_shares()
         assert m.d == d and np.isclose(m.S, 0.36) and np.allclose(s, 0.342 / d)
         assert np.isclose(d * high, econ.entries[0].kind.action["total"])

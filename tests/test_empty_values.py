@@ -72,3 +72,43 @@ def test_the_docs_list_every_reason():
     doc = " ".join((ROOT / "docs" / "experiments.md").read_text().split())
     for key, reason in REASONS.items():
         assert reason in doc, key
+
+
+def test_interval_actions_explain_their_missing_cycle_and_one_episode_its_sd():
+    """The calvano evaluation of prices on an interval (the deep learners' case)."""
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.economy import Economy
+    from marketsai.policies import FunctionPolicy
+    from marketsai.yamlio import read_yaml
+
+    data = read_yaml(ROOT / "economies" / "bertrand_duopoly.yaml")
+    data["agents"][0]["action"] = {"kind": "interval", "xi": 0.1}
+    econ = Economy.from_dict(data)
+    price = FunctionPolicy({a: (lambda o: np.full((len(o), 1), 1.6)) for a in econ.actors})
+    out = run_evaluation("calvano", econ, price, {"episodes": 1, "periods": 20, "tail": 5,
+                                                  "impulse_periods": 3})
+    notes = empty_value_notes(out.summary, out.tables["results"])
+    assert set(notes) == empty_keys(out.summary) | {"results.cycle_length"}
+    assert notes["cycle_length_mean"] == REASONS["interval"]
+    assert notes["profit_gain_total_sd"] == REASONS["one_session"]
+    assert notes["results.cycle_length"].endswith(REASONS["interval"])
+
+
+def test_a_one_period_impulse_explains_its_missing_t2():
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.economy import load_economy
+    from marketsai.policies import ConstantPolicy
+
+    out = run_evaluation("calvano", load_economy(ROOT / "economies" / "bertrand_duopoly.yaml"),
+                         ConstantPolicy({"firm_0": 7, "firm_1": 7}), {"episodes": 1, "impulse_periods": 1})
+    notes = empty_value_notes(out.summary, out.tables["results"])
+    assert set(notes) == empty_keys(out.summary)
+    assert notes["impulse_best_response_t2_rival"] == REASONS["short_impulse"]
+
+
+def test_infinite_growth_measures_are_explained():
+    summary = {"euler_mean": math.inf, "welfare_loss_pct": None, "euler_max_median": None,
+               "growth_nonfinite": 2, "floor_euler_mean": -3.1}
+    notes = empty_value_notes(summary, None)
+    assert notes == dict.fromkeys(["euler_mean", "welfare_loss_pct", "euler_max_median"],
+                                  REASONS["nonfinite_growth"])

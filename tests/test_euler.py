@@ -8,15 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from marketsai.analysis.euler import (
-    ergodic_euler_stats,
-    ergodic_policy_error,
-    euler_error_stats,
-    euler_errors,
-    lifetime_utility,
-    simulate_path,
-    welfare_loss,
-)
+from marketsai.analysis import euler
 from marketsai.solvers.growth import (
     brock_mirman_calibration,
     brock_mirman_value,
@@ -40,15 +32,15 @@ def bm_loss(s):
 
 def test_exact_policy_has_tiny_errors_and_wrong_share_has_the_derived_error():
     exact = share_rule(BM, AB)
-    box = euler_error_stats(BM, exact)
-    path = ergodic_euler_stats(BM, exact, T=3000)
+    box = euler.euler_error_stats(BM, exact)
+    path = euler.ergodic_euler_stats(BM, exact, T=3000)
     assert box["max"] < -10 and path["max"] < -10
     # with k' = s z k^alpha the Euler ratio is exactly s / (alpha beta): error |1 - s / ab|
     k = np.random.default_rng(0).uniform(0.1, 0.3, size=(1, 40))
     for factor in (0.9, 1.05):
-        err = euler_errors(BM, share_rule(BM, factor * AB), k, np.arange(5)[:, None])
+        err = euler.euler_errors(BM, share_rule(BM, factor * AB), k, np.arange(5)[:, None])
         np.testing.assert_allclose(err, np.log10(abs(1 - factor)), atol=1e-10)
-    assert euler_error_stats(BM, share_rule(BM, 0.9 * AB))["mean"] > -2
+    assert euler.euler_error_stats(BM, share_rule(BM, 0.9 * AB))["mean"] > -2
 
 
 def slow_euler_error(model, savings, k, iz):
@@ -71,19 +63,19 @@ def test_vectorised_errors_match_slow_twin_crra():
                                  + (1 - model.delta) * k) - 0.02 * k_ss
     k = np.array([0.8, 1.0, 1.3]) * k_ss
     iz = np.array([0, 3, 6])
-    fast = euler_errors(model, rule, k, iz)
+    fast = euler.euler_errors(model, rule, k, iz)
     slow = [slow_euler_error(model, rule, kk, ii) for kk, ii in zip(k, iz, strict=True)]
     np.testing.assert_allclose(fast, slow, rtol=1e-12)
 
 
 def test_infeasible_policy_reports_inf():
     eat_nothing = lambda k, iz: BM.z_values[iz] * k**BM.alpha * 1.01  # noqa: E731
-    assert np.all(np.isinf(euler_errors(BM, eat_nothing, np.array([0.2]), np.array([1]))))
+    assert np.all(np.isinf(euler.euler_errors(BM, eat_nothing, np.array([0.2]), np.array([1]))))
 
 
 def test_lifetime_utility_of_exact_policy_is_closed_form():
     g = np.geomspace(0.05, 0.5, 300)
-    V = lifetime_utility(BM, share_rule(BM, AB), g)
+    V = euler.lifetime_utility(BM, share_rule(BM, AB), g)
     exact = brock_mirman_value(BM, g[None, :], np.arange(5)[:, None])
     np.testing.assert_allclose(V, exact, rtol=0, atol=1e-8)  # V affine in log k: no interpolation error
 
@@ -91,21 +83,21 @@ def test_lifetime_utility_of_exact_policy_is_closed_form():
 @pytest.mark.parametrize("factor", [0.9, 0.8, 1.1])
 def test_welfare_loss_closed_form(factor):
     s = factor * AB
-    loss = welfare_loss(BM, share_rule(BM, s), share_rule(BM, AB), points=300)
+    loss = euler.welfare_loss(BM, share_rule(BM, s), share_rule(BM, AB), points=300)
     assert loss > 0
     assert np.isclose(loss, bm_loss(s), rtol=1e-7, atol=1e-9)
     # not at the steady state only: the loss is the same at every initial capital
-    assert np.isclose(welfare_loss(BM, share_rule(BM, s), share_rule(BM, AB), k0=0.1, points=300),
+    assert np.isclose(euler.welfare_loss(BM, share_rule(BM, s), share_rule(BM, AB), k0=0.1, points=300),
                       bm_loss(s), rtol=1e-7)
 
 
 def test_egm_policy_loses_nothing_and_matches_reference():
     g = np.linspace(0.5, 1.5, 100) * BM.steady_state()[0]
     egm = solve_egm(BM, g, c_share0=0.8)
-    assert abs(welfare_loss(BM, egm.savings, share_rule(BM, AB), points=300)) < 1e-9
-    err = ergodic_policy_error(BM, egm.savings, share_rule(BM, AB), T=2000)
+    assert abs(euler.welfare_loss(BM, egm.savings, share_rule(BM, AB), points=300)) < 1e-9
+    err = euler.ergodic_policy_error(BM, egm.savings, share_rule(BM, AB), T=2000)
     assert err["max"] < 1e-9
-    wrong = ergodic_policy_error(BM, share_rule(BM, 0.9 * AB), share_rule(BM, AB), T=2000)
+    wrong = euler.ergodic_policy_error(BM, share_rule(BM, 0.9 * AB), share_rule(BM, AB), T=2000)
     assert np.isclose(wrong["max"], 0.1) and np.isclose(wrong["mean"], 0.1)
 
 
@@ -118,8 +110,8 @@ def test_crra_welfare_loss_is_second_order():
         return lambda k, iz: ref.savings(k, iz) - eps * model.delta * k_ss
 
     grid = np.geomspace(0.3, 1.6, 400) * k_ss
-    l1 = welfare_loss(model, perturbed(0.05), ref.savings, k_grid=grid)
-    l2 = welfare_loss(model, perturbed(0.10), ref.savings, k_grid=grid)
+    l1 = euler.welfare_loss(model, perturbed(0.05), ref.savings, k_grid=grid)
+    l2 = euler.welfare_loss(model, perturbed(0.10), ref.savings, k_grid=grid)
     print(f"CRRA(2) RBC welfare loss of under-investing 5% / 10%: {l1:.3g}% / {l2:.3g}%")
     assert 0 < l1 < l2
     assert 3.5 < l2 / l1 < 4.5  # the reference is optimal: the loss is quadratic in the deviation
@@ -127,8 +119,8 @@ def test_crra_welfare_loss_is_second_order():
 
 def test_simulate_path_is_reproducible():
     rule = share_rule(BM, AB)
-    k1, z1 = simulate_path(BM, rule, 200, np.random.default_rng(5))
-    k2, z2 = simulate_path(BM, rule, 200, np.random.default_rng(5))
+    k1, z1 = euler.simulate_path(BM, rule, 200, np.random.default_rng(5))
+    k2, z2 = euler.simulate_path(BM, rule, 200, np.random.default_rng(5))
     np.testing.assert_array_equal(k1, k2)
     np.testing.assert_array_equal(z1, z2)
     assert k1.shape == z1.shape == (201,)

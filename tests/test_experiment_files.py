@@ -6,6 +6,7 @@ greedy table of Q0, the krusell_smith evaluation scores other panel sizes, and
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,9 @@ def test_reference_learner_reproduces_the_two_sector_steady_state_and_report_rea
     assert table["K"].iloc[0] == pytest.approx(res["K"].iloc[0], rel=1e-12)
     md = (tmp_path / "table.md").read_text().splitlines()
     assert md[0] == "| run | policy | K | err_K | s |" and md[2].startswith("| two_sector | reference | 13.811 | ")
+    side = json.loads((tmp_path / "table.source.json").read_text())  # how the table was made
+    assert side["table"] == "table.csv" and "--columns" in side["command"]
+    assert side["runs"][str(run)][0]["outcome"] == "finished"
 
 
 def test_closed_form_reference_scores_zero_under_growth(tmp_path):

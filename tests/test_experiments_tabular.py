@@ -108,7 +108,7 @@ def test_report_command_redraws(small_run):
         p.unlink()
     res = CliRunner().invoke(main, ["report", str(run)], catch_exceptions=False)
     assert res.exit_code == 0 and "profit_gain" in res.output
-    assert len(list((run / "figures").glob("*.png"))) == 6  # the 5 impulse ones, learning curve
+    assert len(list((run / "figures").glob("*.png"))) == 6  # 3 impulse responses, histogram, cycle lengths, learning curve
 
 
 def test_cli_interrupt_and_resume(tmp_path, small_run, monkeypatch):

@@ -166,6 +166,8 @@ def test_klein_study_runs_from_its_experiment_file_and_report(tmp_path):
     assert table["profitability"].tolist() == pytest.approx(
         res.groupby("economy.agents[0].action.points")["profitability"].mean().tolist())
     assert json.loads((out / "klein2021_source.json").read_text())["seed"] == 2021
+    side = json.loads((out / "klein2021.source.json").read_text())
+    assert side["seed"] == 2021 and side["runs"][str(run)][0]["outcome"] == "finished"
 
 
 def test_klein_learner_refuses_economies_it_cannot_learn():

@@ -13,9 +13,7 @@ FILE = "economies/krusell_smith.yaml"
 
 
 def economy(n: int) -> mai.Economy:
-    d = mai.load_economy(FILE).to_dict()
-    d["agents"][0]["count"] = n
-    return mai.Economy.from_dict(d)
+    return mai.load_economy(FILE, {"agents[0].count": n})
 
 
 def test_the_file_uses_the_published_chain_and_clears():

@@ -19,9 +19,7 @@ FILE = "economies/krusell_smith.yaml"
 
 
 def economy(n: int) -> mai.Economy:
-    d = mai.load_economy(FILE).to_dict()
-    d["agents"][0]["count"] = n
-    return mai.Economy.from_dict(d)
+    return mai.load_economy(FILE, {"agents[0].count": n})
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ third-party learner by entry point, and one validation dialect."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -176,7 +177,8 @@ def test_validate_without_a_file_prints_every_default_of_every_kind_and_learner(
     for name in learners.names():
         assert f"learner {name}" in out
     assert "learner.settings.alpha           0.15  (0 < alpha <= 1, a number or one per agent)" in out
-    assert "our default lr = 0.0003" in out  # PPO's small-machine default
+    ppo = out[out.index("learner PPO"):out.index("learner SAC")]  # PPO's small-machine default, in its row
+    assert re.search(r"learner\.settings\.lr +0\.0003 \(ours\)  \(a number in \(0, 1\]", ppo)
     assert "learner.settings.resources.num_env_runners" in out
 
 

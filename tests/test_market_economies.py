@@ -8,6 +8,7 @@ technologies, independently of :mod:`marketsai.clearing`'s closed form, and runs
 import copy
 import dataclasses
 import re
+from functools import partial
 
 import numpy as np
 import pytest
@@ -289,16 +290,8 @@ def test_growth_market_with_saving_share_alpha_beta_is_the_planner_economy():
 
 # ---------------------------------------------------------------- composition errors
 
-def _growth():
-    return edited(GROWTH)
-
-
-def _two():
-    return edited(TWO)
-
-
 def _household_in_bertrand():
-    d = _growth()
+    d = edited(GROWTH)
     d["agents"].append({"name": "rival", "type": "firm", "params": {"cost": 1.0, "quality": 2.0},
                         "action": {"low": 1.0, "high": 2.0}})
     d["markets"].append({"name": "duopoly", "type": "bertrand_logit", "participants": ["household", "rival"]})
@@ -306,77 +299,28 @@ def _household_in_bertrand():
 
 
 def _bertrand_firm_in_capital_rental():
-    d = _growth()
+    d = edited(GROWTH)
     d["agents"].append({"name": "rival", "type": "firm", "params": {"cost": 1.0, "quality": 2.0}})
     d["markets"][0]["participants"].append("rival")
     return d
 
 
-def _goods_without_seller():
-    d = _growth()
-    d["markets"][2]["participants"] = ["household"]
-    return d
-
-
-def _labour_without_buyer():
-    d = _growth()
-    d["markets"][1]["participants"] = ["household"]
-    return d
-
-
 def _firm_in_no_goods_market():
-    d = _growth()
+    d = edited(GROWTH)
     d["markets"] = d["markets"][:2]
     return d
 
 
-def _no_numeraire():
-    d = _two()
-    d["markets"][0]["params"]["numeraire"] = False
-    return d
-
-
-def _two_numeraires():
-    d = _two()
-    d["markets"][0]["params"]["numeraire"] = True
-    d["markets"][1]["params"]["numeraire"] = True
-    return d
-
-
-def _firm_hires_no_labour():
-    d = _two()
-    d["markets"][3]["participants"] = ["household", "consumption_firm"]
-    return d
-
-
 def _two_firms_in_one_goods_market():
-    d = _growth()
+    d = edited(GROWTH)
     d["agents"].append({"name": "firm2", "type": "competitive_firm"})
     for m in d["markets"]:
         m["participants"].append("firm2")
     return d
 
 
-def _ces_with_two_sectors():
-    d = _two()
-    d["agents"][1]["params"]["technology"] = "ces"
-    return d
-
-
-def _unknown_price():
-    d = _growth()
-    d["agents"][0]["observation"]["prices"] = ["wages"]
-    return d
-
-
-def _unknown_participant():
-    d = _growth()
-    d["markets"][1]["participants"] = ["houshold", "firm"]
-    return d
-
-
 def _household_in_no_goods_market():
-    d = _growth()
+    d = edited(GROWTH)
     d["agents"].append({"name": "saver", "type": "household", "params": {"delta": 1.0},
                         "state": {"k": {"scale": "level", "low": 0.1, "high": 1.0, "initial": 0.5}}})
     d["markets"][0]["participants"].append("saver")
@@ -385,7 +329,7 @@ def _household_in_no_goods_market():
 
 
 def _household_buys_no_investment_good():
-    d = _two()
+    d = edited(TWO)
     d["agents"].append({"name": "spender", "type": "household", "params": {"psi": 1.75, "delta": 0.025},
                         "state": {"k": {"scale": "level", "low": 1.0, "high": 20.0, "initial": 10.0}},
                         "action": {"hours": "choice"}})
@@ -395,51 +339,41 @@ def _household_buys_no_investment_good():
     return d
 
 
-def _mixed_goods_uses():
-    d = _two()
-    d["markets"][1]["params"]["use"] = "both"
-    return d
-
-
-def _competitive_firm_count_two():
-    d = _growth()
-    d["agents"][1]["count"] = 2
-    return d
-
-
 COMPOSITION_ERRORS = [
     # (case, bad economy, field path the message must name, words it must contain)
     ("household in a Bertrand market", _household_in_bertrand, "markets[3].participants[0]",
      "agent 'household' of type 'household' has no role in a market of strategic participants"),
     ("Bertrand firm in capital rental", _bertrand_firm_in_capital_rental, "markets[0].participants[2]",
      "agent 'rival' of type 'firm' has no role in a capital market"),
-    ("goods market with no seller", _goods_without_seller, "markets[2].participants",
-     "market 'output' (goods) has no seller"),
-    ("labour market with no buyer", _labour_without_buyer, "markets[1].participants",
-     "market 'labour' (labour) has no buyer"),
+    ("goods market with no seller", partial(edited, GROWTH, markets__2__participants=["household"]),
+     "markets[2].participants", "market 'output' (goods) has no seller"),
+    ("labour market with no buyer", partial(edited, GROWTH, markets__1__participants=["household"]),
+     "markets[1].participants", "market 'labour' (labour) has no buyer"),
     ("a good nobody pays for", _firm_in_no_goods_market, "agents[1].name",
      "firm 'firm' sells in no goods market: its output is a good nobody pays for"),
-    ("no numeraire", _no_numeraire, "markets[0].params.numeraire", "no numeraire: the price level cannot clear"),
-    ("two numeraires", _two_numeraires, "markets[1].params.numeraire", "two numeraires"),
-    ("firm hires no labour", _firm_hires_no_labour, "agents[2].name",
-     "firm 'investment_firm' hires no labour: its technology needs labour"),
+    ("no numeraire", partial(edited, TWO, markets__0__params__numeraire=False),
+     "markets[0].params.numeraire", "no numeraire: the price level cannot clear"),
+    ("two numeraires", partial(edited, TWO, markets__0__params__numeraire=True, markets__1__params__numeraire=True),
+     "markets[1].params.numeraire", "two numeraires"),
+    ("firm hires no labour", partial(edited, TWO, markets__3__participants=["household", "consumption_firm"]),
+     "agents[2].name", "firm 'investment_firm' hires no labour: its technology needs labour"),
     ("two firms in one goods market", _two_firms_in_one_goods_market, "markets[2].participants",
      "a goods market with two competitive firms"),
-    ("CES with two sectors", _ces_with_two_sectors, "agents[1].params.technology",
-     "several sectors clear in closed form with Cobb–Douglas technologies only"),
-    ("unknown market in observation.prices", _unknown_price, "agents[0].observation.prices",
-     "observed price of an unknown competitive market"),
-    ("unknown participant", _unknown_participant, "markets[1].participants[0]",
-     "unknown agent; did you mean 'household'?"),
+    ("CES with two sectors", partial(edited, TWO, agents__1__params__technology="ces"),
+     "agents[1].params.technology", "several sectors clear in closed form with Cobb–Douglas technologies only"),
+    ("unknown market in observation.prices", partial(edited, GROWTH, agents__0__observation__prices=["wages"]),
+     "agents[0].observation.prices", "observed price of an unknown competitive market"),
+    ("unknown participant", partial(edited, GROWTH, markets__1__participants=["houshold", "firm"]),
+     "markets[1].participants[0]", "unknown agent; did you mean 'household'?"),
     ("household that cannot consume", _household_in_no_goods_market, "agents[2].name",
      "household 'saver' buys in no goods market"),
     ("household that cannot invest", _household_buys_no_investment_good, "agents[3].name",
      "household 'spender' buys goods of uses ['consumption']: it needs one good it both consumes and invests, "
      "or a consumption good and an investment good (it buys no investment good)"),
-    ("inconsistent goods uses", _mixed_goods_uses, "markets[1].params.use",
-     "an economy has one good (use: both) or a consumption good and an investment good"),
-    ("several identical competitive firms", _competitive_firm_count_two, "agents[1].count",
-     "a competitive firm entry with count > 1"),
+    ("inconsistent goods uses", partial(edited, TWO, markets__1__params__use="both"),
+     "markets[1].params.use", "an economy has one good (use: both) or a consumption good and an investment good"),
+    ("several identical competitive firms", partial(edited, GROWTH, agents__1__count=2),
+     "agents[1].count", "a competitive firm entry with count > 1"),
 ]
 
 

@@ -6,12 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketsai.checks import check_market
+from marketsai.errors import SpecError
+from marketsai.markets.bertrand_homogeneous import BertrandHomogeneous
 from marketsai.markets.bertrand_logit import BertrandLogit
 from marketsai.markets.cournot import CournotLinear
 
 
 def test_calvano_baseline_benchmarks_to_five_decimals():
-    """REFERENCE.md: pN 1.47293, pM 1.92498, piN 0.22293, piM 0.33749."""
+    """docs/references.md: pN 1.47293, pM 1.92498, piN 0.22293, piM 0.33749."""
     mkt = BertrandLogit(2, cost=1.0, quality=2.0, mu=0.25, outside_quality=0.0)
     b = mkt.benchmarks()
     assert np.round(b["nash_action"], 5).tolist() == [1.47293, 1.47293]
@@ -93,3 +95,16 @@ def test_check_market_catches_a_wrong_nash():
             return super().nash(shock) * 1.1
     with pytest.raises(AssertionError, match="fixed point"):
         check_market(Broken(2, intercept=100.0, slope=1.0, cost=10.0))
+
+
+@pytest.mark.parametrize("cls, choke, least", [(BertrandHomogeneous, 2.5, 4.0), (CournotLinear, 5, 2.0)])
+def test_linear_demand_rejects_costs_at_or_above_the_choke_price(cls, choke, least):
+    """Demand 5 - 2 x: the choke price is a / b = 2.5 in price (Bertrand), a = 5 in quantity
+    (Cournot); with the cheapest cost 2 an intercept above ``least`` lets somebody sell."""
+    participants = [("agents[0].params", {"cost": 2.0}), ("agents[1].params", {"cost": 9.0})]
+    assert cls.from_spec({"intercept": 5.0, "slope": 2.0}, participants, "markets[0]").choke_price() == choke
+    low = {"intercept": least, "slope": 2.0}
+    with pytest.raises(SpecError, match="choke price") as err:
+        cls.from_spec(low, participants, "markets[0]")
+    assert err.value.path == "markets[0].params.intercept" and err.value.value == least
+    assert err.value.allowed == f"a number > {least:.6g}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import platform
 import sys
 from importlib import metadata
@@ -72,3 +73,37 @@ def test_an_interrupted_run_says_so(tmp_path, monkeypatch):
         run_experiment(TINY, out=tmp_path / "run", progress=False)
     (rec,) = records(tmp_path / "run")
     assert rec["outcome"] == "interrupted" and rec["ended"] is not None
+
+
+def test_a_results_table_gets_a_sidecar_with_command_seed_commit_load_and_its_runs(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    provenance.write(run, [provenance.record(threads=1) | {"outcome": "finished"}])
+    table = tmp_path / "results" / "study.csv"
+    table.parent.mkdir()
+    table.write_text("a\n1\n")
+    path = provenance.write_source(table, seed=2020, runs=[run], command="make the table")
+    assert path == tmp_path / "results" / "study.source.json"
+    side = json.loads(path.read_text())
+    assert side["table"] == "study.csv" and side["command"] == "make the table" and side["seed"] == 2020
+    assert side["runs"][str(run)] == provenance.read(run)
+    assert side["cpu"] and side["cpus"] >= 1 and side["written"]
+    if hasattr(os, "getloadavg"):
+        assert len(side["load"]) == 3 and len(side["runs"][str(run)][0]["load"]) == 3
+    if (ROOT / ".git").exists():
+        assert len(side["git_commit"]) == 40
+
+
+def test_a_benchmark_never_overwrites_a_results_file(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import common
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    first = common.dated("bench", folder=tmp_path)
+    first.write_text("quoted by the docs")
+    second = common.dated("bench", folder=tmp_path)
+    assert first.name.startswith("bench_2") and second != first and not second.exists()
+    second.write_text("a later run")
+    assert first.read_text() == "quoted by the docs"
+    assert common.latest("bench", folder=tmp_path) == second

@@ -7,17 +7,10 @@ import pytest
 
 from marketsai.finite_game import FiniteGame
 from marketsai.finite_model import FiniteModel
-from marketsai.solvers import (
-    best_response_values,
-    evaluate_policy,
-    modified_policy_iteration,
-    policy_iteration,
-    q_values,
-    value_iteration,
-)
+from marketsai.solvers import dp
 from marketsai.solvers.growth import brock_mirman_calibration, growth_finite_model, rbc_calibration
 
-SOLVERS = {"vi": value_iteration, "pi": policy_iteration, "mpi": modified_policy_iteration}
+SOLVERS = {"vi": dp.value_iteration, "pi": dp.policy_iteration, "mpi": dp.modified_policy_iteration}
 
 
 def quantecon_solution(model):
@@ -68,7 +61,7 @@ def test_two_state_markov_chain_closed_form():
     for solve in SOLVERS.values():
         np.testing.assert_allclose(solve(model).value, exact, rtol=0, atol=1e-9)
     for method in ("direct", "iterative"):
-        np.testing.assert_allclose(evaluate_policy(model, [0, 0], method=method), exact, atol=1e-11)
+        np.testing.assert_allclose(dp.evaluate_policy(model, [0, 0], method=method), exact, atol=1e-11)
 
 
 def cake_model(beta, N):
@@ -110,7 +103,7 @@ def test_random_mdp_matches_quantecon(seed):
         np.testing.assert_allclose(sol.value, ref.v, rtol=0, atol=1e-8, err_msg=name)
         np.testing.assert_array_equal(sol.policy, ref.sigma, err_msg=name)
     for method in ("direct", "iterative"):
-        np.testing.assert_allclose(evaluate_policy(model, ref.sigma, method=method), ref.v, atol=1e-9)
+        np.testing.assert_allclose(dp.evaluate_policy(model, ref.sigma, method=method), ref.v, atol=1e-9)
 
 
 def test_infeasible_actions_are_never_chosen():
@@ -129,13 +122,13 @@ def test_infeasible_actions_are_never_chosen():
         assert np.all(np.abs(sol.value) < 100)
         np.testing.assert_array_equal(sol.q.argmax(axis=1), sol.policy)
     with pytest.raises(ValueError, match="infeasible"):
-        evaluate_policy(model, np.full(model.n_states, model.n_joint - 1))
+        dp.evaluate_policy(model, np.full(model.n_states, model.n_joint - 1))
 
 
 def test_q_values_is_bellman_of_value():
     model = random_mdp(4)
-    sol = policy_iteration(model)
-    np.testing.assert_allclose(q_values(model, sol.value).max(axis=1), sol.value, atol=1e-10)
+    sol = dp.policy_iteration(model)
+    np.testing.assert_allclose(dp.q_values(model, sol.value).max(axis=1), sol.value, atol=1e-10)
 
 
 @pytest.mark.parametrize("calibration,n_k", [(brock_mirman_calibration, 60), (rbc_calibration, 40)])
@@ -160,7 +153,7 @@ def test_best_response_matches_equilibrium_check():
     model = FiniteModel.from_game(game)
     for agent in (0, 1):
         ref = best_response_q(game, strategies, agent=agent)[0]
-        sol = best_response_values(model, agent, strategies[0])
+        sol = dp.best_response_values(model, agent, strategies[0])
         np.testing.assert_allclose(sol.q, ref, atol=1e-9)
 
 
@@ -168,4 +161,4 @@ def test_multi_agent_model_is_rejected():
     pd_ = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
     model = FiniteModel.from_game(FiniteGame.from_matrix(pd_, memory=1, discount=0.9))
     with pytest.raises(ValueError, match="single-agent"):
-        value_iteration(model)
+        dp.value_iteration(model)

@@ -87,3 +87,34 @@ def test_sweep_on_ray_cluster_matches_local(local_run, ray_cluster, tmp_path):
     assert f"address {ray_cluster}" in log
     for name, frame in tables(local_run).items():
         pd.testing.assert_frame_equal(frame, tables(remote)[name], obj=name)
+
+
+#: a cases axis: each label sets two keys together (the economy's grid and the learner's step)
+CASES = {"grid": {"cases": {"coarse": {"economy.agents[0].action.points": 4, "learner.alpha": 0.1},
+                            "fine": {"economy.agents[0].action.points": 6, "learner.alpha": 0.2}}}}
+
+
+def test_sweep_cases_set_keys_together(tmp_path):
+    exp = load_experiment(small_sweep(sweep=CASES, sessions=3))
+    assert exp.cells == [{"grid": "coarse"}, {"grid": "fine"}]
+    fine = exp.cell_config(1)
+    assert fine["learner"]["alpha"] == 0.2 and fine["economy"]["agents"][0]["action"]["points"] == 6
+    run = run_experiment(small_sweep(sweep=CASES, sessions=3), out=tmp_path / "cases", progress=False)
+    single = run_experiment(small_sweep(sweep={}, sessions=3), out=tmp_path / "single", progress=False,
+                            overrides={"economy.agents[0].action.points": 6, "learner.alpha": 0.2})
+    res = tables(run)["results"]
+    assert list(res.columns[:2]) == ["cell", "grid"]
+    cell = res[res["grid"] == "fine"].drop(columns=["cell", "grid"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(cell, tables(single)["results"])
+
+
+@pytest.mark.parametrize("sweep, message", [
+    ({"learner": {"cases": {"a": {"learner.alpha": 0.1}}}}, "a cases axis is a name"),
+    ({"g": {"cases": {"a": {"learner.nope": 0.1}}}}, "no such key to sweep"),
+    ({"g": {"cases": {"a": {"learner.alpha": -1.0}}}}, "sweep value rejected"),
+    ({"g": {"cases": {"a": 0.1}}}, "invalid sweep cases"),
+])
+def test_sweep_cases_refused(sweep, message):
+    from marketsai.errors import SpecError
+    with pytest.raises(SpecError, match=message):
+        load_experiment(small_sweep(sweep=sweep))

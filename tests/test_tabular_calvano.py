@@ -1,6 +1,6 @@
 """Reduced Calvano et al. (2020) baseline: 50 sessions against the published 1000.
 
-Published (REFERENCE.md): mean profit gain 0.849 with SD 0.112 over 1000 sessions,
+Published (docs/references.md): mean profit gain 0.849 with SD 0.112 over 1000 sessions,
 limit cycles of length 1 in 64.3% of sessions, about 1.7 million periods to converge.
 The tolerance is three standard errors of a 50-session mean: 3 * 0.112 / sqrt(50).
 """

@@ -25,7 +25,7 @@ PD = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)  # action 1 = d
 
 
 def test_the_economy_file_builds_the_reference_duopoly():
-    """The economy layer's duopoly (what ``calvano()`` returns) is the game of REFERENCE.md.
+    """The economy layer's duopoly (what ``calvano()`` returns) is the game of docs/references.md.
 
     ``calvano_game`` starts from the printed pN = 1.47293 and pM = 1.92498 (5 digits) while the
     economy solves for them, so the two agree to the printed precision, not to rounding."""

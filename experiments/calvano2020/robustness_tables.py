@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.runner.provenance import write_source
+
 A8 = "online Table A8 output (replication package, folder table_A6)"
 A6 = "online Table A6 output (replication package, folder table_A4); paper p. 3288"
 T4 = "Table 4 output (replication package, AER_paper_Rscripts/table_IV)"
@@ -152,6 +154,12 @@ def table(experiment: str, run_dirs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _seed(run_dir) -> int | None:
+    """The seed in a run folder's configuration (finished or not)."""
+    from marketsai.runner.store import RunFolder
+    return RunFolder(Path(run_dir)).config().get("seed")
+
+
 def main(argv):
     experiment, run_dirs = argv[0], argv[1:]
     frame = table(experiment, run_dirs)
@@ -161,6 +169,7 @@ def main(argv):
     with open(out, "w") as fh:
         fh.write(f"# made by: {cmd}\n")
         frame.to_csv(fh, index=False, float_format="%.6g")
+    write_source(out, command=cmd, seed=sorted({_seed(r) for r in run_dirs}, key=str), runs=run_dirs)
     print(frame.drop(columns=["run", "source"]).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
 
 

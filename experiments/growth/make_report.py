@@ -4,57 +4,44 @@
     marketsai run experiments/growth/rbc_grid.yaml --out runs/growth/rbc_grid
     python experiments/growth/make_report.py [RUN ...]     # default: the two folders above
 
-Reads each run folder (``config.yaml``, ``results.parquet``, ``summary.json``, ``log``) and
-writes ``experiments/growth/results/``: ``table.csv`` / ``table.md`` (one row per economy
-and grid size: medians over sessions next to the grid's DP floor), ``sessions.csv`` (every
-session's row) and figures ``policy_<run>.png``, ``euler_<run>.png``.
-
-The figures draw the greedy tables of sessions 0 and 1 from the run's ``growth_policy``
-table. A run folder written before that table existed gets session 0 re-run from its
-resolved config (session i's random stream is (seed, i): the same session), checked to
-reproduce the stored measures exactly before it is drawn.
+Reads each run folder (``config.yaml``, ``results.parquet``, ``growth_policy.parquet``,
+``summary.json``, ``log``; nothing is learned again) and writes
+``experiments/growth/results/``: ``table.csv`` / ``table.md`` (one row per economy and grid
+size: medians over sessions next to the grid's DP floor), ``sessions.csv`` (every
+session's row) and figures ``policy_<run>.png``, ``euler_<run>.png``, which draw the
+greedy tables of sessions 0 and 1 from the run's ``growth_policy`` table.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from marketsai.analysis.euler import euler_errors  # noqa: E402
-from marketsai.analysis.growth import (  # noqa: E402
+from marketsai.analysis.euler import euler_errors
+from marketsai.analysis.growth import (
     COLUMNS,
     MEASURES,
     GrowthAccuracy,
     grid_savings,
     growth_model_of,
 )
-from marketsai.economy import Economy  # noqa: E402
-from marketsai.tabular import QLearningConfig, run_sessions  # noqa: E402
-from marketsai.yamlio import read_yaml  # noqa: E402
+from marketsai.economy import Economy
+from marketsai.run_folder import load_run
+from marketsai.runner.provenance import write_source
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+from report import cell_seconds  # noqa: E402  experiments/report.py
+
 OUT = HERE / "results"
 KEY = "economy.agents[0].state.k.points"
 FIG_SESSIONS = range(2)  # drawn from growth_policy
-RERUN_SESSIONS = range(1)  # re-run when the table is missing (compute budget)
-
-
-def chunk_seconds(log: Path) -> dict[int, float]:
-    """Wall seconds of each sweep cell's chunks (learning + analysis), from the run log."""
-    out: dict[int, float] = {}
-    for m in re.finditer(r"chunk c(\d+)\.\S+ done in ([0-9.]+)s", log.read_text()):
-        out[int(m.group(1))] = out.get(int(m.group(1)), 0.0) + float(m.group(2))
-    return out
 
 
 def cell_economy(cfg: dict, points: int) -> Economy:
@@ -63,11 +50,11 @@ def cell_economy(cfg: dict, points: int) -> Economy:
     return Economy.from_dict(data)
 
 
-def load_run(folder: Path):
-    cfg = read_yaml(folder / "config.yaml")
-    res = pd.read_parquet(folder / "results.parquet")
-    cells = json.loads((folder / "summary.json").read_text())["cells"]
-    secs = chunk_seconds(folder / "log")
+def study_rows(folder: Path):
+    """The run's config, its results and the table's rows (one per grid size)."""
+    run = load_run(folder)
+    cfg, res, cells = run.config, run.results, run.summary["cells"]
+    secs = cell_seconds(folder)
     rows = []
     for cell in cells:
         c, pts = cell["cell"], cell[KEY]
@@ -108,45 +95,24 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def greedy_tables(folder: Path, cfg: dict, econ: Economy, stored: pd.DataFrame,
-                  acc: GrowthAccuracy, pts: int) -> np.ndarray:
+def greedy_tables(folder: Path, pts: int) -> np.ndarray:
     """Greedy tables ``(sessions, n_states)`` of the first sessions of a cell."""
-    path = folder / "growth_policy.parquet"
-    if path.exists():
-        pol = pd.read_parquet(path)
-        pol = pol[pol[KEY] == pts]
-        return np.stack([pol[pol["session"] == s].sort_values(["e", "x"])["action"].to_numpy()
-                         for s in FIG_SESSIONS])
-    return rerun(cfg, econ, stored, acc)
+    pol = pd.read_parquet(folder / "growth_policy.parquet")
+    pol = pol[pol[KEY] == pts]
+    return np.stack([pol[pol["session"] == s].sort_values(["e", "x"])["action"].to_numpy()
+                     for s in FIG_SESSIONS])
 
 
-def rerun(cfg: dict, econ: Economy, stored: pd.DataFrame, acc: GrowthAccuracy):
-    """Greedy tables of sessions RERUN_SESSIONS, checked against the run's stored measures."""
-    lc = QLearningConfig(**cfg["learner"])
-    res = run_sessions(econ.finite_model(), lc, seed=cfg["seed"], sessions=RERUN_SESSIONS)
-    cols = acc.columns(res.strategies)
-    for col, v in cols.items():
-        want = stored.set_index("session").loc[list(RERUN_SESSIONS), col].to_numpy()
-        # bit-identical, except a share that runs written before 2026-12-01 09:25 computed
-        # by a matrix product (its last bit depends on the batch size)
-        same = np.allclose(v, want, rtol=1e-12, atol=0) if col == "dp_agreement_ergodic" \
-            else np.array_equal(v, want)
-        if not same:
-            raise RuntimeError(f"re-run sessions differ from the run folder in {col}: {v} vs {want}")
-    return np.asarray(res.strategies)[:, 0, :]
-
-
-def figures(folder: Path, cfg: dict, res: pd.DataFrame, table: pd.DataFrame):
+def figures(folder: Path, cfg: dict, table: pd.DataFrame):
     name = folder.name
     cells = sorted(table["grid_points"])
-    fig_p, ax_p = plt.subplots(2, len(cells), figsize=(4.2 * len(cells), 7), squeeze=False)
-    fig_e, ax_e = plt.subplots(len(cells), 3, figsize=(13, 3.2 * len(cells)), squeeze=False)
+    fig_p, fig_e = Figure(figsize=(4.2 * len(cells), 7)), Figure(figsize=(13, 3.2 * len(cells)))
+    ax_p, ax_e = fig_p.subplots(2, len(cells), squeeze=False), fig_e.subplots(len(cells), 3, squeeze=False)
     for j, pts in enumerate(cells):
         econ = cell_economy(cfg, pts)
         model, fm = growth_model_of(econ), econ.finite_model()
         acc = GrowthAccuracy(model, fm)
-        stored = res[res[KEY] == pts]
-        greedy = greedy_tables(folder, cfg, econ, stored, acc, pts)
+        greedy = greedy_tables(folder, pts)
         g = np.asarray(fm.x_values["k"])
         k_ss = model.steady_state()[0]
         n_z = fm.n_exo
@@ -194,22 +160,24 @@ def figures(folder: Path, cfg: dict, res: pd.DataFrame, table: pd.DataFrame):
     for fig, stem in ((fig_p, "policy"), (fig_e, "euler")):
         fig.tight_layout()
         fig.savefig(OUT / f"{stem}_{name}.png", dpi=110)
-        plt.close(fig)
 
 
 def main(folders):
     OUT.mkdir(exist_ok=True)
-    tables, sessions = [], []
+    tables, sessions, seeds = [], [], []
     for folder in folders:
-        cfg, res, table = load_run(Path(folder))
-        figures(Path(folder), cfg, res, table)
+        cfg, res, table = study_rows(Path(folder))
+        figures(Path(folder), cfg, table)
         tables.append(table)
         sessions.append(res.assign(economy=cfg["economy"]["name"]))
+        seeds.append(cfg.get("seed"))
     table = pd.concat(tables, ignore_index=True)
     table.to_csv(OUT / "table.csv", index=False, float_format="%.6g")
     (OUT / "table.md").write_text(markdown(table))
     pd.concat(sessions, ignore_index=True).to_csv(OUT / "sessions.csv", index=False,
                                                   float_format="%.6g")
+    for name in ("table", "sessions"):
+        write_source(OUT / f"{name}.csv", seed=sorted(set(seeds), key=str), runs=folders)
     print(markdown(table))
 
 

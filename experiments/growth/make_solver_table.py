@@ -18,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from marketsai.analysis.tables import markdown_table  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RES = HERE / "results"
 NAMES = {"bm": "brock_mirman", "rbc": "rbc_grid"}
@@ -50,13 +52,6 @@ def goal_met(df: pd.DataFrame) -> pd.Series:
     return (df["euler_mean"] <= df["floor_euler_mean"] + 0.3) & (df["dp_agreement_ergodic"] >= 0.95)
 
 
-def markdown(df: pd.DataFrame) -> str:
-    """A pipe table (no tabulate dependency)."""
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
-
-
 def main():
     df = pd.read_csv(RES / "solver_curves.csv")
     rows = []
@@ -77,8 +72,8 @@ def main():
     with open(RES / "solver_table.md", "w") as fh:
         fh.write("<!-- python experiments/growth/make_solver_table.py, from results/solver_curves.csv -->\n")
         fh.write(COMMANDS)
-        fh.write(markdown(table) + "\n")
-    print(markdown(table))
+        fh.write(markdown_table(table) + "\n")
+    print(markdown_table(table))
 
     cells = list(df.groupby(["economy", "points"], sort=False).groups)
     fig, axes = plt.subplots(2, len(cells), figsize=(3.6 * len(cells), 6.4), squeeze=False)

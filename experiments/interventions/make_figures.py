@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.analysis.tables import markdown_rows
 from marketsai.interventions import figures
 from marketsai.interventions.summary import bootstrap_ci, intervention_table
 
-# The seed study's reported table (REFERENCE.md, "The intervention study"): one session.
+# The seed study's reported table (docs/references.md, "The intervention study"): one session.
 SEED_TABLE = [
     ("forced_nash[periods=50]", "Forced (k=50)", 1.699, 0.545),
     ("forced_nash[periods=100]", "Forced (k=100)", 1.699, 0.545),
@@ -50,10 +51,7 @@ def row_stats(g: pd.DataFrame, p_nash: float, n_boot: int = 2000) -> dict:
 def seed_tables(res: pd.DataFrame, p_nash: float) -> str:
     main = res[res["population"] == "main"]
     seed_sessions = main.loc[main["protocol"] == "seed", "session"].unique()
-    lines = []
-    lines.append("| intervention | seed study (1 session): p_post | R | seed protocol, ours: p_post "
-                 "| R [95% CI] | correct protocol, same sessions: p_post | R [95% CI] |")
-    lines.append("|---|---|---|---|---|---|---|")
+    rows = []
     for label, name, p_seed, r_seed in SEED_TABLE:
         cells = [name, f"{p_seed:.3f}", f"{100 * r_seed:.1f}%"]
         for proto in ("seed", "correct"):
@@ -65,27 +63,27 @@ def seed_tables(res: pd.DataFrame, p_nash: float) -> str:
             s = row_stats(g, p_nash)
             cells += [f"{s['p_post']:.3f}", f"{100 * s['R']:.1f}% [{100 * s['R_lo']:.1f}, "
                       f"{100 * s['R_hi']:.1f}]"]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
     base = main[main["session"].isin(seed_sessions)].drop_duplicates("session")["p_base"].mean()
-    lines.append(f"| baseline p_base | {SEED_BASE:.3f} | 100% | {base:.3f} | 100% | {base:.3f} "
-                 "| 100% |")
-    return "\n".join(lines) + f"\n\n(our columns: {len(seed_sessions)} sessions)\n"
+    rows.append(["baseline p_base", f"{SEED_BASE:.3f}", "100%", f"{base:.3f}", "100%", f"{base:.3f}", "100%"])
+    header = ["intervention", "seed study (1 session): p_post", "R", "seed protocol, ours: p_post",
+              "R [95% CI]", "correct protocol, same sessions: p_post", "R [95% CI]"]
+    return markdown_rows(header, rows) + f"\n\n(our columns: {len(seed_sessions)} sessions)\n"
 
 
 def regression_table(res: pd.DataFrame, p_nash: float, high: float = 1.85) -> str:
     """Does p_post depend on the session's own p_base?  Seed protocol vs correct."""
     main = res[res["population"] == "main"]
     seed_labels = main.loc[main["protocol"] == "seed", "label"].unique()
-    lines = ["| intervention | protocol | corr(p_post, p_base) | mean R, all | "
-             f"sessions with p_base >= {high} | mean R, those sessions |",
-             "|---|---|---|---|---|---|"]
+    rows = []
     for label in seed_labels:
         for proto in ("seed", "correct"):
             g = main[(main["label"] == label) & (main["protocol"] == proto)]
             hi = g[g["p_base"] >= high]
-            lines.append(f"| {label} | {proto} | {np.corrcoef(g['p_post'], g['p_base'])[0, 1]:.3f} "
-                         f"| {g['R'].mean():.3f} | {len(hi)} | {hi['R'].mean():.3f} |")
-    return "\n".join(lines) + "\n"
+            rows.append([label, proto, f"{np.corrcoef(g['p_post'], g['p_base'])[0, 1]:.3f}",
+                         f"{g['R'].mean():.3f}", len(hi), f"{hi['R'].mean():.3f}"])
+    return markdown_rows(["intervention", "protocol", "corr(p_post, p_base)", "mean R, all",
+                          f"sessions with p_base >= {high}", "mean R, those sessions"], rows) + "\n"
 
 
 def transitory_table(paths: pd.DataFrame) -> str:
@@ -93,29 +91,27 @@ def transitory_table(paths: pd.DataFrame) -> str:
     from marketsai.interventions.measures import combine_paths
     c = combine_paths(paths[(paths["population"] == "main") & (paths["protocol"] == "correct")],
                       ["label"])
-    lines = ["| intervention | mean price, 20 periods before | periods 1-10 after | "
-             "periods 1-100 after |", "|---|---|---|---|"]
+    rows = []
     for label, g in c.groupby("label", sort=False):
         before, after = g[g["phase"] == "before"], g[g["phase"] == "after"].sort_values("t")
-        lines.append(f"| {label} | {before['price_mean'].mean():.4f} | "
-                     f"{after['price_mean'].iloc[:10].mean():.4f} | {after['price_mean'].mean():.4f} |")
-    return "\n".join(lines) + "\n"
+        rows.append([label, f"{before['price_mean'].mean():.4f}", f"{after['price_mean'].iloc[:10].mean():.4f}",
+                     f"{after['price_mean'].mean():.4f}"])
+    return markdown_rows(["intervention", "mean price, 20 periods before", "periods 1-10 after",
+                          "periods 1-100 after"], rows) + "\n"
 
 
 def full_table(res: pd.DataFrame, p_nash: float, population="main") -> str:
     main = res[res["population"] == population]
-    lines = ["| intervention | protocol | sessions | p_base | p_post | R mean (SD) [95% CI] "
-             "| R of means | Delta_post mean (SD) [95% CI] | unchanged | periods to re-converge (median) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = []
     for (label, proto), g in main.groupby(["label", "protocol"], sort=False):
         s = row_stats(g, p_nash)
-        lines.append(
-            f"| {label} | {proto} | {s['n']} | {s['p_base']:.3f} | {s['p_post']:.3f} | "
-            f"{s['R']:.3f} ({s['R_sd']:.3f}) [{s['R_lo']:.3f}, {s['R_hi']:.3f}] | "
-            f"{s['R_of_means']:.3f} | {s['d_post']:.3f} ({s['d_sd']:.3f}) [{s['d_lo']:.3f}, "
-            f"{s['d_hi']:.3f}] | "
-            f"{100 * s['unchanged']:.1f}% | {s['periods']:,.0f} |")
-    return "\n".join(lines) + "\n"
+        rows.append([label, proto, s["n"], f"{s['p_base']:.3f}", f"{s['p_post']:.3f}",
+                     f"{s['R']:.3f} ({s['R_sd']:.3f}) [{s['R_lo']:.3f}, {s['R_hi']:.3f}]",
+                     f"{s['R_of_means']:.3f}", f"{s['d_post']:.3f} ({s['d_sd']:.3f}) [{s['d_lo']:.3f}, "
+                     f"{s['d_hi']:.3f}]", f"{100 * s['unchanged']:.1f}%", f"{s['periods']:,.0f}"])
+    return markdown_rows(["intervention", "protocol", "sessions", "p_base", "p_post", "R mean (SD) [95% CI]",
+                          "R of means", "Delta_post mean (SD) [95% CI]", "unchanged",
+                          "periods to re-converge (median)"], rows) + "\n"
 
 
 def sweep_table(res: pd.DataFrame, p_nash: float) -> str:
@@ -123,31 +119,31 @@ def sweep_table(res: pd.DataFrame, p_nash: float) -> str:
                & res["sweep_value"].notna()]
     names = list(dict.fromkeys(main["intervention"]))
     ks = sorted(main["sweep_value"].unique())
-    lines = ["| k | " + " | ".join(f"{n}: R [95% CI] | {n}: unchanged" for n in names) + " |",
-             "|---|" + "---|---|" * len(names)]
+    header = ["k", *[f"{n}: {col}" for n in names for col in ("R [95% CI]", "unchanged")]]
+    rows = []
     for k in ks:
         cells = [f"{k:g}"]
         for n in names:
             g = main[(main["intervention"] == n) & (main["sweep_value"] == k)]
             s = row_stats(g, p_nash)
             cells += [fmt_ci(s["R"], s["R_lo"], s["R_hi"]), f"{100 * s['unchanged']:.1f}%"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    return markdown_rows(header, rows) + "\n"
 
 
 def grid_table(res: pd.DataFrame, base: pd.DataFrame, p_nash: float) -> str:
     grid = res[res["population"] != "main"]
     labels = list(dict.fromkeys(grid["label"]))
-    lines = ["| alpha | beta | baseline Delta (SD) | " + " | ".join(f"R: {lab} [95% CI]" for lab in labels)
-             + " |", "|---|---|---|" + "---|" * len(labels)]
+    rows = []
     for (a, b), g in grid.groupby(["alpha", "beta"], sort=True):
         bb = base[(base["population"] != "main") & (base["alpha"] == a) & (base["beta"] == b)]
         cells = [f"{a:g}", f"{b:g}", f"{bb['delta'].mean():.3f} ({bb['delta'].std():.3f})"]
         for lab in labels:
             s = row_stats(g[g["label"] == lab], p_nash)
             cells.append(fmt_ci(s["R"], s["R_lo"], s["R_hi"]))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+        rows.append(cells)
+    header = ["alpha", "beta", "baseline Delta (SD)", *[f"R: {lab} [95% CI]" for lab in labels]]
+    return markdown_rows(header, rows) + "\n"
 
 
 def baseline_text(base: pd.DataFrame) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from marketsai.analysis.klein import edgeworth_benchmark
 from marketsai.run_folder import load_run
+from marketsai.runner.provenance import write_source
 
 HERE = Path(__file__).resolve().parent
 POINTS = "economy.agents[0].action.points"
@@ -96,6 +97,9 @@ def main() -> None:
     path = undercut(results, paths)
     path.to_csv(out / "klein2021_undercut.csv", index=False, float_format="%.6g")
     figure(path, out / "klein2021_undercut.png")
+    for name in ("klein2021", "klein2021_fixed_prices", "klein2021_undercut"):
+        write_source(out / f"{name}.csv", seed=run.config["seed"], runs=[args.run],
+                     seeds=run.config["seeds"])
     (out / "klein2021_source.json").write_text(json.dumps({
         "command": "marketsai run experiments/klein2021/klein.yaml --out RUN; "
                    "python experiments/klein2021/report.py RUN",

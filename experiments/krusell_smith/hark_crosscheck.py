@@ -100,10 +100,6 @@ def run_hark(agents: int, T: int, discard: int, max_loops: int, tol: float, log,
             "history": econ.loops, "z_path": econ.MrkvNow_hist.astype(int).tolist()}
 
 
-def run_ours_seed(seed, T=11_000, discard=1_000):
-    return run_ours(T=T, discard=discard, seed=seed)
-
-
 def hark_rule_from(sol, discard):
     """HARK's equilibrium object from our solution: OLS of ln K_{t+1} (= end-of-period assets
     A_t) on ln M_t, M_t = (1 + r_t - delta) K_t + w_t L_t, per regime z_t."""
@@ -143,7 +139,7 @@ def write_report(res, path_md):
              "delta 0.025, z 0.99 / 1.01, u 10 % / 4 %, regimes 8 quarters, spells 2.5 / 1.5 "
              "quarters, l_bar 0.3271, no benefit, k' >= 0.", "",
              "Law of motion `ln K' = b0(z) + b1(z) ln K`:", "",
-             "| | published KS 1998 | HARK (REFERENCE.md) | ours (z path seed 0) | ours (z path seed 1) "
+             "| | published KS 1998 | HARK (docs/references.md) | ours (z path seed 0) | ours (z path seed 1) "
              "| HARK run here (its z path) |", "|---|---|---|---|---|---|"]
     for name, p, hh, a, b, c in rows:
         lines.append(f"| {name} | {p} | {hh} | {fmt(a)} | {fmt(b)} | {fmt(c) if c is not None else 'n/a'} |")
@@ -249,7 +245,7 @@ def main(argv=None):
         res["ours_on_hark_path"] = run_ours(z_path=zp, discard=args.discard)
     else:
         res["ours_on_hark_path"] = res["ours"]
-    res["ours_seed1"] = run_ours_seed(1, T=args.T, discard=args.discard)
+    res["ours_seed1"] = run_ours(T=args.T, discard=args.discard, seed=1)
     log(f"ours, seed 1: {res['ours_seed1']}")
     (out / f"{args.name}.json").write_text(json.dumps(res, indent=1))
     write_report(res, out / f"{args.name}.md")

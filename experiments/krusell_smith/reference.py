@@ -125,7 +125,7 @@ def main(argv=None):
              "| Euler log10 mean / max | mean K | SD K | Gini | iterations | wall s |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
              f"| published KS 1998 | {P[0, 0]} | {P[0, 1]} | {P[1, 0]} | {P[1, 1]} | 0.999998 | 0.999998 | | | | | | | |",
-             f"| HARK (REFERENCE.md) | {H[0, 0]} | {H[0, 1]} | {H[1, 0]} | {H[1, 1]} | | | | | | | | | |"]
+             f"| HARK (docs/references.md) | {H[0, 0]} | {H[0, 1]} | {H[1, 0]} | {H[1, 1]} | | | | | | | | | |"]
     for r in res:
         lines.append(
             f"| {r['case']} | {r['b0_bad']:.4f} | {r['b1_bad']:.4f} | {r['b0_good']:.4f} | {r['b1_good']:.4f} "

@@ -52,20 +52,25 @@ def checkpoint(folder: Path) -> str | None:
     return None
 
 
+def actor(ck: str):
+    """The deterministic actor of a saved checkpoint (our own: RLlib's warnings silenced)."""
+    from marketsai.rl.export import load_module
+    from marketsai.rl.policy import module_actor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return module_actor(load_module(ck))
+
+
 def policy_table(out: Path) -> pd.DataFrame:
     import marketsai as mai
     from marketsai.analysis.growth_policy import policy_savings
     from marketsai.analysis.households import household_share
-    from marketsai.rl.export import load_module
-    from marketsai.rl.policy import module_actor
     rows = []
     for name, (label, n) in RUNS.items():
         ck = checkpoint(out / name)
         if ck is None:
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # our own checkpoints
-            act = module_actor(load_module(ck))
+        act = actor(ck)
         econ = mai.load_economy(PLANNER) if n == 0 else market_economy(n)
         kind = econ.entries[0].kind
         k_ss = kind.steady_state() if n == 0 else kind.k_steady
@@ -83,11 +88,10 @@ def policy_table(out: Path) -> pd.DataFrame:
 
 
 def draw(table: pd.DataFrame, path: Path, exact: float) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     izs = sorted(table["iz"].unique())
-    fig, axes = plt.subplots(1, len(izs), figsize=(4.2 * len(izs), 3.6), sharey=True)
+    fig = Figure(figsize=(4.2 * len(izs), 3.6))
+    axes = fig.subplots(1, len(izs), sharey=True)
     for ax, iz in zip(np.atleast_1d(axes), izs, strict=True):
         for run, g in table[table["iz"] == iz].groupby("run", sort=False):
             ax.plot(g["K_over_kss"], g["share"], label=run)
@@ -105,26 +109,20 @@ def path_table(out: Path, periods: int = 300) -> pd.DataFrame:
     two-sector economy (N = 10) under the long PPO run's policy, from k0 uniform on
     [0.8, 1.2] k_ss, with the reference steady state's values beside them."""
     from marketsai.analysis.market_long_run import economy_with, market_path, two_sector_reference
-    from marketsai.rl.export import load_module
-    from marketsai.rl.policy import module_actor
     ck = checkpoint(out / "two_sector_ppo_long_unequal")
     if ck is None:
         return pd.DataFrame()
     econ = economy_with(ROOT / "economies" / "two_sector_labor.yaml")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        act = module_actor(load_module(ck))
-    sim = market_path(econ, act, sessions=1, periods=periods, seed=0)
+    sim = market_path(econ, actor(ck), sessions=1, periods=periods, seed=0)
     ref = two_sector_reference(econ)
     return pd.DataFrame({"t": np.arange(periods), **{k: sim[k][:, 0] for k in ("K", "p", "r", "w", "excess")},
                          **{f"{k}_ref": ref[k] for k in ("K", "p", "r", "w")}})
 
 
 def draw_path(table: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 5, figsize=(19, 3.4))
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(19, 3.4))
+    axes = fig.subplots(1, 5)
     for ax, key, title in zip(axes, ("K", "p", "r", "w"), ("capital per household K", "investment-good price p",
                                                             "rental rate r", "wage w"), strict=False):
         ax.plot(table["t"], table[key], label="learned (PPO long)")

@@ -69,27 +69,24 @@ class CompetitiveFirm(Producer):
         name = self.p["productivity"]
         return np.ones(batch) if name is None else np.asarray(exo[name], dtype=float)
 
-    def _tech(self, exo, batch):
+    def _technology(self, fn, factors, exo, batch):
+        """``fn`` of :mod:`~marketsai.agents.technology` at ``factors`` (capital and labour
+        prices or quantities) with this firm's technology, productivity and parameters."""
         p = self.p
-        return p["technology"], self.productivity(exo, batch), p["tfp"], p["alpha"], p["rho"]
+        return fn(p["technology"], factors["capital"], factors["labour"], self.productivity(exo, batch),
+                  p["tfp"], p["alpha"], p["rho"])
 
     def unit_cost(self, prices, exo, batch):
-        t, z, A, a, rho = self._tech(exo, batch)
-        return tech.unit_cost(t, prices["capital"], prices["labour"], z, A, a, rho)
+        return self._technology(tech.unit_cost, prices, exo, batch)
 
     def unit_inputs(self, prices, exo, batch):
-        t, z, A, a, rho = self._tech(exo, batch)
-        a_k, a_l = tech.unit_inputs(t, prices["capital"], prices["labour"], z, A, a, rho)
-        return {"capital": a_k, "labour": a_l}
+        return dict(zip(FACTORS, self._technology(tech.unit_inputs, prices, exo, batch), strict=True))
 
     def produce(self, inputs, exo, batch):
-        t, z, A, a, rho = self._tech(exo, batch)
-        return tech.output(t, inputs["capital"], inputs["labour"], z, A, a, rho)
+        return self._technology(tech.output, inputs, exo, batch)
 
     def marginal_products(self, inputs, exo, batch):
-        t, z, A, a, rho = self._tech(exo, batch)
-        f_k, f_l = tech.marginal_products(t, inputs["capital"], inputs["labour"], z, A, a, rho)
-        return {"capital": f_k, "labour": f_l}
+        return dict(zip(FACTORS, self._technology(tech.marginal_products, inputs, exo, batch), strict=True))
 
     def cost_shares(self):
         if self.p["technology"] != "cobb_douglas":

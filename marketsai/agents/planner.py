@@ -41,6 +41,29 @@ PLANNER_ACTION = {
 }
 
 
+def resolve_saving_action(action: dict, path: str, defaults: dict, points: int, next_state: str) -> dict:
+    """A planner's action block resolved: ``choice: next_state`` (a point of each capital grid)
+    takes no share fields and is a grid; a share choice gets ``defaults`` for its null share
+    fields, ``points`` on a grid, and needs ``low < high``. ``next_state`` says what that
+    choice picks (for the message)."""
+    action = dict(action)
+    if action["choice"] == "next_state":
+        for key in ("points", *defaults):
+            if action[key] is not None:
+                raise SpecError(f"choice: next_state {next_state}", path=f"{path}.{key}", value=action[key],
+                                allowed="null")
+        action["kind"] = "grid"
+        return action
+    for key, default in defaults.items():
+        action[key] = default if action[key] is None else action[key]
+    if action["kind"] == "grid" and action["points"] is None:
+        action["points"] = points
+    if action["low"] >= action["high"]:
+        raise SpecError("low must be below high", path=f"{path}.low", value=action["low"],
+                        allowed=f"a share < {action['high']}")
+    return action
+
+
 def crra(c, gamma):
     """CRRA utility, log at gamma = 1."""
     c = np.asarray(c, dtype=float)
@@ -73,22 +96,8 @@ class Planner(AgentType):
 
     @classmethod
     def resolve_action(cls, action: dict, path: str) -> dict:
-        action = dict(action)
-        if action["choice"] == "next_state":
-            for key in ("points", "low", "high"):
-                if action[key] is not None:
-                    raise SpecError("choice: next_state picks k' on the capital grid (state.k)",
-                                    path=f"{path}.{key}", value=action[key], allowed="null")
-            action["kind"] = "grid"
-            return action
-        action["low"] = 0.01 if action["low"] is None else action["low"]
-        action["high"] = 0.99 if action["high"] is None else action["high"]
-        if action["kind"] == "grid" and action["points"] is None:
-            action["points"] = 41
-        if action["low"] >= action["high"]:
-            raise SpecError("low must be below high", path=f"{path}.low", value=action["low"],
-                            allowed=f"a share < {action['high']}")
-        return action
+        return resolve_saving_action(action, path, {"low": 0.01, "high": 0.99}, points=41,
+                                     next_state="picks k' on the capital grid (state.k)")
 
     # ------------------------------------------------------------ the technology
     def steady_state(self) -> float:

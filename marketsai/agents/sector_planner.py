@@ -52,7 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from marketsai.agents.base import AgentType, check_field_param
-from marketsai.agents.planner import optional_share
+from marketsai.agents.planner import optional_share, resolve_saving_action
 from marketsai.agents.registry import agent_types
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, one_of
@@ -151,22 +151,8 @@ class SectorPlanner(AgentType):
 
     @classmethod
     def resolve_action(cls, action, path):
-        action = dict(action)
-        if action["choice"] == "next_state":
-            for key in ("points", "low", "high", "total"):
-                if action[key] is not None:
-                    raise SpecError("choice: next_state picks each k_j' on its capital grid (state.kj)",
-                                    path=f"{path}.{key}", value=action[key], allowed="null")
-            action["kind"] = "grid"
-            return action
-        for key, default in (("low", 0.01), ("high", 0.99), ("total", 0.99)):
-            action[key] = default if action[key] is None else action[key]
-        if action["kind"] == "grid" and action["points"] is None:
-            action["points"] = 21
-        if action["low"] >= action["high"]:
-            raise SpecError("low must be below high", path=f"{path}.low", value=action["low"],
-                            allowed=f"a share < {action['high']}")
-        return action
+        return resolve_saving_action(action, path, {"low": 0.01, "high": 0.99, "total": 0.99}, points=21,
+                                     next_state="picks each k_j' on its capital grid (state.kj)")
 
     # ------------------------------------------------------------ the technology
     @property

@@ -20,6 +20,9 @@ row) when it has one and ``start: auto``, else ``episodes`` uniform draws.
 Tables
 ------
 ``results`` (one row per episode): see :attr:`CalvanoEvaluation.columns`.
+``benchmarks`` (one row per firm; ``economy_tables``, once per run): ``agent``, ``name``,
+``nash_price``, ``monopoly_price``, ``nash_profit``, ``coop_profit``, ``nash_share`` -- see
+:func:`~marketsai.analysis.per_firm.firm_benchmarks`.
 ``impulse_response`` (one row per (episode, deviation, t)): ``session`` (the episode),
 ``deviation``, ``t``, ``price_<i>`` -- the tabular runner's table.
 """
@@ -34,11 +37,16 @@ from marketsai.analysis.equilibrium import equilibrium_check
 from marketsai.analysis.evaluation import Evaluation, evaluations
 from marketsai.analysis.impulse import (
     DEVIATIONS,
-    frame_to_paths,
+    impulse_figures,
     impulse_response_paths,
-    impulse_response_table,
+    impulse_summary,
     paths_to_frame,
-    plot_impulse_response,
+)
+from marketsai.analysis.per_firm import (
+    benchmark_lines,
+    benchmark_summary,
+    economy_benchmarks,
+    per_firm_summary,
 )
 from marketsai.analysis.profit_gain import (
     plot_cycle_shares,
@@ -217,6 +225,11 @@ class CalvanoEvaluation(Evaluation):
         return {"results": results, **_impulse_table(frames)}
 
     # ------------------------------------------------------------ summary and figures
+    def economy_tables(self, economy, settings):
+        """``benchmarks``: each firm's Nash and monopoly price and profit
+        (:func:`marketsai.analysis.per_firm.economy_benchmarks`)."""
+        return {"benchmarks": economy_benchmarks(economy)}
+
     def summarise(self, tables, settings):
         cycles = tables["results"]["cycle_length"]
         return {**calvano_summary(tables, settings["impulse_agent"]),
@@ -229,14 +242,9 @@ class CalvanoEvaluation(Evaluation):
             figs["cycle_lengths"] = plot_cycle_shares(profit_gain_summary(res))
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
-            bench = economy.benchmarks()
-            agent, names = settings["impulse_agent"], list(economy.actors)
-            for dev, frame in imp.groupby("deviation", sort=False):
-                tab = impulse_response_table(frame_to_paths(frame.drop(columns="deviation")), agent=agent,
-                                             agents=names)
-                figs[f"impulse_response_{dev}"] = plot_impulse_response(
-                    tab, nash=float(bench["nash_action"].mean()), coop=float(bench["coop_action"].mean()),
-                    title=f"Impulse response: {names[agent]} deviates ({dev.replace('_', ' ')})")
+            bench = tables["benchmarks"] if "benchmarks" in tables else economy_benchmarks(economy)
+            figs |= impulse_figures(imp, settings["impulse_agent"], list(economy.actors),
+                                    *benchmark_lines(bench))
         return figs
 
 
@@ -259,9 +267,13 @@ def calvano_summary(tables: dict, impulse_agent: int = 0) -> dict:
     """The summary keys of a tabular Calvano run (the ``tabular`` kind's, value for value),
     from an evaluation's tables: ``sessions`` (rows), ``mean_price``, ``profit_gain``,
     ``profit_gain_sd``, ``cycle_share_<c>``, ``profit_gain_cycle_<c>``, ``table_1`` (Calvano et al.'s Table I
-    layout), ``<eq>_share``, and per deviation ``impulse_<dev>_pre_shock``,
-    ``impulse_<dev>_t1_deviator``, ``impulse_<dev>_t2_rival``, ``impulse_<dev>_deviator``,
-    ``impulse_<dev>_rival`` (mean paths)."""
+    layout), ``<eq>_share``, per deviation the keys of
+    :func:`~marketsai.analysis.impulse.impulse_summary` (``impulse_<dev>_t2_rival_<i>`` per
+    rival among them) and, from a ``benchmarks`` table, the per-firm keys of
+    :func:`~marketsai.analysis.per_firm.per_firm_summary` (``mean_price_<i>``,
+    ``profit_gain_<i>``, ``nash_profit_<i>``, ``coop_profit_<i>``, ``profit_gain_total``, ...)
+    and of :func:`~marketsai.analysis.per_firm.benchmark_summary` (``nash_price``,
+    ``monopoly_price`` and ``nash_price_<i>``, ``monopoly_price_<i>``)."""
     res = tables["results"]
     out: dict = {"sessions": int(len(res)), "mean_price": float(res["mean_price"].mean()),
                  "profit_gain": float(res["profit_gain"].mean()),
@@ -279,12 +291,13 @@ def calvano_summary(tables: dict, impulse_agent: int = 0) -> dict:
     imp = tables.get("impulse_response")
     if imp is not None and len(imp):
         for dev, frame in imp.groupby("deviation", sort=False):
-            tab = impulse_response_table(frame_to_paths(frame.drop(columns="deviation")), agent=impulse_agent)
-            dv = tab[tab["role"] == "deviator"].sort_values("t")["mean"].tolist()
-            rv = tab[tab["role"] == "rival"].groupby("t")["mean"].mean().tolist()
-            out[f"impulse_{dev}_pre_shock"] = float(tab[tab["t"] == 0]["mean"].mean())
-            out[f"impulse_{dev}_t1_deviator"] = float(dv[1])
-            out[f"impulse_{dev}_t2_rival"] = float(rv[2]) if len(rv) > 2 else None
-            out[f"impulse_{dev}_deviator"] = [float(x) for x in dv]
-            out[f"impulse_{dev}_rival"] = [float(x) for x in rv]
+            out |= impulse_summary(frame.drop(columns="deviation"), dev, impulse_agent)
+    bench = tables.get("benchmarks")
+    if bench is not None:  # per firm: Delta, prices, benchmarks (kind: tabular's keys)
+        bench = bench.drop_duplicates("agent").sort_values("agent")  # evaluations over seeds
+        shares = None if bench["nash_share"].isna().any() else bench["nash_share"].to_numpy()
+        if len(bench) > 1:
+            out |= per_firm_summary(res, bench["nash_profit"].to_numpy(), bench["coop_profit"].to_numpy(),
+                                    shares)
+        out |= benchmark_summary(bench)
     return out

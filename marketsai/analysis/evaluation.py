@@ -49,6 +49,12 @@ class Evaluation:
     def evaluate(self, economy, policy: Policy, settings: dict, seed: int = 0) -> dict[str, pd.DataFrame]:
         raise NotImplementedError
 
+    def economy_tables(self, economy, settings: dict) -> dict[str, pd.DataFrame]:
+        """Tables that depend on the economy only, not on the policy (the calvano
+        evaluation's per-firm ``benchmarks``): made once per run, and passed to
+        ``summarise`` and ``figures`` next to ``evaluate``'s tables."""
+        return {}
+
     def summarise(self, tables: dict[str, pd.DataFrame], settings: dict) -> dict:
         return {"rows": int(len(tables["results"]))}
 

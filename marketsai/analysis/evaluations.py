@@ -60,6 +60,8 @@ class Evaluated:
     tables: dict[str, pd.DataFrame]
     summary: dict
     figures: dict = field(default_factory=dict)
+    #: names of the tables that depend on the economy only (``Evaluation.economy_tables``)
+    economy_tables: tuple[str, ...] = ()
 
 
 def initial_policy(policy: Policy, economy, seed: int = 0, learner=None, learner_settings=None) -> Policy:
@@ -97,11 +99,12 @@ def run_evaluation(name: str, economy, policy: Policy, settings: dict | None = N
     settings = ev.resolve(settings, path)
     ev.check(economy)
     start = initial_policy(policy, economy, seed, learner, learner_settings) if settings["untrained"] else None
-    tables = ev.evaluate(economy, policy, settings, seed)
+    fixed = ev.economy_tables(economy, settings)
+    tables = ev.evaluate(economy, policy, settings, seed) | fixed
     summary = ev.summarise(tables, settings)
     figs = ev.figures(tables, economy, settings) if figures else {}
     if start is not None:
         base = ev.evaluate(economy, start, settings, seed)
-        summary["untrained"] = ev.summarise(base, settings)
+        summary["untrained"] = ev.summarise(base | fixed, settings)
         tables |= {f"{key}_untrained": frame for key, frame in base.items()}
-    return Evaluated(tables, summary, figs)
+    return Evaluated(tables, summary, figs, tuple(fixed))

@@ -221,6 +221,21 @@ class GrowthAccuracy:
                 "policy_err_max": float(rel.max()), "policy_err_mean": float(rel.mean()),
                 "welfare_loss_pct": float(loss)}
 
+    def curves(self, strategies, sessions):
+        """The ``growth_curves`` table (:mod:`marketsai.analysis.growth_figures`) of greedy
+        tables ``(S, 1, n_states)`` on the reference's ergodic set, with ``session``."""
+        import pandas as pd
+
+        from marketsai.analysis.growth_figures import growth_curves
+
+        k_range = float(self._ref_k.min()), float(self._ref_k.max())
+        greedy = np.asarray(strategies, np.int64)[:, 0, :]
+        frames = [growth_curves(self.model, grid_savings(self.model, self.fm, pol), self.reference,
+                                k_range).assign(session=s)
+                  for s, pol in zip(np.asarray(sessions, np.int64), greedy, strict=True)]
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[["session", *frame.columns.drop("session")]]
+
     def policy_table(self, strategies, sessions):
         """The greedy tables as a long frame: ``session, e, x, z, k, action, kp`` (one row
         per session and state), so that figures can be drawn from a run folder."""

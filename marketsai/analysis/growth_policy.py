@@ -18,7 +18,9 @@ the planner's budget applies (``k' = s y`` for a savings share, the grid point f
 * :func:`planner_capital` -- mean capital against the reference's, the same shocks;
 * :class:`GrowthEvaluation` -- the registered ``growth`` evaluation (one row per policy; a
   table policy on the finite model's grid is read linearly in ``k`` between grid points,
-  as :func:`~marketsai.analysis.growth.grid_savings` reads tabular sessions).
+  as :func:`~marketsai.analysis.growth.grid_savings` reads tabular sessions); besides
+  ``results`` it returns ``growth_curves`` (:mod:`marketsai.analysis.growth_figures`), from
+  which it draws the figures ``growth_policy`` and ``growth_euler_errors``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from marketsai.analysis.euler import (
 )
 from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
 from marketsai.analysis.growth import grid_savings, growth_model_of, reference_savings
+from marketsai.analysis.growth_figures import ergodic_range, growth_curves, growth_figures
 from marketsai.analysis.simulate import as_policy, observe_at
 from marketsai.errors import SpecError
 from marketsai.params import Param, int_range
@@ -210,7 +213,14 @@ class GrowthEvaluation(Evaluation):
         row = growth_measures(model, savings, T=T, burn=burn, seed=seed,
                               welfare_points=settings["welfare_points"])
         row |= capital_error(model, savings, T=T, burn=burn, seed=seed)
-        return {"results": pd.DataFrame([row])}
+        ref, _ = reference_savings(model)
+        curves = growth_curves(model, savings, ref, ergodic_range(model, ref, T=T, burn=burn, seed=seed))
+        return {"results": pd.DataFrame([row]), "growth_curves": curves}
+
+    def figures(self, tables, economy, settings):
+        """``growth_policy`` and ``growth_euler_errors``, drawn from ``growth_curves``."""
+        curves = tables.get("growth_curves")
+        return {} if curves is None or not len(curves) else growth_figures(curves)
 
     def summarise(self, tables, settings):
         """Column means; ``reference`` (which rule the errors are read against) as

@@ -183,30 +183,90 @@ def frame_to_paths(frame: pd.DataFrame) -> np.ndarray:
     return frame[cols].to_numpy().reshape(s, periods, len(cols))
 
 
+def impulse_summary(frame: pd.DataFrame, deviation: str, agent: int = 0) -> dict:
+    """Summary keys of one deviation's paths (a :func:`paths_to_frame` table):
+    ``impulse_<dev>_pre_shock`` (t = 0, mean over all agents), ``impulse_<dev>_t1_deviator``,
+    ``impulse_<dev>_t2_rival`` (mean over the rivals), per rival ``i``
+    ``impulse_<dev>_t2_rival_<i>`` (with asymmetric rivals the mean is no rival's price),
+    and the mean paths ``impulse_<dev>_deviator``, ``impulse_<dev>_rival``.
+
+    >>> frame = paths_to_frame(np.array([[[1.0, 1.0, 1.0], [0.5, 1.0, 1.0], [0.6, 0.8, 0.9]]]))
+    >>> out = impulse_summary(frame, "br")
+    >>> out["impulse_br_t2_rival"], out["impulse_br_t2_rival_1"], out["impulse_br_t2_rival_2"]
+    (0.8500000000000001, 0.8, 0.9)
+    """
+    tab = impulse_response_table(frame_to_paths(frame), agent=agent)
+    dv = tab[tab["role"] == "deviator"].sort_values("t")["mean"].tolist()
+    rivals = tab[tab["role"] == "rival"]
+    rv = rivals.groupby("t")["mean"].mean().tolist()
+    key = f"impulse_{deviation}"
+    out = {f"{key}_pre_shock": float(tab[tab["t"] == 0]["mean"].mean()),  # all agents
+           f"{key}_t1_deviator": float(dv[1]),
+           f"{key}_t2_rival": float(rv[2]) if len(rv) > 2 else None,
+           f"{key}_deviator": [float(x) for x in dv], f"{key}_rival": [float(x) for x in rv]}
+    for i, g in rivals[rivals["t"] == 2].groupby("agent"):
+        out[f"{key}_t2_rival_{i}"] = float(g["mean"].iloc[0])
+    return out
+
+
 def plot_impulse_response(table: pd.DataFrame, nash=None, coop=None, band=("q25", "q75"),
                           title="Impulse response", ylabel="price"):
-    """Figure of mean paths (deviator and rivals) with a quantile band, from a table.
+    """Figure of each agent's mean path with a quantile band, from a table.
 
-    ``nash`` / ``coop``: optional horizontal reference lines (e.g. Nash and monopoly
-    prices). Returns a :class:`matplotlib.figure.Figure` (no pyplot state).
+    ``nash`` / ``coop``: optional horizontal reference lines (Nash and monopoly prices):
+    one number, or one per agent (indexed by the table's ``agent``) -- then agents sharing
+    a value share one line, labelled with their names and, when it is one agent's alone,
+    drawn in that agent's colour. Returns a :class:`matplotlib.figure.Figure` (no pyplot
+    state).
     """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 4.0))
     ax = fig.add_subplot()
-    for (_agent, name, role), g in table.groupby(["agent", "name", "role"], sort=True):
+    colors, names = {}, {}
+    for (agent, name, role), g in table.groupby(["agent", "name", "role"], sort=True):
         g = g.sort_values("t")
         label = f"{name} ({role})"
         line, = ax.plot(g["t"], g["mean"], marker="o", ms=3, label=label)
+        colors[agent], names[agent] = line.get_color(), name
         if band and all(b in g for b in band):
             ax.fill_between(g["t"], g[band[0]], g[band[1]], color=line.get_color(), alpha=0.15)
-    if nash is not None:
-        ax.axhline(nash, color="grey", ls="--", lw=1, label="Nash")
-    if coop is not None:
-        ax.axhline(coop, color="grey", ls=":", lw=1, label="monopoly")
+    for values, style, label in ((nash, "--", "Nash"), (coop, ":", "monopoly")):
+        for y, agents in _reference_lines(values, sorted(names)):
+            one = agents is not None and len(agents) == 1
+            who = "" if agents is None else " (" + ", ".join(str(names[a]) for a in agents) + ")"
+            ax.axhline(y, color=colors[agents[0]] if one else "grey", ls=style, lw=1,
+                       label=label + who)
     ax.set_xlabel("t (0 = before the shock, 1 = deviation)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _reference_lines(values, agents) -> list:
+    """``[(y, agents sharing it or None when it is everyone's)]`` for one kind of line."""
+    if values is None:
+        return []
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if v.size == 1 or np.all(v == v[0]):
+        return [(float(v[0]), None)]
+    lines: dict[float, list] = {}
+    for a in agents:
+        lines.setdefault(float(v[a]), []).append(a)
+    return list(lines.items())
+
+
+def impulse_figures(imp: pd.DataFrame, agent: int, names, nash, coop) -> dict:
+    """One impulse-response figure per deviation of an ``impulse_response`` table (columns
+    ``session, deviation, t, price_<i>``), each firm against its own Nash / monopoly price
+    (``nash``, ``coop``: one per agent)."""
+    figs = {}
+    for dev, frame in imp.groupby("deviation", sort=False):
+        tab = impulse_response_table(frame_to_paths(frame.drop(columns="deviation")), agent=agent,
+                                     agents=names)
+        figs[f"impulse_response_{dev}"] = plot_impulse_response(
+            tab, nash=nash, coop=coop,
+            title=f"Impulse response: {names[agent]} deviates ({dev.replace('_', ' ')})")
+    return figs

@@ -92,3 +92,79 @@ def per_firm_summary(results: pd.DataFrame, nash_payoff, coop_payoff, nash_share
     for i in range(1, n):
         out[f"profit_ratio_{i}"] = float((mean_profit[0] / nash[0]) / (mean_profit[i] / nash[i]))
     return out
+
+
+#: columns of the per-firm benchmarks table (``benchmarks.csv`` of a run folder)
+BENCHMARK_COLUMNS = ("agent", "name", "nash_price", "monopoly_price", "nash_profit", "coop_profit",
+                     "nash_share")
+
+
+def firm_benchmarks(names, nash_price, monopoly_price, nash_profit, coop_profit,
+                    nash_share=None) -> pd.DataFrame:
+    """The per-firm benchmarks table, one row per firm: ``agent`` (index), ``name``,
+    ``nash_price``, ``monopoly_price`` (the firm's price at the joint-profit optimum),
+    ``nash_profit``, ``coop_profit`` (its profit there), ``nash_share`` (its share of the
+    inside goods' quantity at Nash; NaN where the market gives no quantities).
+
+    Why a table: with asymmetric firms each firm has its own Nash and monopoly point; an
+    average over firms is no firm's benchmark.
+
+    >>> firm_benchmarks(["a", "b"], [1.4, 1.6], [1.9, 2.2], [0.16, 0.05], [0.3, 0.09])["nash_price"].tolist()
+    [1.4, 1.6]
+    """
+    n = len(names)
+    share = np.full(n, np.nan) if nash_share is None else np.asarray(nash_share, dtype=float)
+    return pd.DataFrame({"agent": np.arange(n), "name": list(names),
+                         "nash_price": np.asarray(nash_price, dtype=float),
+                         "monopoly_price": np.asarray(monopoly_price, dtype=float),
+                         "nash_profit": np.asarray(nash_profit, dtype=float),
+                         "coop_profit": np.asarray(coop_profit, dtype=float), "nash_share": share})
+
+
+def nash_shares_or_none(econ):
+    """:func:`nash_quantity_shares`, or None for markets that give no quantities."""
+    from marketsai.errors import SpecError
+    try:
+        return nash_quantity_shares(econ)
+    except SpecError:
+        return None
+
+
+def game_benchmarks(game, econ=None) -> pd.DataFrame:
+    """:func:`firm_benchmarks` of a :class:`~marketsai.finite_game.FiniteGame` (the numbers
+    its profit gains use); ``econ`` adds the Nash quantity shares."""
+    return firm_benchmarks(game.agents, game.nash_action, game.coop_action, game.nash_payoff,
+                           game.coop_payoff, None if econ is None else nash_shares_or_none(econ))
+
+
+def economy_benchmarks(econ) -> pd.DataFrame:
+    """:func:`firm_benchmarks` of an economy's strategic actors (``econ.benchmarks()``; with
+    demand shocks, each firm's mean over the shock states)."""
+    bench = econ.benchmarks().groupby("agent", sort=False)[
+        ["nash_action", "coop_action", "nash_profit", "coop_profit"]].mean()
+    bench = bench.loc[list(econ.actors)]
+    return firm_benchmarks(list(econ.actors), bench["nash_action"], bench["coop_action"],
+                           bench["nash_profit"], bench["coop_profit"], nash_shares_or_none(econ))
+
+
+def benchmark_summary(bench: pd.DataFrame) -> dict:
+    """Summary keys of a benchmarks table: the averages over firms ``nash_price`` and
+    ``monopoly_price`` (kept for symmetric economies, where they are every firm's), and per
+    firm ``nash_price_<i>``, ``monopoly_price_<i>``.
+
+    >>> benchmark_summary(firm_benchmarks(["a", "b"], [1.0, 2.0], [3.0, 4.0], [0, 0], [1, 1]))
+    {'nash_price': 1.5, 'monopoly_price': 3.5, 'nash_price_0': 1.0, 'monopoly_price_0': 3.0, \
+'nash_price_1': 2.0, 'monopoly_price_1': 4.0}
+    """
+    out = {"nash_price": float(bench["nash_price"].mean()),
+           "monopoly_price": float(bench["monopoly_price"].mean())}
+    for row in bench.itertuples():
+        out[f"nash_price_{row.agent}"] = float(row.nash_price)
+        out[f"monopoly_price_{row.agent}"] = float(row.monopoly_price)
+    return out
+
+
+def benchmark_lines(bench: pd.DataFrame) -> tuple[list[float], list[float]]:
+    """Each firm's Nash and monopoly price, in agent order, for figures."""
+    bench = bench.sort_values("agent")
+    return bench["nash_price"].tolist(), bench["monopoly_price"].tolist()

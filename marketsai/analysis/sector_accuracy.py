@@ -14,7 +14,9 @@ one scale, and :class:`~marketsai.solvers.sectors.SectorModel` knows the exact a
   scale sums above ``total`` down onto it, as the environment does);
 * :func:`exact_policy` -- the closed form as a rule (scores zero);
 * :class:`SectorsEvaluation` -- the registered ``sectors`` evaluation: a table policy is
-  read by :func:`grid_policy`, any other by :func:`share_policy`;
+  read by :func:`grid_policy`, any other by :func:`share_policy`; with ``floor: true`` it
+  also scores value iteration on the economy's finite model (the grid's accuracy floor,
+  the best any table on that grid can do) beside the policy;
 * :func:`sector_report` -- the measures (:data:`KEYS`): relative error of ``k_j'``
   against ``beta alpha_j y`` on the exact policy's simulated ergodic set and on a box of
   states around the steady state (off the ergodic set, which is one-dimensional: with
@@ -43,7 +45,7 @@ import pandas as pd
 from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
 from marketsai.analysis.simulate import as_policy, observe_at
 from marketsai.errors import SpecError
-from marketsai.params import Param, int_range
+from marketsai.params import Param, int_range, one_of
 
 __all__ = ["KEYS", "SectorsEvaluation", "exact_policy", "grid_policy", "share_policy", "sector_observations",
            "sector_report", "ergodic_states"]
@@ -239,8 +241,12 @@ class SectorsEvaluation(Evaluation):
         **simulation_settings(10_000, 1000),
         "box_points": Param(2000, int_range(1, 10_000_000), "states drawn around the steady state"),
         "welfare_paths": Param(200, int_range(1, 1_000_000), "simulated paths of the welfare loss"),
+        "floor": Param(False, one_of(True, False), "also score value iteration on the economy's "
+                       "finite model (the grid's floor): floor_<column>, dp_agreement"),
     }
-    columns = {k: "see sector_report" for k in KEYS}
+    columns = {**{k: "see sector_report" for k in KEYS},
+               **{f"floor_{k}": "(floor: true) the same of value iteration on the finite model" for k in KEYS},
+               "dp_agreement": "(floor: true, a table policy) share of states where it takes the DP action"}
 
     def check(self, economy) -> None:
         from marketsai.solvers.sectors import sector_model
@@ -255,10 +261,21 @@ class SectorsEvaluation(Evaluation):
 
         model = sector_model(economy)
         table = policy.strategies()
+        fm = economy.finite_model() if table is not None or settings["floor"] else None
         rule = share_policy(economy, policy, model) if table is None \
-            else grid_policy(economy.finite_model(), np.asarray(table)[0])
-        row = sector_report(model, rule, T=settings["periods"], burn=settings["burn"], seed=seed,
-                            box_points=settings["box_points"], welfare_paths=settings["welfare_paths"])
+            else grid_policy(fm, np.asarray(table)[0])
+
+        def report(rule):
+            return sector_report(model, rule, T=settings["periods"], burn=settings["burn"], seed=seed,
+                                 box_points=settings["box_points"], welfare_paths=settings["welfare_paths"])
+        row = report(rule)
+        if settings["floor"]:
+            from marketsai.solvers.dp import value_iteration
+
+            dp = np.asarray(value_iteration(fm).policy)
+            row |= {f"floor_{k}": v for k, v in report(grid_policy(fm, dp)).items()}
+            if table is not None:
+                row["dp_agreement"] = float(np.mean(np.asarray(table)[0] == dp))
         return {"results": pd.DataFrame([row])}
 
     def summarise(self, tables, settings):

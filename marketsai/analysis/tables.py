@@ -3,6 +3,22 @@
 from __future__ import annotations
 
 
+def markdown_rows(header, rows) -> str:
+    """A GitHub table of cells as they are (format them first): ``header`` names the
+    columns, each of ``rows`` holds one cell per column.
+
+    >>> print(markdown_rows(["a", "b"], [["1", "x"], [2, None]]))
+    | a | b |
+    |---|---|
+    | 1 | x |
+    | 2 | None |
+    """
+    header = [str(h) for h in header]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def markdown_table(frame) -> str:
     """A GitHub table of a DataFrame's cells as they are (format them first), no extra dependency.
 
@@ -12,6 +28,4 @@ def markdown_table(frame) -> str:
     |---|---|
     | 1 | x |
     """
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
+    return markdown_rows(frame.columns, frame.itertuples(index=False))

@@ -44,12 +44,11 @@ class EconomyStackedEnv(VectorEnv):
     --------
     >>> import marketsai as mai
     >>> env = mai.load_economy("economies/growth_market.yaml").stacked_env(sessions=3, max_cycles=4)
-    >>> obs, info = env.reset(seed=0)
-    >>> obs.shape, env.single_action_space.shape
+    >>> env.reset(seed=0)[0].shape, env.single_action_space.shape  # 3 sessions, rows of 10 agents
     ((3, 10, 3), (10,))
-    >>> obs, rew, term, trunc, info = env.step(np.full((3, 10), 0.3, np.float32))
-    >>> rew.shape, info["rewards"].shape
-    ((3,), (3, 10))
+    >>> _, reward, _, _, info = env.step(np.full((3, 10), 0.3, np.float32))
+    >>> info["rewards"].shape, bool(np.allclose(reward, info["rewards"].mean(axis=1)))  # each row's own
+    ((3, 10), True)
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}

@@ -147,8 +147,28 @@ class _FirmPhase(Phase):
         return self
 
 
+class _PricePhase(_FirmPhase):
+    """A firm phase with a ``price``: checked like any price target, and resolved to a grid
+    point for each named firm (:func:`~marketsai.interventions.targets.resolve_price`)."""
+
+    #: how a price between grid points resolves: ``nearest`` or ``floor``
+    price_mode = "nearest"
+
+    def check(self):
+        super().check()
+        targets.check_price(self.values["price"], self.field("price"))
+
+    def price_points(self, game, others: int) -> np.ndarray:
+        """The grid point of ``price`` for each named firm; ``others`` for the rest."""
+        points = np.full(game.n_agents, others, np.int64)
+        for i in np.nonzero(self.mask)[0]:
+            points[i] = targets.resolve_price(game, self.values["price"], i, self.field("price"),
+                                              mode=self.price_mode)
+        return points
+
+
 @register("force_price")
-class ForcePrice(_FirmPhase):
+class ForcePrice(_PricePhase):
     """The named firms play a fixed price for ``periods`` periods (e.g. a consent decree).
 
     Rivals play as usual (learners choose, exploring on their schedule). ``learning``
@@ -163,15 +183,9 @@ class ForcePrice(_FirmPhase):
         "learning": Param(True, anything, "true | false | {firm_0: false, firm_1: true}"),
     }
 
-    def check(self):
-        super().check()
-        targets.check_price(self.values["price"], self.field("price"))
-
     def bind(self, game):
         super().bind(game)
-        self.index = np.full(game.n_agents, -1, np.int64)
-        for i in np.nonzero(self.mask)[0]:
-            self.index[i] = targets.resolve_price(game, self.values["price"], i, self.field("price"))
+        self.index = self.price_points(game, -1)  # -1: the firm chooses as usual
         return self
 
     def apply(self, ctx):
@@ -252,7 +266,7 @@ class MemoryReset(_FirmPhase):
 
 
 @register("price_cap")
-class PriceCap(_FirmPhase):
+class PriceCap(_PricePhase):
     """The named firms may not charge more than ``price`` for ``periods`` periods: their
     choices (greedy and exploratory) are limited to grid points at or below the cap
     (``nash``/``monopoly``: the grid point nearest pN/pM; a value: the highest grid
@@ -265,16 +279,11 @@ class PriceCap(_FirmPhase):
         "learning": Param(True, anything, "true | false | {firm_0: false, ...}"),
     }
 
-    def check(self):
-        super().check()
-        targets.check_price(self.values["price"], self.field("price"))
+    price_mode = "floor"
 
     def bind(self, game):
         super().bind(game)
-        self.cap = np.full(game.n_agents, game.n_actions - 1, np.int64)
-        for i in np.nonzero(self.mask)[0]:
-            self.cap[i] = targets.resolve_price(game, self.values["price"], i,
-                                                self.field("price"), mode="floor")
+        self.cap = self.price_points(game, game.n_actions - 1)  # the top of the grid: no cap
         return self
 
     def apply(self, ctx):

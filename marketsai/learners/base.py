@@ -63,6 +63,9 @@ class Learner:
     open_settings: ClassVar[bool] = False
     #: seeds per unit of the runner unless the experiment's ``chunk_size`` says otherwise
     seeds_per_unit: ClassVar[int] = 1
+    #: the learner's libraries print logs of their own (Ray, RLlib); a run that is not
+    #: ``verbose`` sends them to the run's log file (:mod:`marketsai.runner.console`)
+    noisy: ClassVar[bool] = False
 
     def check(self, economy, settings: dict) -> dict:
         """Cross-field checks that need the economy; return the (normalised) settings."""

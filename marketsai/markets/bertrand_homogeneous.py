@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsai.errors import SpecError
-from marketsai.markets.base import Outcome, StrategicMarket
+from marketsai.markets.base import Outcome
+from marketsai.markets.linear_demand import LinearDemandMarket
 from marketsai.markets.registry import markets
-from marketsai.params import Param, nonnegative, positive
+from marketsai.params import Param, positive
 
 
 @markets.register("bertrand_homogeneous")
-class BertrandHomogeneous(StrategicMarket):
+class BertrandHomogeneous(LinearDemandMarket):
     """Homogeneous-good Bertrand competition, linear demand, constant marginal costs.
 
     Examples
@@ -41,18 +41,12 @@ class BertrandHomogeneous(StrategicMarket):
     """
 
     action = "price"
-    params = {
-        "cost": Param(0.0, nonnegative, "marginal cost c_i of the participant", per_participant=True),
-        "intercept": Param(1.0, positive, "demand intercept a: D(p) = a - b p"),
-        "slope": Param(1.0, positive, "demand slope b"),
-    }
+    params = {**LinearDemandMarket.params,
+              "intercept": Param(1.0, positive, "demand intercept a: D(p) = a - b p")}
 
-    def check_parameters(self, path: str = "") -> None:
-        choke = self.intercept / self.slope
-        if np.min(self.cost) >= choke:
-            raise SpecError("every cost is at or above the choke price a / b: no firm would sell",
-                            path=f"{path}.params.intercept" if path else "intercept",
-                            value=self.intercept, allowed=f"a number > {float(np.min(self.cost)) * self.slope}")
+    def choke_price(self) -> float:
+        """``a / b``: demand is zero at and above it."""
+        return self.intercept / self.slope
 
     def clear(self, actions, shock=0.0) -> Outcome:
         p = np.asarray(actions, dtype=float)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsai.errors import SpecError
-from marketsai.markets.base import Outcome, StrategicMarket
+from marketsai.markets.base import Outcome
+from marketsai.markets.linear_demand import LinearDemandMarket
 from marketsai.markets.registry import markets
-from marketsai.params import Param, nonnegative, positive
+from marketsai.params import Param, positive
 
 
 @markets.register("cournot_linear")
-class CournotLinear(StrategicMarket):
+class CournotLinear(LinearDemandMarket):
     """Cournot oligopoly with linear demand and constant marginal costs.
 
     Examples
@@ -28,17 +28,12 @@ class CournotLinear(StrategicMarket):
     """
 
     action = "quantity"
-    params = {
-        "cost": Param(0.0, nonnegative, "marginal cost c_i of the participant", per_participant=True),
-        "intercept": Param(1.0, positive, "demand intercept a (the choke price)"),
-        "slope": Param(1.0, positive, "demand slope b"),
-    }
+    params = {**LinearDemandMarket.params,
+              "intercept": Param(1.0, positive, "demand intercept a (the choke price)")}
 
-    def check_parameters(self, path: str = "") -> None:
-        if np.min(self.cost) >= self.intercept:
-            raise SpecError("every cost is at or above the choke price: no firm would produce",
-                            path=f"{path}.params.intercept" if path else "intercept",
-                            value=self.intercept, allowed=f"a number > {float(np.min(self.cost))}")
+    def choke_price(self) -> float:
+        """``a``: the price at zero output."""
+        return self.intercept
 
     def clear(self, actions, shock=0.0) -> Outcome:
         q = np.asarray(actions, dtype=float)

@@ -9,7 +9,6 @@ Importing this package does not import ray or torch; the modules that need them 
 * :mod:`~marketsai.rl.critic_module`, :mod:`~marketsai.rl.critic_connector`,
   :mod:`~marketsai.rl.critic_learner` -- the centralised critic (MAPPO-style);
 * :mod:`~marketsai.rl.envs` -- registering an economy's env with Tune;
-* :mod:`~marketsai.rl.cluster` -- local Ray or an existing cluster (token auth);
 * :mod:`~marketsai.rl.train` -- the ``rllib`` experiment kind of the runner (one seed a unit,
   a Ray Tune trial): checkpoints, resume, logs;
 * :mod:`~marketsai.rl.stacked` -- a shared policy over a stacked population (one network

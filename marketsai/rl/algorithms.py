@@ -11,16 +11,14 @@ instead of a traceback from deep inside RLlib.
 
 from __future__ import annotations
 
-import math
-
 from marketsai.errors import SpecError
-from marketsai.params import Check, nearest
+from marketsai.learners import learners
+from marketsai.params import Check, did_you_mean, nearest, real
 from marketsai.rl.envs import vector_name
 from marketsai.rl.spec import (
     RLExperimentSpec,
     refuse_path,
     rllib_learner,
-    rllib_learner_class,
     rllib_names,
 )
 
@@ -34,11 +32,6 @@ _RESERVED = {
     "enable_rl_module_and_learner": "(the new API stack is always on)",
     "enable_env_runner_and_connector_v2": "(the new API stack is always on)",
 }
-
-
-def config_class(name: str):
-    """The ``AlgorithmConfig`` subclass of a registered RLlib learner's name."""
-    return rllib_learner(name).config_class()
 
 
 def _settable(config) -> dict:
@@ -74,7 +67,7 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
                             path=path, value=value, allowed="an algorithm setting", file=file)
         if key not in known:
             near = nearest(key, known, n=3, cutoff=0.6)
-            hint = f"; did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+            hint = did_you_mean(key, known, n=3, cutoff=0.6)
             raise SpecError(f"unknown setting for {name}{hint}", path=path, value=value,
                             allowed=f"an attribute of {type(config).__name__}, e.g. "
                                     + ", ".join(near or ["lr", "gamma", "train_batch_size_per_learner"]),
@@ -87,16 +80,12 @@ def check_settings(name: str, settings: dict, file: str | None = None) -> dict:
     return merged
 
 
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 _WRONG = "wrong type of value"
 #: a setting's check from the type of RLlib's default value (schedules [[t, v], ...] are
 #: allowed where RLlib takes a number: lr, entropy_coeff)
 _TYPE_CHECKS = (
     (bool, Check(lambda x: isinstance(x, bool), "true or false", reason=_WRONG)),
-    ((int, float), Check(lambda x: _number(x) or (isinstance(x, list) and all(isinstance(v, list) for v in x)),
+    ((int, float), Check(lambda x: real(x) or (isinstance(x, list) and all(isinstance(v, list) for v in x)),
                          "a number (or a schedule [[timestep, value], ...])", reason=_WRONG)),
     (dict, Check(lambda x: isinstance(x, dict), "a mapping", reason=_WRONG)),
 )
@@ -154,13 +143,9 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
 
 
 def sessions_replay(spec: RLExperimentSpec) -> bool:
-    """Whether a trial learns off-policy from batched sessions (:mod:`marketsai.rl.replay`)."""
-    return env_path(spec) == "replay"
-
-
-def env_path(spec: RLExperimentSpec) -> str:
-    """The trial's environment path (see :data:`marketsai.rl.learners.PATHS`)."""
-    return rllib_learner(spec.algorithm, file=spec.file).path(spec.env)
+    """Whether a trial learns off-policy from batched sessions (:mod:`marketsai.rl.replay`;
+    the ``replay`` path of :data:`marketsai.rl.learners.PATHS`)."""
+    return rllib_learner(spec.algorithm, file=spec.file).path(spec.env) == "replay"
 
 
 def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
@@ -189,8 +174,7 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         bad = sorted(kinds - set(learner.action_kinds))[0]
         raise SpecError(f"{spec.algorithm} cannot learn '{bad}' actions", path="algorithm.name",
                         value=spec.algorithm,
-                        allowed=", ".join(n for n in rllib_names()
-                                          if bad in rllib_learner_class(n).action_kinds),
+                        allowed=", ".join(n for n in rllib_names() if bad in learners.get(n).action_kinds),
                         file=spec.file)
     settings = check_settings(spec.algorithm, spec.settings, spec.file)
     # the replay path: the per-agent path's config and modules, fed by the batched

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from marketsai.dynamics import EconomyState
 from marketsai.errors import SpecError
 from marketsai.learners.base import Learner, learners
 from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int
@@ -128,26 +129,6 @@ class GridActors:
         return out
 
 
-def _cat(states):
-    """Sessions of several states as one batch (same economy, same period)."""
-    if len(states) == 1:
-        return states[0]
-    s0 = states[0]
-    cat = lambda get: np.concatenate([get(s) for s in states], axis=0)  # noqa: E731
-    return dataclasses.replace(
-        s0, fields={k: cat(lambda s, k=k: s.fields[k]) for k in s0.fields}, exo=cat(lambda s: s.exo),
-        exo_agent={k: cat(lambda s, k=k: s.exo_agent[k]) for k in s0.exo_agent},
-        history=cat(lambda s: s.history), prices={k: cat(lambda s, k=k: s.prices[k]) for k in s0.prices})
-
-
-def _part(state, lo: int, hi: int):
-    """Sessions ``lo:hi`` of a state."""
-    return dataclasses.replace(
-        state, fields={k: v[lo:hi] for k, v in state.fields.items()}, exo=state.exo[lo:hi],
-        exo_agent={k: v[lo:hi] for k, v in state.exo_agent.items()}, history=state.history[lo:hi],
-        prices={k: v[lo:hi] for k, v in state.prices.items()})
-
-
 # ---------------------------------------------------------------- the greedy policy
 class GreedyNet:
     """One trained Q-network in numpy: observations ``(B, d)`` -> greedy grid indices ``(B,)``."""
@@ -229,7 +210,7 @@ class BatchedRun:
 
     # ------------------------------------------------------------ environment
     def _reset(self) -> None:
-        self.state = _cat([self.econ.initial_state(r, self.B) for r in self.env_rng])
+        self.state = EconomyState.concat([self.econ.initial_state(r, self.B) for r in self.env_rng])
         self.t_episode = 0
 
     def _observe(self) -> np.ndarray:
@@ -243,10 +224,10 @@ class BatchedRun:
         parts, out = [], []
         for s, rng in enumerate(self.env_rng):
             lo, hi = s * self.B, (s + 1) * self.B
-            st, rew, _ = self.econ.step(_part(self.state, lo, hi), values[lo:hi], rng)
+            st, rew, _ = self.econ.step(self.state.sessions(lo, hi), values[lo:hi], rng)
             parts.append(st)
             out.append(rew)
-        self.state = _cat(parts)
+        self.state = EconomyState.concat(parts)
         return np.concatenate(out, axis=0)
 
     def epsilon(self) -> float:

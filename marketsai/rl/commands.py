@@ -3,6 +3,7 @@
 ::
 
     marketsai train FILE [--out DIR] [--set key=value ...] [--address ADDR] [--num-cpus N]
+                    [--quiet] [--verbose]
     marketsai evaluate CHECKPOINT|EXPORT [--episodes N] [--out DIR] [--experiment FILE]
     marketsai export CHECKPOINT --out EXPORT     # weights + JSON, safe to share
 
@@ -16,6 +17,8 @@ under ``DIR/trials/seed<S>/tune``; see :mod:`marketsai.rl.train`); it also write
 checkpoint's greedy policies in the economy and writes the tabular engine's measures.
 A raw checkpoint is a folder of pickles (loading it can run code); ``export`` turns a
 checkpoint you trust into data only, which ``evaluate`` reads without unpickling.
+``train`` is quiet: Ray's, RLlib's and Tune's own output goes to ``DIR/log`` (``--verbose``
+shows it on the console; ``--quiet`` also hides the progress bar).
 
 Ray and torch are imported only when a command runs, so ``marketsai --help`` stays fast.
 Bad input exits with code 1 and a :class:`~marketsai.errors.SpecError` message.
@@ -23,17 +26,11 @@ Bad input exits with code 1 and a :class:`~marketsai.errors.SpecError` message.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from marketsai.errors import SpecError
-
-
-def _fail(err: Exception) -> None:
-    click.echo(f"error: {err}", err=True)
-    sys.exit(1)
+from marketsai.errors import SpecError, command_errors
 
 
 @click.command("train")
@@ -46,24 +43,19 @@ def _fail(err: Exception) -> None:
 @click.option("--num-cpus", type=int, default=None, help="CPUs of a local Ray instance.")
 @click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
 @click.option("--quiet", is_flag=True, help="Less progress output.")
-def train(file, out, sets, address, num_cpus, force, quiet):
+@click.option("--verbose", is_flag=True,
+              help="Ray's and RLlib's logs on the console (by default only in DIR/log).")
+def train(file, out, sets, address, num_cpus, force, quiet, verbose):
     """Train the deep-RL experiment FILE (kind: rllib): `marketsai run` with RLlib options."""
     from marketsai.rl.spec import load_rl_experiment
     from marketsai.runner.schema import parse_sets
-    try:
+    with command_errors("finished seeds are saved and an unfinished one resumes from its latest "
+                        "checkpoint -- rerun the same command", RuntimeError):
         spec = load_rl_experiment(file, parse_sets(sets))
         from marketsai.rl.train import train as run_training
         out = out or str(Path("runs") / spec.name)
         table = run_training(spec, out, address=address, num_cpus=num_cpus,
-                             verbose=0 if quiet else 1, force=force)
-    except SpecError as err:
-        _fail(err)
-    except KeyboardInterrupt as exc:
-        click.echo(f"\ninterrupted ({exc}); finished seeds are saved and an unfinished one "
-                   "resumes from its latest checkpoint -- rerun the same command", err=True)
-        sys.exit(130)
-    except RuntimeError as err:
-        _fail(err)
+                             verbose=0 if quiet else 1, force=force, show_logs=verbose)
     cols = ["seed", "iterations", "env_steps", "time_total_s", "episode_return_mean"]
     click.echo(table[[c for c in cols if c in table]].to_string(index=False))
     click.echo(f"run folder: {Path(out).resolve()}")
@@ -83,7 +75,7 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
     """Evaluate CHECKPOINT (a policy export, or a raw RLlib checkpoint you trust): prices,
     profit gain, limit cycles, impulse response."""
     import warnings
-    try:
+    with command_errors("nothing more was written -- rerun the command", FileNotFoundError, KeyError):
         from marketsai.rl.evaluate import evaluate as run_evaluation
         from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, is_export
         if episodes is not None and episodes < 1:
@@ -94,8 +86,6 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
             summary = run_evaluation(checkpoint, out, episodes=episodes, experiment=experiment,
                                      seed=seed)
-    except (SpecError, FileNotFoundError, KeyError) as err:
-        _fail(err)
     sd = summary["profit_gain_sd"]
     click.echo(f"{summary['algorithm']}: profit gain Delta {summary['profit_gain']:.3f}"
                + (f" (sd {sd:.3f})" if sd is not None and sd == sd else "")
@@ -125,12 +115,10 @@ def export(checkpoint, out, experiment):
     `marketsai evaluate EXPORT` never unpickles anything.
     """
     import warnings
-    try:
+    with command_errors("nothing more was written -- rerun the command", FileNotFoundError, KeyError):
         from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, export_policy
         click.echo("note: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
             folder = export_policy(checkpoint, out, experiment=experiment)
-    except (SpecError, FileNotFoundError, KeyError) as err:
-        _fail(err)
     click.echo(f"exported to {folder}")

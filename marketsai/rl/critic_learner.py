@@ -34,7 +34,7 @@ from ray.rllib.utils.torch_utils import explained_variance
 
 from marketsai.rl.critic_connector import AddGlobalObservations
 from marketsai.rl.critic_module import GLOBAL_OBS, CentralisedCriticModule
-from marketsai.rl.rllib_internals import include_in_model_config
+from marketsai.rl.rllib_internals import include_in_model_config, learner_connector
 
 
 class CentralisedCriticLearner(PPOTorchLearner):
@@ -42,7 +42,7 @@ class CentralisedCriticLearner(PPOTorchLearner):
 
     def build(self) -> None:
         super().build()  # PPO: prepends AddOneTsToEpisodesAndTruncate, appends GAE
-        pipeline = self._learner_connector
+        pipeline = learner_connector(self)
         if pipeline is None:
             return
         names = [type(c).__name__ for c in pipeline.connectors]

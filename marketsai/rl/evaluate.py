@@ -15,8 +15,9 @@ Settings: the experiment's ``evaluation`` section (``episodes``, ``periods``, ``
 
 Outputs (``OUT``): ``results.csv`` / ``results.parquet`` (one row per episode),
 ``impulse_response.csv`` (``session, deviation, t, price_<i>``), ``impulse.csv`` (the
-summary table of the paths), ``summary.json`` (the tabular runner's keys: ``profit_gain``,
-``table_1``, ...) and ``figures/*.png``.
+summary table of the paths), ``benchmarks.csv`` (each firm's Nash and monopoly price and
+profit), ``summary.json`` (the tabular runner's keys: ``profit_gain``, ``table_1``,
+``nash_price_<i>``, ...) and ``figures/*.png``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from marketsai.errors import SpecError
 from marketsai.rl.export import find_experiment
 from marketsai.rl.policy import GreedyPolicies
 from marketsai.rl.spec import RLExperimentSpec
+from marketsai.runner.notes import empty_value_notes
 from marketsai.runner.store import atomic_write_text, json_text
 from marketsai.yamlio import read_yaml
 
@@ -84,10 +86,12 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
                                         agents=list(econ.actors)).to_csv(out / "impulse.csv", index=False)
     for name, fig in done.figures.items():
         fig.savefig(out / "figures" / f"{name}.png", dpi=120)
-    bench = econ.benchmarks()
+    done.tables["benchmarks"].to_csv(out / "benchmarks.csv", index=False)
     summary = {"algorithm": spec.algorithm, "experiment": spec.name, "checkpoint": str(checkpoint),
-               "nash_price": float(bench["nash_action"].mean()),
-               "monopoly_price": float(bench["coop_action"].mean()), **done.summary}
+               **done.summary}
+    notes = empty_value_notes(summary, results)  # why a value is null (docs/experiments.md)
+    if notes:
+        summary["empty_values"] = notes
     atomic_write_text(out / "summary.json", json_text(summary))
     summary["out"] = str(out)
     return summary

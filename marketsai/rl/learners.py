@@ -45,8 +45,11 @@ from typing import ClassVar
 
 from marketsai.learners.base import Learner, learners
 from marketsai.params import Check, Param
+from marketsai.rl.numeric import SETTINGS
 from marketsai.rl.spec import RL_SCHEMA
 
+#: the sections of a ``kind: rllib`` file that are learner settings in ``kind: learn``
+SECTIONS = ("env", "policies", "stop", "resources", "checkpoint")
 _mapping = Check(lambda x: x is None or isinstance(x, dict), "a mapping")
 
 #: the environment paths of an RLlib trial (see docs/scaling.md)
@@ -69,6 +72,7 @@ class RLlibLearner(Learner):
     """An RLlib algorithm on the new API stack (see the module docstring)."""
 
     open_settings = True
+    noisy = True  # Ray's and RLlib's logs: to the run's log file unless --verbose
     config_path: ClassVar[str] = ""
     action_kinds: ClassVar[tuple[str, ...]] = ("grid", "interval")
     defaults: ClassVar[dict] = {}
@@ -79,9 +83,10 @@ class RLlibLearner(Learner):
     paths_note: ClassVar[str] = ""
 
     # kind: learn -- the sections of a ``kind: rllib`` file beside the algorithm's own
-    # settings; every other key of learner.settings is an AlgorithmConfig attribute
-    settings = {key: RL_SCHEMA[key] for key in ("env", "policies", "stop", "resources", "checkpoint")} | {
-        "model": Param({}, _mapping, "model_config of the RLModule (e.g. fcnet_hiddens)")}
+    # settings; every other key of learner.settings is an AlgorithmConfig attribute, those
+    # we know declared with their ranges (unset: RLlib's default or ours, ``defaults``)
+    settings = {key: RL_SCHEMA[key] for key in SECTIONS} | {
+        "model": Param({}, _mapping, "model_config of the RLModule (e.g. fcnet_hiddens)")} | SETTINGS
 
     # ------------------------------------------------------------------ paths
     def path(self, env: dict) -> str:
@@ -116,13 +121,11 @@ class RLlibLearner(Learner):
     # ------------------------------------------------------------ kind: learn
     def experiment(self, economy, settings: dict, seeds) -> dict:
         """The ``kind: rllib`` config of ``kind: learn``'s learner settings (economy inline)."""
-        from marketsai.rl.spec import RL_SCHEMA
         from marketsai.runner.schema import resolve
-        sections = {k: settings[k] for k in self.settings}
-        algo = {k: v for k, v in settings.items() if k not in self.settings}
+        sections = {k: settings[k] for k in (*SECTIONS, "model")}
+        algo = {k: v for k, v in settings.items() if k not in sections}
         data = economy if isinstance(economy, dict) else economy.to_dict()
-        cfg = resolve({}, {k: v for k, v in RL_SCHEMA.items() if k == "evaluation"})
-        return cfg | sections | {
+        return {"evaluation": resolve({}, RL_SCHEMA["evaluation"])} | sections | {
             "kind": "rllib", "name": type(self).__name__, "description": "", "seed": 0,
             "economy": data, "sweep": {}, "reference": {}, "seeds": [int(s) for s in seeds],
             "algorithm": {"name": self.registered_name(), "settings": algo,
@@ -191,11 +194,7 @@ class RLlibLearner(Learner):
         return out
 
 
-_REPLAY = {"type": "MultiAgentEpisodeReplayBuffer", "capacity": 50_000}
 _ON_POLICY = {"train_batch_size_per_learner": 1000, "minibatch_size": 250, "num_epochs": 4, "lr": 3e-4}
-_OFF_POLICY = {"replay_buffer_config": _REPLAY, "train_batch_size_per_learner": 64,
-               "num_steps_sampled_before_learning_starts": 1000,
-               "min_sample_timesteps_per_iteration": 1000}
 # Asynchronous actor-learner (Espeholt et al. 2018): env runners sample with slightly stale
 # weights, the learner corrects with V-trace. RLlib's defaults (10 s minimum per
 # iteration, 2 env runners, 1 remote learner) are for clusters; ours end an iteration
@@ -204,24 +203,30 @@ _ASYNC = {"train_batch_size_per_learner": 500, "rollout_fragment_length": 50,
           "min_time_s_per_iteration": None, "min_train_timesteps_per_iteration": 500, "lr": 5e-4}
 
 
+class OffPolicy(RLlibLearner):
+    """An off-policy algorithm: a replay buffer, and the sessions replay path on stacked sessions."""
+
+    defaults = {"replay_buffer_config": {"type": "MultiAgentEpisodeReplayBuffer", "capacity": 50_000},
+                "train_batch_size_per_learner": 64, "num_steps_sampled_before_learning_starts": 1000,
+                "min_sample_timesteps_per_iteration": 1000}
+    paths = frozenset({"per_agent", "vector", "replay"})
+
+
 @learners.register("DQN")
-class DQN(RLlibLearner):
-    """Deep Q-network (grid actions); sessions replay on stacked sessions."""
+class DQN(OffPolicy):
+    """Deep Q-network (grid actions)."""
 
     config_path = "ray.rllib.algorithms.dqn:DQNConfig"
     action_kinds = ("grid",)
-    defaults = {**_OFF_POLICY, "target_network_update_freq": 500}
-    paths = frozenset({"per_agent", "vector", "replay"})
+    defaults = {**OffPolicy.defaults, "target_network_update_freq": 500}
     replay_algorithm = "marketsai.rl.replay:SessionsDQN"
 
 
 @learners.register("SAC")
-class SAC(RLlibLearner):
-    """Soft actor-critic (grid or interval actions); sessions replay on stacked sessions."""
+class SAC(OffPolicy):
+    """Soft actor-critic (grid or interval actions)."""
 
     config_path = "ray.rllib.algorithms.sac:SACConfig"
-    defaults = dict(_OFF_POLICY)
-    paths = frozenset({"per_agent", "vector", "replay"})
     replay_algorithm = "marketsai.rl.replay:SessionsSAC"
 
 

@@ -150,18 +150,3 @@ class ModulePolicy(SharedPolicy):
 def module_actor(module, normalize_actions: bool = True, agents: Sequence[str] = ()) -> ModulePolicy:
     """A module's greedy policy (callable: ``act(obs) -> (B, action_dim)`` in economy units)."""
     return ModulePolicy(module, agents, normalize_actions)
-
-
-def untrained_actor(econ, hidden=(64, 64), seed: int = 0) -> ModulePolicy:
-    """The policy of a freshly initialised PPO network (torch seed ``seed``): the scale
-    against which trained policies are read (about the middle of the action bounds).
-    What a deep learner's ``initial_policy`` returns
-    (:func:`marketsai.analysis.evaluations.initial_policy`)."""
-    import torch
-    from ray.rllib.algorithms.ppo import PPOConfig
-
-    torch.manual_seed(seed)
-    env = econ.vector_env(sessions=1)
-    spec = PPOConfig().rl_module(model_config={"fcnet_hiddens": list(hidden)}).get_rl_module_spec(
-        env=None, spaces={"default_policy": (env.single_observation_space, env.single_action_space)})
-    return module_actor(spec.build(), agents=econ.actors)

@@ -33,10 +33,13 @@ from marketsai.limits import MAX_PERIODS, MAX_SESSIONS, MAX_TRACE_PERIODS
 from marketsai.params import (
     Check,
     Param,
+    Rule,
+    check_rules,
     did_you_mean,
     int_range,
     nonnegative_int,
     one_of,
+    or_null,
     positive_int,
 )
 from marketsai.rl.numeric import check_numeric
@@ -70,12 +73,6 @@ def rllib_names() -> list[str]:
     return [n for n in learners.names() if is_rllib_learner(learners.get(n))]
 
 
-def rllib_learner_class(name: str):
-    """The registered RLlib learner class ``name``."""
-    from marketsai.learners import learners
-    return learners.get(name)
-
-
 def rllib_learner(name, path: str = "algorithm.name", file: str | None = None):
     """The registered RLlib learner ``name`` (:mod:`marketsai.rl.learners`), instantiated.
 
@@ -100,42 +97,13 @@ def rllib_learner(name, path: str = "algorithm.name", file: str | None = None):
     return learners.get(name, path)()
 
 
-
-def _check_sessions_replay(cfg: dict, algo: dict) -> None:
-    """What the flat replay path of :mod:`marketsai.rl.replay` does not do, refused by name."""
-    settings = algo["settings"]
-    refused = {"n_step": (1, "1 (one-step returns)"), "training_intensity": (None, "unset: "
-               "rollout_fragment_length is the session-periods per update")}
-    for key, (ok, allowed) in refused.items():
-        if key in settings and settings[key] != ok:
-            raise SpecError(f"the sessions replay path of {algo['name']} does not support this",
-                            path=f"algorithm.settings.{key}", value=settings[key], allowed=allowed)
-    buffer = settings.get("replay_buffer_config") or {}
-    if not isinstance(buffer, dict):
-        raise SpecError("wrong type of value", path="algorithm.settings.replay_buffer_config",
-                        value=buffer, allowed="a mapping, e.g. {capacity: 100000}")
-    if set(buffer) - {"capacity"}:
-        bad = sorted(set(buffer) - {"capacity"})[0]
-        raise SpecError("the sessions replay path keeps a uniform ring buffer per module",
-                        path=f"algorithm.settings.replay_buffer_config.{bad}", value=buffer[bad],
-                        allowed="capacity only")
-    for key in ("num_env_runners", "num_learners"):
-        if cfg["resources"][key]:
-            raise SpecError("the sessions replay path steps its sessions and learns in one process",
-                            path=f"resources.{key}", value=cfg["resources"][key], allowed="0")
-    if cfg["env"]["block"] != 1:
-        raise SpecError("env.block groups the sub-environments of stacked PPO; the replay path steps "
-                        "all sessions at once", path="env.block", value=cfg["env"]["block"], allowed="1")
-
-
 RL_SCHEMA = {
     "env": {
         "max_cycles": Param(1000, int_range(1, MAX_TRACE_PERIODS),
                             "periods per episode (every session starts and ends together)"),
         # Why a separate path: RLlib's per-agent dict bookkeeping costs ~0.2 ms per
         # agent-step; one policy group stepped as a gymnasium VectorEnv does not.
-        "sessions": Param(None, Check(lambda x: x is None or int_range(1, MAX_SESSIONS)(x),
-                                      f"null or an integer in [1, {MAX_SESSIONS:,}]"),
+        "sessions": Param(None, or_null(int_range(1, MAX_SESSIONS)),
                           "null: the per-agent MultiAgentEnv; N: N simulations of an economy "
                           "whose agents form one policy group, as one VectorEnv per env runner "
                           "(single-agent module)"),
@@ -160,14 +128,10 @@ RL_SCHEMA = {
     "policies": Param("group", one_of("group", "agent"),
                       "group: one policy per agent group (shared); agent: one policy per agent"),
     "stop": {  # any condition reached stops a trial; at least one must be set
-        "training_iteration": Param(None, Check(lambda x: x is None or int_range(1, MAX_ITERATIONS)(x),
-                                                f"null or an integer in [1, {MAX_ITERATIONS:,}]"),
-                                    "training iterations"),
-        "num_env_steps_sampled_lifetime": Param(
-            None, Check(lambda x: x is None or int_range(1, MAX_PERIODS)(x),
-                        f"null or an integer in [1, {MAX_PERIODS:.0e}]"), "environment steps sampled"),
-        "time_total_s": Param(None, Check(lambda x: x is None or _positive(x), "null or a number > 0"),
-                              "training seconds per trial"),
+        "training_iteration": Param(None, or_null(int_range(1, MAX_ITERATIONS)), "training iterations"),
+        "num_env_steps_sampled_lifetime": Param(None, or_null(int_range(1, MAX_PERIODS)),
+                                                "environment steps sampled"),
+        "time_total_s": Param(None, or_null(_positive), "training seconds per trial"),
     },
     "resources": {
         "num_env_runners": Param(check=int_range(0, MAX_WORKERS),
@@ -182,8 +146,7 @@ RL_SCHEMA = {
         "num_gpus_per_learner": Param(0, Check(lambda x: isinstance(x, (int, float))
                                                and not isinstance(x, bool) and 0 <= x <= MAX_WORKERS,
                                                f"a number in [0, {MAX_WORKERS}]"), "GPUs per learner"),
-        "max_concurrent_trials": Param(None, Check(lambda x: x is None or positive_int(x),
-                                                   "null or an integer >= 1"),
+        "max_concurrent_trials": Param(None, or_null(positive_int),
                                        "kept for older files: the runner trains seeds one after "
                                        "another (each unit one seed)"),
     },
@@ -206,8 +169,67 @@ RL_SCHEMA = {
 }
 
 
+def _learner_path(cfg: dict) -> str:
+    return rllib_learner(cfg["algorithm"]["name"]).path(cfg["env"])
+
+
+def _replay(cfg: dict) -> bool:
+    return _learner_path(cfg) == "replay"
+
+
+def _buffer(cfg: dict):
+    return cfg["algorithm"]["settings"].get("replay_buffer_config") or {}
+
+
+def _unsupported(cfg: dict) -> str:
+    return f"the sessions replay path of {cfg['algorithm']['name']} does not support this"
+
+
+_ONE_PROCESS = "the sessions replay path steps its sessions and learns in one process"
+
+#: cross-field rules of a resolved ``kind: rllib`` config, before its environment path
+RULES = (
+    Rule("stop", lambda c: any(v is not None for v in c["stop"].values()), "no stop condition set",
+         ", ".join(RL_SCHEMA["stop"])),
+    Rule("resources.num_envs_per_env_runner",
+         lambda c: c["env"]["sessions"] is None or c["resources"]["num_envs_per_env_runner"] == 1,
+         "with env.sessions the env runner's sub-environments are the sessions times the agents; "
+         "leave num_envs_per_env_runner at 1", "1 (or unset)"),
+    Rule("env.stacked", lambda c: not c["env"]["stacked"] or c["env"]["sessions"] is not None,
+         "a stacked population needs env.sessions (the sub-environments are sessions)",
+         "false, or set env.sessions"),
+    Rule("env.block", lambda c: c["env"]["block"] == 1
+         or (c["env"]["stacked"] and c["env"]["sessions"] % c["env"]["block"] == 0),
+         "env.block groups sessions of a stacked population (a divisor of env.sessions)",
+         "a divisor of env.sessions with env.stacked, else 1"),
+    Rule("evaluation.tail", lambda c: c["evaluation"]["tail"] <= c["evaluation"]["periods"],
+         "tail must not exceed periods", lambda c: f"<= {c['evaluation']['periods']}"),
+    Rule("seeds", lambda c: len(set(c["seeds"])) == len(c["seeds"]), "a seed appears twice",
+         "distinct seeds (one trial each)"),
+)
+#: what the flat replay path of :mod:`marketsai.rl.replay` does not do, refused by name
+REPLAY_RULES = (
+    Rule("algorithm.settings.n_step", lambda c: c["algorithm"]["settings"].get("n_step", 1) == 1,
+         _unsupported, "1 (one-step returns)", when=_replay),
+    Rule("algorithm.settings.training_intensity",
+         lambda c: c["algorithm"]["settings"].get("training_intensity") is None, _unsupported,
+         "unset: rollout_fragment_length is the session-periods per update", when=_replay),
+    Rule("algorithm.settings.replay_buffer_config", lambda c: isinstance(_buffer(c), dict),
+         "wrong type of value", "a mapping, e.g. {capacity: 100000}", when=_replay),
+    Rule(lambda c: "algorithm.settings.replay_buffer_config." + min(set(_buffer(c)) - {"capacity"}),
+         lambda c: set(_buffer(c)) <= {"capacity"},
+         "the sessions replay path keeps a uniform ring buffer per module", "capacity only", when=_replay),
+    *(Rule(f"resources.{key}", lambda c, key=key: not c["resources"][key], _ONE_PROCESS, "0", when=_replay)
+      for key in ("num_env_runners", "num_learners")),
+    Rule("env.block", lambda c: c["env"]["block"] == 1, "env.block groups the sub-environments of "
+         "stacked PPO; the replay path steps all sessions at once", "1", when=_replay),
+)
+
+
 def check_rl_config(cfg: dict) -> dict:
-    """Cross-field checks of a resolved ``kind: rllib`` config; nulls normalised.
+    """The declared checks of a resolved ``kind: rllib`` config (the numeric settings of
+    :mod:`marketsai.rl.numeric`, :data:`RULES`, the learner's environment paths,
+    :data:`REPLAY_RULES`); nulls normalised.
 
     Every problem is a :class:`~marketsai.errors.SpecError` naming the field path.
     """
@@ -215,42 +237,22 @@ def check_rl_config(cfg: dict) -> dict:
     learner = rllib_learner(algo["name"])
     algo["settings"] = dict(algo["settings"] or {})
     algo["model"] = dict(algo["model"] or {})
-    check_numeric(algo["settings"], algo["model"])
-    if all(v is None for v in cfg["stop"].values()):
-        raise SpecError("no stop condition set", path="stop", value=cfg["stop"],
-                        allowed=", ".join(RL_SCHEMA["stop"]))
-    if cfg["env"]["sessions"] is not None and cfg["resources"]["num_envs_per_env_runner"] != 1:
-        raise SpecError("with env.sessions the env runner's sub-environments are the sessions "
-                        "times the agents; leave num_envs_per_env_runner at 1",
-                        path="resources.num_envs_per_env_runner",
-                        value=cfg["resources"]["num_envs_per_env_runner"], allowed="1 (or unset)")
-    if cfg["env"]["stacked"] and cfg["env"]["sessions"] is None:
-        raise SpecError("a stacked population needs env.sessions (the sub-environments are sessions)",
-                        path="env.stacked", value=True, allowed="false, or set env.sessions")
-    if cfg["env"]["block"] != 1 and not (cfg["env"]["stacked"] and cfg["env"]["sessions"] % cfg["env"]["block"] == 0):
-        raise SpecError("env.block groups sessions of a stacked population (a divisor of env.sessions)",
-                        path="env.block", value=cfg["env"]["block"],
-                        allowed="a divisor of env.sessions with env.stacked, else 1")
-    path = learner.path(cfg["env"])
-    if path not in learner.paths:
-        refuse_path(learner, algo["name"], path, cfg["env"])
-    if path == "replay":
-        _check_sessions_replay(cfg, algo)
-    if cfg["evaluation"]["tail"] > cfg["evaluation"]["periods"]:
-        raise SpecError("tail must not exceed periods", path="evaluation.tail",
-                        value=cfg["evaluation"]["tail"], allowed=f"<= {cfg['evaluation']['periods']}")
     if cfg["seeds"] is None:
         cfg["seeds"] = [cfg["seed"]]
-    if len(set(cfg["seeds"])) != len(cfg["seeds"]):
-        raise SpecError("a seed appears twice", path="seeds", value=cfg["seeds"],
-                        allowed="distinct seeds (one trial each)")
+    check_numeric(cfg)
+    check_rules(cfg, RULES)
+    if _learner_path(cfg) not in learner.paths:
+        refuse_path(learner, algo["name"], _learner_path(cfg), cfg["env"])
+    check_rules(cfg, REPLAY_RULES)
     return cfg
 
 
 def refuse_path(learner, name: str, path: str, env: dict):
     """A path the learner does not declare, refused naming the env key and who trains on it."""
+    from marketsai.learners import learners
+
     def who(p):
-        return " / ".join(n for n in rllib_names() if p in rllib_learner_class(n).paths) or "none"
+        return " / ".join(n for n in rllib_names() if p in learners.get(n).paths) or "none"
     if path == "vector":
         why = learner.paths_note or (f"{name} does not train on env.sessions without env.stacked "
                                      f"(one VectorEnv, one shared module); {who('vector')} do")
@@ -278,6 +280,16 @@ def resolve_rl(data: Any, default_name: str = "experiment") -> dict:
         raise SpecError("invalid value", path="economy", value=cfg["economy"],
                         allowed="a path to an economy file or an inline economy")
     return check_rl_config(cfg)
+
+
+def _view(*keys: str) -> property:
+    """A read-only view of ``config[keys[0]][keys[1]]...``."""
+    def get(self):
+        value = self.config
+        for key in keys:
+            value = value[key]
+        return value
+    return property(get, doc=f"``config{''.join(f'[{k!r}]' for k in keys)}``")
 
 
 @dataclass(frozen=True)
@@ -325,37 +337,17 @@ class RLExperimentSpec:
                    file=str(file) if file else None)
 
     # ------------------------------------------------------------------ views
-    @property
-    def name(self) -> str:
-        return self.config["name"]
-
-    @property
-    def description(self) -> str:
-        return self.config["description"]
-
-    @property
-    def economy(self) -> Any:
-        return self.config["economy"]
-
-    @property
-    def algorithm(self) -> str:
-        return self.config["algorithm"]["name"]
-
-    @property
-    def settings(self) -> dict:
-        return self.config["algorithm"]["settings"]
-
-    @property
-    def model(self) -> dict:
-        return self.config["algorithm"]["model"]
-
-    @property
-    def env(self) -> dict:
-        return self.config["env"]
-
-    @property
-    def policies(self) -> str:
-        return self.config["policies"]
+    name = _view("name")
+    description = _view("description")
+    economy = _view("economy")
+    algorithm = _view("algorithm", "name")
+    settings = _view("algorithm", "settings")
+    model = _view("algorithm", "model")
+    env = _view("env")
+    policies = _view("policies")
+    resources = _view("resources")
+    checkpoint = _view("checkpoint")
+    evaluation = _view("evaluation")
 
     @property
     def stop(self) -> dict:
@@ -363,20 +355,8 @@ class RLExperimentSpec:
         return {k: v for k, v in self.config["stop"].items() if v is not None}
 
     @property
-    def resources(self) -> dict:
-        return self.config["resources"]
-
-    @property
     def seeds(self) -> tuple:
         return tuple(self.config["seeds"])
-
-    @property
-    def checkpoint(self) -> dict:
-        return self.config["checkpoint"]
-
-    @property
-    def evaluation(self) -> dict:
-        return self.config["evaluation"]
 
     def to_dict(self) -> dict:
         """The fully resolved file contents (every default visible; economy as given)."""

@@ -50,7 +50,7 @@ from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from torch import nn
 
 from marketsai.rl.critic_module import GLOBAL_OBS, mlp
-from marketsai.rl.rllib_internals import torch_distribution
+from marketsai.rl.rllib_internals import learner_connector, torch_distribution
 
 
 def _row_shape(action_space, n_rows: int):
@@ -252,6 +252,7 @@ class StackedPPOLearner(PPOTorchLearner):
 
     def build(self) -> None:
         super().build()
-        if self._learner_connector is not None:
-            self._learner_connector.prepend(UnstackPopulation())
-            self._learner_connector.insert_after(AddObservationsFromEpisodesToBatch, AddRowCriticInputs())
+        pipeline = learner_connector(self)
+        if pipeline is not None:
+            pipeline.prepend(UnstackPopulation())
+            pipeline.insert_after(AddObservationsFromEpisodesToBatch, AddRowCriticInputs())

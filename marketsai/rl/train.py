@@ -74,6 +74,9 @@ class RLlibKind(ExperimentKind):
     workdir_name = "trials"
     ray_in_unit = True
 
+    def noisy(self, cfg: dict) -> bool:  # Ray's and RLlib's logs: to the run's log file
+        return True
+
     def check(self, cfg: dict) -> dict:
         return check_rl_config(cfg)
 
@@ -155,8 +158,8 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
 
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import build_config
-    from marketsai.rl.cluster import init_ray
     from marketsai.rl.envs import env_name, register_economy
+    from marketsai.runner.cluster import init_ray
     from marketsai.runner.schema import dump_yaml
 
     t0 = time.perf_counter()
@@ -259,14 +262,19 @@ def progress_table(trial_dir, seed: int) -> pd.DataFrame:
 
 
 def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None,
-          num_cpus: int | None = None, verbose: int = 1, force: bool = False) -> pd.DataFrame:
+          num_cpus: int | None = None, verbose: int = 1, force: bool = False,
+          show_logs: bool = False) -> pd.DataFrame:
     """Train every seed of ``spec`` through the runner into ``out``; returns the trials table.
+
+    ``verbose``: 0 hides the progress bar and Tune's status tables; ``show_logs``: Ray's,
+    RLlib's and Tune's output on the console instead of only in ``out/log``.
 
     ``marketsai run`` on the same file and folder is the same run (and resumes it). The
     table is the run's ``results`` with absolute checkpoint paths and an ``error`` column
     (a failed trial raises instead); it is also written to ``out/trials.csv``.
     """
-    from marketsai.rl.cluster import init_ray
+    from marketsai.console import library_output_to
+    from marketsai.runner.cluster import init_ray
     from marketsai.runner.config import load_experiment
     from marketsai.runner.run import run_experiment
 
@@ -277,11 +285,13 @@ def train(spec: RLExperimentSpec, out: str | Path, *, address: str | None = None
         load_experiment(cfg)  # refuse a bad file before Ray starts
     except SpecError as err:
         raise (err.with_file(spec.file) if spec.file and not err.file else err) from None
-    init_ray(address, num_cpus=num_cpus)
+    with library_output_to(Path(out) / "log", not show_logs):
+        init_ray(address, num_cpus=num_cpus)
     before = os.environ.get(VERBOSE_ENV)
     os.environ[VERBOSE_ENV] = str(verbose)
     try:
-        folder = run_experiment(cfg, out=out, address=address, force=force, progress=verbose > 0)
+        folder = run_experiment(cfg, out=out, address=address, force=force, progress=verbose > 0,
+                                verbose=show_logs)
     finally:
         if before is None:
             os.environ.pop(VERBOSE_ENV, None)

@@ -9,6 +9,7 @@ Top-level keys common to every kind (each kind adds its own, see
     seed: 0                  # root seed; per-session streams derive from (seed, session)
     economy: ../../economies/bertrand_duopoly.yaml   # path (relative to this file) or mapping
     sweep: {}                # key -> values: a grid of cells, each a full run of the kind
+                             # (or axis -> {cases: {label: {key: value, ...}}}: keys set together)
     reference: {}            # published numbers, printed beside the measured summary
 
 ``--set key=value`` overrides (dotted keys, ``economy.markets[0].params.mu`` included)
@@ -23,7 +24,7 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,8 @@ def common_schema(default_name: str) -> dict:
 
 TRAILING_SCHEMA = {
     "sweep": Param({}, mapping, "grid of cells: key -> list | {values: [...]} | "
-                                "{linspace: [a, b, n]} | {logspace: [a, b, n]} (endpoints are values)"),
+                                "{linspace: [a, b, n]} | {logspace: [a, b, n]} (endpoints are values); "
+                                "or axis -> {cases: {label: {key: value, ...}}} (keys set together)"),
     "reference": Param({}, mapping, "published values keyed like summary.json, shown beside ours"),
 }
 
@@ -88,8 +90,10 @@ class Experiment:
 
     config: dict
     kind: ExperimentKind
-    cells: list[dict]  # one {key: value} per sweep cell; [{}] without a sweep
+    cells: list[dict]  # one {key: value} per sweep cell (a cases axis: {axis: label}); [{}] without a sweep
     file: str | None = None
+    #: cases axes: axis -> label -> {key: resolved value} (what a cell's label sets)
+    cases: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -104,7 +108,11 @@ class Experiment:
         cfg = copy.deepcopy(self.config)
         cfg["sweep"] = {}
         for key, value in self.cells[cell].items():
-            set_path(cfg, key, value)
+            # a cases axis sets its label's keys; any other axis sets itself (its value may be
+            # a whole mapping, e.g. a sweep over learners, so it is never used as a dict key)
+            sets = self.cases[key][value] if key in self.cases else {key: value}
+            for k, v in sets.items():
+                set_path(cfg, k, v)
         return cfg
 
     def units(self) -> list[tuple[int, Unit, str]]:
@@ -170,8 +178,8 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
             set_path(raw, key, value)
     kind = get_kind(raw.get("kind"))
     cfg = _validate(raw, kind, base_dir, default_name, econ_overrides)
-    cells = _sweep_cells(cfg, kind, base_dir, default_name)
-    return Experiment(cfg, kind, cells, file)
+    cells, cases = _sweep_cells(cfg, kind, base_dir, default_name)
+    return Experiment(cfg, kind, cells, file, cases)
 
 
 def _validate(raw: dict, kind: ExperimentKind, base_dir: Path, default_name: str,
@@ -308,49 +316,91 @@ def sweep_values(spec: Any, path: str) -> list:
     raise SpecError("invalid sweep values", path=path, value=spec, allowed=allowed)
 
 
-def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path, default_name: str) -> list[dict]:
+def is_cases(spec: Any) -> bool:
+    """Whether a sweep entry is a cases axis ``{cases: {label: {key: value, ...}}}``."""
+    return isinstance(spec, dict) and list(spec) == ["cases"]
+
+
+def _cases(spec: Any, path: str) -> dict:
+    """The ``{label: {key: value}}`` of a cases axis, its shape checked."""
+    allowed = "{cases: {label: {dotted key: value, ...}, ...}}: labels numbers or strings"
+    cases = spec["cases"]
+    if not isinstance(cases, dict) or not cases \
+            or not all(isinstance(lab, (int, float, str)) and not isinstance(lab, bool)
+                       and isinstance(v, dict) and v for lab, v in cases.items()):
+        raise SpecError("invalid sweep cases", path=path, value=spec, allowed=allowed)
+    limits.check_length(list(cases), path)
+    return cases
+
+
+def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path,
+                 default_name: str) -> tuple[list[dict], dict]:
+    """The cells (one ``{key or axis: value or label}`` each, the product of the axes in
+    order) and the cases axes' resolved values (``{axis: {label: {key: value}}}``).
+
+    A plain axis sweeps one key; a cases axis (``{cases: {...}}``) names each cell by a
+    label and sets several keys together (the dimension study's ``d``: the economy's
+    shares and state blocks with the learner settings that go with them). Each value
+    (each case) is validated once, not every combination."""
     sweep = cfg["sweep"]
     if not sweep:
-        return [{}]
+        return [{}], {}
     cells = 1
     for key, spec in sweep.items():  # count the cells before building any of them
-        cells *= len(sweep_values(spec, f"sweep.{key}"))
+        path = f"sweep.{key}"
+        cells *= len(_cases(spec, path)) if is_cases(spec) else len(sweep_values(spec, path))
         if cells > limits.MAX_SWEEP_CELLS:
             raise SpecError(f"the sweep has more than {limits.MAX_SWEEP_CELLS:,} cells",
-                            path=f"sweep.{key}", value=spec,
+                            path=path, value=spec,
                             allowed=f"at most {limits.MAX_SWEEP_CELLS:,} cells in all")
     base = copy.deepcopy(cfg)
     base["sweep"] = {}
-    axes = []
+    axes, cases = [], {}
     memo: dict = {}
-    for key, spec in sweep.items():
-        path = f"sweep.{key}"
-        first = split_path(key)[0]
-        if first in ("kind", "sweep", "reference", "name", "description"):
-            raise SpecError("this key cannot be swept", path=path, allowed="seed, economy.*, "
-                            + ", ".join(kind.schema))
-        values = sweep_values(spec, path)
-        normalised = []
-        for v in values:  # validate each value once (not every combination)
-            # the economy is only read here (resolve_economy copies it): share, not copy
-            trial = {k: val if k == "economy" else copy.deepcopy(val) for k, val in base.items()}
+
+    def checked(values: dict, path: str) -> dict:
+        """``values`` ({key: value}) set together on the base, validated; their resolved values."""
+        # the economy is only read here (resolve_economy copies it): share, not copy
+        trial = {k: val if k == "economy" else copy.deepcopy(val) for k, val in base.items()}
+        econ = {}
+        for key, v in values.items():
+            if split_path(key)[0] in ("kind", "sweep", "reference", "name", "description"):
+                raise SpecError("this key cannot be swept", path=path, allowed="seed, economy.*, "
+                                + ", ".join(kind.schema))
             try:
                 get_path(trial, key)
             except (KeyError, IndexError, TypeError):
-                raise SpecError(f"no such key to sweep{_near_key(key, base)}", path=path,
+                raise SpecError(f"no such key to sweep{_near_key(key, base)}", path=path, value=key,
                                 allowed="a dotted key of the resolved config") from None
-            econ = {key: v} if first == "economy" else {}
-            if not econ:
+            if split_path(key)[0] == "economy":
+                econ[key] = v
+            else:
                 set_path(trial, key, v)
+        try:
+            out = _validate(trial, kind, base_dir, default_name, econ, memo)
+        except SpecError as err:
+            shown = next(iter(values.values())) if len(values) == 1 else values
+            raise SpecError(f"sweep value rejected: {err.reason}", path=path, value=shown,
+                            allowed=err.allowed) from None
+        return {key: get_path(out, key) for key in values}
+
+    for key, spec in sweep.items():
+        path = f"sweep.{key}"
+        if is_cases(spec):
             try:
-                checked = _validate(trial, kind, base_dir, default_name, econ, memo)
-            except SpecError as err:
-                raise SpecError(f"sweep value rejected: {err.reason}", path=path, value=v,
-                                allowed=err.allowed) from None
-            normalised.append(get_path(checked, key))
-        axes.append((key, normalised))
+                get_path(base, key)
+            except (KeyError, IndexError, TypeError):
+                pass
+            else:
+                raise SpecError("a cases axis is a name, not a key of the config", path=path,
+                                allowed="a name that is no key of the resolved config, e.g. d")
+            cases[key] = {label: checked(values, f"{path}.cases.{label}")
+                          for label, values in _cases(spec, path).items()}
+            axes.append((key, list(cases[key])))
+        else:
+            axes.append((key, [checked({key: v}, path)[key] for v in sweep_values(spec, path)]))
     return [dict(zip([k for k, _ in axes], combo, strict=True))
-            for combo in itertools.product(*[vals for _, vals in axes])]
+            for combo in itertools.product(*[vals for _, vals in axes])], cases
 
 
 def _near_key(key: str, cfg: dict) -> str:
@@ -374,10 +424,12 @@ def describe_defaults() -> str:
     True
     """
     from marketsai.learners import learners
-    from marketsai.runner.schema import describe_schema
+    from marketsai.runner.schema import describe_schema, join
 
-    def block(title: str, schema: dict, prefix: str = "") -> list[str]:
-        rows = describe_schema(schema, prefix)
+    def block(title: str, schema: dict, prefix: str = "", ours: dict | None = None) -> list[str]:
+        ours = {join(prefix, k): v for k, v in (ours or {}).items()}  # a learner's own defaults
+        rows = [(name, f"{ours[name]!r} (ours)" if name in ours else default, allowed, doc)
+                for name, default, allowed, doc in describe_schema(schema, prefix)]
         width = max((len(r[0]) for r in rows), default=0)
         return [title] + [f"  {name:<{width}}  {default}  ({allowed}){' -- ' + doc if doc else ''}"
                           for name, default, allowed, doc in rows] + [""]
@@ -394,7 +446,9 @@ def describe_defaults() -> str:
     for name in learners.names():
         cls = learners.get(name)
         note = " (and any other attribute of its RLlib AlgorithmConfig)" if cls.open_settings else ""
-        lines += block(f"learner {name}{note}: learner.settings in kind: learn", cls.settings, "learner.settings")
-        if getattr(cls, "defaults", None):  # RLlib: the attributes we set unless the file does
-            lines[-1:] = [f"  our default {k} = {v!r}" for k, v in cls.defaults.items()] + [""]
+        ours = getattr(cls, "defaults", None) or {}  # RLlib: the attributes we set unless the file does
+        lines += block(f"learner {name}{note}: learner.settings in kind: learn", cls.settings, "learner.settings",
+                       ours)
+        if set(ours) - set(cls.settings):
+            lines[-1:] = [f"  our default {k} = {v!r}" for k, v in ours.items() if k not in cls.settings] + [""]
     return "\n".join(lines)

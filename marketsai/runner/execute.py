@@ -25,13 +25,13 @@ CHUNK_LIMIT_ENV = "MARKETSAI_STOP_AFTER_CHUNKS"
 class Progress:
     """A tqdm bar over sessions (or trials) with running counters (e.g. converged)."""
 
-    def __init__(self, total: int, done: int, label: str, enabled: bool):
+    def __init__(self, total: int, done: int, label: str, enabled: bool, file=None):
         self.counters: dict[str, int] = {}
         self.bar = None
         if enabled:
             from tqdm.auto import tqdm
             self.bar = tqdm(total=total, initial=done, unit=f" {label}", dynamic_ncols=True,
-                            smoothing=0.05)
+                            smoothing=0.05, file=file)
 
     def update(self, size: int, counters: dict[str, int]) -> None:
         for k, v in counters.items():
@@ -103,7 +103,8 @@ def _execute_ray(exp: Experiment, todo, finish: Callable, threads: int | None, a
             from None
     connected_here = not ray.is_initialized()
     if connected_here:
-        connect_ray(address)
+        from marketsai.runner.cluster import init_ray
+        init_ray(address, log_to_driver=False, configure_logging=False)
     else:
         log.warning("ray is already initialised in this process; using that connection, "
                     "not %s", address)
@@ -130,24 +131,3 @@ def _execute_ray(exp: Experiment, todo, finish: Callable, threads: int | None, a
     finally:
         if connected_here:
             ray.shutdown()
-
-
-def connect_ray(address: str) -> None:
-    """``ray.init(address=...)`` with a clear message when token authentication fails.
-
-    Ray >= 2.59 clusters started by ``ray start`` use token authentication when a token
-    exists; a driver connecting to an explicit address must then have
-    ``RAY_AUTH_MODE=token`` and the token (``RAY_AUTH_TOKEN`` or ``RAY_AUTH_TOKEN_PATH``,
-    default ``~/.ray/auth_token``) in its environment. See docs/experiments.md.
-    """
-    import ray
-
-    try:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    except Exception as exc:  # ray raises several types here; re-raise with advice
-        if "auth" in type(exc).__name__.lower() or "token" in str(exc).lower():
-            raise RuntimeError(
-                f"cannot connect to the Ray cluster at {address}: {exc}\n"
-                "The cluster uses token authentication: set RAY_AUTH_MODE=token and "
-                "RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) to the cluster's token.") from None
-        raise

@@ -108,6 +108,17 @@ class ExperimentKind:
     def run_unit(self, cfg: dict, unit: Unit, threads: int | None = None) -> dict[str, pd.DataFrame]:
         raise NotImplementedError
 
+    def noisy(self, cfg: dict) -> bool:
+        """Whether a run of ``cfg`` prints libraries' logs (Ray, RLlib) that a run without
+        ``verbose`` sends to the run's log file instead of the console."""
+        return False
+
+    def run_tables(self, cfg: dict) -> dict[str, pd.DataFrame]:
+        """Tables of the whole run that depend on the configuration only, not on any unit
+        (the economy's per-firm benchmarks): computed once after the units, written to the
+        run folder next to the assembled tables and passed to ``summarise`` and ``figures``."""
+        return {}
+
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
         return {"rows": len(tables.get("results", ()))}
 

@@ -18,7 +18,10 @@ folder ``RUN/units/<chunk id>/`` (its resume files) and returns one policy per s
 Tables: ``results`` -- one row per seed: ``seed``, the learner's ``info`` columns
 (``converged``, ``periods``, ...) and each evaluation's one-row ``results`` columns;
 every other table an evaluation returns gets a ``seed`` column and is concatenated over
-seeds. Units run in the driver (a learner may use Ray itself, e.g. RLlib).
+seeds, except those of the economy alone (``Evaluation.economy_tables``: the calvano
+evaluation's per-firm ``benchmarks``), made once per run (:meth:`LearnKind.run_tables`).
+Units run in the driver (a learner may use Ray itself, e.g. RLlib); an RLlib learner's
+own output goes to the run's ``log`` unless the run is ``verbose``.
 
 Evaluations are resolved through :mod:`marketsai.analysis.evaluations` (the registry of
 evaluations); :func:`evaluation_class` is the one place this module meets it.
@@ -80,6 +83,8 @@ def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner
         out = run_evaluation(entry["name"], economy, policy, entry["settings"], seed, learner=learner,
                              learner_settings=learner_settings, path=f"evaluate[{k}]")
         for name, frame in out.tables.items():
+            if name in out.economy_tables:  # one per run: LearnKind.run_tables
+                continue
             if name != "results":
                 tables[name] = frame
             elif results is None:
@@ -191,6 +196,21 @@ class LearnKind(ExperimentKind):
                 extra.setdefault(name, []).append(frame.assign(seed=seed)[["seed", *frame.columns]])
         out = {"results": pd.concat(rows, ignore_index=True)}
         out |= {name: _unique_sessions(pd.concat(frames, ignore_index=True)) for name, frames in extra.items()}
+        return out
+
+    def noisy(self, cfg: dict) -> bool:
+        """Whether the learner's libraries print logs of their own (RLlib learners)."""
+        return learner_of(cfg).noisy
+
+    def run_tables(self, cfg: dict) -> dict[str, pd.DataFrame]:
+        """Each evaluation's tables of the economy alone (the calvano evaluation's per-firm
+        ``benchmarks``), once per run."""
+        from marketsai.economy import Economy
+
+        econ, out = Economy.from_dict(cfg["economy"]), {}
+        for k, entry in enumerate(cfg["evaluate"]):
+            out |= evaluation_class(entry["name"], f"evaluate[{k}].name")().economy_tables(
+                econ, entry["settings"])
         return out
 
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:

@@ -16,8 +16,14 @@ files), ``python``, ``packages`` (name -> version or null), ``platform``, ``cpu`
 ``cpus`` (logical CPUs), ``threads`` (``--threads``; null: numba's default),
 ``numba_threads`` (``NUMBA_NUM_THREADS`` or the CPU count), ``host``, ``command``,
 ``cwd``, ``address`` (Ray), ``resumed``, ``started`` and ``ended`` (UTC, ISO 8601;
-``ended`` is null while running), ``outcome`` (``running``, ``finished``, ``interrupted``
-or ``failed: <error type>``).
+``ended`` is null while running), ``load`` and ``load_end`` (the machine's 1, 5 and
+15-minute load averages at the start and the end: other work sharing the CPUs slows a
+run, so its timings are read with it), ``outcome`` (``running``, ``finished``,
+``interrupted`` or ``failed: <error type>``).
+
+A results table made from run folders (``experiments/*/results/NAME.csv``) gets the
+same facts in a sidecar, ``NAME.source.json`` (:func:`write_source`): the command that
+made the table, the seed, the run folders it read and their own records.
 """
 
 from __future__ import annotations
@@ -82,6 +88,14 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (None where the platform has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
 def record(threads: int | None = None, address: str | None = None, resumed: bool = False) -> dict:
     """One invocation's record (see the module docstring); ``ended`` is filled by :func:`close`."""
     commit, dirty = git_commit()
@@ -93,7 +107,7 @@ def record(threads: int | None = None, address: str | None = None, resumed: bool
         "numba_threads": int(os.environ.get("NUMBA_NUM_THREADS") or 0) or os.cpu_count(),
         "host": platform.node(), "command": shlex.join(sys.argv), "cwd": os.getcwd(),
         "address": address, "resumed": bool(resumed), "started": now(), "ended": None,
-        "outcome": "running",
+        "load": load_average(), "load_end": None, "outcome": "running",
     }
 
 
@@ -123,10 +137,54 @@ def close(root: str | Path, runs: list[dict], outcome: str) -> None:
     """Stamp the end time and outcome of the latest record. Best effort: a folder that can
     no longer be written (a full disk) keeps the 'running' record; the run's own error
     says why."""
-    runs[-1] |= {"ended": now(), "outcome": outcome}
+    runs[-1] |= {"ended": now(), "load_end": load_average(), "outcome": outcome}
     if not (Path(root) / FILE).exists():  # the folder vanished: do not recreate it for this
         return
     try:
         write(root, runs)
     except OSError:
         pass
+
+
+SOURCE_SUFFIX = ".source.json"
+
+
+def source_path(table: str | Path) -> Path:
+    """``NAME.source.json`` beside the results table ``NAME.csv``."""
+    table = Path(table)
+    return table.with_name(table.stem + SOURCE_SUFFIX)
+
+
+def write_source(table: str | Path, *, seed=None, runs=(), command: str | None = None,
+                 **extra) -> Path:
+    """Write the provenance sidecar of a results table (``NAME.csv`` -> ``NAME.source.json``).
+
+    Why: a number quoted in the docs traces to a committed table; the sidecar says how
+    that table was made -- the command (default: this process's command line), the seed,
+    the commit and whether the tree had uncommitted changes, the machine and its load
+    when the table was written, the date -- and, for each run folder it read, that
+    folder's own provenance records (when and under which commit its runs were made).
+    ``extra`` adds fields (e.g. ``sessions``). Returns the sidecar's path.
+    """
+    commit, dirty = git_commit()
+    data = {
+        "table": Path(table).name,
+        "command": command or shlex.join(sys.argv),
+        "seed": seed,
+        "written": now(),
+        "marketsai": _marketsai_version(),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "python": platform.python_version(),
+        "packages": {p: version(p) for p in PACKAGES},
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "host": platform.node(),
+        "load": load_average(),
+        **extra,
+        "runs": {str(r): read(r) for r in runs},
+    }
+    path = source_path(table)
+    from marketsai.runner.store import atomic_write_text
+    atomic_write_text(path, json.dumps(data, indent=1, default=str) + "\n")
+    return path

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from marketsai.console import library_output_to
 from marketsai.errors import SpecError
 from marketsai.policy_groups import warn_shared_policies
 from marketsai.runner import provenance
@@ -34,7 +35,7 @@ log = logging.getLogger("marketsai.runner")
 
 def run_experiment(source, out=None, overrides: dict | None = None, address: str | None = None,
                    threads: int | None = None, force: bool = False, progress: bool = True,
-                   wait: float = 0.0) -> Path:
+                   wait: float = 0.0, verbose: bool = False) -> Path:
     """Run an experiment file (or mapping) and return its run folder.
 
     Parameters
@@ -58,6 +59,10 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
     wait : float
         Seconds to wait while another process holds the run folder's lock
         (:class:`~marketsai.runner.lock.RunLock`); then refuse, naming its PID.
+    verbose : bool
+        Show the logs that deep learners' libraries print (Ray, RLlib, Tune) on the
+        console; by default they go to the run folder's ``log`` file
+        (:mod:`~marketsai.runner.console`). Other kinds print none either way.
 
     Returns
     -------
@@ -67,10 +72,11 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
     exp = load_experiment(source, overrides)
     folder = RunFolder(out if out is not None else Path("runs") / exp.name)
     with folder_errors(folder.root), RunLock(folder.root, wait=wait):
-        return _run_locked(exp, folder, address, threads, force, progress)
+        return _run_locked(exp, folder, address, threads, force, progress, verbose)
 
 
-def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, progress) -> Path:
+def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, progress,
+                verbose=False) -> Path:
     resumed = folder.claim(exp.config, force=force)
     runs = provenance.start(folder.root, threads=threads, address=address, resumed=resumed)
     handler = _attach_log(folder.root / "log")
@@ -81,31 +87,33 @@ def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, pro
         log.info("python %s, host %s, address %s, threads %s", platform.python_version(),
                  platform.node(), address, threads)
         warn_shared_policies(exp.config, log)
-        units = exp.units()
-        plan = [(c, u, cid, exp.unit_hash(c, u)) for c, u, cid in units]
-        removed = folder.prune({cid for _, _, cid, _ in plan})
-        if exp.kind.uses_workdir:  # the units' own files (checkpoints) of stale chunks too
-            removed += folder.prune({cid for _, _, cid, _ in plan},
-                                    under=folder.root / exp.kind.workdir_name)
-        if removed:
-            log.info("removed %d stale chunks", len(removed))
-        todo = [p for p in plan if not folder.chunk_done(p[2], p[3], p[1])]
-        total = sum(u.size for _, u, _, _ in plan)
-        done = total - sum(u.size for _, u, _, _ in todo)
-        log.info("%d units (%d %s), %d already done", len(plan), total, exp.kind.unit_label,
-                 len(plan) - len(todo))
-        bar = Progress(total, done, exp.kind.unit_label, progress)
-        t0 = time.perf_counter()
-        try:
-            execute(exp, folder, todo, bar, threads=threads, address=address)
-        finally:
-            bar.close()
-        log.info("ran %d units in %.1fs", len(todo), time.perf_counter() - t0)
-        tables = assemble(exp, folder, plan)
-        for name, frame in tables.items():
-            folder.write_table(name, frame)
-        finalize(folder, exp, tables)
-        log.info("wrote %s", folder.root)
+        quiet = not verbose and exp.kind.noisy(exp.config)
+        with library_output_to(folder.root / "log", quiet) as console:
+            units = exp.units()
+            plan = [(c, u, cid, exp.unit_hash(c, u)) for c, u, cid in units]
+            removed = folder.prune({cid for _, _, cid, _ in plan})
+            if exp.kind.uses_workdir:  # the units' own files (checkpoints) of stale chunks too
+                removed += folder.prune({cid for _, _, cid, _ in plan},
+                                        under=folder.root / exp.kind.workdir_name)
+            if removed:
+                log.info("removed %d stale chunks", len(removed))
+            todo = [p for p in plan if not folder.chunk_done(p[2], p[3], p[1])]
+            total = sum(u.size for _, u, _, _ in plan)
+            done = total - sum(u.size for _, u, _, _ in todo)
+            log.info("%d units (%d %s), %d already done", len(plan), total, exp.kind.unit_label,
+                     len(plan) - len(todo))
+            bar = Progress(total, done, exp.kind.unit_label, progress, file=console)
+            t0 = time.perf_counter()
+            try:
+                execute(exp, folder, todo, bar, threads=threads, address=address)
+            finally:
+                bar.close()
+            log.info("ran %d units in %.1fs", len(todo), time.perf_counter() - t0)
+            tables = assemble(exp, folder, plan) | run_tables(exp)
+            for name, frame in tables.items():
+                folder.write_table(name, frame)
+            finalize(folder, exp, tables)
+            log.info("wrote %s", folder.root)
         outcome = "finished"
     except KeyboardInterrupt:
         outcome = "interrupted"
@@ -124,15 +132,32 @@ def assemble(exp: Experiment, folder: RunFolder, plan) -> dict[str, pd.DataFrame
     parts: dict[str, list[pd.DataFrame]] = {}
     for cell, _unit, chunk_id, _fp in plan:
         for name, frame in folder.read_chunk(chunk_id).items():
-            if exp.config["sweep"]:
-                front = {"cell": cell} | {key: value for key, value in exp.cells[cell].items()}
-                frame = frame.copy()
-                for i, (key, value) in enumerate(front.items()):
-                    frame.insert(i, key, [value] * len(frame))
-            parts.setdefault(name, []).append(frame)
+            parts.setdefault(name, []).append(_in_cell(exp, cell, frame))
     tables = {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
     _check_unique_sessions(tables.get("results"), plan)
     return tables
+
+
+def run_tables(exp: Experiment) -> dict[str, pd.DataFrame]:
+    """The kind's tables of the whole run (:meth:`ExperimentKind.run_tables`), per sweep cell."""
+    cells = range(len(exp.cells)) if exp.config["sweep"] else [None]
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for cell in cells:
+        cfg = exp.config if cell is None else exp.cell_config(cell)
+        for name, frame in exp.kind.run_tables(cfg).items():
+            parts.setdefault(name, []).append(_in_cell(exp, cell, frame))
+    return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+
+
+def _in_cell(exp: Experiment, cell, frame: pd.DataFrame) -> pd.DataFrame:
+    """In sweeps, ``frame`` with the columns ``cell`` and one per swept key in front."""
+    if not exp.config["sweep"]:
+        return frame
+    front = {"cell": cell} | {key: value for key, value in exp.cells[cell].items()}
+    frame = frame.copy()
+    for i, (key, value) in enumerate(front.items()):
+        frame.insert(i, key, [value] * len(frame))
+    return frame
 
 
 def _check_unique_sessions(results: pd.DataFrame | None, plan) -> None:
@@ -226,6 +251,10 @@ def report(run_dir) -> dict:
     if "results" not in tables:
         raise FileNotFoundError(f"{folder.root} has no results.parquet (run not finished?)")
     with folder_errors(folder.root):
+        for name, frame in run_tables(exp).items():  # folders written before a kind made them
+            if name not in tables:
+                tables[name] = frame
+                folder.write_table(name, frame)
         return finalize(folder, exp, tables)
 
 

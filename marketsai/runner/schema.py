@@ -16,7 +16,7 @@ from typing import Any
 
 from marketsai.dotted import get_path, set_path, split_path  # noqa: F401 (re-exported)
 from marketsai.errors import SpecError
-from marketsai.params import Check, anything, did_you_mean  # noqa: F401 (anything re-exported)
+from marketsai.params import UNSET, Check, anything, did_you_mean  # noqa: F401 (anything re-exported)
 from marketsai.yamlio import dump_yaml, parse_scalar, parse_yaml, read_yaml  # noqa: F401 (re-exported)
 
 # ------------------------------------------------------------------------- schemas
@@ -61,6 +61,8 @@ def resolve(data: Any, schema: dict, path: str = "", what: str = "section") -> d
             out[key] = resolve(data.get(key), decl, sub, key)
         elif key in data:
             out[key] = decl.validate(data[key], sub)
+        elif decl.default is UNSET:  # another library's default: left out
+            continue
         elif decl.required:
             raise SpecError("missing required key", path=sub,
                             allowed=decl.check.allowed + (f" -- {decl.doc}" if decl.doc else ""))

@@ -49,7 +49,15 @@ form, else EGM), ``welfare_loss_pct`` (consumption-equivalent, vs the reference)
 stationary law on the grid), ``dp_within_one``; the summary adds ``<col>_mean``,
 ``<col>_median`` and the DP policy's values, the grid's floor, as ``floor_<measure>``;
 ``growth_policy`` (with ``growth``) -- the greedy tables, one row per (session, state):
-``session, e, x, z, k, action, kp``; ``impulse_response`` -- one row per
+``session, e, x, z, k, action, kp``; ``growth_curves`` (with ``growth``) -- each session's
+rule read linearly in k against the reference, and both rules' Euler errors, on the
+reference's ergodic set: ``session, iz, z, k, kp, kp_exact, euler, euler_exact``, drawn in
+the figures ``growth_policy`` and ``growth_euler_errors``
+(:mod:`marketsai.analysis.growth_figures`); ``benchmarks`` (games) -- one row per firm:
+``agent, name, nash_price, monopoly_price, nash_profit, coop_profit, nash_share``
+(:func:`marketsai.analysis.per_firm.firm_benchmarks`); the summary adds ``nash_price_<i>``,
+``monopoly_price_<i>`` (and their averages ``nash_price``, ``monopoly_price``) and per
+deviation ``impulse_<dev>_t2_rival_<i>`` per rival; ``impulse_response`` -- one row per
 (session, deviation, t): ``session, deviation, t, price_<i>`` (see
 :func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean);
 ``learning_curve`` (games, ``learning_curve_every > 0``) -- one row per (session, sample):
@@ -65,7 +73,8 @@ import numpy as np
 import pandas as pd
 
 from marketsai import analysis
-from marketsai.analysis.impulse import DEVIATIONS
+from marketsai.analysis.impulse import DEVIATIONS, impulse_figures, impulse_summary
+from marketsai.analysis.per_firm import benchmark_summary
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, nonnegative, nonnegative_int, positive_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds
@@ -223,6 +232,7 @@ class TabularKind(ExperimentKind):
                 for col, v in acc.columns(res.strategies).items():
                     results[col] = v
                 tables["growth_policy"] = acc.policy_table(res.strategies, results["session"])
+                tables["growth_curves"] = acc.curves(res.strategies, results["session"])
             return tables
         if opts["profit_gain"] == "total" or game.n_agents > 1:  # --- per-firm benchmarks
             from marketsai.analysis.per_firm import total_profit_gain
@@ -263,6 +273,17 @@ class TabularKind(ExperimentKind):
         if frames:
             tables["impulse_response"] = pd.concat(frames, ignore_index=True)
         return tables
+
+    def run_tables(self, cfg: dict) -> dict[str, pd.DataFrame]:
+        """``benchmarks``: each firm's Nash and monopoly price and profit, one row per firm
+        (:func:`marketsai.analysis.per_firm.firm_benchmarks`); none for models."""
+        from marketsai.analysis.per_firm import game_benchmarks
+        from marketsai.economy import Economy
+
+        game = game_of(cfg)
+        if _is_model(game):
+            return {}
+        return {"benchmarks": game_benchmarks(game, Economy.from_dict(cfg["economy"]))}
 
     # ---------------------------------------------------------------- summary
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
@@ -307,18 +328,11 @@ class TabularKind(ExperimentKind):
             out |= pool_deviations(res)
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
-            agent = cfg["analysis"]["impulse_agent"]
             for dev, frame in imp.groupby("deviation", sort=False):
-                tab = analysis.impulse_response_table(analysis.frame_to_paths(
-                    frame.drop(columns="deviation")), agent=agent)
-                dv = tab[tab["role"] == "deviator"].sort_values("t")["mean"].tolist()
-                rv = tab[tab["role"] == "rival"].groupby("t")["mean"].mean().tolist()
-                pre = tab[tab["t"] == 0]["mean"].mean()  # all agents (rivals may be absent)
-                out[f"impulse_{dev}_pre_shock"] = float(pre)
-                out[f"impulse_{dev}_t1_deviator"] = float(dv[1])
-                out[f"impulse_{dev}_t2_rival"] = float(rv[2]) if len(rv) > 2 else None
-                out[f"impulse_{dev}_deviator"] = [float(x) for x in dv]
-                out[f"impulse_{dev}_rival"] = [float(x) for x in rv]
+                out |= impulse_summary(frame.drop(columns="deviation"), dev,
+                                       cfg["analysis"]["impulse_agent"])
+        if "benchmarks" in tables:  # --- per-firm benchmarks (run folders before it have none)
+            out |= benchmark_summary(tables["benchmarks"])
         return out
 
     def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
@@ -334,19 +348,14 @@ class TabularKind(ExperimentKind):
             refs = [(float(np.mean(a)), float(np.mean(p))) for a, p in (
                 (game.nash_action, game.nash_payoff), (game.coop_action, game.coop_payoff))]
             figs["learning_curve"] = analysis.plot_learning_curve(curve, *refs)
+        if "growth_curves" in tables:  # --- analysis.growth
+            from marketsai.analysis.growth_figures import growth_figures
+            figs |= growth_figures(tables["growth_curves"])
         imp = tables.get("impulse_response")
         if imp is not None and len(imp):
             game = game_of(cfg)
-            agent = cfg["analysis"]["impulse_agent"]
-            names = list(game.agents)
-            for dev, frame in imp.groupby("deviation", sort=False):
-                tab = analysis.impulse_response_table(
-                    analysis.frame_to_paths(frame.drop(columns="deviation")), agent=agent,
-                    agents=names)
-                figs[f"impulse_response_{dev}"] = analysis.plot_impulse_response(
-                    tab, nash=float(np.mean(game.nash_action)),
-                    coop=float(np.mean(game.coop_action)),
-                    title=f"Impulse response: {names[agent]} deviates ({dev.replace('_', ' ')})")
+            figs |= impulse_figures(imp, cfg["analysis"]["impulse_agent"], list(game.agents),
+                                    game.nash_action, game.coop_action)
         return figs
 
     def format_summary(self, summary: dict, ref: dict) -> str | None:
@@ -370,12 +379,14 @@ class TabularKind(ExperimentKind):
                 "osd_all_states_share", "dp_agreement_mean", "dp_agreement_min",
                 "dp_optimal_mean", "dp_optimal_min", "punishment_length", "ic_share", "ir",
                 "profit_gain_total", "profit_gain_total_sd"]
-        keys += [k for k in summary if k.startswith(("nash_share_", "profit_ratio_"))]
+        keys += ["nash_price", "monopoly_price"]
+        firms = sum(1 for k in summary if k.startswith("mean_price_") and k[11:].isdigit())
+        keys += [f"{key}_{i}" for i in range(firms) for key in _PER_FIRM_KEYS]
         keys += [k for k in summary if k.startswith("mean_") and k != "mean_price"]
         keys += [k for k in summary if k.endswith("_median") or (  # --- analysis.growth
             k.startswith("floor_") and isinstance(summary[k], float))]
         keys += [k for k in summary if k.startswith("impulse_") and not isinstance(summary[k], list)]
-        lines.append(default_summary_text(summary, ref, [k for k in keys if k in summary]))
+        lines.append(default_summary_text(summary, ref, [k for k in dict.fromkeys(keys) if k in summary]))
         for k in summary:
             if k.startswith("impulse_") and isinstance(summary[k], list):
                 lines.append(f"{k}: " + " ".join(f"{x:.4f}" for x in summary[k][:12]))
@@ -385,16 +396,18 @@ class TabularKind(ExperimentKind):
         return "\n".join(lines)
 
 
+#: the per-firm summary keys ``<key>_<i>``, in the order the summary prints them per firm
+_PER_FIRM_KEYS = ("nash_price", "monopoly_price", "mean_price", "nash_profit", "coop_profit",
+                  "mean_profit", "profit_gain", "nash_share", "profit_ratio")
+
+
 def _per_firm(res: pd.DataFrame, cfg: dict) -> dict:
     """Per-firm summary keys (:func:`marketsai.analysis.per_firm.per_firm_summary`)."""
-    from marketsai.analysis.per_firm import nash_quantity_shares, per_firm_summary
+    from marketsai.analysis.per_firm import nash_shares_or_none, per_firm_summary
     from marketsai.economy import Economy
 
     game = game_of(cfg)
-    try:
-        shares = nash_quantity_shares(Economy.from_dict(cfg["economy"]))
-    except SpecError:  # economies whose markets give no quantities
-        shares = None
+    shares = nash_shares_or_none(Economy.from_dict(cfg["economy"]))
     return per_firm_summary(res, game.nash_payoff, game.coop_payoff, shares)
 
 

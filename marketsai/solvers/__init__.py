@@ -13,6 +13,8 @@
   histogram simulation, the aggregate law of motion to its fixed point;
 * :mod:`~marketsai.solvers.aiyagari` -- Aiyagari (1994): EGM household problem, stationary
   histogram, the interest rate that clears the capital market.
+* :mod:`~marketsai.solvers.egm` -- the kernels the three EGM solvers share (the inverse-Euler
+  sweep, interpolation on EGM nodes).
 
 Accuracy measures (Euler errors, welfare losses) live in :mod:`marketsai.analysis.euler`.
 """

@@ -40,6 +40,7 @@ import numba as nb
 import numpy as np
 
 from marketsai.processes import MarkovChain
+from marketsai.solvers.egm import inverse_euler
 from marketsai.solvers.krusell_smith import c_walk  # c(x) on EGM nodes, c = x below the first
 
 __all__ = ["AiyagariModel", "AiyagariPolicy", "AiyagariSolution", "household_policy",
@@ -216,17 +217,7 @@ def _egm(b, R, y, P, beta, gamma, X, C, tol, max_iter):
             _consume(x2, X[s2], C[s2], top, c2)
             for i in range(n):
                 mu2[s2, i] = R * c2[i] ** (-gamma)
-        diff = 0.0
-        for s in range(n_s):
-            for i in range(n):
-                E = 0.0
-                for s2 in range(n_s):
-                    E += P[s, s2] * mu2[s2, i]
-                c = (beta * E) ** (-1.0 / gamma)
-                d = abs(c - C[s, i]) / c
-                if d > diff:
-                    diff = d
-                Cn[s, i] = c
+        diff = inverse_euler(P, mu2, beta, gamma, C, Cn)
         for s in range(n_s):
             for i in range(n):
                 C[s, i] = Cn[s, i]

@@ -24,6 +24,7 @@ import numpy as np
 
 from marketsai.finite_model import FiniteModel
 from marketsai.processes import MarkovChain, rouwenhorst
+from marketsai.solvers.egm import inverse_euler, linear_above_first
 
 __all__ = ["GrowthModel", "GrowthPolicy", "brock_mirman_calibration", "rbc_calibration",
            "brock_mirman_policy", "brock_mirman_coefficients", "brock_mirman_value", "solve_egm",
@@ -170,14 +171,9 @@ def brock_mirman_value(model: GrowthModel, k, iz):
 def interp_savings(Y, Yn, kpn):
     """k'(Y) from nodes (Yn ascending, kpn): linear inside; towards the origin (0, 0) below
     the first node (keeps k' and c positive); linear extrapolation above the last."""
-    n = Yn.shape[0]
     if Y <= Yn[0]:
         return kpn[0] * Y / Yn[0]
-    i = np.searchsorted(Yn, Y) - 1
-    if i > n - 2:
-        i = n - 2
-    w = (Y - Yn[i]) / (Yn[i + 1] - Yn[i])
-    return kpn[i] + w * (kpn[i + 1] - kpn[i])
+    return linear_above_first(Y, Yn, kpn)
 
 
 @nb.njit(cache=True)
@@ -186,7 +182,7 @@ def _egm(kp, zv, P, alpha, beta, delta, gamma, Y, tol, max_iter):
     optimal in state e). Returns (Y, iterations, converged)."""
     n_z, n = Y.shape
     mu = np.empty((n_z, n))
-    Ynew = np.empty((n_z, n))
+    c = np.empty((n_z, n))
     for it in range(1, max_iter + 1):
         for e2 in range(n_z):
             for i in range(n):
@@ -195,18 +191,8 @@ def _egm(kp, zv, P, alpha, beta, delta, gamma, Y, tol, max_iter):
                 if c2 <= 0.0:
                     c2 = 1e-12 * y2  # only in early iterations from a poor guess
                 mu[e2, i] = c2 ** (-gamma) * (alpha * zv[e2] * kp[i] ** (alpha - 1.0) + 1.0 - delta)
-        diff = 0.0
-        for e in range(n_z):
-            for i in range(n):
-                m = 0.0
-                for e2 in range(n_z):
-                    m += P[e, e2] * mu[e2, i]
-                c = (beta * m) ** (-1.0 / gamma)
-                Ynew[e, i] = c + kp[i]
-                d = abs(c - (Y[e, i] - kp[i])) / c
-                if d > diff:
-                    diff = d
-        Y[:, :] = Ynew
+        diff = inverse_euler(P, mu, beta, gamma, Y - kp, c)
+        Y[:, :] = c + kp
         if diff < tol:
             return Y, it, True
     return Y, max_iter, False

@@ -58,6 +58,7 @@ import numba as nb
 import numpy as np
 
 from marketsai.processes import MarkovChain, krusell_smith_chain
+from marketsai.solvers.egm import linear_above_first
 
 __all__ = ["KrusellSmithModel", "KrusellSmithPolicy", "KrusellSmithSolution", "jedc_calibration",
            "solve_household", "simulate_histogram", "solve_krusell_smith", "wealth_stats",
@@ -281,29 +282,29 @@ def _bracket(x, grid):
 def _c_at(m, Mn, Cn):
     """c(m) from nodes (Mn ascending, Cn): c = m below the first node (k' = 0), linear inside,
     linear extrapolation above the last node."""
-    n = Mn.shape[0]
     if m <= Mn[0]:
         return m
-    i = np.searchsorted(Mn, m) - 1
-    if i > n - 2:
-        i = n - 2
-    w = (m - Mn[i]) / (Mn[i + 1] - Mn[i])
-    return Cn[i] + w * (Cn[i + 1] - Cn[i])
+    return linear_above_first(m, Mn, Cn)
+
+
+@nb.njit(cache=True)
+def _c_walk_step(m, Mn, Cn, i):
+    """One step of a merge walk over rising ``m``: ``(c(m), i)`` as :func:`_c_at`, the search
+    for the segment resumed at node ``i`` (the ``i`` returned is where the next step resumes)."""
+    if m <= Mn[0]:
+        return m, i
+    n_a = Mn.shape[0]
+    while i < n_a - 2 and Mn[i + 1] < m:
+        i += 1
+    return Cn[i] + (m - Mn[i]) / (Mn[i + 1] - Mn[i]) * (Cn[i + 1] - Cn[i]), i
 
 
 @nb.njit(cache=True)
 def c_walk(m2, Mn, Cn, out):
     """c(m) at ascending m2 from nodes (Mn, Cn) as :func:`_c_at`, by one merge walk."""
-    n_a = Mn.shape[0]
     i = 0
     for q in range(m2.shape[0]):
-        m = m2[q]
-        if m <= Mn[0]:
-            out[q] = m
-            continue
-        while i < n_a - 2 and Mn[i + 1] < m:
-            i += 1
-        out[q] = Cn[i] + (m - Mn[i]) / (Mn[i + 1] - Mn[i]) * (Cn[i + 1] - Cn[i])
+        out[q], i = _c_walk_step(m2[q], Mn, Cn, i)
 
 
 @nb.njit(cache=True)
@@ -386,7 +387,6 @@ def _hist_step(D, iz, iz2, K, kd, Kg, M, C, zv, L, inc, P, alpha, delta, Dn, sta
         s = 2 * iz + e
         y = w * inc[s]
         M0, C0, M1, C1 = M[s, jj], C[s, jj], M[s, jj + 1], C[s, jj + 1]
-        n_a = M0.shape[0]
         pu = P[s, 2 * iz2] / (P[s, 2 * iz2] + P[s, 2 * iz2 + 1])
         i0 = 0
         i1 = 0
@@ -396,18 +396,8 @@ def _hist_step(D, iz, iz2, K, kd, Kg, M, C, zv, L, inc, P, alpha, delta, Dn, sta
             if mass == 0.0:
                 continue
             m = R * kd[i] + y
-            if m <= M0[0]:
-                ca = m
-            else:
-                while i0 < n_a - 2 and M0[i0 + 1] < m:
-                    i0 += 1
-                ca = C0[i0] + (m - M0[i0]) / (M0[i0 + 1] - M0[i0]) * (C0[i0 + 1] - C0[i0])
-            if m <= M1[0]:
-                cb = m
-            else:
-                while i1 < n_a - 2 and M1[i1 + 1] < m:
-                    i1 += 1
-                cb = C1[i1] + (m - M1[i1]) / (M1[i1 + 1] - M1[i1]) * (C1[i1 + 1] - C1[i1])
+            ca, i0 = _c_walk_step(m, M0, C0, i0)
+            cb, i1 = _c_walk_step(m, M1, C1, i1)
             kp = m - ((1.0 - wK) * ca + wK * cb)
             if kp < 0.0:
                 kp = 0.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 from pathlib import Path
 
 MESSAGE = "marketsai: compiling kernels (first run only, about a minute)"
@@ -44,9 +43,10 @@ def announce(*dispatchers) -> bool:
     if _said or not any(cold(d) for d in dispatchers):
         return False
     _said = True
+    from marketsai.console import user_stream  # the console, also in a quiet deep run
     try:  # above a running progress bar, if there is one
         from tqdm import tqdm
-        tqdm.write(MESSAGE, file=sys.stderr)
+        tqdm.write(MESSAGE, file=user_stream())
     except ImportError:  # pragma: no cover
-        print(MESSAGE, file=sys.stderr, flush=True)
+        print(MESSAGE, file=user_stream(), flush=True)
     return True

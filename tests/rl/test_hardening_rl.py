@@ -183,3 +183,17 @@ def test_an_export_whose_arrays_do_not_fit_the_network_is_refused(trained, tmp_p
     (export / "policy.json").write_text(json.dumps(meta))
     with pytest.raises(SpecError, match="has shape"):
         evaluate(export, tmp_path / "out", episodes=1)
+
+
+def test_train_is_quiet_and_ray_logs_go_to_the_run_log(tmp_path):
+    """Issue 23, item 7: about 380 console lines of Ray / Tune output before; now the trials
+    table and the run folder, Ray's lines in ``RUN/log``."""
+    from marketsai.runner.kinds import get_kind
+    assert get_kind("learn").noisy({"learner": {"name": "PPO"}}) is True
+    f = tmp_path / "ppo.yaml"
+    f.write_text(yaml.safe_dump(experiment("PPO")))
+    proc = _cli("train", f, "--out", tmp_path / "run", "--num-cpus", "2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    console = proc.stdout + proc.stderr
+    assert len(console.splitlines()) <= 12, console
+    assert "Trial status" not in console and "Trial status" in (tmp_path / "run" / "log").read_text()

@@ -97,7 +97,7 @@ def cluster_driver(ray_cluster):
     import ray
     import torch
 
-    from marketsai.rl.cluster import init_ray
+    from marketsai.runner.cluster import init_ray
     if ray.is_initialized():
         ray.shutdown()
     threads = torch.get_num_threads()

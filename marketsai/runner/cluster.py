@@ -1,5 +1,9 @@
 """Connecting to Ray: a local instance, or an existing cluster (with token auth).
 
+Why in the runner: ``marketsai run --address`` distributes a run's chunks over a cluster
+(:mod:`marketsai.runner.execute`) and ``kind: rllib`` trains its trials there
+(:mod:`marketsai.rl.train`); both connect through :func:`init_ray`.
+
 Ray >= 2.59 has token authentication. What the installed Ray (2.60) does, read from its
 source (``ray/_private/worker.py``, ``ray/_private/authentication/``):
 
@@ -37,11 +41,13 @@ def token_source() -> str | None:
 
 
 def init_ray(address: str | None = None, *, num_cpus: int | None = None,
-             object_store_memory: int | None = DEFAULT_OBJECT_STORE_BYTES, log_to_driver: bool = True):
+             object_store_memory: int | None = DEFAULT_OBJECT_STORE_BYTES, log_to_driver: bool = True,
+             **join):
     """Start (``address=None``) or join (``address="host:port"``/``"auto"``) Ray once.
 
     Usage statistics are off (``RAY_USAGE_STATS_ENABLED=0``). Returns the address of the
-    cluster. Already initialised: returns its address unchanged.
+    cluster. Already initialised: returns its address unchanged. ``join``: more
+    ``ray.init`` keywords when joining (``configure_logging=False``).
     """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
@@ -52,9 +58,10 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = None,
         if "RAY_AUTH_MODE" not in os.environ and token_source():
             os.environ["RAY_AUTH_MODE"] = "token"
         try:
-            ray.init(address=address, log_to_driver=log_to_driver)
-        except Exception as exc:
-            if type(exc).__name__ == "AuthenticationError" or "authenticat" in str(exc).lower():
+            ray.init(address=address, log_to_driver=log_to_driver, **join)
+        except Exception as exc:  # ray raises several types here; re-raise with advice
+            if "auth" in type(exc).__name__.lower() or "authenticat" in str(exc).lower() \
+                    or "token" in str(exc).lower():
                 raise RuntimeError(
                     f"Ray at {address} rejected this client ({exc.__class__.__name__}). The cluster "
                     "uses token authentication: put its token in ~/.ray/auth_token, or set "

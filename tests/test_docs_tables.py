@@ -1,0 +1,198 @@
+"""Every generated results table in the docs agrees with the committed CSV it quotes, and
+every other table on a results page is listed here with the reason it has no source."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tables():
+    spec = importlib.util.spec_from_file_location("docs_tables", ROOT / "docs" / "tables.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+tables = _tables()
+
+#: results pages: every table on them is generated or listed in UNSOURCED
+RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
+                 "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
+                 "aiyagari.md", "scaling.md", "results/index.md", "../README.md")
+
+#: (page, the table's header row) -> why the table is typed in rather than generated.
+#: Tables of inputs (settings, files, definitions) hold no measured number; the others are
+#: results whose source is not committed -- each needs a rerun that writes a results CSV.
+RUN_FOLDER = "no committed source: read from a run folder that is not in the repository"
+INTERVENTIONS = ("no committed source: the interventions study's run folder is not in the repository "
+                 "(a rerun of about 16 minutes on an idle machine writes it)")
+HEADLINE = ("the headline table, ours beside published: Delta, cycle shares and periods are in "
+            "experiments/calvano2020/results/baseline.csv; Delta by cycle length and the impulse response "
+            "come from the run folder runs/calvano2020-baseline (not committed)")
+UNSOURCED: dict[tuple[str, str], str] = {
+    ("calvano2020.md", "| quantity | ours | published | note |"):
+        RUN_FOLDER + " (runs/calvano2020-baseline: Delta by cycle length, median periods)",
+    ("calvano2020.md", "| t | published (Figure 4 data) | ours, `calvano_fortran`: deviator / rival "
+                       "| ours, `best_response`: deviator / rival | ours, `nash`: deviator / rival |"):
+        RUN_FOLDER + " (runs/calvano2020-baseline: the impulse responses)",
+    ("calvano2020.md", "| quantity (1000 sessions) | ours |"):
+        RUN_FOLDER + " (runs/calvano2020-baseline: equilibrium checks per firm and by cycle length; "
+                     "only osd_on_path and eq_on_path are in results/baseline.csv)",
+    ("calvano2020.md", "| beta \\ alpha | 0.025 | 0.07 | 0.115 | 0.16 | 0.205 | 0.25 |"):
+        RUN_FOLDER + " (runs/calvano2020-heatmap, 23 minutes on 2 cores)",
+    ("interventions.md", "| `type` | fields (default) | what it does | periods |"):
+        "inputs: the intervention types and their settings, no measurement",
+    ("interventions.md", "| intervention | seed study (1 session): p_post | R | seed protocol, ours: p_post "
+                         "| R [95% CI] | correct protocol, ours: p_post | R [95% CI] |"): INTERVENTIONS,
+    ("interventions.md", "| intervention | protocol | corr(p_post, p_base) | mean R, all 1000 "
+                         "| mean R, the 239 sessions with p_base >= 1.85 |"): INTERVENTIONS,
+    ("interventions.md", "| intervention | R mean (SD) [95% CI] | Delta_post mean (SD) [95% CI] | unchanged "
+                         "| periods to re-converge |"): INTERVENTIONS,
+    ("interventions.md", "| k | forced Nash: R [95% CI] | unchanged | exploration shock: R [95% CI] "
+                         "| unchanged |"): INTERVENTIONS,
+    ("interventions.md", "| k | forced Nash: periods 1-10 / 1-100 after "
+                         "| exploration shock: periods 1-10 / 1-100 after |"): INTERVENTIONS,
+    ("interventions.md", "| alpha | beta | baseline Delta (SD) | R: forced Nash k=100 [95% CI] "
+                         "| R: exploration k=100 [95% CI] | R: reset firm 0 [95% CI] |"): INTERVENTIONS,
+    ("interventions.md", "| seed | here |"): "inputs: the seed study's settings beside ours, no measurement",
+    ("interventions.md", "| run | wall time | CPU time (user + sys) | load average (1 min) |"):
+        "partly sourced: the first row is benchmarks/results/interventions.md; the later runs' times "
+        "were not written to a file",
+    ("tabular_vs_deep.md", "| claim (as the study stated it) | source checked here | what our runs say |"):
+        "prose in a table: published claims (docs/references.md) set against numbers of the generated "
+        "tables above",
+    ("tabular_vs_deep.md", "| experiment | Delta untrained, mean (SD over 4 seeds) | mean price untrained |"):
+        "no committed aggregate: means and SDs over the per-seed rows of results/untrained.csv",
+    ("growth.md", "| economy file | alpha | beta | delta | gamma | log z AR(1) | chain | capital grid | k_ss |"):
+        "inputs: the economy files' parameters (k_ss is their closed form, docs/references.md)",
+    ("growth.md", "| reference | used for | Euler error, log10, mean / max |"):
+        "no committed source: the reference solvers' Euler errors are checked by tests, not written to a table",
+    ("growth.md", "| | alpha | beta (eps_t = exp(-beta t)) | stable_periods | max_periods |"):
+        "inputs: the learner's settings, no measurement",
+    ("growth.md", "| economy | alpha | beta | max periods | policy err mean | Euler mean | note |"):
+        "no committed source: the tuning runs' folders were not kept",
+    ("krusell_smith.md", "| | published KS 1998 | HARK's replication ([references](references.md)) | **ours** "
+                         "| HARK 0.17.2 run here |"):
+        "side by side from three sources, typed: published and HARK's replication from "
+        "docs/references.md, ours from results/reference.md, HARK run here from results/hark_crosscheck.md",
+    ("results/index.md", "| | ours | published |"): HEADLINE,
+    ("../README.md", "| | ours | published |"): HEADLINE,
+    ("../README.md", "| | |"): "the feature table, no measurement",
+    ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
+        "definitions, no measurement",
+}
+
+
+def test_every_generated_table_agrees_with_its_source():
+    problems = []
+    for page in tables.pages(ROOT):
+        problems += tables.update(page, ROOT, check=True)
+    assert not problems, "\n".join(problems) + "\nrun: python docs/tables.py"
+
+
+def test_the_docs_have_generated_tables():
+    """The check above is not vacuous: the results pages hold generated tables."""
+    found = [b for page in tables.pages(ROOT) for b in tables.blocks(page, page.read_text().split("\n"))]
+    assert len(found) >= 6
+    assert all((ROOT / b.spec.file).is_file() for b in found)
+
+
+def _copy(tmp_path: Path, page: str) -> tuple[Path, list]:
+    """A copy of a docs page and the sources its tables read, under tmp_path."""
+    (tmp_path / "docs").mkdir()
+    copy = tmp_path / "docs" / page
+    shutil.copy(ROOT / "docs" / page, copy)
+    found = tables.blocks(copy, copy.read_text().split("\n"))
+    for b in found:
+        (tmp_path / b.spec.file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / b.spec.file, tmp_path / b.spec.file)
+    return copy, found
+
+
+def test_a_doctored_page_fails_the_check(tmp_path):
+    copy, found = _copy(tmp_path, "calvano_robustness.md")
+    assert tables.update(copy, tmp_path, check=True) == []
+    text = copy.read_text()
+    doctored = text.replace("| profit_gain | 1000 | 0.848 |", "| profit_gain | 1000 | 0.849 |", 1)
+    assert doctored != text
+    copy.write_text(doctored)
+    problems = tables.update(copy, tmp_path, check=True)
+    assert len(problems) == 1 and "baseline.csv" in problems[0] and "0.848" in problems[0]
+    assert copy.read_text() == doctored  # --check changes nothing
+    assert len(tables.update(copy, tmp_path)) == 1  # the rewrite restores the source's numbers
+    assert copy.read_text() == text
+
+
+def test_a_doctored_source_fails_the_check(tmp_path):
+    copy, found = _copy(tmp_path, "calvano_robustness.md")
+    source = tmp_path / "experiments/calvano2020/results/n4.csv"
+    text = source.read_text()
+    source.write_text(text.replace(",profit_gain,100,0.557222,", ",profit_gain,100,0.567222,", 1))
+    problems = tables.update(copy, tmp_path, check=True)
+    assert len(problems) == 1 and "n4.csv" in problems[0] and "0.567" in problems[0]
+
+
+@pytest.mark.parametrize("marker, message", [
+    ("<!-- table: experiments/nothing.csv -->", "does not exist"),
+    ("<!-- table: experiments/calvano2020/results/n4.csv | quantity, nonsense -->", "nonsense"),
+    ("<!-- table: experiments/calvano2020/results/n4.csv | quantity | | quantity == 'x' -->",
+     "selects no row"),
+])
+def test_a_bad_marker_is_a_clear_error(tmp_path, marker, message):
+    page = tmp_path / "page.md"
+    page.write_text(f"{marker}\n<!-- /table -->\n")
+    with pytest.raises(tables.TableError, match=message):
+        tables.update(page, ROOT, check=True)
+
+
+def test_an_unclosed_marker_is_a_clear_error(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- table: experiments/calvano2020/results/n4.csv -->\n| a |\n")
+    with pytest.raises(tables.TableError, match="without its closing"):
+        tables.update(page, ROOT, check=True)
+
+
+def test_render_formats_templates_scales_and_missing_values(tmp_path):
+    (tmp_path / "r.csv").write_text("# made by: a command\nname,x,sd,n,big\na,0.12345,0.01,3,1868410\nb,,,4,\n")
+    spec = tables.Spec.parse("r.csv | name=who, {x:.2f} ({sd:.2f})=x (SD), x=x %, n, big | "
+                             "x=*100:.1f n=d big=~4 | n > 2", "page:1")
+    assert tables.render(spec, tmp_path).split("\n") == [
+        "| who | x (SD) | x % | n | big |", "|---|---|---|---|---|",
+        "| a | 0.12 (0.01) | 12.3 | 3 | 1,868,000 |", "| b | — | — | 4 | — |"]
+    (tmp_path / "r.md").write_text("# t\n\n| a | b |\n|---|---|\n| 1 | x |\n\n| c |\n|---|\n| 2.50 |\n")
+    assert tables.render(tables.Spec.parse("r.md#2", "page:1"), tmp_path) == "| c |\n|---|\n| 2.50 |"
+
+
+def _typed_tables(page: Path) -> list[str]:
+    """Header rows of the markdown tables of a page outside the generated blocks."""
+    lines = page.read_text().split("\n")
+    inside = {i for b in tables.blocks(page, lines) for i in range(b.start, b.end)}
+    fence = False
+    out = []
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            fence = not fence
+        if fence or i in inside or i + 1 >= len(lines):
+            continue
+        if line.startswith("|") and re.match(r"^\|(\s*:?-+:?\s*\|)+\s*$", lines[i + 1]):
+            out.append(line.strip())
+    return out
+
+
+def test_every_results_table_has_a_source_or_a_reason():
+    unlisted = [f"{page}: {header}" for page in RESULTS_PAGES
+                for header in _typed_tables(ROOT / "docs" / page) if (page, header) not in UNSOURCED]
+    assert not unlisted, ("tables typed into results pages: generate them from their CSV "
+                          "(docs/tables.py) or list them in UNSOURCED with the reason:\n"
+                          + "\n".join(unlisted))
+    stale = [k for k in UNSOURCED if k[1] not in _typed_tables(ROOT / "docs" / k[0])]
+    assert not stale, f"UNSOURCED lists tables that are gone: {stale}"

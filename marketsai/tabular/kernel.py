@@ -50,14 +50,11 @@ from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the
     argmax_random_ties,
     argmax_ties,
     choose_action,
-    credit_pending,
-    draw_exo,
     eps_at,
     exploration_rates,
     kth_tie,
     period_limits,
     q_update,
-    revise,
     row_caches,
     sample_cdf,
 )
@@ -77,12 +74,12 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
     while payoffs use the realised ``e`` (``s`` still carries it).
     """
     n, n_states, m = q.shape
+    n_exo = exo_cdf.shape[0]
     maxq = row_caches(q, strategy, st)  # caches: row maxima; repaired greedy actions
     # small per-session scratch is padded by 64 bytes each side (no false sharing)
     eps, decay = exploration_rates(beta, t, mode, epsilon)
     acts = np.empty(n + 16, dtype=np.int64)[8:8 + n]
     w = np.empty(m + 16)[8:8 + m]
-    n_act = np.full(n, m)  # every agent's action count (alternating moves' digits)
     n_rec = rec.shape[0]
     e = s // Mk
     s0 = st[0]  # RNG state lives in registers during the loop
@@ -108,7 +105,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                 if not plain[i]:
                     a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, i, qs, forced[i], ov, eps[i],
                                                 mode, temperature, cap[i], m, w, s0, s1, s2, s3)
-                else:  # the hot path: epsilon-greedy with the cached greedy action
+                else:  # the hot path, written out: epsilon-greedy with the cached greedy action
                     x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                     if to_unit(x) < (ov if ov >= 0.0 else eps[i]):
                         x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
@@ -117,7 +114,10 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                         a = np.int64(strategy[i, qs])  # exploit
                 acts[i] = a
                 j = j * m + a
-            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
+            e2 = 0
+            if n_exo > 1:  # e' ~ P(e, .)
+                x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = sample_cdf(exo_cdf[e], to_unit(x))
             # s' = (e', last k joint actions); k = 1 needs no division
             s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
             qn = s_next - e2 * Mk if hide_exo else s_next
@@ -130,6 +130,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                     new = np.float64(q[i, qs, a])  # read back: rounded to the table's dtype
                     g = strategy[i, qs]
                     mx = maxq[i, qs]
+                    # keep the caches: O(1) unless the greedy entry fell or a tie appeared
                     rescan = False
                     if a == g:
                         if new >= mx:
@@ -162,9 +163,22 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
                 changed |= ch
             a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, qs, forced[p], eps_override[p],
                                         eps[p], mode, temperature, cap[p], m, w, s0, s1, s2, s3)
-            j = revise(mem % M, p, a, n_act)  # mem % M: the joint action in force
-            credit_pending(pend_s, pend_a, pend_r, p, qs, a, payoffs, e, j, dpow, t)
-            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
+            last = mem % M  # the joint action in force (most recent in memory)
+            pw = 1
+            for _ in range(n - 1 - p):
+                pw *= m
+            j = last + (a - (last // pw) % m) * pw
+            for i in range(n):
+                if i == p:
+                    pend_s[p] = qs
+                    pend_a[p] = a
+                    pend_r[p] = payoffs[e, j, p]
+                elif pend_s[i] >= 0:
+                    pend_r[i] += dpow[(t - i) % n] * payoffs[e, j, i]
+            e2 = 0
+            if n_exo > 1:
+                x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = sample_cdf(exo_cdf[e], to_unit(x))
             s_next = e2 * Mk + (j if Mk == M else (mem * M + j) % Mk)
         if t < t_rec_end:  # record this call's first periods
             for i in range(n):

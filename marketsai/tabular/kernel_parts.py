@@ -231,13 +231,12 @@ def row_caches(q, strategy, st):
     return feasible_row_caches(q, strategy, st, np.full((1, n), m, dtype=np.int64))
 
 
-# ------------------------------------------------------------ the period loops' shared steps
-# Inlined into the loops (numba IR): the memory kernel's general loop and the model kernel
-# run these very lines, so that they cannot drift apart (speeds measured unchanged). Three
-# steps stay written out in both loops because as inlined helpers they cost speed
-# (measured on the Calvano game, general loop, M periods per CPU-second): the cache upkeep
-# after a simultaneous-move update (:func:`q_update`'s steps: 22 -> 17), the end-of-period
-# exploration-rate update (22 -> 18) and the epsilon-greedy hot-path choice (about -7 %).
+# ------------------------------------------------------------ the period loops' shared setup
+# Inlined (numba IR) into the memory kernel's general loop and the model kernel, before
+# their period loops. The loop bodies stay written out in both kernels: as inlined helpers,
+# steps inside the loop cost speed (measured on the Calvano game, general loop, millions of
+# periods per CPU-second: the cache upkeep after a simultaneous-move update 22 -> 17, the
+# end-of-period exploration-rate update 22 -> 18, the epsilon-greedy choice about -7 %).
 
 
 @njit(cache=True, inline="always")
@@ -263,38 +262,3 @@ def exploration_rates(beta, t, mode, epsilon):
         decay[i] = math.exp(-beta[i])
         eps[i] = eps_at(beta[i], t) if mode == EXP_DECAY else epsilon
     return eps, decay
-
-
-@njit(cache=True, inline="always")
-def draw_exo(exo_cdf, e, s0, s1, s2, s3):
-    """The next exogenous state ``e' ~ P(e, .)`` (no draw when there is one state)."""
-    e2 = 0
-    if exo_cdf.shape[0] > 1:
-        x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-        e2 = sample_cdf(exo_cdf[e], to_unit(x))
-    return e2, s0, s1, s2, s3
-
-
-@njit(cache=True, inline="always")
-def revise(last, p, a, n_actions):
-    """Alternating moves: the joint action after agent ``p`` switches to ``a`` in ``last``
-    (agent 0 the most significant digit, agent ``l``'s base ``n_actions[l]``)."""
-    pw = 1
-    for ll in range(p + 1, n_actions.shape[0]):
-        pw *= n_actions[ll]
-    return last + (a - (last // pw) % n_actions[p]) * pw
-
-
-@njit(cache=True, inline="always")
-def credit_pending(pend_s, pend_a, pend_r, p, s, a, pay, r, j, dpow, t):
-    """Alternating moves (Klein 2021): ``p`` starts a new pending decision ``(s, a)`` with
-    this period's payoff ``pay[r, j, p]``; the others' pending payoffs grow by theirs,
-    discounted by the periods since their decision."""
-    n = pend_s.shape[0]
-    for i in range(n):
-        if i == p:
-            pend_s[p] = s
-            pend_a[p] = a
-            pend_r[p] = pay[r, j, p]
-        elif pend_s[i] >= 0:
-            pend_r[i] += dpow[(t - i) % n] * pay[r, j, i]

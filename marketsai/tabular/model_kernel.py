@@ -45,14 +45,11 @@ from marketsai.tabular.kernel_parts import (
     argmax_count,
     argmax_random_ties,
     choose_action,
-    credit_pending,
-    draw_exo,
     exploration_rates,
     feasible_row_caches,
     kth_tie,
     period_limits,
     q_update,
-    revise,
     sample_cdf,
 )
 from marketsai.tabular.rng import to_unit, uniform, xoshiro
@@ -113,6 +110,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
       ``t`` that is a multiple of ``improve_every`` (policy improvement).
     """
     n, n_states, m = q.shape
+    n_exo = exo_cdf.shape[0]
     M = next_x.shape[1]
     nf_full = nf.shape[0] > 1 or n_states == 1
     # caches: row maxima over feasible entries; repair stale greedy actions (q edited)
@@ -163,7 +161,10 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
                         a = np.int64(strategy[i, s])
                 acts[i] = a
                 j = j * n_actions[i] + a
-            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
+            e2 = 0
+            if n_exo > 1:  # e' ~ P(e, .)
+                x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = sample_cdf(exo_cdf[e], to_unit(x_))
             s_next = e2 * n_x + next_x[s, j]
             for i in range(n):
                 if learn[i]:
@@ -225,9 +226,22 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
             a, s0, s1, s2, s3 = choose_action(q, strategy, maxq, p, s, forced[p], eps_override[p],
                                         eps[p], mode, temperature, min(cap[p], nfp - 1), nfp, w,
                                         s0, s1, s2, s3)
-            j = revise(x % M, p, a, n_actions)  # x % M: the joint action in force (memory models)
-            credit_pending(pend_s, pend_a, pend_r, p, s, a, rewards, rrow, j, dpow, t)
-            e2, s0, s1, s2, s3 = draw_exo(exo_cdf, e, s0, s1, s2, s3)
+            last = x % M  # the joint action in force (memory models only)
+            pw = 1
+            for ll in range(p + 1, n):
+                pw *= n_actions[ll]
+            j = last + (a - (last // pw) % n_actions[p]) * pw
+            for i in range(n):
+                if i == p:
+                    pend_s[p] = s
+                    pend_a[p] = a
+                    pend_r[p] = rewards[rrow, j, p]
+                elif pend_s[i] >= 0:
+                    pend_r[i] += dpow[(t - i) % n] * rewards[rrow, j, i]
+            e2 = 0
+            if n_exo > 1:
+                x_, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+                e2 = sample_cdf(exo_cdf[e], to_unit(x_))
             s_next = e2 * n_x + next_x[s, j]
         if t < t_rec_end:
             orow = e * n_ox + (x if n_ox > 1 else 0)

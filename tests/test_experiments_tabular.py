@@ -75,7 +75,7 @@ def test_results_columns_and_files(small_run):
     assert len(imp) == 5 * 3 * 7
     for name in ("impulse_response_best_response", "impulse_response_nash",
                  "impulse_response_calvano_fortran",
-                 "profit_gain_histogram", "cycle_lengths"):
+                 "profit_gain_histogram", "cycle_lengths", "learning_curve"):
         assert (run / "figures" / f"{name}.png").stat().st_size > 1000
     summary = json.loads((run / "summary.json").read_text())
     assert summary["sessions"] == 5
@@ -108,7 +108,7 @@ def test_report_command_redraws(small_run):
         p.unlink()
     res = CliRunner().invoke(main, ["report", str(run)], catch_exceptions=False)
     assert res.exit_code == 0 and "profit_gain" in res.output
-    assert len(list((run / "figures").glob("*.png"))) == 5
+    assert len(list((run / "figures").glob("*.png"))) == 6  # 3 impulse responses, histogram, cycle lengths, learning curve
 
 
 def test_cli_interrupt_and_resume(tmp_path, small_run, monkeypatch):

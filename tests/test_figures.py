@@ -1,7 +1,7 @@
 """Issue 23, item 9: figures are tested by the data they plot.
 
 Every figure the tabular runner writes (``profit_gain_histogram``, ``cycle_lengths``,
-``impulse_response_<deviation>``) is drawn from synthetic tables with spread-out values,
+``impulse_response_<deviation>``, ``learning_curve``) is drawn from synthetic tables with spread-out values,
 NaNs and several cycle classes, and its artists' data -- bar heights and edges, the mean
 line, annotations, each path and its quantile band, the reference lines -- are compared
 with numbers computed here directly from those tables (not with the plotting code's own
@@ -44,7 +44,13 @@ def drawn():
         frames.append(pd.DataFrame({"session": np.repeat(np.arange(S // 3), T), "deviation": dev,
                                     "t": np.tile(np.arange(T), S // 3),
                                     "price_0": prices[:, :, 0].ravel(), "price_1": prices[:, :, 1].ravel()}))
-    tables = {"results": results, "impulse_response": pd.concat(frames, ignore_index=True)}
+    # learning curves: sessions drop out as they converge (fewer rows at later t)
+    stops = RNG.integers(3, 9, size=S // 4)
+    curve = pd.DataFrame([{"session": w, "t": k * 50_000, "periods": 100,
+                           "price": RNG.uniform(1.45, 1.95), "profit": RNG.uniform(0.2, 0.34)}
+                          for w, stop in enumerate(stops) for k in range(stop)])
+    tables = {"results": results, "impulse_response": pd.concat(frames, ignore_index=True),
+              "learning_curve": curve}
     exp = load_experiment(CONFIG)
     return tables, exp.config, exp.kind.figures(tables, exp.config, {})
 
@@ -118,6 +124,28 @@ def test_each_impulse_response_path_and_band_is_the_sessions_mean_and_quartiles(
         for ln in refs:  # horizontal lines at the economy's benchmark prices
             y = np.unique(ln.get_ydata())
             assert len(y) == 1 and np.isclose(y[0], np.asarray(benchmark), rtol=1e-12).any(), label
+
+
+def test_the_learning_curve_draws_the_median_and_band_of_its_table(drawn):
+    tables, cfg, figs = drawn
+    curve = tables["learning_curve"]
+    game = game_of(cfg)
+    ts = np.sort(curve["t"].unique())
+    price_ax, profit_ax = figs["learning_curve"].axes
+    for ax, col, nash, coop in ((price_ax, "price", game.nash_action, game.coop_action),
+                                (profit_ax, "profit", game.nash_payoff, game.coop_payoff)):
+        (median,) = [ln for ln in ax.lines if ln.get_label() == "median over sessions"]
+        np.testing.assert_array_equal(median.get_xdata(), ts)
+        at = [curve.loc[curve["t"] == t, col].to_numpy() for t in ts]
+        np.testing.assert_allclose(median.get_ydata(), [np.median(v) for v in at], rtol=1e-12)
+        verts = ax.collections[0].get_paths()[0].vertices
+        for t, v in zip(ts, at, strict=True):  # the band spans the 10 % and 90 % quantiles
+            ys = verts[np.isclose(verts[:, 0], t), 1]
+            assert ys.min() == pytest.approx(np.quantile(v, 0.1), rel=1e-12)
+            assert ys.max() == pytest.approx(np.quantile(v, 0.9), rel=1e-12)
+        for label, ref in (("Nash", nash), ("monopoly", coop)):
+            (ln,) = [x for x in ax.lines if x.get_label() == label]
+            assert np.unique(ln.get_ydata()) == pytest.approx([np.mean(ref)], rel=1e-12)
 
 
 def test_a_run_folder_holds_exactly_the_figures_tested_here(drawn, tmp_path):

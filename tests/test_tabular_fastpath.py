@@ -155,7 +155,7 @@ def test_other_configurations_take_the_general_loop(case):
 
 
 def test_exogenous_states_and_non_finite_values_take_the_general_loop():
-    from tests.test_tabular_parity import exo_duopoly
+    from duopoly import exo_duopoly
     assert not _eligible(exo_duopoly(), QLearningConfig())
     game = calvano_game()
     assert _eligible(game, QLearningConfig())

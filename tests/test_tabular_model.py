@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from duopoly import PD, assert_same_state
+from duopoly import CODE_PATH_CASES, assert_same_state, check_kernel_against_twin, exo_duopoly
 
 from marketsai.errors import SpecError
-from marketsai.finite_game import FiniteGame
 from marketsai.finite_model import FiniteModel
 from marketsai.tabular import (
     QLearningConfig,
@@ -21,20 +20,7 @@ from marketsai.tabular import (
 )
 from marketsai.tabular.games import calvano_game
 from marketsai.tabular.models import calvano_q0_model
-from marketsai.tabular.reference import reference_advance, reference_init
 from marketsai.tabular.sessions import calvano_q0, check_memory
-
-
-def exo_duopoly():
-    """3 actions, two demand states, memory 2."""
-    rng = np.random.default_rng(0)
-    pay = rng.uniform(0, 1, size=(2, 9, 2))
-    return FiniteGame(agents=("a", "b"), actions=np.tile([1.0, 2.0, 3.0], (2, 1)), payoffs=pay,
-                      prices=rng.uniform(1, 2, (2, 9, 2)), memory=2, discount=0.9,
-                      nash_payoff=np.full(2, 0.3), coop_payoff=np.full(2, 0.8),
-                      nash_action=np.ones(2), coop_action=np.ones(2),
-                      exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
-                      exo_initial=np.array([0.3, 0.7]))
 
 
 def growth_model(n_k=10, alpha=0.36, beta=0.95, z=(0.9, 1.1), x_initial=None):
@@ -101,23 +87,12 @@ def value_iteration(model, tol=1e-12):
 
 # ------------------------------------------------ bit identity with the memory kernel
 GAMES = {
+    **CODE_PATH_CASES,
     "calvano": (calvano_game, dict(beta=2e-4, stable_periods=1500, max_periods=20_000), {}),
-    "pd_mem2_zeros_ties": (lambda: FiniteGame.from_matrix(PD, memory=2, discount=0.9),
-                           dict(alpha=0.5, q0="zeros", exploration="constant", epsilon=0.2), {}),
-    "exo_mem2_boltzmann_f32": (exo_duopoly, dict(exploration="boltzmann", temperature=0.3,
-                                                 dtype="float32"), {}),
-    "exo_alternating": (exo_duopoly, dict(alpha=0.2, beta=(1e-3, 2e-3),
-                                          protocol="alternating"), {}),
     "three_firms": (lambda: calvano_game(n=3, m=4, p_nash=1.37, p_coop=2.0),
                     dict(alpha=0.2, beta=1e-3, stable_periods=3000), {}),
     "three_firms_mem2": (lambda: calvano_game(n=3, m=2, memory=2, p_nash=1.37, p_coop=2.0),
                          dict(alpha=0.3, exploration="constant", epsilon=0.2), {}),
-    "three_firms_alternating": (lambda: calvano_game(n=3, m=3, p_nash=1.37, p_coop=2.0),
-                                dict(protocol="alternating", exploration="constant",
-                                     epsilon=0.1), {}),
-    "controls": (exo_duopoly, dict(beta=1e-3), dict(forced_action=[-1, 2], action_cap=[1, 2],
-                                                     epsilon_override=[0.5, -1],
-                                                     learn=[True, False], record=50)),
 }
 
 
@@ -183,19 +158,10 @@ MODELS = {
 @pytest.mark.parametrize("case", sorted(MODELS))
 def test_general_kernel_matches_slow_twin_on_models(case):
     make, cfg_kw, controls = MODELS[case]
-    model = make()
-    cfg = QLearningConfig(**cfg_kw)
-    fast = init_sessions(model, cfg, seed=9, sessions=[1, 2])
-    slow = reference_init(model, cfg, seed=9, sessions=[1, 2])
-    assert_same_state(fast, slow)
-    until = "stable_periods" in cfg_kw
     periods = None if case == "calvano_model" else 2500
-    a = advance(model, cfg, fast, periods=periods, until_converged=until, slice_periods=600,
-                **controls)
-    b = reference_advance(model, cfg, slow, periods=periods, until_converged=until, **controls)
-    assert_same_state(fast, slow)
+    _, a = check_kernel_against_twin(make(), cfg_kw, controls, seed=9, sessions=[1, 2],
+                                     periods=periods, slice_periods=600)
     if "record" in controls:
-        np.testing.assert_array_equal(a, b)
         assert not np.isnan(a).any()
 
 
@@ -359,31 +325,41 @@ def run_experiment_file(tmp_path, text, *sets):
     return pd.read_parquet(tmp_path / "run" / "results.parquet"), res.output
 
 
+def run_two_sessions(tmp_path, economy, learner, *sets):
+    """``marketsai run`` of a tabular experiment file: two sessions of seed 0 on
+    ``economies/<economy>.yaml``; ``learner`` is the YAML after ``learner:`` (further
+    top-level lines may follow it)."""
+    text = (f"kind: tabular\nname: {economy}\neconomy: {economy_file(economy)}\nseed: 0\n"
+            f"sessions: 2\nlearner: {learner}\n")
+    return run_experiment_file(tmp_path, text, *sets)
+
+
+def economy_file(name):
+    """The path of ``economies/<name>.yaml`` (absolute: any working directory)."""
+    from pathlib import Path
+    return Path(__file__).resolve().parents[1] / "economies" / f"{name}.yaml"
+
+
+def economy_data(name):
+    """``economies/<name>.yaml`` as the dict ``Economy.from_dict`` takes (to edit before building)."""
+    import yaml
+    return yaml.safe_load(economy_file(name).read_text())
+
+
 def test_runner_learns_a_growth_economy_and_reports_dp_agreement(tmp_path):
     pytest.importorskip("marketsai.solvers.dp")
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
-    df, out = run_experiment_file(tmp_path, f"""\
-kind: tabular
-name: bm
-economy: {root / "economies" / "brock_mirman.yaml"}
-seed: 0
-sessions: 2
-chunk_size: 1
-learner: {{alpha: 0.05, exploration: constant, epsilon: 0.3, q0: zeros, max_periods: 300000,
-          stable_periods: 300000}}
-analysis: {{dp_agreement: true}}
-""", "economy.agents[0].state.k.points=7", "economy.processes.z.states=2")
+    df, out = run_two_sessions(
+        tmp_path, "brock_mirman", "{alpha: 0.05, exploration: constant, epsilon: 0.3, q0: zeros, "
+        "max_periods: 300000, stable_periods: 300000}\nchunk_size: 1\nanalysis: {dp_agreement: true}",
+        "economy.agents[0].state.k.points=7", "economy.processes.z.states=2")
     assert list(df.columns[:5]) == ["session", "seed", "converged", "periods", "cycle_length"]
     assert "profit_gain" not in df and "mean_consumption" in df
     assert (df["periods"] == 300_000).all() and (df["cycle_length"] == 0).all()  # z shocks
     assert df["dp_agreement"].between(0, 1).all() and (df["dp_optimal"] >= df["dp_agreement"]).all()
     # the columns are the DP comparison of exactly these sessions' greedy policies
-    import yaml
-
     import marketsai as mai
     from marketsai.runner.tabular import dp_columns
-    data = yaml.safe_load((root / "economies" / "brock_mirman.yaml").read_text())
+    data = economy_data("brock_mirman")
     data["agents"][0]["state"]["k"]["points"] = 7
     data["processes"]["z"]["states"] = 2
     model = mai.Economy.from_dict(data).finite_model()
@@ -397,22 +373,11 @@ analysis: {{dp_agreement: true}}
 
 
 def test_runner_runs_a_memoryless_monopolist_on_the_model_path(tmp_path):
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1]
-    df, _ = run_experiment_file(tmp_path, f"""\
-kind: tabular
-name: mono
-economy: {root / "economies" / "monopolist.yaml"}
-seed: 0
-sessions: 2
-learner: {{alpha: 0.1, beta: 2.0e-4, stable_periods: 5000}}
-""", "economy.agents[0].observation.memory=0")
+    df, _ = run_two_sessions(tmp_path, "monopolist", "{alpha: 0.1, beta: 2.0e-4, stable_periods: 5000}",
+                             "economy.agents[0].observation.memory=0")
     assert df["converged"].all() and (df["cycle_length"] == 1).all()
-    import yaml
-
     import marketsai as mai
-    data = yaml.safe_load((root / "economies" / "monopolist.yaml").read_text())
-    econ = mai.Economy.from_dict(data)
+    econ = mai.Economy.from_dict(economy_data("monopolist"))
     p_m = float(econ.benchmarks()["coop_action"].iloc[0])
     step = 1.5 / 14  # the file's grid: 15 prices on [1, 2.5]
     assert np.all(np.abs(df["mean_price"] - p_m) <= step + 1e-12), (df["mean_price"], p_m)

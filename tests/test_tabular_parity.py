@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from duopoly import PD, assert_same_state, calvano
+from duopoly import (
+    CODE_PATH_CASES,
+    PD,
+    assert_same_state,
+    calvano,
+    check_kernel_against_twin,
+    exo_duopoly,
+)
 
 from marketsai.finite_game import FiniteGame
 from marketsai.tabular import (
@@ -15,56 +22,22 @@ from marketsai.tabular import (
     init_sessions,
     run_sessions,
 )
-from marketsai.tabular.games import calvano_game
 from marketsai.tabular.reference import reference_advance, reference_init
 
-
-def exo_duopoly():
-    """A 3-action duopoly with two demand states and memory 2 (every code path)."""
-    rng = np.random.default_rng(0)
-    pay = rng.uniform(0, 1, size=(2, 9, 2))
-    return FiniteGame(agents=("a", "b"), actions=np.tile([1.0, 2.0, 3.0], (2, 1)), payoffs=pay,
-                      prices=np.broadcast_to(rng.uniform(1, 2, (1, 9, 2)), (2, 9, 2)).copy(),
-                      memory=2, discount=0.9, nash_payoff=np.full(2, 0.3),
-                      coop_payoff=np.full(2, 0.8), nash_action=np.ones(2), coop_action=np.ones(2),
-                      exo_transition=np.array([[0.7, 0.3], [0.4, 0.6]]),
-                      exo_initial=np.array([0.5, 0.5]))
-
-
 CASES = {
+    **CODE_PATH_CASES,
     "pd_exp_decay": (lambda: FiniteGame.from_matrix(PD, memory=1, discount=0.9),
                      dict(alpha=0.1, beta=1e-3, stable_periods=300), {}),
-    "pd_zeros_ties": (lambda: FiniteGame.from_matrix(PD, memory=2, discount=0.9),
-                      dict(alpha=0.5, q0="zeros", exploration="constant", epsilon=0.2), {}),
     "exo_mem2_constant": (exo_duopoly, dict(alpha=(0.1, 0.3), exploration="constant",
                                             epsilon=0.3), {}),
-    "exo_boltzmann_f32": (exo_duopoly, dict(exploration="boltzmann", temperature=0.3,
-                                            dtype="float32"), {}),
-    "exo_alternating": (exo_duopoly, dict(alpha=0.2, beta=(1e-3, 2e-3),
-                                          protocol="alternating"), {}),
-    "three_agents_alternating": (lambda: calvano_game(n=3, m=3, p_nash=1.37, p_coop=2.0),
-        dict(protocol="alternating", exploration="constant", epsilon=0.1), {}),
-    "controls": (exo_duopoly, dict(beta=1e-3), dict(forced_action=[-1, 2], action_cap=[1, 2],
-                                                     epsilon_override=[0.5, -1],
-                                                     learn=[True, False], record=50)),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_kernel_matches_slow_twin(case):
     make, cfg_kw, controls = CASES[case]
-    game = make()
-    cfg = QLearningConfig(**cfg_kw)
-    fast = init_sessions(game, cfg, seed=7, sessions=[0, 5])
-    slow = reference_init(game, cfg, seed=7, sessions=[0, 5])
-    assert_same_state(fast, slow)
-    until = "stable_periods" in cfg_kw
-    a = advance(game, cfg, fast, periods=3000, until_converged=until, slice_periods=700,
-                **controls)
-    b = reference_advance(game, cfg, slow, periods=3000, until_converged=until, **controls)
-    assert_same_state(fast, slow)
-    if "record" in controls:
-        np.testing.assert_array_equal(a, b)
+    fast, _ = check_kernel_against_twin(make(), cfg_kw, controls, seed=7, sessions=[0, 5],
+                                        periods=3000, slice_periods=700)
     if case == "pd_exp_decay":
         assert fast.converged.all() and (fast.t < 3000).all()  # stopped by the rule
 

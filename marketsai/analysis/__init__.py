@@ -38,6 +38,7 @@ from marketsai.analysis.impulse import (
     paths_to_frame,
     plot_impulse_response,
 )
+from marketsai.analysis.learning_curve import learning_curve_bands, plot_learning_curve
 from marketsai.analysis.profit_gain import (
     CYCLE_CLASSES,
     cycle_class,
@@ -51,7 +52,7 @@ __all__ = [
     "CYCLE_CLASSES", "LimitCycles", "best_response_q", "cycle_class", "equilibrium_check",
     "frame_to_paths", "heatmap_table", "impulse_response_paths", "impulse_response_table",
     "limit_cycles", "paths_to_frame", "plot_cycle_shares", "plot_heatmap",
-    "plot_impulse_response", "plot_profit_gain_histogram", "profile_q", "profit_gain",
+    "learning_curve_bands", "plot_impulse_response", "plot_learning_curve", "plot_profit_gain_histogram", "profile_q", "profit_gain",
     "profit_gain_summary", "trajectory_cycles",
 ]
 

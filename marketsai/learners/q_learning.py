@@ -107,12 +107,14 @@ class QLearning(Learner):
         check_solver_options(problem, lc)  # expected targets need a known chain, ...
         return out
 
-    def sessions(self, economy, settings: dict, seeds, *, root_seed: int = 0, threads=None):
+    def sessions(self, economy, settings: dict, seeds, *, root_seed: int = 0, threads=None,
+                 curve=None):
         """The engine's :class:`~marketsai.tabular.SessionResults` of sessions ``seeds``
-        (what ``kind: tabular`` tabulates in full)."""
+        (what ``kind: tabular`` tabulates in full); ``curve``: an optional
+        :class:`~marketsai.tabular.learning_curve.LearningCurve` that samples play meanwhile."""
         from marketsai.tabular import run_sessions
         return run_sessions(finite_problem(economy), config_of(settings), seed=root_seed,
-                            sessions=seeds, threads=threads)
+                            sessions=seeds, threads=threads, curve=curve)
 
     def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
         from marketsai.tabular import SessionResults

@@ -59,7 +59,12 @@ the figures ``growth_policy`` and ``growth_euler_errors``
 ``monopoly_price_<i>`` (and their averages ``nash_price``, ``monopoly_price``) and per
 deviation ``impulse_<dev>_t2_rival_<i>`` per rival; ``impulse_response`` -- one row per
 (session, deviation, t): ``session, deviation, t, price_<i>`` (see
-:func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean).
+:func:`marketsai.analysis.impulse_response_paths`; t = 0 is the pre-shock cycle mean);
+``learning_curve`` (games, ``learning_curve_every > 0``) -- one row per (session, sample):
+``session, t, periods, price, profit``, the mean price and profit played in the
+``learning_curve_window`` periods from ``t`` (see :mod:`marketsai.tabular.learning_curve`;
+recording changes no result), drawn as ``figures/learning_curve.png`` (median and
+10-90 % band across sessions, Nash and monopoly lines).
 """
 
 from __future__ import annotations
@@ -153,6 +158,13 @@ class TabularKind(ExperimentKind):
                 "profit_gain": Param("per_firm", _gain_definitions,
                                      "profit gain: per_firm (mean of the firms' gains) or total "
                                      "(gain on total profits; marketsai.analysis.per_firm)"),
+                "learning_curve_every": Param(50_000, nonnegative_int,
+                                              "games: sample play every this many periods while "
+                                              "learning, table learning_curve (0 for none; "
+                                              "marketsai.tabular.learning_curve)"),
+                "learning_curve_window": Param(100, positive_int,
+                                               "periods averaged at each sample (at most "
+                                               "learning_curve_every)"),
                 "dp_agreement": Param(False, boolean,
                                       "single-agent models: share of states where the greedy "
                                       "action equals the DP optimum"),
@@ -180,6 +192,11 @@ class TabularKind(ExperimentKind):
             from marketsai.analysis.growth import growth_model_of
             from marketsai.economy import Economy
             growth_model_of(Economy.from_dict(cfg["economy"]))
+        every, window = cfg["analysis"]["learning_curve_every"], cfg["analysis"]["learning_curve_window"]
+        if every and window > every:
+            raise SpecError("the recorded window is longer than the sampling interval",
+                            path="analysis.learning_curve_window", value=window,
+                            allowed=f"at most analysis.learning_curve_every = {every}")
         if cfg["analysis"]["impulse_agent"] >= n:
             raise SpecError("no such agent", path="analysis.impulse_agent",
                             value=cfg["analysis"]["impulse_agent"], allowed=f"0..{n - 1}")
@@ -194,11 +211,17 @@ class TabularKind(ExperimentKind):
         game = game_of(cfg)
         lc = learner_config(cfg)
         sessions = range(unit.params["start"], unit.params["stop"])
+        opts = cfg["analysis"]
+        curve = None
+        if opts["learning_curve_every"] and not _is_model(game):  # games only (see module)
+            from marketsai.tabular.learning_curve import LearningCurve
+            curve = LearningCurve(opts["learning_curve_every"], opts["learning_curve_window"])
         res = _q_learning().sessions(cfg["economy"], cfg["learner"], sessions, root_seed=cfg["seed"],
-                                     threads=threads)
+                                     threads=threads, curve=curve)
         results = res.to_frame().reset_index(drop=True)
         tables = {"results": results}
-        opts = cfg["analysis"]
+        if curve is not None:
+            tables["learning_curve"] = curve.frame()
         if _is_model(game):  # the game analyses below read a FiniteGame
             if opts.get("dp_agreement"):
                 for col, v in dp_columns(game, res.strategies, opts["equilibrium_rtol"]).items():
@@ -319,6 +342,12 @@ class TabularKind(ExperimentKind):
             figs["profit_gain_histogram"] = analysis.plot_profit_gain_histogram(res)
         if "cycle_length" in res and "profit_gain" in res:
             figs["cycle_lengths"] = analysis.plot_cycle_shares(analysis.profit_gain_summary(res))
+        curve = tables.get("learning_curve")
+        if curve is not None and len(curve):
+            game = game_of(cfg)
+            refs = [(float(np.mean(a)), float(np.mean(p))) for a, p in (
+                (game.nash_action, game.nash_payoff), (game.coop_action, game.coop_payoff))]
+            figs["learning_curve"] = analysis.plot_learning_curve(curve, *refs)
         if "growth_curves" in tables:  # --- analysis.growth
             from marketsai.analysis.growth_figures import growth_figures
             figs |= growth_figures(tables["growth_curves"])

@@ -129,6 +129,18 @@ def _rescan(q, i, s, m):
     return first, best, count, second
 
 
+@njit(cache=True, inline="always")
+def _explore_select(eps, g, m, s0, s1, s2, s3):
+    """One agent's epsilon-greedy choice as selects: the explore draw, then a uniform action
+    drawn either way and *kept* (action and RNG state) only when exploring, so the stream
+    is exactly the branchy loop's. Returns ``(a, s0, s1, s2, s3)``."""
+    x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
+    y, r0, r1, r2, r3 = xoshiro(s0, s1, s2, s3)
+    ex = to_unit(x) < eps
+    a = np.int64(to_unit(y) * m) if ex else g
+    return a, (r0 if ex else s0), (r1 if ex else s1), (r2 if ex else s2), (r3 if ex else s3)
+
+
 @njit(cache=True)
 def run_duopoly(payoffs, Mk, M, delta, alpha, beta, mode, epsilon, q, strategy, st, s, t,
                 stable, budget, stop_converged, stable_periods, max_periods):
@@ -163,22 +175,8 @@ def run_duopoly(payoffs, Mk, M, delta, alpha, beta, mode, epsilon, q, strategy, 
             # (action and RNG state r*) only when exploring
             g0 = np.int64(strategy[0, s])
             g1 = np.int64(strategy[1, s])
-            x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-            y, r0, r1, r2, r3 = xoshiro(s0, s1, s2, s3)
-            ex = to_unit(x) < eps0
-            a0 = np.int64(to_unit(y) * m) if ex else g0
-            s0 = r0 if ex else s0
-            s1 = r1 if ex else s1
-            s2 = r2 if ex else s2
-            s3 = r3 if ex else s3
-            x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
-            y, r0, r1, r2, r3 = xoshiro(s0, s1, s2, s3)
-            ex = to_unit(x) < eps1
-            a1 = np.int64(to_unit(y) * m) if ex else g1
-            s0 = r0 if ex else s0
-            s1 = r1 if ex else s1
-            s2 = r2 if ex else s2
-            s3 = r3 if ex else s3
+            a0, s0, s1, s2, s3 = _explore_select(eps0, g0, m, s0, s1, s2, s3)
+            a1, s0, s1, s2, s3 = _explore_select(eps1, g1, m, s0, s1, s2, s3)
             j = a0 * m + a1
             s_next = j if k1 else (s * M + j) % Mk
             changed = False

@@ -1,5 +1,8 @@
 """Small reference games for tests, docs and benchmarks of the tabular engine.
 
+``prisoners_dilemma`` is the two-action game of the doc examples (one definition, so the
+modules' examples do not each write the matrix again).
+
 ``calvano_game`` builds the Calvano et al. (2020) logit Bertrand duopoly directly from
 the published formulas (docs/references.md), so the engine can be tested and benchmarked without the
 economy layer. Production code should use ``load_economy(...).finite_game()``.
@@ -54,3 +57,16 @@ def calvano_game(n: int = 2, m: int = 15, memory: int = 1, xi: float = 0.1,
         nash_payoff=logit_profits(np.full(n, p_nash)),
         coop_payoff=logit_profits(np.full(n, p_coop)),
         nash_action=np.full(n, p_nash), coop_action=np.full(n, p_coop))
+
+
+#: the prisoner's dilemma payoffs ``(a_0, a_1, agent)``: cooperate (0) or defect (1)
+PD_PAYOFFS = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
+
+
+def prisoners_dilemma(memory: int = 1, discount: float = 0.9) -> FiniteGame:
+    """The repeated prisoner's dilemma :data:`PD_PAYOFFS` (the doc examples' small game).
+
+    >>> prisoners_dilemma().n_states
+    4
+    """
+    return FiniteGame.from_matrix(PD_PAYOFFS, memory=memory, discount=discount)

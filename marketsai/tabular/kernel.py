@@ -51,7 +51,9 @@ from marketsai.tabular.kernel_parts import (  # noqa: F401 - re-exported for the
     argmax_ties,
     choose_action,
     eps_at,
+    exploration_rates,
     kth_tie,
+    period_limits,
     q_update,
     row_caches,
     sample_cdf,
@@ -74,13 +76,8 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
     n, n_states, m = q.shape
     n_exo = exo_cdf.shape[0]
     maxq = row_caches(q, strategy, st)  # caches: row maxima; repaired greedy actions
-    # small per-session scratch is padded by 64 bytes each side so that two threads
-    # never write to one cache line (false sharing halved the 2-thread speed)
-    eps = np.empty(n + 16)[8:8 + n]
-    decay = np.empty(n + 16)[8:8 + n]
-    for i in range(n):
-        decay[i] = math.exp(-beta[i])
-        eps[i] = eps_at(beta[i], t) if mode == EXP_DECAY else epsilon
+    # small per-session scratch is padded by 64 bytes each side (no false sharing)
+    eps, decay = exploration_rates(beta, t, mode, epsilon)
     acts = np.empty(n + 16, dtype=np.int64)[8:8 + n]
     w = np.empty(m + 16)[8:8 + m]
     n_rec = rec.shape[0]
@@ -90,10 +87,7 @@ def run_session(payoffs, prices, exo_cdf, Mk, M, delta, dpow, alpha, beta, mode,
     s2 = st[2]
     s3 = st[3]
     # the loop stops at t == t_stop (budget / cap) or when converged (if stop_converged)
-    t_stop = t + budget if budget >= 0 else np.int64(2**62)
-    if stop_converged and max_periods < t_stop:
-        t_stop = max_periods
-    stable_stop = stable_periods if stop_converged else np.int64(2**62)
+    t_stop, stable_stop = period_limits(t, budget, stop_converged, stable_periods, max_periods)
     t_begin = t
     t_rec_end = t + max(n_rec - rec_pos, 0)
     plain = np.empty(n + 16, dtype=np.bool_)[8:8 + n]  # epsilon-greedy, no control: hot path

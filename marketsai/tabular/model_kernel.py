@@ -45,9 +45,10 @@ from marketsai.tabular.kernel_parts import (
     argmax_count,
     argmax_random_ties,
     choose_action,
-    eps_at,
+    exploration_rates,
     feasible_row_caches,
     kth_tie,
+    period_limits,
     q_update,
     sample_cdf,
 )
@@ -115,11 +116,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
     # caches: row maxima over feasible entries; repair stale greedy actions (q edited)
     maxq = feasible_row_caches(q, strategy, st, nf)
     # small per-session scratch padded by 64 bytes each side (no false sharing)
-    eps = np.empty(n + 16)[8:8 + n]
-    decay = np.empty(n + 16)[8:8 + n]
-    for i in range(n):
-        decay[i] = math.exp(-beta[i])
-        eps[i] = eps_at(beta[i], t) if mode == EXP_DECAY else epsilon
+    eps, decay = exploration_rates(beta, t, mode, epsilon)
     acts = np.empty(n + 16, dtype=np.int64)[8:8 + n]
     w = np.empty(m + 16)[8:8 + m]
     n_rec = rec.shape[0]
@@ -128,10 +125,7 @@ def run_model_session(rewards, outcomes, next_x, exo_cdf, n_x, n_rx, n_ox, n_act
     s1 = st[1]
     s2 = st[2]
     s3 = st[3]
-    t_stop = t + budget if budget >= 0 else np.int64(2**62)
-    if stop_converged and max_periods < t_stop:
-        t_stop = max_periods
-    stable_stop = stable_periods if stop_converged else np.int64(2**62)
+    t_stop, stable_stop = period_limits(t, budget, stop_converged, stable_periods, max_periods)
     t_begin = t
     t_rec_end = t + max(n_rec - rec_pos, 0)
     plain = np.empty(n + 16, dtype=np.bool_)[8:8 + n]  # epsilon-greedy, no control: hot path

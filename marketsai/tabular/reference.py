@@ -12,10 +12,9 @@ no flattening (``_model_init``, ``_model_advance``). On games nothing changes.
 
 Examples
 --------
->>> from marketsai.finite_game import FiniteGame
 >>> from marketsai.tabular import QLearningConfig, init_sessions, advance
->>> pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
->>> game = FiniteGame.from_matrix(pd, memory=1, discount=0.9)
+>>> from marketsai.tabular.games import prisoners_dilemma
+>>> game = prisoners_dilemma(memory=1, discount=0.9)
 >>> cfg = QLearningConfig(alpha=0.1, beta=1e-3, stable_periods=200)
 >>> fast = init_sessions(game, cfg, seed=1, sessions=[0, 1])
 >>> slow = reference_init(game, cfg, seed=1, sessions=[0, 1])
@@ -33,6 +32,7 @@ import numpy as np
 from marketsai.finite_model import FiniteModel
 from marketsai.tabular.config import EXPLORATION, PROTOCOL
 from marketsai.tabular.kernel import BOLTZMANN, EPS_RESYNC, EXP_DECAY
+from marketsai.tabular.kernel_parts import exploration_rate
 from marketsai.tabular.models import (
     check_protocol,
     check_solver_options,
@@ -76,13 +76,49 @@ def _sample_cdf(cdf_row, u):
     return k
 
 
-def _eps_at(beta, t):
-    t0 = t - t % EPS_RESYNC
-    e = math.exp(-beta * t0)
-    d = math.exp(-beta)
-    for _ in range(t - t0):
-        e *= d
-    return e
+def _session(states, w):
+    """Session w: its arrays (views, updated in place), its RNG words and scalars as Python
+    values: ``(q, strategy, st, s, t, stable, pend_s, pend_a, pend_r)``."""
+    return (states.q[w], states.strategy[w], [int(v) for v in states.rng[w]],
+            int(states.state[w]), int(states.t[w]), int(states.stable[w]),
+            states.pend_s[w], states.pend_a[w], states.pend_r[w])
+
+
+def _store(states, w, s, t, stable, st):
+    """Write session w's scalars and RNG words back."""
+    states.state[w], states.t[w], states.stable[w] = s, t, stable
+    states.rng[w] = np.array(st, dtype=np.uint64)
+
+
+def _caches(q, strategy, last, st):
+    """Row maxima over ``q[i, x, 0..last(i, x)]``, with the kernels' repair on entry: a
+    greedy action out of range or below the maximum is redrawn (argmax, random ties)."""
+    n, n_states = q.shape[0], q.shape[1]
+    maxq = [[0.0] * n_states for _ in range(n)]
+    for i in range(n):
+        for x in range(n_states):
+            hi = last(i, x)
+            row = q[i, x, :hi + 1].tolist()
+            mx = max(row)
+            g = int(strategy[i, x])
+            if g < 0 or g > hi or row[g] < mx:
+                strategy[i, x] = _argmax_ties(row, hi, st)[0]
+            maxq[i][x] = float(mx)
+    return maxq
+
+
+def _stopped(cfg, until_converged, periods, stable, t, done):
+    """The kernels' stops: converged or at ``max_periods`` (when stopping at convergence),
+    or this call's ``periods`` run."""
+    return bool(until_converged and (stable >= cfg.stable_periods or t >= cfg.max_periods)) \
+        or (periods is not None and done >= periods)
+
+
+def _rates(beta, t, mode, epsilon):
+    """Per agent ``eps_t`` and ``exp(-beta)``."""
+    n = len(beta)
+    eps = [(exploration_rate(beta[i], t) if mode == EXP_DECAY else float(epsilon)) for i in range(n)]
+    return eps, [math.exp(-beta[i]) for i in range(n)]
 
 
 def reference_init(game, cfg, seed=0, sessions=range(4)) -> SessionState:
@@ -182,28 +218,12 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
     S = states.n_sessions
     rec = np.full((S, int(record), n), np.nan)
     for w in range(S):
-        q, strategy = states.q[w], states.strategy[w]
-        st = [int(x) for x in states.rng[w]]
-        s, t, stable = int(states.state[w]), int(states.t[w]), int(states.stable[w])
-        pend_s, pend_a, pend_r = states.pend_s[w], states.pend_a[w], states.pend_r[w]
-        maxq = [[0.0] * ga.n_states for _ in range(n)]
-        for i in range(n):  # caches, with the kernel's repair of invalid greedy entries
-            for x in range(ga.n_states):
-                row = q[i, x].tolist()
-                mx = max(row)
-                g = int(strategy[i, x])
-                if g < 0 or g >= m or row[g] < mx:
-                    strategy[i, x] = _argmax_ties(row, m - 1, st)[0]
-                maxq[i][x] = float(mx)
-        eps = [(_eps_at(beta[i], t) if mode == EXP_DECAY else float(cfg.epsilon)) for i in range(n)]
-        decay = [math.exp(-beta[i]) for i in range(n)]
+        q, strategy, st, s, t, stable, pend_s, pend_a, pend_r = _session(states, w)
+        maxq = _caches(q, strategy, lambda i, x: m - 1, st)
+        eps, decay = _rates(beta, t, mode, cfg.epsilon)
         e = s // Mk
         done = 0
-        while True:
-            if until_converged and (stable >= cfg.stable_periods or t >= cfg.max_periods):
-                break
-            if periods is not None and done >= periods:
-                break
+        while not _stopped(cfg, until_converged, periods, stable, t, done):
             mem = s - e * Mk
             qs = mem if ga.hide_exo else s  # unobserved e: Q-rows are memory states
             changed = False
@@ -246,8 +266,7 @@ def reference_advance(game, cfg, states: SessionState, periods=None, *, forced_a
             s, e = s2, e2
             if mode == EXP_DECAY:
                 eps = _next_eps(eps, t, beta, decay, n)
-        states.state[w], states.t[w], states.stable[w] = s, t, stable
-        states.rng[w] = np.array(st, dtype=np.uint64)
+        _store(states, w, s, t, stable, st)
     states.converged[:] = states.stable >= cfg.stable_periods
     return rec if record else None
 
@@ -378,28 +397,11 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
     S = states.n_sessions
     rec = np.full((S, int(record), n), np.nan)
     for w in range(S):
-        q, strategy = states.q[w], states.strategy[w]
-        st = [int(v) for v in states.rng[w]]
-        s, t, stable = int(states.state[w]), int(states.t[w]), int(states.stable[w])
-        pend_s, pend_a, pend_r = states.pend_s[w], states.pend_a[w], states.pend_r[w]
-        maxq = [[0.0] * model.n_states for _ in range(n)]
-        for i in range(n):  # caches over feasible entries; repair stale greedy actions
-            for y in range(model.n_states):
-                hi = _feasible(model, y, i) - 1
-                row = q[i, y, :hi + 1].tolist()
-                mx = max(row)
-                g = int(strategy[i, y])
-                if g < 0 or g > hi or row[g] < mx:
-                    strategy[i, y] = _argmax_ties(row, hi, st)[0]
-                maxq[i][y] = float(mx)
-        eps = [(_eps_at(beta[i], t) if mode == EXP_DECAY else float(cfg.epsilon)) for i in range(n)]
-        decay = [math.exp(-beta[i]) for i in range(n)]
+        q, strategy, st, s, t, stable, pend_s, pend_a, pend_r = _session(states, w)
+        maxq = _caches(q, strategy, lambda i, y: _feasible(model, y, i) - 1, st)
+        eps, decay = _rates(beta, t, mode, cfg.epsilon)
         done = 0
-        while True:
-            if until_converged and (stable >= cfg.stable_periods or t >= cfg.max_periods):
-                break
-            if periods is not None and done >= periods:
-                break
+        while not _stopped(cfg, until_converged, periods, stable, t, done):
             if epi and t % cfg.improve_every == 0:  # policy improvement (Bertsekas-Yu)
                 for i in range(n):
                     for y in range(model.n_states):
@@ -445,8 +447,7 @@ def _model_advance(model, cfg, states, periods, forced_action, epsilon_override,
             s = s2
             if mode == EXP_DECAY:
                 eps = _next_eps(eps, t, beta, decay, n)
-        states.state[w], states.t[w], states.stable[w] = s, t, stable
-        states.rng[w] = np.array(st, dtype=np.uint64)
+        _store(states, w, s, t, stable, st)
     states.converged[:] = states.stable >= cfg.stable_periods
     return rec if record else None
 

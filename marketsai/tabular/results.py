@@ -9,11 +9,9 @@ model's strategic ``benchmarks``; without them the table reports the mean outcom
 
 Examples
 --------
->>> from marketsai.finite_game import FiniteGame
->>> pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
->>> game = FiniteGame.from_matrix(pd, memory=1, discount=0.9)
+>>> from marketsai.tabular.games import prisoners_dilemma
 >>> cfg = QLearningConfig(alpha=0.1, beta=1e-3, stable_periods=1000)
->>> res = run_sessions(game, cfg, seed=0, sessions=range(3))
+>>> res = run_sessions(prisoners_dilemma(), cfg, seed=0, sessions=range(3))
 >>> list(res.to_frame().columns[:7])
 ['session', 'seed', 'converged', 'periods', 'cycle_length', 'mean_price', 'profit_gain']
 """
@@ -203,7 +201,7 @@ def _model_outcomes(model, cfg, states) -> dict:
 
 
 def run_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(1000), threads=None,
-                 keep_q: bool = False, progress=None) -> SessionResults:
+                 keep_q: bool = False, progress=None, curve=None) -> SessionResults:
     """Run sessions to convergence (or ``cfg.max_periods``) and measure their outcomes.
 
     ``game`` is a FiniteGame or a FiniteModel (see the module docstring).
@@ -211,6 +209,8 @@ def run_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(1000)
     Sessions are processed in chunks that fit in memory (all at once when they fit);
     results do not depend on the chunking or on ``threads``. Non-converged sessions are
     kept (``converged=False``). ``progress(done, total)`` is called after each chunk.
+    ``curve``: a :class:`~marketsai.tabular.learning_curve.LearningCurve` that advances the
+    sessions and samples their play (same results), or None.
     """
     sessions = np.asarray(list(sessions), dtype=np.int64).reshape(-1)
     S = sessions.size
@@ -232,7 +232,10 @@ def run_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(1000)
     for lo in range(0, max(S, 1), chunk):
         idx = sessions[lo:lo + chunk]
         st = init_sessions(game, cfg, seed=seed, sessions=idx, threads=threads)
-        advance(game, cfg, st, threads=threads)
+        if curve is None:
+            advance(game, cfg, st, threads=threads)
+        else:
+            curve.advance(game, cfg, st, threads=threads)
         out = session_outcomes(game, cfg, st)
         out["strategies"] = st.strategy.copy()
         if not keep_q:

@@ -38,7 +38,21 @@ def session_rng_state(seed: int, session: int) -> np.ndarray:
     return state
 
 
+def xor_words(s0, s1, s2, s3, t):
+    """The xor steps of one xoshiro256** update (no shift or rotation: on Python ints and on
+    ``uint64`` alike, so the numba step and the Python twin share them)."""
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    return s0, s1, s2, s3
+
+
 # --------------------------------------------------------------------- numba
+_xor_words = njit(cache=True, inline="always")(xor_words)
+
+
 @njit(cache=True, inline="always")
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
@@ -52,12 +66,7 @@ def xoshiro(s0, s1, s2, s3):
     an array is what makes the kernel fast.
     """
     result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
+    s0, s1, s2, s3 = _xor_words(s0, s1, s2, s3, s1 << np.uint64(17))
     s3 = _rotl(s3, 45)
     return result, s0, s1, s2, s3
 
@@ -100,12 +109,7 @@ def py_next_u64(st: list) -> int:
     """Python twin of :func:`next_u64`; ``st`` is a list of four ints, updated in place."""
     s0, s1, s2, s3 = st
     result = (_py_rotl((s1 * 5) & _MASK, 7) * 9) & _MASK
-    t = (s1 << 17) & _MASK
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
+    s0, s1, s2, s3 = xor_words(s0, s1, s2, s3, (s1 << 17) & _MASK)
     s3 = _py_rotl(s3, 45)
     st[0], st[1], st[2], st[3] = s0, s1, s2, s3
     return result

@@ -12,9 +12,8 @@ action counts and feasible actions read from the model's arrays). On
 
 Examples
 --------
->>> from marketsai.finite_game import FiniteGame
->>> pd = np.array([[[3, 3], [0, 5]], [[5, 0], [1, 1]]], dtype=float)
->>> game = FiniteGame.from_matrix(pd, memory=1, discount=0.9)
+>>> from marketsai.tabular.games import prisoners_dilemma
+>>> game = prisoners_dilemma(memory=1, discount=0.9)
 >>> cfg = QLearningConfig(alpha=0.1, beta=1e-3, stable_periods=1000)
 >>> st = init_sessions(game, cfg, seed=0, sessions=range(4))
 >>> st.q.shape, st.strategy.shape

@@ -158,7 +158,7 @@ class TabularKind(ExperimentKind):
                 "profit_gain": Param("per_firm", _gain_definitions,
                                      "profit gain: per_firm (mean of the firms' gains) or total "
                                      "(gain on total profits; marketsai.analysis.per_firm)"),
-                "learning_curve_every": Param(50_000, nonnegative_int,
+                "learning_curve_every": Param(200_000, nonnegative_int,
                                               "games: sample play every this many periods while "
                                               "learning, table learning_curve (0 for none; "
                                               "marketsai.tabular.learning_curve)"),

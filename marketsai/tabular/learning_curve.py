@@ -12,8 +12,11 @@ a code of the period's exogenous state and joint action, ``e M + j``, so that th
 Memory: one row per session and sample, at most ``max_periods / every`` per session.
 Time: two kernel calls per sample; each call costs a fixed few milliseconds (the greedy
 caches rebuilt, the threads started). Measured on the Calvano baseline, 40 sessions in one
-chunk on a shared 2-core machine: 1.3 s without curves, 2.1-2.3 s with the default
-``every = 50,000`` (about 35 samples per session), 4.2-4.7 s with ``every = 10,000``.
+chunk on a shared 2-core machine: 1.3 s without curves, 2.1-2.3 s with ``every = 50,000``
+(about 35 samples per session), 4.2-4.7 s with ``every = 10,000``. Hence the default
+``every = 200,000`` (about 9 samples over a baseline session's 1.9 M periods): the whole
+100-session baseline run took 4.0-4.9 s without curves and 4.2-4.8 s with them (same
+machine, alternating).
 
 The table (``learning_curve`` in a run folder) has one row per session and sample:
 

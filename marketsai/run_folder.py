@@ -90,7 +90,7 @@ def load_run(folder: str | Path) -> RunResults:
     ...                             out=getfixture("tmp_path"), overrides=small, progress=False)
     >>> run = load_run(folder)
     >>> len(run.results), run.kind, list(run.tables)
-    (2, 'tabular', ['results', 'impulse_response'])
+    (2, 'tabular', ['results', 'benchmarks', 'impulse_response', 'learning_curve'])
     >>> run.config["sessions"], "profit_gain" in run.summary
     (2, True)
     >>> sorted(run.figures)[:2]

@@ -19,19 +19,29 @@ from marketsai.errors import SpecError
 from marketsai.finite_game import FiniteGame
 
 if TYPE_CHECKING:  # static tools (and the API reference) see the lazy names as imports
+    from marketsai.checks import check_market
+    from marketsai.markets.base import Outcome, StrategicMarket
+    from marketsai.params import Param
     from marketsai.run_folder import RunResults, load_run
     from marketsai.runner.run import run_experiment
 
 __version__ = "0.1.0"
 
-__all__ = ["CheckReport", "Economy", "FiniteGame", "RunResults", "SpecError", "check_economy",
-           "load_economy", "load_run", "run_experiment"]
+__all__ = ["CheckReport", "Economy", "FiniteGame", "Outcome", "Param", "RunResults", "SpecError",
+           "StrategicMarket", "check_economy", "check_market", "load_economy", "load_run",
+           "run_experiment"]
 
 #: public names imported on first access (PEP 562), so ``import marketsai`` stays light
 _LAZY = {
     "run_experiment": "marketsai.runner.run",
     "load_run": "marketsai.run_folder",
     "RunResults": "marketsai.run_folder",
+    # what a plug-in market needs (docs/add_a_market.md): its base class, its return type,
+    # its parameter declarations and its conformance check
+    "StrategicMarket": "marketsai.markets.base",
+    "Outcome": "marketsai.markets.base",
+    "Param": "marketsai.params",
+    "check_market": "marketsai.checks",
 }
 
 

@@ -22,6 +22,22 @@ def check_market(market: Market, seed: int = 0, tol: float = 1e-6) -> None:
     (:func:`check_competitive_market`); whether the economy's clearing clears it is
     checked by :func:`check_clearing`.
 
+    Parameters
+    ----------
+    market
+        The market to check, built with its participants (``MyMarket(n, **params)``).
+    seed
+        Seed of the random actions it is probed with.
+    tol
+        Tolerance of the benchmark checks: ``nash()`` is a fixed point of each participant's
+        best response (relative), no one-firm deviation gains, and the joint optimum beats
+        Nash and nearby profiles in total profit (absolute).
+
+    Raises
+    ------
+    AssertionError
+        Naming the contract the market breaks.
+
     Examples
     --------
     >>> from marketsai.markets.cournot import CournotLinear

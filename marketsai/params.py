@@ -173,8 +173,17 @@ UNSET = _Unset()
 class Param:
     """One declared parameter.
 
-    ``per_participant`` parameters of a market are characteristics that each
-    participating agent brings (a firm's cost), read from that agent's ``params``.
+    Parameters
+    ----------
+    default
+        The value when the file gives none; leave it out for a required parameter.
+    check
+        The :class:`Check` a given value must pass (its ``allowed`` is what errors show).
+    doc
+        One line that ``marketsai validate`` and the docs print beside the parameter.
+    per_participant
+        For a market's parameters: a characteristic each participating agent brings (a
+        firm's cost), read from that agent's ``params``.
     """
 
     default: Any = REQUIRED

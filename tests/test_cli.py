@@ -121,3 +121,15 @@ def test_core_never_imports_ray_or_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_marketsai_is_the_command_line():
+    """``python -m marketsai`` reaches the same commands as the ``marketsai`` script (for a
+    plug-in folder on PYTHONPATH or a notebook kernel without the script on PATH)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "marketsai", "list"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "bertrand_logit" in out.stdout and "learners:" in out.stdout.lower()

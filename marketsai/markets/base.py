@@ -40,8 +40,14 @@ from marketsai.params import Param, validate_mapping
 class Outcome(NamedTuple):
     """Result of clearing a market; every field has shape ``batch + (n,)``.
 
-    ``price`` is the price of each participant's good (for Cournot, the one market
-    price repeated), ``quantity`` what each participant sells, ``profit`` its payoff.
+    Parameters
+    ----------
+    price
+        The price of each participant's good (for Cournot, the one market price repeated).
+    quantity
+        What each participant sells.
+    profit
+        Each participant's payoff.
     """
 
     price: np.ndarray
@@ -212,6 +218,14 @@ class StrategicMarket(Market):
 
     Subclasses implement :meth:`clear`, :meth:`nash` and :meth:`joint_optimum`; they read
     one exogenous value, ``shock`` (0 when the economy binds none).
+
+    Parameters
+    ----------
+    n_participants
+        How many agents take part (the economy passes the number of agents the file names).
+    values
+        The market's declared parameters (its ``params``) by name; ``per_participant``
+        ones may be one value for all or one per participant.
     """
 
     inputs: ClassVar[tuple[str, ...]] = ("shock",)

@@ -50,9 +50,9 @@ def plot_learning_curve(table: pd.DataFrame, nash=None, coop=None, band=BAND):
         for ref, style, label in ((nash, "--", "Nash"), (coop, ":", "monopoly")):
             if ref is not None:
                 ax.axhline(ref[k], color="grey", ls=style, lw=1, label=label)
-        ax.set_ylabel(f"{col} (mean over agents and window)")
+        ax.set_ylabel(col)
         ax.legend(fontsize=8)
-    axes[0].set_title("Learning curve (sampled play while learning)")
+    axes[0].set_title("Learning curve: sampled play while learning (mean over agents and window)")
     axes[1].set_xlabel("period t")
     fig.tight_layout()
     return fig

@@ -180,3 +180,15 @@ def test_economy_override(tmp_path):
     assert e.config["economy"]["discount"] == 0.9
     with pytest.raises(SpecError, match="mu"):
         load_experiment(exp(), {"economy.markets[0].params.mu": -1})
+
+
+def test_published_values_are_dropped_when_an_override_changes_the_economy():
+    """The baseline file's published column belongs to its duopoly: run on another economy
+    (``--set economy=...`` or an ``economy.*`` key) it would sit beside unrelated numbers."""
+    from marketsai.errors import SpecWarning
+
+    base = Path(__file__).resolve().parents[1] / "experiments" / "calvano2020" / "baseline.yaml"
+    assert load_experiment(base, {"sessions": 4}).config["reference"]["profit_gain"] == 0.849
+    with pytest.warns(SpecWarning, match="economy.agents\\[0\\].params.cost changed"):
+        exp = load_experiment(base, {"economy.agents[0].params.cost": 1.1})
+    assert exp.config["reference"] == {}

@@ -171,6 +171,7 @@ def test_a_recorded_chunk_names_its_unit_and_hashes(clean):
     folder = RunFolder(clean)
     meta = json.loads((_chunks(clean)[1] / "done.json").read_text())
     assert meta["unit"] == {"id": "s0000002-0000003", "size": 2, "params": {"start": 2, "stop": 4}}
-    assert set(meta["files"]) == {"results"} and len(meta["files"]["results"]["sha256"]) == 64
+    assert set(meta["files"]) == {"results", "learning_curve"}  # every table the chunk wrote
+    assert len(meta["files"]["results"]["sha256"]) == 64
     assert meta["files"]["results"]["rows"] == 2
     assert folder.chunk_problem("s0000002-0000003", meta["fingerprint"]) is None

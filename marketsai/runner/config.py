@@ -178,6 +178,16 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
             set_path(raw, key, value)
     kind = get_kind(raw.get("kind"))
     cfg = _validate(raw, kind, base_dir, default_name, econ_overrides)
+    changed = sorted(k for k in overrides if split_path(k)[0] == "economy")
+    if changed and cfg.get("reference"):
+        # the published values are the file's economy's: beside another economy they mislead
+        import warnings
+
+        from marketsai.errors import SpecWarning
+        warnings.warn(SpecWarning(f"the published values are for the file's own economy, which "
+                                  f"{', '.join(changed)} changed: they are not shown beside this run",
+                                  path="reference"), stacklevel=2)
+        cfg["reference"] = {}
     cells, cases = _sweep_cells(cfg, kind, base_dir, default_name)
     return Experiment(cfg, kind, cells, file, cases)
 

@@ -282,7 +282,8 @@ class EconomySpec:
             for key in ag.params:
                 if key not in used_params[ag.name] | own:
                     allowed = sorted(used_params[ag.name] | own)
-                    raise SpecError("parameter not used by the agent's type or markets",
+                    raise SpecError("parameter not used by the agent's type or markets"
+                                    + did_you_mean(key, allowed),
                                     path=f"agents[{origin[ag.name]}].params.{key}", value=ag.params[key],
                                     allowed=", ".join(allowed) or "no parameters")
         return cls(name=top["name"], description=top["description"], discount=top["discount"],

@@ -61,7 +61,10 @@ def test_unknown_participant_and_unused_agent_param():
     data = copy.deepcopy(BASE)
     data["agents"][0]["params"]["colour"] = "red"
     e = _err(data)
-    assert e.path == "agents[0].params.colour" and "cost" in str(e)
+    assert e.path == "agents[0].params.colour" and "cost" in str(e) and "did you mean" not in str(e)
+    data = copy.deepcopy(BASE)
+    data["agents"][0]["params"]["cots"] = 1.0  # a typo of a parameter the agent has
+    assert "did you mean 'cost'?" in str(_err(data))
 
 
 def test_bad_per_participant_value_points_at_the_agent():

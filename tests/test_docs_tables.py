@@ -1,5 +1,5 @@
 """Every generated results table in the docs agrees with the committed CSV it quotes, and
-every other table on a results page is listed here with the reason it has no source."""
+every other table on a page of measured numbers is listed here with the reason it has no source."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ def _tables():
 
 tables = _tables()
 
-#: results pages: every table on them is generated or listed in UNSOURCED
-RESULTS_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
-                 "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
-                 "aiyagari.md", "scaling.md", "results/index.md", "../README.md")
+#: pages that quote measured numbers in tables: every table on them is generated or listed
+#: in UNSOURCED (the other pages' tables are inputs and definitions: settings, fields, files)
+MEASURED_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
+                  "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
+                  "aiyagari.md", "scaling.md", "results/index.md", "../README.md", "dimension.md")
 
 #: (page, the table's header row) -> why the table is typed in rather than generated.
 #: Tables of inputs (settings, files, definitions) hold no measured number; the others are
@@ -52,6 +53,7 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("../README.md", "| | |"): "the feature table, no measurement",
     ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
         "definitions, no measurement",
+    ("dimension.md", "| | |"): "definitions: the d-sector model's closed form, no measurement",
 }
 
 
@@ -63,7 +65,7 @@ def test_every_generated_table_agrees_with_its_source():
 
 
 def test_the_docs_have_generated_tables():
-    """The check above is not vacuous: the results pages hold generated tables."""
+    """The check above is not vacuous: the pages of measured numbers hold generated tables."""
     found = [b for page in tables.pages(ROOT) for b in tables.blocks(page, page.read_text().split("\n"))]
     assert len(found) >= 6
     assert all((ROOT / b.spec.file).is_file() for b in found)
@@ -152,9 +154,9 @@ def _typed_tables(page: Path) -> list[str]:
 
 
 def test_every_results_table_has_a_source_or_a_reason():
-    unlisted = [f"{page}: {header}" for page in RESULTS_PAGES
+    unlisted = [f"{page}: {header}" for page in MEASURED_PAGES
                 for header in _typed_tables(ROOT / "docs" / page) if (page, header) not in UNSOURCED]
-    assert not unlisted, ("tables typed into results pages: generate them from their CSV "
+    assert not unlisted, ("tables typed into pages of measured numbers: generate them from their CSV "
                           "(docs/tables.py) or list them in UNSOURCED with the reason:\n"
                           + "\n".join(unlisted))
     stale = [k for k in UNSOURCED if k[1] not in _typed_tables(ROOT / "docs" / k[0])]

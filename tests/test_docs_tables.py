@@ -28,7 +28,8 @@ tables = _tables()
 #: in UNSOURCED (the other pages' tables are inputs and definitions: settings, fields, files)
 MEASURED_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
                   "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
-                  "aiyagari.md", "scaling.md", "results/index.md", "../README.md", "dimension.md")
+                  "aiyagari.md", "scaling.md", "results/index.md", "../README.md", "dimension.md",
+                  "q_learning_solver.md")
 
 #: (page, the table's header row) -> why the table is typed in rather than generated.
 #: Tables of inputs (settings, files, definitions) hold no measured number; the others are
@@ -54,6 +55,7 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
         "definitions, no measurement",
     ("dimension.md", "| | |"): "definitions: the d-sector model's closed form, no measurement",
+    ("q_learning_solver.md", "| key | values | what it does |"): "inputs: the learner's settings, no measurement",
 }
 
 

@@ -29,7 +29,7 @@ tables = _tables()
 MEASURED_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
                   "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
                   "aiyagari.md", "scaling.md", "results/index.md", "../README.md", "dimension.md",
-                  "q_learning_solver.md")
+                  "q_learning_solver.md", "tabular.md")
 
 #: (page, the table's header row) -> why the table is typed in rather than generated.
 #: Tables of inputs (settings, files, definitions) hold no measured number; the others are
@@ -56,6 +56,11 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "definitions, no measurement",
     ("dimension.md", "| | |"): "definitions: the d-sector model's closed form, no measurement",
     ("q_learning_solver.md", "| key | values | what it does |"): "inputs: the learner's settings, no measurement",
+    ("tabular.md", "| measurement | value |"):
+        "no committed source: the 2026-12-01 timings of the memory kernel (general loop, fast path) "
+        "against the general kernel on FiniteModel.from_game, and the Brock-Mirman DP-agreement "
+        "sessions, were not written to a file; needs a rerun that writes them (minutes)",
+    ("tabular.md", "| name | what |"): "definitions: the engine's files, no measurement",
 }
 
 

@@ -29,7 +29,7 @@ tables = _tables()
 MEASURED_PAGES = ("calvano2020.md", "calvano_robustness.md", "klein2021.md", "interventions.md",
                   "tabular_vs_deep.md", "growth.md", "market_economies.md", "krusell_smith.md",
                   "aiyagari.md", "scaling.md", "results/index.md", "../README.md", "dimension.md",
-                  "q_learning_solver.md", "tabular.md")
+                  "q_learning_solver.md", "tabular.md", "solvers.md", "dynamic_economies.md")
 
 #: (page, the table's header row) -> why the table is typed in rather than generated.
 #: Tables of inputs (settings, files, definitions) hold no measured number; the others are
@@ -60,7 +60,21 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "no committed source: the 2026-12-01 timings of the memory kernel (general loop, fast path) "
         "against the general kernel on FiniteModel.from_game, and the Brock-Mirman DP-agreement "
         "sessions, were not written to a file; needs a rerun that writes them (minutes)",
-    ("tabular.md", "| name | what |"): "definitions: the engine's files, no measurement",
+    ("tabular.md", "| name | what |"): "definitions: the engine's API, no measurement",
+    ("solvers.md", "| constructor | alpha | beta | delta | gamma | log z AR(1) | chain |"):
+        "inputs: the calibrations' parameters, no measurement",
+    ("solvers.md", "| check | result |"):
+        "no committed source: the accuracy checks print with pytest -s tests/test_solvers_growth.py "
+        "tests/test_euler.py (the tests assert the bounds, not these digits); needs a script that "
+        "writes them (seconds)",
+    ("solvers.md", "| solver (grid) | time | iterations |"):
+        "no committed source: the timing loop's output was not written to a file; needs a rerun "
+        "of the loop described below the table (about a minute)",
+    ("solvers.md", "| condition | equation |"): "definitions: the steady state's conditions, no measurement",
+    ("solvers.md", "| case | K | L | K_c | K_i | L_c | L_i | C | I | Y | p | r | w |"):
+        "computed, not measured: steady_state(TwoSectorModel.calibration(...)), deterministic; "
+        "no committed table of it",
+    ("dynamic_economies.md", "| array | shape | meaning |"): "definitions: what step returns, no measurement",
 }
 
 

@@ -64,9 +64,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "no committed source: the timing loop's output was not written to a file; needs a rerun "
         "of the loop described below the table (about a minute)",
     ("solvers.md", "| condition | equation |"): "definitions: the steady state's conditions, no measurement",
-    ("solvers.md", "| case | K | L | K_c | K_i | L_c | L_i | C | I | Y | p | r | w |"):
-        "computed, not measured: steady_state(TwoSectorModel.calibration(...)), deterministic; "
-        "no committed table of it",
     ("dynamic_economies.md", "| array | shape | meaning |"): "definitions: what step returns, no measurement",
     ("architecture.md", "| registry | base class | entry-point group | `marketsai list` section |"):
         "definitions: the plug-in registries",

@@ -60,9 +60,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "no committed source: the accuracy checks print with pytest -s tests/test_solvers_growth.py "
         "tests/test_euler.py (the tests assert the bounds, not these digits); needs a script that "
         "writes them (seconds)",
-    ("solvers.md", "| solver (grid) | time | iterations |"):
-        "no committed source: the timing loop's output was not written to a file; needs a rerun "
-        "of the loop described below the table (about a minute)",
     ("solvers.md", "| condition | equation |"): "definitions: the steady state's conditions, no measurement",
     ("dynamic_economies.md", "| array | shape | meaning |"): "definitions: what step returns, no measurement",
     ("architecture.md", "| registry | base class | entry-point group | `marketsai list` section |"):

@@ -157,3 +157,21 @@ def test_validation_messages():
         steady_state(TwoSectorModel(), method="newton", guess=(1.0, 1.0, 0.6, 0.6, 1.0))
     with pytest.raises(SpecError, match="must be a TwoSectorModel"):
         steady_state(dict(beta=0.99))
+
+
+def test_the_committed_steady_state_table_is_what_the_solver_gives():
+    """docs/solvers.md quotes experiments/market_economies/results/two_sector_steady_states.csv;
+    a change to the solver that moves a steady state shows here (rerun the script)."""
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "experiments" / "market_economies"))
+    try:
+        import two_sector_steady_states as script
+    finally:
+        sys.path.pop(0)
+    committed = pd.read_csv(script.OUT, comment="#")
+    pd.testing.assert_frame_equal(script.table(), committed, rtol=1e-12, atol=0)

@@ -379,7 +379,8 @@ def collapse_to_one_sector(model: TwoSectorModel) -> OneSectorSteadyState:
 
 
 def steady_state_table(model: TwoSectorModel) -> str:
-    """A markdown table of the steady state (the docs' tables are made by this)."""
+    """A markdown table of the steady state, 6 significant digits (docs/solvers.md's table is
+    generated from experiments/market_economies/results/two_sector_steady_states.csv)."""
     ss = steady_state(model)
     names = [f.name for f in fields(ss)][:12]
     head = "| " + " | ".join(names) + " |\n|" + "---|" * len(names) + "\n"

@@ -35,13 +35,16 @@ def clean(tmp_path_factory):
     return finished_run(tmp_path_factory.mktemp("clean"), TINY)
 
 
-def fail_after(monkeypatch, writes: int, make_error):
-    """The run folder's table writer works ``writes`` times, then raises ``make_error(path)``."""
-    real, calls = store.atomic_write_frame, []
+def fail_after(monkeypatch, chunks: int, make_error):
+    """The run folder's table writer works for the tables of the first ``chunks`` chunks (a chunk
+    writes several: results, learning curve), then raises ``make_error(path)`` at the first
+    write of the next."""
+    real, folders = store.atomic_write_frame, []
 
     def writer(path, frame, fmt="parquet"):
-        calls.append(path)
-        if len(calls) > writes:
+        if Path(path).parent not in folders:
+            folders.append(Path(path).parent)
+        if len(folders) > chunks:
             raise make_error(path)
         return real(path, frame, fmt)
     monkeypatch.setattr(store, "atomic_write_frame", writer)

@@ -52,7 +52,7 @@ def test_first_economy_tutorial(tmp_path, monkeypatch):
     assert f"by about {ns['dip']:.2f} on average" in text
     assert s["eq_on_path_share"] == 0.0 and s["osd_on_path_share"] == 0.5  # "none" and "half"
     assert sorted(ns["run"].figures) == ["cycle_lengths", "impulse_response_best_response",
-                                         "profit_gain_histogram"]
+                                         "learning_curve", "profit_gain_histogram"]
 
 
 def _run_tutorial(name: str, tmp_path, monkeypatch) -> dict:

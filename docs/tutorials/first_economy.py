@@ -120,8 +120,10 @@ folder = mai.run_experiment(experiment_file, out=work / "run", progress=False)
 # ## 4. Read the summary and the figures
 #
 # `load_run` reads the run folder back: `config` (what ran), `tables` (`results`: one row
-# per session; `impulse_response`: one row per session and period), `summary` and the
-# paths of the `figures`.
+# per session; `impulse_response`: one row per session and period; `benchmarks`: each
+# firm's Nash and monopoly price and profit; `learning_curve`: the sessions' mean price and
+# profit sampled while they learned), `summary` and the paths of the `figures`
+# (`learning_curve.png` draws that sampled play against the Nash and monopoly lines).
 
 # %%
 run = mai.load_run(folder)

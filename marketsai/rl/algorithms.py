@@ -215,7 +215,11 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
                         num_gpus_per_learner=res["num_gpus_per_learner"])
               .debugging(seed=seed if seed is not None else spec.seeds[0]))
     if sessions is None or replay:
-        config = config.multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping))
+        # in the economy's actor order, never a set's: RLlib builds (and torch initialises) the
+        # modules in this order, and a set of strings iterates in an order that changes with
+        # each process's hash seed -- same seed, firms' initial networks swapped
+        config = config.multi_agent(policies=list(dict.fromkeys(mapping.values())),
+                                    policy_mapping_fn=PolicyMapping(mapping))
     if stacked:
         from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 

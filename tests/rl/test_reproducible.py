@@ -17,9 +17,10 @@ from marketsai.runner import load_experiment
 
 pytestmark = pytest.mark.rllib
 
-SETTINGS = {**TINY["PPO"], "env": {"max_cycles": 50}, "model": {"fcnet_hiddens": [8]},
-            "policies": "agent", "stop": {"training_iteration": 2},
-            "resources": {"num_env_runners": 0}, "checkpoint": {"frequency": 0, "keep": 1}}
+COMMON = {"env": {"max_cycles": 50}, "model": {"fcnet_hiddens": [8]}, "policies": "agent",
+          "stop": {"training_iteration": 1}, "resources": {"num_env_runners": 0},
+          "checkpoint": {"frequency": 0, "keep": 1}}
+SETTINGS = {**TINY["PPO"], **COMMON}
 
 # the first weight of each firm's freshly initialised module (torch seed 1), as JSON
 _INITIAL = """
@@ -68,24 +69,36 @@ def test_ray_workers_share_one_hash_seed(local_ray):
     assert orders[0][0] is not None and orders.count(orders[0]) == len(orders), orders
 
 
-def _trained(tmp_path, seeds: list[int]) -> dict:
+def _trained(tmp_path, algorithm: str, settings: dict, seeds: list[int]) -> dict:
     from marketsai.learners import learners
     econ = mai.load_economy(DUOPOLY)
-    settings = load_experiment({"kind": "learn", "name": "ppo_repro", "economy": str(DUOPOLY),
-                                "seeds": seeds, "learner": {"name": "PPO", "settings": SETTINGS}}
-                               ).config["learner"]["settings"]
-    policies = learners.get("PPO")().train(econ, settings, seeds, tmp_path)
+    checked = load_experiment({"kind": "learn", "name": "repro", "economy": str(DUOPOLY), "seeds": seeds,
+                               "learner": {"name": algorithm, "settings": settings}}
+                              ).config["learner"]["settings"]
+    policies = learners.get(algorithm)().train(econ, checked, seeds, tmp_path)
     return dict(zip(seeds, policies, strict=True))
 
 
-def test_a_seed_trains_the_same_alone_or_beside_other_seeds(tmp_path, local_ray):
-    """Seed 3 trained after seed 1 and on its own, in fresh Ray worker processes: the same
-    training metrics and the same weights, to the bit."""
-    beside, alone = _trained(tmp_path / "beside", [1, 3])[3], _trained(tmp_path / "alone", [3])[3]
+def _assert_same_training(a, b):
     for key in ("iterations", "env_steps", "episode_return_mean"):
-        assert beside.info[key] == alone.info[key], key
+        assert a.info[key] == b.info[key], key
     for module in ("firm_0", "firm_1"):
-        ours, theirs = beside.multi[module].state_dict(), alone.multi[module].state_dict()
+        ours, theirs = a.multi[module].state_dict(), b.multi[module].state_dict()
         assert ours.keys() == theirs.keys()
         for name in ours:
             np.testing.assert_array_equal(ours[name].numpy(), theirs[name].numpy(), err_msg=f"{module} {name}")
+
+
+def test_a_seed_trains_the_same_alone_or_beside_other_seeds(tmp_path, local_ray):
+    """PPO's seed 3 trained after seed 1 and on its own, in fresh Ray worker processes: the
+    same training metrics and the same weights, to the bit."""
+    beside = _trained(tmp_path / "beside", "PPO", SETTINGS, [1, 3])[3]
+    _assert_same_training(beside, _trained(tmp_path / "alone", "PPO", SETTINGS, [3])[3])
+
+
+def test_an_off_policy_seed_samples_its_replay_buffer_the_same_each_run(tmp_path, local_ray):
+    """RLlib's replay buffers draw from fresh OS entropy unless the trial seeds them: DQN
+    trained twice on one seed must learn from the same samples."""
+    settings = {**TINY["DQN"], **COMMON, "stop": {"training_iteration": 2}}
+    first = _trained(tmp_path / "first", "DQN", settings, [2])[2]
+    _assert_same_training(first, _trained(tmp_path / "again", "DQN", settings, [2])[2])

@@ -93,3 +93,13 @@ def worker_runtime_env(runtime_env: dict | None = None) -> dict:
     runtime_env = dict(runtime_env or {})
     runtime_env["env_vars"] = {"PYTHONHASHSEED": WORKER_HASH_SEED, **(runtime_env.get("env_vars") or {})}
     return runtime_env
+
+
+def workers_hash_seed_fixed() -> bool:
+    """Whether the connected Ray job starts its workers with a fixed ``PYTHONHASHSEED`` (ours
+    through :func:`init_ray`, or inherited by a local Ray from this process's environment);
+    a Ray started elsewhere without one gives RLlib trials set orders that vary per worker."""
+    import ray
+
+    env_vars = (ray.get_runtime_context().runtime_env or {}).get("env_vars") or {}
+    return "PYTHONHASHSEED" in env_vars or "PYTHONHASHSEED" in os.environ

@@ -14,6 +14,7 @@ from rl_helpers import DUOPOLY, ROOT, TINY
 
 import marketsai as mai
 from marketsai.runner import load_experiment
+from marketsai.runner.cluster import workers_hash_seed_fixed
 
 pytestmark = pytest.mark.rllib
 
@@ -28,6 +29,7 @@ import json
 import marketsai as mai
 from marketsai.learners import learners
 from marketsai.runner import load_experiment
+from marketsai.runner.cluster import workers_hash_seed_fixed
 exp = load_experiment({"kind": "learn", "name": "x", "economy": %r, "seeds": [1],
                        "learner": {"name": "PPO", "settings": %r}})
 econ = mai.load_economy(%r)
@@ -67,6 +69,7 @@ def test_ray_workers_share_one_hash_seed(local_ray):
     probes = [Probe.remote() for _ in range(3)]
     orders = local_ray.get([p.order.remote() for p in probes])
     assert orders[0][0] is not None and orders.count(orders[0]) == len(orders), orders
+    assert workers_hash_seed_fixed()  # what train_seed checks before it warns
 
 
 def _trained(tmp_path, algorithm: str, settings: dict, seeds: list[int]) -> dict:

@@ -24,6 +24,9 @@ Every worker of the job starts with ``PYTHONHASHSEED`` fixed (:data:`WORKER_HASH
 job-level ``runtime_env``): RLlib iterates sets of agent and module ids inside a trial, whose
 order follows the worker's hash seed, and that order decides which draws of the seeded RNGs
 go to which firm -- without it, one seed trained twice could end in different networks.
+A local instance does not pass this process's ``OMP_NUM_THREADS`` on to its workers: a
+trial's torch threads follow its resources, not the shell (a different thread count sums
+in another order and moves weights by an ulp).
 """
 
 from __future__ import annotations
@@ -79,8 +82,16 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = None,
                     f"RAY_AUTH_MODE=token. Token found here: {token_source() or 'none'}.") from exc
             raise
     else:
-        ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory,
-                 include_dashboard=False, log_to_driver=log_to_driver, runtime_env=worker_runtime_env())
+        # a local Ray's workers inherit this process's environment; without OMP_NUM_THREADS
+        # there, Ray gives each worker as many threads as CPUs it was assigned (a trial: its
+        # resources), so torch's float sums do not follow the shell's thread count
+        inherited = os.environ.pop("OMP_NUM_THREADS", None)
+        try:
+            ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory,
+                     include_dashboard=False, log_to_driver=log_to_driver, runtime_env=worker_runtime_env())
+        finally:
+            if inherited is not None:
+                os.environ["OMP_NUM_THREADS"] = inherited
     return ray.get_runtime_context().gcs_address
 
 

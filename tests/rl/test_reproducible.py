@@ -105,3 +105,26 @@ def test_an_off_policy_seed_samples_its_replay_buffer_the_same_each_run(tmp_path
     settings = {**TINY["DQN"], **COMMON, "stop": {"training_iteration": 2}}
     first = _trained(tmp_path / "first", "DQN", settings, [2])[2]
     _assert_same_training(first, _trained(tmp_path / "again", "DQN", settings, [2])[2])
+
+
+def test_a_local_ray_does_not_hand_the_shell_thread_count_to_its_workers(monkeypatch):
+    """OMP_NUM_THREADS=3 in the driver's environment: a trial's torch threads would follow it
+    (and its float sums the thread count); the workers get Ray's count per assigned CPU.
+    Last in this module: it stops the module's Ray to start its own."""
+    import ray
+
+    from marketsai.runner.cluster import init_ray
+    if ray.is_initialized():
+        ray.shutdown()
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    init_ray(num_cpus=2, object_store_memory=200 * 2**20, log_to_driver=False)
+    try:
+        @ray.remote(num_cpus=1)
+        class Probe:
+            def threads(self):
+                return os.environ.get("OMP_NUM_THREADS")
+
+        assert ray.get(Probe.remote().threads.remote()) == "1"
+        assert os.environ["OMP_NUM_THREADS"] == "3"  # the driver's own setting is given back
+    finally:
+        ray.shutdown()

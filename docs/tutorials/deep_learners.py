@@ -129,14 +129,14 @@ print(comparison.round(3))
 # (Delta 1). At full size (4 seeds) the tabular learners end at Delta 0.80,
 # far above their untrained floor (0.38, the greedy prices of Calvano's initial Q-table, the
 # same for every seed), and punish: the rival's price falls from 1.76 to 1.50 the period
-# after the deviation. PPO, after 20,000 periods per seed, ends at Delta 0.13 -- *below*
-# its untrained networks' 0.41 -- on a fixed price (cycle length 1) that barely reacts to
-# the deviation (the rival moves from 1.55 to 1.54). Its training has moved it towards the
-# competitive price, not towards collusion; without the floor, a Delta of 0.13 could have
-# been read as mild collusion. Small budgets make deep learners look either way; the floor
-# and the impulse response tell which. PPO's numbers are not bit-reproducible: of two full
-# runs, seeds 0-2 matched to the digit, seed 3 ended at Delta 0.03 in one and 0.31 in the
-# other (PPO's mean Delta 0.13 and 0.20).
+# after the deviation. PPO, after 20,000 periods per seed, ends at Delta 0.20 -- *below*
+# its untrained networks' 0.41 -- mostly on a fixed price (cycle length 1 in three seeds,
+# 2 in one) that reacts little to the deviation (the rival moves from 1.56 to 1.52). Its
+# training has moved it towards the competitive price, not towards collusion; without the
+# floor, a Delta of 0.20 could have been read as mild collusion. Small budgets make deep
+# learners look either way; the floor and the impulse response tell which. A rerun gives
+# the same numbers to the digit: each seed's trial is seeded, and marketsai starts Ray's
+# workers with one fixed hash seed (RLlib orders the firms by it).
 #
 # The study behind this comparison, at a million periods per seed and with DQN, SAC and a
 # centralised critic, is on the [tabular versus deep learners](../tabular_vs_deep.md) page.

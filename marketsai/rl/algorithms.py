@@ -148,6 +148,18 @@ def sessions_replay(spec: RLExperimentSpec) -> bool:
     return rllib_learner(spec.algorithm, file=spec.file).path(spec.env) == "replay"
 
 
+def seed_replay_buffer(algorithm, **_):
+    """Seed the replay buffer's sampling RNG from the trial's seed (an ``on_algorithm_init``
+    callback). RLlib's episode replay buffers draw from ``np.random.default_rng(None)``, fresh
+    OS entropy: without this, an off-policy trial (DQN, SAC) of one seed learns from other
+    samples each run. A restored trial then takes the buffer's saved RNG state."""
+    import numpy as np
+
+    buffer = getattr(algorithm, "local_replay_buffer", None)
+    if buffer is not None and hasattr(buffer, "rng"):
+        buffer.rng = np.random.default_rng([int(algorithm.config.seed or 0), 104729])
+
+
 def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None = None):
     """The ``AlgorithmConfig`` of one trial (new API stack, explicit resources).
 
@@ -215,7 +227,11 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
                         num_gpus_per_learner=res["num_gpus_per_learner"])
               .debugging(seed=seed if seed is not None else spec.seeds[0]))
     if sessions is None or replay:
-        config = config.multi_agent(policies=set(mapping.values()), policy_mapping_fn=PolicyMapping(mapping))
+        # in the economy's actor order, never a set's: RLlib builds (and torch initialises) the
+        # modules in this order, and a set of strings iterates in an order that changes with
+        # each process's hash seed -- same seed, firms' initial networks swapped
+        config = config.multi_agent(policies=list(dict.fromkeys(mapping.values())),
+                                    policy_mapping_fn=PolicyMapping(mapping))
     if stacked:
         from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
@@ -228,6 +244,8 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
         config = config.rl_module(model_config=dict(spec.model))
     config = learner.configure(config, econ, probe_env, path)
     config.update_from_dict(settings)
+    if settings.get("replay_buffer_config") and not replay:
+        config = config.callbacks(on_algorithm_init=seed_replay_buffer)
     try:
         config.validate()
     except Exception as exc:  # RLlib's own consistency checks, re-worded as ours

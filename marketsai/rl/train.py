@@ -159,7 +159,7 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
     from marketsai.economy import Economy
     from marketsai.rl.algorithms import build_config
     from marketsai.rl.envs import env_name, register_economy
-    from marketsai.runner.cluster import init_ray
+    from marketsai.runner.cluster import init_ray, workers_hash_seed_fixed
     from marketsai.runner.schema import dump_yaml
 
     t0 = time.perf_counter()
@@ -178,6 +178,10 @@ def train_seed(cfg: dict, seed: int, context: UnitContext) -> dict[str, pd.DataF
     atomic_write_text(work / EXPERIMENT_FILE, dump_yaml(resolved_experiment(spec, econ)))
 
     init_ray(context.address)
+    if not workers_hash_seed_fixed():
+        log.warning("Ray was started without a fixed PYTHONHASHSEED for its workers: seed %d may "
+                    "train differently on another run; let marketsai start Ray, or pass "
+                    "runtime_env={'env_vars': {'PYTHONHASHSEED': '0'}} to ray.init", seed)
     register_economy(econ)
     tune_path = work / TUNE_DIR
     verbose = int(os.environ.get(VERBOSE_ENV, "1") or 0)

@@ -15,12 +15,14 @@ import pytest
 
 @pytest.fixture(scope="module")
 def local_ray():
-    """A local Ray instance for one test module (2 CPUs, ~300 MB object store)."""
+    """A local Ray instance for one test module (2 CPUs, ~300 MB object store), started as
+    marketsai starts one (:func:`marketsai.runner.cluster.init_ray`: fixed worker hash seed)."""
     import ray
+
+    from marketsai.runner.cluster import init_ray
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if ray.is_initialized():
         ray.shutdown()
-    ray.init(num_cpus=2, object_store_memory=300 * 2**20, include_dashboard=False,
-             log_to_driver=False)
+    init_ray(num_cpus=2, object_store_memory=300 * 2**20, log_to_driver=False)
     yield ray
     ray.shutdown()

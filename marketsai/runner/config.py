@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from marketsai import limits
-from marketsai.errors import SpecError
+from marketsai.errors import SpecError, SpecWarning
 from marketsai.params import Check, Param, nonnegative_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds, get_kind
 from marketsai.runner.schema import (
@@ -181,9 +182,6 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
     changed = sorted(k for k in overrides if split_path(k)[0] == "economy")
     if changed and cfg.get("reference"):
         # the published values are the file's economy's: beside another economy they mislead
-        import warnings
-
-        from marketsai.errors import SpecWarning
         warnings.warn(SpecWarning(f"the published values are for the file's own economy, which "
                                   f"{', '.join(changed)} changed: they are not shown beside this run",
                                   path="reference"), stacklevel=2)

@@ -49,10 +49,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "definitions, no measurement",
     ("dimension.md", "| | |"): "definitions: the d-sector model's closed form, no measurement",
     ("q_learning_solver.md", "| key | values | what it does |"): "inputs: the learner's settings, no measurement",
-    ("tabular.md", "| measurement | value |"):
-        "no committed source: the Brock-Mirman DP-agreement shares are what the two growth-grid "
-        "tests of tests/test_tabular_model.py measure (they assert bounds); needs a script that "
-        "writes them (seconds)",
     ("tabular.md", "| name | what |"): "definitions: the engine's API, no measurement",
     ("solvers.md", "| constructor | alpha | beta | delta | gamma | log z AR(1) | chain |"):
         "inputs: the calibrations' parameters, no measurement",

@@ -52,10 +52,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("tabular.md", "| name | what |"): "definitions: the engine's API, no measurement",
     ("solvers.md", "| constructor | alpha | beta | delta | gamma | log z AR(1) | chain |"):
         "inputs: the calibrations' parameters, no measurement",
-    ("solvers.md", "| check | result |"):
-        "no committed source: the accuracy checks print with pytest -s tests/test_solvers_growth.py "
-        "tests/test_euler.py (the tests assert the bounds, not these digits); needs a script that "
-        "writes them (seconds)",
     ("solvers.md", "| condition | equation |"): "definitions: the steady state's conditions, no measurement",
     ("dynamic_economies.md", "| array | shape | meaning |"): "definitions: what step returns, no measurement",
     ("architecture.md", "| registry | base class | entry-point group | `marketsai list` section |"):

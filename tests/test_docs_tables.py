@@ -42,8 +42,6 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "inputs: the economy files' parameters (k_ss is their closed form, docs/references.md)",
     ("growth.md", "| | alpha | beta (eps_t = exp(-beta t)) | stable_periods | max_periods |"):
         "inputs: the learner's settings, no measurement",
-    ("growth.md", "| economy | alpha | beta | max periods | policy err mean | Euler mean | note |"):
-        "no committed source: the tuning runs' folders were not kept",
     ("../README.md", "| | |"): "the feature table, no measurement",
     ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
         "definitions, no measurement",

@@ -5,7 +5,7 @@ the tuning is now two experiment files (``tuning_brock_mirman.yaml``,
 ``tuning_rbc_grid.yaml``: a cases axis ``setting`` sets the learner keys of each row), and
 this reads their finished run folders (:func:`marketsai.run_folder.load_run`; nothing is
 learned again) and writes one row per setting: the learner settings, how many sessions
-converged, the median periods and the median measures over the sessions, the cell's wall
+converged, the periods (median, min, max) and the median measures over the sessions, the cell's wall
 time, and whether the row's learner is the one the study's file (``brock_mirman.yaml`` /
 ``rbc_grid.yaml``) uses.
 
@@ -64,7 +64,8 @@ def rows(folder: Path) -> list[dict]:
         out.append({"economy": economy, "setting": setting, **learner,
                     "study_learner": "yes" if all(learner[k] == study[k] for k in ("alpha", "beta", "q0")) else "no",
                     "sessions": len(r), "converged": int(r["converged"].sum()),
-                    "periods_median": float(r["periods"].median()),
+                    "periods_median": float(r["periods"].median()), "periods_min": float(r["periods"].min()),
+                    "periods_max": float(r["periods"].max()),
                     **{m: float(r[m].median()) for m in MEASURES},
                     "wall_s": sum(seconds.get(c, 0.0) for c in r["cell"].unique())})
     return out

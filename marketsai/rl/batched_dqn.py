@@ -82,6 +82,9 @@ SETTINGS = {
     "double_q": Param(True, Check(lambda v: isinstance(v, bool), "true or false"), "double-Q targets"),
     "td_error_loss_fn": Param("huber", one_of("huber", "mse"), "TD loss (Huber: delta 1)"),
     "checkpoint_every": Param(10_000, nonnegative_int, "periods between checkpoints (0: only at the end)"),
+    "backend": Param("torch", one_of("torch", "rllib"), "who updates the stacked networks: torch, our "
+                     "plain-torch DQN (marketsai.rl.ensemble); rllib, RLlib's DQN learner and loss over one "
+                     "RLModule with a member axis (marketsai.rl.seed_batched_rllib)"),
     "device": Param("cpu", Check(lambda v: isinstance(v, str) and (v == "cpu" or v.startswith("cuda")),
                                  "cpu or cuda[:i]"), "where the networks live"),
 }
@@ -153,7 +156,6 @@ class BatchedRun:
     """The state of one batched training of ``seeds`` (everything a checkpoint holds)."""
 
     def __init__(self, economy, settings: dict, seeds, root_seed: int = 0):
-        import torch
 
         self.econ, self.cfg = economy, settings
         self.seeds = [int(s) for s in seeds]
@@ -168,17 +170,12 @@ class BatchedRun:
         self.env_rng = [np.random.default_rng(c[0]) for c in streams]
         self.explore_rng = [np.random.default_rng(c[1]) for c in streams]
         self.replay_rng = [np.random.default_rng(c[2]) for c in streams]
-        gens = []
+        member_seeds = []  # the torch seed of each member's initial weights, from its seed's stream
         for c in streams:
             base = int(c[3].generate_state(1, np.uint64)[0] >> np.uint64(1))
-            for j in range(self.per_seed):  # one generator per member, from the seed's stream
-                gens.append(torch.Generator().manual_seed(base + j))
-        from marketsai.rl.ensemble import DQNEnsemble
+            member_seeds += [base + j for j in range(self.per_seed)]
         gamma = economy.spec.discount if settings["gamma"] is None else settings["gamma"]
-        self.ens = DQNEnsemble(gens, self.grid.obs_dim, settings["hiddens"], self.grid.n_actions,
-                               lr=settings["lr"], adam_epsilon=settings["adam_epsilon"],
-                               grad_clip=settings["grad_clip"], gamma=float(gamma), double_q=settings["double_q"],
-                               huber=settings["td_error_loss_fn"] == "huber", device=settings["device"])
+        self.ens = self.make_learner(member_seeds, float(gamma))
         cap, d = settings["buffer_capacity"], self.grid.obs_dim
         self.buf = {"obs": np.zeros((self.M, cap, d), np.float32), "next_obs": np.zeros((self.M, cap, d), np.float32),
                     "actions": np.zeros((self.M, cap), np.int64), "rewards": np.zeros((self.M, cap), np.float32)}
@@ -190,6 +187,17 @@ class BatchedRun:
         self.episode_reward = np.zeros(S)
         self.last_episode_reward = np.full(S, np.nan)
         self._reset()
+
+    def make_learner(self, member_seeds: list, gamma: float):
+        """The members' networks and their update: our plain-torch :class:`DQNEnsemble`."""
+        import torch
+
+        from marketsai.rl.ensemble import DQNEnsemble
+        cfg = self.cfg
+        return DQNEnsemble([torch.Generator().manual_seed(x) for x in member_seeds], self.grid.obs_dim,
+                           cfg["hiddens"], self.grid.n_actions, lr=cfg["lr"], adam_epsilon=cfg["adam_epsilon"],
+                           grad_clip=cfg["grad_clip"], gamma=gamma, double_q=cfg["double_q"],
+                           huber=cfg["td_error_loss_fn"] == "huber", device=cfg["device"])
 
     # ------------------------------------------------------------ layout
     def to_members(self, x: np.ndarray) -> np.ndarray:
@@ -266,14 +274,18 @@ class BatchedRun:
             self._reset()
 
     # ------------------------------------------------------------ learning
-    def sample(self):
-        """Each member's batch, drawn by its seed's replay stream: tensors ``(M, batch, ...)``."""
-        import torch
+    def sample_arrays(self) -> dict:
+        """Each member's batch, drawn by its seed's replay stream: arrays ``(M, batch, ...)``."""
         k = self.cfg["train_batch_size"]
         idx = np.concatenate([rng.integers(0, self.size, size=(self.per_seed, k)) for rng in self.replay_rng])
         m = np.arange(self.M)[:, None]
-        dev = self.ens.device
-        return tuple(torch.from_numpy(self.buf[c][m, idx]).to(dev) for c in ("obs", "actions", "rewards", "next_obs"))
+        return {c: self.buf[c][m, idx] for c in ("obs", "actions", "rewards", "next_obs")}
+
+    def sample(self):
+        """:meth:`sample_arrays` as tensors on the networks' device, in ``DQNEnsemble.update``'s order."""
+        import torch
+        b = self.sample_arrays()
+        return tuple(torch.from_numpy(b[c]).to(self.ens.device) for c in ("obs", "actions", "rewards", "next_obs"))
 
     def update(self) -> None:
         self.ens.update(*self.sample())
@@ -330,7 +342,11 @@ def _key(economy, settings, seeds, root_seed) -> str:
 def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: int = 0) -> BatchedRun:
     """Train ``seeds`` as one batch; with ``run_dir``, checkpoint there and resume from it."""
     import torch
-    run = BatchedRun(economy, settings, seeds, root_seed)
+    if settings.get("backend", "torch") == "rllib":
+        from marketsai.rl.seed_batched_rllib import RLlibBatchedRun as run_class
+    else:
+        run_class = BatchedRun
+    run = run_class(economy, settings, seeds, root_seed)
     path = None if run_dir is None else Path(run_dir) / CHECKPOINT
     key = _key(economy, settings, seeds, root_seed)
     if path is not None and path.is_file():

@@ -22,10 +22,14 @@ Counting is RLlib's on the sessions-replay path: a seed's timesteps are its
 session-periods (one step of ``B`` sessions adds ``B``), and ``periods``, ``epsilon``,
 ``learning_starts``, ``target_network_update_freq`` and ``update_every`` are in them.
 
-Not RLlib: the loss is written in plain torch after RLlib's conventions (see
-:mod:`~marketsai.rl.ensemble` for why its Learner cannot be reused over a member axis).
+Who updates (``backend``): ``torch``, our DQN loss in plain torch after RLlib's
+conventions (:mod:`~marketsai.rl.ensemble`, no Ray needed); ``rllib``, RLlib's own
+``DQNTorchLearner`` and loss over one RLModule whose parameters carry the member axis
+(:mod:`~marketsai.rl.seed_batched_rllib`). Both draw the same streams, and the tests hold
+their weights equal within float tolerance: each is the other's check.
 
-Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam moments,
+Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam moments
+(on ``backend: rllib``, the RLlib learner's state),
 replay rings, the sessions' states and every generator's state -- written every
 ``checkpoint_every`` periods and at the end; a rerun of the unit continues from it
 exactly (bit-identical to an uninterrupted run) or, when finished, returns its policies.
@@ -189,15 +193,21 @@ class BatchedRun:
         self._reset()
 
     def make_learner(self, member_seeds: list, gamma: float):
-        """The members' networks and their update: our plain-torch :class:`DQNEnsemble`."""
+        """The members' networks and their update: our plain-torch :class:`DQNEnsemble`
+        (``backend: torch``) or RLlib's DQN learner over one RLModule with a member axis
+        (``backend: rllib``, :mod:`marketsai.rl.seed_batched_rllib`)."""
         import torch
-
-        from marketsai.rl.ensemble import DQNEnsemble
         cfg = self.cfg
+        common = {"lr": cfg["lr"], "adam_epsilon": cfg["adam_epsilon"], "grad_clip": cfg["grad_clip"],
+                  "gamma": gamma, "double_q": cfg["double_q"], "huber": cfg["td_error_loss_fn"] == "huber",
+                  "device": cfg["device"]}
+        if cfg["backend"] == "rllib":
+            from marketsai.rl.seed_batched_rllib import RLlibMembers, learner_group
+            return RLlibMembers(learner_group(member_seeds, self.grid.obs_dim, cfg["hiddens"], self.grid.n_actions,
+                                              target_network_update_freq=cfg["target_network_update_freq"], **common))
+        from marketsai.rl.ensemble import DQNEnsemble
         return DQNEnsemble([torch.Generator().manual_seed(x) for x in member_seeds], self.grid.obs_dim,
-                           cfg["hiddens"], self.grid.n_actions, lr=cfg["lr"], adam_epsilon=cfg["adam_epsilon"],
-                           grad_clip=cfg["grad_clip"], gamma=gamma, double_q=cfg["double_q"],
-                           huber=cfg["td_error_loss_fn"] == "huber", device=cfg["device"])
+                           cfg["hiddens"], self.grid.n_actions, **common)
 
     # ------------------------------------------------------------ layout
     def to_members(self, x: np.ndarray) -> np.ndarray:
@@ -288,11 +298,16 @@ class BatchedRun:
         return tuple(torch.from_numpy(b[c]).to(self.ens.device) for c in ("obs", "actions", "rewards", "next_obs"))
 
     def update(self) -> None:
-        self.ens.update(*self.sample())
+        """One update of every member; the targets are copied every
+        ``target_network_update_freq`` periods (by RLlib's learner itself on ``backend: rllib``)."""
+        if self.cfg["backend"] == "rllib":
+            self.ens.update(self.sample_arrays(), self.periods)
+        else:
+            self.ens.update(*self.sample())
+            if self.periods - self.last_sync >= self.cfg["target_network_update_freq"]:
+                self.ens.sync_target()
+                self.last_sync = self.periods
         self.updates += 1
-        if self.periods - self.last_sync >= self.cfg["target_network_update_freq"]:
-            self.ens.sync_target()
-            self.last_sync = self.periods
 
     def advance(self, periods: int) -> None:
         """Step and learn until each seed has ``periods`` periods of experience (or more)."""
@@ -342,11 +357,7 @@ def _key(economy, settings, seeds, root_seed) -> str:
 def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: int = 0) -> BatchedRun:
     """Train ``seeds`` as one batch; with ``run_dir``, checkpoint there and resume from it."""
     import torch
-    if settings.get("backend", "torch") == "rllib":
-        from marketsai.rl.seed_batched_rllib import RLlibBatchedRun as run_class
-    else:
-        run_class = BatchedRun
-    run = run_class(economy, settings, seeds, root_seed)
+    run = BatchedRun(economy, settings, seeds, root_seed)
     path = None if run_dir is None else Path(run_dir) / CHECKPOINT
     key = _key(economy, settings, seeds, root_seed)
     if path is not None and path.is_file():

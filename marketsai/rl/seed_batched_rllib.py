@@ -22,9 +22,10 @@ seed (``shared``) -- are *one* RLModule whose parameters carry a leading member 
   optimiser over the stacked tensors keeps each member's moments; RLlib's target update
   (``update_target_network``, a hard copy at ``tau: 1``) is elementwise too, and all
   members share the timestep that decides it.
-* :class:`RLlibBatchedRun` is :class:`~marketsai.rl.batched_dqn.BatchedRun` -- the same
-  environment stepping, per-seed exploration, replay rings and per-seed random streams --
-  with RLlib's ``LearnerGroup`` (one local learner) doing each update:
+* :class:`RLlibMembers` is what :class:`~marketsai.rl.batched_dqn.BatchedRun` trains with
+  ``backend: rllib`` -- the same environment stepping, per-seed exploration, replay rings
+  and per-seed random streams as the plain-torch backend -- with RLlib's ``LearnerGroup``
+  (one local learner) doing each update:
   ``learner_group.update(batch=MultiAgentBatch, timesteps=...)`` as
   :class:`marketsai.rl.replay.SessionsReplay` does. Exploration stays in the run, drawn
   from each seed's own stream (the module's epsilon-greedy draws from torch's global
@@ -55,7 +56,6 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
-from marketsai.rl.batched_dqn import BatchedRun
 from marketsai.rl.ensemble import StackedMLP, clip_per_member
 from marketsai.rl.rllib_internals import local_learner
 
@@ -164,8 +164,8 @@ def learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: fl
 
 
 class RLlibMembers:
-    """The members as RLlib's learner holds them, with what :class:`BatchedRun` asks of its
-    networks: greedy Q-values, the member layers, the device and a state."""
+    """The members as RLlib's learner holds them, with what ``BatchedRun`` asks of its
+    networks: Q-values to act on, the member layers, the device, an update and a state."""
 
     def __init__(self, group):
         self.group = group
@@ -212,19 +212,3 @@ class RLlibMembers:
         self.learner.set_state(state["learner"])
         self.learner.last_update_ts_by_mid.clear()
         self.learner.last_update_ts_by_mid.update(state["last_target_update"])
-
-
-class RLlibBatchedRun(BatchedRun):
-    """:class:`BatchedRun` whose update is RLlib's DQN learner (``backend: rllib``)."""
-
-    def make_learner(self, member_seeds: list, gamma: float) -> RLlibMembers:
-        cfg = self.cfg
-        return RLlibMembers(learner_group(
-            member_seeds, self.grid.obs_dim, cfg["hiddens"], self.grid.n_actions, lr=cfg["lr"],
-            adam_epsilon=cfg["adam_epsilon"], grad_clip=cfg["grad_clip"], gamma=gamma, double_q=cfg["double_q"],
-            huber=cfg["td_error_loss_fn"] == "huber", target_network_update_freq=cfg["target_network_update_freq"],
-            device=cfg["device"]))
-
-    def update(self) -> None:
-        self.ens.update(self.sample_arrays(), self.periods)
-        self.updates += 1

@@ -19,7 +19,7 @@ from rl_helpers import DUOPOLY, batched_dqn_settings, member_state  # noqa: E402
 from marketsai.economy import load_economy  # noqa: E402
 from marketsai.rl import batched_dqn  # noqa: E402
 from marketsai.rl.batched_dqn import BatchedRun, train_batched  # noqa: E402
-from marketsai.rl.seed_batched_rllib import MODULE_ID, RLlibBatchedRun, RLlibMembers, learner_group  # noqa: E402
+from marketsai.rl.seed_batched_rllib import MODULE_ID, RLlibMembers, learner_group  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -40,7 +40,7 @@ def close(a: list, b: list) -> None:
 
 def test_rllib_batched_seeds_equal_seeds_alone(duopoly):
     together = train_batched(duopoly, rllib(), [0, 1, 2], root_seed=5)
-    assert isinstance(together, RLlibBatchedRun) and together.updates == 100
+    assert isinstance(together.ens, RLlibMembers) and together.updates == 100
     assert together.ens.learner.last_update_ts_by_mid[MODULE_ID] == 90  # RLlib copied the targets at 30, 60, 90
     for k, seed in enumerate([0, 1, 2]):
         alone = train_batched(duopoly, rllib(), [seed], root_seed=5)
@@ -55,7 +55,7 @@ def test_rllibs_loss_is_our_plain_torch_loss(duopoly):
     cfg = {"periods": 90}
     ours = train_batched(duopoly, batched_dqn_settings(**cfg), [0, 3], root_seed=1)
     theirs = train_batched(duopoly, rllib(**cfg), [0, 3], root_seed=1)
-    assert type(ours) is BatchedRun and ours.updates == theirs.updates == 71
+    assert type(ours.ens).__name__ == "DQNEnsemble" and ours.updates == theirs.updates == 71
     for m in range(4):
         close(member_state(ours, m), member_state(theirs, m))
 
@@ -102,17 +102,17 @@ def test_an_interrupted_rllib_run_resumes_exactly(duopoly, tmp_path, monkeypatch
     (tmp_path / "whole").mkdir()
     whole = train_batched(duopoly, cfg, [0, 1], tmp_path / "whole")
     (tmp_path / "cut").mkdir()
-    advance = RLlibBatchedRun.advance
+    advance = BatchedRun.advance
 
     def cut(self, periods):
         if periods > 40:
             raise KeyboardInterrupt
         advance(self, periods)
-    monkeypatch.setattr(RLlibBatchedRun, "advance", cut)
+    monkeypatch.setattr(BatchedRun, "advance", cut)
     with pytest.raises(KeyboardInterrupt):
         train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
     assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
-    monkeypatch.setattr(RLlibBatchedRun, "advance", advance)
+    monkeypatch.setattr(BatchedRun, "advance", advance)
     resumed = train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
     assert resumed.periods == 80 and resumed.updates == whole.updates
     for m in range(4):

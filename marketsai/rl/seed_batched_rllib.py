@@ -53,10 +53,11 @@ from ray.rllib.core.rl_module.apis import QNetAPI, TargetNetworkAPI
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
-from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
+from ray.rllib.policy.sample_batch import MultiAgentBatch
 from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
 from marketsai.rl.ensemble import StackedMLP, clip_per_member
+from marketsai.rl.replay import transitions
 from marketsai.rl.rllib_internals import local_learner
 
 #: the module id of the members' one RLModule
@@ -196,11 +197,7 @@ class RLlibMembers:
         learner copies the targets when ``periods`` say so."""
         M, k = batch["actions"].shape
         flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
-        columns = SampleBatch({
-            Columns.OBS: flat["obs"], Columns.NEXT_OBS: flat["next_obs"], Columns.ACTIONS: flat["actions"],
-            Columns.REWARDS: flat["rewards"], Columns.TERMINATEDS: np.zeros(M * k, bool),
-            Columns.TRUNCATEDS: np.zeros(M * k, bool), "n_step": np.ones(M * k, np.float32),
-            "weights": np.ones(M * k, np.float32)})
+        columns = transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])
         return self.group.update(batch=MultiAgentBatch({MODULE_ID: columns}, env_steps=M * k),
                                  timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
 

@@ -72,3 +72,27 @@ def member_state(run, m: int) -> list:
         st = ens.optimizer.state[p]
         out += [st["exp_avg"][m].cpu().numpy().copy(), st["exp_avg_sq"][m].cpu().numpy().copy()]
     return out
+
+
+def interrupted_and_whole(economy, cfg: dict, tmp_path, monkeypatch, seeds=(0, 1)):
+    """``(uninterrupted, resumed)`` batched DQN runs of ``cfg``: the second is stopped after
+    its checkpoint at period 40 (``checkpoint_every: 40``) and rerun from its folder."""
+    import pytest
+
+    from marketsai.rl import batched_dqn
+    from marketsai.rl.batched_dqn import BatchedRun, train_batched
+    (tmp_path / "whole").mkdir()
+    whole = train_batched(economy, cfg, list(seeds), tmp_path / "whole")
+    (tmp_path / "cut").mkdir()
+    advance = BatchedRun.advance
+
+    def cut(self, periods):
+        if periods > 40:
+            raise KeyboardInterrupt
+        advance(self, periods)
+    monkeypatch.setattr(BatchedRun, "advance", cut)
+    with pytest.raises(KeyboardInterrupt):
+        train_batched(economy, cfg, list(seeds), tmp_path / "cut")
+    assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
+    monkeypatch.setattr(BatchedRun, "advance", advance)
+    return whole, train_batched(economy, cfg, list(seeds), tmp_path / "cut")

@@ -12,12 +12,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rl_helpers import BATCHED_DQN_SMALL, DUOPOLY, batched_dqn_settings, member_state  # noqa: E402
+from rl_helpers import (  # noqa: E402
+    BATCHED_DQN_SMALL,
+    DUOPOLY,
+    batched_dqn_settings,
+    interrupted_and_whole,
+    member_state,
+)
 
 from marketsai.economy import load_economy  # noqa: E402
 from marketsai.errors import SpecError  # noqa: E402
-from marketsai.rl import batched_dqn  # noqa: E402
-from marketsai.rl.batched_dqn import BatchedRun, train_batched  # noqa: E402
+from marketsai.rl.batched_dqn import train_batched  # noqa: E402
 from marketsai.rl.ensemble import DQNEnsemble  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,22 +107,7 @@ def test_the_same_batched_run_twice_is_bit_identical(duopoly):
 
 
 def test_an_interrupted_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
-    cfg = settings(periods=80, checkpoint_every=40)
-    (tmp_path / "whole").mkdir()
-    whole = train_batched(duopoly, cfg, [0, 1], tmp_path / "whole")
-    (tmp_path / "cut").mkdir()
-    advance = BatchedRun.advance
-
-    def cut(self, periods):
-        if periods > 40:
-            raise KeyboardInterrupt
-        advance(self, periods)
-    monkeypatch.setattr(BatchedRun, "advance", cut)
-    with pytest.raises(KeyboardInterrupt):
-        train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
-    assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
-    monkeypatch.setattr(BatchedRun, "advance", advance)
-    resumed = train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
+    whole, resumed = interrupted_and_whole(duopoly, settings(periods=80, checkpoint_every=40), tmp_path, monkeypatch)
     assert resumed.periods == 80 and resumed.updates == whole.updates
     for x, y in zip(whole.ens.state_dict()["online"].values(), resumed.ens.state_dict()["online"].values(),
                     strict=True):

@@ -14,11 +14,10 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("ray.rllib")
 
-from rl_helpers import DUOPOLY, batched_dqn_settings, member_state  # noqa: E402
+from rl_helpers import DUOPOLY, batched_dqn_settings, interrupted_and_whole, member_state  # noqa: E402
 
 from marketsai.economy import load_economy  # noqa: E402
-from marketsai.rl import batched_dqn  # noqa: E402
-from marketsai.rl.batched_dqn import BatchedRun, train_batched  # noqa: E402
+from marketsai.rl.batched_dqn import train_batched  # noqa: E402
 from marketsai.rl.seed_batched_rllib import MODULE_ID, RLlibMembers, learner_group  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -97,23 +96,10 @@ def test_the_same_rllib_batched_run_twice_is_bit_identical(duopoly):
 
 def test_an_interrupted_rllib_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
     """The learner's RLlib state and its last target-update timestep come back: the resumed
-    run equals the uninterrupted one bit for bit (the last target copy before the cut at period 35, the next due at 50)."""
+    run equals the uninterrupted one bit for bit (the last target copy before the cut was at
+    period 35, the next is due at 50: a learner that forgot it would copy at 41)."""
     cfg = rllib(periods=80, checkpoint_every=40, target_network_update_freq=15)
-    (tmp_path / "whole").mkdir()
-    whole = train_batched(duopoly, cfg, [0, 1], tmp_path / "whole")
-    (tmp_path / "cut").mkdir()
-    advance = BatchedRun.advance
-
-    def cut(self, periods):
-        if periods > 40:
-            raise KeyboardInterrupt
-        advance(self, periods)
-    monkeypatch.setattr(BatchedRun, "advance", cut)
-    with pytest.raises(KeyboardInterrupt):
-        train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
-    assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
-    monkeypatch.setattr(BatchedRun, "advance", advance)
-    resumed = train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
+    whole, resumed = interrupted_and_whole(duopoly, cfg, tmp_path, monkeypatch)
     assert resumed.periods == 80 and resumed.updates == whole.updates
     for m in range(4):
         for x, y in zip(member_state(whole, m), member_state(resumed, m), strict=True):

@@ -393,11 +393,19 @@ class BatchedDQN(Learner):
             from marketsai.economy import Economy
             economy = Economy.from_dict(economy)
         GridActors.of(economy)
+        if settings["backend"] == "rllib":
+            import importlib.util
+            if importlib.util.find_spec("ray") is None:
+                raise SpecError("backend rllib needs Ray's RLlib (the rllib extra)", path="backend",
+                                value="rllib", allowed="torch, or install marketsai[rllib]")
         if settings["device"] != "cpu":
             import torch
             if not torch.cuda.is_available():
                 raise SpecError("no CUDA device here", path="device", value=settings["device"], allowed="cpu")
         return settings
+
+    def is_noisy(self, settings: dict) -> bool:
+        return settings.get("backend") == "rllib"  # RLlib's logs: to the run's log file unless --verbose
 
     def initial_policy(self, economy, settings: dict, seed: int = 0):
         """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""

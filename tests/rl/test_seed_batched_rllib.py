@@ -104,3 +104,10 @@ def test_an_interrupted_rllib_run_resumes_exactly(duopoly, tmp_path, monkeypatch
     for m in range(4):
         for x, y in zip(member_state(whole, m), member_state(resumed, m), strict=True):
             assert np.array_equal(x, y)
+
+
+def test_rllib_backend_logs_go_to_the_run_log():
+    from marketsai.runner.kinds import get_kind
+    learn = get_kind("learn")
+    assert learn.noisy({"learner": {"name": "dqn_batched", "settings": {"backend": "rllib"}}}) is True
+    assert learn.noisy({"learner": {"name": "dqn_batched", "settings": {"backend": "torch"}}}) is False

@@ -200,7 +200,7 @@ class LearnKind(ExperimentKind):
 
     def noisy(self, cfg: dict) -> bool:
         """Whether the learner's libraries print logs of their own (RLlib learners)."""
-        return learner_of(cfg).noisy
+        return learner_of(cfg).is_noisy(cfg["learner"].get("settings") or {})
 
     def run_tables(self, cfg: dict) -> dict[str, pd.DataFrame]:
         """Each evaluation's tables of the economy alone (the calvano evaluation's per-firm

@@ -9,6 +9,7 @@ small where a wrong policy's are large.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import marketsai as mai
@@ -103,3 +104,75 @@ def test_a_benefit_needs_an_efficiency_field():
     with pytest.raises(SpecError) as err:
         mai.Economy.from_dict(d)
     assert err.value.path.endswith("params.benefit")
+
+
+# ------------------------------------------------------------------ failure flags and goals
+
+FLAGGED = {"periods": 300, "burn": 100, "euler_snapshots": 10, "reference": True}
+
+
+def _evaluate(econ, act, monkeypatch, solved, seed=0):
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.policies import SharedPolicy
+    model, sol = solved  # the module's short solve stands in for the full one (same calibration)
+    monkeypatch.setitem(ev._SOLVED, repr(KrusellSmithModel.from_economy(econ)), sol)
+    return run_evaluation("krusell_smith", econ, SharedPolicy(econ.actors, act), FLAGGED, seed)
+
+
+def test_the_reference_policy_meets_its_own_goals(solved, monkeypatch):
+    """Against itself (same N, seed and shocks) every relative error is 0 and every goal is met;
+    its savings rule rises with k, nobody sits at a bound, nothing piles up."""
+    econ = economy(100)
+    out = _evaluate(econ, ev.reference_actor(econ, solved[1].policy), monkeypatch, solved)
+    row = out.tables["results"].iloc[0]
+    for c in ev.COMPARED:
+        assert row[f"{c}_relerr"] == 0.0, c
+    assert row["euler_mean"] < -3.0 and row["goal_all"] and all(row[g] for g in ev.GOALS)
+    assert row["savings_monotone"] and row["savings_falling_share"] == 0.0 and np.isnan(row["savings_falling_k_low"])
+    assert row["bounds_clear"] and row["no_pile_up"] and row["share_at_high"] == 0.0
+    rule = out.tables["savings_rule"]
+    assert len(rule) == 4 * ev.Diagnostics().rule_points and (rule["k_next"] > 0).all()
+    assert out.summary["goal_all_seeds"] == 1 and out.summary["by_seed"][0]["goal_all"] is True
+
+
+def test_a_non_monotone_rule_and_a_rule_stuck_at_a_bound_are_flagged(solved, monkeypatch):
+    """Seed 1 of ks_ppo.yaml failed this way: households between about 2 and 7 dissaved hard
+    (k' falling in k) and piled up; here a rule whose k' falls on k in [2, 2.5] and one that
+    always saves the lowest share allowed."""
+    econ = economy(100)
+    col, sc, of = ev.observation_columns(econ)["k"]
+    low, high = ev.action_bounds(econ)
+
+    def non_monotone(obs):
+        k = (obs[:, col] - of) / sc
+        drop = np.clip((k - 2.0) / 0.5, 0.0, 1.0) * (high - low)
+        return np.where(k < 7.0, high - drop, 0.96)[:, None]
+
+    bad = _evaluate(econ, non_monotone, monkeypatch, solved).tables["results"].iloc[0]
+    assert not bad["savings_monotone"] and bad["savings_falling_share"] > 0
+    step = ev.Diagnostics().rule_kmax * bad["K_mean"] / ev.Diagnostics().rule_points
+    assert 2.0 - step <= bad["savings_falling_k_low"] and bad["savings_falling_k_high"] <= 2.5 + step
+    assert not bad["goal_all"]
+
+    stuck = _evaluate(econ, lambda obs: np.full((len(obs), 1), low), monkeypatch, solved).tables["results"]
+    row = stuck.iloc[0]
+    assert row["share_at_low"] == 1.0 and not row["bounds_clear"]
+    assert row["pile_max_share"] > ev.PILE_RATIO * row["pile_max_share_ref"] and not row["no_pile_up"]
+    assert not row["goal_K_mean"] and not row["goal_all"]
+    assert row["savings_monotone"]  # a constant share is a rising rule: only the other flags fire
+
+    # per seed in the summary: two seeds, one of which meets the goals
+    good = _evaluate(econ, ev.reference_actor(econ, solved[1].policy), monkeypatch, solved).tables["results"]
+    both = pd.concat([good.assign(seed=3), stuck.assign(seed=4)], ignore_index=True)
+    summary = ev.KrusellSmithEvaluation().summarise({"results": both}, {})
+    assert summary["goal_all_seeds"] == 1 and summary["bounds_clear_seeds"] == 1
+    assert [(r["seed"], r["goal_all"], r["bounds_clear"]) for r in summary["by_seed"]] == [(3, True, True), (4, False, False)]
+
+
+def test_flag_settings_are_validated():
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.errors import SpecError
+    from marketsai.policies import ConstantPolicy
+    with pytest.raises(SpecError) as err:
+        run_evaluation("krusell_smith", economy(10), ConstantPolicy({}), {"pile_width": 2})
+    assert "pile_width" in err.value.path and "(0, 1)" in str(err.value)

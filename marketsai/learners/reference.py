@@ -47,9 +47,9 @@ def closed_form_policy(economy):
 
 
 def krusell_smith_policy(economy):
-    from marketsai.analysis.krusell_smith import reference_actor
-    from marketsai.solvers.krusell_smith import KrusellSmithModel, solve_krusell_smith
-    sol = solve_krusell_smith(KrusellSmithModel.from_economy(economy))
+    from marketsai.analysis.krusell_smith import reference_actor, reference_solution
+    from marketsai.solvers.krusell_smith import KrusellSmithModel
+    sol = reference_solution(KrusellSmithModel.from_economy(economy))  # shared with the evaluation
     info = {"K_mean": sol.K_mean, "K_sd": sol.K_sd, "den_haan_mean": sol.den_haan_in_sample[0],
             "den_haan_max": sol.den_haan_in_sample[1], **{f"w_{k}": v for k, v in sol.wealth.items()}}
     for iz, z in enumerate(("bad", "good")):

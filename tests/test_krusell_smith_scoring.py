@@ -176,3 +176,14 @@ def test_flag_settings_are_validated():
     with pytest.raises(SpecError) as err:
         run_evaluation("krusell_smith", economy(10), ConstantPolicy({}), {"pile_width": 2})
     assert "pile_width" in err.value.path and "(0, 1)" in str(err.value)
+
+
+def test_the_pile_up_and_monotonicity_measures_on_known_inputs():
+    assert ev.densest_interval(np.array([3.0, 0.0, 0.1, 0.2, 5.0, 9.0]), 0.25) == (0.5, 0.0)
+    assert ev.densest_interval(np.array([1.0, 2.0, 3.0, 4.0]), 0.5) == (0.25, 1.0)
+    k = np.arange(1.0, 6.0)
+    rule = pd.concat([pd.DataFrame({"z": 0, "e": 0, "k": k, "k_next": [1.0, 2.0, 1.5, 1.4, 3.0]}),
+                      pd.DataFrame({"z": 0, "e": 1, "k": k, "k_next": k})])
+    m = ev.monotonicity(rule, tol=0.05)
+    assert m["savings_falling_share"] == 2 / 8 and (m["savings_falling_k_low"], m["savings_falling_k_high"]) == (2.0, 4.0)
+    assert ev.monotonicity(rule, tol=0.6)["savings_falling_share"] == 0.0  # drops within the tolerance

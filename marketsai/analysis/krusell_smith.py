@@ -221,7 +221,7 @@ def reference_actor(econ, policy):
 def savings_rule(econ, act, model: KrusellSmithModel, K: float, *, points: int = 200,
                  k_max: float = 4.0) -> pd.DataFrame:
     """Next-period capital ``k_next`` on ``points`` values of own capital ``k`` in
-    ``[0, k_max K]`` for each ``(z, e)`` (0 bad / unemployed), at mean capital ``K``: the
+    ``(0, k_max K]`` for each ``(z, e)`` (0 bad / unemployed), at mean capital ``K``: the
     policy's saved share (clipped to the action bounds, as the economy's step clips it)
     times cash on hand. What a non-monotone rule is read from. The grid starts one step
     above 0 (an unemployed household with nothing has no cash on hand without a benefit)."""

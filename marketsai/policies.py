@@ -143,8 +143,9 @@ class SharedPolicy(Policy):
 
     def act_all(self, observations: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         agents = list(observations)
-        for agent in agents:
-            self._index(agent)
+        unknown = set(agents).difference(self.agents)  # a set: O(N) a period, not O(N^2)
+        if unknown:
+            self._index(min(unknown))  # raises the KeyError that names it
         obs = np.stack([np.asarray(observations[a]) for a in agents], axis=1)  # (B, N, d)
         out = np.asarray(self.function(obs.reshape(-1, obs.shape[-1])))
         out = out.reshape((obs.shape[0], len(agents)) + out.shape[1:])

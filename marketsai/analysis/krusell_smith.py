@@ -91,7 +91,8 @@ def simulate_economy(econ, act, *, T: int = 3000, burn: int = 500, seed: int = 0
     """
     name, proc, chain, zv = parts(econ)
     state = econ.initial_state(np.random.default_rng(seed), 1)
-    cols = np.concatenate([agent_columns(econ)[a][:1] for a in econ.actors])
+    columns = agent_columns(econ)  # once: it is O(N), and this is a loop over the N actors
+    cols = np.concatenate([columns[a][:1] for a in econ.actors])
 
     def record(t, st, actions, values, rewards, info, nxt):
         if t < burn:

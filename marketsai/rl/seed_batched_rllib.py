@@ -64,6 +64,35 @@ from marketsai.rl.rllib_internals import local_learner
 MODULE_ID = "members"
 
 
+def by_member(x: torch.Tensor, members: int) -> torch.Tensor:
+    """Rows ``(M * R, ...) -> (M, R, -1)`` (member ``m``'s rows are block ``m``)."""
+    if x.shape[0] % members:
+        raise ValueError(f"a batch of {x.shape[0]} rows is not {members} equal blocks of members' rows")
+    return x.reshape(members, x.shape[0] // members, -1)
+
+
+class PerMemberClipping:
+    """A Learner mixin: clip each optimiser's gradients by global norm *per member*.
+
+    RLlib clips by global norm once per optimiser of a module
+    (``Learner.postprocess_gradients_for_module``); over a module with a member axis that
+    norm would couple the members, so here it runs over each member's slices only
+    (:func:`~marketsai.rl.ensemble.clip_per_member`)."""
+
+    def postprocess_gradients_for_module(self, *, module_id, config=None, module_gradients_dict):
+        if config.grad_clip is None:
+            return dict(module_gradients_dict)
+        if config.grad_clip_by != "global_norm":
+            raise ValueError(f"grad_clip_by {config.grad_clip_by!r}: the members' learner clips by global_norm "
+                             "per member only")
+        for name, optimizer in self.get_optimizers_for_module(module_id):
+            grads = self.filter_param_dict_for_optimizer(param_dict=module_gradients_dict, optimizer=optimizer)
+            norms = clip_per_member(list(grads.values()), config.grad_clip)
+            self.metrics.log_value((module_id, f"gradients_{name}_max_member_global_norm"), norms.max().item(),
+                                   window=1)
+        return dict(module_gradients_dict)
+
+
 class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
     """``M`` Q-networks as one RLModule; rows in ``M`` equal blocks, one per member.
 
@@ -84,10 +113,7 @@ class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
             self.q_net.init_member(m, torch.Generator().manual_seed(int(seed)))
 
     def _by_member(self, x: torch.Tensor) -> torch.Tensor:
-        """Rows ``(M * R, ...) -> (M, R, ...)`` (member ``m``'s rows are block ``m``)."""
-        if x.shape[0] % self.members:
-            raise ValueError(f"a batch of {x.shape[0]} rows is not {self.members} equal blocks of members' rows")
-        return x.reshape(self.members, x.shape[0] // self.members, -1)
+        return by_member(x, self.members)
 
     def _q(self, net: StackedMLP, obs: torch.Tensor) -> torch.Tensor:
         q = net(self._by_member(obs.float()))
@@ -121,7 +147,7 @@ class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
                 QF_TARGET_NEXT_PREDS: self.forward_target({Columns.OBS: batch[Columns.NEXT_OBS]})[QF_PREDS]}
 
 
-class StackedDQNLearner(DQNTorchLearner):
+class StackedDQNLearner(PerMemberClipping, DQNTorchLearner):
     """RLlib's DQN learner on a :class:`StackedQModule`: its loss times ``M``, per-member
     clipping, Adam with ``adam_epsilon`` (see the module docstring)."""
 
@@ -135,15 +161,6 @@ class StackedDQNLearner(DQNTorchLearner):
         return members * super().compute_loss_for_module(module_id=module_id, config=config, batch=batch,
                                                          fwd_out=fwd_out)
 
-    def postprocess_gradients_for_module(self, *, module_id, config=None, module_gradients_dict):
-        if config.grad_clip is None:
-            return dict(module_gradients_dict)
-        if config.grad_clip_by != "global_norm":
-            raise ValueError(f"grad_clip_by {config.grad_clip_by!r}: the members' learner clips by global_norm "
-                             "per member only")
-        norms = clip_per_member(list(module_gradients_dict.values()), config.grad_clip)
-        self.metrics.log_value((module_id, "gradients_max_member_global_norm"), norms.max().item(), window=1)
-        return dict(module_gradients_dict)
 
 
 def learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: float, adam_epsilon: float,

@@ -62,6 +62,19 @@ def batched_dqn_settings(**kw) -> dict:
     return validate_mapping(BATCHED_DQN_SMALL | kw, SETTINGS, "learner.settings", "settings")
 
 
+#: ``sac_batched`` settings of its independence tests: as :data:`BATCHED_DQN_SMALL` (100
+#: updates at period 119), clipping on so that it is exercised
+BATCHED_SAC_SMALL = {"periods": 119, "learning_starts": 20, "hiddens": [16, 16], "train_batch_size": 16,
+                     "checkpoint_every": 0, "episode_length": 50, "grad_clip": 1.0}
+
+
+def batched_sac_settings(**kw) -> dict:
+    """:data:`BATCHED_SAC_SMALL` with ``kw``, checked as ``sac_batched`` checks its settings."""
+    from marketsai.params import validate_mapping
+    from marketsai.rl.batched_sac import SETTINGS
+    return validate_mapping(BATCHED_SAC_SMALL | kw, SETTINGS, "learner.settings", "settings")
+
+
 def member_state(run, m: int) -> list:
     """Member ``m``'s weights, target weights and Adam moments in a batched DQN run
     (``marketsai.rl.batched_dqn.BatchedRun``, either backend), as numpy arrays."""
@@ -74,13 +87,17 @@ def member_state(run, m: int) -> list:
     return out
 
 
-def interrupted_and_whole(economy, cfg: dict, tmp_path, monkeypatch, seeds=(0, 1)):
-    """``(uninterrupted, resumed)`` batched DQN runs of ``cfg``: the second is stopped after
-    its checkpoint at period 40 (``checkpoint_every: 40``) and rerun from its folder."""
+def interrupted_and_whole(economy, cfg: dict, tmp_path, monkeypatch, seeds=(0, 1), run_class=None):
+    """``(uninterrupted, resumed)`` batched runs of ``cfg`` (a ``run_class``, DQN's
+    ``BatchedRun`` by default): the second is stopped after its checkpoint at period 40
+    (``checkpoint_every: 40``) and rerun from its folder."""
+    import functools
+
     import pytest
 
-    from marketsai.rl import batched_dqn
     from marketsai.rl.batched_dqn import BatchedRun, train_batched
+    run_class = run_class or BatchedRun
+    train_batched = functools.partial(train_batched, run_class=run_class)
     (tmp_path / "whole").mkdir()
     whole = train_batched(economy, cfg, list(seeds), tmp_path / "whole")
     (tmp_path / "cut").mkdir()
@@ -93,6 +110,6 @@ def interrupted_and_whole(economy, cfg: dict, tmp_path, monkeypatch, seeds=(0, 1
     monkeypatch.setattr(BatchedRun, "advance", cut)
     with pytest.raises(KeyboardInterrupt):
         train_batched(economy, cfg, list(seeds), tmp_path / "cut")
-    assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
+    assert (tmp_path / "cut" / run_class.checkpoint).is_file()
     monkeypatch.setattr(BatchedRun, "advance", advance)
     return whole, train_batched(economy, cfg, list(seeds), tmp_path / "cut")

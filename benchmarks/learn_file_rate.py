@@ -35,7 +35,8 @@ def main():
     from marketsai.params import validate_mapping
 
     data = yaml.safe_load(args.file.read_text())
-    learner = learners.get(CLASSES[data["learner"]["name"]])
+    name = data["learner"]["name"]
+    learner = learners.get(CLASSES.get(name, name))
     given = dict(data["learner"]["settings"])
     horizon = given["periods"]
     given |= {"periods": args.periods, "checkpoint_every": 0} | ({"backend": args.backend} if args.backend else {})

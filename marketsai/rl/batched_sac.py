@@ -28,7 +28,7 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
-from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun
+from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet
 
 CHECKPOINT = "sac_batched.pt"
 
@@ -94,20 +94,16 @@ class IntervalActors:
         return out
 
 
-class MeanActionNet:
+class MeanActionNet(GreedyNet):
     """One trained actor in numpy: observations ``(B, d)`` -> the mean action, squashed and
     mapped onto the interval ``(B, 1)`` (float64, the economy's units)."""
 
     def __init__(self, layers, actors: IntervalActors):
-        self.layers, self.actors = layers, actors
+        super().__init__(layers)
+        self.actors = actors
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
-        x = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
-        for i, (w, b) in enumerate(self.layers):
-            x = x @ w + b
-            if i < len(self.layers) - 1:
-                x = np.maximum(x, 0.0)
-        return self.actors.unnormalise(np.tanh(x[:, :1]))
+        return self.actors.unnormalise(np.tanh(self.q(obs)[:, :1]))  # the actor's outputs: (loc, log-std)
 
 
 class BatchedSACRun(BatchedRun):

@@ -71,6 +71,15 @@ def by_member(x: torch.Tensor, members: int) -> torch.Tensor:
     return x.reshape(members, x.shape[0] // members, -1)
 
 
+def member_generators(model_config) -> tuple[int, list]:
+    """``(M, generators)``: member ``m``'s ``torch.Generator`` seeded ``member_seeds[m]`` (its
+    initial weights and nothing else)."""
+    members, seeds = int(model_config["members"]), list(model_config["member_seeds"])
+    if len(seeds) != members:
+        raise ValueError(f"member_seeds has {len(seeds)} entries for {members} members")
+    return members, [torch.Generator().manual_seed(int(x)) for x in seeds]
+
+
 class PerMemberClipping:
     """A Learner mixin: clip each optimiser's gradients by global norm *per member*.
 
@@ -103,14 +112,11 @@ class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
 
     def setup(self):
         cfg = self.model_config
-        self.members = int(cfg["members"])
-        seeds = list(cfg["member_seeds"])
-        if len(seeds) != self.members:
-            raise ValueError(f"member_seeds has {len(seeds)} entries for {self.members} members")
+        self.members, generators = member_generators(cfg)
         obs_dim = int(np.prod(self.observation_space.shape))
         self.q_net = StackedMLP(self.members, obs_dim, cfg["hiddens"], int(self.action_space.n))
-        for m, seed in enumerate(seeds):
-            self.q_net.init_member(m, torch.Generator().manual_seed(int(seed)))
+        for m, gen in enumerate(generators):
+            self.q_net.init_member(m, gen)
 
     def _by_member(self, x: torch.Tensor) -> torch.Tensor:
         return by_member(x, self.members)
@@ -181,15 +187,41 @@ def learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: fl
     return config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
 
 
-class RLlibMembers:
-    """The members as RLlib's learner holds them, with what ``BatchedRun`` asks of its
-    networks: Q-values to act on, the member layers, the device, an update and a state."""
+class LearnerMembers:
+    """The members as RLlib's (local) learner holds them: the module, an update of all
+    members on one batch, and the learner's state for a checkpoint."""
 
     def __init__(self, group):
         self.group = group
         self.learner = local_learner(group)
         self.module = self.learner.module[MODULE_ID].unwrapped()
         self.device = self.learner.device
+
+    def columns(self, flat: dict):
+        """RLlib's loss columns of the flattened ``M * k`` rows."""
+        return transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])
+
+    def update(self, batch: dict, periods: int) -> dict:
+        """One RLlib update of all members on ``batch`` (arrays ``(M, k, ...)``); RLlib's
+        learner updates the targets when ``periods`` say so."""
+        M, k = batch["rewards"].shape
+        flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
+        return self.group.update(batch=MultiAgentBatch({MODULE_ID: self.columns(flat)}, env_steps=M * k),
+                                 timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
+
+    def state_dict(self) -> dict:
+        return {"learner": self.learner.get_state(),
+                "last_target_update": dict(self.learner.last_update_ts_by_mid)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.learner.set_state(state["learner"])
+        self.learner.last_update_ts_by_mid.clear()
+        self.learner.last_update_ts_by_mid.update(state["last_target_update"])
+
+
+class RLlibMembers(LearnerMembers):
+    """The DQN members, with what ``BatchedRun`` asks of its networks: Q-values to act on,
+    the member layers, the device, an update and a state."""
 
     @property
     def online(self) -> StackedMLP:
@@ -208,21 +240,3 @@ class RLlibMembers:
         with torch.no_grad():
             q = self.module.compute_q_values({Columns.OBS: obs.reshape(-1, obs.shape[-1])})[QF_PREDS]
         return q.reshape(obs.shape[0], obs.shape[1], -1)
-
-    def update(self, batch: dict, periods: int) -> dict:
-        """One RLlib update of all members on ``batch`` (arrays ``(M, k, ...)``); RLlib's
-        learner copies the targets when ``periods`` say so."""
-        M, k = batch["actions"].shape
-        flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
-        columns = transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])
-        return self.group.update(batch=MultiAgentBatch({MODULE_ID: columns}, env_steps=M * k),
-                                 timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
-
-    def state_dict(self) -> dict:
-        return {"learner": self.learner.get_state(),
-                "last_target_update": dict(self.learner.last_update_ts_by_mid)}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.learner.set_state(state["learner"])
-        self.learner.last_update_ts_by_mid.clear()
-        self.learner.last_update_ts_by_mid.update(state["last_target_update"])

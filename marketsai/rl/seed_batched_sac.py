@@ -52,13 +52,16 @@ from ray.rllib.core.rl_module.apis import QNetAPI, TargetNetworkAPI
 from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
-from ray.rllib.policy.sample_batch import MultiAgentBatch
-from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
 from marketsai.rl.ensemble import StackedMLP
-from marketsai.rl.replay import transitions
-from marketsai.rl.rllib_internals import local_learner, sac_losses, squashed_gaussian_at
-from marketsai.rl.seed_batched_rllib import MODULE_ID, PerMemberClipping, by_member
+from marketsai.rl.rllib_internals import sac_losses, squashed_gaussian_at
+from marketsai.rl.seed_batched_rllib import (
+    MODULE_ID,
+    LearnerMembers,
+    PerMemberClipping,
+    by_member,
+    member_generators,
+)
 
 #: the batch columns of the loss's two standard-normal draws, ``(M * R, action_dim)`` each
 NOISE, NOISE_NEXT = "noise", "noise_next"
@@ -73,17 +76,13 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
 
     def setup(self):
         cfg = self.model_config
-        self.members = int(cfg["members"])
-        seeds = list(cfg["member_seeds"])
-        if len(seeds) != self.members:
-            raise ValueError(f"member_seeds has {len(seeds)} entries for {self.members} members")
+        self.members, generators = member_generators(cfg)
         obs_dim = int(np.prod(self.observation_space.shape))
         act_dim = int(np.prod(self.action_space.shape))
         self.pi = StackedMLP(self.members, obs_dim, cfg["hiddens"], 2 * act_dim)
         self.qf = StackedMLP(self.members, obs_dim + act_dim, cfg["hiddens"], 1)
         self.qf_twin = StackedMLP(self.members, obs_dim + act_dim, cfg["hiddens"], 1)
-        for m, seed in enumerate(seeds):
-            gen = torch.Generator().manual_seed(int(seed))
+        for m, gen in enumerate(generators):
             for net in (self.pi, self.qf, self.qf_twin):
                 net.init_member(m, gen)
 
@@ -194,15 +193,9 @@ def sac_learner_group(member_seeds, obs_dim: int, hiddens, *, actor_lr: float, c
     return config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
 
 
-class RLlibSACMembers:
-    """The members as RLlib's SAC learner holds them: actions from observations and draws,
-    the actor's layers, an update and a state."""
-
-    def __init__(self, group):
-        self.group = group
-        self.learner = local_learner(group)
-        self.module = self.learner.module[MODULE_ID].unwrapped()
-        self.device = self.learner.device
+class RLlibSACMembers(LearnerMembers):
+    """The SAC members: actions from observations and draws, the actors' layers, the
+    temperature, the optimisers by name; the state carries the temperature."""
 
     @property
     def online(self) -> StackedMLP:
@@ -213,8 +206,10 @@ class RLlibSACMembers:
     def log_alpha(self) -> torch.Tensor:
         return self.learner.curr_log_alpha[MODULE_ID]
 
-    def optimizer(self, name: str) -> torch.optim.Optimizer:
-        return self.learner.get_optimizer(MODULE_ID, name)
+    @property
+    def optimizers(self) -> dict:
+        """RLlib's optimisers by name: ``qf``, ``qf_twin``, ``policy``, ``alpha``."""
+        return dict(self.learner.get_optimizers_for_module(MODULE_ID))
 
     def actions(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """Sampled actions on ``[-1, 1]``: ``obs (M, R, d)``, ``noise (M, R, 1)`` -> ``(M, R, 1)``."""
@@ -223,20 +218,16 @@ class RLlibSACMembers:
             a, _ = squashed_gaussian_at(inputs, torch.from_numpy(noise.reshape(-1, 1)).to(self.device))
         return a.cpu().numpy().reshape(obs.shape[0], obs.shape[1], 1)
 
-    def update(self, batch: dict, periods: int) -> dict:
-        """One RLlib update of all members on ``batch`` (arrays ``(M, k, ...)``, with the
-        draws ``noise`` and ``noise_next``)."""
-        M, k = batch["rewards"].shape
-        flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
-        columns = transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])
+    def columns(self, flat: dict):
+        """The transitions and the loss's two draws (``noise``, ``noise_next``)."""
+        columns = super().columns(flat)
         columns[NOISE], columns[NOISE_NEXT] = flat[NOISE], flat[NOISE_NEXT]
-        return self.group.update(batch=MultiAgentBatch({MODULE_ID: columns}, env_steps=M * k),
-                                 timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
+        return columns
 
     def state_dict(self) -> dict:
-        return {"learner": self.learner.get_state(), "log_alpha": self.log_alpha.detach().cpu().clone()}
+        return super().state_dict() | {"log_alpha": self.log_alpha.detach().cpu().clone()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.learner.set_state(state["learner"])
+        super().load_state_dict(state)
         with torch.no_grad():
             self.log_alpha.copy_(state["log_alpha"])

@@ -43,7 +43,7 @@ def state(ens: RLlibSACMembers, m: int) -> list:
     out = [p[m].detach().numpy().copy() for net in nets for p in net.parameters()]
     out.append(ens.log_alpha[m].detach().numpy().copy())
     for name in OPTIMIZERS:
-        opt = ens.optimizer(name)
+        opt = ens.optimizers[name]
         for group in opt.param_groups:
             for p in group["params"]:
                 out += [opt.state[p][k][m].numpy().copy() for k in ("exp_avg", "exp_avg_sq")]
@@ -96,7 +96,7 @@ def test_a_loss_on_one_member_leaves_the_others_untouched():
 
 
 def test_the_same_sac_batched_run_twice_is_bit_identical(interval):
-    a, b = (train(interval, [3, 4], root_seed=1, periods=60) for _ in range(2))
+    a, b = (train(interval, [3, 4], root_seed=1, periods=40) for _ in range(2))  # 21 updates
     for x, y in zip(state(a.ens, 0) + state(a.ens, 3), state(b.ens, 0) + state(b.ens, 3), strict=True):
         assert np.array_equal(x, y)
     assert np.array_equal(a.buf["actions"], b.buf["actions"])

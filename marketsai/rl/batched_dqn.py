@@ -431,7 +431,8 @@ class BatchedDQN(Learner):
         return settings
 
     def is_noisy(self, settings: dict) -> bool:
-        return settings.get("backend") == "rllib"  # RLlib's logs: to the run's log file unless --verbose
+        # RLlib's logs: to the run's log file unless --verbose (learners without a backend are RLlib's)
+        return settings.get("backend", "rllib") == "rllib"
 
     def initial_policy(self, economy, settings: dict, seed: int = 0):
         """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""

@@ -156,8 +156,5 @@ class BatchedSAC(BatchedDQN):
     settings = SETTINGS
     run_class = BatchedSACRun
 
-    def is_noisy(self, settings: dict) -> bool:
-        return True  # RLlib's logs: to the run's log file unless --verbose
-
 
 __all__ = ["BatchedSAC", "BatchedSACRun", "IntervalActors", "SETTINGS"]

@@ -177,11 +177,20 @@ def learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: fl
               .training(lr=lr, adam_epsilon=adam_epsilon, gamma=gamma, double_q=double_q, dueling=False,
                         num_atoms=1, n_step=1, td_error_loss_fn="huber" if huber else "mse", grad_clip=grad_clip,
                         grad_clip_by="global_norm", tau=1.0, target_network_update_freq=target_network_update_freq)
-              .learners(learner_class=StackedDQNLearner, num_learners=0,
-                        num_gpus_per_learner=0 if device == "cpu" else 1))
-    spec = RLModuleSpec(module_class=StackedQModule,
+              )
+    return members_group(config, StackedDQNLearner, StackedQModule, member_seeds, obs_dim, hiddens,
+                         gym.spaces.Discrete(n_actions), device)
+
+
+def members_group(config, learner_class, module_class, member_seeds, obs_dim: int, hiddens, action_space,
+                  device: str = "cpu"):
+    """RLlib's ``LearnerGroup`` of ``config`` with one local ``learner_class`` over one
+    ``module_class`` RLModule of the members (module id :data:`MODULE_ID`)."""
+    config = config.learners(learner_class=learner_class, num_learners=0,
+                             num_gpus_per_learner=0 if device == "cpu" else 1)
+    spec = RLModuleSpec(module_class=module_class,
                         observation_space=gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32),
-                        action_space=gym.spaces.Discrete(n_actions),
+                        action_space=action_space,
                         model_config={"members": len(member_seeds), "hiddens": list(hiddens),
                                       "member_seeds": [int(x) for x in member_seeds]})
     return config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
@@ -204,19 +213,16 @@ class LearnerMembers:
     def update(self, batch: dict, periods: int) -> dict:
         """One RLlib update of all members on ``batch`` (arrays ``(M, k, ...)``); RLlib's
         learner updates the targets when ``periods`` say so."""
-        M, k = batch["rewards"].shape
+        M, k = next(iter(batch.values())).shape[:2]
         flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
         return self.group.update(batch=MultiAgentBatch({MODULE_ID: self.columns(flat)}, env_steps=M * k),
                                  timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
 
     def state_dict(self) -> dict:
-        return {"learner": self.learner.get_state(),
-                "last_target_update": dict(self.learner.last_update_ts_by_mid)}
+        return {"learner": self.learner.get_state()}
 
     def load_state_dict(self, state: dict) -> None:
         self.learner.set_state(state["learner"])
-        self.learner.last_update_ts_by_mid.clear()
-        self.learner.last_update_ts_by_mid.update(state["last_target_update"])
 
 
 class RLlibMembers(LearnerMembers):
@@ -240,3 +246,12 @@ class RLlibMembers(LearnerMembers):
         with torch.no_grad():
             q = self.module.compute_q_values({Columns.OBS: obs.reshape(-1, obs.shape[-1])})[QF_PREDS]
         return q.reshape(obs.shape[0], obs.shape[1], -1)
+
+    def state_dict(self) -> dict:
+        """The learner's state and the timestep of its last target copy (RLlib keeps it outside)."""
+        return super().state_dict() | {"last_target_update": dict(self.learner.last_update_ts_by_mid)}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.learner.last_update_ts_by_mid.clear()
+        self.learner.last_update_ts_by_mid.update(state["last_target_update"])

@@ -49,19 +49,12 @@ from ray.rllib.algorithms.sac.torch.sac_torch_learner import SACTorchLearner
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.utils import make_target_network
 from ray.rllib.core.rl_module.apis import QNetAPI, TargetNetworkAPI
-from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
-from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
+from marketsai.rl import seed_batched_rllib as stacked
 from marketsai.rl.ensemble import StackedMLP
 from marketsai.rl.rllib_internals import sac_losses, squashed_gaussian_at
-from marketsai.rl.seed_batched_rllib import (
-    MODULE_ID,
-    LearnerMembers,
-    PerMemberClipping,
-    by_member,
-    member_generators,
-)
+from marketsai.rl.seed_batched_rllib import MODULE_ID, LearnerMembers, PerMemberClipping, by_member
 
 #: the batch columns of the loss's two standard-normal draws, ``(M * R, action_dim)`` each
 NOISE, NOISE_NEXT = "noise", "noise_next"
@@ -76,7 +69,7 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
 
     def setup(self):
         cfg = self.model_config
-        self.members, generators = member_generators(cfg)
+        self.members, generators = stacked.member_generators(cfg)
         obs_dim = int(np.prod(self.observation_space.shape))
         act_dim = int(np.prod(self.action_space.shape))
         self.pi = StackedMLP(self.members, obs_dim, cfg["hiddens"], 2 * act_dim)
@@ -182,15 +175,9 @@ def sac_learner_group(member_seeds, obs_dim: int, hiddens, *, actor_lr: float, c
               .training(actor_lr=actor_lr, critic_lr=critic_lr, alpha_lr=alpha_lr, initial_alpha=initial_alpha,
                         target_entropy="auto" if target_entropy is None else float(target_entropy), tau=tau,
                         target_network_update_freq=0, twin_q=True, gamma=gamma, n_step=1, grad_clip=grad_clip,
-                        grad_clip_by="global_norm")
-              .learners(learner_class=StackedSACLearner, num_learners=0,
-                        num_gpus_per_learner=0 if device == "cpu" else 1))
-    spec = RLModuleSpec(module_class=StackedSACModule,
-                        observation_space=gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32),
-                        action_space=gym.spaces.Box(-1.0, 1.0, (1,), np.float32),
-                        model_config={"members": len(member_seeds), "hiddens": list(hiddens),
-                                      "member_seeds": [int(x) for x in member_seeds]})
-    return config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
+                        grad_clip_by="global_norm"))
+    return stacked.members_group(config, StackedSACLearner, StackedSACModule, member_seeds, obs_dim, hiddens,
+                         gym.spaces.Box(-1.0, 1.0, (1,), np.float32), device)
 
 
 class RLlibSACMembers(LearnerMembers):

@@ -14,7 +14,16 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("ray.rllib")
 
-from rl_helpers import DUOPOLY, batched_sac_settings, continuous_duopoly, interrupted_and_whole  # noqa: E402
+from rl_helpers import (  # noqa: E402
+    DUOPOLY,
+    batched_sac_settings,
+    bumped_updates,
+    continuous_duopoly,
+    interrupted_and_whole,
+    stacked_state,
+    unchanged,
+)
+from rl_helpers import assert_close as close  # noqa: E402
 
 from marketsai.economy import Economy, load_economy  # noqa: E402
 from marketsai.errors import SpecError  # noqa: E402
@@ -40,19 +49,8 @@ def state(ens: RLlibSACMembers, m: int) -> list:
     """Member ``m``'s actor, twin critics, their targets, temperature and every Adam moment."""
     mod = ens.module
     nets = (mod.pi, mod.qf, mod.qf_twin, mod.target_qf, mod.target_qf_twin)
-    out = [p[m].detach().numpy().copy() for net in nets for p in net.parameters()]
-    out.append(ens.log_alpha[m].detach().numpy().copy())
-    for name in OPTIMIZERS:
-        opt = ens.optimizers[name]
-        for group in opt.param_groups:
-            for p in group["params"]:
-                out += [opt.state[p][k][m].numpy().copy() for k in ("exp_avg", "exp_avg_sq")]
-    return out
-
-
-def close(a: list, b: list) -> None:
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+    return stacked_state(m, [p for net in nets for p in net.parameters()] + [ens.log_alpha],
+                         [ens.optimizers[name] for name in OPTIMIZERS])
 
 
 def test_sac_batched_seeds_equal_seeds_alone(interval):
@@ -77,21 +75,19 @@ def test_a_loss_on_one_member_leaves_the_others_untouched():
                                                      critic_lr=1e-3, alpha_lr=1e-2, initial_alpha=0.5,
                                                      target_entropy=None, tau=0.1, grad_clip=10.0, gamma=0.9))
     a, b = make(), make()
-    for t in range(1, 5):
-        batch = {"obs": gen.normal(size=(M, k, 2)).astype(np.float32),
-                 "actions": gen.uniform(-1, 1, (M, k, 1)).astype(np.float32),
-                 "rewards": gen.normal(size=(M, k)).astype(np.float32),
-                 "next_obs": gen.normal(size=(M, k, 2)).astype(np.float32),
-                 "noise": gen.normal(size=(M, k, 1)).astype(np.float32),
-                 "noise_next": gen.normal(size=(M, k, 1)).astype(np.float32)}
-        bumped = {c: v.copy() for c, v in batch.items()}
-        bumped["rewards"][0] += 1e3
-        bumped["noise"][0] += 1.0
-        a.update(batch, t)
-        b.update(bumped, t)
-    for m in range(M):
-        same = [np.array_equal(x, y) for x, y in zip(state(a, m), state(b, m), strict=True)]
-        assert all(same) if m else not any(same), m
+    batches = [{"obs": gen.normal(size=(M, k, 2)).astype(np.float32),
+                "actions": gen.uniform(-1, 1, (M, k, 1)).astype(np.float32),
+                "rewards": gen.normal(size=(M, k)).astype(np.float32),
+                "next_obs": gen.normal(size=(M, k, 2)).astype(np.float32),
+                "noise": gen.normal(size=(M, k, 1)).astype(np.float32),
+                "noise_next": gen.normal(size=(M, k, 1)).astype(np.float32)} for _ in range(4)]
+
+    def bump(batch):
+        batch["rewards"][0] += 1e3
+        batch["noise"][0] += 1.0
+    bumped_updates(a, b, batches, bump)
+    same = unchanged(state, a, b, M)
+    assert not any(same[0]) and all(all(s) for s in same[1:])
     assert not torch.equal(a.log_alpha[0], b.log_alpha[0]) and torch.equal(a.log_alpha[1:], b.log_alpha[1:])
 
 

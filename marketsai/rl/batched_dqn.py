@@ -413,13 +413,15 @@ class BatchedDQN(Learner):
     settings = SETTINGS
     seeds_per_unit = 8
     run_class = BatchedRun
+    #: whether every update is RLlib's (no ``backend`` setting)
+    rllib_only = False
 
     def check(self, economy, settings):
         if isinstance(economy, dict):  # the runner checks before it builds the economy
             from marketsai.economy import Economy
             economy = Economy.from_dict(economy)
         self.run_class.actors_of(economy)
-        if settings.get("backend", "rllib") == "rllib":
+        if self.rllib_only or settings["backend"] == "rllib":
             import importlib.util
             if importlib.util.find_spec("ray") is None:
                 raise SpecError("backend rllib needs Ray's RLlib (the rllib extra)", path="backend",
@@ -431,8 +433,8 @@ class BatchedDQN(Learner):
         return settings
 
     def is_noisy(self, settings: dict) -> bool:
-        # RLlib's logs: to the run's log file unless --verbose (learners without a backend are RLlib's)
-        return settings.get("backend", "rllib") == "rllib"
+        # RLlib's logs: to the run's log file unless --verbose
+        return self.rllib_only or settings.get("backend") == "rllib"
 
     def initial_policy(self, economy, settings: dict, seed: int = 0):
         """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""

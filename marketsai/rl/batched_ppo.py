@@ -126,6 +126,7 @@ class BatchedPPO(BatchedDQN):
     """PPO on a grid, all seeds of a unit as one RLModule in RLlib (see the module docstring)."""
 
     settings = SETTINGS
+    rllib_only = True
     run_class = BatchedPPORun
 
 

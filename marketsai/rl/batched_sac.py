@@ -154,6 +154,7 @@ class BatchedSAC(BatchedDQN):
     """SAC on an interval, all seeds of a unit as one RLModule in RLlib (see the module docstring)."""
 
     settings = SETTINGS
+    rllib_only = True
     run_class = BatchedSACRun
 
 

@@ -100,3 +100,11 @@ def test_the_kl_penalty_is_not_a_setting():
         batched_ppo_settings(kl_coeff=0.2)
     with pytest.raises(SpecError, match="minibatch"):
         BatchedPPORun(load_economy(DUOPOLY), batched_ppo_settings(minibatch_size=26), [0])
+
+
+def test_the_rllib_only_learners_log_to_the_run_log():
+    from marketsai.rl.batched_dqn import BatchedDQN
+    from marketsai.rl.batched_ppo import BatchedPPO
+    from marketsai.rl.batched_sac import BatchedSAC
+    assert BatchedPPO().is_noisy({}) and BatchedSAC().is_noisy({})
+    assert not BatchedDQN().is_noisy({}) and BatchedDQN().is_noisy({"backend": "rllib"})

@@ -1,4 +1,4 @@
-"""Seeds as a batch dimension: per-seed DQN and SAC update cost -- RLlib per seed, RLlib batched, plain-torch batched, bare loop.
+"""Seeds as a batch dimension: per-seed DQN, SAC and PPO update cost -- RLlib per seed, RLlib batched, plain-torch batched, bare loop.
 
 Measured side by side in one run (interleaved rounds, best round kept: the machine is
 shared), the same network (obs 2 -> 64 -> 64 -> 15 ReLU, the Calvano duopoly's firm),
@@ -25,8 +25,12 @@ The SAC rows (third table) are the same comparison for SAC on the price interval
 PyTorch SAC update written here, RLlib's ``SACTorchLearner`` on its default module per seed,
 and ``sac_batched``'s learner (:mod:`marketsai.rl.seed_batched_sac`) over ``S`` seeds.
 
+The PPO rows (fourth table): a bare PyTorch PPO minibatch update, RLlib's
+``PPOTorchLearner`` on its default module per seed, and ``ppo_batched``'s learner
+(:mod:`marketsai.rl.seed_batched_ppo`) over ``S`` seeds.
+
 Usage: ``python benchmarks/bench_batched_seeds.py [--updates 300] [--rounds 3] [--sizes 1 4 8 16]
-[--periods 200] [--sac-updates 100] [--rllib-steps 2000]``.
+[--periods 200] [--sac-updates 100] [--ppo-updates 300] [--rllib-steps 2000]``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 from common import dated, machine, single_threaded
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,6 +232,70 @@ def sac_rllib_per_seed():
     return lambda: group.update(batch=batch, timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: 0})
 
 
+# ---------------------------------------------------------------- PPO on the grid
+PPO_LR = 5e-5
+
+
+def ppo_bare_loop(torch, seed: int = 0):
+    """One seed's PPO minibatch update (RLlib's loss: clipped surrogate, clipped squared
+    value error, no KL or entropy term), plain PyTorch (the benchmark's own code)."""
+    torch.manual_seed(seed)
+
+    def mlp(o):
+        return torch.nn.Sequential(torch.nn.Linear(OBS, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                                   torch.nn.Linear(64, o))
+    pi, vf = mlp(ACT), mlp(1)
+    opt = torch.optim.Adam([*pi.parameters(), *vf.parameters()], lr=PPO_LR)
+    obs, act = torch.randn(BATCH, OBS), torch.randint(0, ACT, (BATCH,))
+    old_logp, adv, targets = torch.full((BATCH,), -2.7), torch.randn(BATCH), torch.randn(BATCH)
+
+    def update():
+        logp = torch.log_softmax(pi(obs), -1).gather(1, act[:, None])[:, 0]
+        ratio = torch.exp(logp - old_logp)
+        surrogate = torch.min(adv * ratio, adv * ratio.clamp(0.7, 1.3))
+        vf_loss = (vf(obs)[:, 0] - targets).pow(2).clamp(0, 10.0)
+        loss = (-surrogate + vf_loss).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return update
+
+
+def ppo_batch(rng, S: int) -> dict:
+    """A fixed PPO minibatch ``(S, BATCH, ...)`` as numpy arrays."""
+    return {"obs": rng.normal(size=(S, BATCH, OBS)).astype("float32"), "actions": rng.integers(0, ACT, (S, BATCH)),
+            "logp": np.full((S, BATCH), -np.log(ACT), np.float32), "logits": np.zeros((S, BATCH, ACT), np.float32),
+            "advantages": rng.normal(size=(S, BATCH)).astype("float32"),
+            "value_targets": rng.normal(size=(S, BATCH)).astype("float32")}
+
+
+def ppo_rllib_batched(S: int):
+    """RLlib's PPO learner over the S seeds' one stacked RLModule (``ppo_batched``)."""
+    from marketsai.rl.seed_batched_ppo import RLlibPPOMembers, ppo_learner_group
+    ens = RLlibPPOMembers(ppo_learner_group(list(range(S)), OBS, HID, ACT, lr=PPO_LR, clip_param=0.3,
+                                            vf_clip_param=10.0, vf_loss_coeff=1.0, entropy_coeff=0.0, grad_clip=None))
+    batch = ppo_batch(np.random.default_rng(0), S)
+    return lambda: ens.update(batch, 0)
+
+
+def ppo_rllib_per_seed():
+    """One seed's PPO minibatch update on today's path: RLlib's PPO learner on its default module."""
+    import gymnasium as gym
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.policy.sample_batch import MultiAgentBatch
+    from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
+
+    from marketsai.rl.seed_batched_ppo import RLlibPPOMembers
+    config = (PPOConfig().training(lr=PPO_LR, use_kl_loss=False, kl_coeff=0.0)
+              .rl_module(model_config={"fcnet_hiddens": HID, "fcnet_activation": "relu", "head_fcnet_hiddens": []})
+              .learners(num_learners=0))
+    group = config.build_learner_group(spaces={"default_policy": (
+        gym.spaces.Box(-np.inf, np.inf, (OBS,), np.float32), gym.spaces.Discrete(ACT))})
+    b = {c: v[0] for c, v in ppo_batch(np.random.default_rng(0), 1).items()}
+    batch = MultiAgentBatch({"default_policy": RLlibPPOMembers.columns(b)}, env_steps=BATCH)
+    return lambda: group.update(batch=batch, timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: 0})
+
+
 def rate(fn, n: int) -> float:
     for _ in range(10):
         fn()
@@ -265,6 +334,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 4, 8, 16])
     parser.add_argument("--periods", type=int, default=200, help="end-to-end periods per window (0: skip)")
     parser.add_argument("--sac-updates", type=int, default=100, help="SAC updates per timed window (0: skip)")
+    parser.add_argument("--ppo-updates", type=int, default=300, help="PPO minibatch updates per timed window (0: skip)")
     parser.add_argument("--rllib-steps", type=int, default=2000,
                         help="periods of RLlib's DQN algorithm's timed window (0: skip)")
     args, _ = parser.parse_known_args()
@@ -274,12 +344,16 @@ def main():
     fns |= {("rllib", S): rllib_batched(S) for S in args.sizes} | {("torch", S): batched(torch, S) for S in args.sizes}
     sac = {("bare", 1): sac_bare_loop(torch), ("rllib per seed", 1): sac_rllib_per_seed()}
     sac |= {("rllib", S): sac_rllib_batched(S) for S in args.sizes} if args.sac_updates else {}
-    best, sac_best = dict.fromkeys(fns, 0.0), dict.fromkeys(sac, 0.0)
+    ppo = {("bare", 1): ppo_bare_loop(torch), ("rllib per seed", 1): ppo_rllib_per_seed()}
+    ppo |= {("rllib", S): ppo_rllib_batched(S) for S in args.sizes} if args.ppo_updates else {}
+    best, sac_best, ppo_best = dict.fromkeys(fns, 0.0), dict.fromkeys(sac, 0.0), dict.fromkeys(ppo, 0.0)
     for _ in range(args.rounds):
         for k, fn in fns.items():
             best[k] = max(best[k], rate(fn, args.updates))
         for k, fn in sac.items() if args.sac_updates else ():
             sac_best[k] = max(sac_best[k], rate(fn, args.sac_updates))
+        for k, fn in ppo.items() if args.ppo_updates else ():
+            ppo_best[k] = max(ppo_best[k], rate(fn, args.ppo_updates))
     e2e = end_to_end((1, 8), args.periods, args.rounds) if args.periods else {}
     algo = rllib_algorithm_per_seed(args.rllib_steps) if args.rllib_steps else None
     load1 = os.getloadavg()[0]
@@ -291,12 +365,13 @@ def main():
         per_seed = r * S
         rows.append([names[kind], S, f"{per_seed:,.0f}", f"{1e3 / per_seed:.2f}", f"{bare / per_seed:.2f}"])
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
-    lines = [f"# Seeds as a batch dimension: DQN and SAC per-seed update cost ({stamp})", "",
+    lines = [f"# Seeds as a batch dimension: DQN, SAC and PPO per-seed update cost ({stamp})", "",
              f"Machine: {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; torch "
              f"{torch.__version__}, 1 thread; 1-minute load average {load0:.1f} at the start, {load1:.1f} at the end "
              "(2 cores: above 2, other jobs shared the machine). Command: `nice -n 5 python "
              f"benchmarks/bench_batched_seeds.py --updates {args.updates} --rounds {args.rounds} --sizes "
              f"{' '.join(map(str, args.sizes))} --periods {args.periods} --sac-updates {args.sac_updates} "
+             f"--ppo-updates {args.ppo_updates} "
              f"--rllib-steps {args.rllib_steps}`.", "",
              "| update | seeds S | per-seed updates / s | per-seed ms / update | ratio to bare loop |",
              "|---|---|---|---|---|", *["| " + " | ".join(str(c) for c in r) + " |" for r in rows], "",
@@ -326,6 +401,19 @@ def main():
                   "|---|---|---|---|---|"]
         lines += [f"| {sac_names[k]} | {S} | {r * S:,.0f} | {1e3 / (r * S):.2f} | {bare / (r * S):.2f} |"
                   for (k, S), r in sac_best.items()]
+    if args.ppo_updates:
+        ppo_names = {"bare": "bare PyTorch loop, 1 policy + value function", "rllib per seed":
+                     "RLlib PPO learner, one algorithm per seed (its default module)",
+                     "rllib": "RLlib PPO batched (`ppo_batched`)"}
+        bare = ppo_best[("bare", 1)]
+        lines += ["", "PPO on the grid, the same run: per-seed cost of one minibatch update (policy obs 2 -> 64 -> 64 -> "
+                  f"{ACT}, value function obs 2 -> 64 -> 64 -> 1, minibatch {BATCH}, RLlib's loss without KL or entropy "
+                  f"terms, Adam 5e-5; best of {args.rounds} interleaved rounds of {args.ppo_updates} updates on fixed "
+                  "minibatches):", "",
+                  "| PPO update | seeds S | per-seed updates / s | per-seed ms / update | ratio to bare loop |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {ppo_names[k]} | {S} | {r * S:,.0f} | {1e3 / (r * S):.2f} | {bare / (r * S):.2f} |"
+                  for (k, S), r in ppo_best.items()]
     text = "\n".join(lines) + "\n"
     out = dated("batched_seeds")
     out.write_text(text)

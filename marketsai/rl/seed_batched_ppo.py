@@ -126,7 +126,8 @@ class RLlibPPOMembers(LearnerMembers):
             values = self.module.compute_values({Columns.OBS: flat}).cpu().numpy()
         return logits.reshape(obs.shape[0], obs.shape[1], -1), values.reshape(obs.shape[0], obs.shape[1])
 
-    def columns(self, flat: dict):
+    @staticmethod
+    def columns(flat: dict):
         """RLlib's PPO loss columns (advantages already standardised per member)."""
         return SampleBatch({Columns.OBS: flat["obs"], Columns.ACTIONS: flat["actions"],
                             Columns.ACTION_LOGP: flat["logp"], Columns.ACTION_DIST_INPUTS: flat["logits"],

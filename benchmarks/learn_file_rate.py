@@ -1,5 +1,6 @@
-"""Seed-periods per second of a batched learn file (``dqn_batched``, ``sac_batched``) and
-the wall time its full horizon would take at that rate.
+"""Seed-periods per second of a batched learn file and its full horizon's wall time at that rate.
+
+The learners: ``dqn_batched``, ``sac_batched``, ``ppo_batched``.
 
 Why: the published-scale study files (``experiments/tabular_vs_deep/*_500k.yaml``) are too
 long to run to check; this runs the file's learner with its own settings and seeds for
@@ -20,7 +21,8 @@ import yaml
 from common import single_threaded
 
 #: the batched learners by import path (their entry-point names need the package installed)
-CLASSES = {"dqn_batched": "marketsai.rl.batched_dqn:BatchedDQN", "sac_batched": "marketsai.rl.batched_sac:BatchedSAC"}
+CLASSES = {"dqn_batched": "marketsai.rl.batched_dqn:BatchedDQN", "sac_batched": "marketsai.rl.batched_sac:BatchedSAC",
+           "ppo_batched": "marketsai.rl.batched_ppo:BatchedPPO"}
 
 
 def main():

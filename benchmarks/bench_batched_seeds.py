@@ -327,6 +327,19 @@ def end_to_end(sizes, periods: int, rounds: int) -> dict:
     return best
 
 
+def update_table(algo: str, caption: str, best: dict, networks: str, learner: str) -> list[str]:
+    """The lines of one algorithm's per-seed update table (rows: bare loop, RLlib per seed,
+    batched S) after ``caption``."""
+    names = {"bare": f"bare PyTorch loop, {networks}", "rllib per seed":
+             f"RLlib {algo} learner, one algorithm per seed (its default module)",
+             "rllib": f"RLlib {algo} batched (`{learner}`)"}
+    bare = best[("bare", 1)]
+    return ["", caption, "", f"| {algo} update | seeds S | per-seed updates / s | per-seed ms / update | "
+            "ratio to bare loop |", "|---|---|---|---|---|",
+            *[f"| {names[k]} | {S} | {r * S:,.0f} | {1e3 / (r * S):.2f} | {bare / (r * S):.2f} |"
+              for (k, S), r in best.items()]]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=300, help="updates per timed window")
@@ -389,31 +402,17 @@ def main():
             lines += [f"| RLlib DQN algorithm, one per seed (per-agent path, RLlib's default dueling head) | 1 | "
                       f"{algo:,.0f} | {algo:,.0f} | {1e3 / algo:.2f} |"]
     if args.sac_updates:
-        sac_names = {"bare": "bare PyTorch loop, 1 actor + twin critics", "rllib per seed":
-                     "RLlib SAC learner, one algorithm per seed (its default module)",
-                     "rllib": "RLlib SAC batched (`sac_batched`)"}
-        bare = sac_best[("bare", 1)]
-        lines += ["", "SAC on the price interval, the same run: per-seed cost of one update (actor obs 2 -> 64 -> 64 -> "
-                  "2, twin critics obs + action 3 -> 64 -> 64 -> 1, batch 64, RLlib's continuous loss with a learned "
-                  f"temperature, Adam 3e-4, polyak targets; best of {args.rounds} interleaved rounds of "
-                  f"{args.sac_updates} updates on fixed batches):", "",
-                  "| SAC update | seeds S | per-seed updates / s | per-seed ms / update | ratio to bare loop |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {sac_names[k]} | {S} | {r * S:,.0f} | {1e3 / (r * S):.2f} | {bare / (r * S):.2f} |"
-                  for (k, S), r in sac_best.items()]
+        lines += update_table(
+            "SAC", "SAC on the price interval, the same run: per-seed cost of one update (actor obs 2 -> 64 -> 64 -> 2, "
+            "twin critics obs + action 3 -> 64 -> 64 -> 1, batch 64, RLlib's continuous loss with a learned "
+            f"temperature, Adam 3e-4, polyak targets; best of {args.rounds} interleaved rounds of {args.sac_updates} "
+            "updates on fixed batches):", sac_best, "1 actor + twin critics", "sac_batched")
     if args.ppo_updates:
-        ppo_names = {"bare": "bare PyTorch loop, 1 policy + value function", "rllib per seed":
-                     "RLlib PPO learner, one algorithm per seed (its default module)",
-                     "rllib": "RLlib PPO batched (`ppo_batched`)"}
-        bare = ppo_best[("bare", 1)]
-        lines += ["", "PPO on the grid, the same run: per-seed cost of one minibatch update (policy obs 2 -> 64 -> 64 -> "
-                  f"{ACT}, value function obs 2 -> 64 -> 64 -> 1, minibatch {BATCH}, RLlib's loss without KL or entropy "
-                  f"terms, Adam 5e-5; best of {args.rounds} interleaved rounds of {args.ppo_updates} updates on fixed "
-                  "minibatches):", "",
-                  "| PPO update | seeds S | per-seed updates / s | per-seed ms / update | ratio to bare loop |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {ppo_names[k]} | {S} | {r * S:,.0f} | {1e3 / (r * S):.2f} | {bare / (r * S):.2f} |"
-                  for (k, S), r in ppo_best.items()]
+        lines += update_table(
+            "PPO", "PPO on the grid, the same run: per-seed cost of one minibatch update (policy obs 2 -> 64 -> 64 -> "
+            f"{ACT}, value function obs 2 -> 64 -> 64 -> 1, minibatch {BATCH}, RLlib's loss without KL or entropy "
+            f"terms, Adam 5e-5; best of {args.rounds} interleaved rounds of {args.ppo_updates} updates on fixed "
+            "minibatches):", ppo_best, "1 policy + value function", "ppo_batched")
     text = "\n".join(lines) + "\n"
     out = dated("batched_seeds")
     out.write_text(text)

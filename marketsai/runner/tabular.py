@@ -193,6 +193,10 @@ class TabularKind(ExperimentKind):
             from marketsai.economy import Economy
             growth_model_of(Economy.from_dict(cfg["economy"]))
         every, window = cfg["analysis"]["learning_curve_every"], cfg["analysis"]["learning_curve_window"]
+        if every and cfg["learner"].get("device") == "cuda":
+            raise SpecError("the GPU kernel records no play, so it draws no learning curve",
+                            path="analysis.learning_curve_every", value=every,
+                            allowed="0 with learner.device: cuda")
         if every and window > every:
             raise SpecError("the recorded window is longer than the sampling interval",
                             path="analysis.learning_curve_window", value=window,

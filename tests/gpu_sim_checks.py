@@ -49,21 +49,23 @@ class CpuKernelsOff:
     """Within: the CPU kernels raise, so a GPU result cannot have come from them."""
 
     def __enter__(self):
-        self.saved = kernel.advance_kernel, model_kernel.advance_model_kernel
+        self.saved = kernel.init_kernel, kernel.advance_kernel, model_kernel.advance_model_kernel
 
         def off(*args, **kw):
             raise AssertionError("the CPU kernel ran for device: cuda")
-        kernel.advance_kernel = model_kernel.advance_model_kernel = off
+        kernel.init_kernel = kernel.advance_kernel = model_kernel.advance_model_kernel = off
 
     def __exit__(self, *exc):
-        kernel.advance_kernel, model_kernel.advance_model_kernel = self.saved
+        kernel.init_kernel, kernel.advance_kernel, model_kernel.advance_model_kernel = self.saved
 
 
 def both(game, cfg, seed, sessions, steps):
     """The same sessions advanced by the CPU engine and by the GPU kernel, step by step
     (``steps``: keyword dicts of ``advance``)."""
     cpu = init_sessions(game, cfg, seed=seed, sessions=sessions)
-    gpu = init_sessions(game, on_gpu(cfg), seed=seed, sessions=sessions)
+    with CpuKernelsOff():
+        gpu = init_sessions(game, on_gpu(cfg), seed=seed, sessions=sessions)
+    same_state(cpu, gpu, "init")
     for kw in steps:
         advance(game, cfg, cpu, **kw)
         with CpuKernelsOff():

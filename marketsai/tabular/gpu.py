@@ -67,11 +67,12 @@ from marketsai.tabular.kernel_parts import (
     EPS_RESYNC,
     EXP_DECAY,
     argmax_count,
+    argmax_random_ties,
     argmax_ties,
     exploration_rate,
     kth_tie,
 )
-from marketsai.tabular.rng import to_unit, xoshiro
+from marketsai.tabular.rng import randint, to_unit, xoshiro
 
 COVERS = ("a finite game with two agents, no exogenous state, simultaneous moves, "
           "exploration exp_decay or constant, dtype float64, plain Q-learning (no solver "
@@ -130,6 +131,8 @@ _d_kth_tie = device_function(kth_tie)
 _d_argmax_count = device_function(argmax_count)
 _d_argmax_ties = device_function(argmax_ties)
 _d_xoshiro = device_function(xoshiro)
+_d_randint = device_function(randint)
+_d_argmax_random_ties = device_function(argmax_random_ties)
 _d_to_unit = device_function(to_unit)
 
 if numba.config.ENABLE_CUDASIM:  # the simulator runs Python: IEEE operations, never fused
@@ -180,6 +183,12 @@ def uncovered(game, cfg) -> str | None:
     if not np.all(np.isfinite(game.payoffs)):
         return "the payoffs are not all finite"
     return None
+
+
+def check_run(game, cfg) -> None:
+    """Both checks of a ``device: cuda`` run: a device is present and the kernel covers it."""
+    check_covered(game, cfg)
+    check_device()
 
 
 def check_covered(game, cfg) -> None:
@@ -367,6 +376,30 @@ def sessions_kernel(active, pay, Mk, M, delta, keep, rate, eps_table, decay, q, 
     done_out[w] = t - t_begin
 
 
+@cuda.jit
+def init_kernel(q0, q0_div, Mk, q, strategy, state, rng):
+    """Thread ``w`` initialises session ``w`` as the CPU's
+    :func:`~marketsai.tabular.kernel.init_kernel` does (no exogenous state): a uniform
+    initial state, ``Q = Q0``, greedy actions with random ties, the same draws in the same
+    order. On the device because at 10^6 sessions the CPU's serial loop takes minutes."""
+    w = cuda.grid(1)
+    if w >= q.shape[0]:
+        return
+    st = rng[w]
+    qw = q[w]
+    n_states = qw.shape[1]
+    m = qw.shape[2]
+    state[w] = _d_randint(st, Mk)
+    for i in range(qw.shape[0]):
+        for x in range(n_states):
+            for a in range(m):
+                qw[i, x, a] = q0[i, x // q0_div, a]
+    for i in range(qw.shape[0]):
+        for x in range(n_states):
+            g, best = _d_argmax_random_ties(qw, i, x, m - 1, st)
+            strategy[w, i, x] = g
+
+
 # ------------------------------------------------------------------------------- host
 def session_device_bytes(ga) -> int:
     """Device bytes of one session: Q-table, greedy actions, both caches, small state."""
@@ -382,6 +415,25 @@ def device_free_bytes() -> int | None:
     return int(free)
 
 
+def init_on_device(q0, q0_div, Mk, states) -> None:
+    """Fill fresh ``states`` (RNG streams set) as :func:`marketsai.tabular.sessions.init_sessions`
+    does on the CPU, on the device, in batches that fit its memory."""
+    S = states.n_sessions
+    free = device_free_bytes()
+    per = states.q[:1].nbytes + states.strategy[:1].nbytes + 64
+    size = max(S, 1) if free is None else max(1, int(0.8 * free) // per)
+    d_q0 = cuda.to_device(np.ascontiguousarray(q0, dtype=np.float64))
+    for lo in range(0, S, size):
+        part = slice(lo, min(S, lo + size))
+        d = {f: cuda.to_device(getattr(states, f)[part]) for f in ("q", "strategy", "state", "rng")}
+        count = part.stop - part.start
+        tpb = min(THREADS_PER_BLOCK, count)
+        init_kernel[(count + tpb - 1) // tpb, tpb](d_q0, q0_div, Mk, d["q"], d["strategy"],
+                                                   d["state"], d["rng"])
+        for f, arr in d.items():
+            arr.copy_to_host(getattr(states, f)[part])
+
+
 class DeviceBatch:
     """Positions ``lo..hi-1`` of a :class:`~marketsai.tabular.sessions.SessionState` held
     on the device while they run (their caches ``maxq``, ``other`` live there only)."""
@@ -389,7 +441,7 @@ class DeviceBatch:
     def __init__(self, ga, cfg, states, lo: int, hi: int, eps_table, decay):
         self.lo, self.hi, self.states = lo, hi, states
         part = slice(lo, hi)
-        self.d = {f: cuda.to_device(np.ascontiguousarray(getattr(states, f)[part]))
+        self.d = {f: cuda.to_device(getattr(states, f)[part])  # leading slices: contiguous
                   for f in ("q", "strategy", "rng", "state", "t", "stable")}
         shape = (hi - lo, ga.n, ga.n_states)
         self.maxq = cuda.device_array(shape, np.float64)
@@ -417,8 +469,8 @@ class DeviceBatch:
     def download(self) -> None:
         """Copy the batch's session state back into the host arrays."""
         part = slice(self.lo, self.hi)
-        for f, arr in self.d.items():
-            getattr(self.states, f)[part] = arr.copy_to_host()
+        for f, arr in self.d.items():  # straight into the host arrays: no second copy
+            arr.copy_to_host(getattr(self.states, f)[part])
 
 
 def advance_on_device(ga, cfg, states, active, remaining, until_converged, run_in_slices,

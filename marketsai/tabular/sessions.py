@@ -269,7 +269,11 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     ``x ~ x_initial``; ``q0="calvano"`` is eq. (5) generalised, see
     :func:`marketsai.tabular.models.calvano_q0_model`).
     Session ``k`` draws from ``np.random.SeedSequence(seed, spawn_key=(k,))``.
+    With ``cfg.device == "cuda"`` the tables are filled on the GPU (same sessions).
     """
+    if cfg.device == "cuda":  # refused before anything runs: no device, or a run the kernel lacks
+        from marketsai.tabular import gpu
+        gpu.check_run(game, cfg)
     game = solver_problem(game, cfg)
     if is_model(game):
         return _init_model_sessions(game, cfg, seed, sessions, threads)
@@ -277,6 +281,9 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     sessions = _checked_sessions(game, cfg, sessions, ga.n)
     q0, q0_div = game_q0_table(game, cfg)
     states = _blank_state(cfg, seed, sessions, ga.n, ga.n_states, ga.m)
+    if cfg.device == "cuda":  # the same sessions, initialised on the GPU (marketsai.tabular.gpu)
+        gpu.init_on_device(q0, q0_div, ga.Mk, states)
+        return states
     announce(kernel.init_kernel, kernel.advance_kernel)
     with numba_threads(threads):
         kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, states.q,
@@ -430,10 +437,9 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         depend on it.
     """
     on_device = cfg.device == "cuda"
-    if on_device:  # refused before anything runs: no device, or a run the kernel lacks
+    if on_device:  # refused before anything runs (as in init_sessions), and per call
         from marketsai.tabular import gpu
-        gpu.check_device()
-        gpu.check_covered(game, cfg)
+        gpu.check_run(game, cfg)
         gpu.check_call(states, (forced_action, epsilon_override, learn, action_cap), record)
     game = solver_problem(game, cfg)
     model = is_model(game)

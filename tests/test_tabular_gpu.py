@@ -66,10 +66,12 @@ def test_cuda_without_a_device_is_refused(monkeypatch):
     monkeypatch.setattr(gpu, "cuda_available", lambda: False)
     game = calvano_game(m=3)
     cfg = QLearningConfig(beta=1e-3, device="cuda")
-    st = init_sessions(game, cfg, seed=0, sessions=[0])
     with pytest.raises(SpecError, match="no CUDA device") as err:
-        advance(game, cfg, st, periods=10)
+        init_sessions(game, cfg, seed=0, sessions=[0])
     assert err.value.path == "device" and "cpu" in err.value.allowed
+    st = init_sessions(game, QLearningConfig(beta=1e-3), seed=0, sessions=[0])
+    with pytest.raises(SpecError, match="no CUDA device"):
+        advance(game, cfg, st, periods=10)
 
 
 def test_cuda_is_refused_before_a_run_folder_exists(monkeypatch, tmp_path):

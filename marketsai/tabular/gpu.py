@@ -425,7 +425,9 @@ def init_on_device(q0, q0_div, Mk, states) -> None:
     d_q0 = cuda.to_device(np.ascontiguousarray(q0, dtype=np.float64))
     for lo in range(0, S, size):
         part = slice(lo, min(S, lo + size))
-        d = {f: cuda.to_device(getattr(states, f)[part]) for f in ("q", "strategy", "state", "rng")}
+        d = {f: cuda.device_array_like(getattr(states, f)[part])  # written whole by the kernel
+             for f in ("q", "strategy", "state")}
+        d["rng"] = cuda.to_device(states.rng[part])
         count = part.stop - part.start
         tpb = min(THREADS_PER_BLOCK, count)
         init_kernel[(count + tpb - 1) // tpb, tpb](d_q0, q0_div, Mk, d["q"], d["strategy"],

@@ -129,8 +129,8 @@ def device_facts(gpu):
         return "numba CUDA simulator", (0, 0), 1 << 50, 1 << 50
     dev = cuda.get_current_device()
     name = dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name)
-    free, total = cuda.current_context().get_memory_info()
-    return name, dev.compute_capability, free, total
+    total = cuda.current_context().get_memory_info()[1]
+    return name, dev.compute_capability, gpu.device_free_bytes(), total
 
 
 def numba_simulator() -> bool:

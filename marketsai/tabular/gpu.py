@@ -411,7 +411,9 @@ def device_free_bytes() -> int | None:
     """Free device memory, or None where it cannot be read (the simulator)."""
     if numba.config.ENABLE_CUDASIM:
         return None
-    free, _total = cuda.current_context().get_memory_info()
+    ctx = cuda.current_context()
+    ctx.deallocations.clear()  # release arrays freed earlier (numba defers it) before reading
+    free, _total = ctx.get_memory_info()
     return int(free)
 
 

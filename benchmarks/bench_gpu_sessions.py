@@ -133,6 +133,15 @@ def device_facts(gpu):
     return name, dev.compute_capability, gpu.device_free_bytes(), total
 
 
+def numba_cuda_version() -> str:
+    """The numba-cuda package's version ("none": numba's built-in CUDA target)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("numba-cuda")
+    except PackageNotFoundError:
+        return "none"
+
+
 def numba_simulator() -> bool:
     import numba
     return bool(numba.config.ENABLE_CUDASIM)
@@ -157,8 +166,8 @@ def main() -> int:
     from marketsai.tabular import gpu
 
     name, cc, free, total = device_facts(gpu)
-    log(f"device {name}, cc {cc}, {free / 2**30:.1f} of "
-        f"{total / 2**30:.1f} GiB free; numba {numba.__version__}")
+    versions = f"numba {numba.__version__}, numba-cuda {numba_cuda_version()}"
+    log(f"device {name}, cc {cc}, {free / 2**30:.1f} of {total / 2**30:.1f} GiB free; {versions}")
     game = calvano_game()
     cfg = QLearningConfig(alpha=0.15, beta=4e-6, device="cuda")
     ga = game_arrays(game)
@@ -166,7 +175,12 @@ def main() -> int:
 
     sizes = [int(float(x)) for x in args.sizes.split(",")]
     t0 = time.perf_counter()
-    gpu_run(game, cfg, min(64, *sizes), 1024, gpu)  # compiles both kernels
+    try:
+        gpu_run(game, cfg, min(64, *sizes), 1024, gpu)  # compiles both kernels
+    except Exception as err:  # noqa: BLE001 - say what failed, with the versions
+        print(f"bench_gpu_sessions: the GPU kernels failed to compile or run with {versions}: "
+              f"{type(err).__name__}: {err}", file=sys.stderr)
+        raise
     log(f"GPU kernels compiled and run once in {time.perf_counter() - t0:.1f} s")
     n_probe = min(10_000, *sizes)
     _, probe = gpu_run(game, cfg, n_probe, 2048, gpu)
@@ -205,7 +219,7 @@ def main() -> int:
     rows.append([f"CPU engine, {4 * cores} sessions, {cores} threads", f"{periods_cpu:,}", "",
                  f"{all_cores:,.3g}", "", "", "wall"])
     notes = (f"Device: {name} (cc {cc[0]}.{cc[1]}, "
-             f"{total / 2**30:.0f} GiB); numba {numba.__version__}. Economy: Calvano et al. "
+             f"{total / 2**30:.0f} GiB); {versions}. Economy: Calvano et al. "
              "(2020) duopoly, 15 prices, memory 1, alpha 0.15, beta 4e-6, from t = 0, no stop "
              "at convergence. Kernel periods/s = sessions x periods / kernel seconds; end to "
              "end adds the copies of the tables to and from the device (init: sessions "

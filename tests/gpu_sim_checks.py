@@ -29,7 +29,7 @@ from marketsai.tabular import (  # noqa: E402
     run_sessions,
 )
 from marketsai.tabular.games import calvano_game  # noqa: E402
-from marketsai.tabular.sessions import STATE_FIELDS  # noqa: E402
+from marketsai.tabular.sessions import STATE_FIELDS, game_arrays  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tiny_runs import tiny_experiment  # noqa: E402
@@ -88,10 +88,19 @@ def check_converges_and_results():
 
 
 def check_period_cap():
-    """A session stopped by ``max_periods`` (not converged), slices of 500 periods."""
+    """Sessions stopped by ``max_periods`` (not converged), slices of 500 periods, on a
+    device whose memory holds one session at a time (batches of one)."""
+    from marketsai.tabular import gpu as gpu_module
+
     game = calvano_game(m=5)
     cfg = QLearningConfig(alpha=0.3, beta=3e-3, stable_periods=400, max_periods=1300)
-    cpu, gpu = both(game, cfg, 2, [0, 5], [dict(slice_periods=500)])
+    saved = gpu_module.device_free_bytes
+    one = gpu_module.session_device_bytes(game_arrays(game))
+    gpu_module.device_free_bytes = lambda: int(1.3 * one)  # 0.8 of it: one session
+    try:
+        cpu, gpu = both(game, cfg, 2, [0, 5, 6], [dict(slice_periods=500)])
+    finally:
+        gpu_module.device_free_bytes = saved
     assert (cpu.t == 1300).all() and not cpu.converged.any(), (cpu.t, cpu.stable)
     same_state(cpu, gpu, "cap")
 

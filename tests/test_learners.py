@@ -18,6 +18,7 @@ from marketsai.learners import Learner, learners
 from marketsai.policies import Policy
 from marketsai.registry import Registry
 from marketsai.runner import load_experiment
+from marketsai.runner.run import summary_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DUOPOLY = str(ROOT / "economies" / "bertrand_duopoly.yaml")
@@ -98,6 +99,24 @@ def test_q_learning_under_kind_learn_gives_the_tabular_kinds_columns(tmp_path):
                 "cycle_share_1", "cycle_share_2", "cycle_share_3plus", "table_1"):
         assert ours[key] == pytest.approx(theirs[key], rel=1e-12) if key != "table_1" \
             else ours[key] == theirs[key], key
+
+
+def test_the_summary_of_a_learn_run_holds_its_untrained_floor(tmp_path):
+    evaluate = [{"name": "calvano", "settings": {"episodes": 2, "untrained": True}}]
+    folder = mai.run_experiment(_learn({"name": "q_learning", "settings": FAST}, seeds=2, evaluate=evaluate),
+                                out=tmp_path / "learn", progress=False)
+    run = mai.load_run(folder)
+    floor, base = run.summary["untrained"], run.tables["results_untrained"]
+    assert len(base) == 4 and list(base.columns) == [c for c in run.results.columns if c in base]
+    for key in ("profit_gain", "mean_price", "profit_gain_0", "mean_price_1", "cycle_length_mean"):
+        col = key.removesuffix("_mean")
+        assert floor[key] == pytest.approx(base[col].mean(), rel=1e-12), key
+        assert floor[key] != pytest.approx(run.summary[key], rel=1e-6), key  # not the trained one
+    assert floor["profit_gain_sd"] == pytest.approx(base["profit_gain"].std(ddof=1), rel=1e-12)
+    assert floor["nash_price_0"] == run.summary["nash_price_0"]  # the economy's benchmarks
+    assert floor["impulse_best_response_t2_rival"] is not None
+    text = summary_text(folder)
+    assert "Untrained policies" in text and f"{floor['profit_gain']:.4f}" in text.split("Untrained")[1]
 
 
 def test_q_learning_train_resumes_from_its_unit_folder(tmp_path):

@@ -123,6 +123,9 @@ def test_deep_learners_tutorial(tmp_path, monkeypatch):
     # the untrained Q-table's greedy prices do not depend on the seed; the learned ones collude
     comparison = ns["comparison"]
     assert comparison.loc["Q-learning", "Delta untrained"] == pytest.approx(0.378, abs=0.001)
+    for name, run in (("Q-learning", tab), ("PPO", ppo)):  # the summary's floor is its table's mean
+        assert comparison.loc[name, "Delta untrained"] == pytest.approx(
+            run.tables["results_untrained"]["profit_gain"].mean(), rel=1e-12)
     assert 0.5 <= comparison.loc["Q-learning", "Delta"] <= 1.0
     assert comparison.loc["Q-learning", "rival at t=2"] < comparison.loc["Q-learning", "rival before"]
     assert list(comparison.index) == ["Q-learning", "PPO"]

@@ -126,9 +126,11 @@ def long_run(path: dict, reference: dict, burn: int) -> dict:
     return row
 
 
-def two_sector_reference(econ) -> dict:
+def two_sector_reference(econ, **solver) -> dict:
     """The reference steady state of a two-sector economy (per household) and the
-    households' steady-state decisions: ``s = p I / (r K + w L)`` and ``l = L``."""
+    households' steady-state decisions: ``s = p I / (r K + w L)`` and ``l = L``; ``solver``:
+    keywords of :func:`~marketsai.solvers.two_sector.steady_state` (``method``, ``tol``,
+    ``max_iter``)."""
     from marketsai.solvers.two_sector import TwoSectorModel, steady_state
 
     hh = next(e for e in econ.entries if e.kind.__class__.__name__ == "Household").kind
@@ -141,6 +143,6 @@ def two_sector_reference(econ) -> dict:
     c, i = by_use["consumption"], by_use["investment"]
     model = TwoSectorModel(beta=econ.discount, delta=hh.p["delta"], psi=hh.p["psi"],
                            A_c=c["tfp"], A_i=i["tfp"], a_c=c["alpha"], a_i=i["alpha"])
-    ss = steady_state(model)
+    ss = steady_state(model, **solver)
     return {"K": ss.K, "L": ss.L, "C": ss.C, "I": ss.I, "p": ss.p, "r": ss.r, "w": ss.w,
             "s": ss.p * ss.I / (ss.r * ss.K + ss.w * ss.L), "l": ss.L, "model": model}

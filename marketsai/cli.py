@@ -131,15 +131,20 @@ def run(file, out, sets, address, threads, force, no_progress, verbose):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config key before validating.")
 def validate(file, sets):
-    """Validate an economy or experiment FILE; print it fully resolved. Without FILE,
-    print every default of every experiment kind and learner."""
+    """Validate an economy or experiment FILE (or a shipped economy by name, e.g.
+    bertrand_duopoly); print it fully resolved. Without FILE, print every default of every
+    experiment kind and learner."""
     from marketsai.runner.schema import dump_yaml, read_yaml
+    from marketsai.shipped import shipped_file
+    from marketsai.yamlio import is_file
     if file is None:
         from marketsai.runner.config import describe_defaults
         click.echo(describe_defaults())
         return
     with command_errors("nothing was written"):
         overrides = parse_sets(sets)
+        if not is_file(file) and shipped_file(file) is not None:  # a shipped economy's name
+            file = str(shipped_file(file))
         data = read_yaml(file)
         if isinstance(data, dict) and "kind" not in data and ("markets" in data or "agents" in data):
             from marketsai.economy import Economy
@@ -181,7 +186,8 @@ def report(run_dir):
 @main.command(name="list")
 def list_():
     """List what files can name: markets, agent types, processes, learners, evaluations
-    and experiment kinds (plugins included)."""
+    and experiment kinds (plugins included), and the economies shipped with the package
+    (economy: NAME in an experiment file)."""
     from marketsai.catalog import catalog_text
     click.echo(catalog_text(), nl=False)
 

@@ -31,6 +31,7 @@ from marketsai.errors import SpecError
 from marketsai.layout import DecisionLayout
 from marketsai.markets import CompetitiveMarket, Market, StrategicMarket, markets
 from marketsai.processes import process_from_spec, product
+from marketsai.shipped import economy_file
 from marketsai.spec import EconomySpec, load_spec
 from marketsai.yamlio import read_yaml
 
@@ -522,7 +523,8 @@ def load_economy(path: str | Path, overrides: dict | None = None) -> Economy:
     Parameters
     ----------
     path : str or Path
-        The economy file (YAML).
+        The economy file (YAML), or the name of an economy shipped with the package
+        (``"bertrand_duopoly"``; ``marketsai list`` shows them) when no such file exists.
     overrides : dict, optional
         ``{dotted key: value}`` set in the file as written, before validation: the keys
         of ``marketsai run --set economy.<key>=...`` with or without the ``economy.``
@@ -544,6 +546,7 @@ def load_economy(path: str | Path, overrides: dict | None = None) -> Economy:
     >>> len(econ.agents)  # 50 households and the firm
     51
     """
+    path = economy_file(path)  # a file, or a shipped economy's name
     try:
         if not overrides:
             return Economy(load_spec(path))

@@ -20,10 +20,9 @@
 # of it PPO's training, and Ray starting each trial); the test suite runs it with
 # `MARKETSAI_TUTORIAL_SIZE=small` (one seed, 2 PPO iterations, about a minute and a half).
 #
-# Run it from the root of the marketsai repository (it reads
-# `economies/bertrand_duopoly.yaml`, which is not part of the installed package):
-# `python docs/tutorials/deep_learners.py`. It writes into a folder `deep_learners/` of
-# the working directory. `MARKETSAI_TUTORIAL_SIZE=small` runs the test suite's size.
+# Run it from any folder: `python deep_learners.py` (it reads the economy
+# `bertrand_duopoly` shipped with the package). It writes into a folder `deep_learners/`
+# of the working directory. `MARKETSAI_TUTORIAL_SIZE=small` runs the test suite's size.
 
 # %%
 import os
@@ -59,7 +58,7 @@ pd.set_option("display.max_columns", 10)
 # seed for 2 iterations.
 
 # %%
-economy = "economies/bertrand_duopoly.yaml"
+economy = "bertrand_duopoly"
 evaluate = [{"name": "calvano", "settings": {"episodes": 4, "periods": 200, "tail": 50,
                                              "impulse_periods": 10, "untrained": True}}]
 ppo = {

@@ -361,6 +361,31 @@ class Economy:
                              "nash_profit": b["nash_profit"][s.slot], "coop_profit": b["coop_profit"][s.slot]})
         return pd.DataFrame(rows)
 
+    def expected_benchmarks(self):
+        """Each strategic agent's static Nash and joint-optimum actions and profits, averaged
+        over the aggregate shock states with the shock chain's stationary distribution: the
+        one definition every profit gain Delta and every benchmarks table uses.
+
+        Why: with demand shocks a firm has a Nash point per shock state; Calvano et al.
+        (2020, Section V, stochastic demand) measure Delta against the Nash and monopoly
+        profits averaged over the states. Without shocks these are the benchmarks themselves.
+
+        Returns
+        -------
+        DataFrame
+            One row per agent in a strategic market (index ``agent``, agent order), columns
+            ``nash_action``, ``coop_action``, ``nash_profit``, ``coop_profit``.
+        """
+        import pandas as pd
+        bench = self.benchmarks()
+        weights = self.stationary_shock_distribution()
+        present = set(bench["agent"]) if len(bench) else set()
+        agents = [a for a in self.agents if a in present]
+        cols = ("nash_action", "coop_action", "nash_profit", "coop_profit")
+        mean = {c: weights @ bench.pivot_table(index="shock_state", columns="agent", values=c,
+                                               sort=False)[agents].to_numpy() for c in cols}
+        return pd.DataFrame(mean, index=pd.Index(agents, name="agent"))
+
     def exo_chain_index(self, state) -> np.ndarray:
         """The joint aggregate chain state ``(B,)`` (the ``e`` of finite models) of a state."""
         if not self.exo_sizes:

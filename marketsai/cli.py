@@ -161,15 +161,28 @@ def validate(file, sets):
             resolved = exp.config
             from marketsai.policy_groups import warn_shared_policies
             warn_shared_policies(resolved)
-            if resolved["kind"] == "rllib":
-                try:  # settings are checked against RLlib's own config class when ray is there
-                    from marketsai.rl.algorithms import check_settings
-                except ImportError:
-                    check_settings = None
-                if check_settings is not None:
-                    check_settings(resolved["algorithm"]["name"],
-                                   resolved["algorithm"]["settings"], file)
+            check_with_rllib(resolved, file)
     click.echo(dump_yaml(resolved), nl=False)
+
+
+def check_with_rllib(resolved: dict, file: str) -> None:
+    """RLlib settings against RLlib's own config class, where ray is installed: a ``kind:
+    rllib`` file's ``algorithm.settings`` and an RLlib learner's ``learner.settings`` under
+    ``kind: learn`` (the run itself checks them only when it builds the config)."""
+    try:
+        from marketsai.rl.algorithms import check_settings
+    except ImportError:  # a core install: RLlib's config class is not there to ask
+        return
+    if resolved["kind"] == "rllib":
+        check_settings(resolved["algorithm"]["name"], resolved["algorithm"]["settings"], file)
+    elif resolved["kind"] == "learn":
+        from marketsai.learners import learners
+        learner = learners.get(resolved["learner"]["name"], "learner.name")()
+        if hasattr(learner, "check_with_rllib"):  # the RLlib learners
+            try:
+                learner.check_with_rllib(resolved["economy"], resolved["learner"]["settings"])
+            except SpecError as err:  # every path is one of the learner's settings
+                raise err.under("learner.settings").with_file(file) from None
 
 
 @main.command()

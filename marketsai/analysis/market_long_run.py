@@ -25,7 +25,6 @@ onto decisions exactly as the environments map them (clipped to the bounds).
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +38,8 @@ AGGREGATES = ("K", "L", "C", "I", "p", "r", "w")
 
 
 def economy_with(source, overrides: dict | None = None):
-    """The :class:`~marketsai.economy.Economy` of a file or mapping, with dotted overrides.
+    """The :class:`~marketsai.economy.Economy` of a file, a shipped economy's name or a
+    mapping, with dotted overrides.
 
     >>> econ = economy_with("economies/two_sector_labor.yaml", {"agents[0].count": 3})
     >>> len(econ.actors)
@@ -47,8 +47,11 @@ def economy_with(source, overrides: dict | None = None):
     """
     from marketsai.economy import Economy
     from marketsai.runner.schema import read_yaml, set_path
+    from marketsai.shipped import economy_file
 
-    data = copy.deepcopy(source) if isinstance(source, dict) else read_yaml(Path(source))
+    if not isinstance(source, dict):
+        source = economy_file(source)  # a file, or a shipped economy's name
+    data = copy.deepcopy(source) if isinstance(source, dict) else read_yaml(source)
     for key, value in (overrides or {}).items():
         set_path(data, key, value)
     return Economy.from_dict(data, file=None if isinstance(source, dict) else source)

@@ -62,7 +62,7 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("composing_markets.md", "| agent type | capital | labour | goods |"): "definitions: who trades what",
     ("composing_markets.md", "| `pricing` | the price | shipped markets |"): "definitions: the pricing rules",
     ("composing_markets.md", "| what is wrong | message |"): "definitions: the validation messages",
-    ("economy_files.md", "| file | what |"): "definitions: the shipped economy files",
+    ("economy_files.md", "| name | what |"): "definitions: the shipped economy files",
     ("economy_files.md", "| field | default | allowed | meaning |"): "inputs: the economy file's fields",
     ("economy_files.md", "| parameter | where | default | allowed | meaning |"):
         "inputs: the markets' and agents' parameters",

@@ -68,7 +68,7 @@ from numba import cuda, njit
 
 from marketsai.errors import SpecError
 from marketsai.tabular.config import EXPLORATION
-from marketsai.tabular.fastpath import explore_select, max_except, rescan_row
+from marketsai.tabular.fastpath import explore_select, finite_table, max_except, rescan_row
 from marketsai.tabular.kernel_parts import (
     EPS_RESYNC,
     EXP_DECAY,
@@ -214,7 +214,7 @@ def check_call(states, controls, record) -> None:
         raise SpecError("the GPU kernel does not cover this run: play is recorded "
                         f"(record={record})", path="device", value="cuda",
                         allowed=f"cpu, or cuda for {COVERS} (analysis.learning_curve_every: 0)")
-    if not np.all(np.isfinite(states.q)):
+    if not finite_table(states.q):  # compiled, no temporary (tens of GB at 10^6 sessions)
         raise SpecError("the GPU kernel does not cover this run: a Q-table has a NaN or "
                         "infinite entry", path="device", value="cuda",
                         allowed=f"cpu, or cuda for {COVERS}")

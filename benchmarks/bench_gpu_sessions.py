@@ -13,6 +13,10 @@ device, in one run of a few minutes:
 * bit-identity on the device: sessions of each GPU run (first, middle, last) against the
   CPU engine (every state field), and 32 sessions to convergence (beta = 1e-4) through
   ``init_sessions``/``advance`` with ``device: cuda`` (converged flags, periods).
+* optionally (``--converge N``), N baseline sessions run to convergence on the device (the
+  real workload: sessions that converge late run on with their warp mostly idle), wall
+  time against the CPU engine's time for the same periods, three of them checked against
+  the CPU engine.
 
 Writes a new ``benchmarks/results/gpu_sessions_<date>.md`` (or into ``--out``). Without a
 CUDA device it exits with status 2 and says so. On a lent GPU machine (its python3 has
@@ -120,6 +124,27 @@ def convergence_check(game, sessions: int) -> tuple[bool, str]:
                   f"GPU {t_gpu:.1f} s")
 
 
+def converge_run(game, cfg, sessions: int, per_core: float) -> tuple[list, bool]:
+    """The baseline to convergence on the device: a table row and the spot check."""
+    t0 = time.perf_counter()
+    st = init_sessions(game, cfg, seed=0, sessions=range(sessions))
+    advance(game, cfg, st)
+    wall = time.perf_counter() - t0
+    total = int(st.t.sum())
+    cpu_cfg = dataclasses.replace(cfg, device="cpu")
+    picks = [0, sessions // 2, sessions - 1]
+    cpu = init_sessions(game, cpu_cfg, seed=0, sessions=picks)
+    advance(game, cpu_cfg, cpu)
+    ok = all(np.array_equal(getattr(cpu, f), getattr(st, f)[picks]) for f in STATE_FIELDS)
+    log(f"to convergence: {sessions:,} sessions in {wall:.1f} s, {st.converged.mean():.1%} "
+        f"converged, periods mean {st.t.mean():,.0f}, max {st.t.max():,}; spot check {ok}")
+    row = [f"{sessions:,} to convergence", f"mean {st.t.mean():,.0f}, max {st.t.max():,}",
+           f"{wall:.1f} (all)", f"{total / wall:,.3g}",
+           f"CPU engine: {total / per_core:,.0f} core-seconds", "",
+           "identical" if ok else "DIFFERENT"]
+    return row, ok
+
+
 def device_facts(gpu):
     """Name, compute capability, free and total bytes of the device (the simulator: a dry
     run of this script, with no memory limit)."""
@@ -153,6 +178,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=8.0, help="target kernel seconds per size")
     ap.add_argument("--check-sessions", type=int, default=32,
                     help="sessions of the convergence check (beta 1e-4)")
+    ap.add_argument("--converge", type=int, default=0,
+                    help="also run this many baseline sessions to convergence (0: none)")
     ap.add_argument("--out", default=None, help="folder of the results file (default benchmarks/results)")
     args = ap.parse_args()
     from numba import cuda
@@ -214,6 +241,10 @@ def main() -> int:
     checks.append(conv_ok)
     log(f"convergence check: {conv_ok} ({conv_note})")
     best = max(float(r[3].replace(",", "")) for r in rows)
+    if args.converge:
+        row, ok = converge_run(game, cfg, args.converge, per_core)
+        rows.append(row)
+        checks.append(ok)
     rows.append(["CPU engine, 8 sessions, 1 thread", f"{periods_cpu:,}", "", f"{per_core:,.3g}",
                  "", "", "per CPU-second"])
     rows.append([f"CPU engine, {4 * cores} sessions, {cores} threads", f"{periods_cpu:,}", "",

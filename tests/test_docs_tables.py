@@ -200,3 +200,63 @@ def test_every_table_has_a_source_or_a_reason():
                           + "\n".join(unlisted))
     stale = [k for k in UNSOURCED if k[1] not in typed.get(k[0], [])]
     assert not stale, f"UNSOURCED lists tables that are gone: {stale}"
+
+
+def _prose_numbers():
+    spec = importlib.util.spec_from_file_location("docs_prose_numbers", ROOT / "docs" / "prose_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+prose_numbers = _prose_numbers()
+
+
+def _copy_with_prose_sources(tmp_path: Path, page: str) -> Path:
+    copy, _ = _copy(tmp_path, page)
+    for source in prose_numbers.sources(copy, copy.read_text(), ROOT):
+        (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / source, tmp_path / source)
+    return copy
+
+
+def _found(text: str) -> list[str]:
+    return [n.text for n in prose_numbers.numbers(text)]
+
+
+def test_prose_numbers_skip_what_is_not_prose():
+    page = ("## 3.2 Results in 2020\n\nDelta 0.848 and 1,868,410 periods, 62.6 % and 52 M, 8 seeds.\n"
+            "`0.111` and [link](runs/0.222.csv) <!-- 0.333 --> HARK 0.17.2\n"
+            "```\n0.444\n```\n| 0.555 |\n|---|\n")
+    assert _found(page) == ["0.848", "1,868,410", "62.6 %", "52 M"]
+
+
+@pytest.mark.parametrize("printed, value, matches", [
+    ("0.848", 0.8477, True), ("0.848", 0.8485, True), ("0.848", 0.8486, False), ("0.848", 0.8474, False),
+    ("-1.98", -1.98, True), ("62.6 %", 0.626, True), ("62.6 %", 62.6, True), ("62.6 %", 0.6265, True),
+    ("1.10 %", 0.011, True), ("1.10 %", 0.0112, False), ("1.87 M", 1868410, True), ("1.87 M", 1.87, True),
+    ("1.4e-13", 1.38e-13, True), ("1.4e-13", 1.3e-13, False), ("281,000", 281234, True),
+    ("1,000,000", 1000400, False), ("1,868,410", 1868410, True), ("1,868,410", 1868420, False),
+])
+def test_a_prose_number_matches_a_value_at_its_printed_precision(printed, value, matches):
+    (number,) = prose_numbers.numbers(f"x {printed} y")
+    pool = [abs(value)]
+    assert any(prose_numbers._any_within(pool, lo, hi) for lo, hi in number.readings) is matches
+
+
+@pytest.mark.parametrize("marker, message", [
+    ("<!-- sources: experiments/nothing.csv -->", "does not exist"),
+    ("<!-- unsourced: 0.5 -->", "both required"),
+])
+def test_a_bad_prose_marker_is_a_clear_error(tmp_path, marker, message):
+    page = tmp_path / "page.md"
+    page.write_text(f"{marker}\nDelta 0.5.\n")
+    with pytest.raises(prose_numbers.ProseError, match=message):
+        prose_numbers.check(page, ROOT)
+
+
+def test_a_stale_allow_list_entry_is_reported(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- unsourced: 0.123 | once quoted -->\nDelta 0.5.\n")
+    assert any("'0.123' is no longer in the prose" in m for m in prose_numbers.problems(prose_numbers.check(page, ROOT)))

@@ -8,7 +8,7 @@ number that does not, unless the page allow-lists it with a reason.
 
 **What counts as a number.** Decimals (``0.8477``, ``-1.98``, ``62.6 %``, ``1.4e-13``),
 integers with thousands separators (``1,868,410``) and integers with a scale or unit that
-marks a measurement (``73 %``, ``52 M``, ``317x``, ``35 µs``). Other plain integers ("8
+marks a measurement (``73 %``, ``52 M``, ``17 million``, ``317x``, ``35 µs``). Other plain integers ("8
 seeds", "d = 4", "1000 sessions", "in 600 s", years) are left alone: they are almost always
 inputs, counts, names or a run's rough duration, and checking them would drown the report
 in settings. Also left alone:
@@ -36,9 +36,11 @@ with three or more significant digits its trailing zeros are rounding (``281,000
 
 * ``62.6 %`` matches a value 62.6 (a percentage) or 0.626 (a fraction), each at the
   printed precision (``1.10 %`` matches 0.011 only to [0.01095, 0.01105]);
-* ``1.87 M`` matches 1.87 (a table in millions) or 1,870,000 at the printed precision;
-  ``k`` likewise with a thousand;
-* ``1.4e-13`` is 1.4 x 10^-13 at one decimal of the mantissa.
+* ``1.87 M`` (or ``1.87 million``) matches 1.87 (a table in millions) or 1,870,000 at the
+  printed precision; ``k`` and ``billion`` likewise;
+* ``1.4e-13`` is 1.4 x 10^-13 at one decimal of the mantissa;
+* a range or list shares its last number's scale: ``0.53 to 0.65 million``,
+  ``62.6 / 25.8 / 11.6 %``.
 
 **Allowed without a source.** A page may list a number that no file can hold -- the ratio
 of two sourced numbers, a definition's constant -- in a marker
@@ -99,11 +101,13 @@ _TABLE_LINE = re.compile(r"^\s*\|")
 # optional exponent and scale. Not inside a word, a path or a version number.
 NUMBER = re.compile(
     r"(?<![\w.,/\\])"
-    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?=\s?(?:%|M\b|k\b|x\b|µs)))"
+    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?=\s?(?:%|M\b|k\b|x\b|µs|million\b|billion\b)))"
     r"(?:e(?P<exp>[-+−]?\d+))?"
     r"(?![\w.]?\d)(?!\.\d)"
-    r"(?P<scale>\s?(?:%|M\b|k\b|x\b|µs))?"
+    r"(?P<scale>\s?(?:%|M\b|k\b|x\b|µs|million\b|billion\b))?"
 )
+# Between two numbers of a range or list that share the last one's scale.
+_RANGE = re.compile(r"\s*(?:to|and|or|–|—|-|/|,)\s*")
 # A value in a source file: any number (CSV cells, markdown, JSON, YAML), thousands
 # separators only outside CSV files (where commas separate the cells).
 _VALUE = re.compile(r"(?<![\w.])\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|(?<![\w.])\.\d+(?:[eE][-+]?\d+)?")
@@ -126,7 +130,7 @@ class Number:
     @property
     def key(self) -> str:
         """The number as an allow-list entry names it (without its scale)."""
-        return re.sub(r"\s?(%|M|k|x|µs)$", "", self.text)
+        return re.sub(r"\s?(%|M|k|x|µs|million|billion)$", "", self.text)
 
     def neighbours(self) -> tuple[tuple[float, float], ...]:
         """The readings of the numbers one unit of the last printed digit away."""
@@ -145,7 +149,8 @@ def _readings(digits: str, exp: str | None, scale: str | None) -> tuple[tuple[fl
     if exp is not None:
         factor = 10.0 ** int(exp.replace("−", "-"))
         value, half = value * factor, half * factor
-    factors = {"%": [1.0, 0.01], "M": [1.0, 1e6], "k": [1.0, 1e3]}.get(
+    factors = {"%": [1.0, 0.01], "M": [1.0, 1e6], "million": [1.0, 1e6], "billion": [1.0, 1e9],
+               "k": [1.0, 1e3]}.get(
         scale.strip() if scale else None, [1.0])
     slack = 1e-9  # binary floats: 0.8485 may be stored a hair above
     return tuple(((value - half) * f * (1 - slack), (value + half) * f * (1 + slack)) for f in factors)
@@ -167,10 +172,18 @@ def prose(text: str) -> list[str]:
 def numbers(text: str) -> list[Number]:
     """Every measured-looking number in a page's prose."""
     out = []
-    for i, line in enumerate(prose(text)):
-        for m in NUMBER.finditer(line):
-            printed = m.group(0).strip()
-            out.append(Number(i + 1, printed, _readings(m["digits"], m["exp"], m["scale"])))
+    lines = prose(text)
+    for i, line in enumerate(lines):
+        # a scale may wrap onto the next line ("1.87\nmillion")
+        following = lines[i + 1].lstrip()[:10] if i + 1 < len(lines) else ""
+        matches = [m for m in NUMBER.finditer(f"{line} {following}") if m.start() < len(line)]
+        scales = [m["scale"] for m in matches]
+        for j in range(len(matches) - 2, -1, -1):  # "0.53 to 0.65 million", "62.6 / 25.8 %"
+            between = line[matches[j].end():matches[j + 1].start()]
+            if not scales[j] and scales[j + 1] and _RANGE.fullmatch(between):
+                scales[j] = scales[j + 1]
+        for m, scale in zip(matches, scales):
+            out.append(Number(i + 1, m.group(0).strip(), _readings(m["digits"], m["exp"], scale)))
     return out
 
 

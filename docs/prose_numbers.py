@@ -101,10 +101,10 @@ _TABLE_LINE = re.compile(r"^\s*\|")
 # optional exponent and scale. Not inside a word, a path or a version number.
 NUMBER = re.compile(
     r"(?<![\w.,/\\])"
-    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?=\s?(?:%|M\b|k\b|x\b|µs|million\b|billion\b)))"
+    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d+|\d+(?=\s?(?:%|M\b|k\b|µs|million\b|billion\b)|x\b))"
     r"(?:e(?P<exp>[-+−]?\d+))?"
     r"(?![\w.]?\d)(?!\.\d)"
-    r"(?P<scale>\s?(?:%|M\b|k\b|x\b|µs|million\b|billion\b))?"
+    r"(?P<scale>\s?(?:%|M\b|k\b|µs|million\b|billion\b)|x\b)?"
 )
 # Between two numbers of a range or list that share the last one's scale.
 _RANGE = re.compile(r"\s*(?:to|and|or|–|—|-|/|,)\s*")

@@ -46,7 +46,8 @@ with three or more significant digits its trailing zeros are rounding (``281,000
 of two sourced numbers, a definition's constant -- in a marker
 ``<!-- unsourced: 1.75 | the ratio of 52 M and 29.7 M, both in benchmarks/results/tabular.md -->``
 (the number as printed, then the reason). The list is per page and should stay short; an
-entry whose number no longer appears in the prose is an error.
+entry that no unaccounted number needs (gone from the prose, or matched by a source) is an
+error.
 
 Usage::
 
@@ -205,7 +206,7 @@ class PageReport:
     weak: list[Number] = field(default_factory=list)  # matched, but so would a neighbour be
     allowed: list[Number] = field(default_factory=list)
     unaccounted: list[Number] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)  # allow-list entries not in the prose
+    stale: list[str] = field(default_factory=list)  # allow-list entries no unaccounted number needs
     n_values: int = 0
 
 
@@ -260,8 +261,8 @@ def check(page: Path, root: Path = ROOT) -> PageReport:
             report.allowed.append(number)
         else:
             report.unaccounted.append(number)
-    printed = {n.key for n in report.found} | {n.text for n in report.found}
-    report.stale = [k for k in allowed if k not in printed]
+    used = {n.key for n in report.allowed} | {n.text for n in report.allowed}
+    report.stale = [k for k in allowed if k not in used]
     return report
 
 
@@ -274,7 +275,8 @@ def problems(report: PageReport) -> list[str]:
     """One message per unaccounted number and per stale allow-list entry."""
     out = [f"{report.page}:{n.line}: {n.text} is in none of the page's sources "
            f"({', '.join(report.sources)})" for n in report.unaccounted]
-    out += [f"{report.page}: unsourced entry {k!r} is no longer in the prose" for k in report.stale]
+    out += [f"{report.page}: unsourced entry {k!r} is not needed: no longer in the prose, or a source "
+            "holds it" for k in report.stale]
     return out
 
 

@@ -31,8 +31,8 @@ YAML value; comment lines included) is a value.
 "falls by 0.05" where the file has -0.05), rounds to the number at its printed precision:
 ``0.848`` stands for anything in [0.8475, 0.8485], so 0.8477 matches it and 0.8486 does
 not; a value is never truncated to match. An integer with separators is exact, except that
-with three or more significant digits its trailing zeros are rounding (``281,000`` is
-[280,500, 281,500]; ``1,000,000`` is exactly a million). Scales are explicit:
+with two or more significant digits its trailing zeros are rounding (``281,000`` is
+[280,500, 281,500], ``64,000`` is [63,500, 64,500]; ``1,000,000`` is exactly a million). Scales are explicit:
 
 * ``62.6 %`` matches a value 62.6 (a percentage) or 0.626 (a fraction), each at the
   printed precision (``1.10 %`` matches 0.011 only to [0.01095, 0.01105]);
@@ -146,7 +146,7 @@ def _readings(digits: str, exp: str | None, scale: str | None) -> tuple[tuple[fl
     else:
         significant = digits.replace(",", "").lstrip("0")
         kept = significant.rstrip("0")
-        half = 0.5 * 10.0 ** (len(significant) - len(kept)) if len(kept) >= 3 else 0.5
+        half = 0.5 * 10.0 ** (len(significant) - len(kept)) if len(kept) >= 2 else 0.5
     if exp is not None:
         factor = 10.0 ** int(exp.replace("−", "-"))
         value, half = value * factor, half * factor

@@ -237,7 +237,7 @@ def test_prose_numbers_skip_what_is_not_prose():
     ("-1.98", -1.98, True), ("62.6 %", 0.626, True), ("62.6 %", 62.6, True), ("62.6 %", 0.6265, True),
     ("1.10 %", 0.011, True), ("1.10 %", 0.0112, False), ("1.87 M", 1868410, True), ("1.87 M", 1.87, True),
     ("1.4e-13", 1.38e-13, True), ("1.4e-13", 1.3e-13, False), ("281,000", 281234, True),
-    ("1,000,000", 1000400, False), ("1,868,410", 1868410, True), ("1,868,410", 1868420, False),
+    ("1,000,000", 1000400, False), ("64,000", 63672, True), ("64,000", 63400, False), ("1,868,410", 1868410, True), ("1,868,410", 1868420, False),
 ])
 def test_a_prose_number_matches_a_value_at_its_printed_precision(printed, value, matches):
     (number,) = prose_numbers.numbers(f"x {printed} y")

@@ -13,8 +13,8 @@ seeds", "d = 4", "1000 sessions", "in 600 s", years) are left alone: they are al
 inputs, counts, names or a run's rough duration, and checking them would drown the report
 in settings. Also left alone:
 version numbers (``0.17.2``), fenced and inline code, tables (``docs/tables.py`` and
-``tests/test_docs_tables.py`` check those), HTML comments (the markers), link targets and
-addresses, a heading's section number.
+``tests/test_docs_tables.py`` check those), HTML comments (the markers), link targets,
+addresses and arXiv/DOI identifiers, a heading's section number.
 
 **Where the page's values come from.** Its sources are
 
@@ -94,6 +94,7 @@ _NOT_PROSE = [
     re.compile(r"^\[[^\]]+\]:.*$", re.M),  # reference-style link definitions
     re.compile(r"<[a-zA-Z/][^>]*>"),  # HTML tags (their attributes)
     re.compile(r"https?://\S+"),  # addresses
+    re.compile(r"\b(?:arXiv|doi):\s?\S+", re.I),  # identifiers
 ]
 _HEADING_NUMBER = re.compile(r"^(#{1,6}\s+)(\d+(?:\.\d+)*\.?)(?=\s)")
 _TABLE_LINE = re.compile(r"^\s*\|")

@@ -25,7 +25,8 @@ addresses and arXiv/DOI identifiers, a heading's section number.
 * ``docs/references.md``, the published values every page may quote.
 
 Every number written in those files (a CSV cell, a number in a markdown table or a JSON or
-YAML value; comment lines included) is a value.
+YAML value; comment lines included) is a value; one a text file writes with a scale
+("281 k", "0.81 M") is also that many units.
 
 **When a number is accounted for.** When some value, in absolute value (the prose says
 "falls by 0.05" where the file has -0.05), rounds to the number at its printed precision:
@@ -113,6 +114,8 @@ _RANGE = re.compile(r"\s*(?:to|and|or|–|—|-|/|,)\s*")
 # A value in a source file: any number (CSV cells, markdown, JSON, YAML), thousands
 # separators only outside CSV files (where commas separate the cells).
 _VALUE = re.compile(r"(?<![\w.])\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|(?<![\w.])\.\d+(?:[eE][-+]?\d+)?")
+_SCALED_VALUE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(k|M)\b")
+_SCALES = {"k": 1e3, "M": 1e6}
 _GROUPED = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
 
 
@@ -195,6 +198,8 @@ def values(path: Path) -> list[float]:
     found = [float(v) for v in _VALUE.findall(text)]
     if path.suffix != ".csv":
         found += [float(v.replace(",", "")) for v in _GROUPED.findall(text)]
+        # a number a file writes with a scale ("281 k", "0.81 M") is also that many units
+        found += [float(m[1]) * _SCALES[m[2]] for m in _SCALED_VALUE.finditer(text)]
     return found
 
 

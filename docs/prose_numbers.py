@@ -12,7 +12,7 @@ marks a measurement (``73 %``, ``52 M``, ``17 million``, ``317x``, ``35 µs``). 
 seeds", "d = 4", "1000 sessions", "in 600 s", years) are left alone: they are almost always
 inputs, counts, names or a run's rough duration, and checking them would drown the report
 in settings. Also left alone:
-version numbers (``0.17.2``), fenced and inline code, tables (``docs/tables.py`` and
+version numbers (``0.17.2``, ``Ray 2.60``, ``Python >= 3.11``), fenced and inline code, tables (``docs/tables.py`` and
 ``tests/test_docs_tables.py`` check those), HTML comments (the markers), link targets,
 addresses and arXiv/DOI identifiers, a heading's section number.
 
@@ -96,6 +96,9 @@ _NOT_PROSE = [
     re.compile(r"<[a-zA-Z/][^>]*>"),  # HTML tags (their attributes)
     re.compile(r"https?://\S+"),  # addresses
     re.compile(r"\b(?:arXiv|doi):\s?\S+", re.I),  # identifiers
+    # versions: "Ray 2.60", "Python >= 3.11", "YAML 1.2"
+    re.compile(r"\b(?:Ray|RLlib|Python|YAML|HARK|PyTorch|torch|NumPy|numpy|numba|pandas|gymnasium|"
+               r"PettingZoo|MkDocs|version)\s*(?:[<>=]=?\s*)?\d+(?:\.\d+)+"),
 ]
 _HEADING_NUMBER = re.compile(r"^(#{1,6}\s+)(\d+(?:\.\d+)*\.?)(?=\s)")
 _TABLE_LINE = re.compile(r"^\s*\|")

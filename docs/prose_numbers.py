@@ -190,7 +190,7 @@ def numbers(text: str) -> list[Number]:
             between = line[matches[j].end():matches[j + 1].start()]
             if not scales[j] and scales[j + 1] and _RANGE.fullmatch(between):
                 scales[j] = scales[j + 1]
-        for m, scale in zip(matches, scales):
+        for m, scale in zip(matches, scales, strict=True):
             out.append(Number(i + 1, m.group(0).strip(), _readings(m["digits"], m["exp"], scale)))
     return out
 

@@ -213,12 +213,63 @@ def _prose_numbers():
 prose_numbers = _prose_numbers()
 
 
+def test_every_prose_number_has_a_source_or_a_reason():
+    """No number in the docs' running prose without a committed source: each equals, at its
+    printed precision, a value in the page's sources, or the page allow-lists it with a reason
+    (docs/prose_numbers.py)."""
+    problems = [m for page in tables.pages(ROOT) for m in prose_numbers.problems(prose_numbers.check(page))]
+    assert not problems, ("numbers in the docs' prose without a source: fix the number (the source "
+                          "wins), name its source in <!-- sources: ... -->, or allow-list it in "
+                          "<!-- unsourced: NUMBER | reason -->:\n" + "\n".join(problems))
+
+
+def test_the_prose_check_is_not_vacuous():
+    """The docs' prose holds numbers and most of them are matched against a source."""
+    reports = [prose_numbers.check(page) for page in tables.pages(ROOT)]
+    assert sum(len(r.matched) for r in reports) >= 1000
+    assert sum(len(r.allowed) for r in reports) <= 0.1 * sum(len(r.found) for r in reports)
+
+
 def _copy_with_prose_sources(tmp_path: Path, page: str) -> Path:
     copy, _ = _copy(tmp_path, page)
     for source in prose_numbers.sources(copy, copy.read_text(), ROOT):
         (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / source, tmp_path / source)
     return copy
+
+
+def _one_digit_up(printed: str) -> str:
+    """The number with its last digit one higher (9 carries): 0.848 -> 0.849, 11.69 -> 11.70."""
+    return f"{float(printed) + 10.0 ** -len(printed.rpartition('.')[2]):.{len(printed.rpartition('.')[2])}f}"
+
+
+def test_a_doctored_prose_number_fails_the_check(tmp_path):
+    """A one-digit slip in a prose number is caught (for a number no neighbour of which is
+    in the page's sources), and an allow-list entry with a reason lets it through."""
+    copy = _copy_with_prose_sources(tmp_path, "calvano_robustness.md")
+    report = prose_numbers.check(copy, tmp_path)
+    assert prose_numbers.problems(report) == []
+    number = next(n for n in report.matched if n not in report.weak and re.fullmatch(r"\d+\.\d+", n.text))
+    lines = copy.read_text().split("\n")
+    slipped = _one_digit_up(number.text)
+    lines[number.line - 1] = lines[number.line - 1].replace(number.text, slipped, 1)
+    copy.write_text("\n".join(lines))
+    problems = prose_numbers.problems(prose_numbers.check(copy, tmp_path))
+    assert problems == [p for p in problems if f"calvano_robustness.md:{number.line}: {slipped} is in none" in p]
+    assert len(problems) == 1
+    copy.write_text("\n".join(lines) + f"\n<!-- unsourced: {slipped} | a test -->\n")
+    assert prose_numbers.problems(prose_numbers.check(copy, tmp_path)) == []
+
+
+def test_a_doctored_prose_source_fails_the_check(tmp_path):
+    """Changing the value a prose number quotes in its source leaves the number unaccounted."""
+    copy = _copy_with_prose_sources(tmp_path, "klein2021.md")
+    source = tmp_path / "experiments/klein2021/results/klein2021_fixed_prices.csv"
+    text = source.read_text()
+    assert "6,0.333333,423,0.423" in text and "42.3 %" in copy.read_text()
+    source.write_text(text.replace("6,0.333333,423,0.423", "6,0.333333,433,0.433"))
+    problems = prose_numbers.problems(prose_numbers.check(copy, tmp_path))
+    assert len(problems) == 1 and "42.3 % is in none" in problems[0]
 
 
 def _found(text: str) -> list[str]:

@@ -83,8 +83,9 @@ tables = _load_tables()
 ROOT = tables.ROOT
 REFERENCES = "docs/references.md"
 
-SOURCES = re.compile(r"<!-- sources: (?P<paths>.*?) -->")
-UNSOURCED = re.compile(r"<!-- unsourced: (?P<number>[^|]*?)\s*\|\s*(?P<reason>.*?)\s*-->")
+# page-level markers, each on a line of its own (so a page may show one in inline code)
+SOURCES = re.compile(r"^<!-- sources: (?P<paths>.*?) -->\s*$")
+UNSOURCED = re.compile(r"^<!-- unsourced: (?P<number>[^|]*?)\s*\|\s*(?P<reason>.*?)\s*-->\s*$")
 
 # Parts of a page that are not prose; each is blanked (newlines kept, so lines still count).
 _NOT_PROSE = [
@@ -228,7 +229,7 @@ def sources(page: Path, text: str, root: Path = ROOT) -> list[str]:
     lines = text.split("\n")
     found = [b.spec.file for b in tables.blocks(page, lines)]
     for i, line in enumerate(lines):
-        for m in SOURCES.finditer(line):
+        for m in SOURCES.finditer(line):  # at most one: the marker is the whole line
             for path in filter(None, (p.strip() for p in m["paths"].split(","))):
                 if not (root / path).is_file():
                     raise ProseError(f"{_name(page, root)}:{i + 1}: sources: {path!r} does not exist "
@@ -243,7 +244,7 @@ def allow_list(page: Path, text: str, root: Path = ROOT) -> dict[str, str]:
     """The page's ``unsourced`` entries: number as printed -> reason."""
     out = {}
     for i, line in enumerate(text.split("\n")):
-        if "<!-- unsourced:" not in line:
+        if not line.startswith("<!-- unsourced:"):
             continue
         m = UNSOURCED.search(line)
         if not m or not m["number"] or not m["reason"]:

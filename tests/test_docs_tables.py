@@ -213,19 +213,25 @@ def _prose_numbers():
 prose_numbers = _prose_numbers()
 
 
-def test_every_prose_number_has_a_source_or_a_reason():
+@pytest.fixture(scope="module")
+def prose_reports():
+    """The prose check of every page (docs/**/*.md and README.md)."""
+    return [prose_numbers.check(page) for page in tables.pages(ROOT)]
+
+
+def test_every_prose_number_has_a_source_or_a_reason(prose_reports):
     """No number in the docs' running prose without a committed source: each equals, at its
     printed precision, a value in the page's sources, or the page allow-lists it with a reason
     (docs/prose_numbers.py)."""
-    problems = [m for page in tables.pages(ROOT) for m in prose_numbers.problems(prose_numbers.check(page))]
+    problems = [m for report in prose_reports for m in prose_numbers.problems(report)]
     assert not problems, ("numbers in the docs' prose without a source: fix the number (the source "
                           "wins), name its source in <!-- sources: ... -->, or allow-list it in "
                           "<!-- unsourced: NUMBER | reason -->:\n" + "\n".join(problems))
 
 
-def test_the_prose_check_is_not_vacuous():
+def test_the_prose_check_is_not_vacuous(prose_reports):
     """The docs' prose holds numbers and most of them are matched against a source."""
-    reports = [prose_numbers.check(page) for page in tables.pages(ROOT)]
+    reports = prose_reports
     assert sum(len(r.matched) for r in reports) >= 1000
     assert sum(len(r.allowed) for r in reports) <= 0.1 * sum(len(r.found) for r in reports)
 

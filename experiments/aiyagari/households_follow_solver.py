@@ -79,10 +79,10 @@ def main() -> None:
          "capital_mean": frame[frame["seed"] == TEST_SEED]["capital_mean"].mean(),
          "session_sd": frame[frame["seed"] == TEST_SEED]["capital_mean"].std(ddof=1),
          "standard_error": np.nan, "solver_K": sol.K}])
-    write_table(summary, OUT, command="python experiments/aiyagari/households_follow_solver.py",
-                notes=["1,000 households a session, 300 periods after 50 of burn-in, following the "
-                       "solver's rule at the economy's prices; capital per household, time-averaged"])
-    print(summary.to_string(index=False))
+    note = ("1,000 households a session, 300 periods after 50 of burn-in, following the solver's rule "
+            "at the economy's prices; capital per household, time-averaged")
+    print(summary.to_string(index=False), "\n", note)
+    write_table(summary, OUT, command="python experiments/aiyagari/households_follow_solver.py", notes=[note])
 
 
 if __name__ == "__main__":

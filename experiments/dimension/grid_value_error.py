@@ -25,16 +25,23 @@ POINTS = (5, 9, 15, 25)
 OUT = Path(__file__).resolve().parent / "results" / "grid_value_error.csv"
 
 
+def solve_grid(econ):
+    """Value iteration on a two-stock grid economy and the closed-form value at its nodes:
+    ``(finite model, DP solution, V, exact)``, ``V`` and ``exact`` shaped (exo states,
+    capital nodes). ``tests/test_sectors.py`` checks the same solution."""
+    fm = econ.finite_model()
+    solution = value_iteration(fm)
+    exact_model = sector_model(econ)
+    k = np.stack([fm.x_values["k1"], fm.x_values["k2"]], axis=-1)
+    value = solution.value.reshape(fm.n_exo, fm.n_x)
+    exact = np.stack([exact_model.value(k, e) for e in range(fm.n_exo)])
+    return fm, solution, value, exact
+
+
 def main() -> None:
     rows = []
     for points in POINTS:
-        econ = load_economy(ECONOMY, overrides={"agents[0].state.k.points": points})
-        fm = econ.finite_model()
-        solution = value_iteration(fm)
-        exact_model = sector_model(econ)
-        k = np.stack([fm.x_values["k1"], fm.x_values["k2"]], axis=-1)
-        value = solution.value.reshape(fm.n_exo, fm.n_x)
-        exact = np.stack([exact_model.value(k, e) for e in range(fm.n_exo)])
+        _, solution, value, exact = solve_grid(load_economy(ECONOMY, overrides={"agents[0].state.k.points": points}))
         gap = exact - value
         rows.append({"G": points, "states": value.size, "max_abs_error": np.abs(gap).max(),
                      "below_exact_everywhere": bool(np.all(gap >= -1e-8)),

@@ -48,10 +48,10 @@ def main() -> None:
                          "pair_updates": solution.iterations * pairs, "gap_median": np.median(gap),
                          "gap_min": gap.min(), "gap_max": gap.max(), "converged": solution.converged})
     frame = pd.DataFrame(rows)
-    write_table(frame, OUT, command="python experiments/growth/dp_grid.py",
-                notes=["value iteration from zero to 1e-10: sweeps, feasible (state, k') pairs, "
-                       "and Q of the best minus the second-best k' per state"])
     print(frame.to_string(index=False))
+    print(write_table(frame, OUT, command="python experiments/growth/dp_grid.py",
+                      notes=["value iteration from zero to 1e-10: sweeps, feasible (state, k') pairs, "
+                             "and Q of the best minus the second-best k' per state"]))
 
 
 if __name__ == "__main__":

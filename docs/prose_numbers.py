@@ -2,9 +2,10 @@
 
 Why: ``docs/tables.py`` regenerates the tables, but a bullet or a paragraph can still say
 "Delta 0.85" where its CSV says 0.8477, and nothing would fail. This module finds every
-measured-looking number in the prose of docs/**/*.md and README.md and asks whether some
-value in the page's sources prints as it does; ``tests/test_docs_tables.py`` fails on any
-number that does not, unless the page allow-lists it with a reason.
+measured-looking number in the prose of docs/**/*.md, README.md and the tutorials'
+markdown cells (docs/tutorials/*.py) and asks whether some value in the page's sources
+prints as it does; ``tests/test_docs_tables.py`` fails on any number that does not,
+unless the page allow-lists it with a reason.
 
 **What counts as a number.** Decimals (``0.8477``, ``-1.98``, ``62.6 %``, ``1.4e-13``),
 integers with thousands separators (``1,868,410``) and integers with a scale or unit that
@@ -220,6 +221,28 @@ class PageReport:
     n_values: int = 0
 
 
+def pages(root: Path = ROOT) -> list[Path]:
+    """Every page whose prose is checked: docs/**/*.md, README.md and the tutorials
+    (docs/tutorials/*.py, Jupytext scripts the site renders as pages)."""
+    return tables.pages(root) + sorted((root / "docs" / "tutorials").glob("*.py"))
+
+
+def page_text(page: Path) -> str:
+    """A page's markdown: a tutorial script's markdown cells without their ``# `` (its code
+    cells blank, so line numbers stay the script's)."""
+    text = page.read_text(encoding="utf-8")
+    if page.suffix != ".py":
+        return text
+    out, markdown = [], False
+    for line in text.split("\n"):
+        if line.startswith("# %%"):
+            markdown = "[markdown]" in line
+            out.append("")
+        else:
+            out.append(re.sub(r"^# ?", "", line) if markdown and line.startswith("#") else "")
+    return "\n".join(out)
+
+
 def _name(page: Path, root: Path) -> str:
     return page.relative_to(root).as_posix() if page.is_relative_to(root) else str(page)
 
@@ -256,7 +279,7 @@ def allow_list(page: Path, text: str, root: Path = ROOT) -> dict[str, str]:
 
 def check(page: Path, root: Path = ROOT) -> PageReport:
     """Every prose number of one page, sorted into matched, allowed and unaccounted."""
-    text = page.read_text(encoding="utf-8")
+    text = page_text(page)
     report = PageReport(_name(page, root), sources(page, text, root))
     pool = sorted(abs(v) for source in report.sources for v in values(root / source))
     report.n_values = len(pool)
@@ -294,10 +317,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when a prose number is neither in a source nor allow-listed")
-    parser.add_argument("pages", nargs="*", type=Path, help="pages (default: docs/**/*.md, README.md)")
+    parser.add_argument("pages", nargs="*", type=Path,
+                        help="pages (default: docs/**/*.md, README.md, docs/tutorials/*.py)")
     args = parser.parse_args(argv)
     try:
-        reports = [check(p.resolve()) for p in args.pages or tables.pages()]
+        reports = [check(p.resolve()) for p in args.pages or pages()]
     except (ProseError, tables.TableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -215,8 +215,8 @@ prose_numbers = _prose_numbers()
 
 @pytest.fixture(scope="module")
 def prose_reports():
-    """The prose check of every page (docs/**/*.md and README.md)."""
-    return [prose_numbers.check(page) for page in tables.pages(ROOT)]
+    """The prose check of every page (docs/**/*.md, README.md, the tutorials)."""
+    return [prose_numbers.check(page) for page in prose_numbers.pages(ROOT)]
 
 
 def test_every_prose_number_has_a_source_or_a_reason(prose_reports):

@@ -42,24 +42,14 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "inputs: the economy files' parameters (k_ss is their closed form, docs/references.md)",
     ("growth.md", "| | alpha | beta (eps_t = exp(-beta t)) | stable_periods | max_periods |"):
         "inputs: the learner's settings, no measurement",
-    ("growth.md", "| economy | alpha | beta | max periods | policy err mean | Euler mean | note |"):
-        "no committed source: the tuning runs' folders were not kept",
     ("../README.md", "| | |"): "the feature table, no measurement",
     ("scaling.md", "| `env:` | what RLlib sees | one RLlib step carries | learning semantics | use it for |"):
         "definitions, no measurement",
     ("dimension.md", "| | |"): "definitions: the d-sector model's closed form, no measurement",
     ("q_learning_solver.md", "| key | values | what it does |"): "inputs: the learner's settings, no measurement",
-    ("tabular.md", "| measurement | value |"):
-        "no committed source: the Brock-Mirman DP-agreement shares are what the two growth-grid "
-        "tests of tests/test_tabular_model.py measure (they assert bounds); needs a script that "
-        "writes them (seconds)",
     ("tabular.md", "| name | what |"): "definitions: the engine's API, no measurement",
     ("solvers.md", "| constructor | alpha | beta | delta | gamma | log z AR(1) | chain |"):
         "inputs: the calibrations' parameters, no measurement",
-    ("solvers.md", "| check | result |"):
-        "no committed source: the accuracy checks print with pytest -s tests/test_solvers_growth.py "
-        "tests/test_euler.py (the tests assert the bounds, not these digits); needs a script that "
-        "writes them (seconds)",
     ("solvers.md", "| condition | equation |"): "definitions: the steady state's conditions, no measurement",
     ("dynamic_economies.md", "| array | shape | meaning |"): "definitions: what step returns, no measurement",
     ("architecture.md", "| registry | base class | entry-point group | `marketsai list` section |"):
@@ -72,7 +62,7 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("composing_markets.md", "| agent type | capital | labour | goods |"): "definitions: who trades what",
     ("composing_markets.md", "| `pricing` | the price | shipped markets |"): "definitions: the pricing rules",
     ("composing_markets.md", "| what is wrong | message |"): "definitions: the validation messages",
-    ("economy_files.md", "| file | what |"): "definitions: the shipped economy files",
+    ("economy_files.md", "| name | what |"): "definitions: the shipped economy files",
     ("economy_files.md", "| field | default | allowed | meaning |"): "inputs: the economy file's fields",
     ("economy_files.md", "| parameter | where | default | allowed | meaning |"):
         "inputs: the markets' and agents' parameters",

@@ -26,6 +26,7 @@ def _script(relative: str):
 baseline_tables = _script("experiments/calvano2020/baseline_tables.py")
 make_figures = _script("experiments/interventions/make_figures.py")
 aggregate = _script("experiments/aggregate.py")
+tuning_table = _script("experiments/growth/tuning_table.py")
 
 
 def _sessions() -> pd.DataFrame:
@@ -116,3 +117,14 @@ def test_aggregate_groups_in_file_order():
     assert out["x_sd"].tolist() == pytest.approx([np.sqrt(2), 0.0])
     with pytest.raises(SystemExit, match="'nope'"):
         aggregate.aggregate(table, "experiment", ["nope"])
+
+
+def test_the_tuning_table_reads_each_cases_learner():
+    """A tuning row's settings are the file's learner with its case's learner keys set
+    (other keys of the case, e.g. the economy's, are not the learner's)."""
+    config = {"learner": {"alpha": 0.003, "beta": 2e-8, "q0": "zeros", "stable_periods": 2_000_000,
+                          "max_periods": 500_000_000, "dtype": "float64"}}
+    case = {"learner.alpha": 0.01, "learner.q0": "calvano", "economy.agents[0].state.k.points": 21}
+    assert tuning_table.learner_of(config, case) == {"alpha": 0.01, "beta": 2e-8, "q0": "calvano",
+                                                     "stable_periods": 2_000_000, "max_periods": 500_000_000}
+    assert config["learner"]["alpha"] == 0.003  # the file's learner is not changed

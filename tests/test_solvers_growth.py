@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from marketsai.analysis.euler import ergodic_euler_stats, euler_error_stats, lifetime_utility
 from marketsai.processes import tauchen
 from marketsai.solvers import growth, modified_policy_iteration, policy_iteration, value_iteration
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(relative: str):
+    """A results script of the repository, imported from its file."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: the committed accuracy table's script: what docs/solvers.md quotes, computed as these tests do
+accuracy = _script("experiments/growth/solver_accuracy.py")
 
 
 def test_calibrations():
@@ -167,17 +184,18 @@ def test_dp_policy_as_savings_function():
 
 
 def test_time_iteration_cross_checks_egm():
-    from marketsai.solvers.time_iteration import solve_time_iteration
-
-    model = dataclasses.replace(growth.brock_mirman_calibration(), gamma=3.0, delta=0.1)  # no closed form
-    k_ss = model.steady_state()[0]
-    k = np.linspace(0.8, 1.2, 400) * k_ss
-    gaps = []
-    for n in (100, 300):
-        g = np.linspace(0.5, 1.5, n) * k_ss
-        ti, egm = solve_time_iteration(model, g), growth.solve_egm(model, g)
-        assert ti.converged and egm.converged
-        gaps.append(max(np.abs(ti.savings(k, e) / egm.savings(k, e) - 1).max() for e in range(5)))
+    gaps = accuracy.time_iteration_gaps((100, 300))  # both solvers converged, else it raises
     print(f"time iteration vs EGM, max relative k' gap at 100 / 300 points: {gaps}")
     # same fixed point, different nodes: the gap is interpolation error, O(h^2) (3x points: ~9x)
     assert gaps[0] < 1e-5 and 5 < gaps[0] / gaps[1] < 15
+
+
+def test_the_committed_accuracy_table_is_what_the_solvers_give():
+    """docs/solvers.md quotes experiments/growth/results/solver_accuracy.csv; its cheap checks
+    computed afresh give the committed rows (a solver change that moves one shows here: rerun
+    the script). The closed form's Euler errors (round-off) and the slower checks are left out."""
+    fresh = accuracy.table((accuracy.rbc_egm_euler_errors, accuracy.value_iteration_against_closed_form,
+                            accuracy.crra_welfare_loss))
+    committed = pd.read_csv(accuracy.OUT, comment="#").merge(fresh[["check", "setting", "statistic"]])
+    assert len(committed) == len(fresh) == 16
+    pd.testing.assert_frame_equal(fresh, committed, rtol=1e-9, atol=0)

@@ -24,9 +24,9 @@
 # of it Ray starting and PPO's 20 iterations); stepping and checking the clearing take a
 # second. The test suite runs it with `MARKETSAI_TUTORIAL_SIZE=small` (one PPO iteration).
 #
-# Run it from the root of the marketsai repository (it reads `economies/growth_market.yaml`,
-# which is not part of the installed package): `python docs/tutorials/market_economy.py`.
-# It writes into a folder `market_economy/` of the working directory.
+# Run it from any folder: `python market_economy.py` (it reads the economy `growth_market`
+# shipped with the package). It writes into a folder `market_economy/` of the working
+# directory.
 # `MARKETSAI_TUTORIAL_SIZE=small` runs the test suite's size.
 
 # %%
@@ -44,14 +44,14 @@ small = os.environ.get("MARKETSAI_TUTORIAL_SIZE") == "small"
 # %% [markdown]
 # ## 1. The economy, with 50 households
 #
-# `economies/growth_market.yaml` declares `count: 10` households; `overrides` sets 50
+# The shipped economy `growth_market` declares `count: 10` households; `overrides` sets 50
 # (from the command line: `--set economy.agents[0].count=50`). The households form one
 # `group` (one shared policy for deep learners) and each observes its own capital, TFP and
 # the mean capital. The firm has no decision: it hires what the prices make profitable.
 
 # %%
 N = 50
-econ = mai.load_economy("economies/growth_market.yaml", overrides={"agents[0].count": N})
+econ = mai.load_economy("growth_market", overrides={"agents[0].count": N})
 print(econ)
 print(f"{len(econ.agents)} agents ({econ.agents[0]} ... {econ.agents[-2]}, {econ.agents[-1]}), "
       f"{len(econ.decisions)} decisions")
@@ -122,7 +122,7 @@ print(f"largest budget residual: {np.abs(budget).max():.1e}")
 
 # %%
 learn = {
-    "kind": "learn", "name": "households_ppo", "economy": "economies/growth_market.yaml",
+    "kind": "learn", "name": "households_ppo", "economy": "growth_market",
     "seeds": [0],
     "learner": {"name": "PPO", "settings": {
         "gamma": 0.95, "lambda_": 1.0, "lr": 0.001, "train_batch_size_per_learner": 4096,

@@ -67,6 +67,11 @@ class Learner:
     #: ``verbose`` sends them to the run's log file (:mod:`marketsai.runner.console`)
     noisy: ClassVar[bool] = False
 
+    def is_noisy(self, settings: dict) -> bool:
+        """Whether training with ``settings`` prints library logs (:attr:`noisy`, unless the
+        settings choose the library)."""
+        return self.noisy
+
     def check(self, economy, settings: dict) -> dict:
         """Cross-field checks that need the economy; return the (normalised) settings."""
         return settings

@@ -22,10 +22,14 @@ Counting is RLlib's on the sessions-replay path: a seed's timesteps are its
 session-periods (one step of ``B`` sessions adds ``B``), and ``periods``, ``epsilon``,
 ``learning_starts``, ``target_network_update_freq`` and ``update_every`` are in them.
 
-Not RLlib: the loss is written in plain torch after RLlib's conventions (see
-:mod:`~marketsai.rl.ensemble` for why its Learner cannot be reused over a member axis).
+Who updates (``backend``): ``torch``, our DQN loss in plain torch after RLlib's
+conventions (:mod:`~marketsai.rl.ensemble`, no Ray needed); ``rllib``, RLlib's own
+``DQNTorchLearner`` and loss over one RLModule whose parameters carry the member axis
+(:mod:`~marketsai.rl.seed_batched_rllib`). Both draw the same streams, and the tests hold
+their weights equal within float tolerance: each is the other's check.
 
-Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam moments,
+Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam moments
+(on ``backend: rllib``, the RLlib learner's state),
 replay rings, the sessions' states and every generator's state -- written every
 ``checkpoint_every`` periods and at the end; a rerun of the unit continues from it
 exactly (bit-identical to an uninterrupted run) or, when finished, returns its policies.
@@ -82,6 +86,9 @@ SETTINGS = {
     "double_q": Param(True, Check(lambda v: isinstance(v, bool), "true or false"), "double-Q targets"),
     "td_error_loss_fn": Param("huber", one_of("huber", "mse"), "TD loss (Huber: delta 1)"),
     "checkpoint_every": Param(10_000, nonnegative_int, "periods between checkpoints (0: only at the end)"),
+    "backend": Param("torch", one_of("torch", "rllib"), "who updates the stacked networks: torch, our "
+                     "plain-torch DQN (marketsai.rl.ensemble); rllib, RLlib's DQN learner and loss over one "
+                     "RLModule with a member axis (marketsai.rl.seed_batched_rllib)"),
     "device": Param("cpu", Check(lambda v: isinstance(v, str) and (v == "cpu" or v.startswith("cuda")),
                                  "cpu or cuda[:i]"), "where the networks live"),
 }
@@ -153,7 +160,6 @@ class BatchedRun:
     """The state of one batched training of ``seeds`` (everything a checkpoint holds)."""
 
     def __init__(self, economy, settings: dict, seeds, root_seed: int = 0):
-        import torch
 
         self.econ, self.cfg = economy, settings
         self.seeds = [int(s) for s in seeds]
@@ -168,17 +174,12 @@ class BatchedRun:
         self.env_rng = [np.random.default_rng(c[0]) for c in streams]
         self.explore_rng = [np.random.default_rng(c[1]) for c in streams]
         self.replay_rng = [np.random.default_rng(c[2]) for c in streams]
-        gens = []
+        member_seeds = []  # the torch seed of each member's initial weights, from its seed's stream
         for c in streams:
             base = int(c[3].generate_state(1, np.uint64)[0] >> np.uint64(1))
-            for j in range(self.per_seed):  # one generator per member, from the seed's stream
-                gens.append(torch.Generator().manual_seed(base + j))
-        from marketsai.rl.ensemble import DQNEnsemble
+            member_seeds += [base + j for j in range(self.per_seed)]
         gamma = economy.spec.discount if settings["gamma"] is None else settings["gamma"]
-        self.ens = DQNEnsemble(gens, self.grid.obs_dim, settings["hiddens"], self.grid.n_actions,
-                               lr=settings["lr"], adam_epsilon=settings["adam_epsilon"],
-                               grad_clip=settings["grad_clip"], gamma=float(gamma), double_q=settings["double_q"],
-                               huber=settings["td_error_loss_fn"] == "huber", device=settings["device"])
+        self.ens = self.make_learner(member_seeds, float(gamma))
         cap, d = settings["buffer_capacity"], self.grid.obs_dim
         self.buf = {"obs": np.zeros((self.M, cap, d), np.float32), "next_obs": np.zeros((self.M, cap, d), np.float32),
                     "actions": np.zeros((self.M, cap), np.int64), "rewards": np.zeros((self.M, cap), np.float32)}
@@ -190,6 +191,23 @@ class BatchedRun:
         self.episode_reward = np.zeros(S)
         self.last_episode_reward = np.full(S, np.nan)
         self._reset()
+
+    def make_learner(self, member_seeds: list, gamma: float):
+        """The members' networks and their update: our plain-torch :class:`DQNEnsemble`
+        (``backend: torch``) or RLlib's DQN learner over one RLModule with a member axis
+        (``backend: rllib``, :mod:`marketsai.rl.seed_batched_rllib`)."""
+        import torch
+        cfg = self.cfg
+        common = {"lr": cfg["lr"], "adam_epsilon": cfg["adam_epsilon"], "grad_clip": cfg["grad_clip"],
+                  "gamma": gamma, "double_q": cfg["double_q"], "huber": cfg["td_error_loss_fn"] == "huber",
+                  "device": cfg["device"]}
+        if cfg["backend"] == "rllib":
+            from marketsai.rl.seed_batched_rllib import RLlibMembers, learner_group
+            return RLlibMembers(learner_group(member_seeds, self.grid.obs_dim, cfg["hiddens"], self.grid.n_actions,
+                                              target_network_update_freq=cfg["target_network_update_freq"], **common))
+        from marketsai.rl.ensemble import DQNEnsemble
+        return DQNEnsemble([torch.Generator().manual_seed(x) for x in member_seeds], self.grid.obs_dim,
+                           cfg["hiddens"], self.grid.n_actions, **common)
 
     # ------------------------------------------------------------ layout
     def to_members(self, x: np.ndarray) -> np.ndarray:
@@ -266,21 +284,30 @@ class BatchedRun:
             self._reset()
 
     # ------------------------------------------------------------ learning
-    def sample(self):
-        """Each member's batch, drawn by its seed's replay stream: tensors ``(M, batch, ...)``."""
-        import torch
+    def sample_arrays(self) -> dict:
+        """Each member's batch, drawn by its seed's replay stream: arrays ``(M, batch, ...)``."""
         k = self.cfg["train_batch_size"]
         idx = np.concatenate([rng.integers(0, self.size, size=(self.per_seed, k)) for rng in self.replay_rng])
         m = np.arange(self.M)[:, None]
-        dev = self.ens.device
-        return tuple(torch.from_numpy(self.buf[c][m, idx]).to(dev) for c in ("obs", "actions", "rewards", "next_obs"))
+        return {c: self.buf[c][m, idx] for c in ("obs", "actions", "rewards", "next_obs")}
+
+    def sample(self):
+        """:meth:`sample_arrays` as tensors on the networks' device, in ``DQNEnsemble.update``'s order."""
+        import torch
+        b = self.sample_arrays()
+        return tuple(torch.from_numpy(b[c]).to(self.ens.device) for c in ("obs", "actions", "rewards", "next_obs"))
 
     def update(self) -> None:
-        self.ens.update(*self.sample())
+        """One update of every member; the targets are copied every
+        ``target_network_update_freq`` periods (by RLlib's learner itself on ``backend: rllib``)."""
+        if self.cfg["backend"] == "rllib":
+            self.ens.update(self.sample_arrays(), self.periods)
+        else:
+            self.ens.update(*self.sample())
+            if self.periods - self.last_sync >= self.cfg["target_network_update_freq"]:
+                self.ens.sync_target()
+                self.last_sync = self.periods
         self.updates += 1
-        if self.periods - self.last_sync >= self.cfg["target_network_update_freq"]:
-            self.ens.sync_target()
-            self.last_sync = self.periods
 
     def advance(self, periods: int) -> None:
         """Step and learn until each seed has ``periods`` periods of experience (or more)."""
@@ -366,11 +393,19 @@ class BatchedDQN(Learner):
             from marketsai.economy import Economy
             economy = Economy.from_dict(economy)
         GridActors.of(economy)
+        if settings["backend"] == "rllib":
+            import importlib.util
+            if importlib.util.find_spec("ray") is None:
+                raise SpecError("backend rllib needs Ray's RLlib (the rllib extra)", path="backend",
+                                value="rllib", allowed="torch, or install marketsai[rllib]")
         if settings["device"] != "cpu":
             import torch
             if not torch.cuda.is_available():
                 raise SpecError("no CUDA device here", path="device", value=settings["device"], allowed="cpu")
         return settings
+
+    def is_noisy(self, settings: dict) -> bool:
+        return settings.get("backend") == "rllib"  # RLlib's logs: to the run's log file unless --verbose
 
     def initial_policy(self, economy, settings: dict, seed: int = 0):
         """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""

@@ -18,9 +18,10 @@ Independence is by construction, and tested (``tests/rl/test_batched_dqn.py``):
   over all members would couple them;
 * each member is initialised from its own ``torch.Generator`` (:meth:`StackedMLP.init_member`).
 
-The DQN loss (:func:`dqn_loss`) is written here in plain torch: RLlib's
-``DQNTorchLearner.compute_loss_for_module`` takes one module's batch and logs per-module
-metrics, so it cannot run once over a member axis. It follows RLlib's conventions (2.60,
+The DQN loss (:func:`dqn_loss`) is written here in plain torch, the reference that
+RLlib's own loss over the same stacked layers is tested against
+(:mod:`marketsai.rl.seed_batched_rllib`, ``backend: rllib`` of ``dqn_batched``). It follows
+RLlib's conventions (2.60,
 ``dqn_torch_learner.py``, ``num_atoms=1``): double-Q targets from the online network's
 argmax evaluated by the target network, ``r + gamma * Q_target`` detached, Huber loss
 (delta 1) or MSE, the mean over the batch; RLlib's dueling head is not used (one MLP).
@@ -74,13 +75,14 @@ class StackedMLP(torch.nn.Module):
                 for w, b in zip(self.weights, self.biases, strict=True)]
 
 
-def clip_per_member(params, max_norm: float) -> torch.Tensor:
-    """Scale each member's gradients so that their global norm is at most ``max_norm``.
+def clip_per_member(grads, max_norm: float) -> torch.Tensor:
+    """Scale each member's gradients (tensors with a leading member axis) in place so that
+    their global norm is at most ``max_norm``.
 
     RLlib's ``grad_clip_by: global_norm`` on one module, once per member: the norm runs over
     all of a member's parameters and none of the others'. Returns the norms ``(M,)``.
     """
-    grads = [p.grad for p in params if p.grad is not None]
+    grads = [g for g in grads if g is not None]
     sq = sum(g.reshape(g.shape[0], -1).pow(2).sum(dim=1) for g in grads)
     norms = sq.sqrt()
     coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
@@ -146,7 +148,7 @@ class DQNEnsemble:
         self.optimizer.zero_grad(set_to_none=False)
         losses.sum().backward()  # a sum of per-member losses: each member's gradient is its own
         if self.grad_clip is not None:
-            clip_per_member(list(self.online.parameters()), self.grad_clip)
+            clip_per_member([p.grad for p in self.online.parameters()], self.grad_clip)
         self.optimizer.step()
         return losses.detach()
 

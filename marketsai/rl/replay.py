@@ -86,11 +86,17 @@ class FlatReplay:
         economies never terminate, episodes only end by truncation, so bootstrapping always
         continues)."""
         idx = rng.integers(0, self.size, size=n)
-        return SampleBatch({
-            Columns.OBS: self.obs[idx], Columns.NEXT_OBS: self.next_obs[idx],
-            Columns.ACTIONS: self.actions[idx], Columns.REWARDS: self.rewards[idx],
-            Columns.TERMINATEDS: np.zeros(n, bool), Columns.TRUNCATEDS: np.zeros(n, bool),
-            "n_step": np.ones(n, np.float32), "weights": np.ones(n, np.float32)})
+        return transitions(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx])
+
+
+def transitions(obs, actions, rewards, next_obs) -> SampleBatch:
+    """One-step transitions as the columns RLlib's DQN and SAC losses read: ``n_step`` 1,
+    uniform weights, never terminated (the economies only truncate, so targets bootstrap)."""
+    n = len(rewards)
+    return SampleBatch({
+        Columns.OBS: obs, Columns.NEXT_OBS: next_obs, Columns.ACTIONS: actions, Columns.REWARDS: rewards,
+        Columns.TERMINATEDS: np.zeros(n, bool), Columns.TRUNCATEDS: np.zeros(n, bool),
+        "n_step": np.ones(n, np.float32), "weights": np.ones(n, np.float32)})
 
 
 def act(module, obs: np.ndarray, t: int, action_space, normalize: bool = True, clip: bool = False):

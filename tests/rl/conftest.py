@@ -26,3 +26,14 @@ def local_ray():
     init_ray(num_cpus=2, object_store_memory=300 * 2**20, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test (its results then do not depend on the machine's
+    cores), the previous count given back."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

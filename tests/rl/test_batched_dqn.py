@@ -12,46 +12,28 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from rl_helpers import (  # noqa: E402
+    BATCHED_DQN_SMALL,
+    DUOPOLY,
+    batched_dqn_settings,
+    interrupted_and_whole,
+    member_state,
+)
+
 from marketsai.economy import load_economy  # noqa: E402
 from marketsai.errors import SpecError  # noqa: E402
-from marketsai.params import validate_mapping  # noqa: E402
-from marketsai.rl import batched_dqn  # noqa: E402
-from marketsai.rl.batched_dqn import SETTINGS, BatchedRun, train_batched  # noqa: E402
+from marketsai.rl.batched_dqn import train_batched  # noqa: E402
 from marketsai.rl.ensemble import DQNEnsemble  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-#: 20 periods before learning, then one update per period: 100 updates at period 119
-SMALL = {"periods": 119, "learning_starts": 20, "hiddens": [32, 32], "train_batch_size": 16,
-         "target_network_update_freq": 30, "epsilon": [[0, 1.0], [80, 0.1]], "checkpoint_every": 0,
-         "episode_length": 50}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+SMALL = BATCHED_DQN_SMALL
+settings = batched_dqn_settings
 
 
 @pytest.fixture(scope="module")
 def duopoly():
-    return load_economy(ROOT / "economies" / "bertrand_duopoly.yaml")
-
-
-def settings(**kw):
-    return validate_mapping(SMALL | kw, SETTINGS, "learner.settings", "settings")
-
-
-def member_state(run: BatchedRun, m: int) -> list[np.ndarray]:
-    """Member ``m``'s weights, target weights and Adam moments, as arrays."""
-    ens = run.ens
-    out = [p[m].detach().numpy().copy() for p in ens.online.parameters()]
-    out += [p[m].detach().numpy().copy() for p in ens.target.parameters()]
-    for p in ens.online.parameters():
-        st = ens.optimizer.state[p]
-        out += [st["exp_avg"][m].numpy().copy(), st["exp_avg_sq"][m].numpy().copy()]
-    return out
+    return load_economy(DUOPOLY)
 
 
 def test_batched_seeds_equal_seeds_alone(duopoly):
@@ -111,7 +93,7 @@ def test_clipping_is_per_seed():
     from marketsai.rl.ensemble import clip_per_member
     p = torch.nn.Parameter(torch.zeros(2, 3))
     p.grad = torch.tensor([[300.0, 400.0, 0.0], [0.3, 0.4, 0.0]])
-    norms = clip_per_member([p], 40.0)
+    norms = clip_per_member([p.grad], 40.0)
     assert torch.allclose(norms, torch.tensor([500.0, 0.5]))
     assert torch.allclose(p.grad[0].norm(), torch.tensor(40.0)) and torch.equal(p.grad[1], torch.tensor([0.3, 0.4, 0.0]))
 
@@ -125,22 +107,7 @@ def test_the_same_batched_run_twice_is_bit_identical(duopoly):
 
 
 def test_an_interrupted_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
-    cfg = settings(periods=80, checkpoint_every=40)
-    (tmp_path / "whole").mkdir()
-    whole = train_batched(duopoly, cfg, [0, 1], tmp_path / "whole")
-    (tmp_path / "cut").mkdir()
-    advance = BatchedRun.advance
-
-    def cut(self, periods):
-        if periods > 40:
-            raise KeyboardInterrupt
-        advance(self, periods)
-    monkeypatch.setattr(BatchedRun, "advance", cut)
-    with pytest.raises(KeyboardInterrupt):
-        train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
-    assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
-    monkeypatch.setattr(BatchedRun, "advance", advance)
-    resumed = train_batched(duopoly, cfg, [0, 1], tmp_path / "cut")
+    whole, resumed = interrupted_and_whole(duopoly, settings(periods=80, checkpoint_every=40), tmp_path, monkeypatch)
     assert resumed.periods == 80 and resumed.updates == whole.updates
     for x, y in zip(whole.ens.state_dict()["online"].values(), resumed.ens.state_dict()["online"].values(),
                     strict=True):

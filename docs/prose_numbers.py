@@ -23,7 +23,11 @@ addresses and arXiv/DOI identifiers, a heading's section number.
 * the files a page-level marker names, ``<!-- sources: path, path -->`` (paths from the
   repository root; any number of such markers): result CSV/MD/JSON files, experiment and
   economy YAML files (for the inputs a page quotes);
-* ``docs/references.md``, the published values every page may quote.
+* ``docs/references.md``, the published values every page may quote;
+* for one paragraph only: the files a marker ``<!-- paragraph sources: path, path -->``
+  names on the line (or lines) before it -- a page that summarises many studies (the
+  results overview) names each paragraph's files, so a number is matched against the
+  study it speaks of, not against every file of every study.
 
 Every number written in those files (a CSV cell, a number in a markdown table or a JSON or
 YAML value; comment lines included) is a value; one a text file writes with a scale
@@ -86,6 +90,7 @@ REFERENCES = "docs/references.md"
 
 # page-level markers, each on a line of its own (so a page may show one in inline code)
 SOURCES = re.compile(r"^<!-- sources: (?P<paths>.*?) -->\s*$")
+PARAGRAPH_SOURCES = re.compile(r"^<!-- paragraph sources: (?P<paths>.*?) -->\s*$")
 UNSOURCED = re.compile(r"^<!-- unsourced: (?P<number>[^|]*?)\s*\|\s*(?P<reason>.*?)\s*-->\s*$")
 
 # Parts of a page that are not prose; each is blanked (newlines kept, so lines still count).
@@ -247,20 +252,45 @@ def _name(page: Path, root: Path) -> str:
     return page.relative_to(root).as_posix() if page.is_relative_to(root) else str(page)
 
 
+def _paths(page: Path, root: Path, line: int, paths: str) -> list[str]:
+    out = []
+    for path in filter(None, (p.strip() for p in paths.split(","))):
+        if not (root / path).is_file():
+            raise ProseError(f"{_name(page, root)}:{line}: sources: {path!r} does not exist "
+                             "(a committed file, path from the repository root)")
+        out.append(path)
+    return out
+
+
 def sources(page: Path, text: str, root: Path = ROOT) -> list[str]:
-    """The committed files a page's prose may quote (see the module's docstring)."""
+    """The committed files any of a page's prose may quote (see the module's docstring)."""
     lines = text.split("\n")
     found = [b.spec.file for b in tables.blocks(page, lines)]
     for i, line in enumerate(lines):
         for m in SOURCES.finditer(line):  # at most one: the marker is the whole line
-            for path in filter(None, (p.strip() for p in m["paths"].split(","))):
-                if not (root / path).is_file():
-                    raise ProseError(f"{_name(page, root)}:{i + 1}: sources: {path!r} does not exist "
-                                     "(a committed file, path from the repository root)")
-                found.append(path)
+            found += _paths(page, root, i + 1, m["paths"])
     if (root / REFERENCES).is_file():
         found.append(REFERENCES)
     return list(dict.fromkeys(found))
+
+
+def paragraph_sources(page: Path, text: str, root: Path = ROOT) -> dict[int, list[str]]:
+    """Line (1-based) -> the files a ``paragraph sources`` marker adds for the paragraph
+    that follows it (the next lines up to a blank line)."""
+    lines = text.split("\n")
+    out: dict[int, list[str]] = {}
+    for i, line in enumerate(lines):
+        m = PARAGRAPH_SOURCES.match(line)
+        if not m:
+            continue
+        paths = _paths(page, root, i + 1, m["paths"])
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        while j < len(lines) and lines[j].strip():
+            out.setdefault(j + 1, []).extend(paths)
+            j += 1
+    return out
 
 
 def allow_list(page: Path, text: str, root: Path = ROOT) -> dict[str, str]:
@@ -281,14 +311,21 @@ def check(page: Path, root: Path = ROOT) -> PageReport:
     """Every prose number of one page, sorted into matched, allowed and unaccounted."""
     text = page_text(page)
     report = PageReport(_name(page, root), sources(page, text, root))
-    pool = sorted(abs(v) for source in report.sources for v in values(root / source))
-    report.n_values = len(pool)
+    scoped = paragraph_sources(page, text, root)
+    pools: dict[tuple[str, ...], list[float]] = {}  # one sorted list per distinct set of files
+    for paths in [tuple(report.sources), *map(tuple, scoped.values())]:
+        if paths not in pools:
+            pools[paths] = sorted(abs(v) for source in dict.fromkeys(paths) for v in values(root / source))
+    page_pool = pools[tuple(report.sources)]
+    paragraph_pools = {line: pools[tuple(paths)] for line, paths in scoped.items()}
+    report.n_values = sum(len(pool) for pool in pools.values())
     allowed = allow_list(page, text, root)
     report.found = numbers(text)
     for number in report.found:
-        if any(_any_within(pool, low, high) for low, high in number.readings):
+        pools = [page_pool, paragraph_pools.get(number.line, [])]
+        if _matches(pools, number.readings):
             report.matched.append(number)
-            if any(_any_within(pool, low, high) for low, high in number.neighbours()):
+            if _matches(pools, number.neighbours()):
                 report.weak.append(number)
         elif number.key in allowed or number.text in allowed:
             report.allowed.append(number)
@@ -297,6 +334,10 @@ def check(page: Path, root: Path = ROOT) -> PageReport:
     used = {n.key for n in report.allowed} | {n.text for n in report.allowed}
     report.stale = [k for k in allowed if k not in used]
     return report
+
+
+def _matches(pools, intervals) -> bool:
+    return any(_any_within(pool, low, high) for pool in pools for low, high in intervals)
 
 
 def _any_within(pool: list[float], low: float, high: float) -> bool:

@@ -303,6 +303,14 @@ def test_a_bad_prose_marker_is_a_clear_error(tmp_path, marker, message):
         prose_numbers.check(page, ROOT)
 
 
+def test_paragraph_sources_count_for_their_paragraph_only(tmp_path):
+    (tmp_path / "r.csv").write_text("x\n0.123\n")
+    page = tmp_path / "page.md"
+    page.write_text("# t\n\n<!-- paragraph sources: r.csv -->\nDelta 0.123,\nstill 0.123.\n\nAgain 0.123.\n")
+    report = prose_numbers.check(page, tmp_path)
+    assert [n.line for n in report.matched] == [4, 5] and [n.line for n in report.unaccounted] == [7]
+
+
 def test_a_stale_allow_list_entry_is_reported(tmp_path):
     page = tmp_path / "page.md"
     page.write_text("<!-- unsourced: 0.123 | once quoted -->\nDelta 0.5.\n")

@@ -10,6 +10,9 @@
 # %% [markdown]
 # # Deep learners on the same economy
 #
+# <!-- sources: experiments/tutorials/results/deep_learners.txt -->
+# <!-- unsourced: 20,000 | 10 iterations x batches of 2000 periods, the full size this tutorial sets -->
+#
 # The first tutorial let tabular Q-learners play Calvano et al.'s duopoly. Here the same
 # economy is learned by PPO, a deep policy-gradient learner from Ray RLlib, and both are
 # scored by one evaluation, so that their numbers sit in the same columns. Next to each

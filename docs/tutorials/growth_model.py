@@ -10,6 +10,8 @@
 # %% [markdown]
 # # The growth model, solved exactly and learned
 #
+# <!-- sources: experiments/tutorials/results/growth_model.txt -->
+#
 # Brock and Mirman's (1972) stochastic growth model is the one dynamic economy with an
 # exact solution in closed form: with log utility and full depreciation a planner who owns
 # the technology `y = z k^alpha` saves the share `alpha beta` of output,

@@ -10,6 +10,10 @@
 # %% [markdown]
 # # Krusell–Smith: heterogeneous households and aggregate risk
 #
+# <!-- sources: experiments/tutorials/results/krusell_smith.txt, economies/krusell_smith.yaml, experiments/krusell_smith/results/reference.md -->
+# <!-- unsourced: 0.9999 | a bound the solver's printed R^2 (0.999998 and 0.999999, results/krusell_smith.txt) clear -->
+# <!-- unsourced: 0.99999 | a bound the solver's printed R^2 (0.999998 and 0.999999, results/krusell_smith.txt) clear -->
+#
 # Krusell and Smith (1998) put the households of the previous tutorial under two kinds of
 # risk: each can lose its job (idiosyncratic), and TFP switches between a bad and a good
 # state (aggregate). Households then differ in wealth, and to save well each must forecast

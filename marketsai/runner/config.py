@@ -35,6 +35,7 @@ from marketsai import limits
 from marketsai.errors import SpecError, SpecWarning
 from marketsai.params import Check, Param, nonnegative_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds, get_kind
+from marketsai.runner.references import published_range
 from marketsai.runner.schema import (
     get_path,
     mapping,
@@ -180,6 +181,7 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
             set_path(raw, key, value)
     kind = get_kind(raw.get("kind"))
     cfg = _validate(raw, kind, base_dir, default_name, econ_overrides)
+    published_range(cfg["reference"], list(cfg["sweep"]))  # a bad range fails now, not after the run
     changed = sorted(k for k in overrides if split_path(k)[0] == "economy")
     if changed and cfg.get("reference"):
         # the published values are the file's economy's: beside another economy they mislead

@@ -27,7 +27,13 @@ from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
 from marketsai.runner.lock import RunLock
 from marketsai.runner.notes import empty_value_notes
-from marketsai.runner.references import CALVANO, annotate_figures, source_of, summary_notes
+from marketsai.runner.references import (
+    CALVANO,
+    annotate_figures,
+    published_range,
+    source_of,
+    summary_notes,
+)
 from marketsai.runner.store import RunFolder
 
 log = logging.getLogger("marketsai.runner")
@@ -196,8 +202,7 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
         summary = {"experiment": exp.name, "kind": cfg["kind"]} | kind.summarise(tables, cfg)
         summary |= _notes(summary, tables)
         figures = kind.figures(tables, cfg, summary)
-    annotate_figures(figures, cfg["reference"], exp.sweep_keys,
-                     (cfg.get("economy") or {}).get("name", ""))
+    annotate_figures(figures, cfg["reference"])
     if cfg["reference"]:
         summary["reference"] = cfg["reference"]
     folder.write_summary(summary)
@@ -230,7 +235,8 @@ def sweep_figures(exp: Experiment, cells: pd.DataFrame) -> dict:
     if len(keys) == 2:
         from marketsai.analysis.heatmap import heatmap_table, plot_heatmap
         table = heatmap_table(cells, keys[0], keys[1], value)
-        return {f"heatmap_{value}": plot_heatmap(table, keys[0], keys[1], title=label)}
+        return {f"heatmap_{value}": plot_heatmap(table, keys[0], keys[1], title=label,
+                                                 published=published_range(exp.config["reference"], keys))}
     if len(keys) == 1:
         from matplotlib.figure import Figure
         fig = Figure(figsize=(6.4, 4.0))

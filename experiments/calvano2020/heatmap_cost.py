@@ -1,0 +1,206 @@
+"""What an (alpha, beta) heat map costs, projected from finished run folders (a cost model).
+
+Why: the published map (Calvano et al. 2020, Figure 1: 100 x 100 cells of 1000 sessions)
+is a cluster job, and a map this machine finishes in a given time must be sized before it
+is run. Session length depends strongly on (alpha, beta) (~0.6 million periods at beta 2e-5,
+~30 million at beta 2e-7), so the cost of a grid is the sum over its cells of the sessions'
+periods, interpolated from the measured cells, divided by the periods per CPU-second the
+chunks reached. It only reads run folders (``results.parquet``, ``chunks/*/done.json`` with
+their wall and CPU seconds, ``log``) and writes two tables:
+
+* ``heatmap_cost_cells.csv`` -- per measured cell: sessions, mean periods, the share capped
+  at ``max_periods`` (a capped cell's mean is a lower bound), chunk wall and CPU seconds;
+* ``heatmap_cost.csv`` -- per grid (``A x B x S``: alpha cells, beta cells, sessions, on the
+  authors' alpha in [0.0025, 0.25] linear, beta in [2e-7, 2e-5] log-spaced): total periods,
+  core-hours, and wall hours on N cores (core-hours / N: every core busy, chunks small
+  against the run; a shared machine is slower by its load).
+
+Interpolation: within each measured alpha, log periods are linear in log beta (between the
+measured betas; constant beyond them); across alpha, linear in alpha between the measured
+alphas (constant beyond them). The first chunk of each invocation (read from the log) is
+left out of the rate: it includes compiling or loading the kernels.
+
+    marketsai run experiments/calvano2020/heatmap.yaml --out runs/calvano2020-heatmap
+    nice -n 19 marketsai run experiments/calvano2020/heatmap_anchor.yaml --out runs/calvano2020-heatmap-anchor
+    python experiments/calvano2020/heatmap_cost.py runs/calvano2020-heatmap runs/calvano2020-heatmap-anchor \\
+        --grid 6x6x50 --grid 100x100x1000 --fit-hours 2 --fit-sessions 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from marketsai.runner.provenance import write_table
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ALPHA, BETA = "learner.alpha", "learner.beta"
+#: the authors' grid (Calvano et al. 2020, Figure 1; docs/references.md)
+ALPHA_RANGE, BETA_RANGE = (0.0025, 0.25), (2e-7, 2e-5)
+CORES = (2, 64, 1000)
+FIRST_CHUNK = re.compile(r"INFO chunk (\S+) done in")
+NEW_INVOCATION = re.compile(r"INFO experiment .* from .*; (new run|resum)")
+
+
+def first_chunks(log: str) -> set[str]:
+    """The chunk ids that finished first in each invocation of a run (they include the
+    kernels' compile or cache load).
+
+    >>> sorted(first_chunks("INFO experiment x (kind tabular) from f.yaml; new run\\n"
+    ...                     "INFO chunk c0.s1 done in 9s\\nINFO chunk c0.s2 done in 1s\\n"
+    ...                     "INFO experiment x (kind tabular) from f.yaml; resumed\\nINFO chunk c1.s1 done in 5s"))
+    ['c0.s1', 'c1.s1']
+    """
+    firsts, waiting = set(), False
+    for line in log.splitlines():
+        if NEW_INVOCATION.search(line):
+            waiting = True
+        elif waiting and (m := FIRST_CHUNK.search(line)):
+            firsts.add(m.group(1))
+            waiting = False
+    return firsts
+
+
+def read_run(run: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sessions: alpha, beta, periods, capped; chunks: cell, sessions, periods, seconds,
+    cpu_seconds (NaN where not recorded), first) of one finished run folder."""
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    if sorted(config.get("sweep") or {}) != [ALPHA, BETA]:
+        raise SystemExit(f"{run}: not an (alpha, beta) sweep (sweeps {sorted(config.get('sweep') or {})})")
+    cap = config["learner"]["max_periods"]
+    res = pd.read_parquet(run / "results.parquet")
+    res = res.assign(capped=res["periods"] >= cap, run=str(run))
+    firsts = first_chunks((run / "log").read_text()) if (run / "log").is_file() else set()
+    chunks = []
+    for done in sorted((run / "chunks").glob("*/done.json")):
+        meta = json.loads(done.read_text())
+        periods = pd.read_parquet(done.parent / "results.parquet", columns=["periods"])["periods"]
+        chunks.append({"run": str(run), "chunk": done.parent.name, "cell": meta["cell"],
+                       "sessions": len(periods), "periods": int(periods.sum()),
+                       "seconds": meta["seconds"], "cpu_seconds": meta.get("cpu_seconds", math.nan),
+                       "first": done.parent.name in firsts})
+    return res[["run", "cell", ALPHA, BETA, "periods", "capped"]], pd.DataFrame(chunks)
+
+
+def measured_cells(sessions: pd.DataFrame, chunks: pd.DataFrame) -> pd.DataFrame:
+    """Per (alpha, beta): sessions, mean periods, capped share, chunk seconds (runs pooled)."""
+    cells = sessions.groupby([ALPHA, BETA]).agg(sessions=("periods", "size"),
+                                                periods_mean=("periods", "mean"),
+                                                capped_share=("capped", "mean")).reset_index()
+    keyed = chunks.merge(sessions[["run", "cell", ALPHA, BETA]].drop_duplicates(), on=["run", "cell"])
+    time = keyed.groupby([ALPHA, BETA]).agg(wall_seconds=("seconds", "sum"),
+                                            cpu_seconds=("cpu_seconds", lambda s: s.sum(min_count=len(s))))
+    return cells.merge(time.reset_index(), on=[ALPHA, BETA])
+
+
+def periods_per_cpu_second(chunks: pd.DataFrame) -> tuple[float, int, int]:
+    """(periods per CPU-second, chunks used, periods used): chunks that recorded their CPU
+    seconds, less each invocation's first."""
+    used = chunks[chunks["cpu_seconds"].notna() & ~chunks["first"] & (chunks["cpu_seconds"] > 0)]
+    if used.empty:
+        raise SystemExit("no chunk recorded its CPU seconds (run folders written before "
+                         "done.json had cpu_seconds): run heatmap_anchor.yaml")
+    return used["periods"].sum() / used["cpu_seconds"].sum(), len(used), int(used["periods"].sum())
+
+
+class SessionLength:
+    """Mean periods per session at any (alpha, beta), interpolated from measured cells."""
+
+    def __init__(self, cells: pd.DataFrame):
+        self.columns = []  # (alpha, log betas, log periods), alpha increasing
+        for alpha, col in cells.sort_values([ALPHA, BETA]).groupby(ALPHA):
+            self.columns.append((float(alpha), np.log(col[BETA].to_numpy(float)),
+                                 np.log(col["periods_mean"].to_numpy(float))))
+
+    def __call__(self, alpha, beta) -> np.ndarray:
+        """Mean periods per session; ``alpha`` and ``beta`` broadcast against each other."""
+        alpha, beta = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float))
+        at_alpha = np.stack([np.interp(np.log(beta), lb, lp) for _, lb, lp in self.columns])
+        alphas = np.array([a for a, _, _ in self.columns])
+        out = np.empty(alpha.shape)
+        for idx in np.ndindex(alpha.shape):
+            out[idx] = np.interp(alpha[idx], alphas, at_alpha[(slice(None), *idx)])
+        return np.exp(out)
+
+
+def authors_grid(n_alpha: int, n_beta: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sweep values of an ``n_alpha x n_beta`` map on the authors' ranges (what
+    ``linspace`` / ``logspace`` in an experiment file's sweep give)."""
+    return (np.linspace(*ALPHA_RANGE, n_alpha),
+            np.exp(np.linspace(*np.log(BETA_RANGE), n_beta)))
+
+
+def project(length: SessionLength, rate: float, n_alpha: int, n_beta: int, sessions: int) -> dict:
+    """Total periods, core-hours and wall hours on :data:`CORES` of one grid."""
+    alphas, betas = authors_grid(n_alpha, n_beta)
+    periods = float(length(alphas[None, :], betas[:, None]).sum()) * sessions
+    core_hours = periods / rate / 3600
+    return {"grid": f"{n_alpha}x{n_beta}x{sessions}", "alpha_cells": n_alpha, "beta_cells": n_beta,
+            "sessions": sessions, "periods": periods, "core_hours": core_hours,
+            **{f"wall_hours_{n}_cores": core_hours / n for n in CORES}}
+
+
+def finest_square(length: SessionLength, rate: float, hours: float, cores: int, sessions: int) -> int:
+    """The largest n with an n x n x ``sessions`` map within ``hours`` on ``cores`` cores."""
+    n = 2
+    while project(length, rate, n + 1, n + 1, sessions)["core_hours"] / cores <= hours:
+        n += 1
+    return n
+
+
+def parse_grid(text: str) -> tuple[int, int, int]:
+    m = re.fullmatch(r"(\d+)x(\d+)x(\d+)", text)
+    if not m or min(map(int, m.groups())) < 1:
+        raise argparse.ArgumentTypeError(f"--grid {text!r}: expected ALPHAxBETAxSESSIONS, e.g. 100x100x1000")
+    return tuple(int(g) for g in m.groups())
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, nargs="+", help="finished run folders of (alpha, beta) sweeps")
+    parser.add_argument("--grid", type=parse_grid, action="append", default=[],
+                        help="a grid to project, ALPHAxBETAxSESSIONS (repeatable)")
+    parser.add_argument("--fit-hours", type=float, help="also: the finest square grid within this many hours")
+    parser.add_argument("--fit-cores", type=int, default=2, help="... on this many cores (default 2)")
+    parser.add_argument("--fit-sessions", type=int, default=50, help="... with this many sessions a cell")
+    args = parser.parse_args(argv)
+    read = [read_run(run) for run in args.runs]
+    sessions = pd.concat([s for s, _ in read], ignore_index=True)
+    chunks = pd.concat([c for _, c in read], ignore_index=True)
+    cells = measured_cells(sessions, chunks)
+    rate, n_chunks, n_periods = periods_per_cpu_second(chunks)
+    length = SessionLength(cells)
+    grids = list(args.grid)
+    if args.fit_hours:
+        n = finest_square(length, rate, args.fit_hours, args.fit_cores, args.fit_sessions)
+        grids.append((n, n, args.fit_sessions))
+    table = pd.DataFrame([project(length, rate, *g) for g in grids])
+    command = shlex.join(["python", "experiments/calvano2020/heatmap_cost.py",
+                          *(sys.argv[1:] if argv is None else argv)])
+    source = {"runs": list(args.runs), "sessions": len(sessions), "periods": int(sessions["periods"].sum()),
+              "periods_per_cpu_second": rate, "rate_chunks": n_chunks, "rate_periods": n_periods}
+    write_table(cells, RESULTS / "heatmap_cost_cells.csv", command=command,
+                notes=["measured cells, runs pooled: mean periods per session, share capped at "
+                       "max_periods, chunk wall and CPU seconds (CPU: NaN where not recorded)"], **source)
+    write_table(table, RESULTS / "heatmap_cost.csv", command=command,
+                notes=[f"periods per CPU-second {rate:.4g} (from {n_chunks} chunks, {n_periods:.3g} periods); "
+                       "wall hours on N cores = core-hours / N",
+                       *([f"last row: the finest square grid within {args.fit_hours:g} h on "
+                          f"{args.fit_cores} cores at {args.fit_sessions} sessions a cell"] if args.fit_hours else [])],
+                **source)
+    print(cells.to_string(index=False))
+    print(f"\nperiods per CPU-second: {rate:.4g} ({n_chunks} chunks, {n_periods:.3g} periods)\n")
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -151,8 +151,11 @@ def test_heatmap_cost_projection_and_rate():
     assert row["core_hours"] == pytest.approx(6 / 3600)
     assert row["wall_hours_64_cores"] == pytest.approx(6 / 3600 / 64)
     # n^2 x 10 x 1e6 / 1e7 s on 2 cores <= 1 h: n^2 <= 7200, n = 84
-    assert heatmap_cost.finest_square(flat, 1e7, hours=1, cores=2, sessions=10) == 84
+    assert heatmap_cost.finest_square(
+        lambda n: heatmap_cost.project(flat, 1e7, n, n, 10)["core_hours"] / 2, hours=1) == 84
+    assert heatmap_cost.project(flat, 1e7, 2, 3, 10, measured_rate=2e7)["wall_hours_as_measured"] == \
+        pytest.approx(3 / 3600)
     chunks = pd.DataFrame({"periods": [100, 1000, 3000, 500], "cpu_seconds": [50.0, 1.0, 2.0, np.nan],
                            "first": [True, False, False, False]})
-    assert heatmap_cost.periods_per_cpu_second(chunks) == (pytest.approx(4000 / 3), 2, 4000)
+    assert heatmap_cost.periods_per_second(chunks) == (pytest.approx(4000 / 3), 2, 4000)
     assert heatmap_cost.first_chunks("x; new run\nINFO chunk c0.s0 done in 1s\nINFO chunk c0.s1 done in 1s") == set()

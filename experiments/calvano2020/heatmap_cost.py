@@ -23,7 +23,7 @@ left out of the rate: it includes compiling or loading the kernels.
     marketsai run experiments/calvano2020/heatmap.yaml --out runs/calvano2020-heatmap
     nice -n 19 marketsai run experiments/calvano2020/heatmap_anchor.yaml --out runs/calvano2020-heatmap-anchor
     python experiments/calvano2020/heatmap_cost.py runs/calvano2020-heatmap runs/calvano2020-heatmap-anchor \\
-        --grid 6x6x50 --grid 100x100x1000 --fit-hours 2 --fit-sessions 50
+        --grid 6x6x50:0.025 --grid 100x100x1000 --wall-run runs/calvano2020-heatmap --fit-hours 2 --fit-sessions 50
 """
 
 from __future__ import annotations
@@ -99,17 +99,18 @@ def measured_cells(sessions: pd.DataFrame, chunks: pd.DataFrame) -> pd.DataFrame
     keyed = chunks.merge(sessions[["run", "cell", ALPHA, BETA]].drop_duplicates(), on=["run", "cell"])
     time = keyed.groupby([ALPHA, BETA]).agg(wall_seconds=("seconds", "sum"),
                                             cpu_seconds=("cpu_seconds", lambda s: s.sum(min_count=len(s))))
-    return cells.merge(time.reset_index(), on=[ALPHA, BETA])
+    cells = cells.merge(time.reset_index(), on=[ALPHA, BETA])
+    return cells.assign(periods_per_cpu_second=cells["sessions"] * cells["periods_mean"] / cells["cpu_seconds"])
 
 
-def periods_per_cpu_second(chunks: pd.DataFrame) -> tuple[float, int, int]:
-    """(periods per CPU-second, chunks used, periods used): chunks that recorded their CPU
-    seconds, less each invocation's first."""
-    used = chunks[chunks["cpu_seconds"].notna() & ~chunks["first"] & (chunks["cpu_seconds"] > 0)]
+def periods_per_second(chunks: pd.DataFrame, clock: str = "cpu_seconds") -> tuple[float, int, int]:
+    """(periods per CPU-second -- or per wall second with ``clock="seconds"`` --, chunks
+    used, periods used): chunks that recorded the clock, less each invocation's first."""
+    used = chunks[chunks[clock].notna() & ~chunks["first"] & (chunks[clock] > 0)]
     if used.empty:
-        raise SystemExit("no chunk recorded its CPU seconds (run folders written before "
+        raise SystemExit(f"no chunk recorded its {clock} (run folders written before "
                          "done.json had cpu_seconds): run heatmap_anchor.yaml")
-    return used["periods"].sum() / used["cpu_seconds"].sum(), len(used), int(used["periods"].sum())
+    return used["periods"].sum() / used[clock].sum(), len(used), int(used["periods"].sum())
 
 
 class SessionLength:
@@ -132,44 +133,53 @@ class SessionLength:
         return np.exp(out)
 
 
-def authors_grid(n_alpha: int, n_beta: int) -> tuple[np.ndarray, np.ndarray]:
+def authors_grid(n_alpha: int, n_beta: int, alpha_low: float = ALPHA_RANGE[0]) -> tuple[np.ndarray, np.ndarray]:
     """The sweep values of an ``n_alpha x n_beta`` map on the authors' ranges (what
-    ``linspace`` / ``logspace`` in an experiment file's sweep give)."""
-    return (np.linspace(*ALPHA_RANGE, n_alpha),
+    ``linspace`` / ``logspace`` in an experiment file's sweep give); alpha from ``alpha_low``."""
+    return (np.linspace(alpha_low, ALPHA_RANGE[1], n_alpha),
             np.exp(np.linspace(*np.log(BETA_RANGE), n_beta)))
 
 
-def project(length: SessionLength, rate: float, n_alpha: int, n_beta: int, sessions: int) -> dict:
-    """Total periods, core-hours and wall hours on :data:`CORES` of one grid."""
-    alphas, betas = authors_grid(n_alpha, n_beta)
+def project(length: SessionLength, rate: float, n_alpha: int, n_beta: int, sessions: int,
+            alpha_low: float = ALPHA_RANGE[0], measured_rate: float | None = None) -> dict:
+    """Total periods, core-hours and wall hours on :data:`CORES` of one grid (and at
+    ``measured_rate``, periods per wall second through the runner as a run reached it)."""
+    alphas, betas = authors_grid(n_alpha, n_beta, alpha_low)
     periods = float(length(alphas[None, :], betas[:, None]).sum()) * sessions
     core_hours = periods / rate / 3600
-    return {"grid": f"{n_alpha}x{n_beta}x{sessions}", "alpha_cells": n_alpha, "beta_cells": n_beta,
-            "sessions": sessions, "periods": periods, "core_hours": core_hours,
-            **{f"wall_hours_{n}_cores": core_hours / n for n in CORES}}
+    return {"grid": f"{n_alpha}x{n_beta}x{sessions}", "alpha_from": alpha_low, "alpha_cells": n_alpha,
+            "beta_cells": n_beta, "sessions": sessions, "periods": periods, "core_hours": core_hours,
+            **{f"wall_hours_{n}_cores": core_hours / n for n in CORES},
+            **({"wall_hours_as_measured": periods / measured_rate / 3600} if measured_rate else {})}
 
 
-def finest_square(length: SessionLength, rate: float, hours: float, cores: int, sessions: int) -> int:
-    """The largest n with an n x n x ``sessions`` map within ``hours`` on ``cores`` cores."""
+def finest_square(hours_of, hours: float) -> int:
+    """The largest n >= 2 whose n x n map takes at most ``hours`` (``hours_of(n)``; 2 if none)."""
     n = 2
-    while project(length, rate, n + 1, n + 1, sessions)["core_hours"] / cores <= hours:
+    while hours_of(n + 1) <= hours:
         n += 1
     return n
 
 
-def parse_grid(text: str) -> tuple[int, int, int]:
-    m = re.fullmatch(r"(\d+)x(\d+)x(\d+)", text)
-    if not m or min(map(int, m.groups())) < 1:
-        raise argparse.ArgumentTypeError(f"--grid {text!r}: expected ALPHAxBETAxSESSIONS, e.g. 100x100x1000")
-    return tuple(int(g) for g in m.groups())
+def parse_grid(text: str) -> tuple:
+    """``AxBxS`` or ``AxBxS:ALPHA_FROM`` (alpha from ALPHA_FROM instead of 0.0025)."""
+    m = re.fullmatch(r"(\d+)x(\d+)x(\d+)(?::(\d*\.?\d+(?:e-?\d+)?))?", text)
+    if not m or min(int(g) for g in m.groups()[:3]) < 1:
+        raise argparse.ArgumentTypeError(f"--grid {text!r}: expected ALPHAxBETAxSESSIONS[:ALPHA_FROM], "
+                                         "e.g. 100x100x1000 or 6x6x50:0.025")
+    *sizes, low = m.groups()
+    return (*(int(g) for g in sizes), *([float(low)] if low else []))
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+", help="finished run folders of (alpha, beta) sweeps")
     parser.add_argument("--grid", type=parse_grid, action="append", default=[],
-                        help="a grid to project, ALPHAxBETAxSESSIONS (repeatable)")
-    parser.add_argument("--fit-hours", type=float, help="also: the finest square grid within this many hours")
+                        help="a grid to project, ALPHAxBETAxSESSIONS[:ALPHA_FROM] (repeatable)")
+    parser.add_argument("--wall-run", type=Path, help="one of the runs: its chunks' periods per wall second "
+                        "(the runner on that machine at that load) give the wall_hours_as_measured column")
+    parser.add_argument("--fit-hours", type=float, help="also: the finest square grid within this many hours "
+                        "(as measured with --wall-run, else on --fit-cores cores)")
     parser.add_argument("--fit-cores", type=int, default=2, help="... on this many cores (default 2)")
     parser.add_argument("--fit-sessions", type=int, default=50, help="... with this many sessions a cell")
     args = parser.parse_args(argv)
@@ -177,28 +187,42 @@ def main(argv=None) -> None:
     sessions = pd.concat([s for s, _ in read], ignore_index=True)
     chunks = pd.concat([c for _, c in read], ignore_index=True)
     cells = measured_cells(sessions, chunks)
-    rate, n_chunks, n_periods = periods_per_cpu_second(chunks)
+    rate, n_chunks, n_periods = periods_per_second(chunks)
+    measured = None
+    if args.wall_run is not None:
+        if str(args.wall_run) not in set(chunks["run"]):
+            raise SystemExit(f"--wall-run {args.wall_run}: not one of the runs given")
+        measured, _, _ = periods_per_second(chunks[chunks["run"] == str(args.wall_run)], "seconds")
     length = SessionLength(cells)
     grids = list(args.grid)
     if args.fit_hours:
-        n = finest_square(length, rate, args.fit_hours, args.fit_cores, args.fit_sessions)
+        def hours_of(n):
+            row = project(length, rate, n, n, args.fit_sessions, measured_rate=measured)
+            return row["wall_hours_as_measured"] if measured else row["core_hours"] / args.fit_cores
+        n = finest_square(hours_of, args.fit_hours)
         grids.append((n, n, args.fit_sessions))
-    table = pd.DataFrame([project(length, rate, *g) for g in grids])
+    table = pd.DataFrame([project(length, rate, *g[:3], *g[3:], measured_rate=measured) for g in grids])
     command = shlex.join(["python", "experiments/calvano2020/heatmap_cost.py",
                           *(sys.argv[1:] if argv is None else argv)])
     source = {"runs": list(args.runs), "sessions": len(sessions), "periods": int(sessions["periods"].sum()),
-              "periods_per_cpu_second": rate, "rate_chunks": n_chunks, "rate_periods": n_periods}
+              "periods_per_cpu_second": rate, "rate_chunks": n_chunks, "rate_periods": n_periods,
+              "periods_per_wall_second_as_measured": measured,
+              "wall_run": None if args.wall_run is None else str(args.wall_run)}
     write_table(cells, RESULTS / "heatmap_cost_cells.csv", command=command,
                 notes=["measured cells, runs pooled: mean periods per session, share capped at "
                        "max_periods, chunk wall and CPU seconds (CPU: NaN where not recorded)"], **source)
     write_table(table, RESULTS / "heatmap_cost.csv", command=command,
                 notes=[f"periods per CPU-second {rate:.4g} (from {n_chunks} chunks, {n_periods:.3g} periods); "
                        "wall hours on N cores = core-hours / N",
-                       *([f"last row: the finest square grid within {args.fit_hours:g} h on "
-                          f"{args.fit_cores} cores at {args.fit_sessions} sessions a cell"] if args.fit_hours else [])],
+                       *([f"wall_hours_as_measured: at {measured:.4g} periods per wall second, what the "
+                          f"runner reached in {args.wall_run} (that machine, that load)"] if measured else []),
+                       *([f"last row: the finest square grid within {args.fit_hours:g} h "
+                          + ("as measured" if measured else f"on {args.fit_cores} cores")
+                          + f" at {args.fit_sessions} sessions a cell"] if args.fit_hours else [])],
                 **source)
     print(cells.to_string(index=False))
-    print(f"\nperiods per CPU-second: {rate:.4g} ({n_chunks} chunks, {n_periods:.3g} periods)\n")
+    print(f"\nperiods per CPU-second: {rate:.4g} ({n_chunks} chunks, {n_periods:.3g} periods); "
+          f"per wall second as measured: {measured}\n")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
 
 

@@ -9,7 +9,8 @@ chunks reached. It only reads run folders (``results.parquet``, ``chunks/*/done.
 their wall and CPU seconds, ``log``) and writes two tables:
 
 * ``heatmap_cost_cells.csv`` -- per measured cell: sessions, mean periods, the share capped
-  at ``max_periods`` (a capped cell's mean is a lower bound), chunk wall and CPU seconds;
+  at ``max_periods`` (a capped cell's mean is a lower bound), mean profit gain, chunk wall
+  and CPU seconds and the periods per CPU-second they give;
 * ``heatmap_cost.csv`` -- per grid (``A x B x S``: alpha cells, beta cells, sessions, on the
   authors' alpha in [0.0025, 0.25] linear, beta in [2e-7, 2e-5] log-spaced): total periods,
   core-hours, and wall hours on N cores (core-hours / N: every core busy, chunks small
@@ -79,6 +80,8 @@ def read_run(run: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     cap = config["learner"]["max_periods"]
     res = pd.read_parquet(run / "results.parquet")
     res = res.assign(capped=res["periods"] >= cap, run=str(run))
+    if "profit_gain" not in res:
+        res["profit_gain"] = np.nan
     firsts = first_chunks((run / "log").read_text()) if (run / "log").is_file() else set()
     chunks = []
     for done in sorted((run / "chunks").glob("*/done.json")):
@@ -88,14 +91,16 @@ def read_run(run: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                        "sessions": len(periods), "periods": int(periods.sum()),
                        "seconds": meta["seconds"], "cpu_seconds": meta.get("cpu_seconds", math.nan),
                        "first": done.parent.name in firsts})
-    return res[["run", "cell", ALPHA, BETA, "periods", "capped"]], pd.DataFrame(chunks)
+    return res[["run", "cell", ALPHA, BETA, "periods", "capped", "profit_gain"]], pd.DataFrame(chunks)
 
 
 def measured_cells(sessions: pd.DataFrame, chunks: pd.DataFrame) -> pd.DataFrame:
-    """Per (alpha, beta): sessions, mean periods, capped share, chunk seconds (runs pooled)."""
+    """Per (alpha, beta): sessions, mean periods, capped share, mean profit gain (what the
+    cost buys), chunk seconds (runs pooled)."""
     cells = sessions.groupby([ALPHA, BETA]).agg(sessions=("periods", "size"),
                                                 periods_mean=("periods", "mean"),
-                                                capped_share=("capped", "mean")).reset_index()
+                                                capped_share=("capped", "mean"),
+                                                profit_gain=("profit_gain", "mean")).reset_index()
     keyed = chunks.merge(sessions[["run", "cell", ALPHA, BETA]].drop_duplicates(), on=["run", "cell"])
     time = keyed.groupby([ALPHA, BETA]).agg(wall_seconds=("seconds", "sum"),
                                             cpu_seconds=("cpu_seconds", lambda s: s.sum(min_count=len(s))))
@@ -210,7 +215,8 @@ def main(argv=None) -> None:
               "wall_run": None if args.wall_run is None else str(args.wall_run)}
     write_table(cells, RESULTS / "heatmap_cost_cells.csv", command=command,
                 notes=["measured cells, runs pooled: mean periods per session, share capped at "
-                       "max_periods, chunk wall and CPU seconds (CPU: NaN where not recorded)"], **source)
+                       "max_periods, mean profit gain, chunk wall and CPU seconds (CPU: NaN where "
+                       "not recorded in every chunk)"], **source)
     write_table(table, RESULTS / "heatmap_cost.csv", command=command,
                 notes=[f"periods per CPU-second {rate:.4g} (from {n_chunks} chunks, {n_periods:.3g} periods); "
                        "wall hours on N cores = core-hours / N",

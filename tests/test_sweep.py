@@ -88,6 +88,8 @@ def test_sweep_on_ray_cluster_matches_local(local_run, ray_cluster, tmp_path):
     assert f"address {ray_cluster}" in log
     for name, frame in tables(local_run).items():
         pd.testing.assert_frame_equal(frame, tables(remote)[name], obj=name)
+    done = [json.loads(p.read_text()) for p in (remote / "chunks").glob("*/done.json")]
+    assert len(done) == 8 and all(d["cpu_seconds"] > 0 for d in done)  # timed on the worker
 
 
 #: a cases axis: each label sets two keys together (the economy's grid and the learner's step)

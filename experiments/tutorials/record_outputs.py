@@ -2,9 +2,9 @@
 
 Why: a tutorial's "What this run shows" paragraphs quote numbers its code prints at full
 size; the test suite runs the tutorials at a small size, where the numbers differ. This
-script runs each tutorial as a reader would (``python docs/tutorials/NAME.py`` from the
-repository root, here a fresh working folder that sees the shipped ``economies/``, as
-tests/test_tutorials.py runs them; ``MARKETSAI_TUTORIAL_SIZE`` unset) and writes its standard output to
+script runs each tutorial as a reader would (as ``python docs/tutorials/NAME.py``: in this
+process with ``runpy``, its working folder a fresh one that sees the shipped ``economies/``,
+as tests/test_tutorials.py runs them; ``MARKETSAI_TUTORIAL_SIZE`` unset) and writes its standard output to
 ``results/NAME.txt`` with a ``NAME.source.json`` sidecar (command, commit, machine, load,
 wall time), which the tutorial names as its source. It takes about 8 minutes for all six
 (``deep_learners`` alone 4 to 6).
@@ -15,9 +15,10 @@ wall time), which the tutorial names as its source. It takes about 8 minutes for
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
-import subprocess
-import sys
+import runpy
 import tempfile
 import time
 from pathlib import Path
@@ -32,19 +33,17 @@ OUT = Path(__file__).resolve().parent / "results"
 def record(name: str) -> Path:
     """Run one tutorial at full size; write its standard output and sidecar. Returns the text's path."""
     script = TUTORIALS / f"{name}.py"
-    env = {k: v for k, v in os.environ.items() if k != "MARKETSAI_TUTORIAL_SIZE"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    os.environ.pop("MARKETSAI_TUTORIAL_SIZE", None)
+    printed = io.StringIO()
     with tempfile.TemporaryDirectory(prefix=f"tutorial-{name}-") as folder:
         (Path(folder) / "economies").symlink_to(ROOT / "economies")  # as from the repository root
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(script)], cwd=folder, env=env, capture_output=True,
-                              text=True, check=False)
+        with contextlib.chdir(folder), contextlib.redirect_stdout(printed):
+            runpy.run_path(str(script), run_name="__main__")
         seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{script.relative_to(ROOT)} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
     path = OUT / f"{name}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(done.stdout, encoding="utf-8")
+    path.write_text(printed.getvalue(), encoding="utf-8")
     write_source(path, command=f"python docs/tutorials/{name}.py (full size, fresh working folder)",
                  wall_s=round(seconds, 1))
     return path

@@ -33,9 +33,12 @@ bench: $(STAMP)
 
 # the documentation site into site/ (strict: a broken link or reference fails the build);
 # `$(VENV)/bin/mkdocs serve` previews it. First: every generated results table agrees with
-# the committed CSV it quotes (`$(PY) docs/tables.py` rewrites them).
+# the committed CSV it quotes (`$(PY) docs/tables.py` rewrites them), and every number in the
+# pages' prose is in one of the page's sources or allow-listed (`$(PY) docs/tables.py --prose`
+# lists them by page and line).
 docs: $(STAMP)
 	$(PY) docs/tables.py --check
+	$(PY) docs/tables.py --prose --check
 	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(VENV)/bin/mkdocs build --strict
 
 clean:

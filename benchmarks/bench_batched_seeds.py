@@ -1,4 +1,4 @@
-"""Seeds as a batch dimension: per-seed DQN update cost -- RLlib per seed, RLlib batched, plain-torch batched, bare loop.
+"""Seeds as a batch dimension: per-seed DQN, SAC and PPO update cost -- RLlib per seed, RLlib batched, plain-torch batched, bare loop.
 
 Measured side by side in one run (interleaved rounds, best round kept: the machine is
 shared), the same network (obs 2 -> 64 -> 64 -> 15 ReLU, the Calvano duopoly's firm),
@@ -21,8 +21,16 @@ period and report periods (= updates) per second per seed, environment and repla
 beside them RLlib's DQN algorithm on the per-agent path at one update per period
 (:func:`bench_replay.measure`: RLlib's default DQN head on a 64x64 encoder, one local Ray).
 
+The SAC rows (third table) are the same comparison for SAC on the price interval: a bare
+PyTorch SAC update written here, RLlib's ``SACTorchLearner`` on its default module per seed,
+and ``sac_batched``'s learner (:mod:`marketsai.rl.seed_batched_sac`) over ``S`` seeds.
+
+The PPO rows (fourth table): a bare PyTorch PPO minibatch update, RLlib's
+``PPOTorchLearner`` on its default module per seed, and ``ppo_batched``'s learner
+(:mod:`marketsai.rl.seed_batched_ppo`) over ``S`` seeds.
+
 Usage: ``python benchmarks/bench_batched_seeds.py [--updates 300] [--rounds 3] [--sizes 1 4 8 16]
-[--periods 200] [--rllib-steps 2000]``.
+[--periods 200] [--sac-updates 100] [--ppo-updates 300] [--rllib-steps 2000]``.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 from common import dated, machine, single_threaded
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +132,170 @@ def rllib_algorithm_per_seed(steps: int) -> float:
         ray.shutdown()
 
 
+# ---------------------------------------------------------------- SAC on the interval
+SAC_LR, TAU = 3e-4, 5e-3
+
+
+def sac_bare_loop(torch, seed: int = 0):
+    """One seed's SAC update (continuous, twin critics, learned temperature), plain PyTorch
+    (the benchmark's own code): RLlib's losses from one forward pass, one backward, four Adam
+    steps, polyak targets."""
+    import copy
+    import math
+    torch.manual_seed(seed)
+
+    def mlp(i, o):
+        return torch.nn.Sequential(torch.nn.Linear(i, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                                   torch.nn.Linear(64, o))
+    pi, q1, q2 = mlp(OBS, 2), mlp(OBS + 1, 1), mlp(OBS + 1, 1)
+    t1, t2 = copy.deepcopy(q1), copy.deepcopy(q2)
+    log_alpha = torch.zeros(1, requires_grad=True)
+    opts = [torch.optim.Adam(p, lr=SAC_LR, eps=1e-7) for p in (q1.parameters(), q2.parameters(), pi.parameters(),
+                                                                [log_alpha])]
+    obs, nxt, act, rew = torch.randn(BATCH, OBS), torch.randn(BATCH, OBS), torch.rand(BATCH, 1) * 2 - 1, torch.randn(BATCH)
+
+    def sample(o):
+        loc, log_std = pi(o).chunk(2, dim=-1)
+        std = log_std.clamp(-5, 2).exp()
+        u = loc + std * torch.randn_like(loc)
+        logp = torch.distributions.Normal(loc, std).log_prob(u).sum(-1)
+        return torch.tanh(u), logp - (2 * (math.log(2) - u - torch.nn.functional.softplus(-2 * u))).sum(-1)
+
+    def q(a, b, o, x):
+        return torch.min(a(torch.cat([o, x], -1)), b(torch.cat([o, x], -1)))[:, 0]
+
+    def update():
+        alpha = log_alpha.exp()
+        with torch.no_grad():
+            a_next, logp_next = sample(nxt)
+            y = rew + GAMMA * (q(t1, t2, nxt, a_next) - alpha * logp_next)
+        sa = torch.cat([obs, act], -1)
+        critic = (torch.nn.functional.huber_loss(q1(sa)[:, 0], y) + torch.nn.functional.huber_loss(q2(sa)[:, 0], y))
+        a, logp = sample(obs)
+        for p in [*q1.parameters(), *q2.parameters()]:
+            p.requires_grad_(False)
+        actor = (alpha.detach() * logp - q(q1, q2, obs, a)).mean()
+        for p in [*q1.parameters(), *q2.parameters()]:
+            p.requires_grad_(True)
+        temperature = -(log_alpha * (logp.detach() - 1.0)).mean()
+        for o in opts:
+            o.zero_grad()
+        (critic + actor + temperature).backward()
+        for o in opts:
+            o.step()
+        with torch.no_grad():
+            for t, o in ((t1, q1), (t2, q2)):
+                for pt, po in zip(t.parameters(), o.parameters(), strict=True):
+                    pt.mul_(1 - TAU).add_(po, alpha=TAU)
+    return update
+
+
+def sac_batch(rng, S: int) -> dict:
+    """Fixed SAC transitions and draws ``(S, BATCH, ...)`` as numpy arrays."""
+    return {"obs": rng.normal(size=(S, BATCH, OBS)).astype("float32"),
+            "actions": rng.uniform(-1, 1, (S, BATCH, 1)).astype("float32"),
+            "rewards": rng.normal(size=(S, BATCH)).astype("float32"),
+            "next_obs": rng.normal(size=(S, BATCH, OBS)).astype("float32"),
+            "noise": rng.normal(size=(S, BATCH, 1)).astype("float32"),
+            "noise_next": rng.normal(size=(S, BATCH, 1)).astype("float32")}
+
+
+def sac_rllib_batched(S: int):
+    """RLlib's SAC learner over the S seeds' one stacked RLModule (``sac_batched``)."""
+    import numpy as np
+
+    from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group
+    ens = RLlibSACMembers(sac_learner_group(list(range(S)), OBS, HID, actor_lr=SAC_LR, critic_lr=SAC_LR,
+                                            alpha_lr=SAC_LR, initial_alpha=1.0, target_entropy=None, tau=TAU,
+                                            grad_clip=None, gamma=GAMMA))
+    batch = sac_batch(np.random.default_rng(0), S)
+    return lambda: ens.update(batch, 0)
+
+
+def sac_rllib_per_seed():
+    """One seed's SAC update on today's path: RLlib's SAC learner on its default module."""
+    import gymnasium as gym
+    import numpy as np
+    from ray.rllib.algorithms.sac import SACConfig
+    from ray.rllib.policy.sample_batch import MultiAgentBatch
+    from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
+
+    from marketsai.rl.replay import transitions
+    config = (SACConfig().training(actor_lr=SAC_LR, critic_lr=SAC_LR, alpha_lr=SAC_LR, tau=TAU, gamma=GAMMA, n_step=1)
+              .rl_module(model_config={"fcnet_hiddens": HID, "fcnet_activation": "relu", "head_fcnet_hiddens": []})
+              .learners(num_learners=0))
+    group = config.build_learner_group(spaces={"default_policy": (
+        gym.spaces.Box(-np.inf, np.inf, (OBS,), np.float32), gym.spaces.Box(-1.0, 1.0, (1,), np.float32))})
+    b = {c: v[0] for c, v in sac_batch(np.random.default_rng(0), 1).items()}
+    batch = MultiAgentBatch({"default_policy": transitions(b["obs"], b["actions"], b["rewards"], b["next_obs"])},
+                            env_steps=BATCH)
+    return lambda: group.update(batch=batch, timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: 0})
+
+
+# ---------------------------------------------------------------- PPO on the grid
+PPO_LR = 5e-5
+
+
+def ppo_bare_loop(torch, seed: int = 0):
+    """One seed's PPO minibatch update (RLlib's loss: clipped surrogate, clipped squared
+    value error, no KL or entropy term), plain PyTorch (the benchmark's own code)."""
+    torch.manual_seed(seed)
+
+    def mlp(o):
+        return torch.nn.Sequential(torch.nn.Linear(OBS, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                                   torch.nn.Linear(64, o))
+    pi, vf = mlp(ACT), mlp(1)
+    opt = torch.optim.Adam([*pi.parameters(), *vf.parameters()], lr=PPO_LR)
+    obs, act = torch.randn(BATCH, OBS), torch.randint(0, ACT, (BATCH,))
+    old_logp, adv, targets = torch.full((BATCH,), -2.7), torch.randn(BATCH), torch.randn(BATCH)
+
+    def update():
+        logp = torch.log_softmax(pi(obs), -1).gather(1, act[:, None])[:, 0]
+        ratio = torch.exp(logp - old_logp)
+        surrogate = torch.min(adv * ratio, adv * ratio.clamp(0.7, 1.3))
+        vf_loss = (vf(obs)[:, 0] - targets).pow(2).clamp(0, 10.0)
+        loss = (-surrogate + vf_loss).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return update
+
+
+def ppo_batch(rng, S: int) -> dict:
+    """A fixed PPO minibatch ``(S, BATCH, ...)`` as numpy arrays."""
+    return {"obs": rng.normal(size=(S, BATCH, OBS)).astype("float32"), "actions": rng.integers(0, ACT, (S, BATCH)),
+            "logp": np.full((S, BATCH), -np.log(ACT), np.float32), "logits": np.zeros((S, BATCH, ACT), np.float32),
+            "advantages": rng.normal(size=(S, BATCH)).astype("float32"),
+            "value_targets": rng.normal(size=(S, BATCH)).astype("float32")}
+
+
+def ppo_rllib_batched(S: int):
+    """RLlib's PPO learner over the S seeds' one stacked RLModule (``ppo_batched``)."""
+    from marketsai.rl.seed_batched_ppo import RLlibPPOMembers, ppo_learner_group
+    ens = RLlibPPOMembers(ppo_learner_group(list(range(S)), OBS, HID, ACT, lr=PPO_LR, clip_param=0.3,
+                                            vf_clip_param=10.0, vf_loss_coeff=1.0, entropy_coeff=0.0, grad_clip=None))
+    batch = ppo_batch(np.random.default_rng(0), S)
+    return lambda: ens.update(batch, 0)
+
+
+def ppo_rllib_per_seed():
+    """One seed's PPO minibatch update on today's path: RLlib's PPO learner on its default module."""
+    import gymnasium as gym
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.policy.sample_batch import MultiAgentBatch
+    from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
+
+    from marketsai.rl.seed_batched_ppo import RLlibPPOMembers
+    config = (PPOConfig().training(lr=PPO_LR, use_kl_loss=False, kl_coeff=0.0)
+              .rl_module(model_config={"fcnet_hiddens": HID, "fcnet_activation": "relu", "head_fcnet_hiddens": []})
+              .learners(num_learners=0))
+    group = config.build_learner_group(spaces={"default_policy": (
+        gym.spaces.Box(-np.inf, np.inf, (OBS,), np.float32), gym.spaces.Discrete(ACT))})
+    b = {c: v[0] for c, v in ppo_batch(np.random.default_rng(0), 1).items()}
+    batch = MultiAgentBatch({"default_policy": RLlibPPOMembers.columns(b)}, env_steps=BATCH)
+    return lambda: group.update(batch=batch, timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: 0})
+
+
 def rate(fn, n: int) -> float:
     for _ in range(10):
         fn()
@@ -154,12 +327,27 @@ def end_to_end(sizes, periods: int, rounds: int) -> dict:
     return best
 
 
+def update_table(algo: str, caption: str, best: dict, networks: str, learner: str) -> list[str]:
+    """The lines of one algorithm's per-seed update table (rows: bare loop, RLlib per seed,
+    batched S) after ``caption``."""
+    names = {"bare": f"bare PyTorch loop, {networks}", "rllib per seed":
+             f"RLlib {algo} learner, one algorithm per seed (its default module)",
+             "rllib": f"RLlib {algo} batched (`{learner}`)"}
+    bare = best[("bare", 1)]
+    return ["", caption, "", f"| {algo} update | seeds S | per-seed updates / s | per-seed ms / update | "
+            "ratio to bare loop |", "|---|---|---|---|---|",
+            *[f"| {names[k]} | {S} | {r * S:,.0f} | {1e3 / (r * S):.2f} | {bare / (r * S):.2f} |"
+              for (k, S), r in best.items()]]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=300, help="updates per timed window")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best kept)")
     parser.add_argument("--sizes", type=int, nargs="*", default=[1, 4, 8, 16])
     parser.add_argument("--periods", type=int, default=200, help="end-to-end periods per window (0: skip)")
+    parser.add_argument("--sac-updates", type=int, default=100, help="SAC updates per timed window (0: skip)")
+    parser.add_argument("--ppo-updates", type=int, default=300, help="PPO minibatch updates per timed window (0: skip)")
     parser.add_argument("--rllib-steps", type=int, default=2000,
                         help="periods of RLlib's DQN algorithm's timed window (0: skip)")
     args, _ = parser.parse_known_args()
@@ -167,10 +355,18 @@ def main():
     load0 = os.getloadavg()[0]
     fns = {("bare", 1): bare_loop(torch), ("rllib per seed", 1): rllib_per_seed()}
     fns |= {("rllib", S): rllib_batched(S) for S in args.sizes} | {("torch", S): batched(torch, S) for S in args.sizes}
-    best = dict.fromkeys(fns, 0.0)
+    sac = {("bare", 1): sac_bare_loop(torch), ("rllib per seed", 1): sac_rllib_per_seed()}
+    sac |= {("rllib", S): sac_rllib_batched(S) for S in args.sizes} if args.sac_updates else {}
+    ppo = {("bare", 1): ppo_bare_loop(torch), ("rllib per seed", 1): ppo_rllib_per_seed()}
+    ppo |= {("rllib", S): ppo_rllib_batched(S) for S in args.sizes} if args.ppo_updates else {}
+    best, sac_best, ppo_best = dict.fromkeys(fns, 0.0), dict.fromkeys(sac, 0.0), dict.fromkeys(ppo, 0.0)
     for _ in range(args.rounds):
         for k, fn in fns.items():
             best[k] = max(best[k], rate(fn, args.updates))
+        for k, fn in sac.items() if args.sac_updates else ():
+            sac_best[k] = max(sac_best[k], rate(fn, args.sac_updates))
+        for k, fn in ppo.items() if args.ppo_updates else ():
+            ppo_best[k] = max(ppo_best[k], rate(fn, args.ppo_updates))
     e2e = end_to_end((1, 8), args.periods, args.rounds) if args.periods else {}
     algo = rllib_algorithm_per_seed(args.rllib_steps) if args.rllib_steps else None
     load1 = os.getloadavg()[0]
@@ -182,12 +378,14 @@ def main():
         per_seed = r * S
         rows.append([names[kind], S, f"{per_seed:,.0f}", f"{1e3 / per_seed:.2f}", f"{bare / per_seed:.2f}"])
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
-    lines = [f"# Seeds as a batch dimension: DQN per-seed update cost ({stamp})", "",
+    lines = [f"# Seeds as a batch dimension: DQN, SAC and PPO per-seed update cost ({stamp})", "",
              f"Machine: {machine()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; torch "
              f"{torch.__version__}, 1 thread; 1-minute load average {load0:.1f} at the start, {load1:.1f} at the end "
              "(2 cores: above 2, other jobs shared the machine). Command: `nice -n 5 python "
              f"benchmarks/bench_batched_seeds.py --updates {args.updates} --rounds {args.rounds} --sizes "
-             f"{' '.join(map(str, args.sizes))} --periods {args.periods} --rllib-steps {args.rllib_steps}`.", "",
+             f"{' '.join(map(str, args.sizes))} --periods {args.periods} --sac-updates {args.sac_updates} "
+             f"--ppo-updates {args.ppo_updates} "
+             f"--rllib-steps {args.rllib_steps}`.", "",
              "| update | seeds S | per-seed updates / s | per-seed ms / update | ratio to bare loop |",
              "|---|---|---|---|---|", *["| " + " | ".join(str(c) for c in r) + " |" for r in rows], "",
              f"One update: obs {OBS} -> 64 -> 64 -> {ACT} ReLU, batch {BATCH}, double-Q Huber loss, Adam, "
@@ -203,6 +401,18 @@ def main():
         if algo is not None:
             lines += [f"| RLlib DQN algorithm, one per seed (per-agent path, RLlib's default dueling head) | 1 | "
                       f"{algo:,.0f} | {algo:,.0f} | {1e3 / algo:.2f} |"]
+    if args.sac_updates:
+        lines += update_table(
+            "SAC", "SAC on the price interval, the same run: per-seed cost of one update (actor obs 2 -> 64 -> 64 -> 2, "
+            "twin critics obs + action 3 -> 64 -> 64 -> 1, batch 64, RLlib's continuous loss with a learned "
+            f"temperature, Adam 3e-4, polyak targets; best of {args.rounds} interleaved rounds of {args.sac_updates} "
+            "updates on fixed batches):", sac_best, "1 actor + twin critics", "sac_batched")
+    if args.ppo_updates:
+        lines += update_table(
+            "PPO", "PPO on the grid, the same run: per-seed cost of one minibatch update (policy obs 2 -> 64 -> 64 -> "
+            f"{ACT}, value function obs 2 -> 64 -> 64 -> 1, minibatch {BATCH}, RLlib's loss without KL or entropy "
+            f"terms, Adam 5e-5; best of {args.rounds} interleaved rounds of {args.ppo_updates} updates on fixed "
+            "minibatches):", ppo_best, "1 policy + value function", "ppo_batched")
     text = "\n".join(lines) + "\n"
     out = dated("batched_seeds")
     out.write_text(text)

@@ -32,6 +32,8 @@ Usage::
 
     python docs/tables.py            # rewrite every table in docs/ and README.md
     python docs/tables.py --check    # list the tables that disagree with their source; exit 1
+    python docs/tables.py --prose    # the numbers in the pages' prose against their sources
+                                     # (docs/prose_numbers.py; with --check: exit 1 on any unaccounted)
 """
 
 from __future__ import annotations
@@ -252,12 +254,27 @@ def update(page: Path, root: Path = ROOT, check: bool = False) -> list[str]:
     return problems[::-1]
 
 
+def _prose_numbers():
+    """docs/prose_numbers.py, loaded by path (docs/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("docs_prose_numbers", Path(__file__).with_name("prose_numbers.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 when a table disagrees with its source")
+    parser.add_argument("--prose", action="store_true",
+                        help="report the numbers in the pages' running prose instead (docs/prose_numbers.py)")
     parser.add_argument("pages", nargs="*", type=Path, help="pages (default: docs/**/*.md, README.md)")
     args = parser.parse_args(argv)
+    if args.prose:
+        return _prose_numbers().main((["--check"] if args.check else []) + [str(p) for p in args.pages])
     problems = []
     try:
         for page in args.pages or pages():

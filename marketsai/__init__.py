@@ -1,7 +1,7 @@
 """marketsai: agent-based economics with reinforcement learning.
 
 >>> import marketsai as mai
->>> econ = mai.load_economy("economies/bertrand_duopoly.yaml")
+>>> econ = mai.load_economy("bertrand_duopoly")  # shipped with the package (marketsai list)
 >>> [round(float(p), 5) for p in econ.finite_game().nash_action]
 [1.47293, 1.47293]
 

@@ -1,5 +1,5 @@
 """What can be named in a file: every registered market, agent type, process, learner,
-evaluation and experiment kind (``marketsai list``).
+evaluation and experiment kind, and every shipped economy (``marketsai list``).
 
 Why one place: a user who installed a plugin (an entry point in ``marketsai.<kind>``)
 or wrote a new market should see it beside the shipped ones without reading the source.
@@ -78,11 +78,15 @@ def catalog() -> dict[str, list[tuple[str, str]]]:
     (True, True)
     >>> {"tabular", "learn", "rllib", "interventions"} <= set(dict(cat["experiment kinds"]))
     True
+    >>> dict(cat["economies"])["bertrand_duopoly"][:19]  # shipped economy files, by name
+    'Calvano et al. (202'
+
     """
     from marketsai.agents import agent_types
     from marketsai.markets import markets
     from marketsai.processes import PROCESS_KINDS
     from marketsai.runner.kinds import experiment_kinds
+    from marketsai.shipped import shipped_rows
 
     out = {
         "markets": _registry_rows(markets),
@@ -95,6 +99,7 @@ def catalog() -> dict[str, list[tuple[str, str]]]:
         if registry is not None:
             out[section] = _registry_rows(registry)
     out["experiment kinds"] = _registry_rows(experiment_kinds)
+    out["economies"] = shipped_rows()
     return out
 
 

@@ -131,15 +131,20 @@ def run(file, out, sets, address, threads, force, no_progress, verbose):
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config key before validating.")
 def validate(file, sets):
-    """Validate an economy or experiment FILE; print it fully resolved. Without FILE,
-    print every default of every experiment kind and learner."""
+    """Validate an economy or experiment FILE (or a shipped economy by name, e.g.
+    bertrand_duopoly); print it fully resolved. Without FILE, print every default of every
+    experiment kind and learner."""
     from marketsai.runner.schema import dump_yaml, read_yaml
+    from marketsai.shipped import shipped_file
+    from marketsai.yamlio import is_file
     if file is None:
         from marketsai.runner.config import describe_defaults
         click.echo(describe_defaults())
         return
     with command_errors("nothing was written"):
         overrides = parse_sets(sets)
+        if not is_file(file) and shipped_file(file) is not None:  # a shipped economy's name
+            file = str(shipped_file(file))
         data = read_yaml(file)
         if isinstance(data, dict) and "kind" not in data and ("markets" in data or "agents" in data):
             from marketsai.economy import Economy
@@ -156,15 +161,28 @@ def validate(file, sets):
             resolved = exp.config
             from marketsai.policy_groups import warn_shared_policies
             warn_shared_policies(resolved)
-            if resolved["kind"] == "rllib":
-                try:  # settings are checked against RLlib's own config class when ray is there
-                    from marketsai.rl.algorithms import check_settings
-                except ImportError:
-                    check_settings = None
-                if check_settings is not None:
-                    check_settings(resolved["algorithm"]["name"],
-                                   resolved["algorithm"]["settings"], file)
+            check_with_rllib(resolved, file)
     click.echo(dump_yaml(resolved), nl=False)
+
+
+def check_with_rllib(resolved: dict, file: str) -> None:
+    """RLlib settings against RLlib's own config class, where ray is installed: a ``kind:
+    rllib`` file's ``algorithm.settings`` and an RLlib learner's ``learner.settings`` under
+    ``kind: learn`` (the run itself checks them only when it builds the config)."""
+    try:
+        from marketsai.rl.algorithms import check_settings
+    except ImportError:  # a core install: RLlib's config class is not there to ask
+        return
+    if resolved["kind"] == "rllib":
+        check_settings(resolved["algorithm"]["name"], resolved["algorithm"]["settings"], file)
+    elif resolved["kind"] == "learn":
+        from marketsai.learners import learners
+        learner = learners.get(resolved["learner"]["name"], "learner.name")()
+        if hasattr(learner, "check_with_rllib"):  # the RLlib learners
+            try:
+                learner.check_with_rllib(resolved["economy"], resolved["learner"]["settings"])
+            except SpecError as err:  # every path is one of the learner's settings
+                raise err.under("learner.settings").with_file(file) from None
 
 
 @main.command()
@@ -181,7 +199,8 @@ def report(run_dir):
 @main.command(name="list")
 def list_():
     """List what files can name: markets, agent types, processes, learners, evaluations
-    and experiment kinds (plugins included)."""
+    and experiment kinds (plugins included), and the economies shipped with the package
+    (economy: NAME in an experiment file)."""
     from marketsai.catalog import catalog_text
     click.echo(catalog_text(), nl=False)
 

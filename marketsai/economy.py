@@ -31,6 +31,7 @@ from marketsai.errors import SpecError
 from marketsai.layout import DecisionLayout
 from marketsai.markets import CompetitiveMarket, Market, StrategicMarket, markets
 from marketsai.processes import process_from_spec, product
+from marketsai.shipped import economy_file
 from marketsai.spec import EconomySpec, load_spec
 from marketsai.yamlio import read_yaml
 
@@ -360,6 +361,31 @@ class Economy:
                              "nash_profit": b["nash_profit"][s.slot], "coop_profit": b["coop_profit"][s.slot]})
         return pd.DataFrame(rows)
 
+    def expected_benchmarks(self):
+        """Each strategic agent's static Nash and joint-optimum actions and profits, averaged
+        over the aggregate shock states with the shock chain's stationary distribution: the
+        one definition every profit gain Delta and every benchmarks table uses.
+
+        Why: with demand shocks a firm has a Nash point per shock state; Calvano et al.
+        (2020, Section V, stochastic demand) measure Delta against the Nash and monopoly
+        profits averaged over the states. Without shocks these are the benchmarks themselves.
+
+        Returns
+        -------
+        DataFrame
+            One row per agent in a strategic market (index ``agent``, agent order), columns
+            ``nash_action``, ``coop_action``, ``nash_profit``, ``coop_profit``.
+        """
+        import pandas as pd
+        bench = self.benchmarks()
+        weights = self.stationary_shock_distribution()
+        present = set(bench["agent"]) if len(bench) else set()
+        agents = [a for a in self.agents if a in present]
+        cols = ("nash_action", "coop_action", "nash_profit", "coop_profit")
+        mean = {c: weights @ bench.pivot_table(index="shock_state", columns="agent", values=c,
+                                               sort=False)[agents].to_numpy() for c in cols}
+        return pd.DataFrame(mean, index=pd.Index(agents, name="agent"))
+
     def exo_chain_index(self, state) -> np.ndarray:
         """The joint aggregate chain state ``(B,)`` (the ``e`` of finite models) of a state."""
         if not self.exo_sizes:
@@ -522,7 +548,8 @@ def load_economy(path: str | Path, overrides: dict | None = None) -> Economy:
     Parameters
     ----------
     path : str or Path
-        The economy file (YAML).
+        The economy file (YAML), or the name of an economy shipped with the package
+        (``"bertrand_duopoly"``; ``marketsai list`` shows them) when no such file exists.
     overrides : dict, optional
         ``{dotted key: value}`` set in the file as written, before validation: the keys
         of ``marketsai run --set economy.<key>=...`` with or without the ``economy.``
@@ -544,6 +571,7 @@ def load_economy(path: str | Path, overrides: dict | None = None) -> Economy:
     >>> len(econ.agents)  # 50 households and the firm
     51
     """
+    path = economy_file(path)  # a file, or a shipped economy's name
     try:
         if not overrides:
             return Economy(load_spec(path))

@@ -78,12 +78,10 @@ def finite_game(econ) -> FiniteGame:
         r, p, _ = econ.clear(values, float(z))
         payoffs.append(r)
         prices.append(p[:, order])
-    bench = econ.benchmarks()
-    weights = econ.stationary_shock_distribution()
+    bench = econ.expected_benchmarks().loc[list(econ.agents)]  # stationary mean over shock states
 
     def per_agent(col):
-        tab = bench.pivot_table(index="shock_state", columns="agent", values=col, sort=False)
-        return weights @ tab[list(econ.agents)].to_numpy()
+        return bench[col].to_numpy(dtype=np.float64, copy=True)
 
     return FiniteGame(agents=econ.agents, actions=grids, payoffs=np.stack(payoffs), prices=np.stack(prices),
                       memory=memories.pop(), discount=econ.discount, exo_observed=_exo_observed(econ),

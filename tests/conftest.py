@@ -25,6 +25,11 @@ from pathlib import Path
 
 import pytest
 
+# a script, not a test module: tests/test_tabular_gpu.py runs it in a subprocess with
+# NUMBA_ENABLE_CUDASIM=1 (which must be set before numba.cuda is imported), so the doctest
+# collector must not import it here
+collect_ignore = ["gpu_sim_checks.py"]
+
 AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_USAGE_STATS_ENABLED")
 
 

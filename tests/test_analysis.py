@@ -291,3 +291,25 @@ def test_fast_value_iterations_equal_the_readable_twins(k):
         for b in range(len(strategies)):
             np.testing.assert_array_equal(br[b], slow_best_response_q(game, strategies[b], agent))
             np.testing.assert_array_equal(prof[b], slow_profile_q(game, strategies[b], agent))
+
+
+def test_heatmap_draws_the_published_range_from_its_table():
+    """The published range: lines at its ends on the colour bar, hatching on exactly the
+    covered cells (alpha >= 0.025) whose value in the table lies outside it."""
+    from marketsai.analysis.heatmap import PublishedRange
+    tab = pd.DataFrame([[0.50, 0.70, 0.95], [0.99, 0.80, 0.60]], index=[1e-6, 1e-5],
+                       columns=[0.01, 0.025, 0.1]).rename_axis(index="learner.beta", columns="learner.alpha")
+    rng = PublishedRange(0.64, 0.94, {"learner.alpha": 0.025}, "Figure 1")
+    fig = analysis.plot_heatmap(tab, published=rng)
+    ax, bar = fig.axes
+    ends = sorted(ln.get_ydata()[0] for ln in bar.lines if ln.get_gid() == "published_range")
+    assert ends == [0.64, 0.94]
+    lo, hi = ax.images[0].get_clim()
+    assert lo <= 0.5 and hi >= 0.99  # widened only where the data reach beyond the range
+    hatched = {(p.get_x() + 0.5, p.get_y() + 0.5) for p in ax.patches if p.get_gid() == "outside_published"}
+    grid = tab.to_numpy()
+    expect = {(j, i) for (i, j), v in np.ndenumerate(grid)
+              if tab.columns[j] >= 0.025 and not 0.64 <= v <= 0.94}
+    assert hatched == expect == {(2, 0), (2, 1)}  # 0.50 and 0.99 sit at alpha 0.01: not covered
+    assert any("published 0.64 to 0.94 for learner.alpha >= 0.025 (Figure 1)" in t.get_text()
+               for t in fig.texts)

@@ -62,7 +62,7 @@ UNSOURCED: dict[tuple[str, str], str] = {
     ("composing_markets.md", "| agent type | capital | labour | goods |"): "definitions: who trades what",
     ("composing_markets.md", "| `pricing` | the price | shipped markets |"): "definitions: the pricing rules",
     ("composing_markets.md", "| what is wrong | message |"): "definitions: the validation messages",
-    ("economy_files.md", "| file | what |"): "definitions: the shipped economy files",
+    ("economy_files.md", "| name | what |"): "definitions: the shipped economy files",
     ("economy_files.md", "| field | default | allowed | meaning |"): "inputs: the economy file's fields",
     ("economy_files.md", "| parameter | where | default | allowed | meaning |"):
         "inputs: the markets' and agents' parameters",
@@ -190,3 +190,128 @@ def test_every_table_has_a_source_or_a_reason():
                           + "\n".join(unlisted))
     stale = [k for k in UNSOURCED if k[1] not in typed.get(k[0], [])]
     assert not stale, f"UNSOURCED lists tables that are gone: {stale}"
+
+
+def _prose_numbers():
+    spec = importlib.util.spec_from_file_location("docs_prose_numbers", ROOT / "docs" / "prose_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+prose_numbers = _prose_numbers()
+
+
+@pytest.fixture(scope="module")
+def prose_reports():
+    """The prose check of every page (docs/**/*.md, README.md, the tutorials)."""
+    return [prose_numbers.check(page) for page in prose_numbers.pages(ROOT)]
+
+
+def test_every_prose_number_has_a_source_or_a_reason(prose_reports):
+    """No number in the docs' running prose without a committed source: each equals, at its
+    printed precision, a value in the page's sources, or the page allow-lists it with a reason
+    (docs/prose_numbers.py)."""
+    problems = [m for report in prose_reports for m in prose_numbers.problems(report)]
+    assert not problems, ("numbers in the docs' prose without a source: fix the number (the source "
+                          "wins), name its source in <!-- sources: ... -->, or allow-list it in "
+                          "<!-- unsourced: NUMBER | reason -->:\n" + "\n".join(problems))
+
+
+def test_the_prose_check_is_not_vacuous(prose_reports):
+    """The docs' prose holds numbers and most of them are matched against a source."""
+    reports = prose_reports
+    assert sum(len(r.matched) for r in reports) >= 1000
+    assert sum(len(r.allowed) for r in reports) <= 0.1 * sum(len(r.found) for r in reports)
+
+
+def _copy_with_prose_sources(tmp_path: Path, page: str) -> Path:
+    copy, _ = _copy(tmp_path, page)
+    for source in prose_numbers.sources(copy, copy.read_text(), ROOT):
+        (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / source, tmp_path / source)
+    return copy
+
+
+def _one_digit_up(printed: str) -> str:
+    """The number with its last digit one higher (9 carries): 0.848 -> 0.849, 11.69 -> 11.70."""
+    return f"{float(printed) + 10.0 ** -len(printed.rpartition('.')[2]):.{len(printed.rpartition('.')[2])}f}"
+
+
+def test_a_doctored_prose_number_fails_the_check(tmp_path):
+    """A one-digit slip in a prose number is caught (for a number no neighbour of which is
+    in the page's sources), and an allow-list entry with a reason lets it through."""
+    copy = _copy_with_prose_sources(tmp_path, "calvano_robustness.md")
+    report = prose_numbers.check(copy, tmp_path)
+    assert prose_numbers.problems(report) == []
+    number = next(n for n in report.matched if n not in report.weak and re.fullmatch(r"\d+\.\d+", n.text))
+    lines = copy.read_text().split("\n")
+    slipped = _one_digit_up(number.text)
+    lines[number.line - 1] = lines[number.line - 1].replace(number.text, slipped, 1)
+    copy.write_text("\n".join(lines))
+    problems = prose_numbers.problems(prose_numbers.check(copy, tmp_path))
+    assert problems == [p for p in problems if f"calvano_robustness.md:{number.line}: {slipped} is in none" in p]
+    assert len(problems) == 1
+    copy.write_text("\n".join(lines) + f"\n<!-- unsourced: {slipped} | a test -->\n")
+    assert prose_numbers.problems(prose_numbers.check(copy, tmp_path)) == []
+
+
+def test_a_doctored_prose_source_fails_the_check(tmp_path):
+    """Changing the value a prose number quotes in its source leaves the number unaccounted."""
+    copy = _copy_with_prose_sources(tmp_path, "klein2021.md")
+    source = tmp_path / "experiments/klein2021/results/klein2021_fixed_prices.csv"
+    text = source.read_text()
+    assert "6,0.333333,423,0.423" in text and "42.3 %" in copy.read_text()
+    source.write_text(text.replace("6,0.333333,423,0.423", "6,0.333333,433,0.433"))
+    problems = prose_numbers.problems(prose_numbers.check(copy, tmp_path))
+    assert len(problems) == 1 and "42.3 % is in none" in problems[0]
+
+
+def _found(text: str) -> list[str]:
+    return [n.text for n in prose_numbers.numbers(text)]
+
+
+def test_prose_numbers_skip_what_is_not_prose():
+    page = ("## 3.2 Results in 2020\n\nDelta 0.848 and 1,868,410 periods, 62.6 % and 52 M, 8 seeds.\n"
+            "`0.111` and [link](runs/0.222.csv) <!-- 0.333 --> HARK 0.17.2\n"
+            "```\n0.444\n```\n| 0.555 |\n|---|\n")
+    assert _found(page) == ["0.848", "1,868,410", "62.6 %", "52 M"]
+
+
+@pytest.mark.parametrize("printed, value, matches", [
+    ("0.848", 0.8477, True), ("0.848", 0.8485, True), ("0.848", 0.8486, False), ("0.848", 0.8474, False),
+    ("-1.98", -1.98, True), ("62.6 %", 0.626, True), ("62.6 %", 62.6, True), ("62.6 %", 0.6265, True),
+    ("1.10 %", 0.011, True), ("1.10 %", 0.0112, False), ("1.87 M", 1868410, True), ("1.87 M", 1.87, True),
+    ("1.4e-13", 1.38e-13, True), ("1.4e-13", 1.3e-13, False), ("281,000", 281234, True),
+    ("1,000,000", 1000400, False), ("64,000", 63672, True), ("64,000", 63400, False), ("1,868,410", 1868410, True), ("1,868,410", 1868420, False),
+])
+def test_a_prose_number_matches_a_value_at_its_printed_precision(printed, value, matches):
+    (number,) = prose_numbers.numbers(f"x {printed} y")
+    pool = [abs(value)]
+    assert any(prose_numbers._any_within(pool, lo, hi) for lo, hi in number.readings) is matches
+
+
+@pytest.mark.parametrize("marker, message", [
+    ("<!-- sources: experiments/nothing.csv -->", "does not exist"),
+    ("<!-- unsourced: 0.5 -->", "both required"),
+])
+def test_a_bad_prose_marker_is_a_clear_error(tmp_path, marker, message):
+    page = tmp_path / "page.md"
+    page.write_text(f"{marker}\nDelta 0.5.\n")
+    with pytest.raises(prose_numbers.ProseError, match=message):
+        prose_numbers.check(page, ROOT)
+
+
+def test_paragraph_sources_count_for_their_paragraph_only(tmp_path):
+    (tmp_path / "r.csv").write_text("x\n0.123\n")
+    page = tmp_path / "page.md"
+    page.write_text("# t\n\n<!-- paragraph sources: r.csv -->\nDelta 0.123,\nstill 0.123.\n\nAgain 0.123.\n")
+    report = prose_numbers.check(page, tmp_path)
+    assert [n.line for n in report.matched] == [4, 5] and [n.line for n in report.unaccounted] == [7]
+
+
+def test_a_stale_allow_list_entry_is_reported(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- unsourced: 0.123 | once quoted -->\nDelta 0.5.\n")
+    assert any("'0.123' is not needed" in m for m in prose_numbers.problems(prose_numbers.check(page, ROOT)))

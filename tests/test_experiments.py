@@ -157,7 +157,7 @@ def test_report_redraws_from_tables(tmp_path):
     (exp(scale=-1), "scale", "invalid value"),
     (exp(sessions=2.5), "sessions", "invalid value"),
     ({"kind": "tabulr", "economy": ECONOMY}, "kind", "did you mean 'tabular'"),
-    (exp(economy="nope.yaml"), "economy", "not found"),
+    (exp(economy="nope.yaml"), "economy", "no such economy file or shipped economy"),
     (exp(sweep={"scale": {"linspace": [0, 1]}}), "sweep.scale", "invalid sweep range"),
     (exp(sweep={"scale": [1, -2]}), "sweep.scale", "sweep value rejected"),
     (exp(sweep={"scal": [1]}), "sweep.scal", "no such key"),

@@ -335,5 +335,5 @@ def test_intervention_figures_show_the_seed_study_values():
 
 def test_economy_path_too_long_for_the_os_is_our_error():
     from marketsai.runner import load_experiment
-    with pytest.raises(SpecError, match="economy file not found"):
+    with pytest.raises(SpecError, match="no such economy file or shipped economy"):
         load_experiment({"kind": "tabular", "economy": "a" * 5000, "sessions": 2}, {})

@@ -18,6 +18,7 @@ from marketsai.learners import Learner, learners
 from marketsai.policies import Policy
 from marketsai.registry import Registry
 from marketsai.runner import load_experiment
+from marketsai.runner.run import summary_text
 
 ROOT = Path(__file__).resolve().parents[1]
 DUOPOLY = str(ROOT / "economies" / "bertrand_duopoly.yaml")
@@ -78,7 +79,8 @@ def test_rl_spec_refuses_a_path_the_learner_does_not_declare():
 
 
 def test_q_learning_under_kind_learn_gives_the_tabular_kinds_columns(tmp_path):
-    run = mai.run_experiment(_learn({"name": "q_learning", "settings": FAST}),
+    run = mai.run_experiment(_learn({"name": "q_learning", "settings": FAST},
+                                    evaluate=[{"name": "calvano", "settings": {"untrained": True}}]),
                              out=tmp_path / "learn", progress=False)
     res = pd.read_parquet(run / "results.parquet")
     tab_cfg = {"kind": "tabular", "name": "t", "economy": DUOPOLY, "seed": 11, "sessions": 3,
@@ -98,6 +100,17 @@ def test_q_learning_under_kind_learn_gives_the_tabular_kinds_columns(tmp_path):
                 "cycle_share_1", "cycle_share_2", "cycle_share_3plus", "table_1"):
         assert ours[key] == pytest.approx(theirs[key], rel=1e-12) if key != "table_1" \
             else ours[key] == theirs[key], key
+    # the untrained floor: summarised from results_untrained exactly as the trained policies
+    floor, base = ours["untrained"], pd.read_parquet(run / "results_untrained.parquet")
+    assert len(base) == 300 and list(base.columns) == [c for c in res.columns if c in base]
+    for key in ("profit_gain", "mean_price", "profit_gain_0", "mean_price_1", "cycle_length_mean"):
+        assert floor[key] == pytest.approx(base[key.removesuffix("_mean")].mean(), rel=1e-12), key
+        assert floor[key] != pytest.approx(ours[key], rel=1e-6), key  # not the trained one
+    assert floor["profit_gain_sd"] == pytest.approx(base["profit_gain"].std(ddof=1), rel=1e-12)
+    assert floor["nash_price_0"] == ours["nash_price_0"]  # the economy's benchmarks
+    assert floor["impulse_best_response_t2_rival"] is not None
+    text = summary_text(run)
+    assert "Untrained policies" in text and f"{floor['profit_gain']:.4f}" in text.split("Untrained")[1]
 
 
 def test_q_learning_train_resumes_from_its_unit_folder(tmp_path):

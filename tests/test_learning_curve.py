@@ -64,7 +64,8 @@ def test_rows_are_the_means_of_the_prices_and_profits_played(make):
 
 
 def test_bad_settings_and_models_are_refused_by_name():
-    with pytest.raises(SpecError, match="window"):
+    with pytest.raises(SpecError, match=r"^learning_curve\.window = 11: the recorded window is longer than "
+                                        r"the sampling interval \(allowed: at most every = 10\)$"):
         LearningCurve(every=10, window=11)
     with pytest.raises(SpecError, match="every"):
         LearningCurve(every=0)
@@ -93,5 +94,7 @@ def test_the_runner_writes_the_table_and_figure_and_the_same_results(tmp_path):
     assert not (off / "learning_curve.parquet").exists()
     assert not (off / "figures" / "learning_curve.png").exists()
     config["analysis"] |= {"learning_curve_every": 10, "learning_curve_window": 20}
-    with pytest.raises(SpecError, match="learning_curve_window"):
+    with pytest.raises(SpecError, match=r"^analysis\.learning_curve_window = 20: the recorded window is "
+                                        r"longer than the sampling interval \(allowed: at most "
+                                        r"analysis\.learning_curve_every = 10\)$"):
         run_experiment(config, out=tmp_path / "bad", progress=False)

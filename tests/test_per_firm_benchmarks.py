@@ -143,3 +143,32 @@ def test_symmetric_firms_keep_one_nash_and_one_monopoly_line():
     fig = impulse_figures(imp, 0, ["a", "b"], [1.47, 1.47], [1.92, 1.92])["impulse_response_nash"]
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert labels.count("Nash") == 1 and labels.count("monopoly") == 1
+
+
+def test_with_demand_shocks_every_delta_and_table_uses_the_benchmarks_averaged_over_states():
+    """One definition (``Economy.expected_benchmarks``: the stationary mean over shock
+    states, Calvano et al.'s stochastic-demand Delta): the tabular game, the benchmarks
+    table and the interval evaluation's per-firm Delta all use it -- not shock state 0's."""
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.analysis.per_firm import economy_benchmarks
+    from marketsai.economy import load_economy
+    from marketsai.policies import ConstantPolicy
+
+    grid = load_economy("calvano_stochastic_demand")
+    expected = grid.expected_benchmarks()
+    by_state = grid.benchmarks().pivot_table(index="shock_state", columns="agent", values="nash_profit")
+    np.testing.assert_allclose(expected["nash_profit"], by_state.mean(axis=0)[list(grid.agents)], rtol=1e-14)
+    assert abs(expected["nash_profit"].iloc[0] - by_state.iloc[0, 0]) > 1e-3  # state 0 is no average
+    game, table = grid.finite_game(), economy_benchmarks(grid)
+    assert np.array_equal(game.nash_payoff, table["nash_profit"]) and np.array_equal(game.coop_payoff, table["coop_profit"])
+
+    interval = load_economy("calvano_stochastic_demand", overrides={"agents[0].action": {"kind": "interval", "xi": 0.1}})
+    out = run_evaluation("calvano", interval, ConstantPolicy({"firm_0": [0.2], "firm_1": [0.6]}),
+                         {"episodes": 3, "periods": 40, "tail": 30, "impulse_response": []})
+    bench, res = out.tables["benchmarks"], out.tables["results"]
+    assert np.array_equal(bench["nash_profit"], table["nash_profit"])
+    for i in range(2):
+        nash, coop = bench["nash_profit"].iloc[i], bench["coop_profit"].iloc[i]
+        np.testing.assert_allclose(res[f"profit_gain_{i}"], (res[f"mean_profit_{i}"] - nash) / (coop - nash),
+                                   rtol=1e-12)
+    assert out.summary["nash_profit_0"] == bench["nash_profit"].iloc[0]

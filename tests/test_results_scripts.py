@@ -27,6 +27,7 @@ baseline_tables = _script("experiments/calvano2020/baseline_tables.py")
 make_figures = _script("experiments/interventions/make_figures.py")
 aggregate = _script("experiments/aggregate.py")
 tuning_table = _script("experiments/growth/tuning_table.py")
+heatmap_cost = _script("experiments/calvano2020/heatmap_cost.py")
 
 
 def _sessions() -> pd.DataFrame:
@@ -128,3 +129,33 @@ def test_the_tuning_table_reads_each_cases_learner():
     assert tuning_table.learner_of(config, case) == {"alpha": 0.01, "beta": 2e-8, "q0": "calvano",
                                                      "stable_periods": 2_000_000, "max_periods": 500_000_000}
     assert config["learner"]["alpha"] == 0.003  # the file's learner is not changed
+
+
+def test_heatmap_cost_interpolates_session_lengths_log_log_in_beta_linear_in_alpha():
+    a, b = heatmap_cost.ALPHA, heatmap_cost.BETA
+    cells = pd.DataFrame({a: [0.01, 0.01, 0.03, 0.03], b: [1e-6, 1e-4, 1e-6, 1e-4],
+                          "periods_mean": [1e6, 1e4, 4e6, 4e4]})
+    length = heatmap_cost.SessionLength(cells)
+    # slope -1 in log-log: 1e5 and 4e5 at beta 1e-5; alpha 0.02 lies halfway in log periods
+    assert length([0.01, 0.03, 0.02], 1e-5) == pytest.approx([1e5, 4e5, 2e5])
+    assert length(0.001, 1e-3) == pytest.approx(1e4)  # beyond the measured cells: the nearest
+    assert length([[0.01], [0.03]], [[1e-6, 1e-4]]).shape == (2, 2)
+
+
+def test_heatmap_cost_projection_and_rate():
+    a, b = heatmap_cost.ALPHA, heatmap_cost.BETA
+    flat = heatmap_cost.SessionLength(pd.DataFrame({a: [0.01, 0.01, 0.2, 0.2], b: [1e-7, 1e-4] * 2,
+                                                    "periods_mean": [1e6] * 4}))
+    row = heatmap_cost.project(flat, 1e7, 2, 3, 10)  # 6 cells x 10 sessions x 1e6 periods at 1e7/s
+    assert row["periods"] == pytest.approx(6e7)
+    assert row["core_hours"] == pytest.approx(6 / 3600)
+    assert row["wall_hours_64_cores"] == pytest.approx(6 / 3600 / 64)
+    # n^2 x 10 x 1e6 / 1e7 s on 2 cores <= 1 h: n^2 <= 7200, n = 84
+    assert heatmap_cost.finest_square(
+        lambda n: heatmap_cost.project(flat, 1e7, n, n, 10)["core_hours"] / 2, hours=1) == 84
+    assert heatmap_cost.project(flat, 1e7, 2, 3, 10, measured_rate=2e7)["wall_hours_as_measured"] == \
+        pytest.approx(3 / 3600)
+    chunks = pd.DataFrame({"periods": [100, 1000, 3000, 500], "cpu_seconds": [50.0, 1.0, 2.0, np.nan],
+                           "first": [True, False, False, False]})
+    assert heatmap_cost.periods_per_second(chunks) == (pytest.approx(4000 / 3), 2, 4000)
+    assert heatmap_cost.first_chunks("x; new run\nINFO chunk c0.s0 done in 1s\nINFO chunk c0.s1 done in 1s") == set()

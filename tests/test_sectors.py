@@ -1,5 +1,6 @@
 """The d-sector growth planner (docs/dimension.md): closed form, finite model, budgets, limits."""
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -119,16 +120,23 @@ def test_finite_model_has_g_to_the_d_states_and_joint_actions(d, G):
     assert np.allclose(fm.rewards[2, :, :, 0], np.log(y[:, None] - k.sum(axis=-1)[None, :]), rtol=1e-12)
 
 
+def _grid_value_error():
+    """experiments/dimension/grid_value_error.py (which writes the grid errors the docs quote),
+    imported by path."""
+    spec = importlib.util.spec_from_file_location(
+        "dimension_grid_value_error", ROOT / "experiments" / "dimension" / "grid_value_error.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_value_iteration_agrees_with_the_closed_form_up_to_grid_error():
     errors = []
     for G in (5, 9, 15):
         econ = economy(GRID, points=G)
-        fm = econ.finite_model()
-        sol = value_iteration(fm)
+        fm, sol, V, exact = _grid_value_error().solve_grid(econ)
         m = sector_model(econ)
         k = np.stack([fm.x_values["k1"], fm.x_values["k2"]], axis=-1)
-        V = sol.value.reshape(fm.n_exo, fm.n_x)
-        exact = np.stack([m.value(k, e) for e in range(fm.n_exo)])
         assert np.all(V <= exact + 1e-8)  # the grid constrains the planner
         errors.append(np.abs(V - exact).max())
         grids = [econ.entries[0].kind.state_grid(f) for f in ("k1", "k2")]

@@ -4,6 +4,7 @@ Ray tasks on a real local cluster (the ``ray_cluster`` fixture in conftest.py)."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numba
@@ -87,6 +88,8 @@ def test_sweep_on_ray_cluster_matches_local(local_run, ray_cluster, tmp_path):
     assert f"address {ray_cluster}" in log
     for name, frame in tables(local_run).items():
         pd.testing.assert_frame_equal(frame, tables(remote)[name], obj=name)
+    done = [json.loads(p.read_text()) for p in (remote / "chunks").glob("*/done.json")]
+    assert len(done) == 8 and all(d["cpu_seconds"] > 0 for d in done)  # timed on the worker
 
 
 #: a cases axis: each label sets two keys together (the economy's grid and the learner's step)
@@ -118,3 +121,30 @@ def test_sweep_cases_refused(sweep, message):
     from marketsai.errors import SpecError
     with pytest.raises(SpecError, match=message):
         load_experiment(small_sweep(sweep=sweep))
+
+
+def test_chunks_record_wall_and_cpu_seconds(local_run):
+    """The cost model (experiments/calvano2020/heatmap_cost.py) reads both from done.json."""
+    done = [json.loads(p.read_text()) for p in sorted((local_run / "chunks").glob("*/done.json"))]
+    assert len(done) == 8
+    assert all(d["seconds"] > 0 and d["cpu_seconds"] > 0 for d in done)
+
+
+def test_heatmap_range_from_the_reference_section():
+    """A sweep's heat map draws the file's published range (here Calvano's Figure 1 numbers,
+    so it is named as Figure 1); a malformed range is refused when the file is read."""
+    from marketsai.errors import SpecError
+    from marketsai.runner.run import sweep_figures
+    figure_1 = {"low": 0.64, "high": 0.94, "at_least": {"learner.alpha": 0.025}}
+    exp = load_experiment(small_sweep(reference={"heatmap_range": figure_1}))
+    cells = pd.DataFrame([c | {"profit_gain": g} for c, g in zip(exp.cells, (0.9, 0.5, 0.7, 0.97), strict=True)])
+    fig = sweep_figures(exp, cells)["heatmap_profit_gain"]
+    hatched = {(p.get_x() + 0.5, p.get_y() + 0.5) for p in fig.axes[0].patches
+               if p.get_gid() == "outside_published"}
+    assert hatched == {(0, 1), (1, 1)}  # (alpha 0.1, beta 2e-3): 0.5; (0.2, 2e-3): 0.97
+    assert any("(Calvano et al. (2020), Figure 1)" in t.get_text() for t in fig.texts)
+    for bad, where in (({"low": 0.9, "high": 0.1}, "heatmap_range"),
+                       ({"low": 0.1, "high": 0.9, "at_least": {"learner.gamma": 0.1}},
+                        "heatmap_range.at_least.learner.gamma")):
+        with pytest.raises(SpecError, match=re.escape(f"reference.{where} =")):
+            load_experiment(small_sweep(reference={"heatmap_range": bad}), OVERRIDES)

@@ -10,6 +10,9 @@
 # %% [markdown]
 # # Deep learners on the same economy
 #
+# <!-- sources: experiments/tutorials/results/deep_learners.txt -->
+# <!-- unsourced: 20,000 | 10 iterations x batches of 2000 periods, the full size this tutorial sets -->
+#
 # The first tutorial let tabular Q-learners play Calvano et al.'s duopoly. Here the same
 # economy is learned by PPO, a deep policy-gradient learner from Ray RLlib, and both are
 # scored by one evaluation, so that their numbers sit in the same columns. Next to each
@@ -20,10 +23,9 @@
 # of it PPO's training, and Ray starting each trial); the test suite runs it with
 # `MARKETSAI_TUTORIAL_SIZE=small` (one seed, 2 PPO iterations, about a minute and a half).
 #
-# Run it from the root of the marketsai repository (it reads
-# `economies/bertrand_duopoly.yaml`, which is not part of the installed package):
-# `python docs/tutorials/deep_learners.py`. It writes into a folder `deep_learners/` of
-# the working directory. `MARKETSAI_TUTORIAL_SIZE=small` runs the test suite's size.
+# Run it from any folder: `python deep_learners.py` (it reads the economy
+# `bertrand_duopoly` shipped with the package). It writes into a folder `deep_learners/`
+# of the working directory. `MARKETSAI_TUTORIAL_SIZE=small` runs the test suite's size.
 
 # %%
 import os
@@ -59,7 +61,7 @@ pd.set_option("display.max_columns", 10)
 # seed for 2 iterations.
 
 # %%
-economy = "economies/bertrand_duopoly.yaml"
+economy = "bertrand_duopoly"
 evaluate = [{"name": "calvano", "settings": {"episodes": 4, "periods": 200, "tail": 50,
                                              "impulse_periods": 10, "untrained": True}}]
 ppo = {
@@ -107,16 +109,17 @@ print(ppo_run.results[["seed", "episode", "cycle_length", "mean_price", "profit_
 # ## 4. The comparison, with the untrained floor
 #
 # One row per learner: Delta and mean price of the learned policies, the same for the
-# policies before learning (the tables `results_untrained`, same columns), and the rival's price at
-# t = 2 after firm 0's deviation to its static best response at t = 1, against the price
-# before (a punishment is a lower price).
+# policies before learning, and the rival's price at t = 2 after firm 0's deviation to its
+# static best response at t = 1, against the price before (a punishment is a lower price).
+# The summary holds the untrained policies' numbers under `untrained`, with the same keys
+# (summarised from the table `results_untrained`, which has the same columns as `results`).
 
 # %%
 def row(name, run):
-    s, floor = run.summary, run.tables["results_untrained"]
+    s, floor = run.summary, run.summary["untrained"]
     return {"learner": name, "seeds": run.results["seed"].nunique(),
-            "Delta": s["profit_gain"], "Delta untrained": floor["profit_gain"].mean(),
-            "mean price": s["mean_price"], "mean price untrained": floor["mean_price"].mean(),
+            "Delta": s["profit_gain"], "Delta untrained": floor["profit_gain"],
+            "mean price": s["mean_price"], "mean price untrained": floor["mean_price"],
             "rival before": s["impulse_best_response_pre_shock"],
             "rival at t=2": s["impulse_best_response_t2_rival"]}
 

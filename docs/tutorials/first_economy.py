@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Your first economy
 #
+# <!-- sources: experiments/tutorials/results/first_economy.txt -->
+#
 # Three firms sell differentiated goods under logit demand, as in Calvano et al. (2020),
 # but one of them has a higher marginal cost. We write the economy as a file, validate it,
 # let three tabular Q-learners play it over and over, and ask whether they learned to

@@ -10,6 +10,8 @@
 # %% [markdown]
 # # The growth model, solved exactly and learned
 #
+# <!-- sources: experiments/tutorials/results/growth_model.txt -->
+#
 # Brock and Mirman's (1972) stochastic growth model is the one dynamic economy with an
 # exact solution in closed form: with log utility and full depreciation a planner who owns
 # the technology `y = z k^alpha` saves the share `alpha beta` of output,
@@ -24,10 +26,9 @@
 # is, `tests/test_tutorials.py`); the first run of marketsai on a machine compiles the
 # kernels first (about a minute, once).
 #
-# Run it from the root of the marketsai repository (it reads `economies/brock_mirman.yaml`
-# and `economies/brock_mirman_share.yaml`, which are not part of the installed package):
-# `python docs/tutorials/growth_model.py`. It writes into a folder `growth_model/` of the
-# working directory.
+# Run it from any folder: `python growth_model.py` (it reads the economies `brock_mirman`
+# and `brock_mirman_share` shipped with the package). It writes into a folder
+# `growth_model/` of the working directory.
 
 # %%
 from pathlib import Path
@@ -42,7 +43,7 @@ work.mkdir(exist_ok=True)
 # %% [markdown]
 # ## 1. The economy
 #
-# `economies/brock_mirman.yaml` declares one `planner` agent with capital `k` as its state
+# The shipped economy `brock_mirman` declares one `planner` agent with capital `k` as its state
 # and TFP `z` from a 5-state Rouwenhorst chain (log AR(1), rho 0.9, sigma 0.02). The planner
 # chooses next period's capital on a grid around the steady state; that makes the economy a
 # finite model, which tabular Q-learning and value iteration can both work on. We use 21
@@ -50,7 +51,7 @@ work.mkdir(exist_ok=True)
 
 # %%
 grid_points = 21
-econ = mai.load_economy("economies/brock_mirman.yaml",
+econ = mai.load_economy("brock_mirman",
                         overrides={"agents[0].state.k.points": grid_points})
 print(econ)
 alpha, beta = 0.36, econ.discount
@@ -62,7 +63,7 @@ print(f"exact rule: k' = {alpha * beta:.3f} z k^{alpha}; steady state k = {k_ss:
 #
 # The `reference` learner learns nothing: it plays a solver's policy, so that the exact
 # rule goes through the same runner and evaluation as a learned one. Here it plays the
-# closed form on `economies/brock_mirman_share.yaml`, where the planner chooses its savings
+# closed form on the shipped economy `brock_mirman_share`, where the planner chooses its savings
 # share continuously (the action a deep learner would take). The `growth` evaluation
 # simulates the policy, measures its Euler errors on a grid of states and on its own
 # ergodic path, its policy error against the closed form, and its welfare loss.
@@ -71,7 +72,7 @@ print(f"exact rule: k' = {alpha * beta:.3f} z k^{alpha}; steady state k = {k_ss:
 
 # %%
 exact = mai.load_run(mai.run_experiment(
-    {"kind": "learn", "name": "closed_form", "economy": "economies/brock_mirman_share.yaml",
+    {"kind": "learn", "name": "closed_form", "economy": "brock_mirman_share",
      "seeds": [0], "learner": {"name": "reference", "settings": {"solution": "closed_form"}},
      "evaluate": ["growth"]},
     out=work / "closed_form", progress=False))
@@ -93,7 +94,7 @@ print(f"closed form: Euler error mean {e['euler_mean']:.1f}, max {e['euler_max']
 
 # %%
 learned = mai.load_run(mai.run_experiment(
-    {"kind": "tabular", "name": "q_solver", "economy": "economies/brock_mirman.yaml",
+    {"kind": "tabular", "name": "q_solver", "economy": "brock_mirman",
      "seed": 1, "sessions": 2, "chunk_size": 2,
      "learner": {"beta": 1.5e-6, "q0": "zeros", "step_size": "visits", "step_a": 1001.0,
                  "step_b": 1000.0, "step_omega": 1.0, "target": "expected",
@@ -148,5 +149,5 @@ for name, path in learned.figures.items():
 # the grid's states; their Euler errors (mean -2.09, max -1.59) and policy error (at most
 # 1.8% on the ergodic set) are the grid's, not the learner's. To learn better, learn on a
 # finer grid, or let the planner choose its savings share continuously
-# (`economies/brock_mirman_share.yaml`, section 2) and train a deep learner on it
+# (`brock_mirman_share`, section 2) and train a deep learner on it
 # (`experiments/growth_deep/` in the repository).

@@ -10,6 +10,10 @@
 # %% [markdown]
 # # Krusell–Smith: heterogeneous households and aggregate risk
 #
+# <!-- sources: experiments/tutorials/results/krusell_smith.txt, economies/krusell_smith.yaml, experiments/krusell_smith/results/reference.md -->
+# <!-- unsourced: 0.9999 | a bound the solver's printed R^2 (0.999998 and 0.999999, results/krusell_smith.txt) clear -->
+# <!-- unsourced: 0.99999 | a bound the solver's printed R^2 (0.999998 and 0.999999, results/krusell_smith.txt) clear -->
+#
 # Krusell and Smith (1998) put the households of the previous tutorial under two kinds of
 # risk: each can lose its job (idiosyncratic), and TFP switches between a bad and a good
 # state (aggregate). Households then differ in wealth, and to save well each must forecast
@@ -27,9 +31,9 @@
 # the solver takes about 20 of them); the test suite runs it with
 # `MARKETSAI_TUTORIAL_SIZE=small` (a shorter simulated path, about 30 seconds).
 #
-# Run it from the root of the marketsai repository (it reads `economies/krusell_smith.yaml`,
-# which is not part of the installed package): `python docs/tutorials/krusell_smith.py`.
-# It writes into a folder `krusell_smith/` of the working directory.
+# Run it from any folder: `python krusell_smith.py` (it reads the economy `krusell_smith`
+# shipped with the package). It writes into a folder `krusell_smith/` of the working
+# directory.
 # `MARKETSAI_TUTORIAL_SIZE=small` runs the test suite's size.
 
 # %%
@@ -45,7 +49,7 @@ small = os.environ.get("MARKETSAI_TUTORIAL_SIZE") == "small"
 # %% [markdown]
 # ## 1. The economy
 #
-# `economies/krusell_smith.yaml` composes the economy from the competitive markets of the
+# The shipped economy `krusell_smith` composes the economy from the competitive markets of the
 # previous tutorial. The process `ks` is Krusell and Smith's joint chain of TFP `z`
 # (0.99 / 1.01, spells of 8 quarters on average) and employment `e` (unemployment 10 % in
 # bad times, 4 % in good), with `scope: agent`: every household draws its own `e`, all share
@@ -53,7 +57,7 @@ small = os.environ.get("MARKETSAI_TUTORIAL_SIZE") == "small"
 # share of its cash on hand, observing its own capital and employment, `z` and mean capital.
 
 # %%
-econ = mai.load_economy("economies/krusell_smith.yaml")
+econ = mai.load_economy("krusell_smith")
 print(econ)
 print(f"discount {econ.discount}; {len(econ.decisions)} decisions (one savings share per household)")
 
@@ -72,7 +76,7 @@ print(f"discount {econ.discount}; {len(econ.decisions)} decisions (one savings s
 # %%
 periods = 1000 if small else 3000
 run = mai.load_run(mai.run_experiment(
-    {"kind": "learn", "name": "krusell_smith", "economy": "economies/krusell_smith.yaml",
+    {"kind": "learn", "name": "krusell_smith", "economy": "krusell_smith",
      "seeds": [0], "learner": {"name": "reference", "settings": {"solution": "krusell_smith"}},
      "evaluate": [{"name": "krusell_smith",
                    "settings": {"periods": periods, "burn": 200 if small else 500,

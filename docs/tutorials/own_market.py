@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Your own market as a plugin
 #
+# <!-- sources: experiments/tutorials/results/own_market.txt -->
+#
 # marketsai ships Bertrand and Cournot markets, but a market is only a class: you can
 # write your own in a file of yours, without touching marketsai. Here we write Hotelling's
 # linear city -- two shops at the two ends of a street, customers spread evenly along it,

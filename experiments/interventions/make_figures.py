@@ -169,12 +169,14 @@ def transitory_frame(paths: pd.DataFrame, full: pd.DataFrame) -> pd.DataFrame:
 
 
 def grid_frame(res: pd.DataFrame, base: pd.DataFrame, p_nash: float) -> pd.DataFrame:
-    """The (alpha, beta) grid: the cell's baseline Delta and R with its CI per intervention."""
+    """The (alpha, beta) grid: the cell's baseline Delta, its mean periods to convergence and R
+    with its CI per intervention."""
     grid = res[res["population"] != "main"]
     rows = []
     for (a, b), g in grid.groupby(["alpha", "beta"], sort=True):
         bb = base[(base["population"] != "main") & (base["alpha"] == a) & (base["beta"] == b)]
-        row = {"alpha": a, "beta": b, "sessions": len(bb), "delta": bb["delta"].mean(), "delta_sd": bb["delta"].std()}
+        row = {"alpha": a, "beta": b, "sessions": len(bb), "delta": bb["delta"].mean(), "delta_sd": bb["delta"].std(),
+               "periods_mean": bb["t"].mean()}
         for label, gl in g.groupby("label", sort=False):
             s = row_stats(gl, p_nash)
             row |= {f"{_slug(label)}_R": s["R"], f"{_slug(label)}_R_lo": s["R_lo"],

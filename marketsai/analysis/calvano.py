@@ -17,6 +17,11 @@ code, so their columns and numbers are comparable by construction.
 Start states (grid): the policy's ``start_state`` (where a tabular session converged; one
 row) when it has one and ``start: auto``, else ``episodes`` uniform draws.
 
+Benchmarks: every Delta (per firm and its mean) and the ``benchmarks`` table use one
+definition, each firm's Nash and joint-optimum profits averaged over the demand-shock
+states with their stationary distribution (:meth:`~marketsai.economy.Economy.expected_benchmarks`;
+Calvano et al.'s stochastic-demand Delta), as the tabular kind's game does.
+
 Tables
 ------
 ``results`` (one row per episode): see :attr:`CalvanoEvaluation.columns`.
@@ -201,8 +206,8 @@ class CalvanoEvaluation(Evaluation):
                        record=lambda t, st, a, v, r, info, nx: {"price": info["price"][:, cols]})
         prices = run["price"][-tail:].mean(axis=0)
         profits = run["rewards"][-tail:].mean(axis=0)[:, economy.actor_index]
-        bench = economy.benchmarks()
-        gains = profit_gain(profits, bench["nash_profit"].to_numpy()[:n], bench["coop_profit"].to_numpy()[:n])
+        bench = economy.expected_benchmarks().loc[list(economy.actors)]  # mean over shock states
+        gains = profit_gain(profits, bench["nash_profit"].to_numpy(), bench["coop_profit"].to_numpy())
         results = pd.DataFrame({"episode": np.arange(B), "start_state": np.nan, "cycle_length": np.nan})
         results = _per_agent(results, n, prices, profits, gains)
         frames = []

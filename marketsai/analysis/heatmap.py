@@ -2,8 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
+
+
+@dataclass(frozen=True)
+class PublishedRange:
+    """A published range ``[low, high]`` of a heat map's value, on the cells whose swept
+    values are at least ``at_least[key]`` (e.g. Calvano et al.'s Figure 1: Delta roughly
+    0.64 to 0.94 for alpha >= 0.025), so a figure can show where ours leaves it."""
+
+    low: float
+    high: float
+    at_least: dict = field(default_factory=dict)  # swept key -> smallest value the range covers
+    source: str = "experiment file reference"
+
+    def covers(self, table: pd.DataFrame) -> np.ndarray:
+        """Boolean grid (the shape of ``table``): the cells the range speaks of."""
+        rows = np.ones(len(table.index), bool)
+        cols = np.ones(len(table.columns), bool)
+        for key, least in self.at_least.items():
+            if key == table.index.name:
+                rows &= np.asarray(table.index, float) >= least
+            elif key == table.columns.name:
+                cols &= np.asarray(table.columns, float) >= least
+            else:
+                raise KeyError(f"{key!r} is not an axis of the heat map "
+                               f"({table.columns.name!r}, {table.index.name!r})")
+        return rows[:, None] & cols[None, :]
+
+    def outside(self, table: pd.DataFrame) -> np.ndarray:
+        """Boolean grid: covered cells whose value lies outside ``[low, high]``."""
+        grid = table.to_numpy(dtype=float)
+        return self.covers(table) & np.isfinite(grid) & ((grid < self.low) | (grid > self.high))
+
+    @property
+    def label(self) -> str:
+        where = ", ".join(f"{k} >= {v:g}" for k, v in self.at_least.items())
+        return (f"published {self.low:g} to {self.high:g}" + (f" for {where}" if where else "")
+                + f" ({self.source}); hatched: outside it")
 
 
 def heatmap_table(results: pd.DataFrame, x: str, y: str, value: str = "profit_gain",
@@ -23,10 +62,13 @@ def heatmap_table(results: pd.DataFrame, x: str, y: str, value: str = "profit_ga
 
 
 def plot_heatmap(table: pd.DataFrame, xlabel=None, ylabel=None, title="Profit gain",
-                 cmap="viridis", annotate: bool | None = None, max_ticks: int = 10):
+                 cmap="viridis", annotate: bool | None = None, max_ticks: int = 10,
+                 published: PublishedRange | None = None):
     """Draw a :func:`heatmap_table` grid, one cell per swept value (rows: the ``y`` values,
     increasing upwards). Cells are annotated with their value when the grid is small
-    (at most 12 x 12) unless told otherwise. Returns a :class:`matplotlib.figure.Figure`.
+    (at most 12 x 12) unless told otherwise. ``published``: a published range, drawn as
+    lines at its ends on the colour bar (whose limits are widened to hold them) and hatching
+    over the covered cells outside it. Returns a :class:`matplotlib.figure.Figure`.
     """
     from matplotlib.figure import Figure
 
@@ -36,7 +78,9 @@ def plot_heatmap(table: pd.DataFrame, xlabel=None, ylabel=None, title="Profit ga
     fig = Figure(figsize=(6.4, 5.0))
     ax = fig.add_subplot()
     image = ax.imshow(grid, origin="lower", cmap=cmap, aspect="auto")
-    fig.colorbar(image, ax=ax, label=title)
+    bar = fig.colorbar(image, ax=ax, label=title)
+    if published is not None:
+        _draw_published(fig, ax, image, bar, table, published)
     for axis, values, n in ((ax.xaxis, table.columns, nx), (ax.yaxis, table.index, ny)):
         ticks = np.unique(np.linspace(0, n - 1, min(n, max_ticks)).round().astype(int))
         axis.set_ticks(ticks)
@@ -53,3 +97,17 @@ def plot_heatmap(table: pd.DataFrame, xlabel=None, ylabel=None, title="Profit ga
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _draw_published(fig, ax, image, bar, table: pd.DataFrame, published: PublishedRange) -> None:
+    from matplotlib.patches import Rectangle
+
+    lo, hi = image.get_clim()
+    pad = 0.03 * (published.high - published.low)  # the marks stay visible off the bar's ends
+    image.set_clim(min(lo, published.low - pad), max(hi, published.high + pad))
+    for end in (published.low, published.high):
+        bar.ax.axhline(end, color="tab:red", lw=2, gid="published_range")
+    for i, j in zip(*np.nonzero(published.outside(table)), strict=True):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
+                               edgecolor="tab:red", lw=0, gid="outside_published"))
+    fig.text(0.01, 0.005, published.label, fontsize=6, ha="left", va="bottom")

@@ -341,8 +341,9 @@ _REFERENCE_ROWS: dict[str, dict] = {}
 
 
 def reference_solution(model: KrusellSmithModel):
-    """The reference solver's solution of ``model`` (solved once per process: the
-    ``reference`` learner and this evaluation's comparison share it)."""
+    """The reference solver's solution of ``model`` with the solver's defaults (the
+    published reference), solved once per process: every seed and panel of a run compares
+    against the same one."""
     key = repr(model)
     if key not in _SOLVED:
         _SOLVED[key] = solve_krusell_smith(model)

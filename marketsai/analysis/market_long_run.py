@@ -25,7 +25,6 @@ onto decisions exactly as the environments map them (clipped to the bounds).
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +38,8 @@ AGGREGATES = ("K", "L", "C", "I", "p", "r", "w")
 
 
 def economy_with(source, overrides: dict | None = None):
-    """The :class:`~marketsai.economy.Economy` of a file or mapping, with dotted overrides.
+    """The :class:`~marketsai.economy.Economy` of a file, a shipped economy's name or a
+    mapping, with dotted overrides.
 
     >>> econ = economy_with("economies/two_sector_labor.yaml", {"agents[0].count": 3})
     >>> len(econ.actors)
@@ -47,8 +47,11 @@ def economy_with(source, overrides: dict | None = None):
     """
     from marketsai.economy import Economy
     from marketsai.runner.schema import read_yaml, set_path
+    from marketsai.shipped import economy_file
 
-    data = copy.deepcopy(source) if isinstance(source, dict) else read_yaml(Path(source))
+    if not isinstance(source, dict):
+        source = economy_file(source)  # a file, or a shipped economy's name
+    data = copy.deepcopy(source) if isinstance(source, dict) else read_yaml(source)
     for key, value in (overrides or {}).items():
         set_path(data, key, value)
     return Economy.from_dict(data, file=None if isinstance(source, dict) else source)
@@ -126,9 +129,11 @@ def long_run(path: dict, reference: dict, burn: int) -> dict:
     return row
 
 
-def two_sector_reference(econ) -> dict:
+def two_sector_reference(econ, **solver) -> dict:
     """The reference steady state of a two-sector economy (per household) and the
-    households' steady-state decisions: ``s = p I / (r K + w L)`` and ``l = L``."""
+    households' steady-state decisions: ``s = p I / (r K + w L)`` and ``l = L``; ``solver``:
+    keywords of :func:`~marketsai.solvers.two_sector.steady_state` (``method``, ``tol``,
+    ``max_iter``)."""
     from marketsai.solvers.two_sector import TwoSectorModel, steady_state
 
     hh = next(e for e in econ.entries if e.kind.__class__.__name__ == "Household").kind
@@ -141,6 +146,6 @@ def two_sector_reference(econ) -> dict:
     c, i = by_use["consumption"], by_use["investment"]
     model = TwoSectorModel(beta=econ.discount, delta=hh.p["delta"], psi=hh.p["psi"],
                            A_c=c["tfp"], A_i=i["tfp"], a_c=c["alpha"], a_i=i["alpha"])
-    ss = steady_state(model)
+    ss = steady_state(model, **solver)
     return {"K": ss.K, "L": ss.L, "C": ss.C, "I": ss.I, "p": ss.p, "r": ss.r, "w": ss.w,
             "s": ss.p * ss.I / (ss.r * ss.K + ss.w * ss.L), "l": ss.L, "model": model}

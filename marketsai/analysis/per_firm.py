@@ -138,11 +138,10 @@ def game_benchmarks(game, econ=None) -> pd.DataFrame:
 
 
 def economy_benchmarks(econ) -> pd.DataFrame:
-    """:func:`firm_benchmarks` of an economy's strategic actors (``econ.benchmarks()``; with
-    demand shocks, each firm's mean over the shock states)."""
-    bench = econ.benchmarks().groupby("agent", sort=False)[
-        ["nash_action", "coop_action", "nash_profit", "coop_profit"]].mean()
-    bench = bench.loc[list(econ.actors)]
+    """:func:`firm_benchmarks` of an economy's strategic actors (with demand shocks, each
+    firm's mean over the shock states under their stationary distribution:
+    ``econ.expected_benchmarks()``, the numbers every profit gain is measured against)."""
+    bench = econ.expected_benchmarks().loc[list(econ.actors)]
     return firm_benchmarks(list(econ.actors), bench["nash_action"], bench["coop_action"],
                            bench["nash_profit"], bench["coop_profit"], nash_shares_or_none(econ))
 

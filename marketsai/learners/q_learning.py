@@ -105,6 +105,9 @@ class QLearning(Learner):
             check_protocol(problem, lc.protocol)
         from marketsai.tabular.models import check_solver_options
         check_solver_options(problem, lc)  # expected targets need a known chain, ...
+        if lc.device == "cuda":  # before a run folder exists: a device, and a covered run
+            from marketsai.tabular import gpu
+            gpu.check_run(problem, lc)
         return out
 
     def sessions(self, economy, settings: dict, seeds, *, root_seed: int = 0, threads=None,

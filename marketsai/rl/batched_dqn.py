@@ -103,6 +103,9 @@ class GridActors:
     grids: np.ndarray  # (n, A) the values of each actor's grid
     actors: tuple
     obs_dim: int
+    #: an action of one actor in the replay rings: a grid index
+    action_shape = ()
+    action_dtype = np.int64
 
     @property
     def n_actions(self) -> int:
@@ -163,7 +166,7 @@ class BatchedRun:
 
         self.econ, self.cfg = economy, settings
         self.seeds = [int(s) for s in seeds]
-        self.grid = GridActors.of(economy)
+        self.grid = self.actors_of(economy)
         S, n, B = len(self.seeds), len(self.grid.actors), settings["sessions"]
         self.S, self.n, self.B = S, n, B
         self.per_seed = n if settings["policies"] == "agent" else 1  # members of a seed
@@ -182,7 +185,8 @@ class BatchedRun:
         self.ens = self.make_learner(member_seeds, float(gamma))
         cap, d = settings["buffer_capacity"], self.grid.obs_dim
         self.buf = {"obs": np.zeros((self.M, cap, d), np.float32), "next_obs": np.zeros((self.M, cap, d), np.float32),
-                    "actions": np.zeros((self.M, cap), np.int64), "rewards": np.zeros((self.M, cap), np.float32)}
+                    "actions": np.zeros((self.M, cap) + self.grid.action_shape, self.grid.action_dtype),
+                    "rewards": np.zeros((self.M, cap), np.float32)}
         self.head = self.size = 0
         self.step_count = 0  # steps of the B sessions; a seed's periods are step_count * B
         self.updates = 0
@@ -191,6 +195,14 @@ class BatchedRun:
         self.episode_reward = np.zeros(S)
         self.last_episode_reward = np.full(S, np.nan)
         self._reset()
+
+    #: the checkpoint's file name in the unit's folder
+    checkpoint = CHECKPOINT
+
+    @staticmethod
+    def actors_of(economy) -> GridActors:
+        """The economy's actors and their decisions as this run acts on them."""
+        return GridActors.of(economy)
 
     def make_learner(self, member_seeds: list, gamma: float):
         """The members' networks and their update: our plain-torch :class:`DQNEnsemble`
@@ -254,18 +266,11 @@ class BatchedRun:
 
     def step(self) -> None:
         """One period of every session of every seed, stored in the members' rings."""
-        import torch
         obs = self._observe()  # (S, B, n, d)
         mobs = self.to_members(obs)
-        q = self.ens.q_values(torch.from_numpy(mobs).to(self.ens.device))
-        greedy = self.from_members(q.argmax(dim=-1).cpu().numpy())  # (S, B, n)
-        eps, A = self.epsilon(), self.grid.n_actions
-        actions = np.empty_like(greedy)
-        for s, rng in enumerate(self.explore_rng):  # each seed's exploration from its own stream
-            explore = rng.random((self.B, self.n)) < eps
-            random = rng.integers(0, A, size=(self.B, self.n))
-            actions[s] = np.where(explore, random, greedy[s])
-        values = self.grid.values(actions.reshape(self.S * self.B, self.n), len(self.econ.decisions))
+        actions = self.explore(mobs)  # (S, B, n, ...)
+        values = self.grid.values(actions.reshape((self.S * self.B, self.n) + actions.shape[3:]),
+                                  len(self.econ.decisions))
         rewards = self._econ_step(values)[:, self.econ.actor_index].reshape(self.S, self.B, self.n)
         next_obs = self._observe()
         idx = (self.head + np.arange(self.rows)) % self.buf["obs"].shape[1]
@@ -282,6 +287,20 @@ class BatchedRun:
             self.last_episode_reward = self.episode_reward / self.t_episode
             self.episode_reward = np.zeros(self.S)
             self._reset()
+
+    def explore(self, mobs: np.ndarray) -> np.ndarray:
+        """Epsilon-greedy actions ``(S, B, n)`` on the members' observations ``(M, rows, d)``,
+        each seed's exploration drawn from its own stream."""
+        import torch
+        q = self.ens.q_values(torch.from_numpy(mobs).to(self.ens.device))
+        greedy = self.from_members(q.argmax(dim=-1).cpu().numpy())  # (S, B, n)
+        eps, A = self.epsilon(), self.grid.n_actions
+        actions = np.empty_like(greedy)
+        for s, rng in enumerate(self.explore_rng):
+            explore = rng.random((self.B, self.n)) < eps
+            random = rng.integers(0, A, size=(self.B, self.n))
+            actions[s] = np.where(explore, random, greedy[s])
+        return actions
 
     # ------------------------------------------------------------ learning
     def sample_arrays(self) -> dict:
@@ -324,12 +343,16 @@ class BatchedRun:
     def policies(self) -> list:
         out = []
         for s, seed in enumerate(self.seeds):
-            nets = [GreedyNet(self.ens.online.member_arrays(s * self.per_seed + j)) for j in range(self.per_seed)]
+            nets = [self.member_policy(s * self.per_seed + j) for j in range(self.per_seed)]
             fns = {a: nets[i if self.per_seed > 1 else 0] for i, a in enumerate(self.grid.actors)}
             out.append(FunctionPolicy(fns, info={
                 "seed": seed, "periods": self.periods, "updates": self.updates,
                 "reward_last_episode": float(self.last_episode_reward[s])}))
         return out
+
+    def member_policy(self, m: int):
+        """Member ``m``'s greedy network in numpy (what a policy acts with)."""
+        return GreedyNet(self.ens.online.member_arrays(m))
 
     def snapshot(self) -> dict:
         keep = ("head", "size", "step_count", "updates", "owed", "last_sync", "episode_reward",
@@ -354,11 +377,13 @@ def _key(economy, settings, seeds, root_seed) -> str:
                       default=str)
 
 
-def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: int = 0) -> BatchedRun:
-    """Train ``seeds`` as one batch; with ``run_dir``, checkpoint there and resume from it."""
+def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: int = 0,
+                  run_class: type = BatchedRun) -> BatchedRun:
+    """Train ``seeds`` as one batch (a ``run_class``: :class:`BatchedRun` for DQN); with
+    ``run_dir``, checkpoint there and resume from it."""
     import torch
-    run = BatchedRun(economy, settings, seeds, root_seed)
-    path = None if run_dir is None else Path(run_dir) / CHECKPOINT
+    run = run_class(economy, settings, seeds, root_seed)
+    path = None if run_dir is None else Path(run_dir) / run.checkpoint
     key = _key(economy, settings, seeds, root_seed)
     if path is not None and path.is_file():
         snap = torch.load(path, weights_only=False)
@@ -387,13 +412,16 @@ class BatchedDQN(Learner):
 
     settings = SETTINGS
     seeds_per_unit = 8
+    run_class = BatchedRun
+    #: whether every update is RLlib's (no ``backend`` setting)
+    rllib_only = False
 
     def check(self, economy, settings):
         if isinstance(economy, dict):  # the runner checks before it builds the economy
             from marketsai.economy import Economy
             economy = Economy.from_dict(economy)
-        GridActors.of(economy)
-        if settings["backend"] == "rllib":
+        self.run_class.actors_of(economy)
+        if self.rllib_only or settings["backend"] == "rllib":
             import importlib.util
             if importlib.util.find_spec("ray") is None:
                 raise SpecError("backend rllib needs Ray's RLlib (the rllib extra)", path="backend",
@@ -405,19 +433,21 @@ class BatchedDQN(Learner):
         return settings
 
     def is_noisy(self, settings: dict) -> bool:
-        return settings.get("backend") == "rllib"  # RLlib's logs: to the run's log file unless --verbose
+        # RLlib's logs: to the run's log file unless --verbose
+        return self.rllib_only or settings.get("backend") == "rllib"
 
     def initial_policy(self, economy, settings: dict, seed: int = 0):
         """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""
         from marketsai.params import validate_mapping
-        cfg = validate_mapping(settings, SETTINGS, "learner.settings", "settings")
-        return BatchedRun(economy, cfg, [seed]).policies()[0]
+        cfg = validate_mapping(settings, self.settings, "learner.settings", "settings")
+        return self.run_class(economy, cfg, [seed]).policies()[0]
 
     def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
         import torch
         if threads:
             torch.set_num_threads(int(threads))
-        return train_batched(economy, settings, seeds, run_dir, root_seed=root_seed).policies()
+        return train_batched(economy, settings, seeds, run_dir, root_seed=root_seed,
+                             run_class=self.run_class).policies()
 
 
 __all__ = ["BatchedDQN", "BatchedRun", "GreedyNet", "SETTINGS", "train_batched"]

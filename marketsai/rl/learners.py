@@ -68,6 +68,17 @@ def _import(target: str):
     return getattr(importlib.import_module(module), name)
 
 
+def _settings_error(err):
+    """A ``kind: rllib`` error on ``algorithm.settings.*`` / ``algorithm.model`` moved to the
+    learner's settings (``learner.settings`` is prefixed by :func:`~marketsai.learners.base.checked`)."""
+    from marketsai.errors import SpecError
+    path = err.path
+    for old, new in (("algorithm.settings.", ""), ("algorithm.model", "model")):
+        if path.startswith(old):
+            path = new + path[len(old):]
+    return SpecError(err.reason, path=path, value=err.value, allowed=err.allowed)
+
+
 class RLlibLearner(Learner):
     """An RLlib algorithm on the new API stack (see the module docstring)."""
 
@@ -146,12 +157,21 @@ class RLlibLearner(Learner):
         try:
             check_rl_config(self.experiment(economy, settings, [0]))
         except SpecError as err:
-            path = err.path
-            for old, new in (("algorithm.settings.", ""), ("algorithm.model", "model")):
-                if path.startswith(old):
-                    path = new + path[len(old):]
-            raise SpecError(err.reason, path=path, value=err.value, allowed=err.allowed) from None
+            raise _settings_error(err) from None
         return settings
+
+    def check_with_rllib(self, economy, settings) -> None:
+        """The algorithm's settings against RLlib's own ``AlgorithmConfig`` (an unknown
+        attribute with the nearest ones, a value of the wrong type), as ``kind: rllib``
+        files are checked: what ``marketsai validate`` adds where ray is installed (it
+        imports ray). Paths as in :meth:`check`."""
+        from marketsai.errors import SpecError
+        from marketsai.rl.algorithms import check_settings
+        algo = self.experiment(economy, settings, [0])["algorithm"]
+        try:
+            check_settings(algo["name"], algo["settings"] or {})
+        except SpecError as err:
+            raise _settings_error(err) from None
 
     def initial_policy(self, economy, settings, seed=0):
         """The greedy policy of freshly initialised modules (torch seed ``seed``) of these

@@ -79,3 +79,28 @@ def include_in_model_config(extra):
         cls._model_config_auto_includes = property(includes)
         return cls
     return decorate
+
+
+def squashed_gaussian_at(logits, noise):
+    """``(action, logp)`` of RLlib's SAC distribution (``TorchSquashedGaussian`` on
+    ``[-1, 1]``) at the sample ``loc + scale * noise``: what ``rsample_and_logp()`` returns
+    when its standard-normal draw is ``noise`` (differentiable in ``logits``).
+
+    Why: the draw then comes from each seed's own stream, not torch's global generator.
+    Ray 2.60.0: ``TorchSquashedGaussian._squash`` and ``._squashed_logp`` (the squashing and
+    its exact log-density of an unsquashed sample; no public method takes the sample).
+    """
+    from ray.rllib.core.distribution.torch.torch_distribution import TorchSquashedGaussian
+    dist = TorchSquashedGaussian.from_logits(logits)
+    unsquashed = dist.loc + torch_distribution(dist).scale * noise
+    return dist._squash(unsquashed), dist._squashed_logp(unsquashed)
+
+
+def sac_losses(learner) -> dict:
+    """The per-optimiser losses an RLlib ``SACTorchLearner`` keeps between its loss and its
+    gradients, keyed ``(module_id, "<optimizer name>_loss")``.
+
+    Ray 2.60.0: ``SACTorchLearner._temp_losses`` (filled in ``compute_loss_for_module``,
+    emptied by ``compute_gradients``, which backpropagates each one to its optimiser).
+    """
+    return learner._temp_losses

@@ -64,6 +64,44 @@ from marketsai.rl.rllib_internals import local_learner
 MODULE_ID = "members"
 
 
+def by_member(x: torch.Tensor, members: int) -> torch.Tensor:
+    """Rows ``(M * R, ...) -> (M, R, -1)`` (member ``m``'s rows are block ``m``)."""
+    if x.shape[0] % members:
+        raise ValueError(f"a batch of {x.shape[0]} rows is not {members} equal blocks of members' rows")
+    return x.reshape(members, x.shape[0] // members, -1)
+
+
+def member_generators(model_config) -> tuple[int, list]:
+    """``(M, generators)``: member ``m``'s ``torch.Generator`` seeded ``member_seeds[m]`` (its
+    initial weights and nothing else)."""
+    members, seeds = int(model_config["members"]), list(model_config["member_seeds"])
+    if len(seeds) != members:
+        raise ValueError(f"member_seeds has {len(seeds)} entries for {members} members")
+    return members, [torch.Generator().manual_seed(int(x)) for x in seeds]
+
+
+class PerMemberClipping:
+    """A Learner mixin: clip each optimiser's gradients by global norm *per member*.
+
+    RLlib clips by global norm once per optimiser of a module
+    (``Learner.postprocess_gradients_for_module``); over a module with a member axis that
+    norm would couple the members, so here it runs over each member's slices only
+    (:func:`~marketsai.rl.ensemble.clip_per_member`)."""
+
+    def postprocess_gradients_for_module(self, *, module_id, config=None, module_gradients_dict):
+        if config.grad_clip is None:
+            return dict(module_gradients_dict)
+        if config.grad_clip_by != "global_norm":
+            raise ValueError(f"grad_clip_by {config.grad_clip_by!r}: the members' learner clips by global_norm "
+                             "per member only")
+        for name, optimizer in self.get_optimizers_for_module(module_id):
+            grads = self.filter_param_dict_for_optimizer(param_dict=module_gradients_dict, optimizer=optimizer)
+            norms = clip_per_member(list(grads.values()), config.grad_clip)
+            self.metrics.log_value((module_id, f"gradients_{name}_max_member_global_norm"), norms.max().item(),
+                                   window=1)
+        return dict(module_gradients_dict)
+
+
 class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
     """``M`` Q-networks as one RLModule; rows in ``M`` equal blocks, one per member.
 
@@ -74,20 +112,14 @@ class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
 
     def setup(self):
         cfg = self.model_config
-        self.members = int(cfg["members"])
-        seeds = list(cfg["member_seeds"])
-        if len(seeds) != self.members:
-            raise ValueError(f"member_seeds has {len(seeds)} entries for {self.members} members")
+        self.members, generators = member_generators(cfg)
         obs_dim = int(np.prod(self.observation_space.shape))
         self.q_net = StackedMLP(self.members, obs_dim, cfg["hiddens"], int(self.action_space.n))
-        for m, seed in enumerate(seeds):
-            self.q_net.init_member(m, torch.Generator().manual_seed(int(seed)))
+        for m, gen in enumerate(generators):
+            self.q_net.init_member(m, gen)
 
     def _by_member(self, x: torch.Tensor) -> torch.Tensor:
-        """Rows ``(M * R, ...) -> (M, R, ...)`` (member ``m``'s rows are block ``m``)."""
-        if x.shape[0] % self.members:
-            raise ValueError(f"a batch of {x.shape[0]} rows is not {self.members} equal blocks of members' rows")
-        return x.reshape(self.members, x.shape[0] // self.members, -1)
+        return by_member(x, self.members)
 
     def _q(self, net: StackedMLP, obs: torch.Tensor) -> torch.Tensor:
         q = net(self._by_member(obs.float()))
@@ -121,7 +153,7 @@ class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
                 QF_TARGET_NEXT_PREDS: self.forward_target({Columns.OBS: batch[Columns.NEXT_OBS]})[QF_PREDS]}
 
 
-class StackedDQNLearner(DQNTorchLearner):
+class StackedDQNLearner(PerMemberClipping, DQNTorchLearner):
     """RLlib's DQN learner on a :class:`StackedQModule`: its loss times ``M``, per-member
     clipping, Adam with ``adam_epsilon`` (see the module docstring)."""
 
@@ -135,15 +167,6 @@ class StackedDQNLearner(DQNTorchLearner):
         return members * super().compute_loss_for_module(module_id=module_id, config=config, batch=batch,
                                                          fwd_out=fwd_out)
 
-    def postprocess_gradients_for_module(self, *, module_id, config=None, module_gradients_dict):
-        if config.grad_clip is None:
-            return dict(module_gradients_dict)
-        if config.grad_clip_by != "global_norm":
-            raise ValueError(f"grad_clip_by {config.grad_clip_by!r}: the members' learner clips by global_norm "
-                             "per member only")
-        norms = clip_per_member(list(module_gradients_dict.values()), config.grad_clip)
-        self.metrics.log_value((module_id, "gradients_max_member_global_norm"), norms.max().item(), window=1)
-        return dict(module_gradients_dict)
 
 
 def learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: float, adam_epsilon: float,
@@ -154,25 +177,57 @@ def learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: fl
               .training(lr=lr, adam_epsilon=adam_epsilon, gamma=gamma, double_q=double_q, dueling=False,
                         num_atoms=1, n_step=1, td_error_loss_fn="huber" if huber else "mse", grad_clip=grad_clip,
                         grad_clip_by="global_norm", tau=1.0, target_network_update_freq=target_network_update_freq)
-              .learners(learner_class=StackedDQNLearner, num_learners=0,
-                        num_gpus_per_learner=0 if device == "cpu" else 1))
-    spec = RLModuleSpec(module_class=StackedQModule,
+              )
+    return members_group(config, StackedDQNLearner, StackedQModule, member_seeds, obs_dim, hiddens,
+                         gym.spaces.Discrete(n_actions), device)
+
+
+def members_group(config, learner_class, module_class, member_seeds, obs_dim: int, hiddens, action_space,
+                  device: str = "cpu"):
+    """RLlib's ``LearnerGroup`` of ``config`` with one local ``learner_class`` over one
+    ``module_class`` RLModule of the members (module id :data:`MODULE_ID`)."""
+    config = config.learners(learner_class=learner_class, num_learners=0,
+                             num_gpus_per_learner=0 if device == "cpu" else 1)
+    spec = RLModuleSpec(module_class=module_class,
                         observation_space=gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32),
-                        action_space=gym.spaces.Discrete(n_actions),
+                        action_space=action_space,
                         model_config={"members": len(member_seeds), "hiddens": list(hiddens),
                                       "member_seeds": [int(x) for x in member_seeds]})
     return config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
 
 
-class RLlibMembers:
-    """The members as RLlib's learner holds them, with what ``BatchedRun`` asks of its
-    networks: Q-values to act on, the member layers, the device, an update and a state."""
+class LearnerMembers:
+    """The members as RLlib's (local) learner holds them: the module, an update of all
+    members on one batch, and the learner's state for a checkpoint."""
 
     def __init__(self, group):
         self.group = group
         self.learner = local_learner(group)
         self.module = self.learner.module[MODULE_ID].unwrapped()
         self.device = self.learner.device
+
+    def columns(self, flat: dict):
+        """RLlib's loss columns of the flattened ``M * k`` rows."""
+        return transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])
+
+    def update(self, batch: dict, periods: int) -> dict:
+        """One RLlib update of all members on ``batch`` (arrays ``(M, k, ...)``); RLlib's
+        learner updates the targets when ``periods`` say so."""
+        M, k = next(iter(batch.values())).shape[:2]
+        flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
+        return self.group.update(batch=MultiAgentBatch({MODULE_ID: self.columns(flat)}, env_steps=M * k),
+                                 timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
+
+    def state_dict(self) -> dict:
+        return {"learner": self.learner.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.learner.set_state(state["learner"])
+
+
+class RLlibMembers(LearnerMembers):
+    """The DQN members, with what ``BatchedRun`` asks of its networks: Q-values to act on,
+    the member layers, the device, an update and a state."""
 
     @property
     def online(self) -> StackedMLP:
@@ -192,20 +247,11 @@ class RLlibMembers:
             q = self.module.compute_q_values({Columns.OBS: obs.reshape(-1, obs.shape[-1])})[QF_PREDS]
         return q.reshape(obs.shape[0], obs.shape[1], -1)
 
-    def update(self, batch: dict, periods: int) -> dict:
-        """One RLlib update of all members on ``batch`` (arrays ``(M, k, ...)``); RLlib's
-        learner copies the targets when ``periods`` say so."""
-        M, k = batch["actions"].shape
-        flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
-        columns = transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])
-        return self.group.update(batch=MultiAgentBatch({MODULE_ID: columns}, env_steps=M * k),
-                                 timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
-
     def state_dict(self) -> dict:
-        return {"learner": self.learner.get_state(),
-                "last_target_update": dict(self.learner.last_update_ts_by_mid)}
+        """The learner's state and the timestep of its last target copy (RLlib keeps it outside)."""
+        return super().state_dict() | {"last_target_update": dict(self.learner.last_update_ts_by_mid)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.learner.set_state(state["learner"])
+        super().load_state_dict(state)
         self.learner.last_update_ts_by_mid.clear()
         self.learner.last_update_ts_by_mid.update(state["last_target_update"])

@@ -43,7 +43,8 @@ from marketsai.params import (
     positive_int,
 )
 from marketsai.rl.numeric import check_numeric
-from marketsai.yamlio import is_file, read_yaml
+from marketsai.shipped import economy_file
+from marketsai.yamlio import read_yaml
 
 MAX_SEEDS = 1_000  # trials of one experiment
 MAX_WORKERS = 4_096  # env runners, learners, CPUs or GPUs of one trial
@@ -363,16 +364,14 @@ class RLExperimentSpec:
         return copy.deepcopy(self.config)
 
     def economy_dict(self) -> dict:
-        """The economy as a plain mapping (a file path is read relative to ``base_dir``)."""
+        """The economy as a plain mapping (a file path is read relative to ``base_dir``; a
+        shipped economy by name)."""
         if isinstance(self.economy, dict):
             return copy.deepcopy(self.economy)
-        path = Path(self.economy)
-        if not path.is_absolute():
-            path = Path(self.base_dir) / path
-        if not is_file(path):
-            raise SpecError("economy file not found", path="economy", value=self.economy,
-                            allowed=f"a file path relative to {self.base_dir}", file=self.file)
-        return read_yaml(path)
+        try:  # a file relative to base_dir, or a shipped economy's name
+            return read_yaml(economy_file(self.economy, self.base_dir))
+        except SpecError as err:
+            raise (err if err.file or not self.file else err.with_file(self.file)) from None
 
 
 def load_rl_experiment(path: str | Path, overrides=()) -> RLExperimentSpec:

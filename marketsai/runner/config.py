@@ -7,7 +7,7 @@ Top-level keys common to every kind (each kind adds its own, see
     name: my-run             # default: the file name without .yaml
     description: ""
     seed: 0                  # root seed; per-session streams derive from (seed, session)
-    economy: ../../economies/bertrand_duopoly.yaml   # path (relative to this file) or mapping
+    economy: ../../economies/bertrand_duopoly.yaml   # path (relative to this file), shipped name or mapping
     sweep: {}                # key -> values: a grid of cells, each a full run of the kind
                              # (or axis -> {cases: {label: {key: value, ...}}}: keys set together)
     reference: {}            # published numbers, printed beside the measured summary
@@ -35,6 +35,7 @@ from marketsai import limits
 from marketsai.errors import SpecError, SpecWarning
 from marketsai.params import Check, Param, nonnegative_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds, get_kind
+from marketsai.runner.references import published_range
 from marketsai.runner.schema import (
     get_path,
     mapping,
@@ -44,7 +45,7 @@ from marketsai.runner.schema import (
     split_path,
     text,
 )
-from marketsai.yamlio import is_file
+from marketsai.shipped import economy_file
 
 COMMON_KEYS = ("kind", "name", "description", "seed", "economy")
 TRAILING_KEYS = ("sweep", "reference")
@@ -52,7 +53,8 @@ TRAILING_KEYS = ("sweep", "reference")
 LABEL_KEYS = ("name", "description", "reference", "sweep")
 
 _economy_check = Check(lambda x: isinstance(x, (str, dict)),
-                       "a path to an economy file (relative to the experiment file) or a mapping")
+                       "a path to an economy file (relative to the experiment file), the name of a "
+                       "shipped economy (marketsai list) or a mapping")
 
 
 def _is_folder_name(x) -> bool:
@@ -73,7 +75,7 @@ def common_schema(default_name: str) -> dict:
         "name": Param(default_name, run_name, "run name; the default run folder is runs/<name>"),
         "description": Param("", text, "free text"),
         "seed": Param(0, nonnegative_int, "root seed; results depend on it and nothing else random"),
-        "economy": Param(check=_economy_check, doc="economy file path or inline mapping"),
+        "economy": Param(check=_economy_check, doc="economy file path, shipped economy name (bertrand_duopoly) or inline mapping"),
     }
 
 
@@ -179,6 +181,7 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
             set_path(raw, key, value)
     kind = get_kind(raw.get("kind"))
     cfg = _validate(raw, kind, base_dir, default_name, econ_overrides)
+    published_range(cfg["reference"], list(cfg["sweep"]))  # a bad range fails now, not after the run
     changed = sorted(k for k in overrides if split_path(k)[0] == "economy")
     if changed and cfg.get("reference"):
         # the published values are the file's economy's: beside another economy they mislead
@@ -260,10 +263,7 @@ def resolve_economy(value, base_dir: Path, overrides: dict, memo: dict | None = 
 
     file = None
     if isinstance(value, str):
-        path = Path(value) if Path(value).is_absolute() else base_dir / value
-        if not is_file(path):
-            raise SpecError("economy file not found", path="economy", value=value,
-                            allowed=f"a path relative to {base_dir}")
+        path = economy_file(value, base_dir)  # a file, or a shipped economy's name
         if overrides:
             load_spec(path)  # a bad file is reported as itself (cheap: no benchmarks solved)
         data, file = read_yaml(path), (None if overrides else path)

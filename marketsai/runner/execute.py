@@ -52,9 +52,10 @@ def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, 
     limit = int(os.environ.get(CHUNK_LIMIT_ENV, "0") or 0)
     written = 0
 
-    def finish(cell, unit, chunk_id, fp, tables, seconds):
+    def finish(cell, unit, chunk_id, fp, tables, seconds, cpu_seconds):
         nonlocal written
-        folder.write_chunk(chunk_id, fp, tables, {"seconds": round(seconds, 3), "cell": cell},
+        folder.write_chunk(chunk_id, fp, tables, {"seconds": round(seconds, 3),
+                                                  "cpu_seconds": round(cpu_seconds, 3), "cell": cell},
                            unit=unit)
         counters = exp.kind.progress(tables)
         log.info("chunk %s done in %.1fs (%s)", chunk_id, seconds,
@@ -66,10 +67,10 @@ def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, 
 
     if address is None or exp.kind.ray_in_unit:
         for cell, unit, chunk_id, fp in todo:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             tables = run_unit(exp.kind, exp.cell_config(cell), unit, threads,
                               unit_context(exp.kind, folder, chunk_id, fp, address))
-            finish(cell, unit, chunk_id, fp, tables, time.perf_counter() - t0)
+            finish(cell, unit, chunk_id, fp, tables, time.perf_counter() - t0, time.process_time() - c0)
     else:
         _execute_ray(exp, todo, finish, threads, address)
 
@@ -90,9 +91,10 @@ def run_unit(kind, cfg: dict, unit: Unit, threads: int | None, context: UnitCont
 
 
 def _run_remote(kind, cfg, unit, threads):
-    t0 = time.perf_counter()
+    """A unit on a Ray worker: its tables, wall seconds and the worker process's CPU seconds."""
+    t0, c0 = time.perf_counter(), time.process_time()
     tables = kind.run_unit(cfg, unit, threads)
-    return tables, time.perf_counter() - t0
+    return tables, time.perf_counter() - t0, time.process_time() - c0
 
 
 def _execute_ray(exp: Experiment, todo, finish: Callable, threads: int | None, address: str):
@@ -122,8 +124,7 @@ def _execute_ray(exp: Experiment, todo, finish: Callable, threads: int | None, a
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 cell, unit, chunk_id, fp = pending.pop(ref)
-                tables, seconds = ray.get(ref)
-                finish(cell, unit, chunk_id, fp, tables, seconds)
+                finish(cell, unit, chunk_id, fp, *ray.get(ref))
     except BaseException:
         for ref in pending:  # interrupted or failed: do not leave work running on the cluster
             ray.cancel(ref, force=True)

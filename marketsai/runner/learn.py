@@ -20,6 +20,9 @@ Tables: ``results`` -- one row per seed: ``seed``, the learner's ``info`` column
 every other table an evaluation returns gets a ``seed`` column and is concatenated over
 seeds, except those of the economy alone (``Evaluation.economy_tables``: the calvano
 evaluation's per-firm ``benchmarks``), made once per run (:meth:`LearnKind.run_tables`).
+An evaluation with ``untrained: true`` adds the untrained policies' tables
+(``results_untrained``, same columns) and the summary their own summary, under
+``untrained`` (``summary["untrained"]["profit_gain"]``: the floor).
 Units run in the driver (a learner may use Ray itself, e.g. RLlib); an RLlib learner's
 own output goes to the run's ``log`` unless the run is ``verbose``.
 
@@ -40,6 +43,8 @@ from marketsai.runner.schema import mapping, resolve, text
 from marketsai.runner.store import atomic_write_text
 
 FINGERPRINT_FILE = "fingerprint"
+#: suffix of an evaluation's tables of the untrained policies (``untrained: true``)
+UNTRAINED = "_untrained"
 MAX_SEEDS = 10_000_000
 
 _seeds = Check(lambda x: (isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= MAX_SEEDS) or (
@@ -78,23 +83,33 @@ def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner
     evaluations side by side) and its other tables."""
     from marketsai.analysis.evaluations import run_evaluation
 
-    results, tables = None, {}
+    merged, tables = {}, {}  # "results" (and "results_untrained"): evaluations side by side
     for k, entry in enumerate(entries):
         out = run_evaluation(entry["name"], economy, policy, entry["settings"], seed, learner=learner,
                              learner_settings=learner_settings, path=f"evaluate[{k}]")
         for name, frame in out.tables.items():
             if name in out.economy_tables:  # one per run: LearnKind.run_tables
                 continue
-            if name != "results":
+            if name not in ("results", "results" + UNTRAINED):
                 tables[name] = frame
-            elif results is None:
-                results = frame.reset_index(drop=True)
-            elif len(frame) == len(results):
-                results = pd.concat([results, frame.drop(columns=[c for c in frame if c in results])
-                                    .reset_index(drop=True)], axis=1)
+            elif name not in merged:
+                merged[name] = frame.reset_index(drop=True)
+            elif len(frame) == len(merged[name]):
+                merged[name] = pd.concat([merged[name], frame.drop(
+                    columns=[c for c in frame if c in merged[name]]).reset_index(drop=True)], axis=1)
             else:  # another number of episodes: a table of its own
-                tables[f"{entry['name']}_results"] = frame
-    return (results if results is not None else pd.DataFrame(index=[0])), tables
+                tables[f"{entry['name']}_{name}"] = frame
+    results = merged.pop("results", None)
+    return (results if results is not None else pd.DataFrame(index=[0])), tables | merged
+
+
+def untrained_tables(tables: dict[str, pd.DataFrame], economy_tables) -> dict[str, pd.DataFrame]:
+    """The untrained policies' tables (``<name>_untrained``) under their trained names, beside
+    the economy's own tables (``economy_tables``: names): what an evaluation's ``summarise``
+    reads for the floor, exactly as it reads the trained policies' tables."""
+    floor = {name.removesuffix(UNTRAINED): frame for name, frame in tables.items()
+             if name.endswith(UNTRAINED)}
+    return floor | {name: tables[name] for name in economy_tables if name in tables}
 
 
 # ------------------------------------------------------------------ the kind
@@ -111,6 +126,11 @@ def seed_list(cfg: dict) -> list[int]:
 def learner_of(cfg: dict, path: str = "learner.name"):
     from marketsai.learners import learners
     return learners.get(cfg["learner"]["name"], path)()
+
+
+def _scalar_keys(summary: dict) -> list[str]:
+    return [k for k, v in summary.items() if k not in ("kind", "reference")
+            and (v is None or isinstance(v, (int, float, str)))]
 
 
 @experiment_kinds.register("learn")
@@ -216,29 +236,42 @@ class LearnKind(ExperimentKind):
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
         """The learner, seeds and the learner's own columns (``converged_share``,
         ``periods_mean``, ... as ``kind: tabular`` names them), then each evaluation's own
-        summary of the assembled tables (the calvano evaluation: ``kind: tabular``'s keys)."""
+        summary of the assembled tables (the calvano evaluation: ``kind: tabular``'s keys).
+        An evaluation with ``untrained: true`` also summarises the untrained policies'
+        tables (``results_untrained``, ...) the same way, under ``untrained`` -- the floor a
+        trained policy is read against, as :func:`~marketsai.analysis.evaluations.run_evaluation`
+        names it."""
         res = tables["results"]
         out: dict = {"learner": cfg["learner"]["name"], "seeds": int(res["seed"].nunique())}
         for col, key in _SUMMARY_KEYS.items():
             if col in res:
                 vals = pd.to_numeric(res[col], errors="coerce").dropna()
                 out[key] = float(vals.mean()) if len(vals) else None
+        fixed = None
         for k, entry in enumerate(cfg["evaluate"]):
             ev = evaluation_class(entry["name"], f"evaluate[{k}].name")()
             out |= ev.summarise(tables, entry["settings"])
+            if entry["settings"]["untrained"] and "results" + UNTRAINED in tables:
+                fixed = list(self.run_tables(cfg)) if fixed is None else fixed
+                floor = ev.summarise(untrained_tables(tables, fixed), entry["settings"])
+                out["untrained"] = out.get("untrained", {}) | floor
         return out
 
     def format_summary(self, summary: dict, ref: dict) -> str | None:
-        """Every scalar of the summary (the Table I layout first, with profit gains)."""
+        """Every scalar of the summary (the Table I layout first, with profit gains), then
+        those of the untrained policies."""
         from marketsai.runner.run import default_summary_text
         lines = []
         if summary.get("table_1"):
             lines += ["Profit gain by limit-cycle length (Calvano et al. 2020, Table I layout)",
                       pd.DataFrame(summary["table_1"]).to_string(
                           index=False, float_format=lambda x: f"{x:.3f}"), ""]
-        keys = [k for k, v in summary.items() if k not in ("kind", "reference")
-                and (v is None or isinstance(v, (int, float, str)))]
-        return "\n".join(lines + [default_summary_text(summary, ref, keys)])
+        lines.append(default_summary_text(summary, ref, _scalar_keys(summary)))
+        floor = summary.get("untrained")
+        if isinstance(floor, dict):
+            lines += ["", "Untrained policies (the floor: each seed's policy before learning)",
+                      default_summary_text(floor, {}, _scalar_keys(floor))]
+        return "\n".join(lines)
 
     def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
         from marketsai.economy import Economy

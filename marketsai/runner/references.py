@@ -28,6 +28,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from marketsai.errors import SpecError
+
+if TYPE_CHECKING:
+    from marketsai.analysis.heatmap import PublishedRange
 
 CALVANO = "Calvano et al. (2020)"
 
@@ -82,9 +88,58 @@ def calvano_published() -> dict[str, float]:
             "pre_shock": fig4["pre_shock"], "deviator_t1": fig4["t1_deviator"], "rival_t2": fig4["t2_rival"]}
 
 
-#: Calvano et al. (2020), Figure 1: the (alpha, beta) heat map of Delta
-FIGURE_1 = (f"{CALVANO}, Figure 1 (100 x 100 grid, 1000 sessions a cell): "
-            "Delta roughly 0.64 to 0.94 for alpha >= 0.025")
+#: Calvano et al. (2020), Figure 1 (100 x 100 grid, 1000 sessions a cell): Delta roughly
+#: 0.64 to 0.94 for alpha >= 0.025, as an experiment file's ``reference: heatmap_range``
+FIGURE_1_RANGE = {"low": 0.64, "high": 0.94, "at_least": {"learner.alpha": 0.025}}
+HEATMAP_RANGE_ALLOWED = ("a mapping {low: number, high: number (> low), at_least: "
+                         "{swept key: smallest value the range covers} (optional)}")
+
+
+def published_range(reference: dict | None, sweep_keys=()) -> PublishedRange | None:
+    """The ``heatmap_range`` of an experiment file's ``reference:`` section (None without
+    one): the published range of the heat map's value, drawn on the sweep's heat map.
+    Named as Calvano et al.'s Figure 1 when it is that range.
+
+    >>> published_range({"heatmap_range": FIGURE_1_RANGE}, ["learner.alpha", "learner.beta"]).source
+    'Calvano et al. (2020), Figure 1'
+    >>> published_range({"heatmap_range": {"low": 0.9, "high": 0.1}}, ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    marketsai.errors.SpecError: reference.heatmap_range = {'low': 0.9, 'high': 0.1}: low must be below high (allowed: a mapping {low: number, high: number (> low), at_least: {swept key: smallest value the range covers} (optional)})
+    """
+    raw = (reference or {}).get("heatmap_range")
+    if raw is None:
+        return None
+    path = "reference.heatmap_range"
+
+    def bad(why, value=raw, where=path):
+        return SpecError(why, path=where, value=value, allowed=HEATMAP_RANGE_ALLOWED)
+
+    if len(sweep_keys) != 2:
+        raise bad(f"a heat map needs a sweep over two keys (this one sweeps {list(sweep_keys)})")
+    if not isinstance(raw, dict) or set(raw) - {"low", "high", "at_least"} or not {"low", "high"} <= set(raw):
+        raise bad("needs low and high, and no keys but low, high, at_least")
+    if not all(_is_number(raw[k]) for k in ("low", "high")):
+        raise bad("low and high must be numbers")
+    if not raw["low"] < raw["high"]:
+        raise bad("low must be below high")
+    at_least = raw.get("at_least") or {}
+    if not isinstance(at_least, dict):
+        raise bad("must map swept keys to numbers", at_least, path + ".at_least")
+    for key, least in at_least.items():
+        if key not in sweep_keys or not _is_number(least):
+            raise bad(f"must map swept keys ({', '.join(sweep_keys)}) to numbers",
+                      least, f"{path}.at_least.{key}")
+    from marketsai.analysis.heatmap import PublishedRange
+
+    figure_1 = {k: raw.get(k) for k in ("low", "high")} | {"at_least": at_least} == FIGURE_1_RANGE
+    return PublishedRange(float(raw["low"]), float(raw["high"]),
+                          {k: float(v) for k, v in at_least.items()},
+                          f"{CALVANO}, Figure 1" if figure_1 else "experiment file reference")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 #: the intervention study this project re-examines: recovery rates R it reported from ONE
@@ -125,14 +180,15 @@ def _label(key: str, value) -> str:
     return f"published {value:.4g} ({pub.source if pub else 'experiment file reference'})"
 
 
-def annotate_figures(figures: dict, reference: dict, sweep_keys=(), economy_name: str = "") -> dict:
+def annotate_figures(figures: dict, reference: dict) -> dict:
     """Draw the published values of ``reference`` into the kind's figures (in place).
 
     Knows the tabular kind's figures: ``profit_gain_histogram`` (a vertical line at the
     published mean Delta), ``cycle_lengths`` (markers at the published shares),
     ``impulse_response_<deviation>`` (markers at the published pre-shock, t = 1 and
-    t = 2 prices; the label says when they belong to another deviation) and the
-    (alpha, beta) heat map of the baseline economy (Figure 1's range in the caption).
+    t = 2 prices; the label says when they belong to another deviation). A sweep's heat
+    map draws its published range itself (:func:`published_range`, in
+    :func:`marketsai.runner.run.sweep_figures`).
     """
     reference = reference or {}
     fig = figures.get("profit_gain_histogram")
@@ -165,10 +221,6 @@ def annotate_figures(figures: dict, reference: dict, sweep_keys=(), economy_name
         ax.plot([t for t, _ in pts], [float(v) for _, v in pts], "*", ms=11, color="tab:red",
                 label=label, zorder=5)
         ax.legend(fontsize=7)
-    if economy_name == "bertrand_duopoly" and sorted(sweep_keys) == ["learner.alpha", "learner.beta"]:
-        for name, fig in figures.items():
-            if name.startswith("heatmap_"):
-                fig.text(0.01, 0.005, "published: " + FIGURE_1, fontsize=6, ha="left", va="bottom")
     return figures
 
 

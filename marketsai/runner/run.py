@@ -27,7 +27,13 @@ from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
 from marketsai.runner.lock import RunLock
 from marketsai.runner.notes import empty_value_notes
-from marketsai.runner.references import CALVANO, annotate_figures, source_of, summary_notes
+from marketsai.runner.references import (
+    CALVANO,
+    annotate_figures,
+    published_range,
+    source_of,
+    summary_notes,
+)
 from marketsai.runner.store import RunFolder
 
 log = logging.getLogger("marketsai.runner")
@@ -188,16 +194,15 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
             sub = {name: t[t["cell"] == c].drop(columns=["cell", *values]).reset_index(drop=True)
                    for name, t in tables.items()}
             cell = kind.summarise(sub, exp.cell_config(c))
-            cells.append({"cell": c} | values | cell | _notes(cell, sub.get("results")))
+            cells.append({"cell": c} | values | cell | _notes(cell, sub))
         summary = {"experiment": exp.name, "kind": cfg["kind"], "sweep": list(exp.cells[0]),
                    "cells": cells}
         figures = sweep_figures(exp, pd.DataFrame(cells))
     else:
         summary = {"experiment": exp.name, "kind": cfg["kind"]} | kind.summarise(tables, cfg)
-        summary |= _notes(summary, tables.get("results"))
+        summary |= _notes(summary, tables)
         figures = kind.figures(tables, cfg, summary)
-    annotate_figures(figures, cfg["reference"], exp.sweep_keys,
-                     (cfg.get("economy") or {}).get("name", ""))
+    annotate_figures(figures, cfg["reference"])
     if cfg["reference"]:
         summary["reference"] = cfg["reference"]
     folder.write_summary(summary)
@@ -208,9 +213,15 @@ def finalize(folder: RunFolder, exp: Experiment, tables: dict[str, pd.DataFrame]
     return summary
 
 
-def _notes(summary: dict, results) -> dict:
-    """``{"empty_values": {key: why it is empty}}`` (:mod:`~marketsai.runner.notes`), or {}."""
-    found = empty_value_notes(summary, results)
+def _notes(summary: dict, tables: dict[str, pd.DataFrame]) -> dict:
+    """``{"empty_values": {key: why it is empty}}`` (:mod:`~marketsai.runner.notes`), or {};
+    the untrained policies' summary (``kind: learn``) as ``untrained.<key>``, read with their
+    own results table."""
+    found = empty_value_notes(summary, tables.get("results"))
+    floor = summary.get("untrained")
+    if isinstance(floor, dict):
+        found |= {f"untrained.{key}": why for key, why in
+                  empty_value_notes(floor, tables.get("results_untrained")).items()}
     return {"empty_values": found} if found else {}
 
 
@@ -224,7 +235,8 @@ def sweep_figures(exp: Experiment, cells: pd.DataFrame) -> dict:
     if len(keys) == 2:
         from marketsai.analysis.heatmap import heatmap_table, plot_heatmap
         table = heatmap_table(cells, keys[0], keys[1], value)
-        return {f"heatmap_{value}": plot_heatmap(table, keys[0], keys[1], title=label)}
+        return {f"heatmap_{value}": plot_heatmap(table, keys[0], keys[1], title=label,
+                                                 published=published_range(exp.config["reference"], keys))}
     if len(keys) == 1:
         from matplotlib.figure import Figure
         fig = Figure(figsize=(6.4, 4.0))

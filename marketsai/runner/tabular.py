@@ -192,11 +192,15 @@ class TabularKind(ExperimentKind):
             from marketsai.analysis.growth import growth_model_of
             from marketsai.economy import Economy
             growth_model_of(Economy.from_dict(cfg["economy"]))
-        every, window = cfg["analysis"]["learning_curve_every"], cfg["analysis"]["learning_curve_window"]
-        if every and window > every:
-            raise SpecError("the recorded window is longer than the sampling interval",
-                            path="analysis.learning_curve_window", value=window,
-                            allowed=f"at most analysis.learning_curve_every = {every}")
+        every = cfg["analysis"]["learning_curve_every"]
+        if every and cfg["learner"].get("device") == "cuda":
+            raise SpecError("the GPU kernel records no play, so it draws no learning curve",
+                            path="analysis.learning_curve_every", value=every,
+                            allowed="0 with learner.device: cuda")
+        if every:
+            from marketsai.tabular.learning_curve import check_window
+            check_window(every, cfg["analysis"]["learning_curve_window"],
+                         "analysis.learning_curve_window", "analysis.learning_curve_every")
         if cfg["analysis"]["impulse_agent"] >= n:
             raise SpecError("no such agent", path="analysis.impulse_agent",
                             value=cfg["analysis"]["impulse_agent"], allowed=f"0..{n - 1}")

@@ -36,6 +36,7 @@ Q0_NAMES = ("calvano", "zeros")
 STEP_SIZE = {"constant": 0, "visits": 1}
 TARGET = {"sampled": 0, "expected": 1}
 UPDATE = {"q_learning": 0, "enhanced_pi": 1}
+DEVICES = ("cpu", "cuda")
 
 
 def _per_agent(ok) -> Callable:
@@ -132,6 +133,11 @@ SETTINGS: dict[str, Param] = {
     "update": Param("q_learning", _choice(UPDATE, "unknown update"),
                     "q_learning | enhanced_pi (Bertsekas and Yu 2012)"),
     "improve_every": Param(10_000, _periods(1), "periods between policy improvements of update: enhanced_pi"),
+    # where the sessions run; results are the same bit for bit (marketsai.tabular.gpu)
+    "device": Param("cpu", _choice(DEVICES, "unknown device"),
+                    "cpu | cuda: the sessions on a CUDA GPU, one thread per session (two "
+                    "agents, simultaneous moves, no exogenous state, exp_decay or constant "
+                    "exploration, float64; see marketsai.tabular.gpu)"),
 }
 
 
@@ -180,6 +186,11 @@ class QLearningConfig:
         with ``J`` and the policy ``nu`` refreshed from ``Q`` every ``improve_every`` periods.
     improve_every : int
         Periods between policy improvements of ``enhanced_pi`` (>= 1).
+    device : {"cpu", "cuda"}
+        Where the sessions run: ``cuda`` runs them on a CUDA GPU, one thread per session
+        (:mod:`marketsai.tabular.gpu`; the case of the CPU fast path only), with the same
+        results bit for bit. Left out of :meth:`to_dict` when ``cpu``, so that CPU runs'
+        files and run folders are as before the setting existed.
     """
 
     alpha: Any = 0.15
@@ -199,6 +210,7 @@ class QLearningConfig:
     target: str = "sampled"
     update: str = "q_learning"
     improve_every: int = 10_000
+    device: str = "cpu"
 
     def __post_init__(self):
         for f in fields(self):  # the declared checks (SETTINGS); paths are the field names
@@ -244,6 +256,8 @@ class QLearningConfig:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
+            if f.name == "device" and v == "cpu":  # where it ran, not what: see the class doc
+                continue
             if f.name == "q0" and not isinstance(v, str):
                 v = "array"
             elif isinstance(v, tuple):

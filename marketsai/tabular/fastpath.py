@@ -84,7 +84,7 @@ def finite_table(x):
 
 
 @njit(cache=True, inline="always")
-def _max_except(q, i, s, m, g):
+def max_except(q, i, s, m, g):
     """``max_{a != g} q[i, s, a]`` (-inf when ``m == 1``), without branches."""
     best = -np.inf
     for a in range(m):
@@ -100,12 +100,12 @@ def _others_max(q, strategy):
     out = np.empty((n, n_states))
     for i in range(n):
         for s in range(n_states):
-            out[i, s] = _max_except(q, i, s, m, strategy[i, s])
+            out[i, s] = max_except(q, i, s, m, strategy[i, s])
     return out
 
 
 @njit(cache=True, inline="always")
-def _rescan(q, i, s, m):
+def rescan_row(q, i, s, m):
     """First argmax, maximum, its multiplicity, and the largest other entry of a row.
 
     The first three are exactly :func:`~marketsai.tabular.kernel_parts.argmax_count`'s
@@ -130,7 +130,7 @@ def _rescan(q, i, s, m):
 
 
 @njit(cache=True, inline="always")
-def _explore_select(eps, g, m, s0, s1, s2, s3):
+def explore_select(eps, g, m, s0, s1, s2, s3):
     """One agent's epsilon-greedy choice as selects: the explore draw, then a uniform action
     drawn either way and *kept* (action and RNG state) only when exploring, so the stream
     is exactly the branchy loop's. Returns ``(a, s0, s1, s2, s3)``."""
@@ -175,8 +175,8 @@ def run_duopoly(payoffs, Mk, M, delta, alpha, beta, mode, epsilon, q, strategy, 
             # (action and RNG state r*) only when exploring
             g0 = np.int64(strategy[0, s])
             g1 = np.int64(strategy[1, s])
-            a0, s0, s1, s2, s3 = _explore_select(eps0, g0, m, s0, s1, s2, s3)
-            a1, s0, s1, s2, s3 = _explore_select(eps1, g1, m, s0, s1, s2, s3)
+            a0, s0, s1, s2, s3 = explore_select(eps0, g0, m, s0, s1, s2, s3)
+            a1, s0, s1, s2, s3 = explore_select(eps1, g1, m, s0, s1, s2, s3)
             j = a0 * m + a1
             s_next = j if k1 else (s * M + j) % Mk
             changed = False
@@ -214,9 +214,9 @@ def run_duopoly(payoffs, Mk, M, delta, alpha, beta, mode, epsilon, q, strategy, 
                 elif new >= sec:
                     other[i, s] = new
                 elif old == sec:  # a best non-greedy entry fell: max of the others again
-                    other[i, s] = _max_except(q, i, s, m, g)
+                    other[i, s] = max_except(q, i, s, m, g)
                 if rescan:  # as the general kernel: argmax, ties broken at random
-                    g2, mx2, count, sec2 = _rescan(q, i, s, m)
+                    g2, mx2, count, sec2 = rescan_row(q, i, s, m)
                     if count > 1:
                         x, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
                         g2 = kth_tie(q, i, s, m - 1, g2, mx2, np.int64(to_unit(x) * count))

@@ -56,6 +56,15 @@ from marketsai.tabular.sessions import advance
 COLUMNS = ("session", "t", "periods", "price", "profit")
 
 
+def check_window(every: int, window: int, path: str = "learning_curve.window",
+                 every_path: str = "every") -> None:
+    """Refuse a recorded ``window`` longer than the sampling interval ``every``; the error
+    names the fields as the caller knows them (``path``, ``every_path``)."""
+    if window > every:
+        raise SpecError("the recorded window is longer than the sampling interval",
+                        path=path, value=window, allowed=f"at most {every_path} = {every}")
+
+
 class LearningCurve:
     """Advances sessions to convergence while sampling their play (see the module).
 
@@ -68,10 +77,7 @@ class LearningCurve:
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise SpecError("must be a positive integer", path=f"learning_curve.{name}",
                                 value=v, allowed="an integer >= 1")
-        if window > every:
-            raise SpecError("the recorded window is longer than the sampling interval",
-                            path="learning_curve.window", value=window,
-                            allowed=f"at most every = {every}")
+        check_window(every, window)
         self.every, self.window = int(every), int(window)
         self._parts: list[pd.DataFrame] = []
 

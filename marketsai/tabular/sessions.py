@@ -269,7 +269,11 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     ``x ~ x_initial``; ``q0="calvano"`` is eq. (5) generalised, see
     :func:`marketsai.tabular.models.calvano_q0_model`).
     Session ``k`` draws from ``np.random.SeedSequence(seed, spawn_key=(k,))``.
+    With ``cfg.device == "cuda"`` the tables are filled on the GPU (same sessions).
     """
+    if cfg.device == "cuda":  # refused before anything runs: no device, or a run the kernel lacks
+        from marketsai.tabular import gpu
+        gpu.check_run(game, cfg)
     game = solver_problem(game, cfg)
     if is_model(game):
         return _init_model_sessions(game, cfg, seed, sessions, threads)
@@ -277,6 +281,9 @@ def init_sessions(game, cfg: QLearningConfig, seed: int = 0, sessions=range(100)
     sessions = _checked_sessions(game, cfg, sessions, ga.n)
     q0, q0_div = game_q0_table(game, cfg)
     states = _blank_state(cfg, seed, sessions, ga.n, ga.n_states, ga.m)
+    if cfg.device == "cuda":  # the same sessions, initialised on the GPU (marketsai.tabular.gpu)
+        gpu.init_on_device(q0, q0_div, ga.Mk, states)
+        return states
     announce(kernel.init_kernel, kernel.advance_kernel)
     with numba_threads(threads):
         kernel.init_kernel(q0.astype(np.float64), q0_div, ga.Mk, ga.exo_init_cdf, states.q,
@@ -421,12 +428,19 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         Return the prices of the first ``record`` periods, shape (S, record, n); NaN
         after a session stopped.
     threads : int, optional
-        Number of threads (results do not depend on it).
+        Number of threads (results do not depend on it). With ``cfg.device == "cuda"``
+        the sessions run on the GPU (:mod:`marketsai.tabular.gpu`; same results), which
+        covers no controls and no recording.
     slice_periods : int
         Sessions run in slices of this many periods; after each slice unfinished
         sessions are redistributed over the threads (load balance). Results do not
         depend on it.
     """
+    on_device = cfg.device == "cuda"
+    if on_device:  # refused before anything runs (as in init_sessions), and per call
+        from marketsai.tabular import gpu
+        gpu.check_run(game, cfg)
+        gpu.check_call(states, (forced_action, epsilon_override, learn, action_cap), record)
     game = solver_problem(game, cfg)
     model = is_model(game)
     ga = model_arrays(game) if model else game_arrays(game)
@@ -452,8 +466,6 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
     record = int(record)
     rec = np.full((S, record, ga.n), np.nan)
     remaining = np.full(S, -1 if periods is None else int(periods), dtype=np.int64)
-    done_total = np.zeros(S, np.int64)
-    done_out = np.zeros(S, np.int64)
     mode = EXPLORATION[cfg.exploration]
     alternating = PROTOCOL[cfg.protocol] == 1
     slice_periods = max(int(slice_periods), 20 * ga.n * ga.n_states * ga.m)
@@ -463,34 +475,57 @@ def advance(game, cfg: QLearningConfig, states: SessionState, periods=None, *,
         active = np.arange(S)
     if periods is not None:
         active = active[remaining[active] > 0]
+    if on_device:
+        from marketsai.tabular.gpu import advance_on_device
+        advance_on_device(ga, cfg, states, active, remaining, until_converged, run_in_slices,
+                          slice_periods)
+        states.converged[:] = states.stable >= cfg.stable_periods
+        return None
+
+    def cpu_slice(active, budget, done_total, done_out):
+        if model:
+            model_kernel.advance_model_kernel(
+                active.astype(np.int64), ga.rewards, ga.outcomes, ga.next_x, ga.exo_cdf,
+                ga.n_x, ga.n_rx, ga.n_ox, ga.n_actions, ga.nf, ga.delta, ga.dpow, alpha,
+                beta, mode, float(cfg.epsilon), float(cfg.temperature), alternating,
+                states.q, states.strategy, states.state, states.t, states.rng,
+                states.stable, states.pend_s, states.pend_a, states.pend_r, forced, eps_ov,
+                lrn, cap, budget, bool(until_converged), cfg.stable_periods,
+                cfg.max_periods, rec, done_total, done_out,
+                visits, cfg.step_a, cfg.step_b, cfg.step_omega, exo_p, pi_value, pi_policy,
+                cfg.improve_every)
+        else:
+            kernel.advance_kernel(
+                active.astype(np.int64), ga.payoffs, ga.prices, ga.exo_cdf, ga.Mk, ga.M,
+                ga.delta, ga.dpow, alpha, beta, mode, float(cfg.epsilon),
+                float(cfg.temperature), alternating, states.q, states.strategy, states.state,
+                states.t, states.rng, states.stable, states.pend_s, states.pend_a,
+                states.pend_r, forced, eps_ov, lrn, cap, budget, bool(until_converged),
+                cfg.stable_periods, cfg.max_periods, rec, done_total, done_out,
+                **({"hide_exo": True} if ga.hide_exo else {}))
+
     with numba_threads(threads):
-        while active.size:
-            budget = np.where(remaining < 0, slice_periods, np.minimum(remaining, slice_periods))
-            done_out[:] = 0
-            if model:
-                model_kernel.advance_model_kernel(
-                    active.astype(np.int64), ga.rewards, ga.outcomes, ga.next_x, ga.exo_cdf,
-                    ga.n_x, ga.n_rx, ga.n_ox, ga.n_actions, ga.nf, ga.delta, ga.dpow, alpha,
-                    beta, mode, float(cfg.epsilon), float(cfg.temperature), alternating,
-                    states.q, states.strategy, states.state, states.t, states.rng,
-                    states.stable, states.pend_s, states.pend_a, states.pend_r, forced, eps_ov,
-                    lrn, cap, budget, bool(until_converged), cfg.stable_periods,
-                    cfg.max_periods, rec, done_total.copy(), done_out,
-                    visits, cfg.step_a, cfg.step_b, cfg.step_omega, exo_p, pi_value, pi_policy,
-                    cfg.improve_every)
-            else:
-                kernel.advance_kernel(
-                    active.astype(np.int64), ga.payoffs, ga.prices, ga.exo_cdf, ga.Mk, ga.M,
-                    ga.delta, ga.dpow, alpha, beta, mode, float(cfg.epsilon),
-                    float(cfg.temperature), alternating, states.q, states.strategy, states.state,
-                    states.t, states.rng, states.stable, states.pend_s, states.pend_a,
-                    states.pend_r, forced, eps_ov, lrn, cap, budget, bool(until_converged),
-                    cfg.stable_periods, cfg.max_periods, rec, done_total.copy(), done_out,
-                    **({"hide_exo": True} if ga.hide_exo else {}))
-            done_total[active] += done_out[active]
-            finished = done_out[active] < budget[active]  # stopped by convergence or the cap
-            has_left = remaining[active] >= 0
-            remaining[active[has_left]] -= done_out[active[has_left]]
-            active = active[~finished & (remaining[active] != 0)]
+        run_in_slices(cpu_slice, active, remaining, slice_periods)
     states.converged[:] = states.stable >= cfg.stable_periods
     return rec if record else None
+
+
+def run_in_slices(run_slice, active, remaining, slice_periods) -> None:
+    """The front end's slice loop: run positions ``active`` for at most ``slice_periods``
+    periods per call of ``run_slice(active, budget, done_total, done_out)``, then again
+    for those neither finished (converged or capped) nor out of ``remaining`` periods
+    (-1: no limit; updated in place). Unfinished sessions are re-dispatched each slice
+    (load balance); a session's state is complete after a slice, so results do not
+    depend on the slicing. Shared by the CPU kernels and the GPU kernel."""
+    S = remaining.shape[0]
+    done_total = np.zeros(S, np.int64)
+    done_out = np.zeros(S, np.int64)
+    while active.size:
+        budget = np.where(remaining < 0, slice_periods, np.minimum(remaining, slice_periods))
+        done_out[:] = 0
+        run_slice(active, budget, done_total.copy(), done_out)
+        done_total[active] += done_out[active]
+        finished = done_out[active] < budget[active]  # stopped by convergence or the cap
+        has_left = remaining[active] >= 0
+        remaining[active[has_left]] -= done_out[active[has_left]]
+        active = active[~finished & (remaining[active] != 0)]

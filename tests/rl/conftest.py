@@ -37,3 +37,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def duopoly():
+    """The Calvano duopoly (economies/bertrand_duopoly.yaml)."""
+    from rl_helpers import DUOPOLY
+
+    from marketsai.economy import load_economy
+    return load_economy(DUOPOLY)

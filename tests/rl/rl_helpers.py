@@ -62,37 +62,95 @@ def batched_dqn_settings(**kw) -> dict:
     return validate_mapping(BATCHED_DQN_SMALL | kw, SETTINGS, "learner.settings", "settings")
 
 
+#: ``sac_batched`` settings of its independence tests: as :data:`BATCHED_DQN_SMALL` (100
+#: updates at period 119), clipping on so that it is exercised
+BATCHED_SAC_SMALL = {"periods": 119, "learning_starts": 20, "hiddens": [16, 16], "train_batch_size": 16,
+                     "checkpoint_every": 0, "episode_length": 50, "grad_clip": 1.0}
+
+
+#: ``ppo_batched`` settings of its independence tests: rollouts of 25 periods, 4 epochs of 5
+#: minibatches -- 100 updates at period 125
+BATCHED_PPO_SMALL = {"periods": 125, "rollout_periods": 25, "minibatch_size": 5, "num_epochs": 4, "hiddens": [16, 16],
+                     "checkpoint_every": 0, "episode_length": 50, "grad_clip": 1.0, "lr": 1e-3, "lambda_": 0.9}
+
+
+def batched_ppo_settings(**kw) -> dict:
+    """:data:`BATCHED_PPO_SMALL` with ``kw``, checked as ``ppo_batched`` checks its settings."""
+    from marketsai.params import validate_mapping
+    from marketsai.rl.batched_ppo import SETTINGS
+    return validate_mapping(BATCHED_PPO_SMALL | kw, SETTINGS, "learner.settings", "settings")
+
+
+def batched_sac_settings(**kw) -> dict:
+    """:data:`BATCHED_SAC_SMALL` with ``kw``, checked as ``sac_batched`` checks its settings."""
+    from marketsai.params import validate_mapping
+    from marketsai.rl.batched_sac import SETTINGS
+    return validate_mapping(BATCHED_SAC_SMALL | kw, SETTINGS, "learner.settings", "settings")
+
+
+def stacked_state(m: int, params, optimizers) -> list:
+    """Member ``m``'s slices of stacked ``params`` and of every Adam moment of ``optimizers``
+    (tensors with a leading member axis), as numpy arrays."""
+    out = [p[m].detach().cpu().numpy().copy() for p in params]
+    for opt in optimizers:
+        for group in opt.param_groups:
+            out += [opt.state[p][k][m].cpu().numpy().copy() for p in group["params"] for k in ("exp_avg", "exp_avg_sq")]
+    return out
+
+
 def member_state(run, m: int) -> list:
     """Member ``m``'s weights, target weights and Adam moments in a batched DQN run
     (``marketsai.rl.batched_dqn.BatchedRun``, either backend), as numpy arrays."""
     ens = run.ens
-    out = [p[m].detach().cpu().numpy().copy() for p in ens.online.parameters()]
-    out += [p[m].detach().cpu().numpy().copy() for p in ens.target.parameters()]
-    for p in ens.online.parameters():
-        st = ens.optimizer.state[p]
-        out += [st["exp_avg"][m].cpu().numpy().copy(), st["exp_avg_sq"][m].cpu().numpy().copy()]
-    return out
+    return stacked_state(m, [*ens.online.parameters(), *ens.target.parameters()], [ens.optimizer])
 
 
-def interrupted_and_whole(economy, cfg: dict, tmp_path, monkeypatch, seeds=(0, 1)):
-    """``(uninterrupted, resumed)`` batched DQN runs of ``cfg``: the second is stopped after
-    its checkpoint at period 40 (``checkpoint_every: 40``) and rerun from its folder."""
+def assert_close(a: list, b: list) -> None:
+    """Two members' states equal within float tolerance (summation order differs batched)."""
+    import numpy as np
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+
+def bumped_updates(a, b, batches, bump) -> None:
+    """Update members ``a`` on ``batches`` and ``b`` on the same batches changed by
+    ``bump(batch)`` (in place, on a copy), at periods 1, 2, ..."""
+    for t, batch in enumerate(batches, start=1):
+        bumped = {c: v.copy() for c, v in batch.items()}
+        bump(bumped)
+        a.update(batch, t)
+        b.update(bumped, t)
+
+
+def unchanged(state, a, b, members: int) -> list:
+    """Per member, which arrays of ``state(x, m)`` are bit-identical in ``a`` and ``b``."""
+    import numpy as np
+    return [[np.array_equal(x, y) for x, y in zip(state(a, m), state(b, m), strict=True)] for m in range(members)]
+
+
+def interrupted_and_whole(economy, cfg: dict, tmp_path, monkeypatch, seeds=(0, 1), run_class=None):
+    """``(uninterrupted, resumed)`` batched runs of ``cfg`` (a ``run_class``, DQN's
+    ``BatchedRun`` by default): the second is stopped after its checkpoint at period 40
+    (``checkpoint_every: 40``) and rerun from its folder."""
+    import functools
+
     import pytest
 
-    from marketsai.rl import batched_dqn
     from marketsai.rl.batched_dqn import BatchedRun, train_batched
+    run_class = run_class or BatchedRun
+    train_batched = functools.partial(train_batched, run_class=run_class)
     (tmp_path / "whole").mkdir()
     whole = train_batched(economy, cfg, list(seeds), tmp_path / "whole")
     (tmp_path / "cut").mkdir()
-    advance = BatchedRun.advance
+    advance = run_class.advance
 
     def cut(self, periods):
         if periods > 40:
             raise KeyboardInterrupt
         advance(self, periods)
-    monkeypatch.setattr(BatchedRun, "advance", cut)
+    monkeypatch.setattr(run_class, "advance", cut)
     with pytest.raises(KeyboardInterrupt):
         train_batched(economy, cfg, list(seeds), tmp_path / "cut")
-    assert (tmp_path / "cut" / batched_dqn.CHECKPOINT).is_file()
-    monkeypatch.setattr(BatchedRun, "advance", advance)
+    assert (tmp_path / "cut" / run_class.checkpoint).is_file()
+    monkeypatch.setattr(run_class, "advance", advance)
     return whole, train_batched(economy, cfg, list(seeds), tmp_path / "cut")

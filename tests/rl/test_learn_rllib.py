@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,6 +34,30 @@ def test_rllib_settings_errors_name_the_learner_settings():
         load_experiment(_learn({**SETTINGS, "env": {"sessions": 4, "block": 2}}))
     with pytest.raises(SpecError, match=r"learner\.settings\.resources\.num_env_runners: missing"):
         load_experiment(_learn({k: v for k, v in SETTINGS.items() if k != "resources"}))
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("lrr", 0.001, r"learner\.settings\.lrr = 0\.001: unknown setting for PPO; did you mean 'lr'\? "
+                   r"\(allowed: an attribute of PPOConfig"),
+    ("use_kl_loss", "yes", r"learner\.settings\.use_kl_loss = 'yes': wrong type of value \(allowed: true or false\)"),
+    ("num_env_runners", 2, r"learner\.settings\.num_env_runners = 2: set this in the experiment file's "
+                           r"'resources' section"),
+])
+def test_validate_checks_a_learners_rllib_settings_against_rllibs_config_class(tmp_path, key, value, message):
+    """As for a kind: rllib file; the load itself does not import ray, so it passes them."""
+    from click.testing import CliRunner
+
+    from marketsai.cli import main
+    from marketsai.runner.schema import dump_yaml
+    cfg = _learn({**SETTINGS, key: value})
+    load_experiment(cfg)  # RLlib's config class is asked only by validate (and the run)
+    file = tmp_path / "learn.yaml"
+    file.write_text(dump_yaml(cfg))
+    res = CliRunner().invoke(main, ["validate", str(file)])
+    assert res.exit_code == 1
+    assert re.search(rf"^error: {re.escape(str(file))}: {message}", res.output), res.output
+    file.write_text(dump_yaml(_learn(SETTINGS)))
+    assert CliRunner().invoke(main, ["validate", str(file)]).exit_code == 0
 
 
 def test_ppo_through_kind_learn_gives_a_policy_and_skips_a_finished_trial(tmp_path, local_ray):

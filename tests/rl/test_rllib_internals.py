@@ -78,3 +78,36 @@ def test_include_in_model_config():
     base = PPOConfig().model_config
     assert {k: v for k, v in config.model_config.items() if k != "probe_width"} == base
     assert "probe_width" not in base  # the base class is untouched
+
+
+def test_squashed_gaussian_at_is_rllibs_rsample_at_that_draw():
+    from ray.rllib.core.distribution.torch.torch_distribution import TorchSquashedGaussian
+    logits = torch.tensor([[0.3, -0.5], [-1.0, 0.2], [2.0, -3.0]], requires_grad=True)
+    torch.manual_seed(7)
+    want_a, want_logp = TorchSquashedGaussian.from_logits(logits).rsample_and_logp()
+    torch.manual_seed(7)
+    noise = torch.randn(3, 1)  # the draw rsample made
+    a, logp = ri.squashed_gaussian_at(logits, noise)
+    assert torch.allclose(a, want_a) and torch.allclose(logp, want_logp)
+    assert a.requires_grad and logp.shape == (3,)
+
+
+def test_sac_losses():
+    """Filled by the SAC loss, one per optimiser, and emptied by ``compute_gradients``."""
+    import numpy as np
+    from ray.rllib.core.columns import Columns
+
+    from marketsai.rl.seed_batched_sac import NOISE, NOISE_NEXT, RLlibSACMembers, sac_learner_group
+    members = RLlibSACMembers(sac_learner_group([1], 2, [4], actor_lr=1e-3, critic_lr=1e-3, alpha_lr=1e-3,
+                                                initial_alpha=1.0, target_entropy=None, tau=0.1, grad_clip=None,
+                                                gamma=0.9))
+    learner, z = members.learner, torch.zeros(4, 2)
+    batch = {Columns.OBS: z, Columns.NEXT_OBS: z, Columns.ACTIONS: torch.zeros(4, 1), Columns.REWARDS: torch.ones(4),
+             Columns.TERMINATEDS: torch.zeros(4), "n_step": torch.ones(4), "weights": torch.ones(4),
+             NOISE: torch.zeros(4, 1), NOISE_NEXT: torch.zeros(4, 1)}
+    assert ri.sac_losses(learner) == {}
+    fwd = learner.module["members"].forward_train(batch)
+    learner.compute_loss_for_module(module_id="members", config=learner.config, batch=batch, fwd_out=fwd)
+    assert sorted(k for _, k in ri.sac_losses(learner)) == ["alpha_loss", "policy_loss", "qf_loss", "qf_twin_loss"]
+    learner.compute_gradients({"members": torch.zeros(())})
+    assert ri.sac_losses(learner) == {} and np.isfinite(learner.curr_log_alpha["members"].grad.numpy()).all()

@@ -14,27 +14,17 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("ray.rllib")
 
-from rl_helpers import DUOPOLY, batched_dqn_settings, interrupted_and_whole, member_state  # noqa: E402
+from rl_helpers import assert_close as close  # noqa: E402
+from rl_helpers import batched_dqn_settings, interrupted_and_whole, member_state  # noqa: E402
 
-from marketsai.economy import load_economy  # noqa: E402
 from marketsai.rl.batched_dqn import train_batched  # noqa: E402
 from marketsai.rl.seed_batched_rllib import MODULE_ID, RLlibMembers, learner_group  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-@pytest.fixture(scope="module")
-def duopoly():
-    return load_economy(DUOPOLY)
-
-
 def rllib(**kw) -> dict:
     return batched_dqn_settings(backend="rllib", **kw)
-
-
-def close(a: list, b: list) -> None:
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
 
 
 def test_rllib_batched_seeds_equal_seeds_alone(duopoly):

@@ -1,0 +1,133 @@
+"""``ppo_batched``: PPO on a grid with the seeds as a batch dimension, inside RLlib.
+
+Why: as ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`) for PPO: the ``S`` seeds of a
+unit, and with ``policies: agent`` every agent of every seed, are the members of one
+RLModule trained by RLlib's own PPO learner and loss (:mod:`marketsai.rl.seed_batched_ppo`).
+
+The run is :class:`~marketsai.rl.batched_dqn.BatchedRun`'s (environment stepping, per-seed
+streams, checkpoints and resume in ``RUN_DIR/ppo_batched.pt``) with its rings holding one
+rollout of ``rollout_periods`` periods. Each seed samples its actions from its members'
+policies with its own exploration stream. After a rollout, per member: the old policy's
+log-probabilities and logits and the values (one forward pass), GAE (``gamma``,
+``lambda_``; an episode's truncation bootstraps from the value of its last observation and
+stops the advantage there), advantages standardised over the member's own rows (RLlib's
+connector standardises over the module's batch), then ``num_epochs`` passes over
+minibatches of ``minibatch_size`` rows cut from each member's own permutation (its seed's
+replay stream); one RLlib update per minibatch. No KL penalty (RLlib's coefficient is one
+per module; ``docs/scaling.md``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.learners.base import learners
+from marketsai.params import Check, Param, nonnegative, positive, positive_int
+from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
+from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun
+
+CHECKPOINT = "ppo_batched.pt"
+
+_SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "checkpoint_every", "device")
+SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
+    "lr": Param(5e-5, positive, "Adam's learning rate (RLlib's PPO default)"),
+    "lambda_": Param(1.0, Check(lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]"),
+                     "GAE's lambda (RLlib's default 1)"),
+    "clip_param": Param(0.3, positive, "the surrogate's clipping (RLlib's default)"),
+    "vf_clip_param": Param(10.0, positive, "the value loss's clipping (RLlib's default)"),
+    "vf_loss_coeff": Param(1.0, nonnegative, "the value loss's weight"),
+    "entropy_coeff": Param(0.0, nonnegative, "the entropy bonus's weight"),
+    "grad_clip": dataclasses.replace(DQN_SETTINGS["grad_clip"], default=None),
+    "rollout_periods": Param(200, positive_int, "periods of every session between updates (one rollout)"),
+    "minibatch_size": Param(128, positive_int, "rows of a network's minibatch (at most its rollout's rows)"),
+    "num_epochs": Param(10, positive_int, "passes over a rollout"),
+}
+
+
+class BatchedPPORun(BatchedRun):
+    """:class:`~marketsai.rl.batched_dqn.BatchedRun` with PPO's rollouts and RLlib's PPO update."""
+
+    checkpoint = CHECKPOINT
+
+    def __init__(self, economy, settings: dict, seeds, root_seed: int = 0):
+        n = len(economy.actor_index)
+        rows = settings["sessions"] * (1 if settings["policies"] == "agent" else n)
+        if settings["minibatch_size"] > settings["rollout_periods"] * rows:
+            raise SpecError("a minibatch larger than a network's rollout", path="learner.settings.minibatch_size",
+                            value=settings["minibatch_size"],
+                            allowed=f"at most rollout_periods x rows = {settings['rollout_periods'] * rows}")
+        super().__init__(economy, settings | {"buffer_capacity": settings["rollout_periods"] * rows}, seeds, root_seed)
+
+    def make_learner(self, member_seeds: list, gamma: float):
+        from marketsai.rl.seed_batched_ppo import RLlibPPOMembers, ppo_learner_group
+        cfg, self.gamma = self.cfg, gamma
+        return RLlibPPOMembers(ppo_learner_group(
+            member_seeds, self.grid.obs_dim, cfg["hiddens"], self.grid.n_actions, lr=cfg["lr"],
+            clip_param=cfg["clip_param"], vf_clip_param=cfg["vf_clip_param"], vf_loss_coeff=cfg["vf_loss_coeff"],
+            entropy_coeff=cfg["entropy_coeff"], grad_clip=cfg["grad_clip"], device=cfg["device"]))
+
+    def explore(self, mobs: np.ndarray) -> np.ndarray:
+        """Actions ``(S, B, n)`` sampled from each member's policy (inverse CDF), each seed's
+        uniforms from its own exploration stream."""
+        logits, _ = self.ens.evaluate(mobs)
+        p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        cdf = np.cumsum(p / p.sum(axis=-1, keepdims=True), axis=-1)
+        u = np.concatenate([rng.random((self.per_seed, self.rows, 1)) for rng in self.explore_rng])
+        actions = np.minimum((u > cdf).sum(axis=-1), self.grid.n_actions - 1)
+        return self.from_members(actions)
+
+    def advance(self, periods: int) -> None:
+        """Step until each seed has ``periods`` periods; learn after every full rollout."""
+        while self.periods < periods:
+            self.step()
+            if self.step_count % self.cfg["rollout_periods"] == 0:
+                self.learn()
+
+    def rollout(self) -> dict:
+        """The rollout's loss columns per member ``(M, T * rows, ...)``, in time order."""
+        cfg, T, M = self.cfg, self.cfg["rollout_periods"], self.M
+        obs, actions, rewards = self.buf["obs"], self.buf["actions"], self.buf["rewards"]
+        logits, values = self.ens.evaluate(obs)
+        _, next_values = self.ens.evaluate(self.buf["next_obs"])
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        logp = np.take_along_axis(log_probs, actions[..., None], axis=-1)[..., 0]
+        delta = (rewards + self.gamma * next_values - values).reshape(M, T, self.rows)
+        first = self.step_count - T  # the rollout's first step, counted from the run's start
+        ends = (first + np.arange(T) + 1) % cfg["episode_length"] == 0  # the step truncates its episode
+        adv, last = np.zeros_like(delta), np.zeros_like(delta[:, 0])
+        for t in range(T - 1, -1, -1):
+            last = delta[:, t] + (0.0 if ends[t] else self.gamma * cfg["lambda_"]) * last
+            adv[:, t] = last
+        adv = adv.reshape(M, -1)
+        targets = adv + values
+        adv = (adv - adv.mean(axis=1, keepdims=True)) / np.maximum(adv.std(axis=1, keepdims=True), 1e-4)
+        return {"obs": obs, "actions": actions, "logp": logp.astype(np.float32), "logits": logits,
+                "advantages": adv.astype(np.float32), "value_targets": targets.astype(np.float32)}
+
+    def learn(self) -> None:
+        """``num_epochs`` passes over the rollout in minibatches, each member's own."""
+        data, k = self.rollout(), self.cfg["minibatch_size"]
+        rows, members = data["obs"].shape[1], np.arange(self.M)[:, None]
+        for _ in range(self.cfg["num_epochs"]):
+            perm = np.concatenate([np.stack([rng.permutation(rows) for _ in range(self.per_seed)])
+                                   for rng in self.replay_rng])
+            for j in range(rows // k):
+                idx = perm[:, j * k:(j + 1) * k]
+                self.ens.update({c: v[members, idx] for c, v in data.items()}, self.periods)
+                self.updates += 1
+
+
+@learners.register("ppo_batched")
+class BatchedPPO(BatchedDQN):
+    """PPO on a grid, all seeds of a unit as one RLModule in RLlib (see the module docstring)."""
+
+    settings = SETTINGS
+    rllib_only = True
+    run_class = BatchedPPORun
+
+
+__all__ = ["BatchedPPO", "BatchedPPORun", "SETTINGS"]

@@ -1,0 +1,161 @@
+"""``sac_batched``: SAC on an interval with the seeds as a batch dimension, inside RLlib.
+
+Why: as ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`) for prices chosen from an
+interval: the ``S`` seeds of a unit, and with ``policies: agent`` every agent of every seed,
+are the members of one RLModule trained by RLlib's own SAC learner and loss
+(:mod:`marketsai.rl.seed_batched_sac`): one update step for all.
+
+The run is :class:`~marketsai.rl.batched_dqn.BatchedRun`'s (environment stepping, replay
+rings, per-seed streams, checkpoints and resume in ``RUN_DIR/sac_batched.pt``) with SAC's
+acting and update: each seed's actions are sampled from its members' squashed Gaussians
+with draws from its own exploration stream, and the two draws of each update's loss come
+from its own replay stream with its batch. Actions are stored on RLlib's scale ``[-1, 1]``
+and mapped linearly onto each firm's interval, as RLlib's action normalisation does; the
+trained policy plays the actor's mean, squashed and mapped the same way.
+
+SAC on a grid (RLlib's discrete SAC) is refused: its loss multiplies the temperature both
+against ``(rows, actions)`` and against rows, so no shape of a per-seed temperature fits
+both without coupling the seeds (``docs/scaling.md``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.learners.base import learners
+from marketsai.params import Check, Param, nonnegative, positive
+from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
+from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet
+
+CHECKPOINT = "sac_batched.pt"
+
+_SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "train_batch_size",
+           "buffer_capacity", "learning_starts", "update_every", "checkpoint_every", "device")
+SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
+    "actor_lr": Param(3e-4, positive, "the actor's Adam learning rate"),
+    "critic_lr": Param(3e-4, positive, "the twin critics' Adam learning rate"),
+    "alpha_lr": Param(3e-4, nonnegative, "the temperature's Adam learning rate (0: alpha stays initial_alpha)"),
+    "initial_alpha": Param(1.0, positive, "the temperature at the start (RLlib's default 1)"),
+    "target_entropy": Param(None, Check(lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(
+        v, bool)), "a number or null"), "the temperature's entropy target; null: RLlib's auto (-1 for one price)"),
+    "tau": Param(5e-3, Check(lambda v: isinstance(v, (int, float)) and 0 < v <= 1, "a number in (0, 1]"),
+                 "polyak weight of the critics' targets, every update (RLlib's default)"),
+    "grad_clip": dataclasses.replace(DQN_SETTINGS["grad_clip"], default=None),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class IntervalActors:
+    """The economy's actors, each with one interval decision, all on the same interval."""
+
+    columns: np.ndarray  # (n,) decision column of each actor
+    low: float
+    high: float
+    actors: tuple
+    obs_dim: int
+    #: an action of one actor in the replay rings: RLlib's normalised value in [-1, 1]
+    action_shape = (1,)
+    action_dtype = np.float32
+
+    @classmethod
+    def of(cls, econ) -> IntervalActors:
+        cols, bounds = [], set()
+        for i in econ.actor_index:
+            own = econ.layout.agent_cols[i]
+            decs = [econ.decisions[c] for c in own]
+            if len(own) != 1 or decs[0].kind != "interval":
+                raise SpecError("sac_batched needs one interval decision per agent (SAC on a grid is refused: "
+                                "RLlib's discrete SAC loss applies the temperature to (rows, actions) and to rows, "
+                                "so a per-seed temperature cannot fit without coupling the seeds)",
+                                path="economy.agents", value=econ.agents[i], allowed="agents with action: {kind: interval}")
+            cols.append(own[0])
+            bounds.add((float(decs[0].low), float(decs[0].high)))
+        if len(bounds) != 1:
+            raise SpecError("sac_batched needs one interval for every agent", path="economy.agents",
+                            value=sorted(bounds), allowed="the same low and high for every agent")
+        dims = {int(np.prod(econ.observer.spaces[a].shape)) for a in econ.actors}
+        if len(dims) != 1:
+            raise SpecError("sac_batched needs observations of one width", path="economy.agents",
+                            value=sorted(dims), allowed="agents observing the same number of values")
+        (low, high), = bounds
+        return cls(np.array(cols), low, high, tuple(econ.actors), dims.pop())
+
+    def unnormalise(self, a: np.ndarray) -> np.ndarray:
+        """RLlib's action normalisation undone: ``[-1, 1] -> [low, high]``."""
+        return self.low + (np.asarray(a, dtype=float) + 1.0) * 0.5 * (self.high - self.low)
+
+    def values(self, actions: np.ndarray, n_decisions: int) -> np.ndarray:
+        """Decision values ``(R, n_decisions)`` of normalised actions ``(R, n, 1)``."""
+        out = np.zeros((actions.shape[0], n_decisions))
+        out[:, self.columns] = self.unnormalise(actions[..., 0])
+        return out
+
+
+class MeanActionNet(GreedyNet):
+    """One trained actor in numpy: observations ``(B, d)`` -> the mean action, squashed and
+    mapped onto the interval ``(B, 1)`` (float64, the economy's units)."""
+
+    def __init__(self, layers, actors: IntervalActors):
+        super().__init__(layers)
+        self.actors = actors
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        return self.actors.unnormalise(np.tanh(self.q(obs)[:, :1]))  # the actor's outputs: (loc, log-std)
+
+
+class BatchedSACRun(BatchedRun):
+    """:class:`~marketsai.rl.batched_dqn.BatchedRun` with SAC's acting and RLlib's SAC update."""
+
+    checkpoint = CHECKPOINT
+
+    @staticmethod
+    def actors_of(economy) -> IntervalActors:
+        return IntervalActors.of(economy)
+
+    def make_learner(self, member_seeds: list, gamma: float):
+        from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group
+        cfg = self.cfg
+        return RLlibSACMembers(sac_learner_group(
+            member_seeds, self.grid.obs_dim, cfg["hiddens"], actor_lr=cfg["actor_lr"], critic_lr=cfg["critic_lr"],
+            alpha_lr=cfg["alpha_lr"], initial_alpha=cfg["initial_alpha"], target_entropy=cfg["target_entropy"],
+            tau=cfg["tau"], grad_clip=cfg["grad_clip"], gamma=gamma, device=cfg["device"]))
+
+    def explore(self, mobs: np.ndarray) -> np.ndarray:
+        """Actions ``(S, B, n, 1)`` sampled from each member's policy, each seed's draws
+        from its own exploration stream."""
+        noise = np.concatenate([rng.standard_normal((self.per_seed, self.rows, 1), dtype=np.float32)
+                                for rng in self.explore_rng])
+        return self.from_members(self.ens.actions(mobs, noise))
+
+    def sample_arrays(self) -> dict:
+        """Each member's batch and the loss's two draws (``noise``, ``noise_next``), each
+        seed's from its own replay stream."""
+        batch = super().sample_arrays()
+        k = self.cfg["train_batch_size"]
+        draws = np.concatenate([rng.standard_normal((self.per_seed, k, 2), dtype=np.float32)
+                                for rng in self.replay_rng])
+        batch["noise"], batch["noise_next"] = draws[..., :1], draws[..., 1:]
+        return batch
+
+    def update(self) -> None:
+        """One RLlib SAC update of every member (targets: polyak, every update)."""
+        self.ens.update(self.sample_arrays(), self.periods)
+        self.updates += 1
+
+    def member_policy(self, m: int) -> MeanActionNet:
+        return MeanActionNet(self.ens.online.member_arrays(m), self.grid)
+
+
+@learners.register("sac_batched")
+class BatchedSAC(BatchedDQN):
+    """SAC on an interval, all seeds of a unit as one RLModule in RLlib (see the module docstring)."""
+
+    settings = SETTINGS
+    rllib_only = True
+    run_class = BatchedSACRun
+
+
+__all__ = ["BatchedSAC", "BatchedSACRun", "IntervalActors", "SETTINGS"]

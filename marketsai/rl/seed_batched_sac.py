@@ -1,0 +1,220 @@
+"""Seeds as a batch inside RLlib, SAC on an interval: one RLModule with a member axis,
+RLlib's own continuous SAC loss.
+
+The pattern of :mod:`marketsai.rl.seed_batched_rllib` (DQN), for RLlib's
+``SACTorchLearner``:
+
+* :class:`StackedSACModule` holds ``M`` actors and ``M`` twin critics with their targets
+  as :class:`~marketsai.rl.ensemble.StackedMLP` (parameters ``(M, in, out)``); its batches
+  are ``M`` equal blocks of rows and it returns RLlib's continuous SAC columns flat
+  (``qf_preds``, ``qf_twin_preds``, ``logp_resampled``, ``q_curr``,
+  ``logp_next_resampled``, ``q_target_next``), so
+  ``SACTorchLearner._compute_loss_for_module_continuous`` runs unchanged on ``M * R`` rows.
+  Actions are on RLlib's normalised scale ``[-1, 1]`` (the run maps them to prices).
+* The two Gaussian draws of the loss (the current action, reparameterised, and the next
+  one) are columns of the batch (``noise``, ``noise_next``), drawn by the run from each
+  seed's own stream: RLlib's ``rsample_and_logp`` would draw them from torch's global
+  generator, one draw for all members, and a seed's result would depend on the others.
+  :func:`~marketsai.rl.rllib_internals.squashed_gaussian_at` evaluates RLlib's squashed
+  Gaussian at that draw.
+* :class:`StackedSACLearner`: the temperature is one log-alpha *per member* (shape
+  ``(M,)``, RLlib's is ``(1,)``); during the loss RLlib's ``curr_log_alpha[module]`` is that
+  vector repeated over each member's rows, which the continuous loss only ever multiplies
+  row by row (``alpha * logp``, ``log_alpha * (logp + target_entropy)``), so member ``m``'s
+  temperature sees member ``m``'s rows only. Every loss RLlib keeps for its optimisers
+  (critic, twin critic, actor, temperature: ``_temp_losses``) is multiplied by ``M``: a mean
+  over ``M * R`` rows is ``(1/M) sum_m mean_m`` and the members' parameters are disjoint,
+  so each member's gradient is its own. Gradients are clipped per member and optimiser
+  (:class:`~marketsai.rl.seed_batched_rllib.PerMemberClipping`); Adam is elementwise and
+  RLlib's polyak target update (``tau``) is elementwise.
+* SAC on a *grid* is refused (:mod:`marketsai.rl.batched_sac`): RLlib's discrete loss
+  multiplies the temperature both against ``(rows, actions)`` and against rows, so no one
+  shape of a per-member temperature fits without a loss of our own.
+
+Checkpoints: RLlib's learner state (``Learner.get_state``) does *not* hold the temperature
+(``curr_log_alpha`` lives outside the module and its optimiser's state holds only Adam's
+moments), so :meth:`RLlibSACMembers.state_dict` carries it beside the state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import numpy as np
+import torch
+from ray.rllib.algorithms.sac import SACConfig
+from ray.rllib.algorithms.sac.sac_learner import QF_PREDS, QF_TWIN_PREDS
+from ray.rllib.algorithms.sac.torch.sac_torch_learner import SACTorchLearner
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.learner.utils import make_target_network
+from ray.rllib.core.rl_module.apis import QNetAPI, TargetNetworkAPI
+from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
+
+from marketsai.rl import seed_batched_rllib as stacked
+from marketsai.rl.ensemble import StackedMLP
+from marketsai.rl.rllib_internals import sac_losses, squashed_gaussian_at
+from marketsai.rl.seed_batched_rllib import MODULE_ID, LearnerMembers, PerMemberClipping, by_member
+
+#: the batch columns of the loss's two standard-normal draws, ``(M * R, action_dim)`` each
+NOISE, NOISE_NEXT = "noise", "noise_next"
+
+
+class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
+    """``M`` SAC actors and twin critics as one RLModule; rows in ``M`` equal blocks.
+
+    ``model_config``: ``members``, ``hiddens``, ``member_seeds`` (member ``m``'s actor, critic
+    and twin critic drawn in that order from ``torch.Generator().manual_seed(member_seeds[m])``).
+    """
+
+    def setup(self):
+        cfg = self.model_config
+        self.members, generators = stacked.member_generators(cfg)
+        obs_dim = int(np.prod(self.observation_space.shape))
+        act_dim = int(np.prod(self.action_space.shape))
+        self.pi = StackedMLP(self.members, obs_dim, cfg["hiddens"], 2 * act_dim)
+        self.qf = StackedMLP(self.members, obs_dim + act_dim, cfg["hiddens"], 1)
+        self.qf_twin = StackedMLP(self.members, obs_dim + act_dim, cfg["hiddens"], 1)
+        for m, gen in enumerate(generators):
+            for net in (self.pi, self.qf, self.qf_twin):
+                net.init_member(m, gen)
+
+    def _flat(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(-1, x.shape[-1])
+
+    def _q(self, net: StackedMLP, obs, actions) -> torch.Tensor:
+        """Rows' Q-values ``(M * R,)`` of ``obs (M * R, d)`` and ``actions (M * R, a)``."""
+        x = torch.cat([by_member(obs.float(), self.members), by_member(actions.float(), self.members)], dim=-1)
+        return net(x).reshape(-1)
+
+    def action_inputs(self, obs: torch.Tensor) -> torch.Tensor:
+        """The actor's distribution inputs (loc, log-std) ``(M * R, 2 a)``."""
+        return self._flat(self.pi(by_member(obs.float(), self.members)))
+
+    # ---------------------------------------------------------------- RLlib's APIs
+    def compute_q_values(self, batch):
+        return torch.min(self._q(self.qf, batch[Columns.OBS], batch[Columns.ACTIONS]),
+                         self._q(self.qf_twin, batch[Columns.OBS], batch[Columns.ACTIONS]))
+
+    def make_target_networks(self) -> None:
+        self.target_qf = make_target_network(self.qf)
+        self.target_qf_twin = make_target_network(self.qf_twin)
+
+    def get_target_network_pairs(self):
+        return [(self.qf, self.target_qf), (self.qf_twin, self.target_qf_twin)]
+
+    def forward_target(self, batch):
+        return torch.min(self._q(self.target_qf, batch[Columns.OBS], batch[Columns.ACTIONS]),
+                         self._q(self.target_qf_twin, batch[Columns.OBS], batch[Columns.ACTIONS]))
+
+    def _forward_inference(self, batch, **kwargs):
+        return {Columns.ACTION_DIST_INPUTS: self.action_inputs(batch[Columns.OBS])}
+
+    def _forward_exploration(self, batch, **kwargs):
+        return self._forward_inference(batch)
+
+    def _forward_train(self, batch, **kwargs):
+        """RLlib's continuous SAC columns (``DefaultSACTorchRLModule._forward_train_continuous``)
+        with the draws taken from the batch's noise columns."""
+        obs, nxt = batch[Columns.OBS], batch[Columns.NEXT_OBS]
+        out = {QF_PREDS: self._q(self.qf, obs, batch[Columns.ACTIONS]),
+               QF_TWIN_PREDS: self._q(self.qf_twin, obs, batch[Columns.ACTIONS])}
+        actions, out["logp_resampled"] = squashed_gaussian_at(self.action_inputs(obs), batch[NOISE])
+        next_actions, logp_next = squashed_gaussian_at(self.action_inputs(nxt), batch[NOISE_NEXT])
+        out["logp_next_resampled"] = logp_next.detach()
+        critics = list(self.qf.parameters()) + list(self.qf_twin.parameters())
+        for p in critics:  # the actor's loss reaches the actor only (as RLlib's module does)
+            p.requires_grad = False
+        out["q_curr"] = self.compute_q_values({Columns.OBS: obs, Columns.ACTIONS: actions})
+        for p in critics:
+            p.requires_grad = True
+        out["q_target_next"] = self.forward_target({Columns.OBS: nxt, Columns.ACTIONS: next_actions.detach()}).detach()
+        return out
+
+
+class StackedSACLearner(PerMemberClipping, SACTorchLearner):
+    """RLlib's SAC learner on a :class:`StackedSACModule`: a temperature per member, every
+    optimiser's loss times ``M``, per-member clipping (see the module docstring)."""
+
+    def configure_optimizers_for_module(self, module_id, config=None):
+        """RLlib's four SAC optimisers (``SACTorchLearner.configure_optimizers_for_module``:
+        Adam, eps 1e-7, named ``qf``, ``qf_twin``, ``policy``, ``alpha``) over the stacked
+        networks (RLlib's reads its module's encoders and heads), the temperature ``(M,)``."""
+        module = self.module[module_id].unwrapped()
+        self.curr_log_alpha[module_id] = torch.full((module.members,), math.log(config.initial_alpha),
+                                                    dtype=torch.float32, device=self.device, requires_grad=True)
+        for name, params, lr in (("qf", self.get_parameters(module.qf), config.critic_lr),
+                                 ("qf_twin", self.get_parameters(module.qf_twin), config.critic_lr),
+                                 ("policy", self.get_parameters(module.pi), config.actor_lr),
+                                 ("alpha", [self.curr_log_alpha[module_id]], config.alpha_lr)):
+            self.register_optimizer(module_id=module_id, optimizer_name=name, optimizer=torch.optim.Adam(params, eps=1e-7),
+                                    params=params, lr_or_lr_schedule=lr)
+
+    def compute_loss_for_module(self, *, module_id, config, batch, fwd_out):
+        module = self.module[module_id].unwrapped()
+        if not isinstance(module.action_space, gym.spaces.Box):
+            raise ValueError("the members' SAC learner takes continuous actions only (see marketsai.rl.seed_batched_sac)")
+        members, log_alpha = module.members, self.curr_log_alpha[module_id]
+        rows = batch[Columns.REWARDS].shape[0] // members
+        self.curr_log_alpha[module_id] = log_alpha.repeat_interleave(rows)  # member m's alpha on its rows
+        try:
+            total = super().compute_loss_for_module(module_id=module_id, config=config, batch=batch, fwd_out=fwd_out)
+        finally:
+            self.curr_log_alpha[module_id] = log_alpha
+        losses = sac_losses(self)
+        for key in [k for k in losses if k[0] == module_id]:
+            losses[key] = members * losses[key]
+        return members * total
+
+
+def sac_learner_group(member_seeds, obs_dim: int, hiddens, *, actor_lr: float, critic_lr: float, alpha_lr: float,
+                      initial_alpha: float, target_entropy, tau: float, grad_clip, gamma: float, device: str = "cpu"):
+    """RLlib's ``LearnerGroup`` (one local learner) of the members' :class:`StackedSACModule`
+    (one action dimension on ``[-1, 1]``)."""
+    config = (SACConfig()
+              .training(actor_lr=actor_lr, critic_lr=critic_lr, alpha_lr=alpha_lr, initial_alpha=initial_alpha,
+                        target_entropy="auto" if target_entropy is None else float(target_entropy), tau=tau,
+                        target_network_update_freq=0, twin_q=True, gamma=gamma, n_step=1, grad_clip=grad_clip,
+                        grad_clip_by="global_norm"))
+    return stacked.members_group(config, StackedSACLearner, StackedSACModule, member_seeds, obs_dim, hiddens,
+                         gym.spaces.Box(-1.0, 1.0, (1,), np.float32), device)
+
+
+class RLlibSACMembers(LearnerMembers):
+    """The SAC members: actions from observations and draws, the actors' layers, the
+    temperature, the optimisers by name; the state carries the temperature."""
+
+    @property
+    def online(self) -> StackedMLP:
+        """The actors (what a policy acts with)."""
+        return self.module.pi
+
+    @property
+    def log_alpha(self) -> torch.Tensor:
+        return self.learner.curr_log_alpha[MODULE_ID]
+
+    @property
+    def optimizers(self) -> dict:
+        """RLlib's optimisers by name: ``qf``, ``qf_twin``, ``policy``, ``alpha``."""
+        return dict(self.learner.get_optimizers_for_module(MODULE_ID))
+
+    def actions(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Sampled actions on ``[-1, 1]``: ``obs (M, R, d)``, ``noise (M, R, 1)`` -> ``(M, R, 1)``."""
+        with torch.no_grad():
+            inputs = self.module.action_inputs(torch.from_numpy(obs.reshape(-1, obs.shape[-1])).to(self.device))
+            a, _ = squashed_gaussian_at(inputs, torch.from_numpy(noise.reshape(-1, 1)).to(self.device))
+        return a.cpu().numpy().reshape(obs.shape[0], obs.shape[1], 1)
+
+    def columns(self, flat: dict):
+        """The transitions and the loss's two draws (``noise``, ``noise_next``)."""
+        columns = super().columns(flat)
+        columns[NOISE], columns[NOISE_NEXT] = flat[NOISE], flat[NOISE_NEXT]
+        return columns
+
+    def state_dict(self) -> dict:
+        return super().state_dict() | {"log_alpha": self.log_alpha.detach().cpu().clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        with torch.no_grad():
+            self.log_alpha.copy_(state["log_alpha"])

@@ -1,0 +1,119 @@
+"""``sac_batched``: RLlib's own SAC learner (continuous loss) over one RLModule with a member
+axis trains each seed as it would be trained alone (issue 20 item 2, for SAC on the price
+interval).
+
+Small and fast: the Calvano duopoly with prices from an interval, one session per seed,
+16x16 networks, 100 updates; a local learner group (``num_learners: 0``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("ray.rllib")
+
+from rl_helpers import (  # noqa: E402
+    DUOPOLY,
+    batched_sac_settings,
+    bumped_updates,
+    continuous_duopoly,
+    interrupted_and_whole,
+    stacked_state,
+    unchanged,
+)
+from rl_helpers import assert_close as close  # noqa: E402
+
+from marketsai.economy import Economy, load_economy  # noqa: E402
+from marketsai.errors import SpecError  # noqa: E402
+from marketsai.rl.batched_dqn import train_batched  # noqa: E402
+from marketsai.rl.batched_sac import BatchedSAC, BatchedSACRun  # noqa: E402
+from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+OPTIMIZERS = ("qf", "qf_twin", "policy", "alpha")
+
+
+@pytest.fixture(scope="module")
+def interval():
+    return Economy.from_dict(continuous_duopoly())
+
+
+def train(economy, seeds, root_seed=5, **kw):
+    return train_batched(economy, batched_sac_settings(**kw), seeds, root_seed=root_seed, run_class=BatchedSACRun)
+
+
+def state(ens: RLlibSACMembers, m: int) -> list:
+    """Member ``m``'s actor, twin critics, their targets, temperature and every Adam moment."""
+    mod = ens.module
+    nets = (mod.pi, mod.qf, mod.qf_twin, mod.target_qf, mod.target_qf_twin)
+    return stacked_state(m, [p for net in nets for p in net.parameters()] + [ens.log_alpha],
+                         [ens.optimizers[name] for name in OPTIMIZERS])
+
+
+def test_sac_batched_seeds_equal_seeds_alone(interval):
+    together = train(interval, [0, 1, 2])
+    assert together.updates == 100
+    for k, seed in enumerate([0, 1, 2]):
+        alone = train(interval, [seed])
+        for m in range(2):  # each firm's actor and critics
+            close(state(together.ens, 2 * k + m), state(alone.ens, m))
+    a = together.ens.log_alpha.detach()
+    assert not torch.equal(a[0], a[2])  # the temperatures are the members' own
+    assert not np.allclose(state(together.ens, 0)[0], state(together.ens, 2)[0])  # not vacuous
+
+
+def test_a_loss_on_one_member_leaves_the_others_untouched():
+    """Two learners, the same batches except member 0's rewards and draws (rewards large
+    enough to be clipped; the temperature's gradient is not, or both would clip to the same
+    unit step): every other member's weights, targets, temperature and Adam
+    moments are bit-identical; member 0's differ, its temperature included."""
+    M, k, gen = 3, 8, np.random.default_rng(0)
+    make = lambda: RLlibSACMembers(sac_learner_group([11, 12, 13], 2, [16, 16], actor_lr=1e-3,  # noqa: E731
+                                                     critic_lr=1e-3, alpha_lr=1e-2, initial_alpha=0.5,
+                                                     target_entropy=None, tau=0.1, grad_clip=10.0, gamma=0.9))
+    a, b = make(), make()
+    batches = [{"obs": gen.normal(size=(M, k, 2)).astype(np.float32),
+                "actions": gen.uniform(-1, 1, (M, k, 1)).astype(np.float32),
+                "rewards": gen.normal(size=(M, k)).astype(np.float32),
+                "next_obs": gen.normal(size=(M, k, 2)).astype(np.float32),
+                "noise": gen.normal(size=(M, k, 1)).astype(np.float32),
+                "noise_next": gen.normal(size=(M, k, 1)).astype(np.float32)} for _ in range(4)]
+
+    def bump(batch):
+        batch["rewards"][0] += 1e3
+        batch["noise"][0] += 1.0
+    bumped_updates(a, b, batches, bump)
+    same = unchanged(state, a, b, M)
+    assert not any(same[0]) and all(all(s) for s in same[1:])
+    assert not torch.equal(a.log_alpha[0], b.log_alpha[0]) and torch.equal(a.log_alpha[1:], b.log_alpha[1:])
+
+
+def test_the_same_sac_batched_run_twice_is_bit_identical(interval):
+    a, b = (train(interval, [3, 4], root_seed=1, periods=40) for _ in range(2))  # 21 updates
+    assert all(all(same) for same in unchanged(state, a.ens, b.ens, 4))
+    assert np.array_equal(a.buf["actions"], b.buf["actions"])
+
+
+def test_an_interrupted_sac_batched_run_resumes_exactly(interval, tmp_path, monkeypatch):
+    """RLlib's learner state and the temperature (which RLlib's state leaves out) come back:
+    the resumed run equals the uninterrupted one bit for bit."""
+    cfg = batched_sac_settings(periods=60, checkpoint_every=40, learning_starts=30)
+    whole, resumed = interrupted_and_whole(interval, cfg, tmp_path, monkeypatch, run_class=BatchedSACRun)
+    assert resumed.periods == 60 and resumed.updates == whole.updates == 31
+    assert all(all(same) for same in unchanged(state, whole.ens, resumed.ens, 4))
+
+
+def test_the_policy_plays_prices_on_the_interval(interval):
+    run = train(interval, [0], periods=30)
+    pol = run.policies()[0]
+    prices = pol.act(pol.agents[1], np.random.default_rng(0).uniform(1.4, 2.0, (5, run.grid.obs_dim)))
+    assert prices.shape == (5, 1) and prices.dtype == np.float64
+    assert np.all((prices >= run.grid.low) & (prices <= run.grid.high))
+
+
+def test_sac_on_the_grid_is_refused_by_name():
+    with pytest.raises(SpecError, match="SAC on a grid is refused"):
+        BatchedSAC().check(load_economy(DUOPOLY), batched_sac_settings())

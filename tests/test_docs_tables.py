@@ -121,9 +121,11 @@ def test_a_doctored_source_fails_the_check(tmp_path):
     copy, found = _copy(tmp_path, "calvano_robustness.md")
     source = tmp_path / "experiments/calvano2020/results/n4.csv"
     text = source.read_text()
-    source.write_text(text.replace(",profit_gain,100,0.557222,", ",profit_gain,100,0.567222,", 1))
+    doctored = text.replace(",profit_gain,1000,0.561796,", ",profit_gain,1000,0.571796,", 1)
+    assert doctored != text, "the committed n4.csv changed: doctor one of its values here"
+    source.write_text(doctored)
     problems = tables.update(copy, tmp_path, check=True)
-    assert len(problems) == 1 and "n4.csv" in problems[0] and "0.567" in problems[0]
+    assert len(problems) == 1 and "n4.csv" in problems[0] and "0.572" in problems[0]
 
 
 @pytest.mark.parametrize("marker, message", [

@@ -19,7 +19,7 @@ by entry point (group ``marketsai.learners``) or are named by import path.
 >>> learners.get("q_lerning")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-marketsai.errors.SpecError: <root> = 'q_lerning': unknown learners type; did you mean 'q_learning'? (allowed: APPO, DQN, IMPALA, PPO, SAC, centralised_critic, ...q_learning, reference, or an import path 'package.module:Class')
+marketsai.errors.SpecError: <root> = 'q_lerning': unknown learners type; did you mean 'q_learning'? (allowed: APPO, DQN, IMPALA, PPO, SAC, centralised_critic, ...q_learning, reference, ...or an import path 'package.module:Class')
 """
 
 from marketsai.learners import klein, q_learning, reference  # noqa: F401  (register the entries)

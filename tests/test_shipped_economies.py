@@ -61,6 +61,9 @@ def test_list_and_validate_show_the_shipped_economies():
     assert "Calvano et al. (2020) baseline" in section
     shown = CliRunner().invoke(main, ["validate", "klein_k6"])
     assert shown.exit_code == 0 and "name: klein_k6" in shown.output, shown.output
+    misspelt = CliRunner().invoke(main, ["validate", "klein_k7"])  # the CLI's FILE, not only Python
+    assert misspelt.exit_code != 0
+    assert "did you mean 'klein_k6'?" in misspelt.output and "(shipped: aiyagari," in misspelt.output, misspelt.output
 
 
 def test_the_wheel_carries_them_and_an_install_loads_one_by_name(tmp_path):

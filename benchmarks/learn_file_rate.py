@@ -20,10 +20,6 @@ from pathlib import Path
 import yaml
 from common import single_threaded
 
-#: the batched learners by import path (their entry-point names need the package installed)
-CLASSES = {"dqn_batched": "marketsai.rl.batched_dqn:BatchedDQN", "sac_batched": "marketsai.rl.batched_sac:BatchedSAC",
-           "ppo_batched": "marketsai.rl.batched_ppo:BatchedPPO"}
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,15 +31,19 @@ def main():
     from marketsai.economy import load_economy
     from marketsai.learners import learners
     from marketsai.params import validate_mapping
+    from marketsai.shipped import economy_file
 
     data = yaml.safe_load(args.file.read_text())
     name = data["learner"]["name"]
-    learner = learners.get(CLASSES.get(name, name))
+    learner = learners.get(name)
     given = dict(data["learner"]["settings"])
     horizon = given["periods"]
     given |= {"periods": args.periods, "checkpoint_every": 0} | ({"backend": args.backend} if args.backend else {})
     cfg = validate_mapping(given, learner.settings, "learner.settings", "settings")
-    run = learner.run_class(load_economy(args.file.parent / data["economy"]), cfg, data["seeds"], 0)
+    if args.periods <= cfg["learning_starts"]:
+        parser.error(f"--periods = {args.periods}: nothing to time (allowed: more than the file's "
+                     f"learning_starts, {cfg['learning_starts']})")
+    run = learner.run_class(load_economy(economy_file(data["economy"], base_dir=args.file.parent)), cfg, data["seeds"], 0)
     run.advance(cfg["learning_starts"])
     t = time.perf_counter()
     run.advance(args.periods)

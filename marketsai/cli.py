@@ -135,7 +135,7 @@ def validate(file, sets):
     bertrand_duopoly); print it fully resolved. Without FILE, print every default of every
     experiment kind and learner."""
     from marketsai.runner.schema import dump_yaml, read_yaml
-    from marketsai.shipped import economy_file
+    from marketsai.shipped import bare_name, economy_file
     from marketsai.yamlio import is_file
     if file is None:
         from marketsai.runner.config import describe_defaults
@@ -143,7 +143,7 @@ def validate(file, sets):
         return
     with command_errors("nothing was written"):
         overrides = parse_sets(sets)
-        if not is_file(file) and not any(sep in file for sep in "/\\"):
+        if not is_file(file) and bare_name(file) is not None:
             # a bare name is a shipped economy's (a misspelt one: "did you mean" and the list)
             file = str(economy_file(file, field="FILE"))
         data = read_yaml(file)

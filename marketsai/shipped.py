@@ -52,7 +52,7 @@ def shipped_rows() -> list[tuple[str, str]]:
     return rows
 
 
-def _bare_name(value: str) -> str | None:
+def bare_name(value: str) -> str | None:
     """``value`` as a shipped economy's name, or None when it is a path (has a folder)."""
     if "/" in value or "\\" in value or not value:
         return None
@@ -65,7 +65,7 @@ def _bare_name(value: str) -> str | None:
 def shipped_file(value: str | Path) -> Path | None:
     """The shipped economy ``value`` names (``bertrand_duopoly``, ``.yaml`` optional), or None
     (not a bare name, or no such shipped economy)."""
-    return shipped_economies().get(_bare_name(str(value)) or "")
+    return shipped_economies().get(bare_name(str(value)) or "")
 
 
 def economy_file(value: str | Path, base_dir: str | Path | None = None, field: str = "economy") -> Path:
@@ -100,7 +100,7 @@ def economy_file(value: str | Path, base_dir: str | Path | None = None, field: s
     found = shipped_file(text)
     if found is not None:
         return found
-    shipped, name = shipped_economies(), _bare_name(text)
+    shipped, name = shipped_economies(), bare_name(text)
     where = f"a path relative to {base_dir}" if base_dir is not None else "a path to an economy file"
     hint = did_you_mean(name if name is not None else Path(text).stem, shipped, cutoff=0.6)
     raise SpecError(f"no such economy file or shipped economy{hint} (shipped: {', '.join(shipped)})",

@@ -35,7 +35,7 @@ def main():
 
     data = yaml.safe_load(args.file.read_text())
     name = data["learner"]["name"]
-    learner = learners.get(name)
+    learner = learners.get(name)()
     given = dict(data["learner"]["settings"])
     horizon = given["periods"]
     given |= {"periods": args.periods, "checkpoint_every": 0} | ({"backend": args.backend} if args.backend else {})
@@ -43,7 +43,8 @@ def main():
     if args.periods <= cfg["learning_starts"]:
         parser.error(f"--periods = {args.periods}: nothing to time (allowed: more than the file's "
                      f"learning_starts, {cfg['learning_starts']})")
-    run = learner.run_class(load_economy(economy_file(data["economy"], base_dir=args.file.parent)), cfg, data["seeds"], 0)
+    economy = load_economy(economy_file(data["economy"], base_dir=args.file.parent))
+    run = learner.run_class_for(economy)(economy, cfg, data["seeds"], 0)
     run.advance(cfg["learning_starts"])
     t = time.perf_counter()
     run.advance(args.periods)

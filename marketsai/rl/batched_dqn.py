@@ -420,7 +420,7 @@ class BatchedDQN(Learner):
         if isinstance(economy, dict):  # the runner checks before it builds the economy
             from marketsai.economy import Economy
             economy = Economy.from_dict(economy)
-        self.run_class.actors_of(economy)
+        self.run_class_for(economy).actors_of(economy)
         if self.rllib_only or settings["backend"] == "rllib":
             import importlib.util
             if importlib.util.find_spec("ray") is None:
@@ -432,6 +432,11 @@ class BatchedDQN(Learner):
                 raise SpecError("no CUDA device here", path="device", value=settings["device"], allowed="cpu")
         return settings
 
+    def run_class_for(self, economy) -> type:
+        """The run that trains ``economy`` (:attr:`run_class`; a learner with one run per kind
+        of decision chooses here)."""
+        return self.run_class
+
     def is_noisy(self, settings: dict) -> bool:
         # RLlib's logs: to the run's log file unless --verbose
         return self.rllib_only or settings.get("backend") == "rllib"
@@ -440,14 +445,14 @@ class BatchedDQN(Learner):
         """Seed ``seed``'s untrained greedy networks (root seed 0): the ``untrained`` floor."""
         from marketsai.params import validate_mapping
         cfg = validate_mapping(settings, self.settings, "learner.settings", "settings")
-        return self.run_class(economy, cfg, [seed]).policies()[0]
+        return self.run_class_for(economy)(economy, cfg, [seed]).policies()[0]
 
     def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
         import torch
         if threads:
             torch.set_num_threads(int(threads))
         return train_batched(economy, settings, seeds, run_dir, root_seed=root_seed,
-                             run_class=self.run_class).policies()
+                             run_class=self.run_class_for(economy)).policies()
 
 
 __all__ = ["BatchedDQN", "BatchedRun", "GreedyNet", "SETTINGS", "train_batched"]

@@ -1,21 +1,34 @@
-"""``sac_batched``: SAC on an interval with the seeds as a batch dimension, inside RLlib.
+"""``sac_batched``: SAC with the seeds as a batch dimension, inside RLlib -- prices from an
+interval or from a grid.
 
-Why: as ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`) for prices chosen from an
-interval: the ``S`` seeds of a unit, and with ``policies: agent`` every agent of every seed,
-are the members of one RLModule trained by RLlib's own SAC learner and loss
-(:mod:`marketsai.rl.seed_batched_sac`): one update step for all.
+Why: as ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`) for SAC: the ``S`` seeds of a
+unit, and with ``policies: agent`` every agent of every seed, are the members of one
+RLModule trained by RLlib's own SAC learner and loss (:mod:`marketsai.rl.seed_batched_sac`):
+one update step for all. The economy's decisions choose the loss: one interval decision per
+agent, RLlib's continuous SAC (:class:`BatchedSACRun`); one grid decision per agent, RLlib's
+discrete SAC (:class:`BatchedSACGridRun`).
 
-The run is :class:`~marketsai.rl.batched_dqn.BatchedRun`'s (environment stepping, replay
+Both runs are :class:`~marketsai.rl.batched_dqn.BatchedRun`'s (environment stepping, replay
 rings, per-seed streams, checkpoints and resume in ``RUN_DIR/sac_batched.pt``) with SAC's
-acting and update: each seed's actions are sampled from its members' squashed Gaussians
-with draws from its own exploration stream, and the two draws of each update's loss come
-from its own replay stream with its batch. Actions are stored on RLlib's scale ``[-1, 1]``
-and mapped linearly onto each firm's interval, as RLlib's action normalisation does; the
-trained policy plays the actor's mean, squashed and mapped the same way.
+update (:class:`SACRun`) and their own acting:
 
-SAC on a grid (RLlib's discrete SAC) is refused: its loss multiplies the temperature both
-against ``(rows, actions)`` and against rows, so no shape of a per-seed temperature fits
-both without coupling the seeds (``docs/scaling.md``).
+* on an interval, each seed's actions are sampled from its members' squashed Gaussians
+  with draws from its own exploration stream, and the two draws of each update's loss come
+  from its own replay stream with its batch. Actions are stored on RLlib's scale ``[-1, 1]``
+  and mapped linearly onto each firm's interval, as RLlib's action normalisation does; the
+  trained policy plays the actor's mean, squashed and mapped the same way;
+* on a grid, each seed's actions are sampled from its members' categorical policies (the
+  actor's softmax) with uniform draws from its own exploration stream; the discrete loss
+  takes expectations over the actions, so an update draws nothing but its batch. The
+  trained policy plays the actor's most probable price (RLlib's greedy inference).
+
+Route on the grid (``docs/scaling.md``): RLlib's discrete loss over the stacked module, its
+critic, twin-critic and actor terms unchanged with each member's temperature on its own rows
+(a column), and its temperature term -- the one place where a per-member temperature of
+any one shape would couple the members -- evaluated on rows by the same formula. Why not
+a plain-torch discrete SAC loss beside RLlib's (as ``dqn_batched``'s ``backend: torch``):
+this keeps RLlib's loss for everything it computes per row, and a test holds one member
+equal to RLlib's own ``SACTorchLearner`` on its default module.
 """
 
 from __future__ import annotations
@@ -28,7 +41,7 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
-from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet
+from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet, GridActors
 
 CHECKPOINT = "sac_batched.pt"
 
@@ -67,10 +80,9 @@ class IntervalActors:
             own = econ.layout.agent_cols[i]
             decs = [econ.decisions[c] for c in own]
             if len(own) != 1 or decs[0].kind != "interval":
-                raise SpecError("sac_batched needs one interval decision per agent (SAC on a grid is refused: "
-                                "RLlib's discrete SAC loss applies the temperature to (rows, actions) and to rows, "
-                                "so a per-seed temperature cannot fit without coupling the seeds)",
-                                path="economy.agents", value=econ.agents[i], allowed="agents with action: {kind: interval}")
+                raise SpecError("sac_batched needs one interval decision per agent, or one grid decision per agent",
+                                path="economy.agents", value=econ.agents[i],
+                                allowed="agents with action: {kind: interval} (all) or {kind: grid} (all)")
             cols.append(own[0])
             bounds.add((float(decs[0].low), float(decs[0].high)))
         if len(bounds) != 1:
@@ -106,14 +118,12 @@ class MeanActionNet(GreedyNet):
         return self.actors.unnormalise(np.tanh(self.q(obs)[:, :1]))  # the actor's outputs: (loc, log-std)
 
 
-class BatchedSACRun(BatchedRun):
-    """:class:`~marketsai.rl.batched_dqn.BatchedRun` with SAC's acting and RLlib's SAC update."""
+class SACRun(BatchedRun):
+    """:class:`~marketsai.rl.batched_dqn.BatchedRun` with RLlib's SAC update (either loss)."""
 
     checkpoint = CHECKPOINT
-
-    @staticmethod
-    def actors_of(economy) -> IntervalActors:
-        return IntervalActors.of(economy)
+    #: the loss's two Gaussian draws come with each batch (continuous SAC)
+    draws = False
 
     def make_learner(self, member_seeds: list, gamma: float):
         from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group
@@ -121,7 +131,21 @@ class BatchedSACRun(BatchedRun):
         return RLlibSACMembers(sac_learner_group(
             member_seeds, self.grid.obs_dim, cfg["hiddens"], actor_lr=cfg["actor_lr"], critic_lr=cfg["critic_lr"],
             alpha_lr=cfg["alpha_lr"], initial_alpha=cfg["initial_alpha"], target_entropy=cfg["target_entropy"],
-            tau=cfg["tau"], grad_clip=cfg["grad_clip"], gamma=gamma, device=cfg["device"]))
+            tau=cfg["tau"], grad_clip=cfg["grad_clip"], gamma=gamma, device=cfg["device"],
+            n_actions=self.grid.n_actions if isinstance(self.grid, GridActors) else None))
+
+    def update(self) -> None:
+        """One RLlib SAC update of every member (targets: polyak, every update)."""
+        self.ens.update(self.sample_arrays(), self.periods)
+        self.updates += 1
+
+
+class BatchedSACRun(SACRun):
+    """SAC on an interval: squashed-Gaussian acting, RLlib's continuous loss."""
+
+    @staticmethod
+    def actors_of(economy) -> IntervalActors:
+        return IntervalActors.of(economy)
 
     def explore(self, mobs: np.ndarray) -> np.ndarray:
         """Actions ``(S, B, n, 1)`` sampled from each member's policy, each seed's draws
@@ -140,22 +164,38 @@ class BatchedSACRun(BatchedRun):
         batch["noise"], batch["noise_next"] = draws[..., :1], draws[..., 1:]
         return batch
 
-    def update(self) -> None:
-        """One RLlib SAC update of every member (targets: polyak, every update)."""
-        self.ens.update(self.sample_arrays(), self.periods)
-        self.updates += 1
-
     def member_policy(self, m: int) -> MeanActionNet:
         return MeanActionNet(self.ens.online.member_arrays(m), self.grid)
 
 
+class BatchedSACGridRun(SACRun):
+    """SAC on a grid: categorical acting, RLlib's discrete loss; the trained policy is the
+    actor's greedy choice (``BatchedRun.member_policy`` on the actors' logits)."""
+
+    def explore(self, mobs: np.ndarray) -> np.ndarray:
+        """Grid indices ``(S, B, n)`` sampled from each member's policy, each seed's uniform
+        draws from its own exploration stream."""
+        uniform = np.concatenate([rng.random((self.per_seed, self.rows)) for rng in self.explore_rng])
+        return self.from_members(self.ens.choices(mobs, uniform))
+
+
+def one_grid_decision_each(economy) -> bool:
+    """Whether every actor of ``economy`` has exactly one decision, on a grid."""
+    return all(len(own) == 1 and economy.decisions[own[0]].kind == "grid"
+               for own in (economy.layout.agent_cols[i] for i in economy.actor_index))
+
+
 @learners.register("sac_batched")
 class BatchedSAC(BatchedDQN):
-    """SAC on an interval, all seeds of a unit as one RLModule in RLlib (see the module docstring)."""
+    """SAC on an interval or a grid, all seeds of a unit as one RLModule in RLlib (see the
+    module docstring)."""
 
     settings = SETTINGS
     rllib_only = True
     run_class = BatchedSACRun
 
+    def run_class_for(self, economy) -> type:
+        return BatchedSACGridRun if one_grid_decision_each(economy) else BatchedSACRun
 
-__all__ = ["BatchedSAC", "BatchedSACRun", "IntervalActors", "SETTINGS"]
+
+__all__ = ["BatchedSAC", "BatchedSACGridRun", "BatchedSACRun", "IntervalActors", "SACRun", "SETTINGS"]

@@ -1,5 +1,5 @@
-"""Seeds as a batch inside RLlib, SAC on an interval: one RLModule with a member axis,
-RLlib's own continuous SAC loss.
+"""Seeds as a batch inside RLlib, SAC: one RLModule with a member axis, RLlib's own SAC loss
+(continuous on a price interval, discrete on a price grid).
 
 The pattern of :mod:`marketsai.rl.seed_batched_rllib` (DQN), for RLlib's
 ``SACTorchLearner``:
@@ -27,9 +27,22 @@ The pattern of :mod:`marketsai.rl.seed_batched_rllib` (DQN), for RLlib's
   so each member's gradient is its own. Gradients are clipped per member and optimiser
   (:class:`~marketsai.rl.seed_batched_rllib.PerMemberClipping`); Adam is elementwise and
   RLlib's polyak target update (``tau``) is elementwise.
-* SAC on a *grid* is refused (:mod:`marketsai.rl.batched_sac`): RLlib's discrete loss
-  multiplies the temperature both against ``(rows, actions)`` and against rows, so no one
-  shape of a per-member temperature fits without a loss of our own.
+* SAC on a *grid* (a ``Discrete`` action space): the module returns RLlib's discrete SAC
+  columns flat (``action_probs(_next)``, ``action_log_probs(_next)``, ``q_target_next``,
+  ``qf_preds``, ``qf_twin_preds``: ``(M * R, A)``, computed as
+  ``DefaultSACTorchRLModule._forward_train_discrete`` does; no draws, the loss takes
+  expectations over the actions) and ``SACTorchLearner._compute_loss_for_module_discrete``
+  runs on them. There the temperature multiplies ``(rows, actions)`` (the critics' target
+  and the actor's loss) and rows (the temperature's own loss): no one shape of a per-member
+  temperature fits both (``(M * R, 1)`` fits the first and turns the second into an outer
+  product over all members' rows). So during the loss ``curr_log_alpha[module]`` is the
+  members' temperatures as a column ``(M * R, 1)`` -- RLlib's critic, twin-critic and actor
+  losses are then each member's own, unchanged -- and the one loss RLlib's broadcasting
+  would couple, the temperature's, is replaced (in ``_temp_losses`` and the total) by the
+  same formula on rows, ``-mean(log_alpha_row * (sum_a p log p + target_entropy))``
+  (:func:`discrete_temperature_loss`). ``tests/rl/test_batched_sac_grid.py`` holds one
+  member equal to RLlib's own ``SACTorchLearner`` on its default module, the temperature
+  included.
 
 Checkpoints: RLlib's learner state (``Learner.get_state``) does *not* hold the temperature
 (``curr_log_alpha`` lives outside the module and its optimiser's state holds only Adam's
@@ -44,7 +57,15 @@ import gymnasium as gym
 import numpy as np
 import torch
 from ray.rllib.algorithms.sac import SACConfig
-from ray.rllib.algorithms.sac.sac_learner import QF_PREDS, QF_TWIN_PREDS
+from ray.rllib.algorithms.sac.sac_learner import (
+    ACTION_LOG_PROBS,
+    ACTION_LOG_PROBS_NEXT,
+    ACTION_PROBS,
+    ACTION_PROBS_NEXT,
+    QF_PREDS,
+    QF_TARGET_NEXT,
+    QF_TWIN_PREDS,
+)
 from ray.rllib.algorithms.sac.torch.sac_torch_learner import SACTorchLearner
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.learner.utils import make_target_network
@@ -65,16 +86,25 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
 
     ``model_config``: ``members``, ``hiddens``, ``member_seeds`` (member ``m``'s actor, critic
     and twin critic drawn in that order from ``torch.Generator().manual_seed(member_seeds[m])``).
+    A ``Box`` action space: actors give (loc, log-std), critics read observation and action;
+    a ``Discrete`` one (``A`` choices): actors give ``A`` logits, critics read the
+    observation and give ``A`` Q-values, as RLlib's default SAC module on each.
     """
 
     def setup(self):
         cfg = self.model_config
         self.members, generators = stacked.member_generators(cfg)
         obs_dim = int(np.prod(self.observation_space.shape))
-        act_dim = int(np.prod(self.action_space.shape))
-        self.pi = StackedMLP(self.members, obs_dim, cfg["hiddens"], 2 * act_dim)
-        self.qf = StackedMLP(self.members, obs_dim + act_dim, cfg["hiddens"], 1)
-        self.qf_twin = StackedMLP(self.members, obs_dim + act_dim, cfg["hiddens"], 1)
+        self.discrete = isinstance(self.action_space, gym.spaces.Discrete)
+        if self.discrete:
+            n = int(self.action_space.n)
+            pi_out, q_in, q_out = n, obs_dim, n
+        else:
+            act_dim = int(np.prod(self.action_space.shape))
+            pi_out, q_in, q_out = 2 * act_dim, obs_dim + act_dim, 1
+        self.pi = StackedMLP(self.members, obs_dim, cfg["hiddens"], pi_out)
+        self.qf = StackedMLP(self.members, q_in, cfg["hiddens"], q_out)
+        self.qf_twin = StackedMLP(self.members, q_in, cfg["hiddens"], q_out)
         for m, gen in enumerate(generators):
             for net in (self.pi, self.qf, self.qf_twin):
                 net.init_member(m, gen)
@@ -82,8 +112,11 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
     def _flat(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(-1, x.shape[-1])
 
-    def _q(self, net: StackedMLP, obs, actions) -> torch.Tensor:
-        """Rows' Q-values ``(M * R,)`` of ``obs (M * R, d)`` and ``actions (M * R, a)``."""
+    def _q(self, net: StackedMLP, obs, actions=None) -> torch.Tensor:
+        """Rows' Q-values: ``(M * R,)`` of ``obs (M * R, d)`` and ``actions (M * R, a)``
+        (continuous), ``(M * R, A)`` of ``obs`` (discrete)."""
+        if self.discrete:
+            return self._flat(net(by_member(obs.float(), self.members)))
         x = torch.cat([by_member(obs.float(), self.members), by_member(actions.float(), self.members)], dim=-1)
         return net(x).reshape(-1)
 
@@ -93,8 +126,8 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
 
     # ---------------------------------------------------------------- RLlib's APIs
     def compute_q_values(self, batch):
-        return torch.min(self._q(self.qf, batch[Columns.OBS], batch[Columns.ACTIONS]),
-                         self._q(self.qf_twin, batch[Columns.OBS], batch[Columns.ACTIONS]))
+        return torch.min(self._q(self.qf, batch[Columns.OBS], batch.get(Columns.ACTIONS)),
+                         self._q(self.qf_twin, batch[Columns.OBS], batch.get(Columns.ACTIONS)))
 
     def make_target_networks(self) -> None:
         self.target_qf = make_target_network(self.qf)
@@ -104,8 +137,8 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
         return [(self.qf, self.target_qf), (self.qf_twin, self.target_qf_twin)]
 
     def forward_target(self, batch):
-        return torch.min(self._q(self.target_qf, batch[Columns.OBS], batch[Columns.ACTIONS]),
-                         self._q(self.target_qf_twin, batch[Columns.OBS], batch[Columns.ACTIONS]))
+        return torch.min(self._q(self.target_qf, batch[Columns.OBS], batch.get(Columns.ACTIONS)),
+                         self._q(self.target_qf_twin, batch[Columns.OBS], batch.get(Columns.ACTIONS)))
 
     def _forward_inference(self, batch, **kwargs):
         return {Columns.ACTION_DIST_INPUTS: self.action_inputs(batch[Columns.OBS])}
@@ -115,8 +148,10 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
 
     def _forward_train(self, batch, **kwargs):
         """RLlib's continuous SAC columns (``DefaultSACTorchRLModule._forward_train_continuous``)
-        with the draws taken from the batch's noise columns."""
+        with the draws taken from the batch's noise columns, or its discrete ones."""
         obs, nxt = batch[Columns.OBS], batch[Columns.NEXT_OBS]
+        if self.discrete:
+            return self._forward_train_discrete(obs, nxt)
         out = {QF_PREDS: self._q(self.qf, obs, batch[Columns.ACTIONS]),
                QF_TWIN_PREDS: self._q(self.qf_twin, obs, batch[Columns.ACTIONS])}
         actions, out["logp_resampled"] = squashed_gaussian_at(self.action_inputs(obs), batch[NOISE])
@@ -130,6 +165,25 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
             p.requires_grad = True
         out["q_target_next"] = self.forward_target({Columns.OBS: nxt, Columns.ACTIONS: next_actions.detach()}).detach()
         return out
+
+    def _forward_train_discrete(self, obs, nxt) -> dict:
+        """RLlib's discrete SAC columns (``DefaultSACTorchRLModule._forward_train_discrete``):
+        the actor's probabilities and their logarithms at the current and next observations,
+        the critics' Q-values of every action, the targets' minimum at the next observation."""
+        probs_next = torch.nn.functional.softmax(self.action_inputs(nxt), dim=-1)
+        probs = torch.nn.functional.softmax(self.action_inputs(obs), dim=-1)
+        return {ACTION_PROBS_NEXT: probs_next, ACTION_LOG_PROBS_NEXT: probs_next.log(),
+                QF_TARGET_NEXT: self.forward_target({Columns.OBS: nxt}),
+                QF_PREDS: self._q(self.qf, obs), QF_TWIN_PREDS: self._q(self.qf_twin, obs),
+                ACTION_PROBS: probs, ACTION_LOG_PROBS: probs.log()}
+
+
+def discrete_temperature_loss(log_alpha_rows: torch.Tensor, fwd_out: dict, target_entropy) -> torch.Tensor:
+    """RLlib's discrete temperature loss (``_compute_loss_for_module_discrete``:
+    ``-mean(log_alpha * (entropy.detach() + target_entropy))``, ``entropy = sum_a p log p``)
+    with the temperature a row's own: ``log_alpha_rows (M * R,)``."""
+    entropy = (fwd_out[ACTION_LOG_PROBS] * fwd_out[ACTION_PROBS]).sum(-1)
+    return -torch.mean(log_alpha_rows * (entropy.detach() + target_entropy))
 
 
 class StackedSACLearner(PerMemberClipping, SACTorchLearner):
@@ -152,32 +206,45 @@ class StackedSACLearner(PerMemberClipping, SACTorchLearner):
 
     def compute_loss_for_module(self, *, module_id, config, batch, fwd_out):
         module = self.module[module_id].unwrapped()
-        if not isinstance(module.action_space, gym.spaces.Box):
-            raise ValueError("the members' SAC learner takes continuous actions only (see marketsai.rl.seed_batched_sac)")
         members, log_alpha = module.members, self.curr_log_alpha[module_id]
         rows = batch[Columns.REWARDS].shape[0] // members
-        self.curr_log_alpha[module_id] = log_alpha.repeat_interleave(rows)  # member m's alpha on its rows
+        per_row = log_alpha.repeat_interleave(rows)  # member m's temperature on its rows
+        # continuous: rows (M * R,); discrete: a column (M * R, 1) against (rows, actions)
+        self.curr_log_alpha[module_id] = per_row[:, None] if module.discrete else per_row
         try:
             total = super().compute_loss_for_module(module_id=module_id, config=config, batch=batch, fwd_out=fwd_out)
         finally:
             self.curr_log_alpha[module_id] = log_alpha
         losses = sac_losses(self)
+        if module.discrete:  # the temperature's loss on rows (RLlib's is an outer product over the members)
+            own = discrete_temperature_loss(per_row, fwd_out, self.target_entropy[module_id])
+            total = total - losses[(module_id, "alpha_loss")] + own
+            losses[(module_id, "alpha_loss")] = own
         for key in [k for k in losses if k[0] == module_id]:
             losses[key] = members * losses[key]
         return members * total
 
 
-def sac_learner_group(member_seeds, obs_dim: int, hiddens, *, actor_lr: float, critic_lr: float, alpha_lr: float,
-                      initial_alpha: float, target_entropy, tau: float, grad_clip, gamma: float, device: str = "cpu"):
+def sac_config(*, actor_lr: float, critic_lr: float, alpha_lr: float, initial_alpha: float, target_entropy,
+               tau: float, grad_clip, gamma: float) -> SACConfig:
+    """RLlib's ``SACConfig`` of the members' training: twin critics, one-step targets, a
+    polyak update (``tau``) after every update, global-norm clipping; ``target_entropy``
+    null is RLlib's ``auto``."""
+    return SACConfig().training(
+        actor_lr=actor_lr, critic_lr=critic_lr, alpha_lr=alpha_lr, initial_alpha=initial_alpha,
+        target_entropy="auto" if target_entropy is None else float(target_entropy), tau=tau,
+        target_network_update_freq=0, twin_q=True, gamma=gamma, n_step=1, grad_clip=grad_clip,
+        grad_clip_by="global_norm")
+
+
+def sac_learner_group(member_seeds, obs_dim: int, hiddens, *, device: str = "cpu", n_actions: int | None = None,
+                      **training):
     """RLlib's ``LearnerGroup`` (one local learner) of the members' :class:`StackedSACModule`
-    (one action dimension on ``[-1, 1]``)."""
-    config = (SACConfig()
-              .training(actor_lr=actor_lr, critic_lr=critic_lr, alpha_lr=alpha_lr, initial_alpha=initial_alpha,
-                        target_entropy="auto" if target_entropy is None else float(target_entropy), tau=tau,
-                        target_network_update_freq=0, twin_q=True, gamma=gamma, n_step=1, grad_clip=grad_clip,
-                        grad_clip_by="global_norm"))
-    return stacked.members_group(config, StackedSACLearner, StackedSACModule, member_seeds, obs_dim, hiddens,
-                         gym.spaces.Box(-1.0, 1.0, (1,), np.float32), device)
+    trained as :func:`sac_config` (``training``) says: one action dimension on ``[-1, 1]``,
+    or with ``n_actions`` one choice of that many."""
+    space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32) if n_actions is None else gym.spaces.Discrete(int(n_actions))
+    return stacked.members_group(sac_config(**training), StackedSACLearner, StackedSACModule, member_seeds, obs_dim,
+                                 hiddens, space, device)
 
 
 class RLlibSACMembers(LearnerMembers):
@@ -205,10 +272,20 @@ class RLlibSACMembers(LearnerMembers):
             a, _ = squashed_gaussian_at(inputs, torch.from_numpy(noise.reshape(-1, 1)).to(self.device))
         return a.cpu().numpy().reshape(obs.shape[0], obs.shape[1], 1)
 
+    def choices(self, obs: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+        """Sampled grid indices: ``obs (M, R, d)``, ``uniform (M, R)`` draws on ``[0, 1)`` ->
+        ``(M, R)``, the first action whose cumulative probability exceeds the draw."""
+        with torch.no_grad():
+            logits = self.module.action_inputs(torch.from_numpy(obs.reshape(-1, obs.shape[-1])).to(self.device))
+            cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1).cpu().numpy()
+        picks = (cdf < uniform.reshape(-1, 1)).sum(axis=-1)
+        return np.minimum(picks, cdf.shape[-1] - 1).reshape(obs.shape[0], obs.shape[1])
+
     def columns(self, flat: dict):
-        """The transitions and the loss's two draws (``noise``, ``noise_next``)."""
+        """The transitions and, on an interval, the loss's two draws (``noise``, ``noise_next``)."""
         columns = super().columns(flat)
-        columns[NOISE], columns[NOISE_NEXT] = flat[NOISE], flat[NOISE_NEXT]
+        if NOISE in flat:
+            columns[NOISE], columns[NOISE_NEXT] = flat[NOISE], flat[NOISE_NEXT]
         return columns
 
     def state_dict(self) -> dict:

@@ -105,6 +105,19 @@ def member_state(run, m: int) -> list:
     return stacked_state(m, [*ens.online.parameters(), *ens.target.parameters()], [ens.optimizer])
 
 
+#: the optimisers of RLlib's SAC learner, by name
+SAC_OPTIMIZERS = ("qf", "qf_twin", "policy", "alpha")
+
+
+def sac_member_state(ens, m: int) -> list:
+    """Member ``m``'s actor, twin critics, their targets, temperature and every Adam moment
+    in a ``marketsai.rl.seed_batched_sac.RLlibSACMembers`` (either loss)."""
+    mod = ens.module
+    nets = (mod.pi, mod.qf, mod.qf_twin, mod.target_qf, mod.target_qf_twin)
+    return stacked_state(m, [p for net in nets for p in net.parameters()] + [ens.log_alpha],
+                         [ens.optimizers[name] for name in SAC_OPTIMIZERS])
+
+
 def assert_close(a: list, b: list) -> None:
     """Two members' states equal within float tolerance (summation order differs batched)."""
     import numpy as np

@@ -20,7 +20,7 @@ from rl_helpers import (  # noqa: E402
     bumped_updates,
     continuous_duopoly,
     interrupted_and_whole,
-    stacked_state,
+    sac_member_state,
     unchanged,
 )
 from rl_helpers import assert_close as close  # noqa: E402
@@ -33,7 +33,7 @@ from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group  # 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-OPTIMIZERS = ("qf", "qf_twin", "policy", "alpha")
+state = sac_member_state
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +43,6 @@ def interval():
 
 def train(economy, seeds, root_seed=5, **kw):
     return train_batched(economy, batched_sac_settings(**kw), seeds, root_seed=root_seed, run_class=BatchedSACRun)
-
-
-def state(ens: RLlibSACMembers, m: int) -> list:
-    """Member ``m``'s actor, twin critics, their targets, temperature and every Adam moment."""
-    mod = ens.module
-    nets = (mod.pi, mod.qf, mod.qf_twin, mod.target_qf, mod.target_qf_twin)
-    return stacked_state(m, [p for net in nets for p in net.parameters()] + [ens.log_alpha],
-                         [ens.optimizers[name] for name in OPTIMIZERS])
 
 
 def test_sac_batched_seeds_equal_seeds_alone(interval):
@@ -114,6 +106,7 @@ def test_the_policy_plays_prices_on_the_interval(interval):
     assert np.all((prices >= run.grid.low) & (prices <= run.grid.high))
 
 
-def test_sac_on_the_grid_is_refused_by_name():
-    with pytest.raises(SpecError, match="SAC on a grid is refused"):
-        BatchedSAC().check(load_economy(DUOPOLY), batched_sac_settings())
+def test_decisions_neither_one_interval_nor_one_grid_each_are_refused():
+    econ = load_economy(DUOPOLY.parent / "two_sector_labor.yaml")  # two decisions per agent
+    with pytest.raises(SpecError, match="one interval decision per agent, or one grid decision per agent"):
+        BatchedSAC().check(econ, batched_sac_settings())

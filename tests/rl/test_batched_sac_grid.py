@@ -1,0 +1,171 @@
+"""``sac_batched`` on the price grid: RLlib's discrete SAC loss over one RLModule with a member
+axis trains each seed as it would be trained alone (issue 20 item 2, for SAC on the grid), and
+one member is what RLlib's own ``SACTorchLearner`` on its default module makes of it.
+
+Small and fast: the Calvano duopoly on its 15-point grid, one session per seed, 16x16
+networks, 100 updates; a local learner group (``num_learners: 0``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("ray.rllib")
+
+from rl_helpers import (  # noqa: E402
+    DUOPOLY,
+    batched_sac_settings,
+    bumped_updates,
+    interrupted_and_whole,
+    unchanged,
+)
+from rl_helpers import assert_close as close  # noqa: E402
+from rl_helpers import sac_member_state as state  # noqa: E402
+
+from marketsai.rl.batched_dqn import train_batched  # noqa: E402
+from marketsai.rl.batched_sac import BatchedSAC, BatchedSACGridRun  # noqa: E402
+from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_config, sac_learner_group  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+#: the learners' training in the learner-level tests: the critics' gradients clipped, the
+#: temperature's not (its gradient, -(sum_a p log p + target_entropy), stays below 1 near the
+#: uniform policy over 5 actions; clipped, both learners of the independence test would take
+#: the same unit step)
+TRAINING = {"actor_lr": 1e-3, "critic_lr": 1e-3, "alpha_lr": 1e-2, "initial_alpha": 0.5, "target_entropy": 1.0,
+            "tau": 0.1, "grad_clip": 1.0, "gamma": 0.9}
+
+
+def train(economy, seeds, root_seed=5, **kw):
+    return train_batched(economy, batched_sac_settings(**kw), seeds, root_seed=root_seed, run_class=BatchedSACGridRun)
+
+
+def batches(members: int, n: int, k: int = 8, d: int = 2, actions: int = 5, seed: int = 0) -> list:
+    gen = np.random.default_rng(seed)
+    return [{"obs": gen.normal(size=(members, k, d)).astype(np.float32),
+             "actions": gen.integers(0, actions, (members, k)),
+             "rewards": (3 * gen.normal(size=(members, k))).astype(np.float32),
+             "next_obs": gen.normal(size=(members, k, d)).astype(np.float32)} for _ in range(n)]
+
+
+def test_sac_grid_batched_seeds_equal_seeds_alone(duopoly):
+    assert BatchedSAC().run_class_for(duopoly) is BatchedSACGridRun
+    together = train(duopoly, [0, 1, 2])
+    assert together.updates == 100 and together.ens.module.discrete
+    for k, seed in enumerate([0, 1, 2]):
+        alone = train(duopoly, [seed])
+        for m in range(2):  # each firm's actor and critics
+            close(state(together.ens, 2 * k + m), state(alone.ens, m))
+    a = together.ens.log_alpha.detach()
+    assert not torch.equal(a[0], a[2])  # the temperatures are the members' own
+    assert not np.allclose(state(together.ens, 0)[0], state(together.ens, 2)[0])  # not vacuous
+
+
+def test_one_member_is_rllibs_own_discrete_sac_learner():
+    """One member through the stacked module and our learner, and the same weights in RLlib's
+    default SAC module through its own ``SACTorchLearner`` (discrete loss, temperature
+    loss included), on the same batches: the same actor, critics, targets and temperature."""
+    import gymnasium as gym
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+    from marketsai.rl.replay import transitions
+    from marketsai.rl.rllib_internals import local_learner
+    from marketsai.rl.seed_batched_rllib import MODULE_ID
+
+    ours = RLlibSACMembers(sac_learner_group([7], 2, [16, 16], n_actions=5, **TRAINING))
+    config = sac_config(**TRAINING).learners(num_learners=0).rl_module(
+        model_config={"fcnet_hiddens": [16, 16], "fcnet_activation": "relu"})
+    spec = RLModuleSpec(module_class=config.get_default_rl_module_spec().module_class,
+                        observation_space=gym.spaces.Box(-np.inf, np.inf, (2,), np.float32),
+                        action_space=gym.spaces.Discrete(5), model_config=config.model_config)
+    group = config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
+    learner = local_learner(group)
+    theirs = learner.module[MODULE_ID]
+
+    def layers(encoder, head):  # RLlib's default: an MLP encoder (ReLU after each layer) and a linear head
+        return [encoder.net.mlp[0], encoder.net.mlp[2], head.net.mlp[0]]
+    pairs = {"pi": ("pi_encoder", "pi"), "qf": ("qf_encoder", "qf"), "qf_twin": ("qf_twin_encoder", "qf_twin"),
+             "target_qf": ("target_qf_encoder", "target_qf"),
+             "target_qf_twin": ("target_qf_twin_encoder", "target_qf_twin")}
+
+    def rllib_layers(name):
+        enc, head = pairs[name]
+        return layers(getattr(theirs, enc), getattr(theirs, head))
+    with torch.no_grad():
+        for name in pairs:
+            for lin, (w, b) in zip(rllib_layers(name), getattr(ours.module, name).member_arrays(0), strict=True):
+                lin.weight.copy_(torch.from_numpy(w.T))
+                lin.bias.copy_(torch.from_numpy(b))
+    for t, batch in enumerate(batches(1, 6, k=16), start=1):
+        ours.update(batch, t)
+        group.update(batch=transitions_batch(transitions, batch, MODULE_ID), timesteps=timesteps(t))
+    for name in pairs:
+        for lin, (w, b) in zip(rllib_layers(name), getattr(ours.module, name).member_arrays(0), strict=True):
+            close([lin.weight.detach().numpy().T, lin.bias.detach().numpy()], [w, b])
+    close([learner.curr_log_alpha[MODULE_ID].detach().numpy()], [ours.log_alpha.detach().numpy()])
+    assert not np.isclose(ours.log_alpha.item(), np.log(0.5))  # the temperature moved
+
+
+def transitions_batch(transitions, batch, module_id):
+    from ray.rllib.policy.sample_batch import MultiAgentBatch
+    flat = {c: v[0] for c, v in batch.items()}
+    return MultiAgentBatch({module_id: transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])},
+                           env_steps=len(flat["rewards"]))
+
+
+def timesteps(t: int) -> dict:
+    from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
+    return {NUM_ENV_STEPS_SAMPLED_LIFETIME: t}
+
+
+def test_a_loss_on_one_grid_member_leaves_the_others_untouched():
+    """Two learners, the same batches except member 0's rewards and observations: every
+    other member's weights, targets, temperature and Adam moments are bit-identical; member
+    0's differ, its temperature included."""
+    M = 3
+    make = lambda: RLlibSACMembers(sac_learner_group([11, 12, 13], 2, [16, 16], n_actions=5, **TRAINING))  # noqa: E731
+    a, b = make(), make()
+
+    def bump(batch):
+        batch["rewards"][0] += 1e3
+        batch["obs"][0] += 1.0
+    bumped_updates(a, b, batches(M, 4), bump)
+    same = unchanged(state, a, b, M)
+    assert not any(same[0]) and all(all(s) for s in same[1:])
+    assert not torch.equal(a.log_alpha[0], b.log_alpha[0]) and torch.equal(a.log_alpha[1:], b.log_alpha[1:])
+
+
+def test_the_same_sac_grid_run_twice_is_bit_identical(duopoly):
+    a, b = (train(duopoly, [3, 4], root_seed=1, periods=40) for _ in range(2))  # 21 updates
+    assert all(all(same) for same in unchanged(state, a.ens, b.ens, 4))
+    assert np.array_equal(a.buf["actions"], b.buf["actions"])
+    assert len(np.unique(a.buf["actions"][:, :a.size])) > 1  # the members explore
+
+
+def test_an_interrupted_sac_grid_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
+    cfg = batched_sac_settings(periods=60, checkpoint_every=40, learning_starts=30)
+    whole, resumed = interrupted_and_whole(duopoly, cfg, tmp_path, monkeypatch, run_class=BatchedSACGridRun)
+    assert resumed.periods == 60 and resumed.updates == whole.updates == 31
+    assert all(all(same) for same in unchanged(state, whole.ens, resumed.ens, 4))
+
+
+def test_kind_learn_runs_sac_on_the_grid_with_its_untrained_floor(tmp_path):
+    """``sac_batched`` chooses the discrete loss for the grid economy; one results row per
+    seed and episode, the calvano columns, the untrained floor beside the trained policy."""
+    import pandas as pd
+
+    import marketsai as mai
+    small = {"periods": 60, "learning_starts": 20, "hiddens": [16, 16], "train_batch_size": 16,
+             "checkpoint_every": 0, "episode_length": 50}
+    cfg = {"kind": "learn", "name": "t", "economy": str(DUOPOLY), "seed": 3,
+           "seeds": 2, "learner": {"name": "sac_batched", "settings": small},
+           "evaluate": [{"name": "calvano", "settings": {"episodes": 3, "periods": 30, "tail": 10,
+                                                         "impulse_response": [], "untrained": True}}]}
+    out = mai.run_experiment(cfg, out=tmp_path / "run", progress=False)
+    res = pd.read_parquet(out / "results.parquet")
+    assert sorted(set(res["seed"])) == [0, 1] and set(res["updates"]) == {41}
+    assert {"profit_gain", "cycle_length"} <= set(res.columns)
+    assert len(list(out.rglob("sac_batched.pt"))) == 1

@@ -8,7 +8,7 @@ solver's policy: the reference rows of the tables) and the RLlib algorithms
 (:mod:`marketsai.rl.learners`, registered by entry point; ray is imported only when one trains)
 and ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`: all seeds of a unit as one batched
 ensemble; entry point; torch only, or RLlib's DQN learner with ``backend: rllib``) and ``sac_batched``
-(:mod:`marketsai.rl.batched_sac`: SAC on an interval, all seeds of a unit as one RLModule in
+(:mod:`marketsai.rl.batched_sac`: SAC on an interval or a grid, all seeds of a unit as one RLModule in
 RLlib's SAC learner; entry point) and ``ppo_batched`` (:mod:`marketsai.rl.batched_ppo`: PPO on a
 grid, the same inside RLlib's PPO learner; entry point). Third-party learners register
 by entry point (group ``marketsai.learners``) or are named by import path.

@@ -118,6 +118,54 @@ def sac_member_state(ens, m: int) -> list:
                          [ens.optimizers[name] for name in SAC_OPTIMIZERS])
 
 
+def assert_sac_seeds_alone(train, economy) -> object:
+    """Seeds 0, 1, 2 trained as one batch by ``train(economy, seeds)`` (a ``sac_batched``
+    run, two firms a seed) equal each seed trained alone (every member's
+    :func:`sac_member_state`); the temperatures are the members' own and the seeds differ.
+    Returns the batched run."""
+    import numpy as np
+    import torch
+    together = train(economy, [0, 1, 2])
+    assert together.updates == 100
+    for k, seed in enumerate([0, 1, 2]):
+        alone = train(economy, [seed])
+        for m in range(2):  # each firm's actor and critics
+            assert_close(sac_member_state(together.ens, 2 * k + m), sac_member_state(alone.ens, m))
+    a = together.ens.log_alpha.detach()
+    assert not torch.equal(a[0], a[2])  # the temperatures are the members' own
+    assert not np.allclose(sac_member_state(together.ens, 0)[0], sac_member_state(together.ens, 2)[0])  # not vacuous
+    return together
+
+
+def assert_only_member_0_differs(a, b, members: int) -> None:
+    """Two ``sac_batched`` learners updated on batches that differ in member 0's only:
+    member 0's weights, targets, temperature and Adam moments differ, every other member's
+    are bit-identical."""
+    import torch
+    same = unchanged(sac_member_state, a, b, members)
+    assert not any(same[0]) and all(all(s) for s in same[1:])
+    assert not torch.equal(a.log_alpha[0], b.log_alpha[0]) and torch.equal(a.log_alpha[1:], b.log_alpha[1:])
+
+
+def assert_sac_run_twice_identical(train, economy):
+    """The same ``sac_batched`` run (seeds 3 and 4, 40 periods: 21 updates) twice: every
+    member's state and every stored action bit-identical. Returns the first run."""
+    import numpy as np
+    a, b = (train(economy, [3, 4], root_seed=1, periods=40) for _ in range(2))
+    assert all(all(same) for same in unchanged(sac_member_state, a.ens, b.ens, 4))
+    assert np.array_equal(a.buf["actions"], b.buf["actions"])
+    return a
+
+
+def assert_sac_resumes_exactly(economy, tmp_path, monkeypatch, run_class) -> None:
+    """A ``sac_batched`` run cut after its checkpoint at period 40 and rerun equals the
+    uninterrupted one bit for bit (RLlib's learner state and the temperature come back)."""
+    cfg = batched_sac_settings(periods=60, checkpoint_every=40, learning_starts=30)
+    whole, resumed = interrupted_and_whole(economy, cfg, tmp_path, monkeypatch, run_class=run_class)
+    assert resumed.periods == 60 and resumed.updates == whole.updates == 31
+    assert all(all(same) for same in unchanged(sac_member_state, whole.ens, resumed.ens, 4))
+
+
 def assert_close(a: list, b: list) -> None:
     """Two members' states equal within float tolerance (summation order differs batched)."""
     import numpy as np

@@ -16,14 +16,15 @@ pytest.importorskip("ray.rllib")
 
 from rl_helpers import (  # noqa: E402
     DUOPOLY,
+    assert_only_member_0_differs,
+    assert_sac_resumes_exactly,
+    assert_sac_run_twice_identical,
+    assert_sac_seeds_alone,
     batched_sac_settings,
     bumped_updates,
     continuous_duopoly,
-    interrupted_and_whole,
     sac_member_state,
-    unchanged,
 )
-from rl_helpers import assert_close as close  # noqa: E402
 
 from marketsai.economy import Economy, load_economy  # noqa: E402
 from marketsai.errors import SpecError  # noqa: E402
@@ -46,15 +47,7 @@ def train(economy, seeds, root_seed=5, **kw):
 
 
 def test_sac_batched_seeds_equal_seeds_alone(interval):
-    together = train(interval, [0, 1, 2])
-    assert together.updates == 100
-    for k, seed in enumerate([0, 1, 2]):
-        alone = train(interval, [seed])
-        for m in range(2):  # each firm's actor and critics
-            close(state(together.ens, 2 * k + m), state(alone.ens, m))
-    a = together.ens.log_alpha.detach()
-    assert not torch.equal(a[0], a[2])  # the temperatures are the members' own
-    assert not np.allclose(state(together.ens, 0)[0], state(together.ens, 2)[0])  # not vacuous
+    assert_sac_seeds_alone(train, interval)
 
 
 def test_a_loss_on_one_member_leaves_the_others_untouched():
@@ -78,24 +71,17 @@ def test_a_loss_on_one_member_leaves_the_others_untouched():
         batch["rewards"][0] += 1e3
         batch["noise"][0] += 1.0
     bumped_updates(a, b, batches, bump)
-    same = unchanged(state, a, b, M)
-    assert not any(same[0]) and all(all(s) for s in same[1:])
-    assert not torch.equal(a.log_alpha[0], b.log_alpha[0]) and torch.equal(a.log_alpha[1:], b.log_alpha[1:])
+    assert_only_member_0_differs(a, b, M)
 
 
 def test_the_same_sac_batched_run_twice_is_bit_identical(interval):
-    a, b = (train(interval, [3, 4], root_seed=1, periods=40) for _ in range(2))  # 21 updates
-    assert all(all(same) for same in unchanged(state, a.ens, b.ens, 4))
-    assert np.array_equal(a.buf["actions"], b.buf["actions"])
+    assert_sac_run_twice_identical(train, interval)
 
 
 def test_an_interrupted_sac_batched_run_resumes_exactly(interval, tmp_path, monkeypatch):
     """RLlib's learner state and the temperature (which RLlib's state leaves out) come back:
     the resumed run equals the uninterrupted one bit for bit."""
-    cfg = batched_sac_settings(periods=60, checkpoint_every=40, learning_starts=30)
-    whole, resumed = interrupted_and_whole(interval, cfg, tmp_path, monkeypatch, run_class=BatchedSACRun)
-    assert resumed.periods == 60 and resumed.updates == whole.updates == 31
-    assert all(all(same) for same in unchanged(state, whole.ens, resumed.ens, 4))
+    assert_sac_resumes_exactly(interval, tmp_path, monkeypatch, BatchedSACRun)
 
 
 def test_the_policy_plays_prices_on_the_interval(interval):

@@ -14,15 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("ray.rllib")
 
-from rl_helpers import (  # noqa: E402
-    DUOPOLY,
-    batched_sac_settings,
-    bumped_updates,
-    interrupted_and_whole,
-    unchanged,
-)
-from rl_helpers import assert_close as close  # noqa: E402
-from rl_helpers import sac_member_state as state  # noqa: E402
+import rl_helpers as helpers  # noqa: E402
 
 from marketsai.rl.batched_dqn import train_batched  # noqa: E402
 from marketsai.rl.batched_sac import BatchedSAC, BatchedSACGridRun  # noqa: E402
@@ -39,7 +31,7 @@ TRAINING = {"actor_lr": 1e-3, "critic_lr": 1e-3, "alpha_lr": 1e-2, "initial_alph
 
 
 def train(economy, seeds, root_seed=5, **kw):
-    return train_batched(economy, batched_sac_settings(**kw), seeds, root_seed=root_seed, run_class=BatchedSACGridRun)
+    return train_batched(economy, helpers.batched_sac_settings(**kw), seeds, root_seed=root_seed, run_class=BatchedSACGridRun)
 
 
 def batches(members: int, n: int, k: int = 8, d: int = 2, actions: int = 5, seed: int = 0) -> list:
@@ -52,15 +44,7 @@ def batches(members: int, n: int, k: int = 8, d: int = 2, actions: int = 5, seed
 
 def test_sac_grid_batched_seeds_equal_seeds_alone(duopoly):
     assert BatchedSAC().run_class_for(duopoly) is BatchedSACGridRun
-    together = train(duopoly, [0, 1, 2])
-    assert together.updates == 100 and together.ens.module.discrete
-    for k, seed in enumerate([0, 1, 2]):
-        alone = train(duopoly, [seed])
-        for m in range(2):  # each firm's actor and critics
-            close(state(together.ens, 2 * k + m), state(alone.ens, m))
-    a = together.ens.log_alpha.detach()
-    assert not torch.equal(a[0], a[2])  # the temperatures are the members' own
-    assert not np.allclose(state(together.ens, 0)[0], state(together.ens, 2)[0])  # not vacuous
+    assert helpers.assert_sac_seeds_alone(train, duopoly).ens.module.discrete
 
 
 def test_one_member_is_rllibs_own_discrete_sac_learner():
@@ -104,8 +88,8 @@ def test_one_member_is_rllibs_own_discrete_sac_learner():
         group.update(batch=transitions_batch(transitions, batch, MODULE_ID), timesteps=timesteps(t))
     for name in pairs:
         for lin, (w, b) in zip(rllib_layers(name), getattr(ours.module, name).member_arrays(0), strict=True):
-            close([lin.weight.detach().numpy().T, lin.bias.detach().numpy()], [w, b])
-    close([learner.curr_log_alpha[MODULE_ID].detach().numpy()], [ours.log_alpha.detach().numpy()])
+            helpers.assert_close([lin.weight.detach().numpy().T, lin.bias.detach().numpy()], [w, b])
+    helpers.assert_close([learner.curr_log_alpha[MODULE_ID].detach().numpy()], [ours.log_alpha.detach().numpy()])
     assert not np.isclose(ours.log_alpha.item(), np.log(0.5))  # the temperature moved
 
 
@@ -132,24 +116,17 @@ def test_a_loss_on_one_grid_member_leaves_the_others_untouched():
     def bump(batch):
         batch["rewards"][0] += 1e3
         batch["obs"][0] += 1.0
-    bumped_updates(a, b, batches(M, 4), bump)
-    same = unchanged(state, a, b, M)
-    assert not any(same[0]) and all(all(s) for s in same[1:])
-    assert not torch.equal(a.log_alpha[0], b.log_alpha[0]) and torch.equal(a.log_alpha[1:], b.log_alpha[1:])
+    helpers.bumped_updates(a, b, batches(M, 4), bump)
+    helpers.assert_only_member_0_differs(a, b, M)
 
 
 def test_the_same_sac_grid_run_twice_is_bit_identical(duopoly):
-    a, b = (train(duopoly, [3, 4], root_seed=1, periods=40) for _ in range(2))  # 21 updates
-    assert all(all(same) for same in unchanged(state, a.ens, b.ens, 4))
-    assert np.array_equal(a.buf["actions"], b.buf["actions"])
+    a = helpers.assert_sac_run_twice_identical(train, duopoly)
     assert len(np.unique(a.buf["actions"][:, :a.size])) > 1  # the members explore
 
 
 def test_an_interrupted_sac_grid_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
-    cfg = batched_sac_settings(periods=60, checkpoint_every=40, learning_starts=30)
-    whole, resumed = interrupted_and_whole(duopoly, cfg, tmp_path, monkeypatch, run_class=BatchedSACGridRun)
-    assert resumed.periods == 60 and resumed.updates == whole.updates == 31
-    assert all(all(same) for same in unchanged(state, whole.ens, resumed.ens, 4))
+    helpers.assert_sac_resumes_exactly(duopoly, tmp_path, monkeypatch, BatchedSACGridRun)
 
 
 def test_kind_learn_runs_sac_on_the_grid_with_its_untrained_floor(tmp_path):
@@ -160,7 +137,7 @@ def test_kind_learn_runs_sac_on_the_grid_with_its_untrained_floor(tmp_path):
     import marketsai as mai
     small = {"periods": 60, "learning_starts": 20, "hiddens": [16, 16], "train_batch_size": 16,
              "checkpoint_every": 0, "episode_length": 50}
-    cfg = {"kind": "learn", "name": "t", "economy": str(DUOPOLY), "seed": 3,
+    cfg = {"kind": "learn", "name": "t", "economy": str(helpers.DUOPOLY), "seed": 3,
            "seeds": 2, "learner": {"name": "sac_batched", "settings": small},
            "evaluate": [{"name": "calvano", "settings": {"episodes": 3, "periods": 30, "tail": 10,
                                                          "impulse_response": [], "untrained": True}}]}

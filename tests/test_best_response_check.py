@@ -131,3 +131,13 @@ def test_rival_study_files_mirror_their_published_scale_file(learner):
         suffix = "_interval" if "interval" in learner else ""
         assert mirror["economy"] == f"bertrand_rival_{rival}{suffix}.yaml"
         assert mirror["evaluate"] == [{"name": "best_response", "settings": {"untrained": True}}]
+
+
+def test_docs_list_the_declared_settings():
+    """docs/experiments.md's settings table of the evaluation is its declared settings."""
+    from marketsai.params import describe
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    section = text[text.index("**`best_response`**"):]
+    for key, default, allowed, meaning in describe(evaluations.get("best_response").declared()):
+        row = f"| `{key}` | {default} | {allowed} | {meaning} |"
+        assert row in section, row

@@ -12,10 +12,11 @@ strategic rival either (docs/tabular_vs_deep.md, "Sanity check").
   over the grid, profits from the market itself: ``economy.clear``); the learner's greedy
   action in every state of the economy's finite game (:func:`~marketsai.analysis.calvano.tabulate`:
   15 states with memory 1); distances in grid steps, "at" the best response: the same index.
-* **interval decision**: the best response on the interval (:func:`static_best_response`:
-  a fine search, then a second one around its best point, from the markets); the learner's greedy price
-  after each of ``points`` evenly spaced prices as its own last price (played ``memory``
-  periods in a row); distances in steps of that spacing, "at": within half a step.
+* **interval decision**: the best response on the interval
+  (:func:`~marketsai.analysis.calvano.static_best_response`: a fine search of the market's
+  profits, then a second one around its best point); the learner's greedy price after
+  each of ``points`` evenly spaced prices as its own last price (played ``memory`` periods
+  in a row); distances in steps of that spacing, "at": within half a step.
 
 ``passed``: every state within one step. ``untrained: true`` (every evaluation's) checks the
 learner's starting policy the same way: ``results_untrained``, summary under ``untrained``.
@@ -116,7 +117,8 @@ class BestResponseEvaluation(Evaluation):
                                         settings["search_points"], rounds=2)
             br = int(np.argmin(np.abs(asked - best)))
             off = np.abs(prices - best) / (asked[1] - asked[0])
-            profit, best_profit = decision_profits(economy, col, prices), float(decision_profits(economy, col, [best])[0])
+            profit = decision_profits(economy, col, prices)
+            best_profit = float(decision_profits(economy, col, [best])[0])
             at, shown = off <= 0.5, [f"{p:.4f}" for p in prices]
         row = {"best_response_price": best, "best_response_index": br, "states": len(prices),
                "greedy_price_modal": float(pd.Series(np.round(prices, 4)).mode().iloc[0]),

@@ -313,3 +313,15 @@ def test_heatmap_draws_the_published_range_from_its_table():
     assert hatched == expect == {(2, 0), (2, 1)}  # 0.50 and 0.99 sit at alpha 0.01: not covered
     assert any("published 0.64 to 0.94 for learner.alpha >= 0.025 (Figure 1)" in t.get_text()
                for t in fig.texts)
+
+
+def test_heatmap_flags_only_the_cells_it_is_given():
+    tab = pd.DataFrame([[0.5, 0.7], [0.9, 0.8]], index=[1e-6, 1e-5], columns=[0.01, 0.1])
+    fig = analysis.plot_heatmap(tab, flagged=np.array([[True, False], [False, False]]), flag_label="odd")
+    (dots,) = [c for c in fig.axes[0].collections if c.get_gid() == "flagged"]
+    assert dots.get_offsets().tolist() == [[0.0, 0.0]]
+    assert any(t.get_text() == "dot: odd" for t in fig.texts)
+    assert not [c for c in analysis.plot_heatmap(tab, flagged=np.zeros((2, 2), bool)).axes[0].collections
+                if c.get_gid() == "flagged"]
+    with pytest.raises(ValueError, match=r"flagged has shape \(1, 2\), the heat map \(2, 2\)"):
+        analysis.plot_heatmap(tab, flagged=np.ones((1, 2), bool))

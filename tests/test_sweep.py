@@ -148,3 +148,27 @@ def test_heatmap_range_from_the_reference_section():
                         "heatmap_range.at_least.learner.gamma")):
         with pytest.raises(SpecError, match=re.escape(f"reference.{where} =")):
             load_experiment(small_sweep(reference={"heatmap_range": bad}), OVERRIDES)
+
+
+def test_unmoved_sessions_are_counted_and_marked_on_the_heat_map(tmp_path):
+    """A session whose greedy strategy never changed stops after exactly stable_periods: a
+    step size too small to move any greedy action within the stop window (alpha 1e-6) gives
+    unmoved_share 1 in its cells; the learning cells of the same sweep give 0 (with a window
+    of 300 periods some of them stop unmoved too: a window short against the exploration
+    leaves greedy actions unvisited, so the share is the stop rule's, not a proof of
+    learning); the heat map
+    dots exactly the unmoved cells and says what the dot means."""
+    from marketsai.runner.run import sweep_figures
+    spec = small_sweep(sessions=3, chunk_size=3, analysis={"impulse_response": []},
+                       learner={"alpha": 0.15, "beta": 1e-3, "stable_periods": 2000},
+                       sweep={"learner.alpha": [1e-6, 0.2], "learner.beta": [5e-4, 2e-3]})
+    run = run_experiment(spec, out=tmp_path / "run", overrides=OVERRIDES, progress=False, threads=1)
+    res = pd.read_parquet(run / "results.parquet")
+    cells = pd.DataFrame(json.loads((run / "summary.json").read_text())["cells"])
+    tiny = res["learner.alpha"] == 1e-6
+    assert (res.loc[tiny, "periods"] == 2000).all() and (res.loc[~tiny, "periods"] > 2000).all()
+    assert cells["unmoved_share"].tolist() == [1.0, 1.0, 0.0, 0.0]
+    fig = sweep_figures(load_experiment(spec, OVERRIDES), cells)["heatmap_profit_gain"]
+    dots = [c for c in fig.axes[0].collections if c.get_gid() == "flagged"]
+    assert len(dots) == 1 and sorted(map(tuple, dots[0].get_offsets().tolist())) == [(0.0, 0.0), (0.0, 1.0)]
+    assert any("unmoved" in t.get_text() for t in fig.texts)

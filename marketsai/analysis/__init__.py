@@ -19,6 +19,8 @@ Evaluations of a :class:`~marketsai.policies.Policy` in an economy, registered b
 * :mod:`~marketsai.analysis.simulate` -- the one simulator of a policy in an economy;
 * :mod:`~marketsai.analysis.calvano` -- ``calvano``: profit gain, limit cycles, impulse
   responses, equilibrium checks;
+* :mod:`~marketsai.analysis.best_response_check` -- ``best_response``: a single firm's
+  greedy price in every state against its static best response (a fixed rival);
 * :mod:`~marketsai.analysis.growth_policy` -- ``growth``: Euler, policy and welfare errors;
 * :mod:`~marketsai.analysis.households`, :mod:`~marketsai.analysis.market_long_run`,
   :mod:`~marketsai.analysis.market` -- ``market``: clearing, shares against the

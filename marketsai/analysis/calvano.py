@@ -217,7 +217,7 @@ class CalvanoEvaluation(Evaluation):
             state, dev = run["state"], settings["impulse_agent"]
             _, values = act(economy, policy, state)  # deviation period: best response to the others
             for b in range(B):
-                values[b, cols[dev]] = _best_response(economy, cols[dev], values[b])
+                values[b, cols[dev]] = static_best_response(economy, cols[dev], values[b])
             state, _, info = economy.step(state, values, rng)
             paths[:, 1] = info["price"][:, cols]
             after = simulate(economy, policy, horizon - 1, state=state, rng=rng,
@@ -257,15 +257,29 @@ def _impulse_table(frames) -> dict:
     return {"impulse_response": pd.concat(frames, ignore_index=True)} if frames else {}
 
 
-def _best_response(economy, column: int, values: np.ndarray, points: int = 2001) -> float:
-    """The static best response (on a fine grid of its interval) of decision ``column``
-    to the other decisions' ``values``."""
+def static_best_response(economy, column: int, values: np.ndarray, points: int = 2001, rounds: int = 1) -> float:
+    """The static best response of interval decision ``column`` to the other decisions'
+    ``values`` ``(n_decisions,)``: the most profitable of ``points`` prices over its
+    interval; each further round searches ``points`` prices between the best one's two
+    neighbours (two rounds of 2001: to about ``width / 4e6``)."""
     d = economy.decisions[column]
-    grid = np.linspace(d.low, d.high, points)
-    trial = np.repeat(values[None, :], points, axis=0)
-    trial[:, column] = grid
+    low, high, best = d.low, d.high, d.low
+    for _ in range(rounds):
+        grid = np.linspace(low, high, points)
+        k = int(np.argmax(decision_profits(economy, column, grid, values)))
+        best, low, high = grid[k], grid[max(k - 1, 0)], grid[min(k + 1, points - 1)]
+    return float(best)
+
+
+def decision_profits(economy, column: int, prices, values=None) -> np.ndarray:
+    """The profit of decision ``column``'s agent at each of ``prices``, the other decisions
+    at ``values`` ``(n_decisions,)`` (default: zeros), from the markets (``economy.clear``)."""
+    prices = np.asarray(prices, dtype=float)
+    trial = np.zeros((len(prices), len(economy.decisions))) if values is None else \
+        np.repeat(np.asarray(values, dtype=float)[None, :], len(prices), axis=0)
+    trial[:, column] = prices
     rewards, _, _ = economy.clear(trial)
-    return float(grid[int(np.argmax(rewards[:, d.agent]))])
+    return rewards[:, economy.decisions[column].agent]
 
 
 def calvano_summary(tables: dict, impulse_agent: int = 0) -> dict:

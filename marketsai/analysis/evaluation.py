@@ -25,6 +25,14 @@ def simulation_settings(periods: int, burn: int, lo: int = 10, hi: int = 10_000_
             "burn": Param(burn, int_range(0, hi), "periods simulated and dropped first")}
 
 
+def column_means(results: pd.DataFrame, columns=None) -> dict[str, float]:
+    """The mean of each numeric column of ``results`` (of ``columns`` where given), under
+    its own name: the summary of an evaluation whose rows are seeds. A learner's own
+    columns that are not numbers (a checkpoint path) are skipped."""
+    frame = results if columns is None else results[list(columns)]
+    return {c: float(v) for c, v in frame.select_dtypes("number").mean().items()}
+
+
 class Evaluation:
     """Base class of evaluations (the contract: :mod:`marketsai.analysis.evaluations`)."""
 

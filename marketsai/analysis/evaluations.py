@@ -26,7 +26,7 @@ the scale against which a trained policy is read; its tables come back as
 Examples
 --------
 >>> sorted(evaluations.names())
-['calvano', 'growth', 'klein', 'krusell_smith', 'market', 'sectors']
+['best_response', 'calvano', 'growth', 'klein', 'krusell_smith', 'market', 'sectors']
 >>> evaluations.get("calvano").settings["episodes"].default
 100
 """
@@ -39,6 +39,7 @@ import pandas as pd
 
 # the entries register themselves on import
 from marketsai.analysis import (  # noqa: F401
+    best_response_check,
     calvano,
     growth_policy,
     klein,

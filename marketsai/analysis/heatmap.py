@@ -63,12 +63,16 @@ def heatmap_table(results: pd.DataFrame, x: str, y: str, value: str = "profit_ga
 
 def plot_heatmap(table: pd.DataFrame, xlabel=None, ylabel=None, title="Profit gain",
                  cmap="viridis", annotate: bool | None = None, max_ticks: int = 10,
-                 published: PublishedRange | None = None):
+                 published: PublishedRange | None = None, flagged: np.ndarray | None = None,
+                 flag_label: str = "flagged"):
     """Draw a :func:`heatmap_table` grid, one cell per swept value (rows: the ``y`` values,
     increasing upwards). Cells are annotated with their value when the grid is small
     (at most 12 x 12) unless told otherwise. ``published``: a published range, drawn as
     lines at its ends on the colour bar (whose limits are widened to hold them) and hatching
-    over the covered cells outside it. Returns a :class:`matplotlib.figure.Figure`.
+    over the covered cells outside it. ``flagged``: a boolean grid (the table's shape) of
+    cells to mark with a white dot, whose meaning ``flag_label`` states under the figure
+    (e.g. cells where most sessions never moved from their initial strategy). Returns a
+    :class:`matplotlib.figure.Figure`.
     """
     from matplotlib.figure import Figure
 
@@ -81,6 +85,8 @@ def plot_heatmap(table: pd.DataFrame, xlabel=None, ylabel=None, title="Profit ga
     bar = fig.colorbar(image, ax=ax, label=title)
     if published is not None:
         _draw_published(fig, ax, image, bar, table, published)
+    if flagged is not None:
+        _draw_flagged(fig, ax, np.asarray(flagged, bool), grid.shape, flag_label)
     for axis, values, n in ((ax.xaxis, table.columns, nx), (ax.yaxis, table.index, ny)):
         ticks = np.unique(np.linspace(0, n - 1, min(n, max_ticks)).round().astype(int))
         axis.set_ticks(ticks)
@@ -111,3 +117,12 @@ def _draw_published(fig, ax, image, bar, table: pd.DataFrame, published: Publish
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
                                edgecolor="tab:red", lw=0, gid="outside_published"))
     fig.text(0.01, 0.005, published.label, fontsize=6, ha="left", va="bottom")
+
+
+def _draw_flagged(fig, ax, flagged: np.ndarray, shape: tuple, label: str) -> None:
+    if flagged.shape != shape:
+        raise ValueError(f"flagged has shape {flagged.shape}, the heat map {shape}")
+    rows, cols = np.nonzero(flagged)
+    if len(rows):
+        ax.scatter(cols, rows, s=12, c="white", edgecolors="black", linewidths=0.5, gid="flagged")
+        fig.text(0.99, 0.005, f"dot: {label}", fontsize=6, ha="right", va="bottom")

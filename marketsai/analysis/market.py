@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
+from marketsai.analysis.evaluation import Evaluation, column_means, evaluations, simulation_settings
 from marketsai.analysis.households import MARKET_KEYS, competitive_share, market_report
 from marketsai.analysis.market_long_run import long_run, market_path, two_sector_reference
 from marketsai.errors import SpecError
@@ -69,5 +69,4 @@ class MarketEvaluation(Evaluation):
         return {"results": pd.DataFrame([row])}
 
     def summarise(self, tables, settings):
-        res = tables["results"].select_dtypes("number")  # not a learner's checkpoint path
-        return {c: float(res[c].mean()) for c in res.columns}
+        return column_means(tables["results"])

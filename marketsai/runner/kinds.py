@@ -90,6 +90,9 @@ class ExperimentKind:
     #: summary key drawn in sweep heat maps / line plots, and its label
     sweep_value: ClassVar[str | None] = None
     sweep_value_label: ClassVar[str] = ""
+    #: summary key (a share in [0, 1]) whose cells at or above one half a sweep heat map
+    #: marks, and what the mark means: ``(key, label)``, or None
+    sweep_flag: ClassVar[tuple[str, str] | None] = None
     #: run_unit takes ``context=UnitContext(...)``: a folder of the unit's own files
     uses_workdir: ClassVar[bool] = False
     #: the folder of the run folder holding the units' workdirs

@@ -235,8 +235,13 @@ def sweep_figures(exp: Experiment, cells: pd.DataFrame) -> dict:
     if len(keys) == 2:
         from marketsai.analysis.heatmap import heatmap_table, plot_heatmap
         table = heatmap_table(cells, keys[0], keys[1], value)
+        flag = exp.kind.sweep_flag
+        flagged = None
+        if flag is not None and flag[0] in cells and cells[flag[0]].notna().all():
+            flagged = heatmap_table(cells, keys[0], keys[1], flag[0]).reindex_like(table).to_numpy() >= 0.5
         return {f"heatmap_{value}": plot_heatmap(table, keys[0], keys[1], title=label,
-                                                 published=published_range(exp.config["reference"], keys))}
+                                                 published=published_range(exp.config["reference"], keys),
+                                                 flagged=flagged, flag_label=flag[1] if flag else "")}
     if len(keys) == 1:
         from matplotlib.figure import Figure
         fig = Figure(figsize=(6.4, 4.0))

@@ -123,6 +123,16 @@ def dp_columns(model, strategies, rtol: float) -> dict:
             "dp_optimal": (chosen >= best - rtol * (1 + np.abs(best))).mean(axis=1)}
 
 
+def unmoved_share(results: pd.DataFrame, stable_periods: int) -> float:
+    """Share of sessions that converged after exactly ``stable_periods`` periods: their
+    greedy strategy never changed from the initial Q-table's, so the stop rule (the greedy
+    strategy unchanged for ``stable_periods``) was met before learning moved anything. With
+    small step sizes and slow exploration decay this happens (Calvano et al.'s grid at
+    alpha <= 0.01, beta 2e-7); their outcome is the initial strategy's, not a learned one."""
+    converged = results["converged"].to_numpy(bool)
+    return float((converged & (results["periods"].to_numpy() == stable_periods)).mean())
+
+
 def learner_config(cfg: dict):
     from marketsai.learners.q_learning import config_of
     return config_of(cfg["learner"])
@@ -136,6 +146,7 @@ class TabularKind(ExperimentKind):
     unit_label = "sessions"
     sweep_value = "profit_gain"
     sweep_value_label = "profit gain Delta"
+    sweep_flag = ("unmoved_share", "most sessions stopped with their initial greedy strategy (unmoved)")
 
     @property
     def schema(self):  # the q_learning learner's declared settings: every default visible
@@ -296,6 +307,8 @@ class TabularKind(ExperimentKind):
         if "converged" in res:
             out["converged"] = int(res["converged"].sum())
             out["converged_share"] = float(res["converged"].mean())
+            if "periods" in res:
+                out["unmoved_share"] = unmoved_share(res, learner_config(cfg).stable_periods)
         if "periods" in res:
             out["periods_mean"] = float(res["periods"].mean())
             out["periods_median"] = float(res["periods"].median())
@@ -365,7 +378,7 @@ class TabularKind(ExperimentKind):
     def format_summary(self, summary: dict, ref: dict) -> str | None:
         if "cells" in summary:
             cells = pd.DataFrame(summary["cells"])
-            cols = ["cell", *summary["sweep"], "sessions", "converged_share", "periods_mean",
+            cols = ["cell", *summary["sweep"], "sessions", "converged_share", "unmoved_share", "periods_mean",
                     "mean_price", "profit_gain", "profit_gain_sd", "cycle_share_1"]
             return cells[[c for c in cols if c in cells]].to_string(
                 index=False, float_format=lambda x: f"{x:.4g}")
@@ -376,7 +389,7 @@ class TabularKind(ExperimentKind):
             lines.append("Profit gain by limit-cycle length (Calvano et al. 2020, Table I layout)")
             lines.append(t1.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
             lines.append("")
-        keys = ["sessions", "converged_share", "periods_mean", "profit_gain", "profit_gain_sd",
+        keys = ["sessions", "converged_share", "unmoved_share", "periods_mean", "profit_gain", "profit_gain_sd",
                 "cycle_share_1", "cycle_share_2", "cycle_share_3plus", "profit_gain_cycle_1",
                 "profit_gain_cycle_2", "profit_gain_cycle_3plus", "mean_price",
                 "eq_on_path_share", "eq_all_states_share", "osd_on_path_share",

@@ -120,7 +120,7 @@ def test_summary_is_the_pass_share_and_the_means_over_seeds():
     assert "seed" not in out and "greedy_by_state" not in out
 
 
-@pytest.mark.parametrize("learner", ["dqn_batched_500k", "sac_batched_interval_500k"])
+@pytest.mark.parametrize("learner", ["dqn_batched_500k", "sac_batched_interval_500k", "sac_batched_grid_500k"])
 def test_rival_study_files_mirror_their_published_scale_file(learner):
     """The full-budget sanity files copy the study's learner settings (the experiment format
     has no include): they must not drift from the file they mirror."""

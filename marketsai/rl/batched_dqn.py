@@ -123,12 +123,12 @@ class GridActors:
             cols.append(own[0])
             grids.append(decs[0].grid)
         if len({len(g) for g in grids}) != 1:
-            raise SpecError("dqn_batched needs grids of one size", path="economy.agents",
+            raise SpecError("dqn_batched and sac_batched on a grid need grids of one size", path="economy.agents",
                             value=[len(g) for g in grids], allowed="the same number of points for every agent")
         spaces = econ.observer.spaces
         dims = {int(np.prod(spaces[a].shape)) for a in econ.actors}
         if len(dims) != 1:
-            raise SpecError("dqn_batched needs observations of one width", path="economy.agents",
+            raise SpecError("dqn_batched and sac_batched on a grid need observations of one width", path="economy.agents",
                             value=sorted(dims), allowed="agents observing the same number of values")
         return cls(np.array(cols), np.stack(grids), tuple(econ.actors), dims.pop())
 

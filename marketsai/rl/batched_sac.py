@@ -122,8 +122,6 @@ class SACRun(BatchedRun):
     """:class:`~marketsai.rl.batched_dqn.BatchedRun` with RLlib's SAC update (either loss)."""
 
     checkpoint = CHECKPOINT
-    #: the loss's two Gaussian draws come with each batch (continuous SAC)
-    draws = False
 
     def make_learner(self, member_seeds: list, gamma: float):
         from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group

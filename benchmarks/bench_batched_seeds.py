@@ -29,8 +29,12 @@ The PPO rows (fourth table): a bare PyTorch PPO minibatch update, RLlib's
 ``PPOTorchLearner`` on its default module per seed, and ``ppo_batched``'s learner
 (:mod:`marketsai.rl.seed_batched_ppo`) over ``S`` seeds.
 
+The SAC-on-the-grid rows (last table): a bare PyTorch discrete SAC update written here,
+RLlib's ``SACTorchLearner`` (discrete loss) on its default module per seed, and
+``sac_batched``'s learner on a grid over ``S`` seeds.
+
 Usage: ``python benchmarks/bench_batched_seeds.py [--updates 300] [--rounds 3] [--sizes 1 4 8 16]
-[--periods 200] [--sac-updates 100] [--ppo-updates 300] [--rllib-steps 2000]``.
+[--periods 200] [--sac-updates 100] [--ppo-updates 300] [--sac-grid-updates 100] [--rllib-steps 2000]``.
 """
 
 from __future__ import annotations
@@ -136,22 +140,42 @@ def rllib_algorithm_per_seed(steps: int) -> float:
 SAC_LR, TAU = 3e-4, 5e-3
 
 
-def sac_bare_loop(torch, seed: int = 0):
-    """One seed's SAC update (continuous, twin critics, learned temperature), plain PyTorch
-    (the benchmark's own code): RLlib's losses from one forward pass, one backward, four Adam
-    steps, polyak targets."""
+def sac_networks(torch, pi_out: int, q_in: int, q_out: int, seed: int):
+    """A bare SAC's networks (64x64 ReLU): actor, twin critics, their targets, the
+    log-temperature, and the four Adam optimisers (RLlib's: eps 1e-7)."""
     import copy
-    import math
     torch.manual_seed(seed)
 
     def mlp(i, o):
         return torch.nn.Sequential(torch.nn.Linear(i, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(),
                                    torch.nn.Linear(64, o))
-    pi, q1, q2 = mlp(OBS, 2), mlp(OBS + 1, 1), mlp(OBS + 1, 1)
+    pi, q1, q2 = mlp(OBS, pi_out), mlp(q_in, q_out), mlp(q_in, q_out)
     t1, t2 = copy.deepcopy(q1), copy.deepcopy(q2)
     log_alpha = torch.zeros(1, requires_grad=True)
     opts = [torch.optim.Adam(p, lr=SAC_LR, eps=1e-7) for p in (q1.parameters(), q2.parameters(), pi.parameters(),
                                                                 [log_alpha])]
+    return pi, q1, q2, t1, t2, log_alpha, opts
+
+
+def sac_step(torch, opts, loss, pairs) -> None:
+    """One backward of ``loss``, the four Adam steps, the polyak update of ``pairs`` (target, online)."""
+    for o in opts:
+        o.zero_grad()
+    loss.backward()
+    for o in opts:
+        o.step()
+    with torch.no_grad():
+        for t, o in pairs:
+            for pt, po in zip(t.parameters(), o.parameters(), strict=True):
+                pt.mul_(1 - TAU).add_(po, alpha=TAU)
+
+
+def sac_bare_loop(torch, seed: int = 0):
+    """One seed's SAC update (continuous, twin critics, learned temperature), plain PyTorch
+    (the benchmark's own code): RLlib's losses from one forward pass, one backward, four Adam
+    steps, polyak targets."""
+    import math
+    pi, q1, q2, t1, t2, log_alpha, opts = sac_networks(torch, 2, OBS + 1, 1, seed)
     obs, nxt, act, rew = torch.randn(BATCH, OBS), torch.randn(BATCH, OBS), torch.rand(BATCH, 1) * 2 - 1, torch.randn(BATCH)
 
     def sample(o):
@@ -178,15 +202,7 @@ def sac_bare_loop(torch, seed: int = 0):
         for p in [*q1.parameters(), *q2.parameters()]:
             p.requires_grad_(True)
         temperature = -(log_alpha * (logp.detach() - 1.0)).mean()
-        for o in opts:
-            o.zero_grad()
-        (critic + actor + temperature).backward()
-        for o in opts:
-            o.step()
-        with torch.no_grad():
-            for t, o in ((t1, q1), (t2, q2)):
-                for pt, po in zip(t.parameters(), o.parameters(), strict=True):
-                    pt.mul_(1 - TAU).add_(po, alpha=TAU)
+        sac_step(torch, opts, critic + actor + temperature, ((t1, q1), (t2, q2)))
     return update
 
 
@@ -212,8 +228,9 @@ def sac_rllib_batched(S: int):
     return lambda: ens.update(batch, 0)
 
 
-def sac_rllib_per_seed():
-    """One seed's SAC update on today's path: RLlib's SAC learner on its default module."""
+def sac_rllib_per_seed(grid: bool = False):
+    """One seed's SAC update on today's path: RLlib's SAC learner on its default module
+    (with ``grid``, its discrete loss over the 15 prices)."""
     import gymnasium as gym
     import numpy as np
     from ray.rllib.algorithms.sac import SACConfig
@@ -221,15 +238,65 @@ def sac_rllib_per_seed():
     from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
     from marketsai.rl.replay import transitions
-    config = (SACConfig().training(actor_lr=SAC_LR, critic_lr=SAC_LR, alpha_lr=SAC_LR, tau=TAU, gamma=GAMMA, n_step=1)
+    config = (SACConfig().training(actor_lr=SAC_LR, critic_lr=SAC_LR, alpha_lr=SAC_LR, tau=TAU, gamma=GAMMA, n_step=1,
+                                   **({"target_entropy": GRID_TARGET_ENTROPY} if grid else {}))
               .rl_module(model_config={"fcnet_hiddens": HID, "fcnet_activation": "relu", "head_fcnet_hiddens": []})
               .learners(num_learners=0))
+    space = gym.spaces.Discrete(ACT) if grid else gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
     group = config.build_learner_group(spaces={"default_policy": (
-        gym.spaces.Box(-np.inf, np.inf, (OBS,), np.float32), gym.spaces.Box(-1.0, 1.0, (1,), np.float32))})
-    b = {c: v[0] for c, v in sac_batch(np.random.default_rng(0), 1).items()}
+        gym.spaces.Box(-np.inf, np.inf, (OBS,), np.float32), space)})
+    b = {c: v[0] for c, v in (sac_grid_batch if grid else sac_batch)(np.random.default_rng(0), 1).items()}
     batch = MultiAgentBatch({"default_policy": transitions(b["obs"], b["actions"], b["rewards"], b["next_obs"])},
                             env_steps=BATCH)
     return lambda: group.update(batch=batch, timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: 0})
+
+
+# ---------------------------------------------------------------- SAC on the grid
+GRID_TARGET_ENTROPY = 0.5  # nats, as sac_batched_grid_500k.yaml
+
+
+def sac_grid_bare_loop(torch, seed: int = 0):
+    """One seed's discrete SAC update (twin critics over the 15 prices, learned
+    temperature), plain PyTorch (the benchmark's own code): RLlib's discrete losses
+    (expectations over the actions) from one forward pass, one backward, four Adam steps,
+    polyak targets."""
+    pi, q1, q2, t1, t2, log_alpha, opts = sac_networks(torch, ACT, OBS, ACT, seed)
+    obs, nxt, rew = torch.randn(BATCH, OBS), torch.randn(BATCH, OBS), torch.randn(BATCH)
+    act = torch.randint(0, ACT, (BATCH, 1))
+
+    def update():
+        alpha = log_alpha.exp()
+        with torch.no_grad():
+            p_next = torch.softmax(pi(nxt), dim=-1)
+            y = rew + GAMMA * (p_next * (torch.min(t1(nxt), t2(nxt)) - alpha * p_next.log())).sum(-1)
+        q1o, q2o = q1(obs), q2(obs)
+        critic = (torch.nn.functional.huber_loss(q1o.gather(-1, act)[:, 0], y)
+                  + torch.nn.functional.huber_loss(q2o.gather(-1, act)[:, 0], y))
+        p = torch.softmax(pi(obs), dim=-1)
+        actor = (p * (alpha.detach() * p.log() - torch.min(q1o, q2o).detach())).sum(-1).mean()
+        temperature = -(log_alpha * ((p * p.log()).sum(-1).detach() + GRID_TARGET_ENTROPY)).mean()
+        sac_step(torch, opts, critic + actor + temperature, ((t1, q1), (t2, q2)))
+    return update
+
+
+def sac_grid_batch(rng, S: int) -> dict:
+    """Fixed grid transitions ``(S, BATCH, ...)`` as numpy arrays (no draws: the discrete
+    loss takes expectations)."""
+    return {"obs": rng.normal(size=(S, BATCH, OBS)).astype("float32"), "actions": rng.integers(0, ACT, (S, BATCH)),
+            "rewards": rng.normal(size=(S, BATCH)).astype("float32"),
+            "next_obs": rng.normal(size=(S, BATCH, OBS)).astype("float32")}
+
+
+def sac_grid_rllib_batched(S: int):
+    """RLlib's SAC learner (discrete loss) over the S seeds' one stacked RLModule (``sac_batched`` on a grid)."""
+    import numpy as np
+
+    from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group
+    ens = RLlibSACMembers(sac_learner_group(list(range(S)), OBS, HID, n_actions=ACT, actor_lr=SAC_LR, critic_lr=SAC_LR,
+                                            alpha_lr=SAC_LR, initial_alpha=1.0, target_entropy=GRID_TARGET_ENTROPY,
+                                            tau=TAU, grad_clip=None, gamma=GAMMA))
+    batch = sac_grid_batch(np.random.default_rng(0), S)
+    return lambda: ens.update(batch, 0)
 
 
 # ---------------------------------------------------------------- PPO on the grid
@@ -348,6 +415,8 @@ def main():
     parser.add_argument("--periods", type=int, default=200, help="end-to-end periods per window (0: skip)")
     parser.add_argument("--sac-updates", type=int, default=100, help="SAC updates per timed window (0: skip)")
     parser.add_argument("--ppo-updates", type=int, default=300, help="PPO minibatch updates per timed window (0: skip)")
+    parser.add_argument("--sac-grid-updates", type=int, default=100,
+                        help="SAC-on-the-grid updates per timed window (0: skip)")
     parser.add_argument("--rllib-steps", type=int, default=2000,
                         help="periods of RLlib's DQN algorithm's timed window (0: skip)")
     args, _ = parser.parse_known_args()
@@ -359,7 +428,10 @@ def main():
     sac |= {("rllib", S): sac_rllib_batched(S) for S in args.sizes} if args.sac_updates else {}
     ppo = {("bare", 1): ppo_bare_loop(torch), ("rllib per seed", 1): ppo_rllib_per_seed()}
     ppo |= {("rllib", S): ppo_rllib_batched(S) for S in args.sizes} if args.ppo_updates else {}
+    grid = {("bare", 1): sac_grid_bare_loop(torch), ("rllib per seed", 1): sac_rllib_per_seed(grid=True)}
+    grid |= {("rllib", S): sac_grid_rllib_batched(S) for S in args.sizes} if args.sac_grid_updates else {}
     best, sac_best, ppo_best = dict.fromkeys(fns, 0.0), dict.fromkeys(sac, 0.0), dict.fromkeys(ppo, 0.0)
+    grid_best = dict.fromkeys(grid, 0.0)
     for _ in range(args.rounds):
         for k, fn in fns.items():
             best[k] = max(best[k], rate(fn, args.updates))
@@ -367,6 +439,8 @@ def main():
             sac_best[k] = max(sac_best[k], rate(fn, args.sac_updates))
         for k, fn in ppo.items() if args.ppo_updates else ():
             ppo_best[k] = max(ppo_best[k], rate(fn, args.ppo_updates))
+        for k, fn in grid.items() if args.sac_grid_updates else ():
+            grid_best[k] = max(grid_best[k], rate(fn, args.sac_grid_updates))
     e2e = end_to_end((1, 8), args.periods, args.rounds) if args.periods else {}
     algo = rllib_algorithm_per_seed(args.rllib_steps) if args.rllib_steps else None
     load1 = os.getloadavg()[0]
@@ -384,7 +458,7 @@ def main():
              "(2 cores: above 2, other jobs shared the machine). Command: `nice -n 5 python "
              f"benchmarks/bench_batched_seeds.py --updates {args.updates} --rounds {args.rounds} --sizes "
              f"{' '.join(map(str, args.sizes))} --periods {args.periods} --sac-updates {args.sac_updates} "
-             f"--ppo-updates {args.ppo_updates} "
+             f"--ppo-updates {args.ppo_updates} --sac-grid-updates {args.sac_grid_updates} "
              f"--rllib-steps {args.rllib_steps}`.", "",
              "| update | seeds S | per-seed updates / s | per-seed ms / update | ratio to bare loop |",
              "|---|---|---|---|---|", *["| " + " | ".join(str(c) for c in r) + " |" for r in rows], "",
@@ -413,6 +487,13 @@ def main():
             f"{ACT}, value function obs 2 -> 64 -> 64 -> 1, minibatch {BATCH}, RLlib's loss without KL or entropy "
             f"terms, Adam 5e-5; best of {args.rounds} interleaved rounds of {args.ppo_updates} updates on fixed "
             "minibatches):", ppo_best, "1 policy + value function", "ppo_batched")
+    if args.sac_grid_updates:
+        lines += update_table(
+            "SAC", "SAC on the price grid, the same run: per-seed cost of one update (actor obs 2 -> 64 -> 64 -> "
+            f"{ACT}, twin critics obs 2 -> 64 -> 64 -> {ACT}, batch {BATCH}, RLlib's discrete loss with a learned "
+            f"temperature (target entropy {GRID_TARGET_ENTROPY}), Adam 3e-4, polyak targets; best of {args.rounds} "
+            f"interleaved rounds of {args.sac_grid_updates} updates on fixed batches):", grid_best,
+            "1 actor + twin critics", "sac_batched")
     text = "\n".join(lines) + "\n"
     out = dated("batched_seeds")
     out.write_text(text)

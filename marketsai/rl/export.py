@@ -71,14 +71,19 @@ def find_experiment(checkpoint: str | Path) -> Path:
 
 
 def _spaces(spec, econ, env_config: dict):
-    """agent -> module id, and each module's (observation, action) spaces as training had them:
-    a stacked population's one RowModule reads a sub-environment's stacked rows (its spaces
-    are one sub-environment's, whatever the number of sessions), every other run's modules
-    one agent's observation."""
-    from marketsai.rl.algorithms import policy_ids, stacked_population
+    """agent -> module id, and each module's (observation, action) spaces as training had them.
 
-    if stacked_population(spec):
-        env = econ.stacked_env_creator()({**env_config, "num_envs": 1})
+    A stacked population's one RowModule reads a sub-environment's stacked rows, a vector
+    run's one shared module (``env.sessions`` without ``stacked``) one agent's observation;
+    both are RLlib's single-agent ``default_policy``, with the spaces of one
+    sub-environment whatever the number of sessions. Every other run (per-agent, DQN / SAC
+    sessions) has a module per policy id.
+    """
+    from marketsai.rl.algorithms import policy_ids, sessions_replay, stacked_population
+
+    if spec.env.get("sessions") is not None and not sessions_replay(spec):
+        creator = econ.stacked_env_creator() if stacked_population(spec) else econ.vector_env_creator()
+        env = creator({**env_config, "num_envs": 1 if stacked_population(spec) else len(econ.actors)})
         return ({a: STACKED_MODULE_ID for a in econ.actors},
                 {STACKED_MODULE_ID: (env.single_observation_space, env.single_action_space)})
     env = econ.rllib_env_creator()(dict(spec.env))

@@ -247,16 +247,18 @@ def test_ppo_kl_of_the_sampling_and_train_distributions_is_row_by_row():
 SECTORS, SECTOR_SESSIONS, SECTOR_BLOCK = 3, 6, 3
 
 
-def _sector_experiment() -> dict:
-    """A tiny stacked PPO run of the d = 3 planner (ppo.yaml's share interval at d = 3)."""
+def _sector_experiment(stacked: bool = True) -> dict:
+    """A tiny stacked PPO run of the d = 3 planner (ppo.yaml's share interval at d = 3);
+    ``stacked=False``: the same on the VectorEnv path."""
     import rl_helpers
     import yaml
     econ = yaml.safe_load((rl_helpers.ROOT / "economies" / "sectors_2.yaml").read_text())
     agent = econ["agents"][0]
     agent["params"]["alphas"] = [0.36 / SECTORS] * SECTORS
     agent["action"].update(low=0.035 / SECTORS, high=0.95 / SECTORS)
-    exp = rl_helpers.experiment("PPO", economy=econ, env={"max_cycles": 10, "sessions": SECTOR_SESSIONS,
-                                                          "stacked": True, "block": SECTOR_BLOCK})
+    env = {"max_cycles": 10, "sessions": SECTOR_SESSIONS}
+    exp = rl_helpers.experiment("PPO", economy=econ, env={**env, "stacked": True, "block": SECTOR_BLOCK}
+                                if stacked else env)
     exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 60, "minibatch_size": 60, "num_epochs": 1}
     exp["algorithm"]["model"] = {"fcnet_hiddens": [8, 8]}
     return exp
@@ -411,3 +413,37 @@ def test_rllibs_unsquash_of_the_flat_stacked_action_is_each_rows_own():
     flat = unsquash_action(sample, stk.single_action_space)
     np.testing.assert_allclose(flat.reshape(stk.rows, 2), economy_units(sample.reshape(stk.rows, 2), row),
                                rtol=1e-6)
+
+
+@pytest.mark.rllib
+def test_export_of_a_vector_sector_run_acts_as_its_checkpoint(local_ray, tmp_path):
+    """The VectorEnv path's one shared module (``default_policy``, one agent's spaces) exports
+    and loads back with the checkpoint's greedy actions."""
+    import yaml
+
+    from marketsai.economy import Economy
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.envs import register_economy
+    from marketsai.rl.evaluate import greedy_policies
+    from marketsai.rl.export import UnsafeCheckpointWarning, export_policy, load_export
+    from marketsai.rl.spec import RLExperimentSpec
+    from marketsai.rl.train import EXPERIMENT_FILE, resolved_experiment
+
+    spec = RLExperimentSpec.from_dict(_sector_experiment(stacked=False))
+    econ = Economy.from_dict(spec.economy_dict())
+    (tmp_path / EXPERIMENT_FILE).write_text(yaml.safe_dump(resolved_experiment(spec, econ), sort_keys=False))
+    algo = build_config(spec, econ, register_economy(econ), seed=3).build_algo()
+    try:
+        algo.train()
+        algo.save_to_path(str(tmp_path / "checkpoint"))
+    finally:
+        algo.stop()
+    with pytest.warns(UnsafeCheckpointWarning):
+        out = export_policy(tmp_path / "checkpoint", tmp_path / "export", experiment=tmp_path / EXPERIMENT_FILE)
+    spec_e, econ_e, multi, mapping = load_export(out)
+    spaces = econ.parallel_env().action_spaces
+    obs, _ = econ.vector_env(sessions=20).reset(seed=0)
+    want = greedy_policies(tmp_path / "checkpoint", spec, econ, spaces).act("planner", obs)
+    got = greedy_policies(None, spec_e, econ_e, spaces, multi=multi, mapping=mapping).act("planner", obs)
+    assert np.ptp(want, axis=0).max() > 0
+    np.testing.assert_array_equal(got, want)

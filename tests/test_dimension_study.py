@@ -179,3 +179,22 @@ def test_share_bounds_put_the_optimum_at_one_point_at_every_d():
         assert np.isclose(d * high, econ.entries[0].kind.action["total"])
         where.append((s[0] - low) / (high - low))
     assert np.allclose(where, where[0])
+
+
+def test_the_stacked_ppo_variant_is_ppo_yaml_on_the_stacked_path():
+    """ppo_stacked.yaml runs ppo.yaml's economies, iterations and data per iteration
+    (train batch x block planner-periods, minibatch rows, the lr decay at the same
+    planner-period) with sessions stacked in blocks: only the units differ."""
+    for d in (1, 2, 3, 4, 6, 8):
+        plain, stacked = _cell("ppo", d), _cell("ppo_stacked", d)
+        assert stacked["economy"] == plain["economy"]
+        a, b = plain["learner"]["settings"], stacked["learner"]["settings"]
+        block = b["env"]["block"]
+        assert b["env"]["stacked"] and not a["env"].get("stacked") and block > 1
+        assert b["env"]["sessions"] == a["env"]["sessions"] and b["env"]["max_cycles"] == a["env"]["max_cycles"]
+        assert b["train_batch_size_per_learner"] * block == a["train_batch_size_per_learner"]
+        assert b["minibatch_size"] == a["minibatch_size"] <= b["train_batch_size_per_learner"]
+        assert [[t * block, v] for t, v in b["lr"]] == a["lr"]
+        assert b["stop"] == a["stop"]
+        same = {k: v for k, v in a.items() if k not in ("env", "train_batch_size_per_learner", "lr")}
+        assert {k: b[k] for k in same} == same

@@ -1,7 +1,7 @@
 """The dimension study's table and figure (docs/dimension.md), read from its run folders.
 
-Why a script: the study is three ``kind: learn`` files (``tabular.yaml``, ``ppo.yaml``,
-``sac.yaml`` here, each sweeping ``d`` by cases), and its table puts their rows side by side
+Why a script: the study is ``kind: learn`` files (``tabular.yaml``, ``ppo.yaml``,
+``sac.yaml`` here, and ``ppo_stacked.yaml``, PPO on the stacked population; each sweeping ``d`` by cases), and its table puts their rows side by side
 with the grid's DP floor (the tabular run's ``floor_*`` columns) and marks where tabulation
 is refused. This only reads the finished run folders (:func:`marketsai.run_folder.load_run`)
 -- nothing is trained or scored -- except the refusal, which is what the runner says when
@@ -12,7 +12,7 @@ Usage::
 
     python experiments/dimension/make_report.py [--runs runs] [--results experiments/dimension/results]
 
-reads ``RUNS/dimension_{tabular,ppo,sac}`` and writes ``RESULTS/dimension.{csv,md,png}``.
+reads ``RUNS/dimension_{tabular,ppo,sac,ppo_stacked}`` and writes ``RESULTS/dimension.{csv,md,png}``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ from marketsai.analysis.sector_accuracy import KEYS  # noqa: E402
 from marketsai.errors import SpecError  # noqa: E402
 from marketsai.run_folder import load_run  # noqa: E402
 
-RUNS = {"tabular": "dimension_tabular", "ppo": "dimension_ppo", "sac": "dimension_sac"}
-LABELS = {"dp": "DP on the grid (floor)", "tabular": "tabular Q-learning", "ppo": "PPO", "sac": "SAC"}
+RUNS = {"tabular": "dimension_tabular", "ppo": "dimension_ppo", "sac": "dimension_sac",
+        "ppo_stacked": "dimension_ppo_stacked"}
+LABELS = {"dp": "DP on the grid (floor)", "tabular": "tabular Q-learning", "ppo": "PPO", "sac": "SAC",
+          "ppo_stacked": "PPO, stacked population"}
 COLUMNS = ("method", "d", "status", "G", "table", "steps", "train_s", "wall_s", *KEYS, "note")
 STATE = "economy.agents[0].state"
 
@@ -84,7 +86,8 @@ def refused_rows(run) -> list[dict]:
 
 def deep_rows(run, method: str) -> list[dict]:
     seconds = cell_seconds(run.path)
-    return [{"method": method, "d": r["d"], "status": "ok", "table": "", "steps": r["env_steps"],
+    # planner-periods: a stacked run's env steps are sub-environment steps of a block of sessions
+    return [{"method": method, "d": r["d"], "status": "ok", "table": "", "steps": r["agent_steps"],
              "train_s": r["time_total_s"], "wall_s": seconds.get(r["cell"]), **{k: r[k] for k in KEYS},
              "note": f"{int(r['iterations'])} iterations"} for r in run.results.to_dict("records")]
 
@@ -119,11 +122,12 @@ def figure(frame):
 
     fig = Figure(figsize=(19, 4.6))
     axes = fig.subplots(1, 4)
-    style = {"dp": ("k", "s", "--"), "tabular": ("C0", "o", "-"), "ppo": ("C1", "^", "-"), "sac": ("C2", "D", "-")}
+    style = {"dp": ("k", "s", "--"), "tabular": ("C0", "o", "-"), "ppo": ("C1", "^", "-"), "sac": ("C2", "D", "-"),
+             "ppo_stacked": ("C4", "v", "-")}
     panels = (("err_mean", "mean |k_j'/(beta alpha_j y) - 1| (ergodic set)", True),
               ("box_euler_mean", "log10 mean Euler error (box 0.8-1.2 k_ss)", False),
               ("wall_s", "wall time of a run's unit, s (learning + scoring)", True),
-              ("steps", "periods simulated (tabular) / env steps (deep)", True))
+              ("steps", "periods simulated (tabular) / planner-periods (deep)", True))
     for ax, (col, title, logy) in zip(axes, panels, strict=True):
         for m, (color, marker, ls) in style.items():
             f = frame[(frame["method"] == m) & frame["status"].isin(["ok", "not converged"])]

@@ -148,6 +148,12 @@ def sessions_replay(spec: RLExperimentSpec) -> bool:
     return rllib_learner(spec.algorithm, file=spec.file).path(spec.env) == "replay"
 
 
+def stacked_population(spec: RLExperimentSpec) -> bool:
+    """Whether a trial learns one RowModule over stacked rows (:mod:`marketsai.rl.stacked`;
+    the ``stacked`` path of :data:`marketsai.rl.learners.PATHS`)."""
+    return rllib_learner(spec.algorithm, file=spec.file).path(spec.env) == "stacked"
+
+
 def seed_replay_buffer(algorithm, **_):
     """Seed the replay buffer's sampling RNG from the trial's seed (an ``on_algorithm_init``
     callback). RLlib's episode replay buffers draw from ``np.random.default_rng(None)``, fresh

@@ -28,7 +28,7 @@ from marketsai import analysis
 from marketsai.analysis.evaluations import run_evaluation
 from marketsai.errors import SpecError
 from marketsai.rl.export import find_experiment
-from marketsai.rl.policy import GreedyPolicies
+from marketsai.rl.policy import STACKED_MODULE_ID, GreedyPolicies
 from marketsai.rl.spec import RLExperimentSpec
 from marketsai.runner.notes import empty_value_notes
 from marketsai.runner.store import atomic_write_text, json_text
@@ -45,7 +45,6 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     :class:`~marketsai.rl.export.UnsafeCheckpointWarning`.
     """
     from marketsai.economy import Economy
-    from marketsai.rl.algorithms import sessions_replay
     from marketsai.rl.export import is_export, load_export, warn_unsafe
 
     checkpoint = Path(checkpoint).resolve()
@@ -54,10 +53,6 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
             raise SpecError("an export carries its experiment; --experiment is not used",
                             path="--experiment", value=str(experiment))
         spec, econ, multi, mapping = load_export(checkpoint)
-        if spec.env.get("stacked") and not sessions_replay(spec):
-            raise SpecError("exports of stacked-population runs are not supported; evaluate the checkpoint",
-                            path="CHECKPOINT", value=str(checkpoint),
-                            allowed="the run's RLlib checkpoint (checkpoint_*/ of the trial)")
         exp_file = checkpoint / "policy.json"
         default_out = checkpoint / "evaluation"
     else:
@@ -103,9 +98,9 @@ def greedy_policies(checkpoint, spec: RLExperimentSpec, econ, action_spaces: dic
     agent's one-hot (``policies: agent``), a vector run's one shared module
     (``env.sessions`` without ``stacked``), otherwise the modules of the per-agent path
     (also DQN / SAC sessions runs). ``multi`` / ``mapping``: an export's."""
-    from marketsai.rl.algorithms import policy_ids, sessions_replay
+    from marketsai.rl.algorithms import policy_ids, stacked_population
 
-    rows = spec.env.get("stacked") and not sessions_replay(spec)
+    rows = stacked_population(spec)
     vector = spec.env.get("sessions") is not None and not spec.env.get("stacked")  # one shared module
     if mapping is None:
         mapping = ({a: STACKED_MODULE_ID for a in econ.actors} if rows or vector
@@ -116,10 +111,6 @@ def greedy_policies(checkpoint, spec: RLExperimentSpec, econ, action_spaces: dic
 
 
 # ---------------------------------------------------------------- stacked populations
-#: the module id of a stacked population's RowModule (RLlib's single-agent default)
-STACKED_MODULE_ID = "default_policy"
-
-
 def stacked_agent_ids(spec) -> bool:
     """Whether a stacked run's rows carried a one-hot of their agent (``policies: agent``;
     the env's ``agent_ids``, which :func:`marketsai.rl.algorithms.build_config` sets)."""

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from marketsai.errors import SpecError
-from marketsai.rl.policy import RL_MODULE_SUBDIR, GreedyPolicies
+from marketsai.rl.policy import RL_MODULE_SUBDIR, STACKED_MODULE_ID, GreedyPolicies
 from marketsai.runner.store import atomic_write_text, file_sha256, json_text
 
 FORMAT = "marketsai-policy"
@@ -70,8 +70,22 @@ def find_experiment(checkpoint: str | Path) -> Path:
                     allowed="a checkpoint inside a `marketsai train` run folder")
 
 
-def _spaces(spec, econ):
-    from marketsai.rl.algorithms import policy_ids
+def _spaces(spec, econ, env_config: dict):
+    """agent -> module id, and each module's (observation, action) spaces as training had them.
+
+    A stacked population's one RowModule reads a sub-environment's stacked rows, a vector
+    run's one shared module (``env.sessions`` without ``stacked``) one agent's observation;
+    both are RLlib's single-agent ``default_policy``, with the spaces of one
+    sub-environment whatever the number of sessions. Every other run (per-agent, DQN / SAC
+    sessions) has a module per policy id.
+    """
+    from marketsai.rl.algorithms import policy_ids, sessions_replay, stacked_population
+
+    if spec.env.get("sessions") is not None and not sessions_replay(spec):
+        creator = econ.stacked_env_creator() if stacked_population(spec) else econ.vector_env_creator()
+        env = creator({**env_config, "num_envs": 1 if stacked_population(spec) else len(econ.actors)})
+        return ({a: STACKED_MODULE_ID for a in econ.actors},
+                {STACKED_MODULE_ID: (env.single_observation_space, env.single_action_space)})
     env = econ.rllib_env_creator()(dict(spec.env))
     mapping = policy_ids(econ, spec.policies)
     spaces = {}
@@ -84,7 +98,7 @@ def build_modules(spec, econ):
     """A fresh MultiRLModule for ``spec`` (untrained), built from our code only."""
     from marketsai.rl.algorithms import build_config
     config = build_config(spec, econ, "marketsai-export")
-    mapping, spaces = _spaces(spec, econ)
+    mapping, spaces = _spaces(spec, econ, config.env_config)
     return config.get_multi_rl_module_spec(spaces=spaces).build(), mapping
 
 

@@ -168,7 +168,11 @@ RULES = (
          lambda c: None in (_batch(c, "minibatch_size"), _batch(c, "train_batch_size_per_learner"))
          or _batch(c, "minibatch_size") <= _batch(c, "train_batch_size_per_learner"),
          "minibatch larger than the train batch",
-         lambda c: f"an integer <= train_batch_size_per_learner ({_batch(c, 'train_batch_size_per_learner')})"),
+         lambda c: f"an integer <= train_batch_size_per_learner ({_batch(c, 'train_batch_size_per_learner')})"
+         + ("; RLlib checks this on a stacked population too, where the minibatch counts rows and the "
+            "train batch sub-environment steps of env.block sessions: a smaller block puts the same rows "
+            "in more steps"
+            if (c.get("env") or {}).get("stacked") else "")),
 )
 
 

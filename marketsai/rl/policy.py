@@ -24,6 +24,8 @@ import numpy as np
 from marketsai.policies import Policy, SharedPolicy
 
 RL_MODULE_SUBDIR = Path("learner_group") / "learner" / "rl_module"
+#: the module id of a stacked population's RowModule (RLlib's single-agent default)
+STACKED_MODULE_ID = "default_policy"
 
 
 def module_dir(checkpoint: str | Path) -> Path:

@@ -174,3 +174,21 @@ def test_evaluate_a_stacked_centralised_critic_checkpoint(local_ray, tmp_path):
     assert summary["algorithm"] == "centralised_critic"
     assert summary["sessions"] == 3
     assert np.isfinite(summary["profit_gain"])
+
+
+def test_export_of_a_stacked_checkpoint_keeps_every_firms_strategy(stacked_ppo, tmp_path):
+    """A safe export of the stacked run (one RowModule, a head per firm) rebuilds the module
+    from the experiment and tabulates to the checkpoint's strategies; evaluate reads it."""
+    from marketsai.analysis.calvano import tabulate
+    from marketsai.rl.evaluate import evaluate, greedy_policies
+    from marketsai.rl.export import UnsafeCheckpointWarning, export_policy, load_export
+
+    ck, econ = stacked_ppo
+    with pytest.warns(UnsafeCheckpointWarning):
+        out = export_policy(ck, tmp_path / "export")
+    spec, econ_e, multi, mapping = load_export(out)
+    from_export = greedy_policies(None, spec, econ_e, econ.parallel_env().action_spaces, multi=multi,
+                                  mapping=mapping)
+    game = econ.finite_game()
+    np.testing.assert_array_equal(tabulate(econ, from_export, game), tabulate(econ, _policies(ck, econ)[0], game))
+    assert evaluate(out, tmp_path / "ev", episodes=2)["sessions"] == 2

@@ -200,14 +200,10 @@ def test_duopoly_sessions_in_blocks_agree_with_the_vector_env():
     np.testing.assert_array_equal(info["rewards"].reshape(12), v_rew)
 
 
-@pytest.mark.rllib
-def test_rows_with_several_decisions_train_and_map_to_the_right_agents(local_ray, tmp_path):
+def test_rows_with_several_decisions_map_to_the_right_agents():
     """Two savings shares a row (the 2-sector planner): a flat row-major action, row i's
-    decisions at i*d ... i*d+d-1, the same economy as the vector env; PPO trains on it."""
-    import pandas as pd
-    import rl_helpers
-
-    from marketsai.runner import run_experiment
+    decisions at i*d ... i*d+d-1, the same economy as the vector env. (PPO training on such
+    rows: test_sector_planner_trains_on_the_stacked_path_with_actions_in_each_rows_bounds.)"""
     econ = mai.load_economy("economies/sectors_2.yaml")
     S, T = 4, 3
     stk, vec = econ.stacked_env(sessions=S, max_cycles=T, block=2), econ.vector_env(sessions=S, max_cycles=T)
@@ -221,12 +217,6 @@ def test_rows_with_several_decisions_train_and_map_to_the_right_agents(local_ray
         v_obs, v_rew, *_ = vec.step(a.reshape(S, 2))
         np.testing.assert_array_equal(s_obs.reshape(S, -1), v_obs)
         np.testing.assert_array_equal(info["rewards"].reshape(-1), v_rew)
-    exp = rl_helpers.experiment("PPO", economy=str(rl_helpers.ROOT / "economies" / "sectors_2.yaml"),
-                                env={"max_cycles": 20, "sessions": 4, "stacked": True, "block": 2})
-    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 40, "minibatch_size": 40, "num_epochs": 1}
-    exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
-    run = run_experiment(exp, out=tmp_path / "run", progress=False)
-    assert pd.read_parquet(run / "results.parquet").iloc[0]["agent_steps"] >= 80
 
 
 def test_ppo_kl_of_the_sampling_and_train_distributions_is_row_by_row():
@@ -247,3 +237,213 @@ def test_ppo_kl_of_the_sampling_and_train_distributions_is_row_by_row():
     kl = prev.kl(module.get_train_action_dist_cls().from_logits(other))
     assert kl.shape == (6,) and kl[0] > 0.1
     torch.testing.assert_close(kl[1:], torch.zeros(5), atol=1e-6, rtol=0)
+
+
+# ---------------------------------------------------------------- rows with several decisions
+# The d-sector planner (docs/dimension.md) at d = 3: each row's action is a vector of three
+# savings shares. The stacked env's action is one flat row-major Box (row r: r*d .. r*d+d-1)
+# with the row's bounds tiled, so that RLlib's module-to-env connector, which unsquashes the
+# module's flat sample element by element against that Box, maps every row to its own bounds.
+SECTORS, SECTOR_SESSIONS, SECTOR_BLOCK = 3, 6, 3
+
+
+def _sector_experiment(stacked: bool = True) -> dict:
+    """A tiny stacked PPO run of the d = 3 planner (ppo.yaml's share interval at d = 3);
+    ``stacked=False``: the same on the VectorEnv path."""
+    import rl_helpers
+    import yaml
+    econ = yaml.safe_load((rl_helpers.ROOT / "economies" / "sectors_2.yaml").read_text())
+    agent = econ["agents"][0]
+    agent["params"]["alphas"] = [0.36 / SECTORS] * SECTORS
+    agent["action"].update(low=0.035 / SECTORS, high=0.95 / SECTORS)
+    env = {"max_cycles": 10, "sessions": SECTOR_SESSIONS}
+    exp = rl_helpers.experiment("PPO", economy=econ, env={**env, "stacked": True, "block": SECTOR_BLOCK}
+                                if stacked else env)
+    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 60, "minibatch_size": 60, "num_epochs": 1}
+    exp["algorithm"]["model"] = {"fcnet_hiddens": [8, 8]}
+    return exp
+
+
+class _EnvRecorder:
+    """What the environments receive: the stacked env's actions, and the sessions' batched
+    env's (observation it had returned, action it got) pairs -- row ``s`` is session ``s``."""
+
+    def __init__(self, monkeypatch):
+        from marketsai.envs.stacked import EconomyStackedEnv
+        from marketsai.envs.vector import EconomyVectorEnv
+        self.stacked, self.sessions, self._last = [], [], {}
+        step, inner_step, inner_reset = EconomyStackedEnv.step, EconomyVectorEnv.step, EconomyVectorEnv.reset
+
+        def stacked_step(env, actions):
+            self.stacked.append(np.array(actions, copy=True))
+            return step(env, actions)
+
+        def reset(env, **kw):
+            out = inner_reset(env, **kw)
+            self._last[id(env)] = out[0].copy()
+            return out
+
+        def sessions_step(env, actions):
+            self.sessions.append((self._last[id(env)], np.array(actions, copy=True)))
+            out = inner_step(env, actions)
+            self._last[id(env)] = out[0].copy()
+            return out
+
+        monkeypatch.setattr(EconomyStackedEnv, "step", stacked_step)
+        monkeypatch.setattr(EconomyVectorEnv, "reset", reset)
+        monkeypatch.setattr(EconomyVectorEnv, "step", sessions_step)
+
+    def clear(self):
+        self.stacked.clear()
+        self.sessions.clear()
+
+
+@pytest.fixture(scope="module")
+def sector_run(local_ray, tmp_path_factory):
+    """The d = 3 planner trained two iterations on the stacked path (the envs' inputs recorded),
+    then sampled greedily; a checkpoint of those weights and the run's experiment.yaml."""
+    import yaml
+
+    from marketsai.economy import Economy
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.envs import register_economy
+    from marketsai.rl.spec import RLExperimentSpec
+    from marketsai.rl.train import EXPERIMENT_FILE, resolved_experiment
+
+    spec = RLExperimentSpec.from_dict(_sector_experiment())
+    econ = Economy.from_dict(spec.economy_dict())
+    folder = tmp_path_factory.mktemp("sectors")
+    (folder / EXPERIMENT_FILE).write_text(yaml.safe_dump(resolved_experiment(spec, econ), sort_keys=False))
+    with pytest.MonkeyPatch.context() as mp:
+        rec = _EnvRecorder(mp)
+        algo = build_config(spec, econ, register_economy(econ), seed=3).build_algo()
+        try:
+            results = [algo.train() for _ in range(2)]
+            trained = (list(rec.stacked), list(rec.sessions))
+            rec.clear()
+            algo.env_runner.sample(num_timesteps=4 * SECTOR_SESSIONS // SECTOR_BLOCK, explore=False, force_reset=True)
+            greedy = list(rec.sessions)
+            module = algo.get_module()
+            ck = folder / "checkpoint"
+            algo.save_to_path(str(ck))
+        finally:
+            algo.stop()
+    return {"spec": spec, "econ": econ, "results": results, "trained": trained, "greedy": greedy,
+            "module": module, "checkpoint": ck, "folder": folder}
+
+
+def _row_space(econ):
+    return econ.vector_env(sessions=1).single_action_space
+
+
+@pytest.mark.rllib
+def test_sector_planner_trains_on_the_stacked_path_with_actions_in_each_rows_bounds(sector_run):
+    """PPO trains the d = 3 planner on the stacked path; every action the envs receive has the
+    stacked shape (sub-environments, rows * d) and, row by row, lies in the share interval,
+    spread inside it (unsquashed from the module's normalised sample, not pinned to a bound)."""
+    from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME
+
+    econ, (stacked, sessions) = sector_run["econ"], sector_run["trained"]
+    assert sector_run["results"][-1][ENV_RUNNER_RESULTS][NUM_ENV_STEPS_SAMPLED_LIFETIME] >= 2 * 60
+    space = _row_space(econ)
+    assert space.shape == (SECTORS,)
+    assert len(stacked) >= 2 * 60 // (SECTOR_SESSIONS // SECTOR_BLOCK)
+    for a in stacked:
+        assert a.shape == (SECTOR_SESSIONS // SECTOR_BLOCK, SECTOR_BLOCK * SECTORS)
+    for _, a in sessions:
+        assert a.shape == (SECTOR_SESSIONS, SECTORS)
+    rows = np.concatenate([a.reshape(-1, SECTORS) for a in stacked])
+    assert np.all(rows >= space.low) and np.all(rows <= space.high)
+    inside = (rows > space.low) & (rows < space.high)
+    assert inside.mean() > 0.5
+    assert np.ptp(rows, axis=0).min() > 0.25 * (space.high[0] - space.low[0])
+
+
+@pytest.mark.rllib
+def test_each_rows_greedy_action_reaches_its_own_session(sector_run):
+    """Deterministic sampling: the action session s's env receives is the module applied to
+    session s's observation alone (one row, the single-agent policy), unsquashed to the share
+    interval -- so rows are neither permuted nor mixed on the way (module, RLlib's connectors,
+    the stacked env, the sessions' env), and the flat action is split row-major."""
+    from marketsai.rl.policy import economy_units, greedy_module_actions
+
+    module, econ, greedy = sector_run["module"], sector_run["econ"], sector_run["greedy"]
+    space = _row_space(econ)
+    assert len(greedy) == 4
+    for obs, got in greedy:
+        assert obs.shape[0] == SECTOR_SESSIONS
+        want = economy_units(greedy_module_actions(module, obs), space)  # each session's row on its own
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+        assert np.ptp(got, axis=0).max() > 0  # sessions in other states act differently: the check can see a swap
+
+
+@pytest.mark.rllib
+def test_evaluation_and_export_of_a_stacked_sector_run_act_as_the_module(sector_run, tmp_path):
+    """The greedy policy an evaluation reads from the checkpoint, and the one of its safe
+    export, give every session the action the environment got under deterministic sampling."""
+    from marketsai.rl.evaluate import greedy_policies
+    from marketsai.rl.export import UnsafeCheckpointWarning, export_policy, load_export
+    from marketsai.rl.train import EXPERIMENT_FILE
+
+    spec, econ = sector_run["spec"], sector_run["econ"]
+    spaces = econ.parallel_env().action_spaces
+    from_checkpoint = greedy_policies(sector_run["checkpoint"], spec, econ, spaces)
+    with pytest.warns(UnsafeCheckpointWarning):  # exporting reads the checkpoint's pickles
+        out = export_policy(sector_run["checkpoint"], tmp_path / "export",
+                            experiment=sector_run["folder"] / EXPERIMENT_FILE)
+    spec_e, econ_e, multi, mapping = load_export(out)
+    from_export = greedy_policies(None, spec_e, econ_e, spaces, multi=multi, mapping=mapping)
+    for obs, got in sector_run["greedy"]:
+        for policy in (from_checkpoint, from_export):
+            np.testing.assert_allclose(policy.act("planner", obs), got, rtol=1e-5, atol=1e-7)
+
+
+def test_rllibs_unsquash_of_the_flat_stacked_action_is_each_rows_own():
+    """RLlib's module-to-env connector unsquashes the module's flat sample element by element
+    against the stacked env's Box: with rows of two decisions with different intervals (hours
+    and savings share of two_sector_labor), that is each row's own unsquash into its bounds."""
+    from ray.rllib.utils.spaces.space_utils import unsquash_action
+
+    from marketsai.rl.policy import economy_units
+
+    stk = mai.load_economy("economies/two_sector_labor.yaml").stacked_env(sessions=2, block=2)
+    row = stk.row_action_space
+    assert row.shape == (2,) and not np.array_equal(row.low[:1], row.low[1:])
+    sample = np.random.default_rng(0).normal(0.0, 1.5, stk.single_action_space.shape).astype(np.float32)
+    flat = unsquash_action(sample, stk.single_action_space)
+    np.testing.assert_allclose(flat.reshape(stk.rows, 2), economy_units(sample.reshape(stk.rows, 2), row),
+                               rtol=1e-6)
+
+
+@pytest.mark.rllib
+def test_export_of_a_vector_sector_run_acts_as_its_checkpoint(local_ray, tmp_path):
+    """The VectorEnv path's one shared module (``default_policy``, one agent's spaces) exports
+    and loads back with the checkpoint's greedy actions."""
+    import yaml
+
+    from marketsai.economy import Economy
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.envs import register_economy
+    from marketsai.rl.evaluate import greedy_policies
+    from marketsai.rl.export import UnsafeCheckpointWarning, export_policy, load_export
+    from marketsai.rl.spec import RLExperimentSpec
+    from marketsai.rl.train import EXPERIMENT_FILE, resolved_experiment
+
+    spec = RLExperimentSpec.from_dict(_sector_experiment(stacked=False))
+    econ = Economy.from_dict(spec.economy_dict())
+    (tmp_path / EXPERIMENT_FILE).write_text(yaml.safe_dump(resolved_experiment(spec, econ), sort_keys=False))
+    algo = build_config(spec, econ, register_economy(econ), seed=3).build_algo()
+    try:
+        algo.train()
+        algo.save_to_path(str(tmp_path / "checkpoint"))
+    finally:
+        algo.stop()
+    with pytest.warns(UnsafeCheckpointWarning):
+        out = export_policy(tmp_path / "checkpoint", tmp_path / "export", experiment=tmp_path / EXPERIMENT_FILE)
+    spec_e, econ_e, multi, mapping = load_export(out)
+    spaces = econ.parallel_env().action_spaces
+    obs, _ = econ.vector_env(sessions=20).reset(seed=0)
+    want = greedy_policies(tmp_path / "checkpoint", spec, econ, spaces).act("planner", obs)
+    got = greedy_policies(None, spec_e, econ_e, spaces, multi=multi, mapping=mapping).act("planner", obs)
+    assert np.ptp(want, axis=0).max() > 0
+    np.testing.assert_array_equal(got, want)

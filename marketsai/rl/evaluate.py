@@ -27,12 +27,11 @@ from pathlib import Path
 from marketsai import analysis
 from marketsai.analysis.evaluations import run_evaluation
 from marketsai.errors import SpecError
-from marketsai.rl.export import find_experiment
+from marketsai.rl.export import find_experiment, read_experiment
 from marketsai.rl.policy import STACKED_MODULE_ID, GreedyPolicies
 from marketsai.rl.spec import RLExperimentSpec
 from marketsai.runner.notes import empty_value_notes
 from marketsai.runner.store import atomic_write_text, json_text
-from marketsai.yamlio import read_yaml
 
 
 def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes: int | None = None,
@@ -58,7 +57,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     else:
         warn_unsafe(checkpoint)
         exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
-        spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
+        spec = read_experiment(exp_file)
         econ = Economy.from_dict(spec.economy_dict())
         multi, mapping = None, None
         default_out = exp_file.parent / "evaluation" / f"{checkpoint.parent.name}-{checkpoint.name}"

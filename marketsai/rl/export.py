@@ -70,6 +70,23 @@ def find_experiment(checkpoint: str | Path) -> Path:
                     allowed="a checkpoint inside a `marketsai train` run folder")
 
 
+def read_experiment(exp_file: str | Path):
+    """The run's ``experiment.yaml`` as a checked :class:`~marketsai.rl.spec.RLExperimentSpec`.
+
+    A ``kind: learn`` trial written before the learner put ``model`` under ``algorithm``
+    also has it at top level, a copy of ``algorithm.model``; that copy is dropped so the
+    checkpoints of those runs can still be exported. Any other unknown key is refused.
+    """
+    from marketsai.rl.spec import RLExperimentSpec
+    from marketsai.yamlio import read_yaml
+
+    exp_file = Path(exp_file)
+    data = read_yaml(exp_file)
+    if isinstance(data, dict) and "model" in data and data["model"] == (data.get("algorithm") or {}).get("model"):
+        data = {k: v for k, v in data.items() if k != "model"}
+    return RLExperimentSpec.from_dict(data, base_dir=exp_file.parent, file=exp_file)
+
+
 def _spaces(spec, econ, env_config: dict):
     """agent -> module id, and each module's (observation, action) spaces as training had them.
 
@@ -109,13 +126,10 @@ def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Pat
     copies, such as target networks, are not needed to act).
     """
     from marketsai.economy import Economy
-    from marketsai.rl.spec import RLExperimentSpec
     from marketsai.rl.train import resolved_experiment
-    from marketsai.yamlio import read_yaml
 
     checkpoint = Path(checkpoint).resolve()
-    exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
-    spec = RLExperimentSpec.from_dict(read_yaml(exp_file), base_dir=exp_file.parent, file=exp_file)
+    spec = read_experiment(experiment if experiment else find_experiment(checkpoint))
     econ = Economy.from_dict(spec.economy_dict())
     fresh, mapping = build_modules(spec, econ)
     warn_unsafe(checkpoint)

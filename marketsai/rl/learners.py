@@ -131,16 +131,22 @@ class RLlibLearner(Learner):
 
     # ------------------------------------------------------------ kind: learn
     def experiment(self, economy, settings: dict, seeds) -> dict:
-        """The ``kind: rllib`` config of ``kind: learn``'s learner settings (economy inline)."""
+        """The ``kind: rllib`` file of ``kind: learn``'s learner settings (economy inline),
+        resolved and checked as such a file is (:func:`marketsai.rl.spec.resolve_rl`: an
+        unknown key is refused). Each trial writes it as its ``experiment.yaml``, which
+        ``marketsai export`` and ``marketsai evaluate`` read back, so it must be a valid
+        file: ``model`` goes under ``algorithm``, every other learner setting that is no
+        section of the file is an ``algorithm.settings`` attribute."""
+        from marketsai.rl.spec import resolve_rl
         from marketsai.runner.schema import resolve
-        sections = {k: settings[k] for k in (*SECTIONS, "model")}
-        algo = {k: v for k, v in settings.items() if k not in sections}
+        sections = {k: settings[k] for k in SECTIONS}
+        algo = {k: v for k, v in settings.items() if k not in (*SECTIONS, "model")}
         data = economy if isinstance(economy, dict) else economy.to_dict()
-        return {"evaluation": resolve({}, RL_SCHEMA["evaluation"])} | sections | {
+        return resolve_rl({"evaluation": resolve({}, RL_SCHEMA["evaluation"])} | sections | {
             "kind": "rllib", "name": type(self).__name__, "description": "", "seed": 0,
             "economy": data, "sweep": {}, "reference": {}, "seeds": [int(s) for s in seeds],
             "algorithm": {"name": self.registered_name(), "settings": algo,
-                          "model": sections.pop("model") or {}}}
+                          "model": settings.get("model") or {}}})
 
     def registered_name(self) -> str:
         from marketsai.rl.spec import rllib_names
@@ -150,12 +156,11 @@ class RLlibLearner(Learner):
         return f"{type(self).__module__}:{type(self).__qualname__}"
 
     def check(self, economy, settings):
-        """``kind: rllib``'s checks (:func:`marketsai.rl.spec.check_rl_config`), paths moved
-        from ``algorithm.settings.*`` / ``algorithm.model`` to the learner's settings."""
+        """``kind: rllib``'s checks (:meth:`experiment`), paths moved from
+        ``algorithm.settings.*`` / ``algorithm.model`` to the learner's settings."""
         from marketsai.errors import SpecError
-        from marketsai.rl.spec import check_rl_config
         try:
-            check_rl_config(self.experiment(economy, settings, [0]))
+            self.experiment(economy, settings, [0])
         except SpecError as err:
             raise _settings_error(err) from None
         return settings
@@ -179,10 +184,10 @@ class RLlibLearner(Learner):
         a stacked or vector run's one shared network has the same layers): the
         ``untrained`` baseline of an evaluation."""
         from marketsai.rl.export import untrained_policies
-        from marketsai.rl.spec import RLExperimentSpec, check_rl_config
+        from marketsai.rl.spec import RLExperimentSpec
 
         per_agent = settings | {"env": {**settings["env"], "sessions": None, "stacked": False, "block": 1}}
-        cfg = check_rl_config(self.experiment(economy, per_agent, [seed]))
+        cfg = self.experiment(economy, per_agent, [seed])
         greedy = untrained_policies(RLExperimentSpec.from_config(cfg), economy, seed)
         greedy.info = {"seed": int(seed)}
         return greedy
@@ -194,12 +199,12 @@ class RLlibLearner(Learner):
         from pathlib import Path
 
         from marketsai.rl.evaluate import greedy_policies
-        from marketsai.rl.spec import RLExperimentSpec, check_rl_config
+        from marketsai.rl.spec import RLExperimentSpec
         from marketsai.rl.train import train_seed
         from marketsai.runner.config import fingerprint
         from marketsai.runner.kinds import UnitContext
 
-        cfg = check_rl_config(self.experiment(economy, settings, seeds))
+        cfg = self.experiment(economy, settings, seeds)
         spaces = economy.parallel_env().action_spaces
         out = []
         for seed in seeds:

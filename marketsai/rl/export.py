@@ -59,15 +59,41 @@ def warn_unsafe(path) -> None:
 
 def find_experiment(checkpoint: str | Path) -> Path:
     """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
+    from marketsai.rl.spec import rllib_names
     from marketsai.rl.train import EXPERIMENT_FILE
 
     path = Path(checkpoint).resolve()
     for parent in [path, *path.parents][:5]:
         if (parent / EXPERIMENT_FILE).is_file():
             return parent / EXPERIMENT_FILE
+    batched = batched_checkpoints()
+    for parent in [path, *path.parents][:5]:
+        for file, learner in batched.items():
+            if (parent / file).is_file():
+                raise SpecError(
+                    f"{parent / file} is the checkpoint of the {learner} learner (every seed of a "
+                    f"unit in one torch file), not an RLlib checkpoint: `marketsai export` and "
+                    f"`marketsai evaluate` read a trial's checkpoint_* folder (kind: rllib, or "
+                    f"kind: learn with {', '.join(rllib_names())}). A batched learner's seeds are "
+                    f"evaluated by the run itself: the `evaluate` entries of the kind: learn file, "
+                    f"results in RUN/results.parquet", path="CHECKPOINT", value=str(checkpoint),
+                    allowed="a checkpoint_* folder of an RLlib trial")
     raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
                     path="CHECKPOINT", value=str(checkpoint),
-                    allowed="a checkpoint inside a `marketsai train` run folder")
+                    allowed="a checkpoint_* folder inside a kind: rllib or kind: learn run folder")
+
+
+def batched_checkpoints() -> dict[str, str]:
+    """File name -> learner name of the seed-batched learners' checkpoints (``dqn_batched.pt``,
+    ...: one torch file per unit, which export does not read)."""
+    from marketsai.learners import learners
+
+    found = {}
+    for name in learners.names():
+        file = getattr(getattr(learners.get(name), "run_class", None), "checkpoint", None)
+        if isinstance(file, str):
+            found[file] = name
+    return found
 
 
 def read_experiment(exp_file: str | Path):

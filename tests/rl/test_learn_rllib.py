@@ -27,6 +27,21 @@ SETTINGS = {**TINY["PPO"], "env": {"max_cycles": 50}, "model": {"fcnet_hiddens":
             "checkpoint": {"frequency": 0, "keep": 1}}
 
 
+def _evaluate_settings() -> dict:
+    """The calvano evaluation as `marketsai evaluate` runs it: random start states and a
+    trial's experiment.yaml ``evaluation`` defaults, 2 episodes."""
+    from marketsai.rl.spec import RL_SCHEMA
+    from marketsai.runner.schema import resolve
+    return {"start": "random", **resolve({}, RL_SCHEMA["evaluation"]), "episodes": 2}
+
+
+@pytest.fixture(scope="module")
+def learn_run(tmp_path_factory, local_ray):
+    """A one-seed (seed 3) kind: learn PPO run, its policy evaluated by the run (calvano)."""
+    cfg = _learn(SETTINGS) | {"evaluate": [{"name": "calvano", "settings": _evaluate_settings()}]}
+    return mai.run_experiment(cfg, out=tmp_path_factory.mktemp("learn") / "run", progress=False)
+
+
 def test_rllib_settings_errors_name_the_learner_settings():
     with pytest.raises(SpecError, match=r"learner\.settings\.lr = -1: out of range"):
         load_experiment(_learn({**SETTINGS, "lr": -1}))
@@ -60,7 +75,7 @@ def test_validate_checks_a_learners_rllib_settings_against_rllibs_config_class(t
     assert CliRunner().invoke(main, ["validate", str(file)]).exit_code == 0
 
 
-def test_ppo_through_kind_learn_gives_a_policy_and_skips_a_finished_trial(tmp_path, local_ray):
+def test_ppo_through_kind_learn_gives_a_policy_and_skips_a_finished_trial(tmp_path, learn_run):
     from marketsai.learners import learners
     econ = mai.load_economy(DUOPOLY)
     exp = load_experiment(_learn(SETTINGS))
@@ -74,10 +89,65 @@ def test_ppo_through_kind_learn_gives_a_policy_and_skips_a_finished_trial(tmp_pa
     (again,) = ppo.train(econ, exp.config["learner"]["settings"], [3], tmp_path)  # the finished trial
     assert again.info["checkpoint"] == policy.info["checkpoint"]
     np.testing.assert_array_equal(again.act("firm_1", obs["firm_1"]), policy.act("firm_1", obs["firm_1"]))
-    run = mai.run_experiment(_learn(SETTINGS), out=tmp_path / "run", progress=False)
-    res = pd.read_parquet(run / "results.parquet")
-    assert list(res.columns) == ["seed", "iterations", "env_steps", "agent_steps", "time_total_s",
-                                   "episode_return_mean", "checkpoint"]
+    res = pd.read_parquet(learn_run / "results.parquet")
+    assert list(res.columns[:8]) == ["seed", "iterations", "env_steps", "agent_steps", "time_total_s",
+                                     "episode_return_mean", "checkpoint", "episode"]  # then calvano's
+
+
+def test_export_and_evaluate_a_seeds_checkpoint_play_the_runs_own_policy(tmp_path, learn_run):
+    """As docs/cli.md tells a user: a seed's checkpoint is its results row's ``checkpoint``
+    under RUN/units/<chunk id>/; `marketsai export` and `marketsai evaluate` (the raw
+    checkpoint and the export) read the trial's experiment.yaml and play the greedy policy
+    the run evaluated -- the same episodes, prices and profits."""
+    from click.testing import CliRunner
+
+    from marketsai.cli import main
+    res = pd.read_parquet(learn_run / "results.parquet")
+    checkpoint = learn_run / "units" / "s3-3" / res["checkpoint"].iloc[0]
+    runner = CliRunner()
+    done = runner.invoke(main, ["export", str(checkpoint), "--out", str(tmp_path / "export")])
+    assert done.exit_code == 0, done.output
+    for name, source in (("raw", checkpoint), ("exported", tmp_path / "export")):
+        done = runner.invoke(main, ["evaluate", str(source), "--episodes", "2", "--seed", "3",
+                                    "--out", str(tmp_path / name)])
+        assert done.exit_code == 0, done.output
+        table = pd.read_parquet(tmp_path / name / "results.parquet")
+        assert len(table) == 2 and set(table.columns) < set(res.columns)
+        pd.testing.assert_frame_equal(table, res[list(table.columns)], check_dtype=False)
+
+
+def test_trial_experiment_is_a_valid_rllib_file_and_older_ones_still_read(tmp_path, learn_run):
+    """The experiment.yaml of a kind: learn trial is a kind: rllib file (``model`` under
+    ``algorithm``); one written before, with a top-level copy of ``algorithm.model``, is
+    read without the copy; any other stray key is refused."""
+    from marketsai.rl.export import read_experiment
+    from marketsai.rl.spec import RLExperimentSpec
+    from marketsai.runner.schema import dump_yaml
+    from marketsai.yamlio import read_yaml
+    (file,) = (learn_run / "units").glob("*/seed3/experiment.yaml")
+    data = read_yaml(file)
+    spec = RLExperimentSpec.from_dict(data)
+    assert "model" not in data and spec.model == {"fcnet_hiddens": [8]}
+    (tmp_path / "old.yaml").write_text(dump_yaml(data | {"model": spec.model}))
+    assert read_experiment(tmp_path / "old.yaml").config == spec.config
+    (tmp_path / "bad.yaml").write_text(dump_yaml(data | {"model": {"fcnet_hiddens": [4]}}))
+    with pytest.raises(SpecError, match=r"model = \{'fcnet_hiddens': \[4\]\}: unknown key"):
+        read_experiment(tmp_path / "bad.yaml")
+
+
+def test_export_of_a_batched_learners_unit_names_what_it_reads(tmp_path):
+    """A seed-batched learner's unit folder holds one torch file, not an RLlib checkpoint."""
+    from click.testing import CliRunner
+
+    from marketsai.cli import main
+    unit = tmp_path / "units" / "s0-7"
+    unit.mkdir(parents=True)
+    (unit / "dqn_batched.pt").write_bytes(b"")
+    done = CliRunner().invoke(main, ["export", str(unit), "--out", str(tmp_path / "export")])
+    assert done.exit_code == 1
+    assert "is the checkpoint of the dqn_batched learner" in done.output
+    assert "kind: learn with APPO, DQN, IMPALA, PPO, SAC, centralised_critic" in done.output
+    assert not (tmp_path / "export").exists()
 
 
 def test_untrained_baseline_is_a_fresh_network_and_evaluates_like_the_trained_one():

@@ -204,14 +204,14 @@ class RLlibLearner(Learner):
         from marketsai.runner.config import fingerprint
         from marketsai.runner.kinds import UnitContext
 
-        cfg = self.experiment(economy, settings, seeds)
         spaces = economy.parallel_env().action_spaces
         out = []
-        for seed in seeds:
+        for seed in seeds:  # each trial's file names its own seed (any number of seeds per unit)
+            cfg = self.experiment(economy, settings, [int(seed)])
             ctx = UnitContext(workdir=Path(run_dir) / f"seed{seed}", root=Path(run_dir),
-                              fingerprint=fingerprint([cfg, seed]), address=address)
+                              fingerprint=fingerprint(cfg), address=address)
             row = train_seed(cfg, int(seed), ctx)["results"].iloc[0].to_dict()
-            spec = RLExperimentSpec.from_config(cfg | {"seeds": [int(seed)]}, base_dir=run_dir)
+            spec = RLExperimentSpec.from_config(cfg, base_dir=run_dir)
             # RLlib reads a checkpoint by URI: a run folder given relative to the working directory
             # (out="run") must become absolute here
             greedy = greedy_policies(Path(run_dir).resolve() / row["checkpoint"], spec, economy, spaces)

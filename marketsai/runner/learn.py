@@ -16,10 +16,14 @@
 One unit is a chunk of seeds; the learner trains them in one call into the unit's own
 folder ``RUN/units/<chunk id>/`` (its resume files) and returns one policy per seed.
 Tables: ``results`` -- one row per seed: ``seed``, the learner's ``info`` columns
-(``converged``, ``periods``, ...) and each evaluation's one-row ``results`` columns;
-every other table an evaluation returns gets a ``seed`` column and is concatenated over
-seeds, except those of the economy alone (``Evaluation.economy_tables``: the calvano
-evaluation's per-firm ``benchmarks``), made once per run (:meth:`LearnKind.run_tables`).
+(``converged``, ``periods``, ...) and each evaluation's ``results`` columns, side by side
+where their row counts agree; an evaluation with another row count writes
+``<name>_results``, and a second entry of one evaluation all its tables as
+``<name>_<index>_<table>`` (:func:`entry_labels`; each entry's summary and figures read its
+own rows: :func:`entry_tables`); every other table an evaluation returns gets a ``seed``
+column and is concatenated over seeds, except those of the economy alone
+(``Evaluation.economy_tables``: the calvano evaluation's per-firm ``benchmarks``), made once
+per run (:meth:`LearnKind.run_tables`).
 An evaluation with ``untrained: true`` adds the untrained policies' tables
 (``results_untrained``, same columns) and the summary their own summary, under
 ``untrained`` (``summary["untrained"]["profit_gain"]``: the floor).

@@ -16,10 +16,14 @@
 One unit is a chunk of seeds; the learner trains them in one call into the unit's own
 folder ``RUN/units/<chunk id>/`` (its resume files) and returns one policy per seed.
 Tables: ``results`` -- one row per seed: ``seed``, the learner's ``info`` columns
-(``converged``, ``periods``, ...) and each evaluation's one-row ``results`` columns;
-every other table an evaluation returns gets a ``seed`` column and is concatenated over
-seeds, except those of the economy alone (``Evaluation.economy_tables``: the calvano
-evaluation's per-firm ``benchmarks``), made once per run (:meth:`LearnKind.run_tables`).
+(``converged``, ``periods``, ...) and each evaluation's ``results`` columns, side by side
+where their row counts agree; an evaluation with another row count writes
+``<name>_results``, and a second entry of one evaluation all its tables as
+``<name>_<index>_<table>`` (:func:`entry_labels`; each entry's summary and figures read its
+own rows: :func:`entry_tables`); every other table an evaluation returns gets a ``seed``
+column and is concatenated over seeds, except those of the economy alone
+(``Evaluation.economy_tables``: the calvano evaluation's per-firm ``benchmarks``), made once
+per run (:meth:`LearnKind.run_tables`).
 An evaluation with ``untrained: true`` adds the untrained policies' tables
 (``results_untrained``, same columns) and the summary their own summary, under
 ``untrained`` (``summary["untrained"]["profit_gain"]``: the floor).
@@ -32,6 +36,7 @@ evaluations); :func:`evaluation_class` is the one place this module meets it.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -77,20 +82,43 @@ def _unique_sessions(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(session=ids.to_numpy())
 
 
+def entry_labels(entries: list[dict]) -> list[str]:
+    """The name that tells each entry's own tables apart: its evaluation's name (an import
+    path's characters other than letters, digits and ``_`` as ``_``), and for a second entry
+    of the same evaluation also its index in ``evaluate`` (``calvano_2``)."""
+    labels, seen = [], set()
+    for k, entry in enumerate(entries):
+        plain = re.sub(r"\W", "_", entry["name"])
+        labels.append(plain if entry["name"] not in seen else f"{plain}_{k}")
+        seen.add(entry["name"])
+    return labels
+
+
+def _repeated(entry: dict, label: str) -> bool:
+    """Whether ``label`` is that of a second (third, ...) entry of one evaluation: all its
+    tables, and its summary, go under the label."""
+    return label != re.sub(r"\W", "_", entry["name"])
+
+
 def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner=None,
                     learner_settings=None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Every evaluation of one policy: its results rows (one per episode of the evaluation,
-    evaluations side by side) and its other tables."""
+    evaluations side by side) and its other tables. An evaluation with another number of
+    rows keeps its own ``<label>_results`` (:func:`entry_labels`); a second entry of one
+    evaluation keeps every table of its own, as ``<label>_<table>``."""
     from marketsai.analysis.evaluations import run_evaluation
 
     merged, tables = {}, {}  # "results" (and "results_untrained"): evaluations side by side
-    for k, entry in enumerate(entries):
+    for k, (entry, label) in enumerate(zip(entries, entry_labels(entries), strict=True)):
         out = run_evaluation(entry["name"], economy, policy, entry["settings"], seed, learner=learner,
                              learner_settings=learner_settings, path=f"evaluate[{k}]")
+        repeated = _repeated(entry, label)
         for name, frame in out.tables.items():
             if name in out.economy_tables:  # one per run: LearnKind.run_tables
                 continue
-            if name not in ("results", "results" + UNTRAINED):
+            if repeated:
+                tables[f"{label}_{name}"] = frame
+            elif name not in ("results", "results" + UNTRAINED):
                 tables[name] = frame
             elif name not in merged:
                 merged[name] = frame.reset_index(drop=True)
@@ -98,9 +126,24 @@ def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner
                 merged[name] = pd.concat([merged[name], frame.drop(
                     columns=[c for c in frame if c in merged[name]]).reset_index(drop=True)], axis=1)
             else:  # another number of episodes: a table of its own
-                tables[f"{entry['name']}_{name}"] = frame
+                tables[f"{label}_{name}"] = frame
     results = merged.pop("results", None)
     return (results if results is not None else pd.DataFrame(index=[0])), tables | merged
+
+
+def entry_tables(tables: dict[str, pd.DataFrame], entries: list[dict], k: int) -> dict[str, pd.DataFrame]:
+    """The run's tables as entry ``k`` of ``evaluate`` wrote them: its own rows as
+    ``results`` (``results_untrained``) where :func:`evaluate_policy` gave them a table of
+    their own, and a second entry of one evaluation its every table under its own name;
+    what that entry's ``summarise`` and ``figures`` read."""
+    label = entry_labels(entries)[k]
+    prefix = label + "_"
+    if _repeated(entries[k], label):
+        own = {name[len(prefix):]: frame for name, frame in tables.items() if name.startswith(prefix)}
+    else:
+        own = {name: tables[prefix + name] for name in ("results", "results" + UNTRAINED)
+               if prefix + name in tables}
+    return tables | own
 
 
 def untrained_tables(tables: dict[str, pd.DataFrame], economy_tables) -> dict[str, pd.DataFrame]:
@@ -247,13 +290,19 @@ class LearnKind(ExperimentKind):
             if col in res:
                 vals = pd.to_numeric(res[col], errors="coerce").dropna()
                 out[key] = float(vals.mean()) if len(vals) else None
-        fixed = None
-        for k, entry in enumerate(cfg["evaluate"]):
+        fixed, entries = None, cfg["evaluate"]
+        for k, (entry, label) in enumerate(zip(entries, entry_labels(entries), strict=True)):
             ev = evaluation_class(entry["name"], f"evaluate[{k}].name")()
-            out |= ev.summarise(tables, entry["settings"])
-            if entry["settings"]["untrained"] and "results" + UNTRAINED in tables:
+            view = entry_tables(tables, entries, k)
+            own, floor = ev.summarise(view, entry["settings"]), None
+            if entry["settings"]["untrained"] and "results" + UNTRAINED in view:
                 fixed = list(self.run_tables(cfg)) if fixed is None else fixed
-                floor = ev.summarise(untrained_tables(tables, fixed), entry["settings"])
+                floor = ev.summarise(untrained_tables(view, fixed), entry["settings"])
+            if _repeated(entry, label):  # a second entry of one evaluation: keys of its own
+                out[label] = own | ({"untrained": floor} if floor is not None else {})
+                continue
+            out |= own
+            if floor is not None:
                 out["untrained"] = out.get("untrained", {}) | floor
         return out
 
@@ -276,8 +325,10 @@ class LearnKind(ExperimentKind):
     def figures(self, tables: dict[str, pd.DataFrame], cfg: dict, summary: dict) -> dict:
         from marketsai.economy import Economy
 
-        econ, figs = Economy.from_dict(cfg["economy"]), {}
-        for k, entry in enumerate(cfg["evaluate"]):
+        econ, figs, entries = Economy.from_dict(cfg["economy"]), {}, cfg["evaluate"]
+        for k, (entry, label) in enumerate(zip(entries, entry_labels(entries), strict=True)):
             ev = evaluation_class(entry["name"], f"evaluate[{k}].name")()
-            figs |= ev.figures(tables, econ, entry["settings"]) or {}
+            drawn = ev.figures(entry_tables(tables, entries, k), econ, entry["settings"]) or {}
+            figs |= {f"{label}_{name}": fig for name, fig in drawn.items()} \
+                if _repeated(entry, label) else drawn
         return figs

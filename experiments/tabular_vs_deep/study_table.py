@@ -1,0 +1,120 @@
+"""The deep collusion study's table, over seeds with intervals, from finished `kind: learn` run folders.
+
+Why: a learn run's summary pools the evaluation's episodes; the study compares algorithms by
+seed (a seed is one independent replication), with 95 % t-intervals over seeds, the untrained
+floor of the same seeds paired with each, the equilibrium checks and the response to a
+deviation. It only reads run folders (``results``, ``results_untrained``,
+``impulse_response`` of the ``calvano`` evaluation, ``chunks/*/done.json``) and writes
+``results/<name>.csv`` (one row per run) and ``results/<name>_seeds.csv`` (one per seed),
+each with a ``.source.json``.
+
+    python experiments/tabular_vs_deep/study_table.py runs/tabular_vs_deep_500k/dqn [RUN ...] --name study_500k
+
+Columns (per run): ``delta``: the mean over seeds of each seed's mean profit gain over its
+evaluation episodes, with ``delta_lo``/``delta_hi`` its 95 % t-interval; ``untrained_*``: the
+same for the networks before learning; ``gain_over_untrained_*``: the paired difference;
+``eq_on_path_seeds``/``eq_all_states_seeds``: seeds whose greedy strategies are mutual best
+responses of the repeated game on every episode's path / at every state; ``rival_t2_drop``:
+pre-shock price minus the rival's price the period after firm 0 deviated to its static best
+response (positive: the rival lowers its price), ``rival_drops_seeds``: seeds where it is
+positive by more than a rounding; ``wall_hours``: the units' wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from marketsai.runner.provenance import write_table
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def interval(values) -> tuple[float, float, float]:
+    """Mean and 95 % t-interval of the mean over independent replications."""
+    x = np.asarray(values, float)
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def per_seed(run: Path) -> pd.DataFrame:
+    """One row per seed: trained and untrained mean profit gain, the equilibrium checks and the
+    rival's response to firm 0's deviation."""
+    res = pd.read_parquet(run / "results.parquet")
+    floor = pd.read_parquet(run / "results_untrained.parquet")
+    seeds = res.groupby("seed")
+    out = pd.DataFrame({"delta": seeds["profit_gain"].mean(),
+                        "untrained": floor.groupby("seed")["profit_gain"].mean()})
+    for col in ("eq_on_path", "eq_all_states"):
+        if col in res:
+            out[col] = seeds[col].all()
+    for col in ("periods", "updates", "cycle_length"):
+        if col in res:
+            out[col] = seeds[col].mean()
+    imp_file = run / "impulse_response.parquet"
+    if imp_file.is_file():
+        imp = pd.read_parquet(imp_file)
+        imp = imp[imp["deviation"] == "best_response"]
+        pre = imp[imp["t"] == 0].groupby("seed")["price_1"].mean()
+        after = imp[imp["t"] == 2].groupby("seed")["price_1"].mean()
+        out["rival_pre"] = pre
+        out["rival_t2_drop"] = pre - after
+    return out.reset_index()
+
+
+def run_row(run: Path, seeds: pd.DataFrame) -> dict:
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    done = [json.loads(p.read_text()) for p in (run / "chunks").glob("*/done.json")]
+    row = {"experiment": config["name"], "learner": config["learner"]["name"], "seeds": len(seeds)}
+    for key, col in (("delta", "delta"), ("untrained", "untrained")):
+        row[key], row[f"{key}_lo"], row[f"{key}_hi"] = interval(seeds[col])
+    row["gain_over_untrained"], row["gain_over_untrained_lo"], row["gain_over_untrained_hi"] = interval(
+        seeds["delta"] - seeds["untrained"])
+    for col in ("eq_on_path", "eq_all_states"):
+        if col in seeds:
+            row[f"{col}_seeds"] = int(seeds[col].sum())
+    if "rival_t2_drop" in seeds:
+        row["rival_t2_drop"], row["rival_t2_drop_lo"], row["rival_t2_drop_hi"] = interval(seeds["rival_t2_drop"])
+        row["rival_drops_seeds"] = int((seeds["rival_t2_drop"] > 1e-9).sum())
+    for col in ("periods", "updates", "cycle_length"):
+        if col in seeds:
+            row[f"{col}_mean"] = float(seeds[col].mean())
+    row["wall_hours"] = sum(d["seconds"] for d in done) / 3600
+    return row
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", type=Path, nargs="+", help="finished kind: learn run folders (calvano evaluation)")
+    parser.add_argument("--name", default="study_500k", help="file stem under results/")
+    args = parser.parse_args(argv)
+    command = shlex.join(["python", "experiments/tabular_vs_deep/study_table.py",
+                          *(sys.argv[1:] if argv is None else argv)])
+    rows, seed_rows = [], []
+    for run in args.runs:
+        seeds = per_seed(run)
+        rows.append(run_row(run, seeds))
+        seed_rows.append(seeds.assign(experiment=rows[-1]["experiment"]))
+    table = pd.DataFrame(rows)
+    seed_table = pd.concat(seed_rows, ignore_index=True)
+    seed_table = seed_table[["experiment", *[c for c in seed_table if c != "experiment"]]]
+    write_table(table, RESULTS / f"{args.name}.csv", command=command, runs=list(args.runs),
+                notes=["one row per run: means over seeds with 95 % t-intervals (see study_table.py)"])
+    write_table(seed_table, RESULTS / f"{args.name}_seeds.csv", command=command, runs=list(args.runs),
+                notes=["one row per seed: its mean over the calvano evaluation's episodes"])
+    print(table.T.to_string())
+
+
+if __name__ == "__main__":
+    main()

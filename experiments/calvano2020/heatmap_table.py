@@ -3,7 +3,8 @@
 Why: the heat map's numbers were read from a run folder that is not in the repository; this
 script writes the mean profit gain per cell (rows beta, high to low; columns alpha) with a
 ``.source.json`` sidecar, and ``docs/tables.py`` renders it; beside it the mean periods to
-convergence per cell (``<name>_periods.csv``, which the page's prose quotes), the share of
+convergence per cell (``<name>_periods.csv``, which the page's prose quotes), the mean price
+(``<name>_price.csv``), the share of
 sessions per cell that stopped unmoved (``<name>_unmoved.csv``: converged after exactly
 ``stable_periods``, the initial greedy strategy) and, with ``--range LOW HIGH --alpha-from A``,
 one row comparing the cells at alpha >= A with a published range (``<name>_range.csv``).
@@ -51,6 +52,7 @@ def main(argv=None) -> None:
                       converged=int(res["converged"].sum()), periods=int(res["periods"].sum()))
     grids = {}
     for value, what, suffix in (("profit_gain", "profit gain", ""), ("periods", "periods to convergence", "_periods"),
+                                ("mean_price", "mean price (over firms and the limit cycle)", "_price"),
                                 ("unmoved", f"share of sessions unmoved (converged after exactly {stable} periods)",
                                  "_unmoved")):
         grid = heatmap_table(res, "learner.alpha", "learner.beta", value).sort_index(ascending=False)

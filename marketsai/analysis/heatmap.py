@@ -91,6 +91,8 @@ def plot_heatmap(table: pd.DataFrame, xlabel=None, ylabel=None, title="Profit ga
         ticks = np.unique(np.linspace(0, n - 1, min(n, max_ticks)).round().astype(int))
         axis.set_ticks(ticks)
         axis.set_ticklabels([f"{float(values[i]):.3g}" for i in ticks])
+    if len(ax.get_xticks()) > 6:  # many columns: slanted labels do not run into each other
+        ax.tick_params(axis="x", labelrotation=35)
     if annotate:
         lo, hi = np.nanmin(grid), np.nanmax(grid)
         for (i, j), v in np.ndenumerate(grid):
@@ -102,6 +104,11 @@ def plot_heatmap(table: pd.DataFrame, xlabel=None, ylabel=None, title="Profit ga
     ax.set_ylabel(ylabel or str(table.index.name))
     ax.set_title(title)
     fig.tight_layout()
+    notes = [t for t in fig.texts if t.get_gid() == "heatmap_note"]
+    for k, note in enumerate(notes):  # the notes on lines of their own under the axes
+        note.set_y(0.005 + 0.025 * (len(notes) - 1 - k))
+    if notes:
+        fig.subplots_adjust(bottom=fig.subplotpars.bottom + 0.025 * len(notes))
     return fig
 
 
@@ -116,7 +123,7 @@ def _draw_published(fig, ax, image, bar, table: pd.DataFrame, published: Publish
     for i, j in zip(*np.nonzero(published.outside(table)), strict=True):
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
                                edgecolor="tab:red", lw=0, gid="outside_published"))
-    fig.text(0.01, 0.005, published.label, fontsize=6, ha="left", va="bottom")
+    fig.text(0.01, 0.005, published.label, fontsize=6, ha="left", va="bottom", gid="heatmap_note")
 
 
 def _draw_flagged(fig, ax, flagged: np.ndarray, shape: tuple, label: str) -> None:
@@ -125,4 +132,4 @@ def _draw_flagged(fig, ax, flagged: np.ndarray, shape: tuple, label: str) -> Non
     rows, cols = np.nonzero(flagged)
     if len(rows):
         ax.scatter(cols, rows, s=12, c="white", edgecolors="black", linewidths=0.5, gid="flagged")
-        fig.text(0.99, 0.005, f"dot: {label}", fontsize=6, ha="right", va="bottom")
+        fig.text(0.01, 0.005, f"dot: {label}", fontsize=6, ha="left", va="bottom", gid="heatmap_note")

@@ -55,7 +55,8 @@ def per_seed(run: Path) -> pd.DataFrame:
     floor = pd.read_parquet(run / "results_untrained.parquet")
     seeds = res.groupby("seed")
     out = pd.DataFrame({"delta": seeds["profit_gain"].mean(),
-                        "untrained": floor.groupby("seed")["profit_gain"].mean()})
+                        "untrained": floor.groupby("seed")["profit_gain"].mean(),
+                        "mean_price": seeds["mean_price"].mean()})
     for col in ("eq_on_path", "eq_all_states"):
         if col in res:
             out[col] = seeds[col].all()
@@ -81,6 +82,7 @@ def run_row(run: Path, seeds: pd.DataFrame) -> dict:
         row[key], row[f"{key}_lo"], row[f"{key}_hi"] = interval(seeds[col])
     row["gain_over_untrained"], row["gain_over_untrained_lo"], row["gain_over_untrained_hi"] = interval(
         seeds["delta"] - seeds["untrained"])
+    row["mean_price"], row["mean_price_lo"], row["mean_price_hi"] = interval(seeds["mean_price"])
     for col in ("eq_on_path", "eq_all_states"):
         if col in seeds:
             row[f"{col}_seeds"] = int(seeds[col].sum())

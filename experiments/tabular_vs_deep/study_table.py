@@ -9,6 +9,12 @@ deviation. It only reads run folders (``results``, ``results_untrained``,
 each with a ``.source.json``.
 
     python experiments/tabular_vs_deep/study_table.py runs/tabular_vs_deep_500k/dqn [RUN ...] --name study_500k
+    python experiments/tabular_vs_deep/study_table.py runs/tabular_vs_deep/dqn_batched_200k --name batched_200k \
+        --against experiments/tabular_vs_deep/results/budget_results.csv dqn_200k
+
+``--against CSV EXPERIMENT`` compares every run's per-seed Delta with the per-seed
+``profit_gain`` of EXPERIMENT's rows in a committed CSV (another path to the same study):
+the difference of the means and Welch's t-test (``against_*`` columns).
 
 Columns (per run): ``delta``: the mean over seeds of each seed's mean profit gain over its
 evaluation episodes, with ``delta_lo``/``delta_hi`` its 95 % t-interval; ``untrained_*``: the
@@ -96,10 +102,24 @@ def run_row(run: Path, seeds: pd.DataFrame) -> dict:
     return row
 
 
+def against(delta: pd.Series, csv: str, experiment: str) -> dict:
+    """Welch's comparison of per-seed Deltas with another path's per-seed ``profit_gain``."""
+    other = pd.read_csv(csv, comment="#")
+    other = other.loc[other["experiment"] == experiment, "profit_gain"].to_numpy(float)
+    if not len(other):
+        raise SystemExit(f"--against: no rows of experiment {experiment!r} in {csv}")
+    test = stats.ttest_ind(delta.to_numpy(float), other, equal_var=False)
+    return {"against": experiment, "against_seeds": len(other), "against_delta": float(other.mean()),
+            "against_difference": float(delta.mean() - other.mean()),
+            "against_welch_t": float(test.statistic), "against_welch_p": float(test.pvalue)}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+", help="finished kind: learn run folders (calvano evaluation)")
     parser.add_argument("--name", default="study_500k", help="file stem under results/")
+    parser.add_argument("--against", nargs=2, metavar=("CSV", "EXPERIMENT"),
+                        help="compare each run's per-seed Delta with EXPERIMENT's per-seed profit_gain in CSV")
     args = parser.parse_args(argv)
     command = shlex.join(["python", "experiments/tabular_vs_deep/study_table.py",
                           *(sys.argv[1:] if argv is None else argv)])
@@ -107,6 +127,8 @@ def main(argv=None) -> None:
     for run in args.runs:
         seeds = per_seed(run)
         rows.append(run_row(run, seeds))
+        if args.against:
+            rows[-1] |= against(seeds["delta"], *args.against)
         seed_rows.append(seeds.assign(experiment=rows[-1]["experiment"]))
     table = pd.DataFrame(rows)
     seed_table = pd.concat(seed_rows, ignore_index=True)

@@ -341,18 +341,33 @@ class BatchedRun:
 
     # ------------------------------------------------------------ policies, checkpoints
     def policies(self) -> list:
-        out = []
-        for s, seed in enumerate(self.seeds):
-            nets = [self.member_policy(s * self.per_seed + j) for j in range(self.per_seed)]
-            fns = {a: nets[i if self.per_seed > 1 else 0] for i, a in enumerate(self.grid.actors)}
-            out.append(FunctionPolicy(fns, info={
-                "seed": seed, "periods": self.periods, "updates": self.updates,
-                "reward_last_episode": float(self.last_episode_reward[s])}))
-        return out
+        return [seed_policy([self.member_policy(m) for m in self.members_of(s)], self.grid.actors,
+                            self.seed_info(s)) for s in range(self.S)]
+
+    def members_of(self, s: int) -> range:
+        """The members of the ``s``-th seed of the batch: its agents' networks in the agents'
+        order (``policies: agent``), or its one shared network."""
+        return range(s * self.per_seed, (s + 1) * self.per_seed)
+
+    def seed_info(self, s: int) -> dict:
+        """The ``info`` of the ``s``-th seed's policy (columns of its results rows)."""
+        return {"seed": self.seeds[s], "periods": self.periods, "updates": self.updates,
+                "reward_last_episode": float(self.last_episode_reward[s])}
 
     def member_policy(self, m: int):
-        """Member ``m``'s greedy network in numpy (what a policy acts with)."""
-        return GreedyNet(self.ens.online.member_arrays(m))
+        """Member ``m``'s trained network in numpy (what a policy acts with)."""
+        return self.policy_net(self.ens.online.member_arrays(m), self.grid)
+
+    @staticmethod
+    def policy_net(layers: list, grid):
+        """The policy network of a member's layers ``[(W (in, out), b (out,)), ...]``: here the
+        greedy choice on Q-values (a policy export rebuilds it the same way)."""
+        return GreedyNet(layers)
+
+    @staticmethod
+    def policy_outputs(grid) -> int:
+        """The width of a member's policy network's last layer: one Q-value per grid point."""
+        return grid.n_actions
 
     def snapshot(self) -> dict:
         keep = ("head", "size", "step_count", "updates", "owed", "last_sync", "episode_reward",
@@ -370,6 +385,12 @@ class BatchedRun:
         for rs, states in zip((self.env_rng, self.explore_rng, self.replay_rng), snap["rngs"], strict=True):
             for r, st in zip(rs, states, strict=True):
                 r.bit_generator.state = st
+
+
+def seed_policy(nets: list, actors, info: dict) -> FunctionPolicy:
+    """One seed's policy: ``nets`` its members' networks (one per agent of ``actors``, or one
+    shared by all), ``info`` its results columns."""
+    return FunctionPolicy({a: nets[i if len(nets) > 1 else 0] for i, a in enumerate(actors)}, info=info)
 
 
 def _key(economy, settings, seeds, root_seed) -> str:
@@ -455,4 +476,4 @@ class BatchedDQN(Learner):
                              run_class=self.run_class_for(economy)).policies()
 
 
-__all__ = ["BatchedDQN", "BatchedRun", "GreedyNet", "SETTINGS", "train_batched"]
+__all__ = ["BatchedDQN", "BatchedRun", "GreedyNet", "SETTINGS", "seed_policy", "train_batched"]

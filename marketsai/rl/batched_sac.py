@@ -162,8 +162,15 @@ class BatchedSACRun(SACRun):
         batch["noise"], batch["noise_next"] = draws[..., :1], draws[..., 1:]
         return batch
 
-    def member_policy(self, m: int) -> MeanActionNet:
-        return MeanActionNet(self.ens.online.member_arrays(m), self.grid)
+    @staticmethod
+    def policy_net(layers: list, grid: IntervalActors) -> MeanActionNet:
+        """The actor's mean action, squashed and mapped onto the interval."""
+        return MeanActionNet(layers, grid)
+
+    @staticmethod
+    def policy_outputs(grid) -> int:
+        """The actor's outputs: the Gaussian's location and log-std."""
+        return 2
 
 
 class BatchedSACGridRun(SACRun):

@@ -1,0 +1,162 @@
+"""One seed of a seed-batched learner's unit as a policy export (``policy.json`` + ``weights.npz``).
+
+Why: ``dqn_batched``, ``sac_batched`` and ``ppo_batched`` keep every seed of a unit in one
+torch file (``RUN/units/<chunk id>/<learner>.pt``), and a seed's policy should still travel
+alone (issue 20: export stays per seed). :func:`export_seed` writes the members of one seed
+(with ``policies: agent`` one network per agent, else the seed's shared one) in the format
+of :mod:`marketsai.rl.export`; :func:`load_seed_export` rebuilds the policy the run
+evaluated from our code -- the run class's ``policy_net``: the greedy Q-value (DQN), the
+actor's most probable price (SAC on a grid, PPO), the actor's mean mapped onto the interval
+(SAC on an interval) -- after checking every array against the network the settings build.
+Nothing in an export is unpickled.
+
+Reading the unit's torch file: ``torch.load(weights_only=True)``, torch's restricted
+unpickler, with an allowlist of the only types such a file holds beside tensors and plain
+containers (numpy arrays and dtypes, ``bytes``, the sessions' :class:`EconomyState`); it
+builds nothing else and runs no function the file names. A file that needs anything more is
+refused, not read the unsafe way. The file's ``key`` (economy, settings, seeds, root seed,
+as training wrote it) rebuilds the run, whose ``restore`` and ``member_policy`` are the
+ones training and resume use.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from marketsai.errors import SpecError
+from marketsai.rl.batched_dqn import seed_policy
+from marketsai.rl.export import (
+    batched_checkpoints,
+    module_weights,
+    read_meta,
+    read_weights,
+    write_export,
+)
+
+#: the module id of a seed's one network when its agents share it (``policies: shared``)
+SHARED_MODULE_ID = "shared"
+
+
+def unit_checkpoint(path: str | Path) -> tuple[Path, str] | None:
+    """``(file, learner name)`` when ``path`` is a seed-batched learner's checkpoint file or
+    a unit folder holding one; ``None`` for anything else."""
+    path = Path(path)
+    batched = batched_checkpoints()
+    if path.is_file():
+        return (path.resolve(), batched[path.name]) if path.name in batched else None
+    found = [(path.resolve() / file, name) for file, name in batched.items() if (path / file).is_file()]
+    if len(found) > 1:
+        raise SpecError("the unit folder holds the checkpoints of several batched learners; name the file",
+                        path="CHECKPOINT", value=str(path), allowed=", ".join(str(f) for f, _ in found))
+    return found[0] if found else None
+
+
+def read_unit(file: Path) -> dict:
+    """A batched unit's checkpoint, read by torch's restricted unpickler (see the module
+    docstring for the allowlist)."""
+    import torch
+
+    from marketsai.dynamics import EconomyState
+    core = getattr(np, "_core", None) or np.core  # numpy 2 / numpy 1
+    numeric = {type(np.dtype(c)) for c in np.typecodes["All"] if c not in "OUSVMmT"}  # no object/str dtypes
+    allowed = [np.ndarray, np.dtype, core.multiarray._reconstruct, bytes, EconomyState, *numeric]
+    try:
+        with torch.serialization.safe_globals(allowed):
+            snap = torch.load(file, map_location="cpu", weights_only=True)
+        key = json.loads(snap["key"])
+    except (pickle.UnpicklingError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"not readable as a batched learner's checkpoint without unpickling arbitrary "
+                        f"objects ({str(exc).splitlines()[0][:160]})", path="CHECKPOINT", value=str(file),
+                        allowed="a dqn_batched / sac_batched / ppo_batched unit file written by marketsai") from None
+    return {"economy": key[0], "settings": key[1], "seeds": [int(s) for s in key[2]], "root_seed": int(key[3]),
+            "run": snap["run"]}
+
+
+def export_seed(file: Path, learner_name: str, seed: int | None, out: str | Path) -> Path:
+    """Write seed ``seed``'s policy of the batched unit ``file`` (a checkpoint of
+    ``learner_name``) as a policy export in ``out``."""
+    from marketsai.economy import Economy
+    from marketsai.learners import learners
+
+    unit = read_unit(file)
+    seeds = unit["seeds"]
+    if seed is None or int(seed) not in seeds:
+        raise SpecError("name a seed that the unit holds" if seed is None else "the unit does not hold this seed",
+                        path="--seed", value=seed, allowed=f"a seed of {file.name}: {', '.join(map(str, seeds))}")
+    econ = Economy.from_dict(unit["economy"])
+    run_class = learners.get(learner_name)().run_class_for(econ)
+    run = run_class(econ, unit["settings"] | {"device": "cpu"}, seeds, unit["root_seed"])
+    run.restore(unit["run"])
+    s = seeds.index(int(seed))
+    mapping = member_ids(run.grid.actors, run.per_seed > 1)
+    arrays = {}
+    for mid, m in zip(dict.fromkeys(mapping.values()), run.members_of(s), strict=True):
+        for i, (w, b) in enumerate(run.ens.online.member_arrays(m)):
+            arrays[f"{mid}/weights.{i}"], arrays[f"{mid}/biases.{i}"] = w, b
+    described = {mid: {k[len(mid) + 1:]: {"shape": list(a.shape), "dtype": str(a.dtype)}
+                       for k, a in arrays.items() if k.startswith(f"{mid}/")} for mid in dict.fromkeys(mapping.values())}
+    name = file.parents[2].name if file.parent.parent.name == "units" else file.stem  # RUN/units/<chunk>/
+    experiment = {"name": name, "seed": int(seed), "root_seed": unit["root_seed"],
+                  "learner": {"name": learner_name, "settings": unit["settings"]}, "economy": unit["economy"],
+                  "evaluation": evaluation_defaults()}
+    return write_export(out, arrays, {"algorithm": learner_name, "experiment": experiment, "mapping": mapping,
+                                      "modules": described, "info": run.seed_info(s), "source_checkpoint": str(file)})
+
+
+def member_ids(actors, per_agent: bool) -> dict:
+    """agent -> module id of a seed's members: each agent's own network, or one shared."""
+    return {a: a if per_agent else SHARED_MODULE_ID for a in actors}
+
+
+def evaluation_defaults() -> dict:
+    """What ``marketsai evaluate`` plays an export with: the ``evaluation`` section of a
+    ``kind: rllib`` file at its defaults (as for an RLlib learner's export)."""
+    from marketsai.rl.spec import RL_SCHEMA
+    from marketsai.runner.schema import resolve
+    return resolve({}, RL_SCHEMA["evaluation"])
+
+
+def is_seed_export(meta: dict) -> bool:
+    """Whether an export's ``policy.json`` (read by :func:`~marketsai.rl.export.read_meta`)
+    holds a seed of a batched learner."""
+    return meta.get("algorithm") in batched_checkpoints().values()
+
+
+def load_seed_export(folder: str | Path):
+    """``(economy, policy, experiment)`` of a seed's export: the policy the run evaluated,
+    rebuilt from our code and the export's arrays; never unpickles."""
+    from marketsai.economy import Economy
+    from marketsai.learners import learners
+    from marketsai.params import validate_mapping
+
+    folder = Path(folder).resolve()
+    meta = read_meta(folder)
+    if not is_seed_export(meta):
+        raise SpecError("not the export of a seed-batched learner's seed", path="EXPORT.algorithm",
+                        value=meta.get("algorithm"), allowed=", ".join(sorted(batched_checkpoints().values())))
+    exp = meta["experiment"]
+    learner = learners.get(meta["algorithm"])
+    settings = validate_mapping(exp["learner"]["settings"], learner.settings, "EXPORT.experiment.learner.settings",
+                                "settings")
+    econ = Economy.from_dict(exp["economy"])
+    run_class = learner().run_class_for(econ)
+    grid = run_class.actors_of(econ)
+    mapping = member_ids(grid.actors, settings["policies"] == "agent")
+    if mapping != meta["mapping"]:
+        raise SpecError("the export's agent -> module mapping does not match its settings",
+                        path="EXPORT.mapping", value=meta["mapping"], allowed=str(mapping))
+    sizes = [grid.obs_dim, *settings["hiddens"], run_class.policy_outputs(grid)]
+    want = {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        want[f"weights.{i}"], want[f"biases.{i}"] = (a, b), (b,)
+    arrays, nets = read_weights(folder), []
+    for mid in dict.fromkeys(mapping.values()):
+        got = module_weights(arrays, mid, want, folder)
+        layers = [(got[f"weights.{i}"].astype(np.float32), got[f"biases.{i}"].astype(np.float32))
+                  for i in range(len(sizes) - 1)]
+        nets.append(run_class.policy_net(layers, grid))
+    return econ, seed_policy(nets, grid.actors, dict(meta.get("info") or {})), exp

@@ -81,7 +81,8 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
         from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, is_export
         if episodes is not None and episodes < 1:
             raise SpecError("must be >= 1", path="--episodes", value=episodes, allowed="an integer >= 1")
-        if not is_export(checkpoint):
+        from marketsai.rl.seed_export import unit_checkpoint
+        if not is_export(checkpoint) and unit_checkpoint(checkpoint) is None:  # a unit: refused below
             click.echo("warning: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
@@ -121,11 +122,11 @@ def export(checkpoint, out, experiment, seed):
     """
     import warnings
     with command_errors("nothing more was written -- rerun the command", FileNotFoundError, KeyError):
-        from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, export_policy
-        from marketsai.rl.seed_export import unit_checkpoint
+        from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning
+        from marketsai.rl.seed_export import export_checkpoint, unit_checkpoint
         if unit_checkpoint(checkpoint) is None:  # a batched unit is read without unpickling code
             click.echo("note: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
-            folder = export_policy(checkpoint, out, experiment=experiment, seed=seed)
+            folder = export_checkpoint(checkpoint, out, experiment=experiment, seed=seed)
     click.echo(f"exported to {folder}")

@@ -145,28 +145,16 @@ def build_modules(spec, econ):
     return config.get_multi_rl_module_spec(spaces=spaces).build(), mapping
 
 
-def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Path | None = None,
-                  seed: int | None = None) -> Path:
+def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Path | None = None) -> Path:
     """Write the greedy policies of a (trusted) checkpoint as ``out/policy.json`` + weights.
 
     Only the parameters of a freshly built module are exported (the learner's extra
-    copies, such as target networks, are not needed to act). A seed-batched learner's unit
-    (its ``<learner>.pt`` or the unit folder) holds several seeds: ``seed`` picks one
-    (:mod:`marketsai.rl.seed_export`).
+    copies, such as target networks, are not needed to act). A seed of a seed-batched
+    learner's unit: :func:`marketsai.rl.seed_export.export_seed`.
     """
     from marketsai.economy import Economy
-    from marketsai.rl.seed_export import export_seed, unit_checkpoint
     from marketsai.rl.train import resolved_experiment
 
-    unit = unit_checkpoint(checkpoint)
-    if unit is not None:
-        if experiment:
-            raise SpecError("a batched learner's unit carries its economy and settings; --experiment is not used",
-                            path="--experiment", value=str(experiment))
-        return export_seed(*unit, seed, out)
-    if seed is not None:
-        raise SpecError("--seed picks a seed of a seed-batched learner's unit; an RLlib checkpoint holds one seed",
-                        path="--seed", value=seed, allowed="no --seed, or a RUN/units/<chunk id>/<learner>.pt")
     checkpoint = Path(checkpoint).resolve()
     if not checkpoint.is_dir():
         raise SpecError("not a checkpoint", path="CHECKPOINT", value=str(checkpoint),

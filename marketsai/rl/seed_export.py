@@ -31,6 +31,7 @@ from marketsai.errors import SpecError
 from marketsai.rl.batched_dqn import seed_policy
 from marketsai.rl.export import (
     batched_checkpoints,
+    export_policy,
     module_weights,
     read_meta,
     read_weights,
@@ -61,19 +62,39 @@ def read_unit(file: Path) -> dict:
     import torch
 
     from marketsai.dynamics import EconomyState
-    core = getattr(np, "_core", None) or np.core  # numpy 2 / numpy 1
+    rebuild_array = np.zeros(0).__reduce__()[0]  # the function numpy pickles an array with
     numeric = {type(np.dtype(c)) for c in np.typecodes["All"] if c not in "OUSVMmT"}  # no object/str dtypes
-    allowed = [np.ndarray, np.dtype, core.multiarray._reconstruct, bytes, EconomyState, *numeric]
+    allowed = [np.ndarray, np.dtype, rebuild_array, bytes, EconomyState, *numeric]
     try:
         with torch.serialization.safe_globals(allowed):
             snap = torch.load(file, map_location="cpu", weights_only=True)
         key = json.loads(snap["key"])
-    except (pickle.UnpicklingError, RuntimeError, KeyError, TypeError, ValueError) as exc:
-        raise SpecError(f"not readable as a batched learner's checkpoint without unpickling arbitrary "
-                        f"objects ({str(exc).splitlines()[0][:160]})", path="CHECKPOINT", value=str(file),
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, KeyError, IndexError, TypeError,
+            ValueError) as exc:
+        first = type(exc).__name__ + ": " + (str(exc).strip().splitlines() or [""])[0][:160]
+        raise SpecError(f"not readable as a batched learner's checkpoint by torch's restricted loader "
+                        f"(weights_only, numpy arrays and the sessions' state allowed; {first})",
+                        path="CHECKPOINT", value=str(file),
                         allowed="a dqn_batched / sac_batched / ppo_batched unit file written by marketsai") from None
     return {"economy": key[0], "settings": key[1], "seeds": [int(s) for s in key[2]], "root_seed": int(key[3]),
             "run": snap["run"]}
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path, *, experiment: str | Path | None = None,
+                      seed: int | None = None) -> Path:
+    """``marketsai export``: seed ``seed`` of a batched learner's unit (its ``<learner>.pt``
+    or the unit folder), or the policies of an RLlib checkpoint
+    (:func:`~marketsai.rl.export.export_policy`, which unpickles: trusted checkpoints only)."""
+    unit = unit_checkpoint(checkpoint)
+    if unit is not None:
+        if experiment:
+            raise SpecError("a batched learner's unit carries its economy and settings; --experiment is not used",
+                            path="--experiment", value=str(experiment))
+        return export_seed(*unit, seed, out)
+    if seed is not None:
+        raise SpecError("--seed picks a seed of a seed-batched learner's unit; an RLlib checkpoint holds one seed",
+                        path="--seed", value=seed, allowed="no --seed, or a RUN/units/<chunk id>/<learner>.pt")
+    return export_policy(checkpoint, out, experiment=experiment)
 
 
 def export_seed(file: Path, learner_name: str, seed: int | None, out: str | Path) -> Path:

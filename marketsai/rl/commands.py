@@ -65,7 +65,7 @@ def train(file, out, sets, address, num_cpus, force, quiet, verbose):
 
 
 @click.command("evaluate")
-@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False))
+@click.argument("checkpoint", type=click.Path(exists=True))
 @click.option("--episodes", type=int, default=None, help="Greedy episodes (random start states).")
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: <run folder>/evaluation/<trial>-<checkpoint>).")
@@ -82,7 +82,7 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
         if episodes is not None and episodes < 1:
             raise SpecError("must be >= 1", path="--episodes", value=episodes, allowed="an integer >= 1")
         from marketsai.rl.seed_export import unit_checkpoint
-        if not is_export(checkpoint) and unit_checkpoint(checkpoint) is None:  # a unit: refused below
+        if not is_export(checkpoint) and Path(checkpoint).is_dir() and unit_checkpoint(checkpoint) is None:
             click.echo("warning: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)

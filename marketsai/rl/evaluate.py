@@ -44,7 +44,13 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     :class:`~marketsai.rl.export.UnsafeCheckpointWarning`.
     """
     from marketsai.economy import Economy
-    from marketsai.rl.export import is_export, load_export, read_meta, warn_unsafe
+    from marketsai.rl.export import (
+        is_export,
+        load_export,
+        read_meta,
+        refuse_batched_unit,
+        warn_unsafe,
+    )
     from marketsai.rl.seed_export import is_seed_export, load_seed_export
 
     checkpoint = Path(checkpoint).resolve()
@@ -62,6 +68,10 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
                                      multi=multi, mapping=mapping)
             evaluation, algorithm, name = spec.evaluation, spec.algorithm, spec.name
     else:
+        if not checkpoint.is_dir():
+            refuse_batched_unit(checkpoint)
+            raise SpecError("not a checkpoint folder", path="CHECKPOINT", value=str(checkpoint),
+                            allowed="a checkpoint_* folder of an RLlib trial, or a policy export folder")
         warn_unsafe(checkpoint)
         exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
         spec = read_experiment(exp_file)

@@ -59,13 +59,24 @@ def warn_unsafe(path) -> None:
 
 def find_experiment(checkpoint: str | Path) -> Path:
     """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
-    from marketsai.rl.spec import rllib_names
     from marketsai.rl.train import EXPERIMENT_FILE
 
     path = Path(checkpoint).resolve()
     for parent in [path, *path.parents][:5]:
         if (parent / EXPERIMENT_FILE).is_file():
             return parent / EXPERIMENT_FILE
+    refuse_batched_unit(checkpoint)
+    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
+                    path="CHECKPOINT", value=str(checkpoint),
+                    allowed="a checkpoint_* folder inside a kind: rllib or kind: learn run folder")
+
+
+def refuse_batched_unit(checkpoint: str | Path) -> None:
+    """Stop with a message saying how to export a seed when ``checkpoint`` is (or lies in) a
+    seed-batched learner's unit: its torch file is no RLlib checkpoint."""
+    from marketsai.rl.spec import rllib_names
+
+    path = Path(checkpoint).resolve()
     batched = batched_checkpoints()
     for parent in [path, *path.parents][:5]:
         for file, learner in batched.items():
@@ -78,9 +89,6 @@ def find_experiment(checkpoint: str | Path) -> Path:
                     f"`marketsai export {parent / file} --seed S --out DIR`, then "
                     f"`marketsai evaluate DIR`", path="CHECKPOINT", value=str(checkpoint),
                     allowed="a checkpoint_* folder of an RLlib trial, or a policy export")
-    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
-                    path="CHECKPOINT", value=str(checkpoint),
-                    allowed="a checkpoint_* folder inside a kind: rllib or kind: learn run folder")
 
 
 def batched_checkpoints() -> dict[str, str]:

@@ -116,14 +116,26 @@ def test_a_seed_the_unit_does_not_hold_is_refused_with_the_seeds_it_holds(runs, 
     assert done.exit_code == 1 and f"Export one seed first: `marketsai export {unit} --seed S" in done.output
 
 
-def test_a_seeds_shared_network_exports_the_greedy_policy(duopoly, tmp_path):
+def test_a_seeds_shared_network_exports_the_greedy_policy(duopoly, tmp_path, monkeypatch):
     """A seed's one network shared by its agents (``policies: shared``: module ``shared``)
-    exports to the greedy actions the run's own policy takes on every state."""
+    exports to the greedy actions the run's own policy takes on every state; the export is
+    read with every unpickling entry point disabled."""
+    import pickle
+
+    import torch
+
     from marketsai.rl.batched_dqn import train_batched
     from marketsai.rl.seed_export import export_checkpoint
     run = train_batched(duopoly, batched_dqn_settings(periods=40, policies="shared"), [4, 7], tmp_path, root_seed=2)
     export_checkpoint(tmp_path / "dqn_batched.pt", tmp_path / "export", seed=7)
-    econ, policy, _ = load_seed_export(tmp_path / "export")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("unpickling attempted")
+    with monkeypatch.context() as m:
+        for name in ("load", "loads", "Unpickler"):
+            m.setattr(pickle, name, refuse)
+        m.setattr(torch, "load", refuse)
+        econ, policy, _ = load_seed_export(tmp_path / "export")
     obs = econ.observe(econ.initial_state(np.random.default_rng(0), batch=1000))  # nearly all 225 states
     mine, other = run.policies()[1], run.policies()[0]
     for agent in econ.actors:

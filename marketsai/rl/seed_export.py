@@ -109,8 +109,10 @@ def export_seed(file: Path, learner_name: str, seed: int | None, out: str | Path
         raise SpecError("name a seed that the unit holds" if seed is None else "the unit does not hold this seed",
                         path="--seed", value=seed, allowed=f"a seed of {file.name}: {', '.join(map(str, seeds))}")
     econ = Economy.from_dict(unit["economy"])
-    run_class = learners.get(learner_name)().run_class_for(econ)
-    run = run_class(econ, unit["settings"] | {"device": "cpu"}, seeds, unit["root_seed"])
+    learner = learners.get(learner_name)
+    settings = checked_settings(learner, unit["settings"], "CHECKPOINT.key.settings")
+    run_class = learner().run_class_for(econ)
+    run = run_class(econ, settings | {"device": "cpu"}, seeds, unit["root_seed"])
     run.restore(unit["run"])
     s = seeds.index(int(seed))
     mapping = member_ids(run.grid.actors, run.per_seed > 1)
@@ -126,6 +128,13 @@ def export_seed(file: Path, learner_name: str, seed: int | None, out: str | Path
                   "evaluation": evaluation_defaults()}
     return write_export(out, arrays, {"algorithm": learner_name, "experiment": experiment, "mapping": mapping,
                                       "modules": described, "info": run.seed_info(s), "source_checkpoint": str(file)})
+
+
+def checked_settings(learner, settings, path: str) -> dict:
+    """A batched learner's ``settings`` as a file holds them, checked as the learner checks
+    its own (a bad value: an error naming ``path``, the key and what is allowed)."""
+    from marketsai.params import validate_mapping
+    return validate_mapping(settings, learner.settings, path, "settings")
 
 
 def member_ids(actors, per_agent: bool) -> dict:
@@ -152,7 +161,6 @@ def load_seed_export(folder: str | Path):
     rebuilt from our code and the export's arrays; never unpickles."""
     from marketsai.economy import Economy
     from marketsai.learners import learners
-    from marketsai.params import validate_mapping
 
     folder = Path(folder).resolve()
     meta = read_meta(folder)
@@ -161,8 +169,7 @@ def load_seed_export(folder: str | Path):
                         value=meta.get("algorithm"), allowed=", ".join(sorted(batched_checkpoints().values())))
     exp = meta["experiment"]
     learner = learners.get(meta["algorithm"])
-    settings = validate_mapping(exp["learner"]["settings"], learner.settings, "EXPORT.experiment.learner.settings",
-                                "settings")
+    settings = checked_settings(learner, exp["learner"]["settings"], "EXPORT.experiment.learner.settings")
     econ = Economy.from_dict(exp["economy"])
     run_class = learner().run_class_for(econ)
     grid = run_class.actors_of(econ)

@@ -41,7 +41,13 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
-from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet, GridActors
+from marketsai.rl.batched_dqn import (
+    BatchedDQN,
+    BatchedRun,
+    GreedyNet,
+    GridActors,
+    learner_module_part,
+)
 
 CHECKPOINT = "sac_batched.pt"
 
@@ -131,6 +137,11 @@ class SACRun(BatchedRun):
             alpha_lr=cfg["alpha_lr"], initial_alpha=cfg["initial_alpha"], target_entropy=cfg["target_entropy"],
             tau=cfg["tau"], grad_clip=cfg["grad_clip"], gamma=gamma, device=cfg["device"],
             n_actions=self.grid.n_actions if isinstance(self.grid, GridActors) else None))
+
+    @staticmethod
+    def policy_state(settings: dict, ensemble: dict) -> dict:
+        """The actors (``StackedSACModule.pi``) in a checkpoint's learner state."""
+        return learner_module_part(ensemble, "pi.")
 
     def update(self) -> None:
         """One RLlib SAC update of every member (targets: polyak, every update)."""

@@ -15,8 +15,9 @@ unpickler, with an allowlist of the only types such a file holds beside tensors 
 containers (numpy arrays and dtypes, ``bytes``, the sessions' :class:`EconomyState`); it
 builds nothing else and runs no function the file names. A file that needs anything more is
 refused, not read the unsafe way. The file's ``key`` (economy, settings, seeds, root seed,
-as training wrote it) rebuilds the run, whose ``restore`` and ``member_policy`` are the
-ones training and resume use.
+as training wrote it) says which run class wrote it; the class's ``policy_state`` finds the
+members' policy networks in the saved learner state, and nothing is built but the export
+(no learner, no Ray, no replay rings).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from marketsai.errors import SpecError
-from marketsai.rl.batched_dqn import seed_policy
+from marketsai.rl.batched_dqn import seed_info, seed_members, seed_policy
+from marketsai.rl.ensemble import member_layers
 from marketsai.rl.export import (
     batched_checkpoints,
     export_policy,
@@ -112,22 +114,23 @@ def export_seed(file: Path, learner_name: str, seed: int | None, out: str | Path
     learner = learners.get(learner_name)
     settings = checked_settings(learner, unit["settings"], "CHECKPOINT.key.settings")
     run_class = learner().run_class_for(econ)
-    run = run_class(econ, settings | {"device": "cpu"}, seeds, unit["root_seed"])
-    run.restore(unit["run"])
+    state = run_class.policy_state(settings, unit["run"]["ensemble"])
     s = seeds.index(int(seed))
-    mapping = member_ids(run.grid.actors, run.per_seed > 1)
+    mapping = member_ids(run_class.actors_of(econ).actors, settings["policies"] == "agent")
+    mids = list(dict.fromkeys(mapping.values()))
     arrays = {}
-    for mid, m in zip(dict.fromkeys(mapping.values()), run.members_of(s), strict=True):
-        for i, (w, b) in enumerate(run.ens.online.member_arrays(m)):
+    for mid, m in zip(mids, seed_members(s, len(mids)), strict=True):
+        for i, (w, b) in enumerate(member_layers(state, m)):
             arrays[f"{mid}/weights.{i}"], arrays[f"{mid}/biases.{i}"] = w, b
     described = {mid: {k[len(mid) + 1:]: {"shape": list(a.shape), "dtype": str(a.dtype)}
-                       for k, a in arrays.items() if k.startswith(f"{mid}/")} for mid in dict.fromkeys(mapping.values())}
+                       for k, a in arrays.items() if k.startswith(f"{mid}/")} for mid in mids}
     name = file.parents[2].name if file.parent.parent.name == "units" else file.stem  # RUN/units/<chunk>/
     experiment = {"name": name, "seed": int(seed), "root_seed": unit["root_seed"],
-                  "learner": {"name": learner_name, "settings": unit["settings"]}, "economy": unit["economy"],
+                  "learner": {"name": learner_name, "settings": settings}, "economy": unit["economy"],
                   "evaluation": evaluation_defaults()}
     return write_export(out, arrays, {"algorithm": learner_name, "experiment": experiment, "mapping": mapping,
-                                      "modules": described, "info": run.seed_info(s), "source_checkpoint": str(file)})
+                                      "modules": described, "source_checkpoint": str(file),
+                                      "info": seed_info(seed, s, unit["run"], settings["sessions"])})
 
 
 def checked_settings(learner, settings, path: str) -> dict:

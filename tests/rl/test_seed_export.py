@@ -116,17 +116,19 @@ def test_a_seed_the_unit_does_not_hold_is_refused_with_the_seeds_it_holds(runs, 
     assert done.exit_code == 1 and f"Export one seed first: `marketsai export {unit} --seed S" in done.output
 
 
-def test_a_seeds_shared_network_exports_the_greedy_policy(duopoly, tmp_path, monkeypatch):
-    """A seed's one network shared by its agents (``policies: shared``: module ``shared``)
-    exports to the greedy actions the run's own policy takes on every state; the export is
-    read with every unpickling entry point disabled."""
+@pytest.mark.parametrize("change", [{"policies": "shared"}, {"backend": "rllib"}])
+def test_shared_networks_and_rllibs_dqn_learner_export_the_greedy_policy(duopoly, tmp_path, monkeypatch, change):
+    """A seed's one network shared by its agents (``policies: shared``: module ``shared``),
+    and the Q-networks in the RLlib backend's learner state, export to the greedy actions the
+    run's own policy takes on every state; the export is read with every unpickling entry
+    point disabled."""
     import pickle
 
     import torch
 
     from marketsai.rl.batched_dqn import train_batched
     from marketsai.rl.seed_export import export_checkpoint
-    run = train_batched(duopoly, batched_dqn_settings(periods=40, policies="shared"), [4, 7], tmp_path, root_seed=2)
+    run = train_batched(duopoly, batched_dqn_settings(periods=40, **change), [4, 7], tmp_path, root_seed=2)
     export_checkpoint(tmp_path / "dqn_batched.pt", tmp_path / "export", seed=7)
 
     def refuse(*args, **kwargs):
@@ -142,7 +144,7 @@ def test_a_seeds_shared_network_exports_the_greedy_policy(duopoly, tmp_path, mon
         np.testing.assert_array_equal(policy.act(agent, obs[agent]), mine.act(agent, obs[agent]))
     assert any((policy.act(a, obs[a]) != other.act(a, obs[a])).any() for a in econ.actors)
     mapping = json.loads((tmp_path / "export" / "policy.json").read_text())["mapping"]
-    assert mapping == {a: "shared" for a in econ.actors}
+    assert mapping == {a: "shared" if change == {"policies": "shared"} else a for a in econ.actors}
 
 
 def test_a_unit_file_that_needs_unpickling_code_is_refused_unrun(tmp_path):

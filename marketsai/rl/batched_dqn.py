@@ -33,6 +33,9 @@ Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam mo
 replay rings, the sessions' states and every generator's state -- written every
 ``checkpoint_every`` periods and at the end; a rerun of the unit continues from it
 exactly (bit-identical to an uninterrupted run) or, when finished, returns its policies.
+One seed's policy leaves the unit as a policy export (``marketsai export RUN_DIR/dqn_batched.pt
+--seed S``, :mod:`marketsai.rl.seed_export`; ``policy_state`` says where the policy's
+networks lie in the checkpoint).
 """
 
 from __future__ import annotations
@@ -341,18 +344,30 @@ class BatchedRun:
 
     # ------------------------------------------------------------ policies, checkpoints
     def policies(self) -> list:
-        out = []
-        for s, seed in enumerate(self.seeds):
-            nets = [self.member_policy(s * self.per_seed + j) for j in range(self.per_seed)]
-            fns = {a: nets[i if self.per_seed > 1 else 0] for i, a in enumerate(self.grid.actors)}
-            out.append(FunctionPolicy(fns, info={
-                "seed": seed, "periods": self.periods, "updates": self.updates,
-                "reward_last_episode": float(self.last_episode_reward[s])}))
-        return out
+        return [seed_policy([self.member_policy(m) for m in seed_members(s, self.per_seed)], self.grid.actors,
+                            seed_info(self.seeds[s], s, vars(self), self.B)) for s in range(self.S)]
 
     def member_policy(self, m: int):
-        """Member ``m``'s greedy network in numpy (what a policy acts with)."""
-        return GreedyNet(self.ens.online.member_arrays(m))
+        """Member ``m``'s trained network in numpy (what a policy acts with)."""
+        return self.policy_net(self.ens.online.member_arrays(m), self.grid)
+
+    @staticmethod
+    def policy_net(layers: list, grid):
+        """The policy network of a member's layers ``[(W (in, out), b (out,)), ...]``: here the
+        greedy choice on Q-values (a policy export rebuilds it the same way)."""
+        return GreedyNet(layers)
+
+    @staticmethod
+    def policy_outputs(grid) -> int:
+        """The width of a member's policy network's last layer: one Q-value per grid point."""
+        return grid.n_actions
+
+    @staticmethod
+    def policy_state(settings: dict, ensemble: dict) -> dict:
+        """The members' policy networks (a :class:`~marketsai.rl.ensemble.StackedMLP`'s state)
+        in a checkpoint's ``ensemble`` state, read without building the learner: the online
+        Q-networks (``StackedQModule.q_net`` on ``backend: rllib``)."""
+        return learner_module_part(ensemble, "q_net.") if settings["backend"] == "rllib" else ensemble["online"]
 
     def snapshot(self) -> dict:
         keep = ("head", "size", "step_count", "updates", "owed", "last_sync", "episode_reward",
@@ -370,6 +385,33 @@ class BatchedRun:
         for rs, states in zip((self.env_rng, self.explore_rng, self.replay_rng), snap["rngs"], strict=True):
             for r, st in zip(rs, states, strict=True):
                 r.bit_generator.state = st
+
+
+def seed_members(s: int, per_seed: int) -> range:
+    """The members of the ``s``-th seed of a batch: its agents' networks in the agents' order
+    (``policies: agent``), or its one shared network (``per_seed`` 1)."""
+    return range(s * per_seed, (s + 1) * per_seed)
+
+
+def seed_info(seed: int, s: int, counts, sessions: int) -> dict:
+    """The ``info`` of the ``s``-th seed's policy (columns of its results rows) from a run's
+    counters ``counts`` (``step_count``, ``updates``, ``last_episode_reward``: the run's
+    attributes or a checkpoint's snapshot)."""
+    return {"seed": int(seed), "periods": int(counts["step_count"]) * sessions, "updates": int(counts["updates"]),
+            "reward_last_episode": float(counts["last_episode_reward"][s])}
+
+
+def learner_module_part(ensemble: dict, prefix: str) -> dict:
+    """The parameters under ``prefix`` of the one stacked RLModule in a checkpoint's RLlib
+    learner state (``Learner.get_state()``: ``rl_module`` -> module id -> parameter)."""
+    (module,) = ensemble["learner"]["rl_module"].values()
+    return {k[len(prefix):]: v for k, v in module.items() if k.startswith(prefix)}
+
+
+def seed_policy(nets: list, actors, info: dict) -> FunctionPolicy:
+    """One seed's policy: ``nets`` its members' networks (one per agent of ``actors``, or one
+    shared by all), ``info`` its results columns."""
+    return FunctionPolicy({a: nets[i if len(nets) > 1 else 0] for i, a in enumerate(actors)}, info=info)
 
 
 def _key(economy, settings, seeds, root_seed) -> str:
@@ -455,4 +497,4 @@ class BatchedDQN(Learner):
                              run_class=self.run_class_for(economy)).policies()
 
 
-__all__ = ["BatchedDQN", "BatchedRun", "GreedyNet", "SETTINGS", "train_batched"]
+__all__ = ["BatchedDQN", "BatchedRun", "GreedyNet", "SETTINGS", "seed_policy", "train_batched"]

@@ -27,7 +27,7 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive, positive_int
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
-from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun
+from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, learner_module_part
 
 CHECKPOINT = "ppo_batched.pt"
 
@@ -68,6 +68,11 @@ class BatchedPPORun(BatchedRun):
             member_seeds, self.grid.obs_dim, cfg["hiddens"], self.grid.n_actions, lr=cfg["lr"],
             clip_param=cfg["clip_param"], vf_clip_param=cfg["vf_clip_param"], vf_loss_coeff=cfg["vf_loss_coeff"],
             entropy_coeff=cfg["entropy_coeff"], grad_clip=cfg["grad_clip"], device=cfg["device"]))
+
+    @staticmethod
+    def policy_state(settings: dict, ensemble: dict) -> dict:
+        """The policies (``StackedPPOModule.pi``) in a checkpoint's learner state."""
+        return learner_module_part(ensemble, "pi.")
 
     def explore(self, mobs: np.ndarray) -> np.ndarray:
         """Actions ``(S, B, n)`` sampled from each member's policy (inverse CDF), each seed's

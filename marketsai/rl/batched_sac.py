@@ -41,7 +41,13 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
-from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet, GridActors
+from marketsai.rl.batched_dqn import (
+    BatchedDQN,
+    BatchedRun,
+    GreedyNet,
+    GridActors,
+    learner_module_part,
+)
 
 CHECKPOINT = "sac_batched.pt"
 
@@ -132,6 +138,11 @@ class SACRun(BatchedRun):
             tau=cfg["tau"], grad_clip=cfg["grad_clip"], gamma=gamma, device=cfg["device"],
             n_actions=self.grid.n_actions if isinstance(self.grid, GridActors) else None))
 
+    @staticmethod
+    def policy_state(settings: dict, ensemble: dict) -> dict:
+        """The actors (``StackedSACModule.pi``) in a checkpoint's learner state."""
+        return learner_module_part(ensemble, "pi.")
+
     def update(self) -> None:
         """One RLlib SAC update of every member (targets: polyak, every update)."""
         self.ens.update(self.sample_arrays(), self.periods)
@@ -162,8 +173,15 @@ class BatchedSACRun(SACRun):
         batch["noise"], batch["noise_next"] = draws[..., :1], draws[..., 1:]
         return batch
 
-    def member_policy(self, m: int) -> MeanActionNet:
-        return MeanActionNet(self.ens.online.member_arrays(m), self.grid)
+    @staticmethod
+    def policy_net(layers: list, grid: IntervalActors) -> MeanActionNet:
+        """The actor's mean action, squashed and mapped onto the interval."""
+        return MeanActionNet(layers, grid)
+
+    @staticmethod
+    def policy_outputs(grid) -> int:
+        """The actor's outputs: the Gaussian's location and log-std."""
+        return 2
 
 
 class BatchedSACGridRun(SACRun):

@@ -6,6 +6,7 @@
                     [--quiet] [--verbose]
     marketsai evaluate CHECKPOINT|EXPORT [--episodes N] [--out DIR] [--experiment FILE]
     marketsai export CHECKPOINT --out EXPORT     # weights + JSON, safe to share
+    marketsai export RUN/units/<chunk id>/<learner>.pt --seed S --out EXPORT   # a batched unit's seed
 
 ``train`` is ``marketsai run`` for ``kind: rllib`` files with RLlib's options (a local
 Ray instance's ``--num-cpus``): the same runner, run folder, ``--set`` syntax and resume
@@ -64,7 +65,7 @@ def train(file, out, sets, address, num_cpus, force, quiet, verbose):
 
 
 @click.command("evaluate")
-@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False))
+@click.argument("checkpoint", type=click.Path(exists=True))
 @click.option("--episodes", type=int, default=None, help="Greedy episodes (random start states).")
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: <run folder>/evaluation/<trial>-<checkpoint>).")
@@ -80,7 +81,8 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
         from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, is_export
         if episodes is not None and episodes < 1:
             raise SpecError("must be >= 1", path="--episodes", value=episodes, allowed="an integer >= 1")
-        if not is_export(checkpoint):
+        from marketsai.rl.seed_export import unit_checkpoint
+        if not is_export(checkpoint) and Path(checkpoint).is_dir() and unit_checkpoint(checkpoint) is None:
             click.echo("warning: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
@@ -103,22 +105,28 @@ def evaluate(checkpoint, episodes, out, experiment, seed):
 
 
 @click.command("export")
-@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False))
+@click.argument("checkpoint", type=click.Path(exists=True))
 @click.option("--out", "out", type=click.Path(file_okay=False), required=True,
               help="Export folder: policy.json + weights.npz (data only, safe to share).")
 @click.option("--experiment", type=click.Path(exists=True, dir_okay=False), default=None,
               help="experiment.yaml of the run (default: found above the checkpoint).")
-def export(checkpoint, out, experiment):
+@click.option("--seed", type=int, default=None,
+              help="The seed to export from a seed-batched learner's unit (RUN/units/<chunk id>/<learner>.pt).")
+def export(checkpoint, out, experiment, seed):
     """Export the policies of a CHECKPOINT you trust as weights + JSON (no pickles).
 
-    Reading the checkpoint unpickles its files; the export holds data only, and
+    CHECKPOINT is an RLlib checkpoint folder, or a seed-batched learner's unit file
+    (dqn_batched.pt, sac_batched.pt, ppo_batched.pt; or its unit folder) with --seed.
+    Reading an RLlib checkpoint unpickles its files; the export holds data only, and
     `marketsai evaluate EXPORT` never unpickles anything.
     """
     import warnings
     with command_errors("nothing more was written -- rerun the command", FileNotFoundError, KeyError):
-        from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning, export_policy
-        click.echo("note: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
+        from marketsai.rl.export import UNSAFE_WARNING, UnsafeCheckpointWarning
+        from marketsai.rl.seed_export import export_checkpoint, unit_checkpoint
+        if unit_checkpoint(checkpoint) is None:  # a batched unit is read without unpickling code
+            click.echo("note: " + UNSAFE_WARNING.format(what=checkpoint), err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnsafeCheckpointWarning)
-            folder = export_policy(checkpoint, out, experiment=experiment)
+            folder = export_checkpoint(checkpoint, out, experiment=experiment, seed=seed)
     click.echo(f"exported to {folder}")

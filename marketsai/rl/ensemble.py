@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 
@@ -71,8 +72,17 @@ class StackedMLP(torch.nn.Module):
 
     def member_arrays(self, m: int) -> list[tuple]:
         """Member ``m``'s layers as numpy ``(W (in, out), b (out,))`` pairs (for a policy)."""
-        return [(w[m].detach().cpu().numpy().copy(), b[m, 0].detach().cpu().numpy().copy())
-                for w, b in zip(self.weights, self.biases, strict=True)]
+        return member_layers(self.state_dict(), m)
+
+
+def member_layers(state: dict, m: int) -> list[tuple]:
+    """Member ``m``'s layers as numpy ``(W (in, out), b (out,))`` pairs, copies, of a
+    :class:`StackedMLP`'s state dict: its tensors, or the arrays of an RLlib learner's state
+    in a checkpoint (a policy export reads them without building the networks)."""
+    def array(x):
+        return (x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)).copy()
+    layers = sum(k.startswith("weights.") for k in state)
+    return [(array(state[f"weights.{i}"][m]), array(state[f"biases.{i}"][m, 0])) for i in range(layers)]
 
 
 def clip_per_member(grads, max_norm: float) -> torch.Tensor:

@@ -44,28 +44,44 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     :class:`~marketsai.rl.export.UnsafeCheckpointWarning`.
     """
     from marketsai.economy import Economy
-    from marketsai.rl.export import is_export, load_export, warn_unsafe
+    from marketsai.rl.export import (
+        is_export,
+        load_export,
+        read_meta,
+        refuse_batched_unit,
+        warn_unsafe,
+    )
+    from marketsai.rl.seed_export import is_seed_export, load_seed_export
 
     checkpoint = Path(checkpoint).resolve()
     if is_export(checkpoint):
         if experiment:
             raise SpecError("an export carries its experiment; --experiment is not used",
                             path="--experiment", value=str(experiment))
-        spec, econ, multi, mapping = load_export(checkpoint)
-        exp_file = checkpoint / "policy.json"
         default_out = checkpoint / "evaluation"
+        if is_seed_export(read_meta(checkpoint)):  # a seed of a batched learner's unit
+            econ, policy, exp = load_seed_export(checkpoint)
+            evaluation, algorithm, name = exp["evaluation"], exp["learner"]["name"], exp["name"]
+        else:
+            spec, econ, multi, mapping = load_export(checkpoint)
+            policy = greedy_policies(checkpoint, spec, econ, econ.parallel_env().action_spaces,
+                                     multi=multi, mapping=mapping)
+            evaluation, algorithm, name = spec.evaluation, spec.algorithm, spec.name
     else:
+        if not checkpoint.is_dir():
+            refuse_batched_unit(checkpoint)
+            raise SpecError("not a checkpoint folder", path="CHECKPOINT", value=str(checkpoint),
+                            allowed="a checkpoint_* folder of an RLlib trial, or a policy export folder")
         warn_unsafe(checkpoint)
         exp_file = Path(experiment) if experiment else find_experiment(checkpoint)
         spec = read_experiment(exp_file)
         econ = Economy.from_dict(spec.economy_dict())
-        multi, mapping = None, None
         default_out = exp_file.parent / "evaluation" / f"{checkpoint.parent.name}-{checkpoint.name}"
-    settings = {"start": "random", **spec.evaluation}
+        policy = greedy_policies(checkpoint, spec, econ, econ.parallel_env().action_spaces)
+        evaluation, algorithm, name = spec.evaluation, spec.algorithm, spec.name
+    settings = {"start": "random", **evaluation}
     if episodes is not None:
         settings["episodes"] = int(episodes)
-    policy = greedy_policies(checkpoint, spec, econ, econ.parallel_env().action_spaces, multi=multi,
-                             mapping=mapping)
     done = run_evaluation("calvano", econ, policy, settings, seed, figures=True)
 
     out = Path(out) if out else default_out
@@ -81,7 +97,7 @@ def evaluate(checkpoint: str | Path, out: str | Path | None = None, *, episodes:
     for name, fig in done.figures.items():
         fig.savefig(out / "figures" / f"{name}.png", dpi=120)
     done.tables["benchmarks"].to_csv(out / "benchmarks.csv", index=False)
-    summary = {"algorithm": spec.algorithm, "experiment": spec.name, "checkpoint": str(checkpoint),
+    summary = {"algorithm": algorithm, "experiment": name, "checkpoint": str(checkpoint),
                **done.summary}
     notes = empty_value_notes(summary, results)  # why a value is null (docs/experiments.md)
     if notes:

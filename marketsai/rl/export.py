@@ -59,28 +59,36 @@ def warn_unsafe(path) -> None:
 
 def find_experiment(checkpoint: str | Path) -> Path:
     """The run folder's ``experiment.yaml`` above a checkpoint (up to 4 levels)."""
-    from marketsai.rl.spec import rllib_names
     from marketsai.rl.train import EXPERIMENT_FILE
 
     path = Path(checkpoint).resolve()
     for parent in [path, *path.parents][:5]:
         if (parent / EXPERIMENT_FILE).is_file():
             return parent / EXPERIMENT_FILE
+    refuse_batched_unit(checkpoint)
+    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
+                    path="CHECKPOINT", value=str(checkpoint),
+                    allowed="a checkpoint_* folder inside a kind: rllib or kind: learn run folder")
+
+
+def refuse_batched_unit(checkpoint: str | Path) -> None:
+    """Stop with a message saying how to export a seed when ``checkpoint`` is (or lies in) a
+    seed-batched learner's unit: its torch file is no RLlib checkpoint."""
+    from marketsai.rl.spec import rllib_names
+
+    path = Path(checkpoint).resolve()
     batched = batched_checkpoints()
     for parent in [path, *path.parents][:5]:
         for file, learner in batched.items():
             if (parent / file).is_file():
                 raise SpecError(
                     f"{parent / file} is the checkpoint of the {learner} learner (every seed of a "
-                    f"unit in one torch file), not an RLlib checkpoint: `marketsai export` and "
-                    f"`marketsai evaluate` read a trial's checkpoint_* folder (kind: rllib, or "
-                    f"kind: learn with {', '.join(rllib_names())}). A batched learner's seeds are "
-                    f"evaluated by the run itself: the `evaluate` entries of the kind: learn file, "
-                    f"results in RUN/results.parquet", path="CHECKPOINT", value=str(checkpoint),
-                    allowed="a checkpoint_* folder of an RLlib trial")
-    raise SpecError(f"no {EXPERIMENT_FILE} found above the checkpoint; pass --experiment",
-                    path="CHECKPOINT", value=str(checkpoint),
-                    allowed="a checkpoint_* folder inside a kind: rllib or kind: learn run folder")
+                    f"unit in one torch file), not an RLlib checkpoint: `marketsai evaluate` reads a "
+                    f"trial's checkpoint_* folder (kind: rllib, or kind: learn with "
+                    f"{', '.join(rllib_names())}) or a policy export. Export one seed first: "
+                    f"`marketsai export {parent / file} --seed S --out DIR`, then "
+                    f"`marketsai evaluate DIR`", path="CHECKPOINT", value=str(checkpoint),
+                    allowed="a checkpoint_* folder of an RLlib trial, or a policy export")
 
 
 def batched_checkpoints() -> dict[str, str]:
@@ -149,12 +157,17 @@ def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Pat
     """Write the greedy policies of a (trusted) checkpoint as ``out/policy.json`` + weights.
 
     Only the parameters of a freshly built module are exported (the learner's extra
-    copies, such as target networks, are not needed to act).
+    copies, such as target networks, are not needed to act). A seed of a seed-batched
+    learner's unit: :func:`marketsai.rl.seed_export.export_seed`.
     """
     from marketsai.economy import Economy
     from marketsai.rl.train import resolved_experiment
 
     checkpoint = Path(checkpoint).resolve()
+    if not checkpoint.is_dir():
+        raise SpecError("not a checkpoint", path="CHECKPOINT", value=str(checkpoint),
+                        allowed="a checkpoint_* folder of an RLlib trial, or a batched learner's "
+                                + " / ".join(sorted(batched_checkpoints())))
     spec = read_experiment(experiment if experiment else find_experiment(checkpoint))
     econ = Economy.from_dict(spec.economy_dict())
     fresh, mapping = build_modules(spec, econ)
@@ -171,16 +184,22 @@ def export_policy(checkpoint: str | Path, out: str | Path, experiment: str | Pat
             arrays[f"{mid}/{name}"] = have[name].detach().cpu().numpy()
         described[mid] = {name: {"shape": list(t.shape), "dtype": str(arrays[f"{mid}/{name}"].dtype)}
                           for name, t in want.items()}
+    return write_export(out, arrays, {"algorithm": spec.algorithm, "experiment": resolved_experiment(spec, econ),
+                                      "mapping": mapping, "modules": described,
+                                      "source_checkpoint": str(checkpoint)})
+
+
+def write_export(out: str | Path, arrays: dict, meta: dict) -> Path:
+    """``out/weights.npz`` holding ``arrays`` (``"<module>/<parameter>"`` -> array) and
+    ``out/policy.json``: ``meta`` with the format, version and the weights' SHA-256."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / (".tmp-" + WEIGHTS)
     with open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
     tmp.replace(out / WEIGHTS)
-    meta = {"format": FORMAT, "version": VERSION, "algorithm": spec.algorithm,
-            "experiment": resolved_experiment(spec, econ), "mapping": mapping,
-            "modules": described, "weights": WEIGHTS, "weights_sha256": file_sha256(out / WEIGHTS),
-            "source_checkpoint": str(checkpoint)}
+    meta = {"format": FORMAT, "version": VERSION, **meta, "weights": WEIGHTS,
+            "weights_sha256": file_sha256(out / WEIGHTS)}
     atomic_write_text(out / META, json_text(meta))
     return out
 
@@ -216,38 +235,53 @@ def load_export(folder: str | Path):
 
     folder = Path(folder).resolve()
     meta = read_meta(folder)
+    if meta.get("algorithm") in batched_checkpoints().values():
+        raise SpecError("the export of a seed-batched learner's seed: read it with "
+                        "marketsai.rl.seed_export.load_seed_export", path="EXPORT.algorithm",
+                        value=meta.get("algorithm"), allowed="the export of an RLlib checkpoint")
     spec = RLExperimentSpec.from_dict(meta["experiment"], base_dir=folder, file=folder / META)
     econ = Economy.from_dict(spec.economy_dict())
     multi, mapping = build_modules(spec, econ)
     if mapping != meta["mapping"]:
         raise SpecError("the export's agent -> module mapping does not match its experiment",
                         path="EXPORT.mapping", value=meta["mapping"], allowed=str(mapping))
+    arrays = read_weights(folder)
+    for mid in sorted(set(mapping.values())):
+        want = multi[mid].state_dict()
+        got = module_weights(arrays, mid, {name: tuple(t.shape) for name, t in want.items()}, folder)
+        state = {name: torch.from_numpy(np.ascontiguousarray(got[name])).to(t.dtype) for name, t in want.items()}
+        multi[mid].load_state_dict(state, strict=True)
+        multi[mid].eval()
+    return spec, econ, multi, mapping
+
+
+def read_weights(folder: Path) -> dict:
+    """Every array of an export's ``weights.npz``, read without unpickling."""
     try:
         with np.load(folder / WEIGHTS, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+            return {k: data[k] for k in data.files}
     except (ValueError, OSError) as exc:  # object arrays (pickles) are refused here
         raise SpecError(f"{WEIGHTS} cannot be read without unpickling ({str(exc)[:100]})",
                         path="EXPORT", value=str(folder / WEIGHTS),
                         allowed="numeric arrays only") from None
-    for mid in sorted(set(mapping.values())):
-        want = multi[mid].state_dict()
-        prefix = f"{mid}/"
-        got = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        if set(got) != set(want):
-            diff = sorted(set(got) ^ set(want))[:3]
-            raise SpecError(f"weights of module {mid!r} do not match the network the experiment "
-                            f"builds (e.g. {diff})", path="EXPORT", value=str(folder / WEIGHTS))
-        state = {}
-        for name, tensor in want.items():
-            arr = got[name]
-            if tuple(arr.shape) != tuple(tensor.shape) or arr.dtype.kind not in "fiub":
-                raise SpecError(f"parameter {mid}/{name} has shape {arr.shape} ({arr.dtype})",
-                                path="EXPORT", value=str(folder / WEIGHTS),
-                                allowed=f"shape {tuple(tensor.shape)}")
-            state[name] = torch.from_numpy(np.ascontiguousarray(arr)).to(tensor.dtype)
-        multi[mid].load_state_dict(state, strict=True)
-        multi[mid].eval()
-    return spec, econ, multi, mapping
+
+
+def module_weights(arrays: dict, mid: str, want: dict, folder: Path) -> dict:
+    """Module ``mid``'s arrays (``parameter -> array``), checked against the parameters
+    ``want`` (``name -> shape``) of the network our code builds: nothing missing, nothing
+    extra, same shapes, numbers only."""
+    prefix = f"{mid}/"
+    got = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+    if set(got) != set(want):
+        diff = sorted(set(got) ^ set(want))[:3]
+        raise SpecError(f"weights of module {mid!r} do not match the network the experiment "
+                        f"builds (e.g. {diff})", path="EXPORT", value=str(folder / WEIGHTS))
+    for name, shape in want.items():
+        arr = got[name]
+        if tuple(arr.shape) != tuple(shape) or arr.dtype.kind not in "fiub":
+            raise SpecError(f"parameter {mid}/{name} has shape {arr.shape} ({arr.dtype})",
+                            path="EXPORT", value=str(folder / WEIGHTS), allowed=f"shape {tuple(shape)}")
+    return got
 
 
 def untrained_policies(spec, econ, seed: int = 0) -> GreedyPolicies:

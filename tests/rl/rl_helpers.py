@@ -23,6 +23,15 @@ TINY = {
 }
 
 
+def cli_evaluate_settings(episodes: int = 2) -> dict:
+    """The calvano evaluation as `marketsai evaluate EXPORT --episodes N` runs it: random start
+    states and a kind: rllib file's ``evaluation`` defaults (a run given these as its
+    ``evaluate:`` entry writes the rows evaluate reproduces)."""
+    from marketsai.rl.spec import RL_SCHEMA
+    from marketsai.runner.schema import resolve
+    return {"start": "random", **resolve({}, RL_SCHEMA["evaluation"]), "episodes": episodes}
+
+
 def continuous_duopoly() -> dict:
     """The duopoly with prices chosen from an interval instead of a grid."""
     import yaml

@@ -152,17 +152,5 @@ def test_shared_networks_batched_equal_alone(duopoly):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_kind_learn_runs_the_seeds_as_one_batch(tmp_path):
-    """The runner's ``seeds`` are the batch: one results row per seed, the calvano columns,
-    and each row the seed's own (here: the learner named by import path until the entry
-    point ``dqn_batched`` is installed)."""
-    import pandas as pd
-
-    import marketsai as mai
-    small = SMALL | {"periods": 40}
-    cfg = {"kind": "learn", "name": "t", "economy": str(ROOT / "economies" / "bertrand_duopoly.yaml"), "seed": 3,
-           "seeds": 2, "learner": {"name": "marketsai.rl.batched_dqn:BatchedDQN", "settings": small},
-           "evaluate": [{"name": "calvano", "settings": {"episodes": 5, "impulse_response": []}}]}
-    res = pd.read_parquet(mai.run_experiment(cfg, out=tmp_path / "run", progress=False) / "results.parquet")
-    assert sorted(set(res["seed"])) == [0, 1] and set(res["updates"]) == {21}  # 5 evaluation rows a seed
-    assert {"profit_gain", "cycle_length"} <= set(res.columns)
+# The kind: learn run of dqn_batched (the runner's seeds as the batch) is in tests/rl/test_seed_export.py,
+# whose export tests read the same run.

@@ -129,20 +129,5 @@ def test_an_interrupted_sac_grid_run_resumes_exactly(duopoly, tmp_path, monkeypa
     helpers.assert_sac_resumes_exactly(duopoly, tmp_path, monkeypatch, BatchedSACGridRun)
 
 
-def test_kind_learn_runs_sac_on_the_grid_with_its_untrained_floor(tmp_path):
-    """``sac_batched`` chooses the discrete loss for the grid economy; one results row per
-    seed and episode, the calvano columns, the untrained floor beside the trained policy."""
-    import pandas as pd
-
-    import marketsai as mai
-    small = {"periods": 60, "learning_starts": 20, "hiddens": [16, 16], "train_batch_size": 16,
-             "checkpoint_every": 0, "episode_length": 50}
-    cfg = {"kind": "learn", "name": "t", "economy": str(helpers.DUOPOLY), "seed": 3,
-           "seeds": 2, "learner": {"name": "sac_batched", "settings": small},
-           "evaluate": [{"name": "calvano", "settings": {"episodes": 3, "periods": 30, "tail": 10,
-                                                         "impulse_response": [], "untrained": True}}]}
-    out = mai.run_experiment(cfg, out=tmp_path / "run", progress=False)
-    res = pd.read_parquet(out / "results.parquet")
-    assert sorted(set(res["seed"])) == [0, 1] and set(res["updates"]) == {41}
-    assert {"profit_gain", "cycle_length"} <= set(res.columns)
-    assert len(list(out.rglob("sac_batched.pt"))) == 1
+# The kind: learn run of sac_batched on the grid (with its untrained floor) is in
+# tests/rl/test_seed_export.py, whose export tests read the same run.

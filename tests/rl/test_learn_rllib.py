@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from rl_helpers import DUOPOLY, TINY
+from rl_helpers import DUOPOLY, TINY, cli_evaluate_settings
 
 import marketsai as mai
 from marketsai.errors import SpecError
@@ -27,18 +27,10 @@ SETTINGS = {**TINY["PPO"], "env": {"max_cycles": 50}, "model": {"fcnet_hiddens":
             "checkpoint": {"frequency": 0, "keep": 1}}
 
 
-def _evaluate_settings() -> dict:
-    """The calvano evaluation as `marketsai evaluate` runs it: random start states and a
-    trial's experiment.yaml ``evaluation`` defaults, 2 episodes."""
-    from marketsai.rl.spec import RL_SCHEMA
-    from marketsai.runner.schema import resolve
-    return {"start": "random", **resolve({}, RL_SCHEMA["evaluation"]), "episodes": 2}
-
-
 @pytest.fixture(scope="module")
 def learn_run(tmp_path_factory, local_ray):
     """A one-seed (seed 3) kind: learn PPO run, its policy evaluated by the run (calvano)."""
-    cfg = _learn(SETTINGS) | {"evaluate": [{"name": "calvano", "settings": _evaluate_settings()}]}
+    cfg = _learn(SETTINGS) | {"evaluate": [{"name": "calvano", "settings": cli_evaluate_settings()}]}
     return mai.run_experiment(cfg, out=tmp_path_factory.mktemp("learn") / "run", progress=False)
 
 
@@ -135,18 +127,28 @@ def test_trial_experiment_is_a_valid_rllib_file_and_older_ones_still_read(tmp_pa
         read_experiment(tmp_path / "bad.yaml")
 
 
-def test_export_of_a_batched_learners_unit_names_what_it_reads(tmp_path):
-    """A seed-batched learner's unit folder holds one torch file, not an RLlib checkpoint."""
+def test_a_batched_learners_unit_is_not_read_as_an_rllib_checkpoint(tmp_path, learn_run):
+    """A seed-batched learner's unit folder holds one torch file, not an RLlib checkpoint:
+    evaluate names what it reads and how to export a seed; export reads the file with torch's
+    restricted loader only (an empty one is refused); --seed on an RLlib checkpoint is refused.
+    The export of a real unit: tests/rl/test_seed_export.py."""
     from click.testing import CliRunner
 
     from marketsai.cli import main
     unit = tmp_path / "units" / "s0-7"
     unit.mkdir(parents=True)
     (unit / "dqn_batched.pt").write_bytes(b"")
-    done = CliRunner().invoke(main, ["export", str(unit), "--out", str(tmp_path / "export")])
+    cli = CliRunner()
+    done = cli.invoke(main, ["evaluate", str(unit)])
     assert done.exit_code == 1
     assert "is the checkpoint of the dqn_batched learner" in done.output
     assert "kind: learn with APPO, DQN, IMPALA, PPO, SAC, centralised_critic" in done.output
+    assert "Export one seed first" in done.output and "warning" not in done.output
+    done = cli.invoke(main, ["export", str(unit), "--seed", "0", "--out", str(tmp_path / "export")])
+    assert done.exit_code == 1 and "by torch's restricted loader" in done.output and "EOFError" in done.output
+    checkpoint = learn_run / "units" / "s3-3" / pd.read_parquet(learn_run / "results.parquet")["checkpoint"].iloc[0]
+    done = cli.invoke(main, ["export", str(checkpoint), "--seed", "3", "--out", str(tmp_path / "export")])
+    assert done.exit_code == 1 and "--seed = 3: --seed picks a seed of a seed-batched learner's unit" in done.output
     assert not (tmp_path / "export").exists()
 
 

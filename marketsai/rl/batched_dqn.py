@@ -94,6 +94,10 @@ SETTINGS = {
                      "RLModule with a member axis (marketsai.rl.seed_batched_rllib)"),
     "device": Param("cpu", Check(lambda v: isinstance(v, str) and (v == "cpu" or v.startswith("cuda")),
                                  "cpu or cuda[:i]"), "where the networks live"),
+    "flush_denormal": Param(False, Check(lambda v: isinstance(v, bool), "true or false"),
+                            "flush subnormal floats to zero on the CPU while learning: about 1.5x faster "
+                            "updates late in long runs (Adam's moments decay into subnormals); changes "
+                            "results where subnormals occur (docs/scaling.md)"),
 }
 
 
@@ -333,14 +337,16 @@ class BatchedRun:
 
     def advance(self, periods: int) -> None:
         """Step and learn until each seed has ``periods`` periods of experience (or more)."""
+        from marketsai.rl.ensemble import denormals_flushed
         cfg = self.cfg
-        while self.periods < periods:
-            self.step()
-            if self.periods >= cfg["learning_starts"] and self.size > 0:
-                self.owed += self.B / cfg["update_every"]
-                while self.owed >= 1.0:
-                    self.update()
-                    self.owed -= 1.0
+        with denormals_flushed(cfg["flush_denormal"]):
+            while self.periods < periods:
+                self.step()
+                if self.periods >= cfg["learning_starts"] and self.size > 0:
+                    self.owed += self.B / cfg["update_every"]
+                    while self.owed >= 1.0:
+                        self.update()
+                        self.owed -= 1.0
 
     # ------------------------------------------------------------ policies, checkpoints
     def policies(self) -> list:

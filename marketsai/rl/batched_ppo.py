@@ -31,7 +31,8 @@ from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, learner_module_part
 
 CHECKPOINT = "ppo_batched.pt"
 
-_SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "checkpoint_every", "device")
+_SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "checkpoint_every", "device",
+           "flush_denormal")
 SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
     "lr": Param(5e-5, positive, "Adam's learning rate (RLlib's PPO default)"),
     "lambda_": Param(1.0, Check(lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]"),
@@ -86,10 +87,12 @@ class BatchedPPORun(BatchedRun):
 
     def advance(self, periods: int) -> None:
         """Step until each seed has ``periods`` periods; learn after every full rollout."""
-        while self.periods < periods:
-            self.step()
-            if self.step_count % self.cfg["rollout_periods"] == 0:
-                self.learn()
+        from marketsai.rl.ensemble import denormals_flushed
+        with denormals_flushed(self.cfg["flush_denormal"]):
+            while self.periods < periods:
+                self.step()
+                if self.step_count % self.cfg["rollout_periods"] == 0:
+                    self.learn()
 
     def rollout(self) -> dict:
         """The rollout's loss columns per member ``(M, T * rows, ...)``, in time order."""

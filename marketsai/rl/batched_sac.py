@@ -52,7 +52,7 @@ from marketsai.rl.batched_dqn import (
 CHECKPOINT = "sac_batched.pt"
 
 _SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "train_batch_size",
-           "buffer_capacity", "learning_starts", "update_every", "checkpoint_every", "device")
+           "buffer_capacity", "learning_starts", "update_every", "checkpoint_every", "device", "flush_denormal")
 SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
     "actor_lr": Param(3e-4, positive, "the actor's Adam learning rate"),
     "critic_lr": Param(3e-4, positive, "the twin critics' Adam learning rate"),

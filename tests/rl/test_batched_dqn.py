@@ -154,3 +154,29 @@ def test_shared_networks_batched_equal_alone(duopoly):
 
 # The kind: learn run of dqn_batched (the runner's seeds as the batch) is in tests/rl/test_seed_export.py,
 # whose export tests read the same run.
+
+
+def test_flush_denormal_flushes_only_while_learning(duopoly):
+    """flush_denormal: subnormals are flushed inside the learning loop and nowhere else (torch's
+    process-wide default is back after it); a short run without subnormals is unchanged by it,
+    and a flushed run is still bit-identical when repeated."""
+    from marketsai.rl.ensemble import denormals_flushed
+    tiny = torch.tensor([1e-40])  # a float32 subnormal
+    with denormals_flushed(True):
+        assert (tiny * 1.0).item() == 0.0
+    assert (tiny * 1.0).item() != 0.0
+    with denormals_flushed(False):
+        assert (tiny * 1.0).item() != 0.0
+    seen = []
+    original = torch.set_flush_denormal
+    torch.set_flush_denormal = lambda on: (seen.append(on), original(on))[1]
+    try:
+        flushed = train_batched(duopoly, settings(periods=60, flush_denormal=True), [3, 4], root_seed=1)
+    finally:
+        torch.set_flush_denormal = original
+    assert seen and seen[0] is True and seen[-1] is False and (tiny * 1.0).item() != 0.0
+    plain = train_batched(duopoly, settings(periods=60), [3, 4], root_seed=1)
+    again = train_batched(duopoly, settings(periods=60, flush_denormal=True), [3, 4], root_seed=1)
+    for x, y, z in zip(flushed.ens.state_dict()["online"].values(), plain.ens.state_dict()["online"].values(),
+                       again.ens.state_dict()["online"].values(), strict=True):
+        assert torch.equal(x, z) and torch.equal(x, y)

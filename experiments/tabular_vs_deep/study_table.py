@@ -23,7 +23,8 @@ same for the networks before learning; ``gain_over_untrained_*``: the paired dif
 responses of the repeated game on every episode's path / at every state; ``rival_t2_drop``:
 pre-shock price minus the rival's price the period after firm 0 deviated to its static best
 response (positive: the rival lowers its price), ``rival_drops_seeds``: seeds where it is
-positive by more than a rounding; ``wall_hours``: the units' wall time.
+positive by more than a rounding; ``wall_hours``: the units' wall time; ``cpu_hours``: their
+CPU time (the cost on a core of its own: the wall time of a shared machine is not).
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def run_row(run: Path, seeds: pd.DataFrame) -> dict:
         if col in seeds:
             row[f"{col}_mean"] = float(seeds[col].mean())
     row["wall_hours"] = sum(d["seconds"] for d in done) / 3600
+    row["cpu_hours"] = sum(d.get("cpu_seconds", float("nan")) for d in done) / 3600
     return row
 
 

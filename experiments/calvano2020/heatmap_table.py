@@ -29,6 +29,7 @@ import yaml
 
 from marketsai.analysis.heatmap import heatmap_table
 from marketsai.runner.provenance import write_table
+from marketsai.runner.tabular import unmoved
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -45,7 +46,7 @@ def main(argv=None) -> None:
     config = yaml.safe_load((args.run / "config.yaml").read_text())
     res = pd.read_parquet(args.run / "results.parquet")
     stable = int(config["learner"]["stable_periods"])
-    res["unmoved"] = res["converged"] & (res["periods"] == stable)
+    res["unmoved"] = unmoved(res, stable)
     command = shlex.join(["python", "experiments/calvano2020/heatmap_table.py",
                           *(sys.argv[1:] if argv is None else argv)])
     provenance = dict(command=command, seed=config.get("seed"), runs=[args.run], sessions=len(res),

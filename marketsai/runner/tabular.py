@@ -123,14 +123,18 @@ def dp_columns(model, strategies, rtol: float) -> dict:
             "dp_optimal": (chosen >= best - rtol * (1 + np.abs(best))).mean(axis=1)}
 
 
+def unmoved(results: pd.DataFrame, stable_periods: int) -> np.ndarray:
+    """Per session: converged after exactly ``stable_periods`` periods, i.e. the greedy
+    strategy never changed from the initial Q-table's, so the stop rule (the greedy strategy
+    unchanged for ``stable_periods``) was met before learning moved anything. With small step
+    sizes and slow exploration decay this happens (Calvano et al.'s grid at alpha <= 0.01,
+    beta 2e-7); such a session's outcome is the initial strategy's, not a learned one."""
+    return results["converged"].to_numpy(bool) & (results["periods"].to_numpy() == stable_periods)
+
+
 def unmoved_share(results: pd.DataFrame, stable_periods: int) -> float:
-    """Share of sessions that converged after exactly ``stable_periods`` periods: their
-    greedy strategy never changed from the initial Q-table's, so the stop rule (the greedy
-    strategy unchanged for ``stable_periods``) was met before learning moved anything. With
-    small step sizes and slow exploration decay this happens (Calvano et al.'s grid at
-    alpha <= 0.01, beta 2e-7); their outcome is the initial strategy's, not a learned one."""
-    converged = results["converged"].to_numpy(bool)
-    return float((converged & (results["periods"].to_numpy() == stable_periods)).mean())
+    """Share of the sessions that are :func:`unmoved`."""
+    return float(unmoved(results, stable_periods).mean())
 
 
 def learner_config(cfg: dict):

@@ -336,17 +336,22 @@ class BatchedRun:
         self.updates += 1
 
     def advance(self, periods: int) -> None:
-        """Step and learn until each seed has ``periods`` periods of experience (or more)."""
+        """Step and learn until each seed has ``periods`` periods of experience (or more),
+        with subnormal floats flushed while it does if the settings say so."""
         from marketsai.rl.ensemble import denormals_flushed
+        with denormals_flushed(self.cfg["flush_denormal"]):
+            self.learn_until(periods)
+
+    def learn_until(self, periods: int) -> None:
+        """The learning loop of :meth:`advance`: off-policy, ``update_every`` periods per update."""
         cfg = self.cfg
-        with denormals_flushed(cfg["flush_denormal"]):
-            while self.periods < periods:
-                self.step()
-                if self.periods >= cfg["learning_starts"] and self.size > 0:
-                    self.owed += self.B / cfg["update_every"]
-                    while self.owed >= 1.0:
-                        self.update()
-                        self.owed -= 1.0
+        while self.periods < periods:
+            self.step()
+            if self.periods >= cfg["learning_starts"] and self.size > 0:
+                self.owed += self.B / cfg["update_every"]
+                while self.owed >= 1.0:
+                    self.update()
+                    self.owed -= 1.0
 
     # ------------------------------------------------------------ policies, checkpoints
     def policies(self) -> list:

@@ -85,14 +85,12 @@ class BatchedPPORun(BatchedRun):
         actions = np.minimum((u > cdf).sum(axis=-1), self.grid.n_actions - 1)
         return self.from_members(actions)
 
-    def advance(self, periods: int) -> None:
+    def learn_until(self, periods: int) -> None:
         """Step until each seed has ``periods`` periods; learn after every full rollout."""
-        from marketsai.rl.ensemble import denormals_flushed
-        with denormals_flushed(self.cfg["flush_denormal"]):
-            while self.periods < periods:
-                self.step()
-                if self.step_count % self.cfg["rollout_periods"] == 0:
-                    self.learn()
+        while self.periods < periods:
+            self.step()
+            if self.step_count % self.cfg["rollout_periods"] == 0:
+                self.learn()
 
     def rollout(self) -> dict:
         """The rollout's loss columns per member ``(M, T * rows, ...)``, in time order."""

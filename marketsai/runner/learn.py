@@ -88,16 +88,20 @@ def entry_labels(entries: list[dict]) -> list[str]:
     of the same evaluation also its index in ``evaluate`` (``calvano_2``)."""
     labels, seen = [], set()
     for k, entry in enumerate(entries):
-        plain = re.sub(r"\W", "_", entry["name"])
-        labels.append(plain if entry["name"] not in seen else f"{plain}_{k}")
+        labels.append(_plain(entry) if entry["name"] not in seen else f"{_plain(entry)}_{k}")
         seen.add(entry["name"])
     return labels
+
+
+def _plain(entry: dict) -> str:
+    """The entry's evaluation name as a table-name prefix (an import path's ``.`` and ``:`` as ``_``)."""
+    return re.sub(r"\W", "_", entry["name"])
 
 
 def _repeated(entry: dict, label: str) -> bool:
     """Whether ``label`` is that of a second (third, ...) entry of one evaluation: all its
     tables, and its summary, go under the label."""
-    return label != re.sub(r"\W", "_", entry["name"])
+    return label != _plain(entry)
 
 
 def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner=None,

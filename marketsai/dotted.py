@@ -76,3 +76,65 @@ def get_path(data: Any, path: str) -> Any:
     for part in split_path(path):
         node = node[part]
     return node
+
+
+# ------------------------------------------------------------------ paths as tuples
+# (keys as they are, never re-parsed: a key with a '.' in it stays one key)
+
+
+def dotted(parts: tuple) -> str:
+    """``("evaluate", 0, "settings", "x")`` -> ``"evaluate[0].settings.x"``.
+
+    >>> dotted(("learner", "settings", "flush_denormal"))
+    'learner.settings.flush_denormal'
+    """
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def missing_paths(data: Any, other: Any, parts: tuple = ()) -> list[tuple]:
+    """The places of ``data`` that ``other`` lacks: keys of mappings absent from the
+    mapping at the same place of ``other`` (lists of equal length compared element by
+    element; a missing mapping is one place, not each key inside it).
+
+    >>> missing_paths({"a": 1, "b": {"c": 2, "d": {"e": 3}}, "l": [{"x": 1}]}, {"a": 0, "b": {"c": 2}, "l": [{}]})
+    [('b', 'd'), ('l', 0, 'x')]
+    """
+    if isinstance(data, dict) and isinstance(other, dict):
+        return [p for k, v in data.items()
+                for p in ([(*parts, k)] if k not in other else missing_paths(v, other[k], (*parts, k)))]
+    if isinstance(data, list) and isinstance(other, list) and len(data) == len(other):
+        return [p for i, (x, y) in enumerate(zip(data, other, strict=True))
+                for p in missing_paths(x, y, (*parts, i))]
+    return []
+
+
+def find_parts(data: Any, parts: tuple, default: Any = None) -> Any:
+    """The value at ``parts`` (a tuple of keys and indices), ``default`` where there is none."""
+    node = data
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return default
+    return node
+
+
+def without_parts(data: Any, places) -> Any:
+    """A copy of ``data`` without the mapping keys at ``places`` (tuples of keys and
+    indices); places that are not there are ignored.
+
+    >>> without_parts({"a": 1, "b": {"c": 2, "d": 3}}, [("b", "d"), ("x", "y")])
+    {'a': 1, 'b': {'c': 2}}
+    """
+    import copy
+    out = copy.deepcopy(data)
+    for place in places:
+        parent = find_parts(out, tuple(place[:-1]))
+        if place and isinstance(parent, dict):
+            parent.pop(place[-1], None)
+    return out

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from marketsai import limits
+from marketsai.dotted import find_parts, missing_paths, without_parts
 from marketsai.errors import SpecError, SpecWarning
 from marketsai.params import Check, Param, nonnegative_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds, get_kind
@@ -97,6 +98,9 @@ class Experiment:
     file: str | None = None
     #: cases axes: axis -> label -> {key: resolved value} (what a cell's label sets)
     cases: dict = field(default_factory=dict)
+    #: places (tuples of keys) left out of unit fingerprints: the settings a resumed run
+    #: folder was written without, at their defaults (:func:`defaults_added`)
+    unstamped: tuple = ()
 
     @property
     def name(self) -> str:
@@ -134,16 +138,48 @@ class Experiment:
         return out
 
     def unit_hash(self, cell: int, unit: Unit) -> str:
-        """Fingerprint of what a unit computes (config minus labels and size keys)."""
+        """Fingerprint of what a unit computes (config minus labels, size keys and the
+        :attr:`unstamped` settings, so that a chunk finished before a setting existed
+        still counts as done)."""
         cfg = self.cell_config(cell)
         for key in LABEL_KEYS + tuple(self.kind.size_keys):
             cfg.pop(key, None)
+        if self.unstamped:
+            cfg = without_parts(cfg, self.unstamped)
         return fingerprint({"config": cfg, "unit": unit.id, "params": unit.params})
 
 
 def fingerprint(data: Any) -> str:
     blob = json.dumps(data, sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def defaults_added(stored: Any, exp: Experiment) -> tuple[tuple, ...]:
+    """The settings a run folder's configuration ``stored`` was written without (made
+    before they existed) whose value in ``exp`` is their resolved default: what today's
+    code fills in when it resolves ``stored`` itself. Places as tuples of keys and indices.
+
+    A folder that differs from ``exp`` by these alone computes what ``exp`` computes: it
+    is resumed as it is (:meth:`~marketsai.runner.store.RunFolder.claim`), and its units'
+    fingerprints leave them out (:attr:`Experiment.unstamped`).
+    """
+    if not isinstance(stored, dict) or stored == exp.config:
+        return ()
+    absent = missing_paths(exp.config, stored)
+    if not absent:
+        return ()
+    try:
+        with warnings.catch_warnings():  # the same warnings came with exp itself
+            warnings.simplefilter("ignore")
+            filled = load_experiment(copy.deepcopy(stored)).config
+    except SpecError:  # e.g. a setting that no longer exists: a different configuration
+        return ()
+    missing = object()
+
+    def same(a, b) -> bool:  # strict: False is not 0, 1 is not 1.0
+        return json.dumps(a, sort_keys=True, default=repr) == json.dumps(b, sort_keys=True, default=repr)
+    return tuple(p for p in absent if find_parts(filled, p, missing) is not missing
+                 and same(find_parts(filled, p), find_parts(exp.config, p)))
 
 
 def load_experiment(source: str | Path | dict, overrides: dict | None = None) -> Experiment:

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from marketsai.console import library_output_to
+from marketsai.dotted import dotted
 from marketsai.errors import SpecError
 from marketsai.policy_groups import warn_shared_policies
 from marketsai.runner import provenance
-from marketsai.runner.config import Experiment, load_experiment
+from marketsai.runner.config import Experiment, defaults_added, load_experiment
 from marketsai.runner.disk import folder_errors
 from marketsai.runner.execute import Progress, execute
 from marketsai.runner.kinds import get_kind
@@ -83,13 +84,19 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
 
 def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, progress,
                 verbose=False) -> Path:
-    resumed = folder.claim(exp.config, force=force)
+    added = defaults_added(folder.stored_config(), exp)
+    resumed = folder.claim(exp.config, force=force, absent=added)
+    if resumed and added:  # made before these settings existed: its chunks' fingerprints lack them
+        exp.unstamped = added
     runs = provenance.start(folder.root, threads=threads, address=address, resumed=resumed)
     handler = _attach_log(folder.root / "log")
     outcome = "failed"
     try:
         log.info("experiment %s (kind %s) from %s; %s", exp.name, exp.config["kind"],
                  exp.file or "<mapping>", "resuming" if resumed else "new run")
+        if exp.unstamped:
+            log.info("the folder was written before %s existed (now at the default): resumed as it is",
+                     ", ".join(dotted(p) for p in exp.unstamped))
         log.info("python %s, host %s, address %s, threads %s", platform.python_version(),
                  platform.node(), address, threads)
         warn_shared_policies(exp.config, log)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from marketsai.dotted import without_parts
 from marketsai.errors import SpecError
 from marketsai.runner.schema import dump_yaml, read_yaml
 
@@ -112,13 +113,17 @@ class RunFolder:
         self.figures = self.root / "figures"
 
     # ----------------------------------------------------------------- config
-    def claim(self, config: dict, force: bool = False) -> bool:
+    def claim(self, config: dict, force: bool = False, absent=()) -> bool:
         """Write ``config.yaml``, or check it matches the one already there.
 
-        Returns True when the folder held the same configuration (a resume). A
-        different configuration is refused unless ``force``; with ``force`` the
-        assembled outputs are removed and chunks are kept only where their fingerprint
-        still matches (they are recomputed otherwise).
+        Returns True when the folder held the same configuration (a resume). ``absent``:
+        places (tuples of keys) of ``config`` that the folder's ``config.yaml`` may lack
+        -- settings added since it was written, at their defaults
+        (:func:`~marketsai.runner.config.defaults_added`); a folder that differs by these
+        alone is resumed and its ``config.yaml`` left as it is (resolving it still gives
+        ``config``). A different configuration is refused, naming its first difference,
+        unless ``force``; with ``force`` the assembled outputs are removed and chunks are
+        kept only where their fingerprint still matches (they are recomputed otherwise).
         """
         path = self.root / "config.yaml"
         if path.exists():
@@ -130,10 +135,10 @@ class RunFolder:
                                     f"({err.reason}); choose another --out, or pass --force to "
                                     "overwrite it", path="config.yaml") from None
                 old = None
-            if old == config:
+            if old == config or (absent and old == without_parts(config, absent)):
                 return True
             if not force:
-                where = first_difference(config, old)
+                where = first_difference(without_parts(config, absent), old)
                 raise SpecError(
                     f"run folder {self.root} holds a different configuration (first difference "
                     f"at {where}); choose another --out, or pass --force to overwrite it",
@@ -148,6 +153,14 @@ class RunFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, dump_yaml(config))
         return False
+
+    def stored_config(self) -> dict | None:
+        """The folder's ``config.yaml`` as written (None: no folder yet, or a damaged file,
+        which :meth:`claim` reports)."""
+        try:
+            return read_yaml(self.root / "config.yaml")
+        except (OSError, SpecError):
+            return None
 
     def config(self) -> dict:
         path = self.root / "config.yaml"

@@ -104,3 +104,87 @@ def test_each_evaluation_summarises_its_own_rows_trained_and_untrained(tmp_path)
     second = summary[f"{label}_2"]  # the second probe entry: its own keys under its label
     assert second == {**_expected_probe(4, TRAINED), "untrained": _expected_probe(4, UNTRAINED)}
     assert {"probe", f"{label}_2_probe", "profit_gain_histogram"} <= {p.stem for p in (run / "figures").iterdir()}
+
+
+class Twin(Evaluation):
+    """One row per policy: ``value`` = the policy's grid index x ``scale``; a table
+    ``extra``, a summary key and a figure all named as every Twin names them."""
+
+    settings = {"scale": Param(1, positive_int, "factor")}
+
+    def evaluate(self, economy, policy, settings, seed=0):
+        value = settings["scale"] * int(policy.strategies()[0, 0])
+        return {"results": pd.DataFrame({"value": [value], type(self).__name__: [1]}),
+                "extra": pd.DataFrame({"value": [value]})}
+
+    def summarise(self, tables, settings):
+        return {"value_mean": float(tables["results"]["value"].mean()),
+                "extra_mean": float(tables["extra"]["value"].mean())}
+
+    def figures(self, tables, economy, settings):
+        return {"twin": plt.subplots()[0]}
+
+
+class Twin10(Twin):
+    """Another evaluation with the same names: ``value`` 10 x the grid index."""
+
+    settings = {"scale": Param(10, positive_int, "factor")}
+
+
+def test_two_evaluations_with_the_same_names_keep_both_under_their_labels(tmp_path):
+    first, second = f"{__name__}:Twin", f"{__name__}:Twin10"
+    label = f"{__name__}_Twin10".replace(".", "_")
+    cfg = {"kind": "learn", "name": "twins", "economy": DUOPOLY, "seeds": len(SEEDS),
+           "learner": {"name": f"{__name__}:SeedPrice"},
+           "evaluate": [{"name": first, "settings": {"untrained": True}},
+                        {"name": second, "settings": {"untrained": True}}]}
+    run = mai.run_experiment(cfg, out=tmp_path / "run", progress=False)
+    res = pd.read_parquet(run / "results.parquet")
+    assert list(res.columns) == ["seed", "converged", "periods", "value", "Twin", f"{label}_value", "Twin10"]
+    trained = [s + TRAINED for s in SEEDS]
+    assert res["value"].tolist() == trained and res[f"{label}_value"].tolist() == [10 * a for a in trained]
+    floor = pd.read_parquet(run / "results_untrained.parquet")
+    assert floor[f"{label}_value"].tolist() == [10 * (s + UNTRAINED) for s in SEEDS]
+    assert pd.read_parquet(run / f"{label}_extra.parquet")["value"].tolist() == [10 * a for a in trained]
+    assert pd.read_parquet(run / "extra.parquet")["value"].tolist() == trained
+    summary = json.loads((run / "summary.json").read_text())
+    mean, floor_mean = float(np.mean(trained)), float(np.mean([s + UNTRAINED for s in SEEDS]))
+    assert {k: summary[k] for k in ("value_mean", "extra_mean", f"{label}_value_mean", f"{label}_extra_mean")} \
+        == {"value_mean": mean, "extra_mean": mean, f"{label}_value_mean": 10 * mean, f"{label}_extra_mean": 10 * mean}
+    assert summary["untrained"] == {"value_mean": floor_mean, "extra_mean": floor_mean,
+                                    f"{label}_value_mean": 10 * floor_mean, f"{label}_extra_mean": 10 * floor_mean}
+    assert {"twin", f"{label}_twin"} <= {p.stem for p in (run / "figures").iterdir()}
+
+
+class Crowded(Twin):
+    """Its results hold ``value`` and also the name another's ``value`` would move to."""
+
+    def evaluate(self, economy, policy, settings, seed=0):
+        out = super().evaluate(economy, policy, settings, seed)
+        label = f"{__name__}_Crowded".replace(".", "_")
+        return out | {"results": out["results"].assign(**{f"{label}_value": 0})}
+
+
+class Squatter(Twin):
+    """Its results hold columns named as Twin10's ``value`` would be moved, and as Twin's
+    ``Twin`` would be were it moved."""
+
+    def evaluate(self, economy, policy, settings, seed=0):
+        out = super().evaluate(economy, policy, settings, seed)
+        prefix = f"{__name__}_".replace(".", "_")
+        return out | {"results": out["results"].assign(**{f"{prefix}Twin10_value": 0, f"{prefix}Twin_Twin": 0})}
+
+
+@pytest.mark.parametrize(("names", "message"), [
+    (["Twin", "Crowded"], "results column 'value' has nowhere to go"),
+    (["Squatter", "Twin10"], "results column 'value' has nowhere to go"),
+    (["Squatter", "Twin"], "column '.*_Twin_Twin' of results, another entry's, would read as entry 1's own"),
+])
+def test_names_that_cannot_be_told_apart_are_refused(names, message):
+    from marketsai.errors import SpecError
+    from marketsai.runner.learn import evaluate_policy
+
+    economy = mai.load_economy(DUOPOLY)
+    entries = [{"name": f"{__name__}:{n}", "settings": {"untrained": False, "scale": 1}} for n in names]
+    with pytest.raises(SpecError, match=message):
+        evaluate_policy(economy, _constant(economy, 3), entries)

@@ -19,8 +19,9 @@ Tables: ``results`` -- one row per seed: ``seed``, the learner's ``info`` column
 (``converged``, ``periods``, ...) and each evaluation's ``results`` columns, side by side
 where their row counts agree; an evaluation with another row count writes
 ``<name>_results``, and a second entry of one evaluation all its tables as
-``<name>_<index>_<table>`` (:func:`entry_labels`; each entry's summary and figures read its
-own rows: :func:`entry_tables`); every other table an evaluation returns gets a ``seed``
+``<name>_<index>_<table>``; a column, table, summary key or figure of a name an earlier
+entry used comes as ``<name>_<its name>`` (:mod:`~marketsai.runner.entry_names`: nothing is
+dropped or overwritten; each entry's summary and figures read its own); every other table an evaluation returns gets a ``seed``
 column and is concatenated over seeds, except those of the economy alone
 (``Evaluation.economy_tables``: the calvano evaluation's per-firm ``benchmarks``), made once
 per run (:meth:`LearnKind.run_tables`).
@@ -36,20 +37,29 @@ evaluations); :func:`evaluation_class` is the one place this module meets it.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from marketsai.params import Check, Param, positive_int
+from marketsai.runner.entry_names import (
+    RESULTS,
+    UNTRAINED,
+    check_readable,
+    entry_labels,
+    entry_tables,
+    is_repeated,
+    merge_keys,
+    place,
+    side_by_side,
+    untrained_tables,
+)
 from marketsai.runner.kinds import ExperimentKind, Unit, UnitContext, experiment_kinds
 from marketsai.runner.schema import mapping, resolve, text
 from marketsai.runner.store import atomic_write_text
 
 FINGERPRINT_FILE = "fingerprint"
-#: suffix of an evaluation's tables of the untrained policies (``untrained: true``)
-UNTRAINED = "_untrained"
 MAX_SEEDS = 10_000_000
 
 _seeds = Check(lambda x: (isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= MAX_SEEDS) or (
@@ -82,81 +92,40 @@ def _unique_sessions(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(session=ids.to_numpy())
 
 
-def entry_labels(entries: list[dict]) -> list[str]:
-    """The name that tells each entry's own tables apart: its evaluation's name (an import
-    path's characters other than letters, digits and ``_`` as ``_``), and for a second entry
-    of the same evaluation also its index in ``evaluate`` (``calvano_2``)."""
-    labels, seen = [], set()
-    for k, entry in enumerate(entries):
-        labels.append(_plain(entry) if entry["name"] not in seen else f"{_plain(entry)}_{k}")
-        seen.add(entry["name"])
-    return labels
-
-
-def _plain(entry: dict) -> str:
-    """The entry's evaluation name as a table-name prefix (an import path's ``.`` and ``:`` as ``_``)."""
-    return re.sub(r"\W", "_", entry["name"])
-
-
-def _repeated(entry: dict, label: str) -> bool:
-    """Whether ``label`` is that of a second (third, ...) entry of one evaluation: all its
-    tables, and its summary, go under the label."""
-    return label != _plain(entry)
-
-
 def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner=None,
                     learner_settings=None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Every evaluation of one policy: its results rows (one per episode of the evaluation,
-    evaluations side by side) and its other tables. An evaluation with another number of
-    rows keeps its own ``<label>_results`` (:func:`entry_labels`); a second entry of one
-    evaluation keeps every table of its own, as ``<label>_<table>``."""
+    evaluations side by side) and its other tables, each under the name
+    :mod:`~marketsai.runner.entry_names` gives it: an evaluation with another number of rows
+    keeps its own ``<label>_results``; a second entry of one evaluation keeps every table of
+    its own, as ``<label>_<table>``; a column or table an earlier entry has already comes as
+    ``<label>_<name>``."""
     from marketsai.analysis.evaluations import run_evaluation
 
     merged, tables = {}, {}  # "results" (and "results_untrained"): evaluations side by side
+    placed: list[set] = []  # what each entry wrote under its label (entry_names.check_readable)
     for k, (entry, label) in enumerate(zip(entries, entry_labels(entries), strict=True)):
         out = run_evaluation(entry["name"], economy, policy, entry["settings"], seed, learner=learner,
                              learner_settings=learner_settings, path=f"evaluate[{k}]")
-        repeated = _repeated(entry, label)
+        repeated, mine = is_repeated(entry, label), set()
         for name, frame in out.tables.items():
             if name in out.economy_tables:  # one per run: LearnKind.run_tables
                 continue
-            if repeated:
-                tables[f"{label}_{name}"] = frame
-            elif name not in ("results", "results" + UNTRAINED):
-                tables[name] = frame
-            elif name not in merged:
-                merged[name] = frame.reset_index(drop=True)
-            elif len(frame) == len(merged[name]):
-                merged[name] = pd.concat([merged[name], frame.drop(
-                    columns=[c for c in frame if c in merged[name]]).reset_index(drop=True)], axis=1)
-            else:  # another number of episodes: a table of its own
-                tables[f"{label}_{name}"] = frame
+            if name in RESULTS and not repeated and (name not in merged or len(frame) == len(merged[name])):
+                if name not in merged:
+                    merged[name] = frame.reset_index(drop=True)
+                else:
+                    merged[name], cols = side_by_side(merged[name], frame, label, k)
+                    mine |= {(name, c) for c in cols}
+                continue
+            # a table of its own: another number of episodes, a second entry's, or any other
+            at = place(name, tables, label, "table", k, own=repeated or name in RESULTS)
+            tables[at] = frame
+            mine |= {at} if at != name else set()
+        placed.append(mine)
+    check_readable(entries, tables | merged, placed)
     results = merged.pop("results", None)
     return (results if results is not None else pd.DataFrame(index=[0])), tables | merged
-
-
-def entry_tables(tables: dict[str, pd.DataFrame], entries: list[dict], k: int) -> dict[str, pd.DataFrame]:
-    """The run's tables as entry ``k`` of ``evaluate`` wrote them: its own rows as
-    ``results`` (``results_untrained``) where :func:`evaluate_policy` gave them a table of
-    their own, and a second entry of one evaluation its every table under its own name;
-    what that entry's ``summarise`` and ``figures`` read."""
-    label = entry_labels(entries)[k]
-    prefix = label + "_"
-    if _repeated(entries[k], label):
-        own = {name[len(prefix):]: frame for name, frame in tables.items() if name.startswith(prefix)}
-    else:
-        own = {name: tables[prefix + name] for name in ("results", "results" + UNTRAINED)
-               if prefix + name in tables}
-    return tables | own
-
-
-def untrained_tables(tables: dict[str, pd.DataFrame], economy_tables) -> dict[str, pd.DataFrame]:
-    """The untrained policies' tables (``<name>_untrained``) under their trained names, beside
-    the economy's own tables (``economy_tables``: names): what an evaluation's ``summarise``
-    reads for the floor, exactly as it reads the trained policies' tables."""
-    floor = {name.removesuffix(UNTRAINED): frame for name, frame in tables.items()
-             if name.endswith(UNTRAINED)}
-    return floor | {name: tables[name] for name in economy_tables if name in tables}
 
 
 # ------------------------------------------------------------------ the kind
@@ -271,13 +240,16 @@ class LearnKind(ExperimentKind):
 
     def run_tables(self, cfg: dict) -> dict[str, pd.DataFrame]:
         """Each evaluation's tables of the economy alone (the calvano evaluation's per-firm
-        ``benchmarks``), once per run."""
+        ``benchmarks``), once per run; a table an earlier entry made the same is kept once,
+        one that differs comes as ``<label>_<table>`` (:mod:`~marketsai.runner.entry_names`)."""
         from marketsai.economy import Economy
 
-        econ, out = Economy.from_dict(cfg["economy"]), {}
-        for k, entry in enumerate(cfg["evaluate"]):
-            out |= evaluation_class(entry["name"], f"evaluate[{k}].name")().economy_tables(
-                econ, entry["settings"])
+        econ, out, entries = Economy.from_dict(cfg["economy"]), {}, cfg["evaluate"]
+        for k, (entry, label) in enumerate(zip(entries, entry_labels(entries), strict=True)):
+            made = evaluation_class(entry["name"], f"evaluate[{k}].name")().economy_tables(econ, entry["settings"])
+            for name, frame in made.items():
+                if not (name in out and out[name].equals(frame)):
+                    out[place(name, out, label, "table", k)] = frame
         return out
 
     def summarise(self, tables: dict[str, pd.DataFrame], cfg: dict) -> dict:
@@ -302,12 +274,13 @@ class LearnKind(ExperimentKind):
             if entry["settings"]["untrained"] and "results" + UNTRAINED in view:
                 fixed = list(self.run_tables(cfg)) if fixed is None else fixed
                 floor = ev.summarise(untrained_tables(view, fixed), entry["settings"])
-            if _repeated(entry, label):  # a second entry of one evaluation: keys of its own
-                out[label] = own | ({"untrained": floor} if floor is not None else {})
+            if is_repeated(entry, label):  # a second entry of one evaluation: keys of its own
+                out = merge_keys(out, {label: own | ({"untrained": floor} if floor is not None else {})},
+                                 label, "summary key", k)
                 continue
-            out |= own
+            out = merge_keys(out, own, label, "summary key", k)  # keys an earlier one has: <label>_<key>
             if floor is not None:
-                out["untrained"] = out.get("untrained", {}) | floor
+                out["untrained"] = merge_keys(out.get("untrained", {}), floor, label, "summary key", k)
         return out
 
     def format_summary(self, summary: dict, ref: dict) -> str | None:
@@ -333,6 +306,6 @@ class LearnKind(ExperimentKind):
         for k, (entry, label) in enumerate(zip(entries, entry_labels(entries), strict=True)):
             ev = evaluation_class(entry["name"], f"evaluate[{k}].name")()
             drawn = ev.figures(entry_tables(tables, entries, k), econ, entry["settings"]) or {}
-            figs |= {f"{label}_{name}": fig for name, fig in drawn.items()} \
-                if _repeated(entry, label) else drawn
+            figs = merge_keys(figs, {f"{label}_{name}": fig for name, fig in drawn.items()}
+                              if is_repeated(entry, label) else drawn, label, "figure", k)
         return figs

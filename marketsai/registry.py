@@ -42,6 +42,15 @@ class Registry(Generic[T]):
         self._items: dict[str, type] = {}
         self._entry_points_loaded = False
         self._broken: dict[str, str] = {}  # entry point name -> why it did not load
+        self._generation = 0  # counts changes of _items: the key of caches built from them
+
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever a class is registered or forgotten: what a cache
+        of something computed from the registered classes is keyed on (entry points are
+        loaded first, so reading it settles them)."""
+        self._load_entry_points()
+        return self._generation
 
     def register(self, name: str, cls: type | None = None):
         """Register ``cls`` under ``name``; usable as a decorator."""
@@ -52,7 +61,9 @@ class Registry(Generic[T]):
             if name in self._items and self._items[name] is not c:
                 raise ValueError(f"{self.kind} type {name!r} is already registered "
                                  f"to {self._items[name].__module__}.{self._items[name].__qualname__}")
-            self._items[name] = c
+            if name not in self._items:
+                self._items[name] = c
+                self._generation += 1
             return c
         return deco(cls) if cls is not None else deco
 
@@ -62,7 +73,8 @@ class Registry(Generic[T]):
 
     def unregister(self, name: str) -> None:
         """Forget ``name`` (a throwaway class of a test or a notebook); unknown names pass."""
-        self._items.pop(name, None)
+        if self._items.pop(name, None) is not None:
+            self._generation += 1
 
     def names(self) -> list[str]:
         self._load_entry_points()

@@ -91,17 +91,25 @@ def refuse_batched_unit(checkpoint: str | Path) -> None:
                     allowed="a checkpoint_* folder of an RLlib trial, or a policy export")
 
 
+#: (learner registry generation, batched_checkpoints' answer for it)
+_BATCHED: tuple[int, dict[str, str]] | None = None
+
+
 def batched_checkpoints() -> dict[str, str]:
     """File name -> learner name of the seed-batched learners' checkpoints (``dqn_batched.pt``,
-    ...: one torch file per unit, which export does not read)."""
+    ...: one torch file per unit, which export does not read). Read from the learner
+    registry once, again only after a learner is registered or forgotten."""
+    global _BATCHED
     from marketsai.learners import learners
 
-    found = {}
-    for name in learners.names():
-        file = getattr(getattr(learners.get(name), "run_class", None), "checkpoint", None)
-        if isinstance(file, str):
-            found[file] = name
-    return found
+    if _BATCHED is None or _BATCHED[0] != learners.generation:
+        generation, found = learners.generation, {}
+        for name in learners.names():
+            file = getattr(getattr(learners.get(name), "run_class", None), "checkpoint", None)
+            if isinstance(file, str):
+                found[file] = name
+        _BATCHED = (generation, found)
+    return dict(_BATCHED[1])
 
 
 def read_experiment(exp_file: str | Path):

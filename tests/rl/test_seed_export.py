@@ -164,3 +164,28 @@ def test_a_unit_file_that_needs_unpickling_code_is_refused_unrun(tmp_path):
     with pytest.raises(SpecError, match="not readable as a batched learner's checkpoint by torch's restricted"):
         read_unit(file)
     assert not marker.exists()
+
+
+def test_batched_checkpoints_are_read_once_and_again_after_a_learner_is_registered(monkeypatch):
+    """The registry is walked once; a learner registered (or forgotten) later is seen."""
+    from marketsai.learners import Learner, learners
+    from marketsai.rl.export import batched_checkpoints
+
+    class ToyRun:
+        checkpoint = "toy_batched.pt"
+
+    class ToyBatched(Learner):
+        run_class = ToyRun
+
+    before = batched_checkpoints()
+    assert before["dqn_batched.pt"] == "dqn_batched" and "toy_batched.pt" not in before
+    asked = []
+    monkeypatch.setattr(learners, "get", lambda name, path="": asked.append(name) or learners._items[name])
+    assert batched_checkpoints() == before and asked == []  # cached: no learner looked up
+    learners.register("toy_batched_test", ToyBatched)
+    try:
+        assert batched_checkpoints() == before | {"toy_batched.pt": "toy_batched_test"}
+        assert "toy_batched_test" in asked
+    finally:
+        learners.unregister("toy_batched_test")
+    assert batched_checkpoints() == before

@@ -13,8 +13,16 @@ log-probabilities and logits and the values (one forward pass), GAE (``gamma``,
 stops the advantage there), advantages standardised over the member's own rows (RLlib's
 connector standardises over the module's batch), then ``num_epochs`` passes over
 minibatches of ``minibatch_size`` rows cut from each member's own permutation (its seed's
-replay stream); one RLlib update per minibatch. No KL penalty (RLlib's coefficient is one
-per module; ``docs/scaling.md``).
+replay stream): one RLlib update a rollout, a gradient step a minibatch.
+
+The KL penalty (``use_kl_loss``, ``kl_coeff``, ``kl_target``) is RLlib's, with one adaptive
+coefficient per member (:mod:`marketsai.rl.seed_batched_ppo`), adapted once a rollout as
+RLlib's PPO adapts once a training iteration. It is on by default, as in RLlib, so that a
+``ppo_batched`` file means what the same settings mean to RLlib's ``PPO``: nothing documented
+trained ``ppo_batched`` before it existed (no experiment file; ``docs/scaling.md`` quotes only
+the update benchmark, whose learner keeps ``use_kl_loss: false``), so no number moves. A
+checkpoint written before these settings existed is not resumed (its settings key differs):
+the unit trains afresh.
 """
 
 from __future__ import annotations

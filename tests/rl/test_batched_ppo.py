@@ -20,6 +20,7 @@ from rl_helpers import (  # noqa: E402
     batched_ppo_settings,
     bumped_updates,
     interrupted_and_whole,
+    rllib_default_learner,
     stacked_state,
     unchanged,
 )
@@ -79,26 +80,15 @@ def test_one_member_is_rllibs_own_ppo_learner_with_its_kl_penalty():
     default PPO module through its own ``PPOTorchLearner`` (KL penalty on), six updates of two
     epochs of two minibatches each: the same policy, value function and KL coefficient, which
     went up, stayed and went down (RLlib adapts it once an update, from the last minibatch's KL)."""
-    import gymnasium as gym
     from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
-    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.rllib.policy.sample_batch import MultiAgentBatch
     from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
-    from marketsai.rl.rllib_internals import local_learner
     from marketsai.rl.seed_batched_rllib import MODULE_ID
 
     training = TRAINING | {"lr": 3e-2}
     ours = RLlibPPOMembers(ppo_learner_group([7], 2, [16, 16], 5, **training))
-    config = PPOConfig().training(**training).learners(num_learners=0).rl_module(
-        model_config={"fcnet_hiddens": [16, 16], "fcnet_activation": "relu"})
-    spec = RLModuleSpec(module_class=config.get_default_rl_module_spec().module_class,
-                        observation_space=gym.spaces.Box(-np.inf, np.inf, (2,), np.float32),
-                        action_space=gym.spaces.Discrete(5), model_config=config.model_config)
-    group = config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
-    learner = local_learner(group)
-    theirs = learner.module[MODULE_ID]
+    group, learner, theirs = rllib_default_learner(PPOConfig().training(**training))
 
     def layers(name):  # RLlib's default: separate MLP encoders (ReLU after each layer), linear heads
         encoder = theirs.encoder.actor_encoder if name == "pi" else theirs.encoder.critic_encoder

@@ -17,12 +17,14 @@ replay stream): one RLlib update a rollout, a gradient step a minibatch.
 
 The KL penalty (``use_kl_loss``, ``kl_coeff``, ``kl_target``) is RLlib's, with one adaptive
 coefficient per member (:mod:`marketsai.rl.seed_batched_ppo`), adapted once a rollout as
-RLlib's PPO adapts once a training iteration. It is on by default, as in RLlib, so that a
-``ppo_batched`` file means what the same settings mean to RLlib's ``PPO``: nothing documented
-trained ``ppo_batched`` before it existed (no experiment file; ``docs/scaling.md`` quotes only
-the update benchmark, whose learner keeps ``use_kl_loss: false``), so no number moves. A
-checkpoint written before these settings existed is not resumed (its settings key differs):
-the unit trains afresh.
+RLlib's PPO adapts once a training iteration. It is *off* by default, unlike RLlib's
+``PPO`` (set ``use_kl_loss: true`` for RLlib's default): ``ppo_batched`` trained without it
+before the setting existed, and a run folder made then is resumed as if its config had the
+new settings at their defaults (``docs/experiments.md``) -- its finished chunks count as
+done -- so only the old behaviour as default keeps such a folder from mixing units trained
+without the penalty and units trained with it. Nothing documented changes either way (no
+experiment file uses ``ppo_batched``; ``docs/scaling.md`` quotes only the update benchmark,
+whose learner runs without the penalty).
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
     "rollout_periods": Param(200, positive_int, "periods of every session between updates (one rollout)"),
     "minibatch_size": Param(128, positive_int, "rows of a network's minibatch (at most its rollout's rows)"),
     "num_epochs": Param(10, positive_int, "passes over a rollout"),
-    "use_kl_loss": Param(True, DQN_SETTINGS["double_q"].check, "PPO's adaptive KL penalty, one coefficient per "
-                         "network (RLlib's default: on)"),
+    "use_kl_loss": Param(False, DQN_SETTINGS["double_q"].check, "PPO's adaptive KL penalty, one coefficient per "
+                         "network (RLlib's default is on; off here, as ppo_batched ran before the setting)"),
     "kl_coeff": Param(0.2, nonnegative, "the KL penalty's initial coefficient (RLlib's default)"),
     "kl_target": Param(0.01, positive, "the KL the coefficient adapts towards (RLlib's default): x1.5 after a "
                        "rollout whose last minibatch's KL is above 2 kl_target, x0.5 below kl_target / 2"),

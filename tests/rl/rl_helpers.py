@@ -78,9 +78,10 @@ BATCHED_SAC_SMALL = {"periods": 119, "learning_starts": 20, "hiddens": [16, 16],
 
 
 #: ``ppo_batched`` settings of its independence tests: rollouts of 25 periods, 4 epochs of 5
-#: minibatches -- 100 updates at period 125
+#: minibatches -- 100 updates at period 125; the KL penalty on (its per-member coefficients tested too)
 BATCHED_PPO_SMALL = {"periods": 125, "rollout_periods": 25, "minibatch_size": 5, "num_epochs": 4, "hiddens": [16, 16],
-                     "checkpoint_every": 0, "episode_length": 50, "grad_clip": 1.0, "lr": 1e-3, "lambda_": 0.9}
+                     "checkpoint_every": 0, "episode_length": 50, "grad_clip": 1.0, "lr": 1e-3, "lambda_": 0.9,
+                     "use_kl_loss": True}
 
 
 def batched_ppo_settings(**kw) -> dict:

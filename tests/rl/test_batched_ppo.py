@@ -149,6 +149,10 @@ def test_an_interrupted_ppo_batched_run_resumes_exactly(duopoly, tmp_path, monke
 
 
 def test_settings_are_checked():
+    from marketsai.params import validate_mapping
+    from marketsai.rl.batched_ppo import SETTINGS
+    # off by default: a run folder made before the setting resumes as it was trained
+    assert validate_mapping({}, SETTINGS, "learner.settings", "settings")["use_kl_loss"] is False
     for key, bad in (("use_kl_loss", "yes"), ("kl_coeff", -0.1), ("kl_target", 0)):
         with pytest.raises(SpecError, match=key):
             batched_ppo_settings(**{key: bad})

@@ -340,7 +340,8 @@ def ppo_rllib_batched(S: int):
     """RLlib's PPO learner over the S seeds' one stacked RLModule (``ppo_batched``)."""
     from marketsai.rl.seed_batched_ppo import RLlibPPOMembers, ppo_learner_group
     ens = RLlibPPOMembers(ppo_learner_group(list(range(S)), OBS, HID, ACT, lr=PPO_LR, clip_param=0.3,
-                                            vf_clip_param=10.0, vf_loss_coeff=1.0, entropy_coeff=0.0, grad_clip=None))
+                                            vf_clip_param=10.0, vf_loss_coeff=1.0, entropy_coeff=0.0, grad_clip=None,
+                                            use_kl_loss=False, kl_coeff=0.0, kl_target=0.01))
     batch = ppo_batch(np.random.default_rng(0), S)
     return lambda: ens.update(batch, 0)
 

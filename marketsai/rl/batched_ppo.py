@@ -13,8 +13,18 @@ log-probabilities and logits and the values (one forward pass), GAE (``gamma``,
 stops the advantage there), advantages standardised over the member's own rows (RLlib's
 connector standardises over the module's batch), then ``num_epochs`` passes over
 minibatches of ``minibatch_size`` rows cut from each member's own permutation (its seed's
-replay stream); one RLlib update per minibatch. No KL penalty (RLlib's coefficient is one
-per module; ``docs/scaling.md``).
+replay stream): one RLlib update a rollout, a gradient step a minibatch.
+
+The KL penalty (``use_kl_loss``, ``kl_coeff``, ``kl_target``) is RLlib's, with one adaptive
+coefficient per member (:mod:`marketsai.rl.seed_batched_ppo`), adapted once a rollout as
+RLlib's PPO adapts once a training iteration. It is *off* by default, unlike RLlib's
+``PPO`` (set ``use_kl_loss: true`` for RLlib's default): ``ppo_batched`` trained without it
+before the setting existed, and a run folder made then is resumed as if its config had the
+new settings at their defaults (``docs/experiments.md``) -- its finished chunks count as
+done -- so only the old behaviour as default keeps such a folder from mixing units trained
+without the penalty and units trained with it. Nothing documented changes either way (no
+experiment file uses ``ppo_batched``; ``docs/scaling.md`` quotes only the update benchmark,
+whose learner runs without the penalty).
 """
 
 from __future__ import annotations
@@ -45,6 +55,11 @@ SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
     "rollout_periods": Param(200, positive_int, "periods of every session between updates (one rollout)"),
     "minibatch_size": Param(128, positive_int, "rows of a network's minibatch (at most its rollout's rows)"),
     "num_epochs": Param(10, positive_int, "passes over a rollout"),
+    "use_kl_loss": Param(False, DQN_SETTINGS["double_q"].check, "PPO's adaptive KL penalty, one coefficient per "
+                         "network (RLlib's default is on; off here, as ppo_batched ran before the setting)"),
+    "kl_coeff": Param(0.2, nonnegative, "the KL penalty's initial coefficient (RLlib's default)"),
+    "kl_target": Param(0.01, positive, "the KL the coefficient adapts towards (RLlib's default): x1.5 after a "
+                       "rollout whose last minibatch's KL is above 2 kl_target, x0.5 below kl_target / 2"),
 }
 
 
@@ -68,7 +83,8 @@ class BatchedPPORun(BatchedRun):
         return RLlibPPOMembers(ppo_learner_group(
             member_seeds, self.grid.obs_dim, cfg["hiddens"], self.grid.n_actions, lr=cfg["lr"],
             clip_param=cfg["clip_param"], vf_clip_param=cfg["vf_clip_param"], vf_loss_coeff=cfg["vf_loss_coeff"],
-            entropy_coeff=cfg["entropy_coeff"], grad_clip=cfg["grad_clip"], device=cfg["device"]))
+            entropy_coeff=cfg["entropy_coeff"], grad_clip=cfg["grad_clip"], use_kl_loss=cfg["use_kl_loss"],
+            kl_coeff=cfg["kl_coeff"], kl_target=cfg["kl_target"], device=cfg["device"]))
 
     @staticmethod
     def policy_state(settings: dict, ensemble: dict) -> dict:
@@ -115,16 +131,17 @@ class BatchedPPORun(BatchedRun):
                 "advantages": adv.astype(np.float32), "value_targets": targets.astype(np.float32)}
 
     def learn(self) -> None:
-        """``num_epochs`` passes over the rollout in minibatches, each member's own."""
+        """``num_epochs`` passes over the rollout in minibatches, each member's own: one RLlib
+        update that steps on each minibatch in turn."""
         data, k = self.rollout(), self.cfg["minibatch_size"]
         rows, members = data["obs"].shape[1], np.arange(self.M)[:, None]
-        for _ in range(self.cfg["num_epochs"]):
-            perm = np.concatenate([np.stack([rng.permutation(rows) for _ in range(self.per_seed)])
-                                   for rng in self.replay_rng])
-            for j in range(rows // k):
-                idx = perm[:, j * k:(j + 1) * k]
-                self.ens.update({c: v[members, idx] for c, v in data.items()}, self.periods)
-                self.updates += 1
+        per_epoch = rows // k
+        idx = np.concatenate([np.concatenate([np.stack([rng.permutation(rows) for _ in range(self.per_seed)])
+                                              for rng in self.replay_rng])[:, :per_epoch * k]
+                              for _ in range(self.cfg["num_epochs"])], axis=1)
+        self.ens.update({c: v[members, idx] for c, v in data.items()}, self.periods,
+                        minibatches=self.cfg["num_epochs"] * per_epoch)
+        self.updates += self.cfg["num_epochs"] * per_epoch
 
 
 @learners.register("ppo_batched")

@@ -6,22 +6,31 @@ The pattern of :mod:`marketsai.rl.seed_batched_rllib` (DQN) for RLlib's
 :class:`~marketsai.rl.ensemble.StackedMLP` and returns RLlib's columns on ``M`` equal blocks
 of rows (``action_dist_inputs``; ``compute_values`` for RLlib's ``ValueFunctionAPI``), so
 ``PPOTorchLearner.compute_loss_for_module`` runs unchanged; :class:`StackedPPOLearner`
-multiplies it by ``M`` (its terms are row means) and clips per member.
+multiplies it by ``M`` (its terms are row means, so member ``m``'s gradient is its own) and
+clips per member.
 
-Three things RLlib does over the module's whole batch would couple the seeds; the run
-(:mod:`marketsai.rl.batched_ppo`) does them per member instead:
+Three things RLlib does over the module's whole batch would couple the seeds; they are done
+per member instead:
 
 * advantages: RLlib's ``GeneralAdvantageEstimation`` connector standardises them over the
-  module's batch; the run computes GAE and standardises per member and passes
-  ``advantages`` and ``value_targets`` as columns (a batch given to ``Learner.update``
-  skips the learner connector);
+  module's batch; the run (:mod:`marketsai.rl.batched_ppo`) computes GAE and standardises
+  per member and passes ``advantages`` and ``value_targets`` as columns (a batch given to
+  ``Learner.update`` skips the learner connector);
 * minibatches: RLlib's ``MiniBatchCyclicIterator`` slices the shuffled module batch; the
-  run cuts each member's minibatch from its own permutation and updates once per
-  minibatch;
-* the KL penalty: ``curr_kl_coeffs_per_module`` is one scalar per module, adapted from the
-  KL averaged over all rows, and the loss adds it times that mean; here ``use_kl_loss`` is
-  off (refused: the clipped surrogate alone), as a per-member coefficient would need a
-  per-member mean KL inside RLlib's loss.
+  run cuts each member's minibatch from its own permutation, lays the rollout's
+  minibatches end to end and makes one ``Learner.update`` of them, which RLlib's iterator
+  (unshuffled, ``minibatch_size`` ``M`` times a member's rows) cuts back into the same
+  minibatches -- one gradient step each, and one ``after_gradient_based_update`` per
+  rollout, as RLlib's PPO has per training iteration;
+* the KL penalty: RLlib keeps one coefficient per module (``curr_kl_coeffs_per_module``),
+  adds it times the KL averaged over all rows, and adapts it from that mean KL. Here
+  :class:`StackedPPOLearner` keeps one coefficient per member in the same place (a tensor
+  ``(M,)``), runs RLlib's loss without its KL term and adds, per member, its coefficient
+  times its own mean KL over its own rows (RLlib's ``kl`` of the old and the current action
+  distribution); after each ``Learner.update`` RLlib calls ``_update_module_kl_coeff``
+  (Ray 2.60's hook), which here applies RLlib's rule per member -- x1.5 when the member's
+  KL of the update's last minibatch is above ``2 kl_target``, x0.5 below ``kl_target / 2``.
+  RLlib's learner state omits the coefficients; :class:`RLlibPPOMembers` checkpoints them.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from ray.rllib.algorithms.ppo import PPOConfig
+from ray.rllib.algorithms.ppo.ppo import LEARNER_RESULTS_KL_KEY
 from ray.rllib.algorithms.ppo.torch.ppo_torch_learner import PPOTorchLearner
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.distribution.torch.torch_distribution import TorchCategorical
@@ -37,6 +47,7 @@ from ray.rllib.core.rl_module.apis import ValueFunctionAPI
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from ray.rllib.evaluation.postprocessing import Postprocessing
 from ray.rllib.policy.sample_batch import SampleBatch
+from ray.rllib.utils.lambda_defaultdict import LambdaDefaultDict
 
 from marketsai.rl import seed_batched_rllib as stacked
 from marketsai.rl.ensemble import StackedMLP
@@ -83,24 +94,57 @@ class StackedPPOModule(TorchRLModule, ValueFunctionAPI):
 
 class StackedPPOLearner(PerMemberClipping, PPOTorchLearner):
     """RLlib's PPO learner on a :class:`StackedPPOModule`: its loss times ``M``, per-member
-    clipping; no KL penalty (see the module docstring)."""
+    clipping, and the KL penalty with one adaptive coefficient per member (see the module
+    docstring)."""
+
+    def build(self) -> None:
+        super().build()
+        # RLlib's one KL coefficient per module becomes one per member, in RLlib's place
+        self.curr_kl_coeffs_per_module = LambdaDefaultDict(self.initial_kl_coeffs)
+        #: each member's mean KL ``(M,)`` in the last loss, per module: what the coefficients adapt from
+        self.members_kl = {}
+        #: per module, its config without RLlib's KL term (the members' term replaces it)
+        self.config_without_kl = LambdaDefaultDict(
+            lambda module_id: self.config.get_config_for_module(module_id).copy(copy_frozen=False).training(
+                use_kl_loss=False))
+
+    def initial_kl_coeffs(self, module_id) -> torch.Tensor:
+        """``(M,)`` copies of ``kl_coeff`` (float32, as RLlib's scalar)."""
+        members = self.module[module_id].unwrapped().members
+        return torch.full((members,), float(self.config.get_config_for_module(module_id).kl_coeff),
+                          dtype=torch.float32, device=self.device)
 
     def compute_loss_for_module(self, *, module_id, config, batch, fwd_out):
-        if config.use_kl_loss:
-            raise ValueError("the members' PPO learner runs without RLlib's KL penalty (one coefficient per module "
-                             "couples the members)")
-        members = self.module[module_id].unwrapped().members
-        return members * super().compute_loss_for_module(module_id=module_id, config=config, batch=batch,
-                                                         fwd_out=fwd_out)
+        module = self.module[module_id].unwrapped()
+        if not config.use_kl_loss:
+            return module.members * super().compute_loss_for_module(module_id=module_id, config=config, batch=batch,
+                                                                    fwd_out=fwd_out)
+        loss = module.members * super().compute_loss_for_module(
+            module_id=module_id, config=self.config_without_kl[module_id], batch=batch, fwd_out=fwd_out)
+        # RLlib's KL of the old and the current action distribution, averaged over each member's rows
+        old = module.get_exploration_action_dist_cls().from_logits(batch[Columns.ACTION_DIST_INPUTS])
+        new = module.get_train_action_dist_cls().from_logits(fwd_out[Columns.ACTION_DIST_INPUTS])
+        kl = by_member(old.kl(new), module.members).mean(dim=1)[:, 0]
+        self.members_kl[module_id] = kl.detach()
+        self.metrics.log_value((module_id, LEARNER_RESULTS_KL_KEY), kl.detach().mean(), window=1)
+        return loss + (self.curr_kl_coeffs_per_module[module_id] * kl).sum()
+
+    def _update_module_kl_coeff(self, *, module_id, config, kl_loss) -> None:
+        """RLlib's rule (``PPOTorchLearner._update_module_kl_coeff``) per member, from its own
+        KL of the last minibatch (``kl_loss``, the members' mean, is not used)."""
+        kl, target = self.members_kl[module_id], config.kl_target
+        factor = torch.where(kl > 2.0 * target, 1.5, torch.where(kl < 0.5 * target, 0.5, 1.0))
+        self.curr_kl_coeffs_per_module[module_id].data *= factor.to(torch.float32)
 
 
 def ppo_learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: float, clip_param: float,
-                      vf_clip_param: float, vf_loss_coeff: float, entropy_coeff: float, grad_clip, device: str = "cpu"):
+                      vf_clip_param: float, vf_loss_coeff: float, entropy_coeff: float, grad_clip,
+                      use_kl_loss: bool, kl_coeff: float, kl_target: float, device: str = "cpu"):
     """RLlib's ``LearnerGroup`` (one local learner) of the members' :class:`StackedPPOModule`."""
     config = (PPOConfig()
               .training(lr=lr, clip_param=clip_param, vf_clip_param=vf_clip_param, vf_loss_coeff=vf_loss_coeff,
-                        entropy_coeff=entropy_coeff, use_kl_loss=False, kl_coeff=0.0, grad_clip=grad_clip,
-                        grad_clip_by="global_norm"))
+                        entropy_coeff=entropy_coeff, use_kl_loss=use_kl_loss, kl_coeff=float(kl_coeff),
+                        kl_target=float(kl_target), grad_clip=grad_clip, grad_clip_by="global_norm"))
     return stacked.members_group(config, StackedPPOLearner, StackedPPOModule, member_seeds, obs_dim, hiddens,
                          gym.spaces.Discrete(n_actions), device)
 
@@ -133,3 +177,16 @@ class RLlibPPOMembers(LearnerMembers):
                             Columns.ACTION_LOGP: flat["logp"], Columns.ACTION_DIST_INPUTS: flat["logits"],
                             Postprocessing.ADVANTAGES: flat["advantages"],
                             Postprocessing.VALUE_TARGETS: flat["value_targets"]})
+
+    @property
+    def kl_coeffs(self) -> torch.Tensor:
+        """The members' KL coefficients ``(M,)`` (RLlib's ``curr_kl_coeffs_per_module``, one per member)."""
+        return self.learner.curr_kl_coeffs_per_module[MODULE_ID]
+
+    def state_dict(self) -> dict:
+        """The learner's state and the KL coefficients (RLlib's learner state omits them)."""
+        return super().state_dict() | {"kl_coeffs": self.kl_coeffs.detach().cpu().clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.kl_coeffs.data.copy_(state["kl_coeffs"])

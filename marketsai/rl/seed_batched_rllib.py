@@ -210,13 +210,22 @@ class LearnerMembers:
         """RLlib's loss columns of the flattened ``M * k`` rows."""
         return transitions(flat["obs"], flat["actions"], flat["rewards"], flat["next_obs"])
 
-    def update(self, batch: dict, periods: int) -> dict:
-        """One RLlib update of all members on ``batch`` (arrays ``(M, k, ...)``); RLlib's
-        learner updates the targets when ``periods`` say so."""
-        M, k = next(iter(batch.values())).shape[:2]
-        flat = {c: v.reshape((M * k,) + v.shape[2:]) for c, v in batch.items()}
-        return self.group.update(batch=MultiAgentBatch({MODULE_ID: self.columns(flat)}, env_steps=M * k),
-                                 timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)})
+    def update(self, batch: dict, periods: int, minibatches: int = 1) -> dict:
+        """One RLlib update of all members on ``batch`` (arrays ``(M, n * k, ...)``): a
+        gradient step on each of its ``n`` = ``minibatches`` minibatches in turn (member
+        ``m``'s rows ``j * k`` to ``(j + 1) * k`` in the ``j``-th), cut by RLlib's unshuffled
+        minibatch iterator from the minibatches laid end to end; RLlib's learner updates the
+        targets when ``periods`` say so."""
+        M, rows = next(iter(batch.values())).shape[:2]
+        if rows % minibatches:
+            raise ValueError(f"{rows} rows a member are not {minibatches} equal minibatches")
+        k, cut, tail = rows // minibatches, {}, {c: v.shape[2:] for c, v in batch.items()}
+        if minibatches > 1:  # minibatch-major: (n, M, k, ...)
+            batch = {c: v.reshape((M, minibatches, k) + tail[c]).swapaxes(0, 1) for c, v in batch.items()}
+            cut = {"minibatch_size": M * k}
+        flat = {c: v.reshape((M * rows,) + tail[c]) for c, v in batch.items()}
+        return self.group.update(batch=MultiAgentBatch({MODULE_ID: self.columns(flat)}, env_steps=M * rows),
+                                 timesteps={NUM_ENV_STEPS_SAMPLED_LIFETIME: int(periods)}, **cut)
 
     def state_dict(self) -> dict:
         return {"learner": self.learner.get_state()}

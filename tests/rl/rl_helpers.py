@@ -78,9 +78,10 @@ BATCHED_SAC_SMALL = {"periods": 119, "learning_starts": 20, "hiddens": [16, 16],
 
 
 #: ``ppo_batched`` settings of its independence tests: rollouts of 25 periods, 4 epochs of 5
-#: minibatches -- 100 updates at period 125
+#: minibatches -- 100 updates at period 125; the KL penalty on (its per-member coefficients tested too)
 BATCHED_PPO_SMALL = {"periods": 125, "rollout_periods": 25, "minibatch_size": 5, "num_epochs": 4, "hiddens": [16, 16],
-                     "checkpoint_every": 0, "episode_length": 50, "grad_clip": 1.0, "lr": 1e-3, "lambda_": 0.9}
+                     "checkpoint_every": 0, "episode_length": 50, "grad_clip": 1.0, "lr": 1e-3, "lambda_": 0.9,
+                     "use_kl_loss": True}
 
 
 def batched_ppo_settings(**kw) -> dict:
@@ -173,6 +174,28 @@ def assert_sac_resumes_exactly(economy, tmp_path, monkeypatch, run_class) -> Non
     whole, resumed = interrupted_and_whole(economy, cfg, tmp_path, monkeypatch, run_class=run_class)
     assert resumed.periods == 60 and resumed.updates == whole.updates == 31
     assert all(all(same) for same in unchanged(sac_member_state, whole.ens, resumed.ens, 4))
+
+
+def rllib_default_learner(config, obs_dim: int = 2, n_actions: int = 5, hiddens=(16, 16)):
+    """``(group, learner, module)``: RLlib's local learner group of ``config``'s learner over
+    its default RLModule (ReLU MLPs of ``hiddens``) on a box of ``obs_dim`` and ``n_actions``
+    discrete actions, module id ``marketsai.rl.seed_batched_rllib.MODULE_ID`` -- what a
+    member of a batched learner is compared with."""
+    import gymnasium as gym
+    import numpy as np
+    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+    from marketsai.rl.rllib_internals import local_learner
+    from marketsai.rl.seed_batched_rllib import MODULE_ID
+    config = config.learners(num_learners=0).rl_module(
+        model_config={"fcnet_hiddens": list(hiddens), "fcnet_activation": "relu"})
+    spec = RLModuleSpec(module_class=config.get_default_rl_module_spec().module_class,
+                        observation_space=gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32),
+                        action_space=gym.spaces.Discrete(n_actions), model_config=config.model_config)
+    group = config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
+    learner = local_learner(group)
+    return group, learner, learner.module[MODULE_ID]
 
 
 def assert_close(a: list, b: list) -> None:

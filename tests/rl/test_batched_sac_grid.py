@@ -51,23 +51,11 @@ def test_one_member_is_rllibs_own_discrete_sac_learner():
     """One member through the stacked module and our learner, and the same weights in RLlib's
     default SAC module through its own ``SACTorchLearner`` (discrete loss, temperature
     loss included), on the same batches: the same actor, critics, targets and temperature."""
-    import gymnasium as gym
-    from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
-    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
-
     from marketsai.rl.replay import transitions
-    from marketsai.rl.rllib_internals import local_learner
     from marketsai.rl.seed_batched_rllib import MODULE_ID
 
     ours = RLlibSACMembers(sac_learner_group([7], 2, [16, 16], n_actions=5, **TRAINING))
-    config = sac_config(**TRAINING).learners(num_learners=0).rl_module(
-        model_config={"fcnet_hiddens": [16, 16], "fcnet_activation": "relu"})
-    spec = RLModuleSpec(module_class=config.get_default_rl_module_spec().module_class,
-                        observation_space=gym.spaces.Box(-np.inf, np.inf, (2,), np.float32),
-                        action_space=gym.spaces.Discrete(5), model_config=config.model_config)
-    group = config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
-    learner = local_learner(group)
-    theirs = learner.module[MODULE_ID]
+    group, learner, theirs = helpers.rllib_default_learner(sac_config(**TRAINING))
 
     def layers(encoder, head):  # RLlib's default: an MLP encoder (ReLU after each layer) and a linear head
         return [encoder.net.mlp[0], encoder.net.mlp[2], head.net.mlp[0]]

@@ -35,7 +35,12 @@ UNSOURCED: dict[tuple[str, str], str] = {
         "partly sourced: the first row is benchmarks/results/interventions.md, the last the rerun's "
         "provenance (in experiments/interventions/results/*.source.json); the other runs' times were "
         "not written to a file",
-    ("tabular_vs_deep.md", "| claim (as the study stated it) | source checked here | what our runs say |"):
+    ("tabular_vs_deep.md", "| experiment file | learner | state |"):
+        "inputs: the study's experiment files and whether each has run, no measurement",
+    ("tabular_vs_deep.md", "| claim | paper | our evidence | supported? |"):
+        "prose in a table: published claims (docs/references.md) set against numbers of the generated "
+        "tables of the page and of tabular_vs_deep_earlier.md",
+    ("tabular_vs_deep_earlier.md", "| claim (as the study stated it) | source checked here | what our runs say |"):
         "prose in a table: published claims (docs/references.md) set against numbers of the generated "
         "tables above",
     ("growth.md", "| economy file | alpha | beta | delta | gamma | log z AR(1) | chain | capital grid | k_ss |"):

@@ -141,5 +141,7 @@ print(comparison.round(3))
 # the same numbers to the digit: each seed's trial is seeded, and marketsai starts Ray's
 # workers with one fixed hash seed (RLlib orders the firms by it).
 #
-# The study behind this comparison, at a million periods per seed and with DQN, SAC and a
-# centralised critic, is on the [tabular versus deep learners](../tabular_vs_deep.md) page.
+# The study behind this comparison, with DQN and SAC at the scale of the published deep-RL
+# studies, is on the [tabular versus deep learners](../tabular_vs_deep.md) page; the one at a
+# million periods per seed with PPO and a centralised critic is among its
+# [earlier comparisons](../tabular_vs_deep_earlier.md).

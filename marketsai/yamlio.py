@@ -34,8 +34,13 @@ from marketsai import limits
 from marketsai.errors import SpecError
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads ``1e5`` / ``4e-6`` as floats (PyYAML's YAML 1.1 needs a dot)."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """SafeLoader that reads ``1e5`` / ``4e-6`` as floats (PyYAML's YAML 1.1 needs a dot).
+
+    On libyaml's C parser where PyYAML has it (wheels do): about 13x faster than the
+    pure-Python parser on the shipped files, which it reads to the same values. It is a
+    little more lenient (a tab after ``key:`` is accepted); errors stay :class:`SpecError`.
+    """
 
 
 _Loader.add_implicit_resolver(
@@ -123,10 +128,11 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
             f"character {exc.position}" if isinstance(exc, yaml.reader.ReaderError)
             else "unknown position")
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "maximum nesting depth" in problem:  # libyaml stops at 1,000 levels, before our check
+            raise _too_deep(file) from None
         raise SpecError(f"invalid YAML at {where}: {problem}", file=file) from None
     except RecursionError:
-        raise SpecError("nested too deeply", file=file,
-                        allowed=f"at most {limits.MAX_YAML_DEPTH} levels of nesting") from None
+        raise _too_deep(file) from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         if isinstance(exc, SpecError):
             raise
@@ -134,6 +140,11 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _too_deep(file: str | None) -> SpecError:
+    return SpecError("nested too deeply", file=file,
+                     allowed=f"at most {limits.MAX_YAML_DEPTH} levels of nesting")
 
 
 def is_file(path: str | Path) -> bool:

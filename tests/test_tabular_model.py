@@ -23,7 +23,7 @@ from marketsai.tabular import (
     run_sessions,
 )
 from marketsai.tabular.games import calvano_game
-from marketsai.tabular.models import calvano_q0_model
+from marketsai.tabular.models import calvano_q0_model, model_controls
 from marketsai.tabular.sessions import calvano_q0, check_memory
 
 
@@ -165,6 +165,16 @@ def test_model_checks_give_clear_errors():
                       next_x=np.zeros((1, 500_000, 200), dtype=np.int64), discount=0.9)
     with pytest.raises(SpecError, match=r"Q-tables need .* states x 200 actions, float64"):
         check_memory(big, QLearningConfig(), 4, available=2 * 1024**3)
+
+
+def test_default_controls_are_writable_whatever_the_number_of_agents():
+    """A read-only array is another type to numba: read-only defaults on a single-agent
+    model (a broadcast view of length 1 counts as contiguous and is not copied) made it
+    compile every model kernel a second time."""
+    for model in (growth_model(n_k=4), random_model()):
+        for name, arr in zip(("forced", "eps", "learn", "cap"),
+                             model_controls(model, None, None, None, None), strict=True):
+            assert arr.flags.writeable and arr.flags.c_contiguous, (model.n_agents, name)
 
 
 @pytest.mark.parametrize("protocol", ["simultaneous", "alternating"])

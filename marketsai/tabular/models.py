@@ -184,7 +184,9 @@ def model_controls(model, forced_action, epsilon_override, learn, action_cap):
 
     def vec(value, default, dtype, name, ok, allowed):
         if value is None:
-            return np.ascontiguousarray(np.broadcast_to(np.asarray(default, dtype=dtype), (n,)))
+            # a fresh writable array: a read-only view (np.broadcast_to) is another type to
+            # numba, so single-agent models would compile every kernel a second time
+            return np.array(np.broadcast_to(np.asarray(default, dtype=dtype), (n,)))
         arr = np.asarray(value, dtype=dtype)
         arr = np.full(n, arr.item(), dtype=dtype) if arr.ndim == 0 else arr
         if arr.shape != (n,) or not all(ok(v, i) for i, v in enumerate(arr)):

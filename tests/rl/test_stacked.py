@@ -124,6 +124,95 @@ def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
     np.testing.assert_allclose(targets[1:], 0.0, atol=1e-5)
 
 
+def test_block_relative_subtracts_the_other_sessions_mean_of_the_same_agent():
+    from marketsai.rl.stacked import block_relative
+
+    rng = np.random.default_rng(0)
+    T, block, n = 5, 4, 3
+    r = rng.normal(size=(T, block * n))
+    rel = block_relative(r, block).reshape(T, block, n)
+    per = r.reshape(T, block, n)
+    for b in range(block):
+        others = np.delete(per, b, axis=1).mean(axis=1)
+        np.testing.assert_allclose(rel[:, b], per[:, b] - others)
+    # a shock common to the block's sessions (per agent) leaves no trace
+    common = rng.normal(size=(T, 1, n))
+    np.testing.assert_allclose(block_relative((per + common).reshape(T, -1), block), rel.reshape(T, -1))
+    with pytest.raises(ValueError, match="at least 2"):
+        block_relative(r, 1)
+
+
+def test_block_baseline_reaches_the_value_targets(local_ray):
+    """``env.block_baseline``: the learner's GAE sees each row's reward minus the block's others'."""
+    import gymnasium as gym
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.core.columns import Columns
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+    from ray.rllib.env.single_agent_episode import SingleAgentEpisode
+
+    from marketsai.rl.rllib_internals import learner_connector
+    from marketsai.rl.stacked import RowModule, StackedPPOLearner
+
+    n, T = 2, 4  # a block of 2 one-agent sessions
+    obs_space = gym.spaces.Box(-1, 1, (n, 2), np.float32)
+    act_space = gym.spaces.Box(-1, 1, (n,), np.float32)
+    config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space,
+                                      env_config={"block": 2, "block_baseline": True})
+              .training(learner_class=StackedPPOLearner, gamma=0.5, lambda_=1.0)
+              .rl_module(rl_module_spec=RLModuleSpec(module_class=RowModule)))
+    learner = config.build_learner(env=None)
+    rewards = np.zeros((T, n))
+    rewards[:, 0] = 1.0
+    ep = SingleAgentEpisode(observations=list(np.zeros((T + 1, n, 2), np.float32)),
+                            actions=list(np.zeros((T, n), np.float32)), rewards=list(rewards.mean(axis=1)),
+                            infos=[{"rewards": np.zeros(n)}] + [{"rewards": r} for r in rewards],
+                            extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
+                                                 Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
+                            len_lookback_buffer=0, terminated=True)
+    batch = learner_connector(learner)(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
+    targets = batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
+    own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
+    np.testing.assert_allclose(targets[0], own, atol=1e-5)  # 1 - 0 each period
+    np.testing.assert_allclose(targets[1], -own, atol=1e-5)  # 0 - 1
+
+
+def test_common_shocks_and_block_baseline_need_a_stacked_block():
+    import rl_helpers
+
+    from marketsai.errors import SpecError
+    from marketsai.rl.spec import RLExperimentSpec
+
+    economy = str(rl_helpers.ROOT / "economies" / "brock_mirman_share.yaml")
+    for key in ("common_shocks", "block_baseline"):
+        with pytest.raises(SpecError, match=f"env.{key}") as err:
+            RLExperimentSpec.from_dict(rl_helpers.experiment(
+                "PPO", economy=economy, env={"sessions": 4, "stacked": True, key: True}))
+        assert "env.block > 1" in str(err.value)
+    spec = RLExperimentSpec.from_dict(rl_helpers.experiment(
+        "PPO", economy=economy, env={"sessions": 4, "stacked": True, "block": 2, "common_shocks": True,
+                                     "block_baseline": True}))
+    assert spec.env["common_shocks"] and spec.env["block_baseline"]
+
+
+@pytest.mark.rllib
+def test_growth_trains_with_common_shocks_and_a_block_baseline(local_ray, tmp_path):
+    """Brock--Mirman, 4 sessions in blocks of 2 on shared shocks, a block baseline: a short
+    training through the runner (one row per session, two per sub-environment)."""
+    import pandas as pd
+    import rl_helpers
+
+    from marketsai.runner import run_experiment
+
+    exp = rl_helpers.experiment("PPO", economy=str(rl_helpers.ROOT / "economies" / "brock_mirman_share.yaml"),
+                                env={"max_cycles": 20, "sessions": 4, "stacked": True, "block": 2,
+                                     "common_shocks": True, "block_baseline": True})
+    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 40, "minibatch_size": 40, "num_epochs": 1}
+    exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
+    run = run_experiment(exp, out=tmp_path / "run", progress=False)
+    row = pd.read_parquet(run / "results.parquet").iloc[0]
+    assert row["env_steps"] >= 40 and row["agent_steps"] == 2 * row["env_steps"]
+
+
 @pytest.mark.rllib
 def test_stacked_experiment_trains_through_the_runner(local_ray, tmp_path):
     """``env: {sessions: S, stacked: true}`` trains PPO with one row per household."""

@@ -87,38 +87,46 @@ def test_unstack_gives_each_row_its_own_data_and_log_probability():
         assert row.is_truncated
 
 
-def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
-    """Learning semantics: rows share the network but each learns from its own return.
-
-    Only row 0 is ever rewarded; after the learner connector (unstack, GAE), the value
-    targets of every other row are those of a zero reward stream, not of the mean.
-    """
+def _value_targets(rewards: np.ndarray, env_config: dict | None = None) -> np.ndarray:
+    """The learner connector's value targets ``(rows, T)`` (gamma 0.5, lambda 1) of one terminated
+    stacked episode whose rows earn ``rewards`` ``(T, rows)``."""
     import gymnasium as gym
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.columns import Columns
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 
+    from marketsai.rl.rllib_internals import learner_connector
     from marketsai.rl.stacked import RowModule, StackedPPOLearner
 
-    n, T = 3, 5
+    T, n = rewards.shape
     obs_space = gym.spaces.Box(-1, 1, (n, 2), np.float32)
     act_space = gym.spaces.Box(-1, 1, (n,), np.float32)
-    config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space)
+    config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space,
+                                      env_config=env_config or {})
               .training(learner_class=StackedPPOLearner, gamma=0.5, lambda_=1.0)
               .rl_module(rl_module_spec=RLModuleSpec(module_class=RowModule)))
     learner = config.build_learner(env=None)
-    rewards = np.zeros((T, n))
-    rewards[:, 0] = 1.0
     ep = SingleAgentEpisode(observations=list(np.zeros((T + 1, n, 2), np.float32)),
                             actions=list(np.zeros((T, n), np.float32)), rewards=list(rewards.mean(axis=1)),
                             infos=[{"rewards": np.zeros(n)}] + [{"rewards": r} for r in rewards],
                             extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
                                                  Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
                             len_lookback_buffer=0, terminated=True)
-    from marketsai.rl.rllib_internals import learner_connector
     batch = learner_connector(learner)(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
-    targets = batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
+    return batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
+
+
+def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
+    """Learning semantics: rows share the network but each learns from its own return.
+
+    Only row 0 is ever rewarded; after the learner connector (unstack, GAE), the value
+    targets of every other row are those of a zero reward stream, not of the mean.
+    """
+    T = 5
+    rewards = np.zeros((T, 3))
+    rewards[:, 0] = 1.0
+    targets = _value_targets(rewards)
     own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
     np.testing.assert_allclose(targets[0], own, atol=1e-5)
     np.testing.assert_allclose(targets[1:], 0.0, atol=1e-5)
@@ -143,34 +151,12 @@ def test_block_relative_subtracts_the_other_sessions_mean_of_the_same_agent():
 
 
 def test_block_baseline_reaches_the_value_targets(local_ray):
-    """``env.block_baseline``: the learner's GAE sees each row's reward minus the block's others'."""
-    import gymnasium as gym
-    from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.rllib.core.columns import Columns
-    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
-    from ray.rllib.env.single_agent_episode import SingleAgentEpisode
-
-    from marketsai.rl.rllib_internals import learner_connector
-    from marketsai.rl.stacked import RowModule, StackedPPOLearner
-
-    n, T = 2, 4  # a block of 2 one-agent sessions
-    obs_space = gym.spaces.Box(-1, 1, (n, 2), np.float32)
-    act_space = gym.spaces.Box(-1, 1, (n,), np.float32)
-    config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space,
-                                      env_config={"block": 2, "block_baseline": True})
-              .training(learner_class=StackedPPOLearner, gamma=0.5, lambda_=1.0)
-              .rl_module(rl_module_spec=RLModuleSpec(module_class=RowModule)))
-    learner = config.build_learner(env=None)
-    rewards = np.zeros((T, n))
+    """``env.block_baseline``: the learner's GAE sees each row's reward minus the block's others'
+    (a block of 2 one-agent sessions, only the first rewarded)."""
+    T = 4
+    rewards = np.zeros((T, 2))
     rewards[:, 0] = 1.0
-    ep = SingleAgentEpisode(observations=list(np.zeros((T + 1, n, 2), np.float32)),
-                            actions=list(np.zeros((T, n), np.float32)), rewards=list(rewards.mean(axis=1)),
-                            infos=[{"rewards": np.zeros(n)}] + [{"rewards": r} for r in rewards],
-                            extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
-                                                 Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
-                            len_lookback_buffer=0, terminated=True)
-    batch = learner_connector(learner)(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
-    targets = batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
+    targets = _value_targets(rewards, {"block": 2, "block_baseline": True})
     own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
     np.testing.assert_allclose(targets[0], own, atol=1e-5)  # 1 - 0 each period
     np.testing.assert_allclose(targets[1], -own, atol=1e-5)  # 0 - 1

@@ -93,6 +93,7 @@ def main():
                 print(f"| {bias:+.3f} | {sd} | {label} | "
                       f"{r['sd_A']:.4f} | {r['grad_mean']:+.4f} | {r['grad_true']:+.4f} | {r['grad_sd']:.2f} | "
                       f"{r['snr_batch']:.2f} |")
+    print()
     for sd in (0.02, 0.0086, 0.003):
         print(f"action sd {sd}: the best mean share of the noisy policy is {100 * noise_bias(sd):+.3f} % off alpha beta")
 

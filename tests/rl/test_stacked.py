@@ -181,40 +181,24 @@ def test_common_shocks_and_block_baseline_need_a_stacked_block():
 
 
 @pytest.mark.rllib
-def test_growth_trains_with_common_shocks_and_a_block_baseline(local_ray, tmp_path):
-    """Brock--Mirman, 4 sessions in blocks of 2 on shared shocks, a block baseline: a short
-    training through the runner (one row per session, two per sub-environment)."""
-    import pandas as pd
-    import rl_helpers
-
-    from marketsai.runner import run_experiment
-
-    exp = rl_helpers.experiment("PPO", economy=str(rl_helpers.ROOT / "economies" / "brock_mirman_share.yaml"),
-                                env={"max_cycles": 20, "sessions": 4, "stacked": True, "block": 2,
-                                     "common_shocks": True, "block_baseline": True})
-    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 40, "minibatch_size": 40, "num_epochs": 1}
-    exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
-    run = run_experiment(exp, out=tmp_path / "run", progress=False)
-    row = pd.read_parquet(run / "results.parquet").iloc[0]
-    assert row["env_steps"] >= 40 and row["agent_steps"] == 2 * row["env_steps"]
-
-
-@pytest.mark.rllib
 def test_stacked_experiment_trains_through_the_runner(local_ray, tmp_path):
-    """``env: {sessions: S, stacked: true}`` trains PPO with one row per household."""
+    """``env: {sessions: S, stacked: true}`` trains PPO with one row per household; here in
+    blocks of 2 sessions on common shocks with the block baseline (the plain stacked path
+    trains in the fixtures of test_evaluate_stacked.py)."""
     import pandas as pd
     import rl_helpers
 
     from marketsai.runner import run_experiment
 
     exp = rl_helpers.experiment("PPO", economy=str(rl_helpers.ROOT / "economies" / "growth_market.yaml"),
-                                env={"max_cycles": 20, "sessions": 4, "stacked": True})
-    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 80, "minibatch_size": 80, "num_epochs": 1}
+                                env={"max_cycles": 20, "sessions": 4, "stacked": True, "block": 2,
+                                     "common_shocks": True, "block_baseline": True})
+    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 40, "minibatch_size": 40, "num_epochs": 1}
     exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
     run = run_experiment(exp, out=tmp_path / "run", progress=False)
     row = pd.read_parquet(run / "results.parquet").iloc[0]
-    assert row["env_steps"] >= 80  # session-periods; each one steps the 10 households
-    assert row["agent_steps"] == 10 * row["env_steps"]
+    assert row["env_steps"] >= 40  # sub-environment steps; each one steps 2 sessions of 10 households
+    assert row["agent_steps"] == 20 * row["env_steps"]
 
 
 def test_stacked_needs_sessions_and_an_algorithm_with_a_stacked_path():

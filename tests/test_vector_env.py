@@ -72,3 +72,23 @@ def test_creators_survive_a_pickle_round_trip():
         np.testing.assert_array_equal(oa, ob)
         acts = np.random.default_rng(0).integers(0, 5, size=a.action_space.shape)
         np.testing.assert_array_equal(a.step(acts)[0], b.step(acts)[0])
+
+
+def test_common_shocks_put_each_group_of_sessions_on_one_shock_path():
+    """Groups of ``common_shocks`` sessions share their TFP path; groups differ; the states do not."""
+    econ = mai.load_economy("economies/brock_mirman_share.yaml")
+    from marketsai.envs.vector import EconomyVectorEnv
+    env = EconomyVectorEnv(econ, sessions=6, max_cycles=40, common_shocks=3)
+    obs, _ = env.reset(seed=1)
+    z, k = [obs[:, 1]], [obs[:, 0]]
+    for _ in range(39):
+        obs, *_ = env.step(np.full((6, 1), 0.342, np.float32))
+        z.append(obs[:, 1])
+        k.append(obs[:, 0])
+    z = np.array(z).reshape(40, 2, 3)
+    assert np.array_equal(z, np.broadcast_to(z[:, :, :1], z.shape))  # one path per group
+    assert not np.array_equal(z[:, 0], z[:, 1])  # the groups' paths are not the same
+    assert len(set(np.round(k[0], 9))) == 6  # initial capital is still each session's own
+    with pytest.raises(mai.SpecError, match="common_shocks") as err:
+        EconomyVectorEnv(econ, sessions=6, common_shocks=4)
+    assert err.value.value == 4 and "divisor of 6" in str(err.value)

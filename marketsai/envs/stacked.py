@@ -22,6 +22,9 @@ With ``critic_state`` every step's ``info["critic_state"]`` also carries, per ro
 economy's aggregate state (:meth:`marketsai.economy.Economy.state`: the shock, moments of
 the capital distribution; normalised), which a centralised critic reads in learning only;
 the observation -- what the policy acts on -- is unchanged.
+
+With ``common_shocks`` the ``block`` sessions of a sub-environment share their aggregate
+shock path (common random numbers, :class:`~marketsai.envs.vector.EconomyVectorEnv`).
 """
 
 from __future__ import annotations
@@ -54,11 +57,12 @@ class EconomyStackedEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000, block: int = 1,
-                 agent_ids: bool = False, critic_state: bool = False):
+                 agent_ids: bool = False, critic_state: bool = False, common_shocks: bool = False):
         if block < 1 or sessions % block:
             raise SpecError("sessions must be a multiple of the block of sessions per sub-environment",
                             path="env.block", value=block, allowed=f"a divisor of {sessions}")
-        self.inner = EconomyVectorEnv(economy, sessions=sessions, max_cycles=max_cycles)
+        self.inner = EconomyVectorEnv(economy, sessions=sessions, max_cycles=max_cycles,
+                                      common_shocks=block if common_shocks else 1)
         self.economy = economy
         self.sessions = self.inner.sessions
         self.n_agents = self.inner.n_agents
@@ -139,7 +143,8 @@ def _create(econ, env_config: dict | None = None) -> EconomyStackedEnv:
     return EconomyStackedEnv(econ, sessions=int(config.get("num_envs", 1)) * block,
                              max_cycles=int(config.get("max_cycles", 1000)), block=block,
                              agent_ids=bool(config.get("agent_ids", False)),
-                             critic_state=bool(config.get("critic_state", False)))
+                             critic_state=bool(config.get("critic_state", False)),
+                             common_shocks=bool(config.get("common_shocks", False)))
 
 
 def stacked_creator(economy):

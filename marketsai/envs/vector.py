@@ -12,10 +12,17 @@ session ``b``.
 All sessions start and end together (``max_cycles``); the vector env autoresets with
 gymnasium's NEXT_STEP mode (the step after a truncation returns the reset observations
 and zero rewards), which is what RLlib's ``vector_entry_point`` mode expects.
+
+``common_shocks = g``: consecutive groups of ``g`` sessions share their aggregate shock
+path (common random numbers): each group's sessions take its first session's draws, at
+the start and every period, so the sessions of a group differ only by their own states
+and actions -- what lets a learner compare them with the shocks' noise removed
+(:func:`marketsai.rl.stacked.block_relative`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -43,15 +50,19 @@ class EconomyVectorEnv(VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000):
+    def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000, common_shocks: int = 1):
         groups = {economy.groups[a] for a in economy.actors}
         if len(groups) != 1:
             raise SpecError("a vector env needs every agent in one policy group", path="agents[].group",
                             value=sorted(groups), allowed="one group (use parallel_env for several)")
         if sessions < 1:
             raise SpecError("sessions must be positive", path="sessions", value=sessions, allowed=">= 1")
+        if common_shocks < 1 or sessions % common_shocks:
+            raise SpecError("sessions sharing shocks must divide the sessions", path="common_shocks",
+                            value=common_shocks, allowed=f"a divisor of {sessions}")
         self.economy = economy
         self.sessions = int(sessions)
+        self.common_shocks = int(common_shocks)
         self.n_agents = len(economy.actors)  # agents with decisions (price-taking firms have none)
         self._actors = economy.actor_index
         self.num_envs = self.sessions * self.n_agents
@@ -109,7 +120,7 @@ class EconomyVectorEnv(VectorEnv):
     def reset(self, *, seed=None, options=None):
         if seed is not None:
             self._rng = np.random.default_rng(seed)
-        self._state = self.economy.initial_state(self._rng, self.sessions)
+        self._state = self._share_shocks(self.economy.initial_state(self._rng, self.sessions))
         self._t = 0
         self._needs_reset = False
         return self._observe(), {}
@@ -120,12 +131,20 @@ class EconomyVectorEnv(VectorEnv):
             zeros = np.zeros(self.num_envs, dtype=bool)
             return obs, np.zeros(self.num_envs), zeros, zeros.copy(), info
         values = self.decision_values(actions)
-        self._state, rewards, _ = self.economy.step(self._state, values, self._rng)
+        state, rewards, _ = self.economy.step(self._state, values, self._rng)
+        self._state = self._share_shocks(state)
         self._t += 1
         done = self._t >= self.max_cycles
         self._needs_reset = done
         trunc = np.full(self.num_envs, done)
         return self._observe(), rewards[:, self._actors].reshape(-1), np.zeros(self.num_envs, dtype=bool), trunc, {}
+
+    def _share_shocks(self, state):
+        """``state`` with each group of ``common_shocks`` sessions on its first session's aggregate shocks."""
+        g = self.common_shocks
+        if g == 1:
+            return state
+        return dataclasses.replace(state, exo=np.repeat(state.exo[::g], g, axis=0))
 
     def _observe(self) -> np.ndarray:
         return self.economy.observer.observe_actors(self._state).reshape(self.num_envs, -1)

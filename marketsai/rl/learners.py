@@ -186,7 +186,8 @@ class RLlibLearner(Learner):
         from marketsai.rl.export import untrained_policies
         from marketsai.rl.spec import RLExperimentSpec
 
-        per_agent = settings | {"env": {**settings["env"], "sessions": None, "stacked": False, "block": 1}}
+        per_agent = settings | {"env": {**settings["env"], "sessions": None, "stacked": False, "block": 1,
+                                                 "common_shocks": False, "block_baseline": False}}
         cfg = self.experiment(economy, per_agent, [seed])
         greedy = untrained_policies(RLExperimentSpec.from_config(cfg), economy, seed)
         greedy.info = {"seed": int(seed)}

@@ -119,6 +119,15 @@ RL_SCHEMA = {
                          "session-periods, minibatch_size rows (agent-steps)"),
         "block": Param(1, int_range(1, MAX_SESSIONS), "stacked: sessions per sub-environment (a divisor of "
                                                       "sessions); many small sessions, one RLlib step per block"),
+        # Why: on growth economies the return's noise is almost all the future shocks'; sessions
+        # on one shock path compared with each other leave the actions' effect alone.
+        "common_shocks": Param(False, one_of(True, False),
+                               "stacked: the sessions of a block share their aggregate shock path "
+                               "(common random numbers)"),
+        "block_baseline": Param(False, one_of(True, False),
+                                "stacked PPO: each row learns from its reward minus the mean reward of the "
+                                "same agent in the block's other sessions (leave-one-out; unbiased, as "
+                                "sessions do not interact); with common_shocks it removes the shocks' noise"),
     },
     "algorithm": {
         "name": Param(check=_algorithm_name, doc="the algorithm"),
@@ -203,6 +212,9 @@ RULES = (
          or (c["env"]["stacked"] and c["env"]["sessions"] % c["env"]["block"] == 0),
          "env.block groups sessions of a stacked population (a divisor of env.sessions)",
          "a divisor of env.sessions with env.stacked, else 1"),
+    *(Rule(f"env.{key}", lambda c, key=key: not c["env"][key] or (c["env"]["stacked"] and c["env"]["block"] > 1),
+           f"env.{key} compares the sessions of a stacked block", "false, or env.stacked with env.block > 1")
+      for key in ("common_shocks", "block_baseline")),
     Rule("evaluation.tail", lambda c: c["evaluation"]["tail"] <= c["evaluation"]["periods"],
          "tail must not exceed periods", lambda c: f"<= {c['evaluation']['periods']}"),
     Rule("seeds", lambda c: len(set(c["seeds"])) == len(c["seeds"]), "a seed appears twice",

@@ -17,6 +17,13 @@ Three pieces make PPO learn the right thing from it:
   learners with parameter sharing, not a planner maximising the sum.
 * :class:`StackedPPOLearner` -- PPO's torch learner with that connector in front.
 
+A **block baseline** (``env.block_baseline``): each row learns from its reward minus the
+mean reward of the same agent in the block's *other* sessions (:func:`block_relative`).
+Sessions of a block never interact, so the subtracted term does not depend on the row's
+own actions and the policy gradient keeps its expectation; with ``env.common_shocks`` the
+sessions share their shock path and the subtraction removes the shocks' noise from the
+returns -- on Brock--Mirman almost all of it (docs of experiments/growth_deep/results).
+
 A **centralised critic** over a stacked population (``algorithm: centralised_critic`` with
 ``env.stacked``): the environment puts each session's aggregate state in
 ``info["critic_state"]`` (:class:`~marketsai.envs.stacked.EconomyStackedEnv`), the unstacked
@@ -186,8 +193,28 @@ def _row_logp(inputs: np.ndarray, actions: np.ndarray, n: int, per_row: int, dis
     return np.concatenate([mean, log_std], axis=-1), logp.sum(axis=-1)
 
 
+def block_relative(rewards: np.ndarray, block: int) -> np.ndarray:
+    """Rewards ``(T, rows)`` of ``block`` sessions (rows ``b * N + i``) minus, for each row, the
+    mean reward of the same agent ``i`` in the block's other sessions (a leave-one-out baseline).
+
+    >>> block_relative(np.array([[1.0, 10.0, 3.0, 20.0]]), 2).tolist()  # 2 sessions of 2 agents
+    [[-2.0, -10.0, 2.0, 10.0]]
+    """
+    if block < 2:
+        raise ValueError(f"a block baseline needs at least 2 sessions a block, got {block}")
+    T, rows = rewards.shape
+    r = rewards.reshape(T, block, rows // block)
+    others = (r.sum(axis=1, keepdims=True) - r) / (block - 1)
+    return (r - others).reshape(T, rows)
+
+
 class UnstackPopulation(ConnectorV2):
-    """Split each stacked episode into one single-agent episode per row (see the module docstring)."""
+    """Split each stacked episode into one single-agent episode per row (see the module docstring);
+    ``baseline_block > 1``: each row's rewards relative to its block (:func:`block_relative`)."""
+
+    def __init__(self, *args, baseline_block: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.baseline_block = int(baseline_block)
 
     def __call__(self, *, rl_module, batch, episodes, explore=None, shared_data=None, **kwargs):
         module = rl_module[next(iter(rl_module.keys()))] if hasattr(rl_module, "keys") else rl_module
@@ -201,6 +228,8 @@ class UnstackPopulation(ConnectorV2):
             acts = np.asarray(ep.get_actions(slice(0, T)))
             infos = ep.get_infos(slice(0, T + 1))
             rewards = np.stack([np.asarray(info["rewards"], dtype=np.float64) for info in infos[1:]])  # (T, N)
+            if self.baseline_block > 1:
+                rewards = block_relative(rewards, self.baseline_block)
             inputs = np.asarray(ep.get_extra_model_outputs(Columns.ACTION_DIST_INPUTS, slice(0, T)))
             dist_in, logp = _row_logp(inputs, acts, n, per_row, discrete)
             row_acts = acts.reshape(T, n) if discrete else acts.reshape(T, n, per_row)
@@ -248,11 +277,14 @@ class AddRowCriticInputs(ConnectorV2):
 
 class StackedPPOLearner(PPOTorchLearner):
     """PPO on a stacked population: :class:`UnstackPopulation` runs before every other learner
-    connector, and :class:`AddRowCriticInputs` after the observations (for a centralised critic)."""
+    connector (with the block baseline when ``env_config`` sets ``block_baseline``), and
+    :class:`AddRowCriticInputs` after the observations (for a centralised critic)."""
 
     def build(self) -> None:
         super().build()
         pipeline = learner_connector(self)
         if pipeline is not None:
-            pipeline.prepend(UnstackPopulation())
+            env = self.config.env_config or {}
+            block = int(env.get("block") or 1) if env.get("block_baseline") else 1
+            pipeline.prepend(UnstackPopulation(baseline_block=block))
             pipeline.insert_after(AddObservationsFromEpisodesToBatch, AddRowCriticInputs())

@@ -87,59 +87,118 @@ def test_unstack_gives_each_row_its_own_data_and_log_probability():
         assert row.is_truncated
 
 
-def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
-    """Learning semantics: rows share the network but each learns from its own return.
-
-    Only row 0 is ever rewarded; after the learner connector (unstack, GAE), the value
-    targets of every other row are those of a zero reward stream, not of the mean.
-    """
+def _value_targets(rewards: np.ndarray, env_config: dict | None = None) -> np.ndarray:
+    """The learner connector's value targets ``(rows, T)`` (gamma 0.5, lambda 1) of one terminated
+    stacked episode whose rows earn ``rewards`` ``(T, rows)``."""
     import gymnasium as gym
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.columns import Columns
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
     from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 
+    from marketsai.rl.rllib_internals import learner_connector
     from marketsai.rl.stacked import RowModule, StackedPPOLearner
 
-    n, T = 3, 5
+    T, n = rewards.shape
     obs_space = gym.spaces.Box(-1, 1, (n, 2), np.float32)
     act_space = gym.spaces.Box(-1, 1, (n,), np.float32)
-    config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space)
+    config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space,
+                                      env_config=env_config or {})
               .training(learner_class=StackedPPOLearner, gamma=0.5, lambda_=1.0)
               .rl_module(rl_module_spec=RLModuleSpec(module_class=RowModule)))
     learner = config.build_learner(env=None)
-    rewards = np.zeros((T, n))
-    rewards[:, 0] = 1.0
     ep = SingleAgentEpisode(observations=list(np.zeros((T + 1, n, 2), np.float32)),
                             actions=list(np.zeros((T, n), np.float32)), rewards=list(rewards.mean(axis=1)),
                             infos=[{"rewards": np.zeros(n)}] + [{"rewards": r} for r in rewards],
                             extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
                                                  Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
                             len_lookback_buffer=0, terminated=True)
-    from marketsai.rl.rllib_internals import learner_connector
     batch = learner_connector(learner)(rl_module=learner.module, batch={}, episodes=[ep], shared_data={})
-    targets = batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
+    return batch["default_policy"][Columns.VALUE_TARGETS].reshape(n, -1)[:, :T].detach().numpy()
+
+
+def test_advantages_of_a_row_come_from_its_own_reward_only(local_ray):
+    """Learning semantics: rows share the network but each learns from its own return.
+
+    Only row 0 is ever rewarded; after the learner connector (unstack, GAE), the value
+    targets of every other row are those of a zero reward stream, not of the mean.
+    """
+    T = 5
+    rewards = np.zeros((T, 3))
+    rewards[:, 0] = 1.0
+    targets = _value_targets(rewards)
     own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
     np.testing.assert_allclose(targets[0], own, atol=1e-5)
     np.testing.assert_allclose(targets[1:], 0.0, atol=1e-5)
 
 
+def test_block_relative_subtracts_the_other_sessions_mean_of_the_same_agent():
+    from marketsai.rl.stacked import block_relative
+
+    rng = np.random.default_rng(0)
+    T, block, n = 5, 4, 3
+    r = rng.normal(size=(T, block * n))
+    rel = block_relative(r, block).reshape(T, block, n)
+    per = r.reshape(T, block, n)
+    for b in range(block):
+        others = np.delete(per, b, axis=1).mean(axis=1)
+        np.testing.assert_allclose(rel[:, b], per[:, b] - others)
+    # a shock common to the block's sessions (per agent) leaves no trace
+    common = rng.normal(size=(T, 1, n))
+    np.testing.assert_allclose(block_relative((per + common).reshape(T, -1), block), rel.reshape(T, -1))
+    with pytest.raises(ValueError, match="at least 2"):
+        block_relative(r, 1)
+
+
+def test_block_baseline_reaches_the_value_targets(local_ray):
+    """``env.block_baseline``: the learner's GAE sees each row's reward minus the block's others'
+    (a block of 2 one-agent sessions, only the first rewarded)."""
+    T = 4
+    rewards = np.zeros((T, 2))
+    rewards[:, 0] = 1.0
+    targets = _value_targets(rewards, {"block": 2, "block_baseline": True})
+    own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
+    np.testing.assert_allclose(targets[0], own, atol=1e-5)  # 1 - 0 each period
+    np.testing.assert_allclose(targets[1], -own, atol=1e-5)  # 0 - 1
+
+
+def test_common_shocks_and_block_baseline_need_a_stacked_block():
+    import rl_helpers
+
+    from marketsai.errors import SpecError
+    from marketsai.rl.spec import RLExperimentSpec
+
+    economy = str(rl_helpers.ROOT / "economies" / "brock_mirman_share.yaml")
+    for key in ("common_shocks", "block_baseline"):
+        with pytest.raises(SpecError, match=f"env.{key}") as err:
+            RLExperimentSpec.from_dict(rl_helpers.experiment(
+                "PPO", economy=economy, env={"sessions": 4, "stacked": True, key: True}))
+        assert "env.block > 1" in str(err.value)
+    spec = RLExperimentSpec.from_dict(rl_helpers.experiment(
+        "PPO", economy=economy, env={"sessions": 4, "stacked": True, "block": 2, "common_shocks": True,
+                                     "block_baseline": True}))
+    assert spec.env["common_shocks"] and spec.env["block_baseline"]
+
+
 @pytest.mark.rllib
 def test_stacked_experiment_trains_through_the_runner(local_ray, tmp_path):
-    """``env: {sessions: S, stacked: true}`` trains PPO with one row per household."""
+    """``env: {sessions: S, stacked: true}`` trains PPO with one row per household; here in
+    blocks of 2 sessions on common shocks with the block baseline (the plain stacked path
+    trains in the fixtures of test_evaluate_stacked.py)."""
     import pandas as pd
     import rl_helpers
 
     from marketsai.runner import run_experiment
 
     exp = rl_helpers.experiment("PPO", economy=str(rl_helpers.ROOT / "economies" / "growth_market.yaml"),
-                                env={"max_cycles": 20, "sessions": 4, "stacked": True})
-    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 80, "minibatch_size": 80, "num_epochs": 1}
+                                env={"max_cycles": 20, "sessions": 4, "stacked": True, "block": 2,
+                                     "common_shocks": True, "block_baseline": True})
+    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 40, "minibatch_size": 40, "num_epochs": 1}
     exp["evaluation"] = {"episodes": 1, "periods": 10, "tail": 5, "impulse_periods": 2}
     run = run_experiment(exp, out=tmp_path / "run", progress=False)
     row = pd.read_parquet(run / "results.parquet").iloc[0]
-    assert row["env_steps"] >= 80  # session-periods; each one steps the 10 households
-    assert row["agent_steps"] == 10 * row["env_steps"]
+    assert row["env_steps"] >= 40  # sub-environment steps; each one steps 2 sessions of 10 households
+    assert row["agent_steps"] == 20 * row["env_steps"]
 
 
 def test_stacked_needs_sessions_and_an_algorithm_with_a_stacked_path():

@@ -60,8 +60,8 @@ class Run:
 
 
 def parse_target(text: str) -> tuple[str | None, Path]:
-    label, sep, folder = text.rpartition("=")
-    return (label if sep else None), Path(folder)
+    label, sep, folder = text.partition("=")
+    return (label, Path(folder)) if sep else (None, Path(text))
 
 
 def checkpoint_of(folder: Path, relative: str) -> Path:

@@ -108,18 +108,19 @@ def cost(run: Path) -> dict:
     """``wall_hours`` and ``cpu_hours`` of a run's units over every process that trained them
     (the last one's ``done.json`` plus the earlier segments of each unit's journal,
     :mod:`marketsai.rl.train_journal`), and ``segments`` (the most processes a unit took).
-    A run resumed after a process that did not finish, without a journal to count that
-    process's work (trained before the journal existed), has no known cost: NaN."""
+    A run resumed after a process that did not finish, without a journal that counts that
+    process's work from period 0 (trained before the journal existed), has no known cost: NaN."""
     wall = cpu = 0.0
-    segments = []
+    segments, untimed = [], False
+    records = json.loads((run / "provenance.json").read_text())["runs"] if (run / "provenance.json").is_file() else []
+    resumed = any(r.get("outcome") != "finished" for r in records)
     for path in (run / "chunks").glob("*/done.json"):
         done, earlier = json.loads(path.read_text()), earlier_segments(run / "units" / path.parent.name)
         wall += done["seconds"] + earlier["seconds"]
         cpu += done.get("cpu_seconds", float("nan")) + earlier["cpu_seconds"]
         segments.append(earlier["count"])
-    records = json.loads((run / "provenance.json").read_text())["runs"] if (run / "provenance.json").is_file() else []
-    unfinished = any(r.get("outcome") != "finished" for r in records)
-    if unfinished and np.isnan(segments).any():
+        untimed |= resumed and not earlier["complete"]
+    if untimed:
         wall = cpu = float("nan")
     known = [c for c in segments if not np.isnan(c)]
     return {"wall_hours": wall / 3600, "cpu_hours": cpu / 3600, "segments": max(known) if known else float("nan")}

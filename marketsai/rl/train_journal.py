@@ -68,14 +68,16 @@ class TrainJournal:
 def earlier_segments(run_dir) -> dict:
     """The segments before the last of the journal in ``run_dir``: ``count`` (all segments,
     the last included), ``seconds`` and ``cpu_seconds`` (the earlier ones' sum, each up to its
-    last checkpoint); a folder without a journal (trained before it existed): count NaN and
-    zeros."""
+    last checkpoint); ``complete``: whether the journal starts at period 0 (a checkpoint
+    written before the journal existed and resumed after starts it later: the periods before
+    were not timed). A folder without a journal: count NaN, zeros, not complete."""
     path = Path(run_dir) / JOURNAL
     if not path.is_file():
-        return {"count": float("nan"), "seconds": 0.0, "cpu_seconds": 0.0}
+        return {"count": float("nan"), "seconds": 0.0, "cpu_seconds": 0.0, "complete": False}
     segments = json.loads(path.read_text())["segments"]
     return {"count": len(segments), "seconds": sum(s["seconds"] for s in segments[:-1]),
-            "cpu_seconds": sum(s["cpu_seconds"] for s in segments[:-1])}
+            "cpu_seconds": sum(s["cpu_seconds"] for s in segments[:-1]),
+            "complete": segments[0]["periods_from"] == 0}
 
 
 __all__ = ["JOURNAL", "TrainJournal", "earlier_segments"]

@@ -122,7 +122,7 @@ def test_an_interrupted_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
     assert (second["periods_from"], second["periods_to"], second["finished"]) == (40, 80, True)
     assert first["seconds"] > 0 and second["cpu_seconds"] > 0
     assert earlier_segments(tmp_path / "cut") == {"count": 2, "seconds": first["seconds"],
-                                                   "cpu_seconds": first["cpu_seconds"]}
+                                                   "cpu_seconds": first["cpu_seconds"], "complete": True}
 
 
 def test_registered_learner_gives_one_greedy_policy_per_seed(duopoly, tmp_path):

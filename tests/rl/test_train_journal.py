@@ -59,10 +59,12 @@ def fake_run(root: Path, seconds: float, outcomes: list[str], journal: list[dict
 
 
 def test_the_study_table_counts_every_segment_or_says_it_cannot(tmp_path):
-    cost, piece = study_table().cost, {"seconds": 3600.0, "cpu_seconds": 1800.0}
+    cost, piece = study_table().cost, {"periods_from": 0, "seconds": 3600.0, "cpu_seconds": 1800.0}
     resumed = fake_run(tmp_path / "a", 1800.0, ["running", "finished"], [piece, piece | {"seconds": 1700.0}])
     assert cost(resumed) == {"wall_hours": 1.5, "cpu_hours": 0.75, "segments": 2}
     whole = fake_run(tmp_path / "b", 1800.0, ["finished"], None)  # before the journal, in one piece
     assert cost(whole)["wall_hours"] == 0.5 and np.isnan(cost(whole)["segments"])
     unknown = fake_run(tmp_path / "c", 1800.0, ["running", "finished"], None)  # resumed, no journal
     assert np.isnan(cost(unknown)["wall_hours"]) and np.isnan(cost(unknown)["cpu_hours"])
+    late = [piece | {"periods_from": 25_000}, piece]  # journaled only after a resume: earlier periods untimed
+    assert np.isnan(cost(fake_run(tmp_path / "d", 1800.0, ["running", "running", "finished"], late))["wall_hours"])

@@ -516,12 +516,12 @@ class Economy:
         return EconomyVectorEnv(self, sessions=sessions, max_cycles=max_cycles)
 
     def stacked_env(self, sessions: int = 1, max_cycles: int = 1000, block: int = 1, agent_ids: bool = False,
-                    critic_state: bool = False, common_shocks: bool = False):
+                    critic_state: bool = False, common_shocks: bool = False, peer_group: str | None = None):
         """``sessions`` simulations as a ``VectorEnv`` whose sub-environments stack the agents of
         ``block`` sessions as rows (see :mod:`marketsai.envs.stacked`)."""
         from marketsai.envs.stacked import EconomyStackedEnv
         return EconomyStackedEnv(self, sessions=sessions, max_cycles=max_cycles, block=block, agent_ids=agent_ids,
-                                 critic_state=critic_state, common_shocks=common_shocks)
+                                 critic_state=critic_state, common_shocks=common_shocks, peer_group=peer_group)
 
     def stacked_env_creator(self):
         """A picklable ``creator(env_config) -> EconomyStackedEnv`` (``num_envs`` = sessions) for RLlib."""

@@ -25,6 +25,11 @@ the observation -- what the policy acts on -- is unchanged.
 
 With ``common_shocks`` the ``block`` sessions of a sub-environment share their aggregate
 shock path (common random numbers, :class:`~marketsai.envs.vector.EconomyVectorEnv`).
+
+With ``peer_group`` (``env.peer_baseline``: a per-agent process field, Krusell--Smith's employment ``e``) every
+step's ``info["peer_group"]`` carries each row's value of that field in the state the row
+acts on, so that a learner can compare a row with the peers of its session that share it
+(:func:`marketsai.rl.stacked.peer_relative`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from marketsai.dynamics import exo_values
 from marketsai.envs.vector import EconomyVectorEnv
 from marketsai.errors import SpecError
 
@@ -57,7 +63,8 @@ class EconomyStackedEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, economy, sessions: int = 1, max_cycles: int = 1000, block: int = 1,
-                 agent_ids: bool = False, critic_state: bool = False, common_shocks: bool = False):
+                 agent_ids: bool = False, critic_state: bool = False, common_shocks: bool = False,
+                 peer_group: str | None = None):
         if block < 1 or sessions % block:
             raise SpecError("sessions must be a multiple of the block of sessions per sub-environment",
                             path="env.block", value=block, allowed=f"a divisor of {sessions}")
@@ -71,6 +78,8 @@ class EconomyStackedEnv(VectorEnv):
         self.rows = self.block * self.n_agents  # row b * N + i: agent i of the sub-environment's session b
         self.agent_ids = bool(agent_ids)
         self.critic_state = bool(critic_state)
+        check_peer_baseline(economy, peer_group)
+        self.peer_group = None if peer_group == "all" else peer_group  # all: no grouping field
         one_obs, one_act = self.inner.single_observation_space, self.inner.single_action_space
         lo, hi = one_obs.low, one_obs.high
         if self.agent_ids:  # a one-hot of the agent's index, so that per-agent networks can tell rows apart
@@ -125,10 +134,34 @@ class EconomyStackedEnv(VectorEnv):
         if self.critic_state:  # what a centralised critic reads beside the row's own observation
             info["critic_state"] = self.aggregate_rows()
             info["_critic_state"] = np.ones(self.num_envs, dtype=bool)
+        if self.peer_group is not None:  # the value each row acts on, for a baseline of its peers
+            v = np.asarray(exo_values(self.economy, self.inner.economy_state)[self.peer_group], np.float64)
+            info["peer_group"] = v[:, self.economy.actor_index].reshape(self.num_envs, self.rows)
+            info["_peer_group"] = np.ones(self.num_envs, dtype=bool)
         return info
 
     def close(self, **kwargs):
         pass
+
+
+def peer_fields(economy) -> list[str]:
+    """The per-agent process fields (not a chain's aggregate ones) peers can be grouped by."""
+    return [f for p in economy.idiosyncratic for f in p.chain.fields if f not in p.chain.aggregate]
+
+
+def check_peer_baseline(economy, value, file=None) -> None:
+    """Refuse an ``env.peer_baseline`` that is neither null, ``all`` nor a field of
+    :func:`peer_fields`, or any on an economy of one agent (it has no peers)."""
+    if value is None:
+        return
+    if value != "all" and value not in peer_fields(economy):
+        raise SpecError("peers are grouped by a per-agent process field of the economy",
+                        path="env.peer_baseline", value=value, file=file,
+                        allowed=", ".join(["null", "all"] + [repr(f) for f in peer_fields(economy)]))
+    if len(economy.actors) < 2:
+        raise SpecError("a peer baseline compares each agent with the other agents of its session; "
+                        f"this economy has {len(economy.actors)} agent", path="env.peer_baseline",
+                        value=value, file=file, allowed="null")
 
 
 def critic_state_dim(economy) -> int:
@@ -144,7 +177,8 @@ def _create(econ, env_config: dict | None = None) -> EconomyStackedEnv:
                              max_cycles=int(config.get("max_cycles", 1000)), block=block,
                              agent_ids=bool(config.get("agent_ids", False)),
                              critic_state=bool(config.get("critic_state", False)),
-                             common_shocks=bool(config.get("common_shocks", False)))
+                             common_shocks=bool(config.get("common_shocks", False)),
+                             peer_group=config.get("peer_baseline"))
 
 
 def stacked_creator(economy):

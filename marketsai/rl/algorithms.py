@@ -136,6 +136,8 @@ def _check_vectorisable(spec: RLExperimentSpec, econ) -> None:
         raise SpecError("env.sessions trains one module shared by every agent; policies: agent asks "
                         "for one per agent", path="policies", value=spec.policies,
                         allowed="group (or env.sessions: null)", file=spec.file)
+    from marketsai.envs.stacked import check_peer_baseline
+    check_peer_baseline(econ, spec.env.get("peer_baseline"), spec.file)
     if sessions * len(econ.actors) > MAX_SESSIONS:
         raise SpecError("sessions times agents is too many sub-environments", path="env.sessions",
                         value=sessions, allowed=f"sessions * {len(econ.actors)} <= {MAX_SESSIONS:,}",

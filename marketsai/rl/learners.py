@@ -161,6 +161,11 @@ class RLlibLearner(Learner):
         from marketsai.errors import SpecError
         try:
             self.experiment(economy, settings, [0])
+            peer = (settings.get("env") or {}).get("peer_baseline")
+            if peer is not None:  # a process field of this economy, and peers to compare with
+                from marketsai.economy import Economy
+                from marketsai.envs.stacked import check_peer_baseline
+                check_peer_baseline(Economy.from_dict(economy) if isinstance(economy, dict) else economy, peer)
         except SpecError as err:
             raise _settings_error(err) from None
         return settings
@@ -187,7 +192,8 @@ class RLlibLearner(Learner):
         from marketsai.rl.spec import RLExperimentSpec
 
         per_agent = settings | {"env": {**settings["env"], "sessions": None, "stacked": False, "block": 1,
-                                                 "common_shocks": False, "block_baseline": False}}
+                                                 "common_shocks": False, "block_baseline": False,
+                                                 "peer_baseline": None}}
         cfg = self.experiment(economy, per_agent, [seed])
         greedy = untrained_policies(RLExperimentSpec.from_config(cfg), economy, seed)
         greedy.info = {"seed": int(seed)}

@@ -58,6 +58,7 @@ _seeds = Check(lambda x: x is None or (
     f"null (the file's seed) or a list of 1 to {MAX_SEEDS} integers in [0, 2**63)")
 _positive = Check(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0,
                   "a number > 0")
+_peer = Check(lambda x: isinstance(x, str) and bool(x), "all, or a per-agent process field (e)")
 _algorithm_name = Check(lambda x: isinstance(x, str), "a registered RLlib learner (DQN, SAC, PPO, "
                         "IMPALA, APPO, centralised_critic, or a plug-in: marketsai.learners)")
 
@@ -128,6 +129,13 @@ RL_SCHEMA = {
                                 "stacked PPO: each row learns from its reward minus the mean reward of the "
                                 "same agent in the block's other sessions (leave-one-out; unbiased, as "
                                 "sessions do not interact); with common_shocks it removes the shocks' noise"),
+        # Why: the households of one Krusell-Smith session already share the aggregate shock,
+        # so comparing them removes its noise without common random numbers across sessions.
+        "peer_baseline": Param(None, or_null(_peer), "stacked PPO: each row learns from its reward minus "
+                               "the mean reward that period of the other rows of its session: all of them "
+                               "(all), or those with the same value of a per-agent process field (e: the "
+                               "same employment; a row alone in its group falls back to all); its peers' "
+                               "rewards depend on its action through prices by O(1/N)"),
     },
     "algorithm": {
         "name": Param(check=_algorithm_name, doc="the algorithm"),
@@ -215,6 +223,10 @@ RULES = (
     *(Rule(f"env.{key}", lambda c, key=key: not c["env"][key] or (c["env"]["stacked"] and c["env"]["block"] > 1),
            f"env.{key} compares the sessions of a stacked block", "false, or env.stacked with env.block > 1")
       for key in ("common_shocks", "block_baseline")),
+    Rule("env.peer_baseline", lambda c: c["env"]["peer_baseline"] is None or c["env"]["stacked"],
+         "env.peer_baseline compares the rows of a stacked session", "null, or env.stacked: true"),
+    Rule("env.peer_baseline", lambda c: c["env"]["peer_baseline"] is None or not c["env"]["block_baseline"],
+         "one baseline at a time: env.block_baseline is set", "null with env.block_baseline"),
     Rule("evaluation.tail", lambda c: c["evaluation"]["tail"] <= c["evaluation"]["periods"],
          "tail must not exceed periods", lambda c: f"<= {c['evaluation']['periods']}"),
     Rule("seeds", lambda c: len(set(c["seeds"])) == len(c["seeds"]), "a seed appears twice",
@@ -234,6 +246,9 @@ REPLAY_RULES = (
          "the sessions replay path keeps a uniform ring buffer per module", "capacity only", when=_replay),
     *(Rule(f"resources.{key}", lambda c, key=key: not c["resources"][key], _ONE_PROCESS, "0", when=_replay)
       for key in ("num_env_runners", "num_learners")),
+    Rule("env.peer_baseline", lambda c: c["env"]["peer_baseline"] is None,
+         "the peer baseline changes the rewards of stacked PPO's returns; the sessions replay path "
+         "learns from one-step targets of a replay buffer", "null", when=_replay),
     Rule("env.block", lambda c: c["env"]["block"] == 1, "env.block groups the sub-environments of "
          "stacked PPO; the replay path steps all sessions at once", "1", when=_replay),
 )

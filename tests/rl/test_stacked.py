@@ -87,9 +87,10 @@ def test_unstack_gives_each_row_its_own_data_and_log_probability():
         assert row.is_truncated
 
 
-def _value_targets(rewards: np.ndarray, env_config: dict | None = None) -> np.ndarray:
+def _value_targets(rewards: np.ndarray, env_config: dict | None = None, groups: np.ndarray | None = None) -> np.ndarray:
     """The learner connector's value targets ``(rows, T)`` (gamma 0.5, lambda 1) of one terminated
-    stacked episode whose rows earn ``rewards`` ``(T, rows)``."""
+    stacked episode whose rows earn ``rewards`` ``(T, rows)`` (in the groups ``(T + 1, rows)`` of
+    ``info["peer_group"]``)."""
     import gymnasium as gym
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.columns import Columns
@@ -100,6 +101,7 @@ def _value_targets(rewards: np.ndarray, env_config: dict | None = None) -> np.nd
     from marketsai.rl.stacked import RowModule, StackedPPOLearner
 
     T, n = rewards.shape
+    torch.manual_seed(0)  # the same initial critic each call: targets comparable bit for bit
     obs_space = gym.spaces.Box(-1, 1, (n, 2), np.float32)
     act_space = gym.spaces.Box(-1, 1, (n,), np.float32)
     config = (PPOConfig().environment(observation_space=obs_space, action_space=act_space,
@@ -109,7 +111,9 @@ def _value_targets(rewards: np.ndarray, env_config: dict | None = None) -> np.nd
     learner = config.build_learner(env=None)
     ep = SingleAgentEpisode(observations=list(np.zeros((T + 1, n, 2), np.float32)),
                             actions=list(np.zeros((T, n), np.float32)), rewards=list(rewards.mean(axis=1)),
-                            infos=[{"rewards": np.zeros(n)}] + [{"rewards": r} for r in rewards],
+                            infos=[{"rewards": r} | ({} if groups is None else {"peer_group": g})
+                                   for r, g in zip(np.concatenate([np.zeros((1, n)), rewards]),
+                                                   groups if groups is not None else [None] * (T + 1), strict=True)],
                             extra_model_outputs={Columns.ACTION_DIST_INPUTS: list(np.zeros((T, 2 * n), np.float32)),
                                                  Columns.ACTION_LOGP: list(np.zeros(T, np.float32))},
                             len_lookback_buffer=0, terminated=True)
@@ -162,6 +166,56 @@ def test_block_baseline_reaches_the_value_targets(local_ray):
     np.testing.assert_allclose(targets[1], -own, atol=1e-5)  # 0 - 1
 
 
+def test_peer_relative_subtracts_the_leave_one_out_mean_of_the_sessions_other_rows():
+    from marketsai.rl.stacked import peer_relative
+
+    # two sessions of three rows, one period: row i minus the mean of its session's other two
+    r = np.array([[1.0, 2.0, 6.0, 10.0, 20.0, 60.0]])
+    np.testing.assert_allclose(peer_relative(r, sessions=2), [[1 - 4, 2 - 3.5, 6 - 1.5, 10 - 40, 20 - 35, 60 - 15]])
+    # grouped (employment): rows 0, 2 and 3 employed, 1 alone unemployed (falls back to all others)
+    r = np.array([[1.0, 2.0, 6.0, 8.0], [4.0, 0.0, 2.0, 3.0]])
+    g = np.array([[1, 0, 1, 1], [1, 0, 0, 1]])
+    np.testing.assert_allclose(peer_relative(r, groups=g), [[1 - 7, 2 - 5, 6 - 4.5, 8 - 3.5],
+                                                            [4 - 3, 0 - 2, 2 - 0, 3 - 4]])
+    # a shock common to a session's rows (Krusell-Smith's z) leaves no trace; grouped, neither does a
+    # shift common to a group's rows (the employed's wage) where each group has peers
+    rng = np.random.default_rng(0)
+    r = rng.normal(size=(6, 2 * 5))
+    g = np.stack([rng.permutation([0, 0, 1, 1, 1]) for _ in range(12)]).reshape(6, 10)
+    shock = np.repeat(rng.normal(size=(6, 2)), 5, axis=1)
+    np.testing.assert_allclose(peer_relative(r + shock, 2), peer_relative(r, 2), atol=1e-12)
+    np.testing.assert_allclose(peer_relative(r + shock + 3.0 * g, 2, g), peer_relative(r, 2, g), atol=1e-12)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        peer_relative(np.zeros((3, 2)), sessions=2)
+
+
+def test_peer_baseline_reaches_the_value_targets_and_is_off_by_default(local_ray):
+    """``env.peer_baseline``: the learner's GAE sees each row's reward minus its session's other rows'
+    (one session of three rows, only the first rewarded); by default the rows' own rewards, bit for bit."""
+    import rl_helpers
+
+    from marketsai.rl.spec import RLExperimentSpec
+
+    T = 4
+    rewards = np.zeros((T, 3))
+    rewards[:, 0] = 1.0
+    own = np.array([sum(0.5 ** (s - t) for s in range(t, T)) for t in range(T)])
+    targets = _value_targets(rewards, {"peer_baseline": "all"})
+    np.testing.assert_allclose(targets[0], own, atol=1e-5)  # 1 - (0 + 0) / 2
+    np.testing.assert_allclose(targets[1:], -0.5 * np.stack([own, own]), atol=1e-5)  # 0 - (1 + 0) / 2
+    # by employment: rows 0 and 1 share a group until the last period, when 1 joins 2
+    groups = np.array([[1, 1, 0]] * (T - 1) + [[1, 0, 0]] * 2, dtype=float)
+    targets = _value_targets(rewards, {"peer_baseline": "e"}, groups)
+    np.testing.assert_allclose(targets[0], own, atol=1e-5)  # 1 - 0 (row 1), then 1 - 0 (alone: all others)
+    np.testing.assert_allclose(targets[1], -own + 0.5 ** (T - 1 - np.arange(T)), atol=1e-5)  # -1, then 0 - 0
+    np.testing.assert_allclose(targets[2], -0.5 * own + 0.5 * 0.5 ** (T - 1 - np.arange(T)), atol=1e-5)  # -0.5 (alone), then 0
+    spec = RLExperimentSpec.from_dict(rl_helpers.experiment(
+        "PPO", economy=str(rl_helpers.ROOT / "economies" / "krusell_smith.yaml"), env={"sessions": 2, "stacked": True}))
+    assert spec.env["peer_baseline"] is None
+    rewards = np.random.default_rng(1).normal(size=(T, 3))
+    assert np.array_equal(_value_targets(rewards, dict(spec.env)), _value_targets(rewards, {}))
+
+
 def test_common_shocks_and_block_baseline_need_a_stacked_block():
     import rl_helpers
 
@@ -178,6 +232,103 @@ def test_common_shocks_and_block_baseline_need_a_stacked_block():
         "PPO", economy=economy, env={"sessions": 4, "stacked": True, "block": 2, "common_shocks": True,
                                      "block_baseline": True}))
     assert spec.env["common_shocks"] and spec.env["block_baseline"]
+
+
+def _krusell_smith(n: int) -> dict:
+    import yaml
+    d = yaml.safe_load(open("economies/krusell_smith.yaml"))
+    d["agents"][0]["count"] = n
+    return d
+
+
+def test_peer_baseline_is_refused_where_it_does_not_apply():
+    import rl_helpers
+
+    from marketsai.economy import Economy
+    from marketsai.errors import SpecError
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.spec import RLExperimentSpec
+
+    economy = _krusell_smith(10)
+
+    def spec(algorithm="PPO", **env):
+        return RLExperimentSpec.from_dict(rl_helpers.experiment(algorithm, economy=economy, env=env))
+    for env, why in (({"sessions": 2}, "env.stacked: true"),
+                     ({"sessions": 2, "stacked": True, "block": 2, "block_baseline": True}, "one baseline at a time")):
+        with pytest.raises(SpecError, match="env.peer_baseline") as err:
+            spec(**env, peer_baseline="all")
+        assert why in str(err.value)
+    with pytest.raises(SpecError, match="env.peer_baseline = 'all'") as err:
+        spec("SAC", sessions=2, stacked=True, peer_baseline="all")
+    assert "replay" in str(err.value)
+    with pytest.raises(SpecError, match="env.peer_baseline = 'z'") as err:  # z is common to all households
+        bad = spec(sessions=2, stacked=True, peer_baseline="z")
+        build_config(bad, Economy.from_dict(bad.economy_dict()), "unregistered")
+    assert "allowed: null, all, 'e'" in str(err.value)
+    alone = RLExperimentSpec.from_dict(rl_helpers.experiment(  # Brock-Mirman's one planner: no peers
+        "PPO", economy=str(rl_helpers.ROOT / "economies" / "brock_mirman.yaml"),
+        env={"sessions": 2, "stacked": True, "peer_baseline": "all"}))
+    with pytest.raises(SpecError, match="env.peer_baseline = 'all'.*this economy has 1 agent"):
+        build_config(alone, Economy.from_dict(alone.economy_dict()), "unregistered")
+    assert spec(sessions=2, stacked=True, peer_baseline="e").env["peer_baseline"] == "e"
+    # a kind: learn file is checked against its economy when loaded (marketsai validate)
+    from marketsai.runner import load_experiment
+    study = rl_helpers.ROOT / "experiments" / "krusell_smith" / "ks_study_ppo.yaml"
+    with pytest.raises(SpecError, match="learner.settings.env.peer_baseline = 'z'"):
+        load_experiment(study, {"learner.settings.env.peer_baseline": "z"})
+
+
+def test_peer_groups_are_the_employment_each_row_acts_on():
+    """``info["peer_group"]`` beside each observation is the rows' employment in it (the observed e,
+    un-normalised), in sessions of a block as well."""
+    import marketsai as mai
+
+    econ = mai.Economy.from_dict(_krusell_smith(10))
+    env = econ.stacked_env(sessions=4, block=2, max_cycles=6, peer_group="e")
+    lo, hi = econ.exo_fields["e"].min(), econ.exo_fields["e"].max()
+    obs, info = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    seen = []
+    for _ in range(6):
+        np.testing.assert_allclose(info["peer_group"], lo + (obs[..., 1] + 1.0) / 2.0 * (hi - lo), atol=1e-6)
+        seen.append(info["peer_group"])
+        obs, _, _, _, info = env.step(rng.uniform(0.7, 0.99, size=(2, 20)).astype(np.float32))
+    assert len(np.unique(seen)) == 2  # both employment states occur
+
+
+@pytest.mark.rllib
+def test_krusell_smith_trains_with_the_peer_baseline_by_employment(local_ray, monkeypatch):
+    """A short training of stacked PPO on a 10-household Krusell-Smith economy with
+    ``peer_baseline: e``: the learner's connector subtracts, on every sampled episode, the peers
+    grouped by the employment the rows acted on."""
+    import rl_helpers
+
+    import marketsai.rl.stacked as stacked
+    from marketsai.economy import Economy
+    from marketsai.rl.algorithms import build_config
+    from marketsai.rl.envs import register_economy
+    from marketsai.rl.spec import RLExperimentSpec
+
+    calls = []
+
+    def recorded(rewards, sessions=1, groups=None):
+        calls.append((rewards.shape, sessions, None if groups is None else np.unique(groups)))
+        return peer_relative(rewards, sessions, groups)
+    peer_relative = stacked.peer_relative
+    monkeypatch.setattr(stacked, "peer_relative", recorded)
+    exp = rl_helpers.experiment("PPO", economy=_krusell_smith(10),
+                                env={"max_cycles": 10, "sessions": 2, "stacked": True, "peer_baseline": "e"})
+    exp["algorithm"]["settings"] = {"train_batch_size_per_learner": 20, "minibatch_size": 20, "num_epochs": 1}
+    spec = RLExperimentSpec.from_dict(exp)
+    econ = Economy.from_dict(spec.economy_dict())
+    algo = build_config(spec, econ, register_economy(econ), seed=0).build_algo()
+    try:
+        result = algo.train()
+    finally:
+        algo.stop()
+    assert calls and all(shape[1] == 10 and sessions == 1 for shape, sessions, _ in calls)
+    assert {float(v) for _, _, values in calls for v in values} <= set(econ.exo_fields["e"].tolist())
+    assert np.isfinite(result["learners"]["default_policy"]["policy_loss"])
 
 
 @pytest.mark.rllib

@@ -38,9 +38,11 @@ def test_env_keys_are_checked_and_defaults_visible():
         _spec(env={"session": 4})
     assert err.value.path == "env.session" and "sessions" in str(err.value)
     assert _spec(env={}).env == {"max_cycles": 1000, "sessions": None, "stacked": False, "block": 1,
-                                 "common_shocks": False, "block_baseline": False}
+                                 "common_shocks": False, "block_baseline": False,
+                                 "peer_baseline": None}
     assert _spec(env={"sessions": 8}).to_dict()["env"] == {"max_cycles": 1000, "sessions": 8, "stacked": False, "block": 1,
-                                                         "common_shocks": False, "block_baseline": False}
+                                                         "common_shocks": False, "block_baseline": False,
+                                                         "peer_baseline": None}
 
 
 def test_sessions_and_num_envs_per_env_runner_do_not_mix():

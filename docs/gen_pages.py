@@ -102,7 +102,7 @@ def economy_reference() -> None:
 
 
 def experiment_reference() -> None:
-    from marketsai.runner.config import TRAILING_SCHEMA, common_schema
+    from marketsai.runner.config import OVERRIDES_SCHEMA, TRAILING_SCHEMA, common_schema
     from marketsai.runner.kinds import experiment_kinds, get_kind
     from marketsai.runner.schema import describe_schema
 
@@ -116,9 +116,10 @@ def experiment_reference() -> None:
            "Generated from the `Param` declarations the runner validates with, so it cannot "
            "disagree with `marketsai validate`. Every key can be overridden with "
            "`--set key=value` (dotted, e.g. `learner.alpha=0.1`, "
-           "`economy.markets[0].params.mu=0.3`) and swept under `sweep:`.", "",
+           "`economy.markets[0].params.mu=0.3`) and swept under `sweep:`; an economy's "
+           "own fields are changed in the file under `economy_overrides:`.", "",
            "## Keys of every kind", ""]
-    common = common_schema("<file name>")
+    common = common_schema("<file name>") | OVERRIDES_SCHEMA
     out += table(common) + ["Kind-specific keys come between these and:", ""]
     out += table(TRAILING_SCHEMA)
     names = experiment_kinds.names()

@@ -35,6 +35,17 @@ def split_path(path: str) -> list[str | int]:
     return parts
 
 
+def economy_key(key) -> str:
+    """An economy's dotted key as a key of the experiment (``economy.`` prefixed): the keys
+    of an economy's overrides may be written with or without the prefix.
+
+    >>> economy_key("agents[0].count"), economy_key("economy.discount")
+    ('economy.agents[0].count', 'economy.discount')
+    """
+    key = str(key)
+    return key if key.startswith(("economy.", "economy[")) else f"economy.{key}"
+
+
 def _no_element(path: str, value, node, key) -> SpecError:
     n = len(node) if isinstance(node, list) else 0
     allowed = f"an index in [0, {n - 1}]" if n else "an existing list"

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from marketsai.agents import agent_types
-from marketsai.dotted import set_path
+from marketsai.dotted import economy_key, set_path
 from marketsai.errors import SpecError
 from marketsai.layout import DecisionLayout
 from marketsai.markets import CompetitiveMarket, Market, StrategicMarket, markets
@@ -578,8 +578,7 @@ def load_economy(path: str | Path, overrides: dict | None = None) -> Economy:
         load_spec(path)  # a bad file is reported as itself, before any override
         data = read_yaml(path)
         for key, value in overrides.items():
-            key = str(key)
-            set_path({"economy": data}, key if key.startswith(("economy.", "economy[")) else f"economy.{key}", value)
+            set_path({"economy": data}, economy_key(key), value)
         return Economy.from_dict(data)
     except SpecError as err:
         raise (err if err.file else err.with_file(path)) from None

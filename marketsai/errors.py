@@ -109,20 +109,24 @@ class SpecError(ValueError):
             text = f"{self.file}: {text}"
         return text
 
-    def with_file(self, file) -> SpecError:
-        """The same error, naming the file it came from."""
-        kwargs = dict(path=self.path, allowed=self.allowed, file=file)
+    def _copy(self, **changes) -> SpecError:
+        kwargs = dict(path=self.path, allowed=self.allowed, file=self.file) | changes
         if self.has_value:
             kwargs["value"] = self.value
         return SpecError(self.reason, **kwargs)
 
+    def with_file(self, file) -> SpecError:
+        """The same error, naming the file it came from."""
+        return self._copy(file=file)
+
     def under(self, prefix: str) -> SpecError:
         """The same error with ``prefix`` prepended to its field path."""
-        path = prefix + ("." + self.path if self.path and not self.path.startswith("[") else self.path)
-        kwargs = dict(path=path, allowed=self.allowed, file=self.file)
-        if self.has_value:
-            kwargs["value"] = self.value
-        return SpecError(self.reason, **kwargs)
+        return self._copy(path=prefix + ("." + self.path if self.path and not self.path.startswith("[")
+                                         else self.path))
+
+    def at(self, path: str) -> SpecError:
+        """The same error at another field path (where the user wrote the bad value)."""
+        return self._copy(path=path)
 
 
 class SpecWarning(UserWarning):

@@ -182,6 +182,54 @@ def test_economy_override(tmp_path):
         load_experiment(exp(), {"economy.markets[0].params.mu": -1})
 
 
+def test_economy_overrides_in_the_file(tmp_path):
+    """``economy_overrides`` in the file: the config ``--set economy.<key>`` gives, spent
+    into the inline economy (no key left), so a run folder made from either resumes the other."""
+    written = exp(economy_overrides={"markets[0].params.mu": 0.1, "economy.discount": 0.9}, sessions=6)
+    from_file = load_experiment(written)
+    from_cli = load_experiment(exp(sessions=6), {"economy.markets[0].params.mu": 0.1, "economy.discount": 0.9})
+    assert from_file.config == from_cli.config and "economy_overrides" not in from_file.config
+    assert from_file.config["economy"]["markets"][0]["params"]["mu"] == 0.1
+    assert [from_file.unit_hash(0, u) for _, u, _ in from_file.units()] == \
+        [from_cli.unit_hash(0, u) for _, u, _ in from_cli.units()]
+    run = run_experiment(written, out=tmp_path / "r", progress=False)
+    CALLS.clear()
+    run_experiment(run / "config.yaml", out=run, progress=False)  # the resolved file, economy inline
+    assert CALLS == []
+    # the command line applies after the file, on a key it wrote or on a mapping above one
+    later = load_experiment(written, {"economy.discount": 0.8, "economy.markets[0].params": {"mu": 0.3}})
+    assert later.config["economy"]["discount"] == 0.8
+    assert later.config["economy"]["markets"][0]["params"]["mu"] == 0.3
+
+
+@pytest.mark.parametrize("section, sets, path, match", [
+    ({"markets[0].params.muu": 0.1}, {}, "economy_overrides.markets[0].params.muu", "did you mean 'mu'"),
+    ({"economy.discount": "high"}, {}, "economy_overrides.discount", "invalid value"),
+    ({"markets[3].params.mu": 0.1}, {}, "economy_overrides.markets[3].params.mu", "no such list element"),
+    ({"markets..mu": 0.1}, {}, "economy_overrides", "malformed key"),
+    ({"discount": 0.9, "economy.discount": 0.9}, {}, "economy_overrides.economy.discount", "twice"),
+    ([["discount", 0.9]], {}, "economy_overrides", "invalid value"),
+    ({"discount": 0.9}, {"economy_overrides.discount": 0.8}, "economy_overrides.discount", "not set from outside"),
+    ({"discount": -1}, {"economy.agents[0].params.cost": -1}, "economy_overrides.discount", "invalid value"),
+])
+def test_economy_overrides_errors_name_the_section(section, sets, path, match):
+    with pytest.raises(SpecError, match=match) as info:
+        load_experiment(exp(economy_overrides=section), sets)
+    assert info.value.path == path
+
+
+def test_economy_overrides_error_after_a_later_override_names_the_later_one():
+    with pytest.raises(SpecError) as info:  # the command line replaced what the file wrote
+        load_experiment(exp(economy_overrides={"discount": 0.9}), {"economy.discount": -1})
+    assert info.value.path == "economy.discount"
+
+
+def test_a_swept_economy_would_drop_the_files_economy_overrides():
+    with pytest.raises(SpecError, match="replace the one economy_overrides changed") as info:
+        load_experiment(exp(economy_overrides={"discount": 0.9}, sweep={"economy": [ECONOMY]}))
+    assert info.value.path == "sweep.economy"
+
+
 def test_published_values_are_dropped_when_an_override_changes_the_economy():
     """The baseline file's published column belongs to its duopoly: run on another economy
     (``--set economy=...`` or an ``economy.*`` key) it would sit beside unrelated numbers."""

@@ -23,8 +23,9 @@ same for the networks before learning; ``gain_over_untrained_*``: the paired dif
 responses of the repeated game on every episode's path / at every state; ``rival_t2_drop``:
 pre-shock price minus the rival's price the period after firm 0 deviated to its static best
 response (positive: the rival lowers its price), ``rival_drops_seeds``: seeds where it is
-positive by more than a rounding; ``wall_hours``: the units' wall time; ``cpu_hours``: their
-CPU time (the cost on a core of its own: the wall time of a shared machine is not).
+positive by more than a rounding; ``wall_hours``: the units' wall time, over every process that trained
+them when the run was resumed (``segments``: how many); ``cpu_hours``: their CPU time (the
+cost on a core of its own: the wall time of a shared machine is not).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from marketsai.rl.train_journal import earlier_segments
 from marketsai.runner.provenance import write_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -83,7 +85,6 @@ def per_seed(run: Path) -> pd.DataFrame:
 
 def run_row(run: Path, seeds: pd.DataFrame) -> dict:
     config = yaml.safe_load((run / "config.yaml").read_text())
-    done = [json.loads(p.read_text()) for p in (run / "chunks").glob("*/done.json")]
     row = {"experiment": config["name"], "learner": config["learner"]["name"], "seeds": len(seeds)}
     for key, col in (("delta", "delta"), ("untrained", "untrained")):
         row[key], row[f"{key}_lo"], row[f"{key}_hi"] = interval(seeds[col])
@@ -99,9 +100,30 @@ def run_row(run: Path, seeds: pd.DataFrame) -> dict:
     for col in ("periods", "updates", "cycle_length"):
         if col in seeds:
             row[f"{col}_mean"] = float(seeds[col].mean())
-    row["wall_hours"] = sum(d["seconds"] for d in done) / 3600
-    row["cpu_hours"] = sum(d.get("cpu_seconds", float("nan")) for d in done) / 3600
+    row |= cost(run)
     return row
+
+
+def cost(run: Path) -> dict:
+    """``wall_hours`` and ``cpu_hours`` of a run's units over every process that trained them
+    (the last one's ``done.json`` plus the earlier segments of each unit's journal,
+    :mod:`marketsai.rl.train_journal`), and ``segments`` (the most processes a unit took).
+    A run resumed after a process that did not finish, without a journal that counts that
+    process's work from period 0 (trained before the journal existed), has no known cost: NaN."""
+    wall = cpu = 0.0
+    segments, untimed = [], False
+    records = json.loads((run / "provenance.json").read_text())["runs"] if (run / "provenance.json").is_file() else []
+    resumed = any(r.get("outcome") != "finished" for r in records)
+    for path in (run / "chunks").glob("*/done.json"):
+        done, earlier = json.loads(path.read_text()), earlier_segments(run / "units" / path.parent.name)
+        wall += done["seconds"] + earlier["seconds"]
+        cpu += done.get("cpu_seconds", float("nan")) + earlier["cpu_seconds"]
+        segments.append(earlier["count"])
+        untimed |= resumed and not earlier["complete"]
+    if untimed:
+        wall = cpu = float("nan")
+    known = [c for c in segments if not np.isnan(c)]
+    return {"wall_hours": wall / 3600, "cpu_hours": cpu / 3600, "segments": max(known) if known else float("nan")}
 
 
 def against(delta: pd.Series, csv: str, experiment: str) -> dict:

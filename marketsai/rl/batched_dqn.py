@@ -33,6 +33,8 @@ Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam mo
 replay rings, the sessions' states and every generator's state -- written every
 ``checkpoint_every`` periods and at the end; a rerun of the unit continues from it
 exactly (bit-identical to an uninterrupted run) or, when finished, returns its policies.
+``RUN_DIR/segments.json`` beside it records each process that trained the unit and how long
+(:mod:`~marketsai.rl.train_journal`): the cost of a run that was resumed is their sum.
 One seed's policy leaves the unit as a policy export (``marketsai export RUN_DIR/dqn_batched.pt
 --seed S``, :mod:`marketsai.rl.seed_export`; ``policy_state`` says where the policy's
 networks lie in the checkpoint).
@@ -52,6 +54,7 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import Learner, learners
 from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int
 from marketsai.policies import FunctionPolicy
+from marketsai.rl.train_journal import TrainJournal
 
 CHECKPOINT = "dqn_batched.pt"
 
@@ -443,13 +446,17 @@ def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: in
         if snap.get("key") == key:
             run.restore(snap["run"])
 
+    every, total = settings["checkpoint_every"], settings["periods"]
+    journal = TrainJournal.open(run_dir, key, run.periods) if run.periods < total else None
+
     def save():
         if path is not None:
             tmp = path.with_suffix(".tmp")
             torch.save({"key": key, "run": run.snapshot()}, tmp)
             os.replace(tmp, path)
+        if journal is not None:
+            journal.record(run.periods, finished=run.periods >= total)
 
-    every, total = settings["checkpoint_every"], settings["periods"]
     while run.periods < total:
         target = total if not every else min(total, (run.periods // every + 1) * every)
         run.advance(target)

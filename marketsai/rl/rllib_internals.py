@@ -3,7 +3,7 @@
 Why: RLlib gives no public way to do a few things we need (rebuild a registered env
 creator in the driver, act with the local learner's modules, reset Tune's cached registry
 prefix, add a key to the model config RLlib hands an RLModule, read a torch distribution's
-inner distribution). Each such access is one small function here, with the Ray version
+inner distribution, adapt a stacked PPO module's KL coefficients per member). Each such access is one small function here, with the Ray version
 it was checked against; tests/rl/test_rllib_internals.py pins each one, so a Ray upgrade
 that changes them fails there, by name, rather than deep inside a training run. No other
 module of the package reads an underscored RLlib name (tests/test_architecture.py).
@@ -104,3 +104,22 @@ def sac_losses(learner) -> dict:
     emptied by ``compute_gradients``, which backpropagates each one to its optimiser).
     """
     return learner._temp_losses
+
+
+def adapt_members_kl_coeffs(learner, module_id, config) -> None:
+    """RLlib's adaptive KL rule applied per member of a stacked PPO module: member ``m``'s
+    coefficient times 1.5 when its own mean KL of the update's last minibatch is above
+    ``2 kl_target``, times 0.5 below ``kl_target / 2``. The KLs are
+    ``learner.members_kl[module_id]`` ``(M,)``; the coefficients ``(M,)`` sit in RLlib's place,
+    ``learner.curr_kl_coeffs_per_module[module_id]``, updated in place.
+
+    Why here: it replaces a private hook. Ray 2.60.0: ``PPOLearner.after_gradient_based_update``
+    calls ``self._update_module_kl_coeff(module_id=, config=, kl_loss=)`` per module (with
+    ``use_kl_loss`` and a logged KL); ``PPOTorchLearner``'s own adapts one scalar coefficient from
+    ``kl_loss``, the mean KL over all rows, which would couple the members. The learner
+    (:class:`marketsai.rl.seed_batched_ppo.StackedPPOLearner`) overrides the hook with this.
+    """
+    import torch
+    kl, target = learner.members_kl[module_id], config.kl_target
+    factor = torch.where(kl > 2.0 * target, 1.5, torch.where(kl < 0.5 * target, 0.5, 1.0))
+    learner.curr_kl_coeffs_per_module[module_id].data *= factor.to(torch.float32)

@@ -27,9 +27,10 @@ per member instead:
   :class:`StackedPPOLearner` keeps one coefficient per member in the same place (a tensor
   ``(M,)``), runs RLlib's loss without its KL term and adds, per member, its coefficient
   times its own mean KL over its own rows (RLlib's ``kl`` of the old and the current action
-  distribution); after each ``Learner.update`` RLlib calls ``_update_module_kl_coeff``
-  (Ray 2.60's hook), which here applies RLlib's rule per member -- x1.5 when the member's
-  KL of the update's last minibatch is above ``2 kl_target``, x0.5 below ``kl_target / 2``.
+  distribution); after each ``Learner.update`` RLlib calls its private hook (Ray 2.60), which
+  here applies RLlib's rule per member (:func:`marketsai.rl.rllib_internals.adapt_members_kl_coeffs`)
+  -- x1.5 when the member's KL of the update's last minibatch is above ``2 kl_target``, x0.5
+  below ``kl_target / 2``.
   RLlib's learner state omits the coefficients; :class:`RLlibPPOMembers` checkpoints them.
 """
 
@@ -49,6 +50,7 @@ from ray.rllib.evaluation.postprocessing import Postprocessing
 from ray.rllib.policy.sample_batch import SampleBatch
 from ray.rllib.utils.lambda_defaultdict import LambdaDefaultDict
 
+from marketsai.rl import rllib_internals
 from marketsai.rl import seed_batched_rllib as stacked
 from marketsai.rl.ensemble import StackedMLP
 from marketsai.rl.seed_batched_rllib import MODULE_ID, LearnerMembers, PerMemberClipping, by_member
@@ -129,12 +131,8 @@ class StackedPPOLearner(PerMemberClipping, PPOTorchLearner):
         self.metrics.log_value((module_id, LEARNER_RESULTS_KL_KEY), kl.detach().mean(), window=1)
         return loss + (self.curr_kl_coeffs_per_module[module_id] * kl).sum()
 
-    def _update_module_kl_coeff(self, *, module_id, config, kl_loss) -> None:
-        """RLlib's rule (``PPOTorchLearner._update_module_kl_coeff``) per member, from its own
-        KL of the last minibatch (``kl_loss``, the members' mean, is not used)."""
-        kl, target = self.members_kl[module_id], config.kl_target
-        factor = torch.where(kl > 2.0 * target, 1.5, torch.where(kl < 0.5 * target, 0.5, 1.0))
-        self.curr_kl_coeffs_per_module[module_id].data *= factor.to(torch.float32)
+    def _update_module_kl_coeff(self, *, module_id, config, kl_loss) -> None:  # RLlib's hook: see the adapter
+        rllib_internals.adapt_members_kl_coeffs(self, module_id, config)
 
 
 def ppo_learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: float, clip_param: float,

@@ -8,13 +8,17 @@ Top-level keys common to every kind (each kind adds its own, see
     description: ""
     seed: 0                  # root seed; per-session streams derive from (seed, session)
     economy: ../../economies/bertrand_duopoly.yaml   # path (relative to this file), shipped name or mapping
+    economy_overrides: {}    # dotted economy key -> value, set in the economy before it is validated
     sweep: {}                # key -> values: a grid of cells, each a full run of the kind
                              # (or axis -> {cases: {label: {key: value, ...}}}: keys set together)
     reference: {}            # published numbers, printed beside the measured summary
 
 ``--set key=value`` overrides (dotted keys, ``economy.markets[0].params.mu`` included)
-are applied before validation. The resolved configuration holds the economy inline,
-fully resolved, so a run folder's ``config.yaml`` is itself a valid experiment file.
+are applied before validation, ``--set economy.<key>`` after the file's
+``economy_overrides``. The resolved configuration holds the economy inline, fully
+resolved, with every override applied (and no ``economy_overrides``: they are spent), so
+a run folder's ``config.yaml`` is itself a valid experiment file, and an economy changed
+in the file or inline is the same configuration.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from marketsai import limits
-from marketsai.dotted import find_parts, missing_paths, without_parts
+from marketsai.dotted import economy_key, find_parts, missing_paths, without_parts
 from marketsai.errors import SpecError, SpecWarning
 from marketsai.params import Check, Param, nonnegative_int
 from marketsai.runner.kinds import ExperimentKind, Unit, experiment_kinds, get_kind
@@ -48,7 +52,9 @@ from marketsai.runner.schema import (
 )
 from marketsai.shipped import economy_file
 
-COMMON_KEYS = ("kind", "name", "description", "seed", "economy")
+#: the experiment file's changes to its economy; spent when the file is resolved
+ECONOMY_OVERRIDES = "economy_overrides"
+COMMON_KEYS = ("kind", "name", "description", "seed", "economy", ECONOMY_OVERRIDES)
 TRAILING_KEYS = ("sweep", "reference")
 #: keys that never change what a unit computes
 LABEL_KEYS = ("name", "description", "reference", "sweep")
@@ -56,6 +62,12 @@ LABEL_KEYS = ("name", "description", "reference", "sweep")
 _economy_check = Check(lambda x: isinstance(x, (str, dict)),
                        "a path to an economy file (relative to the experiment file), the name of a "
                        "shipped economy (marketsai list) or a mapping")
+
+
+_overrides_check = Check(
+    lambda x: x is None or (isinstance(x, dict) and all(isinstance(k, str) for k in x)),
+    "a mapping of the economy's dotted keys, as --set economy.<key> takes them (the economy. "
+    "prefix optional), to values: {agents[0].params.alpha: 0.3}", convert=lambda x: x or {})
 
 
 def _is_folder_name(x) -> bool:
@@ -78,6 +90,16 @@ def common_schema(default_name: str) -> dict:
         "seed": Param(0, nonnegative_int, "root seed; results depend on it and nothing else random"),
         "economy": Param(check=_economy_check, doc="economy file path, shipped economy name (bertrand_duopoly) or inline mapping"),
     }
+
+
+#: an experiment file's own section, not a resolved config's: spent on the economy when the
+#: file is resolved (so a ``kind: rllib`` spec, which leaves its economy unread, has no such key)
+OVERRIDES_SCHEMA = {
+    ECONOMY_OVERRIDES: Param({}, _overrides_check,
+                             "fields of the economy changed before it is validated (--set "
+                             "economy.<key> applies after them); the resolved config holds the "
+                             "economy with them applied, not this key"),
+}
 
 
 TRAILING_SCHEMA = {
@@ -210,6 +232,10 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
             if "markets" in raw else ""
         raise SpecError("missing required key" + hint, path="kind",
                         allowed="an experiment kind, e.g. tabular")
+    if any(split_path(k)[0] == ECONOMY_OVERRIDES for k in overrides):
+        key = next(k for k in overrides if split_path(k)[0] == ECONOMY_OVERRIDES)
+        raise SpecError("the file's economy overrides are not set from outside", path=key,
+                        value=overrides[key], allowed="economy.<key>=value (applied after them)")
     econ_overrides = {k: v for k, v in overrides.items() if split_path(k)[0] == "economy"
                       and len(split_path(k)) > 1}
     for key, value in overrides.items():
@@ -225,20 +251,54 @@ def _resolve(raw: Any, base_dir: Path, default_name: str, overrides: dict,
                                   f"{', '.join(changed)} changed: they are not shown beside this run",
                                   path="reference"), stacklevel=2)
         cfg["reference"] = {}
-    cells, cases = _sweep_cells(cfg, kind, base_dir, default_name)
+    cells, cases = _sweep_cells(cfg, kind, base_dir, default_name, bool(raw.get(ECONOMY_OVERRIDES)))
     return Experiment(cfg, kind, cells, file, cases)
 
 
 def _validate(raw: dict, kind: ExperimentKind, base_dir: Path, default_name: str,
               econ_overrides: dict | None = None, memo: dict | None = None) -> dict:
-    schema = common_schema(default_name) | kind.schema | TRAILING_SCHEMA
+    schema = common_schema(default_name) | OVERRIDES_SCHEMA | kind.schema | TRAILING_SCHEMA
     clash = set(kind.schema) & (set(COMMON_KEYS) | set(TRAILING_KEYS))
     if clash:
         raise TypeError(f"experiment kind {type(kind).__name__} redeclares common keys {clash}")
     cfg = resolve(raw, schema)
     check_sizes(cfg)
-    cfg["economy"] = resolve_economy(cfg["economy"], base_dir, econ_overrides or {}, memo)
+    written = written_overrides(cfg.pop(ECONOMY_OVERRIDES))
+    later = econ_overrides or {}
+    try:  # the file's overrides first, then those from outside (command line, sweep)
+        cfg["economy"] = resolve_economy(
+            cfg["economy"], base_dir, {k: v for k, v in written.items() if k not in later} | later, memo)
+    except SpecError as err:
+        raise _where_written(err, written, later) from None
     return kind.check(cfg)
+
+
+def written_overrides(section: dict) -> dict:
+    """An experiment file's ``economy_overrides`` as ``{economy.<key>: value}``, every key
+    checked to be a dotted key (each once: ``discount`` and ``economy.discount`` are one)."""
+    out = {}
+    for key, value in section.items():
+        full = economy_key(key)
+        try:
+            split_path(full)
+        except SpecError as err:
+            raise SpecError(err.reason, path=ECONOMY_OVERRIDES, value=key,
+                            allowed="dotted economy keys like agents[0].params.alpha") from None
+        if full in out:
+            raise SpecError("the same economy key twice", path=f"{ECONOMY_OVERRIDES}.{key}", value=value,
+                            allowed="each key once (the economy. prefix is optional)")
+        out[full] = value
+    return out
+
+
+def _where_written(err: SpecError, written: dict, later: dict) -> SpecError:
+    """An economy error at or under a key the file's ``economy_overrides`` set (and no later
+    override replaced): named where the user wrote it, ``economy_overrides.<key>``."""
+    def within(key: str) -> bool:
+        return err.path == key or err.path.startswith((key + ".", key + "["))
+    if any(map(within, written)) and not any(map(within, later)):
+        return err.at(ECONOMY_OVERRIDES + err.path[len("economy"):])
+    return err
 
 
 #: experiment keys that size an allocation or a loop -> their upper bound (any kind that
@@ -377,15 +437,16 @@ def _cases(spec: Any, path: str) -> dict:
     return cases
 
 
-def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path,
-                 default_name: str) -> tuple[list[dict], dict]:
+def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path, default_name: str,
+                 overridden: bool = False) -> tuple[list[dict], dict]:
     """The cells (one ``{key or axis: value or label}`` each, the product of the axes in
     order) and the cases axes' resolved values (``{axis: {label: {key: value}}}``).
 
     A plain axis sweeps one key; a cases axis (``{cases: {...}}``) names each cell by a
     label and sets several keys together (the dimension study's ``d``: the economy's
     shares and state blocks with the learner settings that go with them). Each value
-    (each case) is validated once, not every combination."""
+    (each case) is validated once, not every combination. ``overridden``: the file changed
+    its economy with ``economy_overrides``, which a swept whole economy would drop."""
     sweep = cfg["sweep"]
     if not sweep:
         return [{}], {}
@@ -416,6 +477,10 @@ def _sweep_cells(cfg: dict, kind: ExperimentKind, base_dir: Path,
             except (KeyError, IndexError, TypeError):
                 raise SpecError(f"no such key to sweep{_near_key(key, base)}", path=path, value=key,
                                 allowed="a dotted key of the resolved config") from None
+            if key == "economy" and overridden:
+                raise SpecError(f"a swept economy would replace the one {ECONOMY_OVERRIDES} changed",
+                                path=path, allowed="economy.<key> sweeps, or no economy_overrides "
+                                                   "(each swept economy complete)")
             if split_path(key)[0] == "economy":
                 econ[key] = v
             else:
@@ -479,7 +544,7 @@ def describe_defaults() -> str:
                           for name, default, allowed, doc in rows] + [""]
 
     names = experiment_kinds.names()
-    lines = block("every experiment kind", common_schema("<file name>") | TRAILING_SCHEMA)
+    lines = block("every experiment kind", common_schema("<file name>") | OVERRIDES_SCHEMA | TRAILING_SCHEMA)
     for name in names:
         try:
             kind = get_kind(name)

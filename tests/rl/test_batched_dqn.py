@@ -5,6 +5,7 @@ Small and fast: the Calvano duopoly, one session per seed, 32x32 networks, 100 u
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from marketsai.economy import load_economy  # noqa: E402
 from marketsai.errors import SpecError  # noqa: E402
 from marketsai.rl.batched_dqn import train_batched  # noqa: E402
 from marketsai.rl.ensemble import DQNEnsemble  # noqa: E402
+from marketsai.rl.train_journal import JOURNAL, earlier_segments  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -112,6 +114,15 @@ def test_an_interrupted_run_resumes_exactly(duopoly, tmp_path, monkeypatch):
     for x, y in zip(whole.ens.state_dict()["online"].values(), resumed.ens.state_dict()["online"].values(),
                     strict=True):
         assert torch.equal(x, y)
+    # the journal of segments (marketsai.rl.train_journal) holds both processes of the resumed run
+    (one,) = json.loads((tmp_path / "whole" / JOURNAL).read_text())["segments"]
+    assert (one["periods_from"], one["periods_to"], one["finished"]) == (0, 80, True)
+    first, second = json.loads((tmp_path / "cut" / JOURNAL).read_text())["segments"]
+    assert (first["periods_from"], first["periods_to"], first["finished"]) == (0, 40, False)
+    assert (second["periods_from"], second["periods_to"], second["finished"]) == (40, 80, True)
+    assert first["seconds"] > 0 and second["cpu_seconds"] > 0
+    assert earlier_segments(tmp_path / "cut") == {"count": 2, "seconds": first["seconds"],
+                                                   "cpu_seconds": first["cpu_seconds"], "complete": True}
 
 
 def test_registered_learner_gives_one_greedy_policy_per_seed(duopoly, tmp_path):

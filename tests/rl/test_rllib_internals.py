@@ -111,3 +111,29 @@ def test_sac_losses():
     assert sorted(k for _, k in ri.sac_losses(learner)) == ["alpha_loss", "policy_loss", "qf_loss", "qf_twin_loss"]
     learner.compute_gradients({"members": torch.zeros(())})
     assert ri.sac_losses(learner) == {} and np.isfinite(learner.curr_log_alpha["members"].grad.numpy()).all()
+
+
+def test_adapt_members_kl_coeffs_is_rllibs_hook_per_member():
+    """PPO's learner still calls the hook by that name and keywords, and the per-member rule
+    is RLlib's own rule applied to each member's KL and coefficient."""
+    import inspect
+    from types import SimpleNamespace
+
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.algorithms.ppo.ppo_learner import PPOLearner
+    from ray.rllib.algorithms.ppo.torch.ppo_torch_learner import PPOTorchLearner
+
+    assert "self._update_module_kl_coeff(" in inspect.getsource(PPOLearner.after_gradient_based_update)
+    params = inspect.signature(PPOTorchLearner._update_module_kl_coeff).parameters
+    assert [p for p in params if params[p].kind is inspect.Parameter.KEYWORD_ONLY] == ["module_id", "config", "kl_loss"]
+    config = PPOConfig().training(kl_target=0.01)
+    kls = torch.tensor([0.05, 0.02, 0.01, 0.005, 0.001])  # above 2 target, at it, between, at half, below
+    coeffs = torch.tensor([0.2, 0.3, 0.4, 0.5, 0.6])
+    ours = SimpleNamespace(members_kl={"m": kls}, curr_kl_coeffs_per_module={"m": coeffs.clone()})
+    ri.adapt_members_kl_coeffs(ours, "m", config)
+    for kl, coeff, got in zip(kls, coeffs, ours.curr_kl_coeffs_per_module["m"], strict=True):
+        one = SimpleNamespace(curr_kl_coeffs_per_module={"m": coeff.clone()},
+                              metrics=SimpleNamespace(log_value=lambda *a, **k: None))
+        PPOTorchLearner._update_module_kl_coeff(one, module_id="m", config=config, kl_loss=kl.numpy())  # float32, as RLlib's
+        assert got.item() == one.curr_kl_coeffs_per_module["m"].item()
+    assert ours.curr_kl_coeffs_per_module["m"].tolist() == pytest.approx([0.3, 0.3, 0.4, 0.5, 0.3])

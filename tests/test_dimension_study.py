@@ -198,3 +198,17 @@ def test_the_stacked_ppo_variant_is_ppo_yaml_on_the_stacked_path():
         assert b["stop"] == a["stop"]
         same = {k: v for k, v in a.items() if k not in ("env", "train_batch_size_per_learner", "lr")}
         assert {k: b[k] for k in same} == same
+
+
+def test_an_untrained_network_is_scored_at_d8():
+    """d = 8 end to end without training: the economy, its closed form, and a random
+    network's shares read through the economy's observations and budget."""
+    econ, m = _model(8)
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.normal(size=(9, 16)), rng.normal(size=(16, 8))  # obs: 8 stocks and z
+    low, high = share_bounds(econ)
+    r = sector_report(m, share_policy(econ, lambda obs: low + (high - low) * (np.tanh(np.tanh(obs @ w1) @ w2) + 1) / 2),
+                      **FAST)
+    assert m.d == 8 and all(np.isfinite(v) for v in r.values())
+    assert r["err_mean"] > 0.05 and r["welfare_loss_pct"] > 0  # far from beta alpha_j: scored as such
+

@@ -212,3 +212,19 @@ def test_an_untrained_network_is_scored_at_d8():
     assert m.d == 8 and all(np.isfinite(v) for v in r.values())
     assert r["err_mean"] > 0.05 and r["welfare_loss_pct"] > 0  # far from beta alpha_j: scored as such
 
+
+
+def test_share_policy_reads_grid_indices_through_the_share_grid():
+    """A DQN acts with indices into the share grid (kind: grid): the scorer reads them as
+    the environment does, not as shares (an index clipped to the interval would read as
+    its top)."""
+    import marketsai as mai
+
+    econ = mai.load_economy("economies/sectors_2.yaml", {
+        "agents[0].params.alphas": [0.36],
+        "agents[0].action": {"choice": "savings_shares", "kind": "grid", "low": 0.035, "high": 0.95, "points": 201}})
+    m = sector_model(econ)
+    grid = np.asarray(econ.decisions[0].grid)
+    for i in (0, 67, 200):
+        r = sector_report(m, share_policy(econ, lambda obs, i=i: np.full(len(obs), i)), **FAST)
+        assert r["err_max"] == pytest.approx(abs(grid[i] / m.savings_shares()[0] - 1), rel=1e-9)

@@ -276,10 +276,10 @@ def test_study_deep_files_are_their_recipes_with_time_stops():
     assert _study_cell("ppo", 1)["learner"]["settings"]["stop"]["training_iteration"] == crn["stop"]["training_iteration"]
 
 
-def test_study_dqn_is_one_grid_decision_and_refuses_two():
+def test_study_dqn_is_one_grid_decision_and_the_report_records_the_refusals():
     """DQN at d = 1: 201 grid shares whose nearest point to the optimum is within 0.15 %;
     at d = 2 (two grid decisions, a MultiDiscrete action) the runner refuses it by name, and
-    make_report.py records that refusal as a row."""
+    make_report.py records that refusal as a row, as it does tabulation's at d = 5."""
     import sys
     from types import SimpleNamespace
 
@@ -295,6 +295,10 @@ def test_study_dqn_is_one_grid_decision_and_refuses_two():
     (row,) = refused_rows(SimpleNamespace(config=_study("dqn").config), ("dqn",))
     assert row["d"] == 2 and row["status"] == "refused"
     assert "MultiDiscrete" in row["note"] and "DQN" in row["note"]
+    # and the tabular study's boundary: one stock past d = 4
+    rows = refused_rows(SimpleNamespace(config=_study("tabular").config))
+    assert [(r["method"], r["d"]) for r in rows] == [("dp", 5), ("tabular", 5)]
+    assert "5 stocks of 5 grid points" in rows[1]["note"] and "needs 6.9 GiB" in rows[1]["note"]
 
 
 def test_the_study_summary_counts_seeds_within_the_goal():

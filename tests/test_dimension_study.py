@@ -198,3 +198,120 @@ def test_the_stacked_ppo_variant_is_ppo_yaml_on_the_stacked_path():
         assert b["stop"] == a["stop"]
         same = {k: v for k, v in a.items() if k not in ("env", "train_batch_size_per_learner", "lr")}
         assert {k: b[k] for k in same} == same
+
+
+def test_an_untrained_network_is_scored_at_d8():
+    """d = 8 end to end without training: the economy, its closed form, and a random
+    network's shares read through the economy's observations and budget."""
+    econ, m = _model(8)
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.normal(size=(9, 16)), rng.normal(size=(16, 8))  # obs: 8 stocks and z
+    low, high = share_bounds(econ)
+    r = sector_report(m, share_policy(econ, lambda obs: low + (high - low) * (np.tanh(np.tanh(obs @ w1) @ w2) + 1) / 2),
+                      **FAST)
+    assert m.d == 8 and all(np.isfinite(v) for v in r.values())
+    assert r["err_mean"] > 0.05 and r["welfare_loss_pct"] > 0  # far from beta alpha_j: scored as such
+
+
+
+def test_share_policy_reads_grid_indices_through_the_share_grid():
+    """A DQN acts with indices into the share grid (kind: grid): the scorer reads them as
+    the environment does, not as shares (an index clipped to the interval would read as
+    its top)."""
+    import marketsai as mai
+
+    econ = mai.load_economy("economies/sectors_2.yaml", {
+        "agents[0].params.alphas": [0.36],
+        "agents[0].action": {"choice": "savings_shares", "kind": "grid", "low": 0.035, "high": 0.95, "points": 201}})
+    m = sector_model(econ)
+    grid = np.asarray(econ.decisions[0].grid)
+    for i in (0, 67, 200):
+        r = sector_report(m, share_policy(econ, lambda obs, i=i: np.full(len(obs), i)), **FAST)
+        assert r["err_max"] == pytest.approx(abs(grid[i] / m.savings_shares()[0] - 1), rel=1e-9)
+
+def _study(name):
+    return _experiment(f"study_{name}")
+
+
+def _study_cell(name, d):
+    exp = _study(name)
+    return exp.cell_config(exp.cells.index({"d": d}))
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_study_tabular_budgets_follow_the_stated_rule(d):
+    """The solver's steps and targets (experiments/growth/solver_brock_mirman.yaml); per d
+    with E table entries: beta = 1 / (1000 E), max_periods = min(max(2e7, 2000 E), 2e9),
+    stable_periods = max(1e6, 100 E); three seeds; the DP floor scored beside it."""
+    cfg = _study_cell("tabular", d)
+    # the published study's grids (whose finite model has 5 * 5^d states and 5^d joint actions)
+    assert cfg["economy"] == _cell("tabular", d)["economy"] and len(cfg["seeds"]) >= 3
+    entries = 5 * 25**d
+    s = cfg["learner"]["settings"]
+    solver = load_experiment(ROOT / "experiments" / "growth" / "solver_brock_mirman.yaml").config["learner"]
+    assert {k: s[k] for k in ("step_size", "step_a", "step_b", "step_omega", "target", "q0")} == \
+        {k: solver[k] for k in ("step_size", "step_a", "step_b", "step_omega", "target", "q0")}
+    assert s["beta"] == pytest.approx(1.0 / (1000 * entries), rel=1e-12)
+    assert s["max_periods"] == int(min(max(2e7, 2000 * entries), 2e9))
+    assert s["stable_periods"] == int(max(1e6, 100 * entries))
+    assert cfg["evaluate"][0]["name"] == "sectors" and cfg["evaluate"][0]["settings"]["floor"] is True
+
+
+def test_study_deep_files_are_their_recipes_with_time_stops():
+    """study_ppo.yaml is growth_deep/ppo_crn.yaml's learner (common shocks, block baseline)
+    and study_sac.yaml is sac.yaml's, each with a time stop, three seeds, at d = 1..8 on
+    ppo.yaml's economies (where ppo.yaml has that d)."""
+    crn = load_experiment(ROOT / "experiments" / "growth_deep" / "ppo_crn.yaml").config["learner"]["settings"]
+    for name, recipe, stop in (("ppo", crn, 900), ("sac", _cell("sac", 1)["learner"]["settings"], 600)):
+        assert sorted(c["d"] for c in _study(name).cells) == list(range(1, 9))
+        for d in range(1, 9):
+            cfg = _study_cell(name, d)
+            s = cfg["learner"]["settings"]
+            assert len(cfg["seeds"]) >= 3 and s["stop"]["time_total_s"] == stop
+            assert {k: v for k, v in s.items() if k != "stop"} == {k: v for k, v in recipe.items() if k != "stop"}
+            assert cfg["economy"] == _study_cell("ppo", d)["economy"]
+            if d in (1, 2, 3, 4, 6, 8):
+                assert cfg["economy"] == _cell("ppo", d)["economy"]
+    assert crn["env"]["common_shocks"] and crn["env"]["block_baseline"]
+    assert _study_cell("ppo", 1)["learner"]["settings"]["stop"]["training_iteration"] == crn["stop"]["training_iteration"]
+
+
+def test_study_dqn_is_one_grid_decision_and_the_report_records_the_refusals():
+    """DQN at d = 1: 201 grid shares whose nearest point to the optimum is within 0.15 %;
+    at d = 2 (two grid decisions, a MultiDiscrete action) the runner refuses it by name, and
+    make_report.py records that refusal as a row, as it does tabulation's at d = 5."""
+    import sys
+    from types import SimpleNamespace
+
+    cfg = _study_cell("dqn", 1)
+    econ = Economy.from_dict(cfg["economy"])
+    (decision,) = econ.decisions
+    assert decision.kind == "grid" and len(decision.grid) == 201 and len(cfg["seeds"]) >= 3
+    s = sector_model(econ).savings_shares()[0]
+    assert np.abs(decision.grid / s - 1).min() < 0.0015
+    sys.path.insert(0, str(STUDY))
+    from make_report import refused_rows
+
+    (row,) = refused_rows(SimpleNamespace(config=_study("dqn").config), ("dqn",))
+    assert row["d"] == 2 and row["status"] == "refused"
+    assert "MultiDiscrete" in row["note"] and "DQN" in row["note"]
+    # and the tabular study's boundary: one stock past d = 4
+    rows = refused_rows(SimpleNamespace(config=_study("tabular").config))
+    assert [(r["method"], r["d"]) for r in rows] == [("dp", 5), ("tabular", 5)]
+    assert "5 stocks of 5 grid points" in rows[1]["note"] and "needs 6.9 GiB" in rows[1]["note"]
+
+
+def test_the_study_summary_counts_seeds_within_the_goal():
+    import sys
+
+    sys.path.insert(0, str(STUDY))
+    from make_report import seed_summary, table
+
+    rows = [{"method": "ppo_crn", "d": 1, "seed": s, "status": "ok", "err_mean": e, "err_max": 2 * e,
+             "steps": 10.0, "wall_s": 5.0} for s, e in enumerate((0.005, 0.02, 0.009))]
+    rows.append({"method": "tabular", "d": 5, "status": "refused", "note": "needs 6.9 GiB"})
+    out = seed_summary(table(rows)).set_index("method")
+    assert out.loc["ppo_crn", "seeds"] == 3 and out.loc["ppo_crn", "within_goal"] == "2/3"
+    assert np.isclose(out.loc["ppo_crn", "err_mean"], 0.034 / 3)
+    assert (out.loc["ppo_crn", "err_mean_min"], out.loc["ppo_crn", "err_mean_max"]) == (0.005, 0.02)
+    assert out.loc["tabular", "seeds"] == 0 and out.loc["tabular", "note"] == "needs 6.9 GiB"

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from marketsai.analysis.evaluation import Evaluation, evaluations, simulation_settings
-from marketsai.analysis.simulate import as_policy, observe_at
+from marketsai.analysis.simulate import as_policy, decision_values, observe_at
 from marketsai.errors import SpecError
 from marketsai.params import Param, int_range, one_of
 
@@ -126,10 +126,12 @@ def sector_observations(econ, k, iz) -> np.ndarray:
 
 def share_policy(econ, act, model=None):
     """A savings-shares policy (a :class:`~marketsai.policies.Policy`, or ``act(obs) -> (n, d)``
-    shares) as a rule ``(k, iz) -> k'``.
+    actions) as a rule ``(k, iz) -> k'``.
 
-    Shares are clipped to ``[low, high]`` and a sum above ``total`` is scaled down onto
-    it, as the planner's budget does in the simulation.
+    Actions are read as the environments read them (:func:`~marketsai.analysis.simulate.decision_values`):
+    shares clipped to ``[low, high]``, or, with ``kind: grid``, indices into the share grid
+    (a DQN's); a sum above ``total`` is scaled down onto it, as the planner's budget does
+    in the simulation.
     """
     from marketsai.solvers.sectors import sector_model
 
@@ -141,8 +143,7 @@ def share_policy(econ, act, model=None):
         k = np.atleast_2d(np.asarray(k, np.float64))
         iz = np.broadcast_to(np.asarray(iz, np.int64), k.shape[:1])
         obs = sector_observations(econ, k, iz)
-        s = np.clip(np.asarray(policy.act(econ.agents[0], obs), np.float64).reshape(len(k), -1),
-                    a["low"], a["high"])
+        s = decision_values(econ, {econ.agents[0]: policy.act(econ.agents[0], obs)}, len(k))
         tot = s.sum(axis=1, keepdims=True)
         s = np.where(tot > a["total"], s * a["total"] / tot, s)
         return s * model.output(k, model.z_values[iz])[:, None]

@@ -12,14 +12,12 @@ instead of a traceback from deep inside RLlib.
 from __future__ import annotations
 
 from marketsai.errors import SpecError
-from marketsai.learners import learners
 from marketsai.params import Check, did_you_mean, nearest, real
 from marketsai.rl.envs import vector_name
 from marketsai.rl.spec import (
     RLExperimentSpec,
     refuse_path,
     rllib_learner,
-    rllib_names,
 )
 
 # Set through other sections of the experiment file, never through `settings`.
@@ -189,13 +187,10 @@ def build_config(spec: RLExperimentSpec, econ, env_name: str, seed: int | None =
     if sessions is not None:
         _check_vectorisable(spec, econ)
     probe_env = econ.rllib_env_creator()(dict(spec.env))
-    kinds = {s.kind for s in econ.decisions}
-    if not kinds <= set(learner.action_kinds):
-        bad = sorted(kinds - set(learner.action_kinds))[0]
-        raise SpecError(f"{spec.algorithm} cannot learn '{bad}' actions", path="algorithm.name",
-                        value=spec.algorithm,
-                        allowed=", ".join(n for n in rllib_names() if bad in learners.get(n).action_kinds),
-                        file=spec.file)
+    try:
+        learner.check_actions(econ)
+    except SpecError as err:
+        raise err.with_file(spec.file) if spec.file and not err.file else err from None
     settings = check_settings(spec.algorithm, spec.settings, spec.file)
     # the replay path: the per-agent path's config and modules, fed by the batched
     # sessions of marketsai.rl.replay (the MultiAgentEnv only gives the env runner its spaces)

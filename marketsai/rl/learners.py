@@ -86,6 +86,9 @@ class RLlibLearner(Learner):
     noisy = True  # Ray's and RLlib's logs: to the run's log file unless --verbose
     config_path: ClassVar[str] = ""
     action_kinds: ClassVar[tuple[str, ...]] = ("grid", "interval")
+    #: whether an agent may have several grid decisions (a ``MultiDiscrete`` action);
+    #: RLlib's DQN and SAC modules take one ``Discrete`` action only
+    several_grid_decisions: ClassVar[bool] = True
     defaults: ClassVar[dict] = {}
     paths: ClassVar[frozenset[str]] = frozenset({"per_agent", "vector"})
     #: the Algorithm class of the ``replay`` path (``module:Class``)
@@ -155,17 +158,46 @@ class RLlibLearner(Learner):
                 return name
         return f"{type(self).__module__}:{type(self).__qualname__}"
 
+    def check_actions(self, econ) -> None:
+        """Refuse, by name, decisions this algorithm cannot learn (an ``Economy``): a kind
+        outside :attr:`action_kinds`, or several grid decisions of one agent where it takes
+        one ``Discrete`` action -- checked when a file is validated, not when RLlib fails
+        to build its module in the first trial."""
+        from marketsai.errors import SpecError
+        from marketsai.rl.spec import rllib_names
+
+        name = self.registered_name()
+        kinds = {s.kind for s in econ.decisions}
+        if not kinds <= set(self.action_kinds):
+            bad = sorted(kinds - set(self.action_kinds))[0]
+            raise SpecError(f"{name} cannot learn '{bad}' actions", path="algorithm.name", value=name,
+                            allowed=", ".join(n for n in rllib_names() if bad in learners.get(n).action_kinds))
+        if self.several_grid_decisions:
+            return
+        for agent, i in zip(econ.actors, econ.actor_index, strict=True):
+            grids = [econ.decisions[c].name for c in econ.layout.agent_cols[i] if econ.decisions[c].kind == "grid"]
+            if len(grids) > 1:
+                able = [n for n in rllib_names() if learners.get(n).several_grid_decisions
+                        and "grid" in learners.get(n).action_kinds]
+                raise SpecError(f"{name} learns one grid decision per agent (a Discrete action); agent "
+                                f"{agent!r} has {len(grids)} ({', '.join(grids)}: a MultiDiscrete action)",
+                                path="algorithm.name", value=name,
+                                allowed=f"{', '.join(able)}; or an economy with one grid decision per agent")
+
     def check(self, economy, settings):
-        """``kind: rllib``'s checks (:meth:`experiment`), paths moved from
-        ``algorithm.settings.*`` / ``algorithm.model`` to the learner's settings."""
+        """``kind: rllib``'s checks (:meth:`experiment`), the economy's decisions
+        (:meth:`check_actions`) and its peers for ``env.peer_baseline``, paths moved from ``algorithm.settings.*`` /
+        ``algorithm.model`` to the learner's settings."""
+        from marketsai.economy import Economy
         from marketsai.errors import SpecError
         try:
             self.experiment(economy, settings, [0])
+            econ = Economy.from_dict(economy) if isinstance(economy, dict) else economy
+            self.check_actions(econ)
             peer = (settings.get("env") or {}).get("peer_baseline")
             if peer is not None:  # a process field of this economy, and peers to compare with
-                from marketsai.economy import Economy
                 from marketsai.envs.stacked import check_peer_baseline
-                check_peer_baseline(Economy.from_dict(economy) if isinstance(economy, dict) else economy, peer)
+                check_peer_baseline(econ, peer)
         except SpecError as err:
             raise _settings_error(err) from None
         return settings
@@ -250,6 +282,8 @@ class OffPolicy(RLlibLearner):
 class DQN(OffPolicy):
     """Deep Q-network (grid actions)."""
 
+    several_grid_decisions = False
+
     config_path = "ray.rllib.algorithms.dqn:DQNConfig"
     action_kinds = ("grid",)
     defaults = {**OffPolicy.defaults, "target_network_update_freq": 500}
@@ -259,6 +293,8 @@ class DQN(OffPolicy):
 @learners.register("SAC")
 class SAC(OffPolicy):
     """Soft actor-critic (grid or interval actions)."""
+
+    several_grid_decisions = False
 
     config_path = "ray.rllib.algorithms.sac:SACConfig"
     replay_algorithm = "marketsai.rl.replay:SessionsSAC"

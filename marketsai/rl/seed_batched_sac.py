@@ -169,13 +169,22 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
     def _forward_train_discrete(self, obs, nxt) -> dict:
         """RLlib's discrete SAC columns (``DefaultSACTorchRLModule._forward_train_discrete``):
         the actor's probabilities and their logarithms at the current and next observations,
-        the critics' Q-values of every action, the targets' minimum at the next observation."""
-        probs_next = torch.nn.functional.softmax(self.action_inputs(nxt), dim=-1)
-        probs = torch.nn.functional.softmax(self.action_inputs(obs), dim=-1)
-        return {ACTION_PROBS_NEXT: probs_next, ACTION_LOG_PROBS_NEXT: probs_next.log(),
+        the critics' Q-values of every action, the targets' minimum at the next observation.
+
+        One departure: the logarithms are ``log_softmax`` of the logits, where RLlib takes
+        ``softmax(...).log()``. The two agree to rounding while every probability is a normal
+        float; once an actor is nearly deterministic (logits about 87 apart in float32, fewer
+        with ``flush_denormal``) a probability underflows to 0, RLlib's logarithm is -inf and
+        ``p * log p`` is NaN in the critic target, the actor loss and the temperature loss:
+        every later update of that seed is NaN, zeroed by RLlib's learner (this stopped the
+        500,000-period grid study at about 25,000 periods). ``log_softmax`` stays finite there
+        and ``p * log p`` is 0, its limit."""
+        logits_next, logits = self.action_inputs(nxt), self.action_inputs(obs)
+        return {ACTION_PROBS_NEXT: torch.softmax(logits_next, dim=-1),
+                ACTION_LOG_PROBS_NEXT: torch.log_softmax(logits_next, dim=-1),
                 QF_TARGET_NEXT: self.forward_target({Columns.OBS: nxt}),
                 QF_PREDS: self._q(self.qf, obs), QF_TWIN_PREDS: self._q(self.qf_twin, obs),
-                ACTION_PROBS: probs, ACTION_LOG_PROBS: probs.log()}
+                ACTION_PROBS: torch.softmax(logits, dim=-1), ACTION_LOG_PROBS: torch.log_softmax(logits, dim=-1)}
 
 
 def discrete_temperature_loss(log_alpha_rows: torch.Tensor, fwd_out: dict, target_entropy) -> torch.Tensor:

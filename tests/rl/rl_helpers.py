@@ -132,17 +132,20 @@ def assert_sac_seeds_alone(train, economy) -> object:
     """Seeds 0, 1, 2 trained as one batch by ``train(economy, seeds)`` (a ``sac_batched``
     run, two firms a seed) equal each seed trained alone (every member's
     :func:`sac_member_state`); the temperatures are the members' own and the seeds differ.
-    Returns the batched run."""
+    Returns the batched run.
+
+    Unclipped gradients: clipped, every member's temperature gradient is cut to the same
+    unit size here, Adam's steps are the same for all, and the temperatures differ only by
+    rounding -- a shared temperature would pass the last check."""
     import numpy as np
-    import torch
-    together = train(economy, [0, 1, 2])
+    together = train(economy, [0, 1, 2], grad_clip=None)
     assert together.updates == 100
     for k, seed in enumerate([0, 1, 2]):
-        alone = train(economy, [seed])
+        alone = train(economy, [seed], grad_clip=None)
         for m in range(2):  # each firm's actor and critics
             assert_close(sac_member_state(together.ens, 2 * k + m), sac_member_state(alone.ens, m))
-    a = together.ens.log_alpha.detach()
-    assert not torch.equal(a[0], a[2])  # the temperatures are the members' own
+    second_moment = together.ens.optimizers["alpha"].state[together.ens.log_alpha]["exp_avg_sq"].numpy()
+    assert not np.isclose(second_moment[0], second_moment[2], rtol=1e-4, atol=0)  # the temperatures are the members' own
     assert not np.allclose(sac_member_state(together.ens, 0)[0], sac_member_state(together.ens, 2)[0])  # not vacuous
     return together
 

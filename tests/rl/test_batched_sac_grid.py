@@ -108,6 +108,25 @@ def test_a_loss_on_one_grid_member_leaves_the_others_untouched():
     helpers.assert_only_member_0_differs(a, b, M)
 
 
+def test_a_nearly_deterministic_grid_actor_still_learns():
+    """Member 0's actor puts probability exp(-200) -- 0 in float32 -- on four of its five
+    actions. Its critics and temperature still move in an update and every weight stays
+    finite; with RLlib's ``softmax(...).log()`` that update's losses were NaN, zeroed by
+    RLlib's learner, and member 0 stopped learning (the 500,000-period grid study)."""
+    ours = RLlibSACMembers(sac_learner_group([7, 8], 2, [16, 16], n_actions=5, **TRAINING))
+    with torch.no_grad():
+        ours.module.pi.weights[-1][0].zero_()
+        ours.module.pi.biases[-1][0].copy_(torch.tensor([[0.0, -200.0, -200.0, -200.0, -200.0]]))
+    critic = [a.copy() for pair in ours.module.qf.member_arrays(0) for a in pair]
+    alpha = ours.log_alpha.detach().clone()
+    ours.update(batches(2, 1)[0], 1)
+    moved = [a for pair in ours.module.qf.member_arrays(0) for a in pair]
+    assert all(np.isfinite(a).all() for net in ("pi", "qf", "qf_twin")
+               for m in (0, 1) for pair in getattr(ours.module, net).member_arrays(m) for a in pair)
+    assert not all(np.array_equal(a, b) for a, b in zip(critic, moved, strict=True))
+    assert torch.isfinite(ours.log_alpha).all() and ours.log_alpha[0] != alpha[0]
+
+
 def test_the_same_sac_grid_run_twice_is_bit_identical(duopoly):
     a = helpers.assert_sac_run_twice_identical(train, duopoly)
     assert len(np.unique(a.buf["actions"][:, :a.size])) > 1  # the members explore

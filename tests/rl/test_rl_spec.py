@@ -69,6 +69,30 @@ def test_algorithm_that_cannot_take_interval_actions():
     assert "SAC" in err.value.allowed
 
 
+def test_dqn_and_sac_refuse_several_grid_decisions_of_one_agent():
+    """RLlib's DQN and SAC modules take one Discrete action: a planner with two grid
+    decisions (a MultiDiscrete action) is refused by name, not by RLlib's module builder in
+    the first trial; one grid decision is accepted, and PPO takes several."""
+    from pathlib import Path
+
+    from marketsai.economy import Economy
+    from marketsai.learners import learners
+    from marketsai.yamlio import read_yaml
+
+    data = read_yaml(Path(__file__).resolve().parents[2] / "economies" / "sectors_2.yaml")
+    data["agents"][0]["action"].update(kind="grid", points=5)
+    two = Economy.from_dict(data)
+    data["agents"][0]["params"]["alphas"] = [0.36]
+    one = Economy.from_dict(data)
+    for name in ("DQN", "SAC"):
+        with pytest.raises(SpecError, match="one grid decision per agent") as err:
+            learners.get(name)().check_actions(two)
+        assert "'planner' has 2 (s1, s2: a MultiDiscrete action)" in str(err.value)
+        assert err.value.path == "algorithm.name" and "PPO" in err.value.allowed
+        learners.get(name)().check_actions(one)
+    learners.get("PPO")().check_actions(two)
+
+
 def test_file_overrides_and_relative_economy(tmp_path):
     import yaml
     (tmp_path / "econ").mkdir()

@@ -186,8 +186,8 @@ class RLlibLearner(Learner):
 
     def check(self, economy, settings):
         """``kind: rllib``'s checks (:meth:`experiment`), the economy's decisions
-        (:meth:`check_actions`) and its peers for ``env.peer_baseline``, paths moved from ``algorithm.settings.*`` /
-        ``algorithm.model`` to the learner's settings."""
+        (:meth:`check_actions`) and its peers for ``env.peer_baseline``, paths moved from
+        ``algorithm.settings.*`` / ``algorithm.model`` to the learner's settings."""
         from marketsai.economy import Economy
         from marketsai.errors import SpecError
         try:

@@ -56,7 +56,13 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from ray.rllib.policy.sample_batch import MultiAgentBatch
 from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
-from marketsai.rl.ensemble import StackedMLP, clip_per_member
+from marketsai.errors import NonFiniteLoss
+from marketsai.rl.ensemble import (
+    StackedMLP,
+    clip_per_member,
+    nonfinite_members,
+    stop_unless_finite_gradients,
+)
 from marketsai.rl.replay import transitions
 from marketsai.rl.rllib_internals import local_learner
 
@@ -100,6 +106,43 @@ class PerMemberClipping:
             self.metrics.log_value((module_id, f"gradients_{name}_max_member_global_norm"), norms.max().item(),
                                    window=1)
         return dict(module_gradients_dict)
+
+
+class StopAtNonFinite:
+    """A Learner mixin: raise :class:`~marketsai.errors.NonFiniteLoss` at the first NaN or
+    infinite loss or gradient of the members' module, before the update is applied.
+
+    Why: RLlib's ``TorchLearner.apply_gradients`` (2.60) sets non-finite gradients to zero,
+    logs two warnings per parameter and steps on -- a run that learns nothing for hours and
+    exits 0. Its ``torch_skip_nan_gradients: true`` is no cure: it then steps the optimiser
+    *with* the NaN gradients (the skipping branch is unreachable), so it is left at its
+    default, and this check makes that path unreachable. The cost is one ``isfinite`` of the
+    total loss and one of the gradients a update; only a failure pays for finding the
+    members (their rows in the batch and the forward pass, and the loss's gradients)."""
+
+    def compute_losses(self, *, fwd_out, batch, **kwargs):
+        losses = super().compute_losses(fwd_out=fwd_out, batch=batch, **kwargs)
+        for module_id, loss in losses.items():
+            if module_id in fwd_out and not bool(torch.isfinite(loss).all()):
+                raise NonFiniteLoss(self._nonfinite_members(module_id, loss, batch[module_id], fwd_out[module_id]))
+        return losses
+
+    def _module_params(self, module_id) -> list:
+        return [p for _, optimizer in self.get_optimizers_for_module(module_id)
+                for group in optimizer.param_groups for p in group["params"]]
+
+    def _nonfinite_members(self, module_id, loss, batch, fwd_out) -> list[int]:
+        """The members whose batch rows, forward-pass rows or share of the loss's gradients
+        hold a NaN or an infinity."""
+        members = self.module[module_id].unwrapped().members
+        params = [p for p in self._module_params(module_id) if p.requires_grad]
+        grads = torch.autograd.grad(loss, params, allow_unused=True) if loss.requires_grad else []
+        return nonfinite_members(members, [*batch.values(), *fwd_out.values(), *grads])
+
+    def postprocess_gradients_for_module(self, *, module_id, config=None, module_gradients_dict):
+        stop_unless_finite_gradients(list(module_gradients_dict.values()), self.module[module_id].unwrapped().members)
+        return super().postprocess_gradients_for_module(module_id=module_id, config=config,
+                                                        module_gradients_dict=module_gradients_dict)
 
 
 class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
@@ -153,7 +196,7 @@ class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
                 QF_TARGET_NEXT_PREDS: self.forward_target({Columns.OBS: batch[Columns.NEXT_OBS]})[QF_PREDS]}
 
 
-class StackedDQNLearner(PerMemberClipping, DQNTorchLearner):
+class StackedDQNLearner(StopAtNonFinite, PerMemberClipping, DQNTorchLearner):
     """RLlib's DQN learner on a :class:`StackedQModule`: its loss times ``M``, per-member
     clipping, Adam with ``adam_epsilon`` (see the module docstring)."""
 

@@ -85,22 +85,24 @@ def nan_gradient_for(member: int):
     return hook
 
 
+@pytest.mark.parametrize("grad_clip", [None, 1.0])
 @pytest.mark.parametrize("backend", ["torch", "rllib"])
-def test_a_nan_gradient_under_a_finite_loss_stops_before_the_step(backend):
-    """RLlib would set the gradient to zero and step; the members' weights stay as they were."""
+def test_a_nan_gradient_under_a_finite_loss_stops_before_the_step(backend, grad_clip):
+    """RLlib would set the gradient to zero and step; the members' weights stay as they were
+    (with clipping the check reads the members' norms, without it sums the gradients)."""
     M, k, gen = 3, 8, np.random.default_rng(0)
     batch = {"obs": gen.normal(size=(M, k, 2)).astype(np.float32), "actions": gen.integers(0, 5, (M, k)),
              "rewards": gen.normal(size=(M, k)).astype(np.float32),
              "next_obs": gen.normal(size=(M, k, 2)).astype(np.float32)}
     if backend == "torch":
         from marketsai.rl.ensemble import DQNEnsemble
-        ens = DQNEnsemble([torch.Generator().manual_seed(s) for s in range(M)], 2, [8], 5)
+        ens = DQNEnsemble([torch.Generator().manual_seed(s) for s in range(M)], 2, [8], 5, grad_clip=grad_clip)
         update = lambda: ens.update(*(torch.from_numpy(batch[c]) for c in ("obs", "actions", "rewards",  # noqa: E731
                                                                            "next_obs")))
     else:
         pytest.importorskip("ray.rllib")
         from marketsai.rl.seed_batched_rllib import RLlibMembers, learner_group
-        ens = RLlibMembers(learner_group(list(range(M)), 2, [8], 5, lr=1e-3, adam_epsilon=1e-8, grad_clip=None,
+        ens = RLlibMembers(learner_group(list(range(M)), 2, [8], 5, lr=1e-3, adam_epsilon=1e-8, grad_clip=grad_clip,
                                          gamma=0.9, double_q=True, huber=True, target_network_update_freq=10))
         update = lambda: ens.update(batch, 1)  # noqa: E731
     before = [p.detach().clone() for p in ens.online.parameters()]

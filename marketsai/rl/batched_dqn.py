@@ -33,6 +33,10 @@ Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam mo
 replay rings, the sessions' states and every generator's state -- written every
 ``checkpoint_every`` periods and at the end; a rerun of the unit continues from it
 exactly (bit-identical to an uninterrupted run) or, when finished, returns its policies.
+A NaN or infinite loss or gradient stops the unit before that update is applied
+(:class:`~marketsai.errors.NonFiniteLoss`: the learner, the period, each member found
+non-finite as seed and agent); its last checkpoint is kept, so a rerun after a fix resumes
+from it (``docs/scaling.md``).
 ``RUN_DIR/segments.json`` beside it records each process that trained the unit and how long
 (:mod:`~marketsai.rl.train_journal`): the cost of a run that was resumed is their sum.
 One seed's policy leaves the unit as a policy export (``marketsai export RUN_DIR/dqn_batched.pt

@@ -33,6 +33,10 @@ Resume: ``RUN_DIR/dqn_batched.pt`` holds everything -- weights, targets, Adam mo
 replay rings, the sessions' states and every generator's state -- written every
 ``checkpoint_every`` periods and at the end; a rerun of the unit continues from it
 exactly (bit-identical to an uninterrupted run) or, when finished, returns its policies.
+A NaN or infinite loss or gradient stops the unit before that update is applied
+(:class:`~marketsai.errors.NonFiniteLoss`: the learner, the period, each member found
+non-finite as seed and agent); its last checkpoint is kept, so a rerun after a fix resumes
+from it (``docs/scaling.md``).
 ``RUN_DIR/segments.json`` beside it records each process that trained the unit and how long
 (:mod:`~marketsai.rl.train_journal`): the cost of a run that was resumed is their sum.
 One seed's policy leaves the unit as a policy export (``marketsai export RUN_DIR/dqn_batched.pt
@@ -50,7 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from marketsai.dynamics import EconomyState
-from marketsai.errors import SpecError
+from marketsai.errors import NonFiniteLoss, SpecError
 from marketsai.learners.base import Learner, learners
 from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int
 from marketsai.policies import FunctionPolicy
@@ -208,6 +212,8 @@ class BatchedRun:
 
     #: the checkpoint's file name in the unit's folder
     checkpoint = CHECKPOINT
+    #: the registered learner that trains with this run (named in its errors)
+    learner_name = "dqn_batched"
 
     @staticmethod
     def actors_of(economy) -> GridActors:
@@ -340,10 +346,24 @@ class BatchedRun:
 
     def advance(self, periods: int) -> None:
         """Step and learn until each seed has ``periods`` periods of experience (or more),
-        with subnormal floats flushed while it does if the settings say so."""
+        with subnormal floats flushed while it does if the settings say so. A non-finite
+        loss or gradient stops it (:class:`~marketsai.errors.NonFiniteLoss`, naming the
+        learner, the period and each member's seed and agent) before that update is applied."""
         from marketsai.rl.ensemble import denormals_flushed
         with denormals_flushed(self.cfg["flush_denormal"]):
-            self.learn_until(periods)
+            try:
+                self.learn_until(periods)
+            except NonFiniteLoss as err:
+                located = err.located(learner=self.learner_name, period=self.periods, updates=self.updates,
+                                      names=[self.member_name(m) for m in err.members])
+                raise located.with_traceback(err.__traceback__) from None
+
+    def member_name(self, m: int) -> str:
+        """Member ``m`` as a person knows it: its seed and agent (or its seed's shared network)."""
+        s, j = divmod(m, self.per_seed)
+        if self.per_seed == 1 and self.n > 1:
+            return f"seed {self.seeds[s]} (its network shared by all agents)"
+        return f"seed {self.seeds[s]} agent {self.grid.actors[j]}"
 
     def learn_until(self, periods: int) -> None:
         """The learning loop of :meth:`advance`: off-policy, ``update_every`` periods per update."""
@@ -441,29 +461,46 @@ def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: in
     run = run_class(economy, settings, seeds, root_seed)
     path = None if run_dir is None else Path(run_dir) / run.checkpoint
     key = _key(economy, settings, seeds, root_seed)
+    saved = None  # the period of the checkpoint a rerun would resume from
     if path is not None and path.is_file():
         snap = torch.load(path, weights_only=False)
         if snap.get("key") == key:
             run.restore(snap["run"])
+            saved = run.periods
 
     every, total = settings["checkpoint_every"], settings["periods"]
     journal = TrainJournal.open(run_dir, key, run.periods) if run.periods < total else None
 
     def save():
+        nonlocal saved
         if path is not None:
             tmp = path.with_suffix(".tmp")
             torch.save({"key": key, "run": run.snapshot()}, tmp)
             os.replace(tmp, path)
+            saved = run.periods
         if journal is not None:
             journal.record(run.periods, finished=run.periods >= total)
 
     while run.periods < total:
         target = total if not every else min(total, (run.periods // every + 1) * every)
-        run.advance(target)
+        try:
+            run.advance(target)
+        except NonFiniteLoss as err:
+            raise err.located(checkpoint=kept_checkpoint(path, saved)).with_traceback(err.__traceback__) from None
         if run.periods < total:
             save()
     save()
     return run
+
+
+def kept_checkpoint(path, saved: int | None) -> str:
+    """What a stopped run leaves to resume from: its checkpoint ``path`` of period ``saved``."""
+    if path is None:
+        return "no checkpoint (no run folder)"
+    if saved is None:
+        return f"no checkpoint was written yet ({path}): a rerun starts the unit over"
+    return (f"the last checkpoint, {path} (period {saved:,}), is kept and nothing past it was written: fix the cause "
+            "in the code and rerun the same command to resume from it (changed learner settings start the unit over)")
 
 
 @learners.register("dqn_batched")

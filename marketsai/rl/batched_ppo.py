@@ -67,6 +67,7 @@ class BatchedPPORun(BatchedRun):
     """:class:`~marketsai.rl.batched_dqn.BatchedRun` with PPO's rollouts and RLlib's PPO update."""
 
     checkpoint = CHECKPOINT
+    learner_name = "ppo_batched"
 
     def __init__(self, economy, settings: dict, seeds, root_seed: int = 0):
         n = len(economy.actor_index)

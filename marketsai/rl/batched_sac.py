@@ -128,6 +128,7 @@ class SACRun(BatchedRun):
     """:class:`~marketsai.rl.batched_dqn.BatchedRun` with RLlib's SAC update (either loss)."""
 
     checkpoint = CHECKPOINT
+    learner_name = "sac_batched"
 
     def make_learner(self, member_seeds: list, gamma: float):
         from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group

@@ -35,6 +35,8 @@ import math
 import numpy as np
 import torch
 
+from marketsai.errors import NonFiniteLoss
+
 
 class StackedMLP(torch.nn.Module):
     """``M`` MLPs ``in -> hiddens -> out`` (ReLU) with parameters ``(M, fan_in, fan_out)``.
@@ -102,6 +104,44 @@ def clip_per_member(grads, max_norm: float) -> torch.Tensor:
     return norms
 
 
+def nonfinite_members(members: int, tensors) -> list[int]:
+    """The members with a NaN or an infinity in any of ``tensors``, each with a leading axis
+    of ``members`` blocks: rows ``(M * R, ...)`` in member blocks, parameters or their
+    gradients ``(M, ...)``; other values (scalars, non-tensors) are passed over.
+
+    Why: a stacked loss is one number over all members; when it is not finite, this names
+    whose rows or gradients made it so (what :class:`~marketsai.errors.NonFiniteLoss` reports).
+
+    >>> nonfinite_members(3, [torch.tensor([1.0, 2.0, float("nan"), 4.0, 5.0, 6.0]), None])
+    [1]
+    """
+    bad = torch.zeros(members, dtype=torch.bool)
+    for x in tensors:
+        if (isinstance(x, torch.Tensor) and x.dim() and x.is_floating_point() and x.numel()
+                and x.shape[0] % members == 0):
+            bad |= ~torch.isfinite(x.detach().reshape(members, -1)).all(dim=1).cpu()
+    return [int(m) for m in torch.nonzero(bad).flatten()]
+
+
+def stop_unless_finite_gradients(grads, members: int, norms: torch.Tensor | None = None) -> None:
+    """Raise :class:`~marketsai.errors.NonFiniteLoss` naming the members whose gradients
+    (tensors with a leading member axis) hold a NaN or an infinity; ``norms``, the members'
+    gradient norms ``(M,)`` where clipping has computed them, are read instead of the gradients.
+
+    Why: a finite loss can still have non-finite gradients; applied, they turn the members'
+    weights into NaN (RLlib's learner instead sets them to zero and goes on). While all is
+    well this costs a sum of each gradient (a NaN or an infinity makes it non-finite;
+    ``isfinite`` on every gradient costs ten times as much on a CPU), or nothing given the
+    norms, and one synchronisation; only a non-finite sum pays for the exact check of each
+    member (a sum that overflowed on finite gradients passes)."""
+    grads = [g for g in grads if g is not None]
+    screen = norms if norms is not None else torch.stack([g.sum() for g in grads]) if grads else None
+    if screen is not None and not bool(torch.isfinite(screen.sum())):
+        bad = nonfinite_members(members, grads)
+        if bad:
+            raise NonFiniteLoss(bad, what="gradients")
+
+
 def dqn_loss(online: StackedMLP, target: StackedMLP, obs, actions, rewards, next_obs, gamma: float,
              double_q: bool = True, huber: bool = True) -> torch.Tensor:
     """Each member's mean TD loss ``(M,)`` on its own batch ``obs (M, B, d)``, ``actions (M, B)``.
@@ -153,13 +193,19 @@ class DQNEnsemble:
             return self.online(obs)
 
     def update(self, obs, actions, rewards, next_obs) -> torch.Tensor:
-        """One gradient step of every member on its own batch; returns the losses ``(M,)``."""
+        """One gradient step of every member on its own batch; returns the losses ``(M,)``.
+        A NaN or infinite loss or gradient raises :class:`~marketsai.errors.NonFiniteLoss`
+        naming its members, before anything is changed."""
         losses = dqn_loss(self.online, self.target, obs, actions, rewards, next_obs, self.gamma,
                           self.double_q, self.huber)
+        finite = torch.isfinite(losses)
+        if not bool(finite.all()):  # stop before the step: the weights stay as the last good update left them
+            raise NonFiniteLoss(torch.nonzero(~finite).flatten().tolist())
         self.optimizer.zero_grad(set_to_none=False)
         losses.sum().backward()  # a sum of per-member losses: each member's gradient is its own
-        if self.grad_clip is not None:
-            clip_per_member([p.grad for p in self.online.parameters()], self.grad_clip)
+        grads = [p.grad for p in self.online.parameters()]
+        norms = None if self.grad_clip is None else clip_per_member(grads, self.grad_clip)
+        stop_unless_finite_gradients(grads, self.members, norms)
         self.optimizer.step()
         return losses.detach()
 

@@ -53,7 +53,13 @@ from ray.rllib.utils.lambda_defaultdict import LambdaDefaultDict
 from marketsai.rl import rllib_internals
 from marketsai.rl import seed_batched_rllib as stacked
 from marketsai.rl.ensemble import StackedMLP
-from marketsai.rl.seed_batched_rllib import MODULE_ID, LearnerMembers, PerMemberClipping, by_member
+from marketsai.rl.seed_batched_rllib import (
+    MODULE_ID,
+    LearnerMembers,
+    PerMemberClipping,
+    StopAtNonFinite,
+    by_member,
+)
 
 
 class StackedPPOModule(TorchRLModule, ValueFunctionAPI):
@@ -94,7 +100,7 @@ class StackedPPOModule(TorchRLModule, ValueFunctionAPI):
         return {Columns.ACTION_DIST_INPUTS: self.logits(batch[Columns.OBS])}
 
 
-class StackedPPOLearner(PerMemberClipping, PPOTorchLearner):
+class StackedPPOLearner(StopAtNonFinite, PerMemberClipping, PPOTorchLearner):
     """RLlib's PPO learner on a :class:`StackedPPOModule`: its loss times ``M``, per-member
     clipping, and the KL penalty with one adaptive coefficient per member (see the module
     docstring)."""

@@ -56,7 +56,13 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from ray.rllib.policy.sample_batch import MultiAgentBatch
 from ray.rllib.utils.metrics import NUM_ENV_STEPS_SAMPLED_LIFETIME
 
-from marketsai.rl.ensemble import StackedMLP, clip_per_member
+from marketsai.errors import NonFiniteLoss
+from marketsai.rl.ensemble import (
+    StackedMLP,
+    clip_per_member,
+    nonfinite_members,
+    stop_unless_finite_gradients,
+)
 from marketsai.rl.replay import transitions
 from marketsai.rl.rllib_internals import local_learner
 
@@ -81,25 +87,63 @@ def member_generators(model_config) -> tuple[int, list]:
 
 
 class PerMemberClipping:
-    """A Learner mixin: clip each optimiser's gradients by global norm *per member*.
+    """A Learner mixin: clip each optimiser's gradients by global norm *per member*, and stop
+    at a non-finite gradient (:func:`~marketsai.rl.ensemble.stop_unless_finite_gradients`).
 
     RLlib clips by global norm once per optimiser of a module
     (``Learner.postprocess_gradients_for_module``); over a module with a member axis that
     norm would couple the members, so here it runs over each member's slices only
-    (:func:`~marketsai.rl.ensemble.clip_per_member`)."""
+    (:func:`~marketsai.rl.ensemble.clip_per_member`). The members' norms it computes are
+    what the gradient check reads (a non-finite gradient makes its member's norm non-finite),
+    so with clipping on the check costs nothing; without, a sum of each gradient."""
 
     def postprocess_gradients_for_module(self, *, module_id, config=None, module_gradients_dict):
+        members = self.module[module_id].unwrapped().members
         if config.grad_clip is None:
+            stop_unless_finite_gradients(list(module_gradients_dict.values()), members)
             return dict(module_gradients_dict)
         if config.grad_clip_by != "global_norm":
             raise ValueError(f"grad_clip_by {config.grad_clip_by!r}: the members' learner clips by global_norm "
                              "per member only")
         for name, optimizer in self.get_optimizers_for_module(module_id):
-            grads = self.filter_param_dict_for_optimizer(param_dict=module_gradients_dict, optimizer=optimizer)
-            norms = clip_per_member(list(grads.values()), config.grad_clip)
+            grads = list(self.filter_param_dict_for_optimizer(param_dict=module_gradients_dict,
+                                                              optimizer=optimizer).values())
+            norms = clip_per_member(grads, config.grad_clip)
+            stop_unless_finite_gradients(grads, members, norms)
             self.metrics.log_value((module_id, f"gradients_{name}_max_member_global_norm"), norms.max().item(),
                                    window=1)
         return dict(module_gradients_dict)
+
+
+class StopAtNonFinite:
+    """A Learner mixin: raise :class:`~marketsai.errors.NonFiniteLoss` at the first NaN or
+    infinite loss of the members' module, before the update is applied (its gradients are
+    checked by :class:`PerMemberClipping`).
+
+    Why: RLlib's ``TorchLearner.apply_gradients`` (2.60) sets non-finite gradients to zero,
+    logs two warnings per parameter (each quoting the whole parameter) and steps on -- a run
+    that learns nothing for hours and exits 0. Its ``torch_skip_nan_gradients: true`` is no
+    cure: it then steps the optimiser *with* the NaN gradients (the skipping branch is
+    unreachable), so it is left at its default, and these checks make that path unreachable.
+    The cost is one ``isfinite`` of the total loss an update; only a failure pays for
+    finding the members (their rows in the batch and the forward pass, and their share of
+    the loss's gradients)."""
+
+    def compute_losses(self, *, fwd_out, batch, **kwargs):
+        losses = super().compute_losses(fwd_out=fwd_out, batch=batch, **kwargs)
+        for module_id, loss in losses.items():
+            if module_id in fwd_out and not bool(torch.isfinite(loss).all()):
+                raise NonFiniteLoss(self._nonfinite_members(module_id, loss, batch[module_id], fwd_out[module_id]))
+        return losses
+
+    def _nonfinite_members(self, module_id, loss, batch, fwd_out) -> list[int]:
+        """The members whose batch rows, forward-pass rows or share of the loss's gradients
+        hold a NaN or an infinity."""
+        members = self.module[module_id].unwrapped().members
+        params = [p for _, optimizer in self.get_optimizers_for_module(module_id)
+                  for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
+        grads = torch.autograd.grad(loss, params, allow_unused=True) if loss.requires_grad else []
+        return nonfinite_members(members, [*batch.values(), *fwd_out.values(), *grads])
 
 
 class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
@@ -153,7 +197,7 @@ class StackedQModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
                 QF_TARGET_NEXT_PREDS: self.forward_target({Columns.OBS: batch[Columns.NEXT_OBS]})[QF_PREDS]}
 
 
-class StackedDQNLearner(PerMemberClipping, DQNTorchLearner):
+class StackedDQNLearner(StopAtNonFinite, PerMemberClipping, DQNTorchLearner):
     """RLlib's DQN learner on a :class:`StackedQModule`: its loss times ``M``, per-member
     clipping, Adam with ``adam_epsilon`` (see the module docstring)."""
 

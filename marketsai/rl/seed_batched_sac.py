@@ -75,7 +75,13 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from marketsai.rl import seed_batched_rllib as stacked
 from marketsai.rl.ensemble import StackedMLP
 from marketsai.rl.rllib_internals import sac_losses, squashed_gaussian_at
-from marketsai.rl.seed_batched_rllib import MODULE_ID, LearnerMembers, PerMemberClipping, by_member
+from marketsai.rl.seed_batched_rllib import (
+    MODULE_ID,
+    LearnerMembers,
+    PerMemberClipping,
+    StopAtNonFinite,
+    by_member,
+)
 
 #: the batch columns of the loss's two standard-normal draws, ``(M * R, action_dim)`` each
 NOISE, NOISE_NEXT = "noise", "noise_next"
@@ -195,7 +201,7 @@ def discrete_temperature_loss(log_alpha_rows: torch.Tensor, fwd_out: dict, targe
     return -torch.mean(log_alpha_rows * (entropy.detach() + target_entropy))
 
 
-class StackedSACLearner(PerMemberClipping, SACTorchLearner):
+class StackedSACLearner(StopAtNonFinite, PerMemberClipping, SACTorchLearner):
     """RLlib's SAC learner on a :class:`StackedSACModule`: a temperature per member, every
     optimiser's loss times ``M``, per-member clipping (see the module docstring)."""
 

@@ -45,6 +45,18 @@ def test_model_from_the_economy_file():
         KrusellSmithModel.from_economy(mai.load_economy("economies/growth_market.yaml"))
 
 
+def test_the_reference_actor_prices_each_session_at_its_own_mean_capital(solved):
+    """Rows of two sessions with different mean capital in one call act as each session's
+    rows alone (the first version priced every row at the first row's mean capital)."""
+    econ, policy = economy(10), solved[1].policy
+    act = ev.reference_actor(econ, policy)
+    k = np.linspace(1.0, 30.0, 7)
+    one, two = ev.observations_at(econ, k, 1.0, 1.0, 11.0), ev.observations_at(econ, k, 1.0, 1.0, 13.0)
+    together = act(np.vstack([one, two]))
+    np.testing.assert_allclose(together, np.vstack([act(one), act(two)]), rtol=0, atol=1e-15)
+    assert not np.allclose(act(one), act(two))  # mean capital matters: the check is not vacuous
+
+
 def test_reference_policy_scored_in_the_finite_economy_reproduces_the_solver(solved):
     model, sol = solved
     econ = economy(1000)

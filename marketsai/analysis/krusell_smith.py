@@ -193,7 +193,9 @@ def observations_at(econ, k, e: float, z: float, K: float) -> np.ndarray:
 def reference_actor(econ, policy):
     """``act(obs)`` of the reference solution (:class:`~marketsai.solvers.krusell_smith.KrusellSmithPolicy`)
     in the economy's observation (own k, e, z, mean k; normalised as the file says), so
-    the reference can be run through the same simulation and scoring as a learned policy."""
+    the reference can be run through the same simulation and scoring as a learned policy.
+    Rows may come from several sessions at once (a vector environment's): each row is
+    priced at its own mean capital."""
     zv = parts(econ)[3]
     cols = observation_columns(econ)
     model = policy.model
@@ -210,11 +212,11 @@ def reference_actor(econ, policy):
         out = np.empty(k.size)
         for a in range(2):
             for b in range(2):
-                sel = (iz == a) & (ie == b)
-                if sel.any():
+                for Kv in np.unique(K[(iz == a) & (ie == b)]):  # one mean capital a session
+                    sel = (iz == a) & (ie == b) & (K == Kv)
                     r, w = model.prices(K[sel], a)
-                    m = (1.0 + r - model.delta) * k[sel] + model.income(float(K[sel][0]), a, b)
-                    out[sel] = policy.savings(k[sel], float(K[sel][0]), a, b) / m
+                    m = (1.0 + r - model.delta) * k[sel] + model.income(float(Kv), a, b)
+                    out[sel] = policy.savings(k[sel], float(Kv), a, b) / m
         return np.clip(out, low, high)[:, None]
     return act
 

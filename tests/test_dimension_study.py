@@ -241,7 +241,7 @@ def _study_cell(name, d):
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 def test_study_tabular_budgets_follow_the_stated_rule(d):
     """The solver's steps and targets (experiments/growth/solver_brock_mirman.yaml); per d
-    with E table entries: beta = 1 / (1000 E), max_periods = min(max(2e7, 2000 E), 2e9),
+    with E table entries: beta = 1 / (1000 E), max_periods = min(max(2e7, 5000 E), 1e10),
     stable_periods = max(1e6, 100 E); three seeds; the DP floor scored beside it."""
     cfg = _study_cell("tabular", d)
     # the published study's grids (whose finite model has 5 * 5^d states and 5^d joint actions)
@@ -252,7 +252,7 @@ def test_study_tabular_budgets_follow_the_stated_rule(d):
     assert {k: s[k] for k in ("step_size", "step_a", "step_b", "step_omega", "target", "q0")} == \
         {k: solver[k] for k in ("step_size", "step_a", "step_b", "step_omega", "target", "q0")}
     assert s["beta"] == pytest.approx(1.0 / (1000 * entries), rel=1e-12)
-    assert s["max_periods"] == int(min(max(2e7, 2000 * entries), 2e9))
+    assert s["max_periods"] == int(min(max(2e7, 5000 * entries), 1e10))
     assert s["stable_periods"] == int(max(1e6, 100 * entries))
     assert cfg["evaluate"][0]["name"] == "sectors" and cfg["evaluate"][0]["settings"]["floor"] is True
 

@@ -212,8 +212,9 @@ def reference_actor(econ, policy):
         out = np.empty(k.size)
         for a in range(2):
             for b in range(2):
-                for Kv in np.unique(K[(iz == a) & (ie == b)]):  # one mean capital a session
-                    sel = (iz == a) & (ie == b) & (K == Kv)
+                cell = (iz == a) & (ie == b)
+                for Kv in np.unique(K[cell]):  # one mean capital a session
+                    sel = cell & (K == Kv)
                     r, w = model.prices(K[sel], a)
                     m = (1.0 + r - model.delta) * k[sel] + model.income(float(Kv), a, b)
                     out[sel] = policy.savings(k[sel], float(Kv), a, b) / m

@@ -51,7 +51,7 @@ class TrainJournal:
             if old.get("key") == digest and periods > 0:
                 earlier = old["segments"]
         journal = cls(path, digest, earlier, time.perf_counter(), time.process_time())
-        journal.segments.append({"started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        journal.segments.append({"started": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
                                  "periods_from": int(periods), "periods_to": int(periods),
                                  "seconds": 0.0, "cpu_seconds": 0.0, "finished": False})
         return journal
@@ -68,16 +68,32 @@ class TrainJournal:
 def earlier_segments(run_dir) -> dict:
     """The segments before the last of the journal in ``run_dir``: ``count`` (all segments,
     the last included), ``seconds`` and ``cpu_seconds`` (the earlier ones' sum, each up to its
-    last checkpoint); ``complete``: whether the journal starts at period 0 (a checkpoint
-    written before the journal existed and resumed after starts it later: the periods before
-    were not timed). A folder without a journal: count NaN, zeros, not complete."""
+    last checkpoint), ``spans`` (each earlier one's ``(started, seconds)``: when it ran, for
+    the wall time of units that ran side by side; ``started`` None where not recorded);
+    ``complete``: whether the journal starts at period 0 (a checkpoint written before the
+    journal existed and resumed after starts it later: the periods before were not timed). A
+    folder without a journal: count NaN, zeros, no spans, not complete."""
     path = Path(run_dir) / JOURNAL
     if not path.is_file():
-        return {"count": float("nan"), "seconds": 0.0, "cpu_seconds": 0.0, "complete": False}
+        return {"count": float("nan"), "seconds": 0.0, "cpu_seconds": 0.0, "spans": [], "complete": False}
     segments = json.loads(path.read_text())["segments"]
     return {"count": len(segments), "seconds": sum(s["seconds"] for s in segments[:-1]),
             "cpu_seconds": sum(s["cpu_seconds"] for s in segments[:-1]),
+            "spans": [(s.get("started"), s["seconds"]) for s in segments[:-1]],
             "complete": segments[0]["periods_from"] == 0}
 
 
-__all__ = ["JOURNAL", "TrainJournal", "earlier_segments"]
+def union_seconds(spans) -> float:
+    """The length of the union of time spans ``(started: ISO 8601, seconds)``: the wall time
+    of processes some of which ran at the same time (units side by side, ``--processes``)."""
+    total, end = 0.0, None
+    starts = ((datetime.datetime.fromisoformat(started).timestamp(), float(s)) for started, s in spans)
+    for lo, hi in sorted((t, t + s) for t, s in starts):
+        if end is None or lo > end:
+            total, end = total + hi - lo, hi
+        elif hi > end:
+            total, end = total + hi - end, hi
+    return total
+
+
+__all__ = ["JOURNAL", "TrainJournal", "earlier_segments", "union_seconds"]

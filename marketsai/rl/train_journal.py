@@ -68,19 +68,26 @@ class TrainJournal:
 def earlier_segments(run_dir) -> dict:
     """The segments before the last of the journal in ``run_dir``: ``count`` (all segments,
     the last included), ``seconds`` and ``cpu_seconds`` (the earlier ones' sum, each up to its
-    last checkpoint), ``spans`` (each earlier one's ``(started, seconds)``: when it ran, for
-    the wall time of units that ran side by side; ``started`` None where not recorded);
-    ``complete``: whether the journal starts at period 0 (a checkpoint written before the
-    journal existed and resumed after starts it later: the periods before were not timed). A
-    folder without a journal: count NaN, zeros, no spans, not complete."""
+    last checkpoint); ``complete``: whether the journal starts at period 0 (a checkpoint
+    written before the journal existed and resumed after starts it later: the periods before
+    were not timed). A folder without a journal: count NaN, zeros, not complete."""
     path = Path(run_dir) / JOURNAL
     if not path.is_file():
-        return {"count": float("nan"), "seconds": 0.0, "cpu_seconds": 0.0, "spans": [], "complete": False}
+        return {"count": float("nan"), "seconds": 0.0, "cpu_seconds": 0.0, "complete": False}
     segments = json.loads(path.read_text())["segments"]
     return {"count": len(segments), "seconds": sum(s["seconds"] for s in segments[:-1]),
             "cpu_seconds": sum(s["cpu_seconds"] for s in segments[:-1]),
-            "spans": [(s.get("started"), s["seconds"]) for s in segments[:-1]],
             "complete": segments[0]["periods_from"] == 0}
+
+
+def earlier_spans(run_dir) -> list[tuple[str | None, float]]:
+    """When the segments before the last of the journal in ``run_dir`` ran: ``(started,
+    seconds)`` each (``started`` None where the journal did not record it), for the wall time
+    of units that ran side by side (:func:`union_seconds`); [] without a journal."""
+    path = Path(run_dir) / JOURNAL
+    if not path.is_file():
+        return []
+    return [(s.get("started"), s["seconds"]) for s in json.loads(path.read_text())["segments"][:-1]]
 
 
 def union_seconds(spans) -> float:
@@ -96,4 +103,4 @@ def union_seconds(spans) -> float:
     return total
 
 
-__all__ = ["JOURNAL", "TrainJournal", "earlier_segments", "union_seconds"]
+__all__ = ["JOURNAL", "TrainJournal", "earlier_segments", "earlier_spans", "union_seconds"]

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from tiny_runs import tiny_experiment
 
+from marketsai.cli import main
 from marketsai.errors import SpecError
 from marketsai.params import Check, Param, positive_int
 from marketsai.runner import ExperimentKind, Unit, experiment_kinds, run_experiment
@@ -87,7 +89,8 @@ def test_a_failing_unit_lets_the_running_ones_finish_then_names_itself(tmp_path)
     assert isinstance(err.value.__cause__, ValueError)
     chunks = tmp_path / "run" / "chunks"
     assert sorted(p.parent.name for p in chunks.glob("*/done.json")) == ["u1"]  # none started after
-    assert "Traceback" in (tmp_path / "run" / "log").read_text()
+    text = (tmp_path / "run" / "log").read_text()
+    assert "Traceback" in text and "waiting for the 1 running units to finish" in text
     assert gone(int((tmp_path / "meet" / "pid0").read_text()))
 
 
@@ -165,6 +168,11 @@ def test_processes_that_cannot_be_used_are_refused_before_any_folder(tmp_path):
     with pytest.raises(SpecError, match="--address as tasks.*give one of them"):
         run_experiment(cfg, out=tmp_path / "b", processes=2, address="auto", progress=False)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    (tmp_path / "exp.yaml").write_text(json.dumps(cfg))
+    for args, code, says in ((["--processes", "2", "--address", "auto"], 1, "error: --processes = 2: "),
+                             (["--processes", "0"], 2, "0 is not in the range x>=1")):
+        done = CliRunner().invoke(main, ["run", str(tmp_path / "exp.yaml"), "--out", str(tmp_path / "c"), *args])
+        assert done.exit_code == code and says in done.output, done.output
 
 
 def test_units_that_start_ray_themselves_are_refused_by_name(tmp_path):

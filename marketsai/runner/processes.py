@@ -68,10 +68,14 @@ def run_side_by_side(todo: Sequence, processes: int, launch: Callable, finish: C
                     there.close()  # the worker's end: closed here, so its death reads as EOF
                 for conn in wait(list(running)):
                     proc, entry = running[conn]
+                    first = not failed
                     if _receive(conn, proc, entry, finish, failed):
                         del running[conn]
                         conn.close()
                         proc.join()
+                    if first and failed and running:
+                        log.warning("waiting for the %d running units to finish (Ctrl-C stops them; "
+                                    "they resume on a rerun); %d units not started", len(running), len(queue))
         except BaseException:
             _stop(running)
             raise

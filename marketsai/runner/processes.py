@@ -92,7 +92,8 @@ def _receive(conn, proc, entry, finish: Callable, failed: list) -> bool:
         proc.join()
         _failed(failed, chunk_id, UnitFailed(
             f"unit {chunk_id}: its process ended (exit code {proc.exitcode}) before it returned "
-            "its tables; rerun to resume it"), None)
+            "its tables (a script that runs with processes > 1 must do so under `if __name__ == "
+            "'__main__':`, which spawned processes skip); rerun to resume it"), None)
         return True
     if kind == "log":
         log.handle(payload[0])

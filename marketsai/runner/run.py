@@ -74,6 +74,8 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
         Units run at once, each in a local process of its own
         (:mod:`~marketsai.runner.processes`); 1: one after another in this process. Results
         do not depend on it. Not with ``address``, nor for units that start Ray themselves.
+        A script calling this with ``processes`` > 1 does so under ``if __name__ ==
+        "__main__":`` (the processes are spawned: each imports the script's module again).
 
     Returns
     -------

@@ -74,9 +74,9 @@ def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, 
     if processes > 1:
         if address is not None:
             raise ValueError("processes > 1 runs units in local processes; not with a Ray address")
-        run_side_by_side(todo, processes, lambda entry: (
+        run_side_by_side(todo, processes, lambda entry: (run_unit, (
             exp.kind, exp.cell_config(entry[0]), entry[1], threads,
-            unit_context(exp.kind, folder, entry[2], entry[3], None)), finish)
+            unit_context(exp.kind, folder, entry[2], entry[3], None))), finish)
     elif address is None or exp.kind.ray_in_unit:
         for cell, unit, chunk_id, fp in todo:
             started, t0, c0 = now(), time.perf_counter(), time.process_time()

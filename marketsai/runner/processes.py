@@ -50,8 +50,8 @@ def now() -> str:
 def run_side_by_side(todo: Sequence, processes: int, launch: Callable, finish: Callable) -> None:
     """Run ``todo`` (cell, unit, chunk id, fingerprint) with up to ``processes`` at once.
 
-    ``launch(entry)`` gives the arguments of :func:`marketsai.runner.execute.run_unit` for one
-    entry: ``(kind, cfg, unit, threads, context)``; ``finish(cell, unit, chunk id,
+    ``launch(entry)`` gives the function that runs one entry's unit in its process and its
+    arguments: ``(run_unit, (kind, cfg, unit, threads, context))``; ``finish(cell, unit, chunk id,
     fingerprint, tables, seconds, cpu_seconds, started)`` writes a finished unit (driver)."""
     ctx = multiprocessing.get_context("spawn")
     queue, running, failed = list(todo), {}, []
@@ -165,10 +165,9 @@ class _PipeHandler(logging.Handler):
             self.handleError(record)
 
 
-def _worker(conn, parent: int, kind, cfg, unit, threads, context) -> None:
-    """A worker process: run one unit and send back its tables, or the error it raised."""
-    from marketsai.runner.execute import run_unit
-
+def _worker(conn, parent: int, run_unit: Callable, args: tuple) -> None:
+    """A worker process: run one unit (``run_unit(*args)``) and send back its tables, or the
+    error it raised."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver decides when a worker stops
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     handler = _PipeHandler(conn)
@@ -177,7 +176,7 @@ def _worker(conn, parent: int, kind, cfg, unit, threads, context) -> None:
     runner_log.setLevel(logging.INFO)
     started, t0, c0 = now(), time.perf_counter(), time.process_time()
     try:
-        tables = run_unit(kind, cfg, unit, threads, context)
+        tables = run_unit(*args)
         message = ("done", tables, time.perf_counter() - t0, time.process_time() - c0, started)
     except BaseException as exc:  # sent back: the driver raises it, naming the unit
         message = ("failed", type(exc).__name__, str(exc), traceback.format_exc(), _picklable(exc))
@@ -202,4 +201,4 @@ def _exit_with_parent(parent: int) -> None:
     """End this worker when its driver is gone (killed without a chance to stop it)."""
     while os.getppid() == parent:
         time.sleep(PARENT_POLL_S)
-    os._exit(1)
+    os.kill(os.getpid(), signal.SIGKILL)

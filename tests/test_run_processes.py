@@ -147,7 +147,7 @@ def test_tabular_results_do_not_depend_on_processes(tmp_path):
 
 def test_batched_learner_results_do_not_depend_on_processes(tmp_path):
     pytest.importorskip("torch")
-    settings = {"periods": 60, "learning_starts": 20, "hiddens": [8], "train_batch_size": 8,
+    settings = {"periods": 40, "learning_starts": 20, "hiddens": [8], "train_batch_size": 8,
                 "checkpoint_every": 0, "episode_length": 20}
     cfg = {"kind": "learn", "name": "procs", "economy": ECONOMY, "seed": 3, "seeds": 4, "chunk_size": 2,
            "learner": {"name": "dqn_batched", "settings": settings},

@@ -2,7 +2,8 @@
 
 ::
 
-    marketsai run FILE [--out DIR] [--set key=value ...] [--address RAY] [--threads N] [--force]
+    marketsai run FILE [--out DIR] [--set key=value ...] [--address RAY] [--threads N]
+                  [--processes N] [--force]
     marketsai validate FILE          # economy or experiment file -> fully resolved YAML
     marketsai report RUN_DIR         # redraw summary.json and figures/ from the tables
     marketsai train FILE / marketsai evaluate CHECKPOINT   # deep RL (the rllib extra);
@@ -111,17 +112,20 @@ def _show_spec_warnings() -> None:
 @click.option("--address", default=None, help="Ray cluster address: run chunks as Ray tasks.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads per chunk (results do not depend on it).")
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Units at once, each in a local process of its own (e.g. chunk_size 4 of 8 "
+                   "seeds and --processes 2: both cores); results do not depend on it.")
 @click.option("--force", is_flag=True, help="Overwrite a run folder holding another config.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--verbose", is_flag=True,
               help="Deep learners: Ray's and RLlib's logs on the console (by default in RUN/log).")
-def run(file, out, sets, address, threads, force, no_progress, verbose):
+def run(file, out, sets, address, threads, processes, force, no_progress, verbose):
     """Run an experiment FILE into a run folder and print its summary."""
     from marketsai.runner import run_experiment, summary_text
     with command_errors("finished chunks are saved -- rerun the same command to resume", RuntimeError):
         folder = run_experiment(file, out=out, overrides=parse_sets(sets), address=address,
                                 threads=threads, force=force, progress=not no_progress,
-                                verbose=verbose)
+                                verbose=verbose, processes=processes)
     click.echo(summary_text(folder))
     click.echo(f"\nrun folder: {folder}")
 

@@ -24,8 +24,10 @@ responses of the repeated game on every episode's path / at every state; ``rival
 pre-shock price minus the rival's price the period after firm 0 deviated to its static best
 response (positive: the rival lowers its price), ``rival_drops_seeds``: seeds where it is
 positive by more than a rounding; ``wall_hours``: the units' wall time, over every process that trained
-them when the run was resumed (``segments``: how many); ``cpu_hours``: their CPU time (the
-cost on a core of its own: the wall time of a shared machine is not).
+them when the run was resumed (``segments``: how many), counted once where units ran side by
+side (``marketsai run --processes``): the length of the union of their time spans;
+``cpu_hours``: their CPU time, summed (the cost on a core of its own: the wall time of a
+shared machine is not).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from marketsai.rl.train_journal import earlier_segments
+from marketsai.rl.train_journal import earlier_segments, earlier_spans, union_seconds
 from marketsai.runner.provenance import write_table
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -108,18 +110,25 @@ def cost(run: Path) -> dict:
     """``wall_hours`` and ``cpu_hours`` of a run's units over every process that trained them
     (the last one's ``done.json`` plus the earlier segments of each unit's journal,
     :mod:`marketsai.rl.train_journal`), and ``segments`` (the most processes a unit took).
+    The wall time is the length of the union of those processes' time spans (``[started,
+    started + seconds]``): units that ran side by side count once; a folder that did not
+    record when each started (written before ``done.json`` had ``started``) sums them, as one
+    unit after another. The CPU time is their sum.
     A run resumed after a process that did not finish, without a journal that counts that
     process's work from period 0 (trained before the journal existed), has no known cost: NaN."""
     wall = cpu = 0.0
-    segments, untimed = [], False
+    segments, spans, untimed = [], [], False
     records = json.loads((run / "provenance.json").read_text())["runs"] if (run / "provenance.json").is_file() else []
     resumed = any(r.get("outcome") != "finished" for r in records)
     for path in (run / "chunks").glob("*/done.json"):
         done, earlier = json.loads(path.read_text()), earlier_segments(run / "units" / path.parent.name)
         wall += done["seconds"] + earlier["seconds"]
         cpu += done.get("cpu_seconds", float("nan")) + earlier["cpu_seconds"]
+        spans += [*earlier_spans(run / "units" / path.parent.name), (done.get("started"), done["seconds"])]
         segments.append(earlier["count"])
         untimed |= resumed and not earlier["complete"]
+    if all(started is not None for started, _ in spans):
+        wall = union_seconds(spans)
     if untimed:
         wall = cpu = float("nan")
     known = [c for c in segments if not np.isnan(c)]

@@ -66,6 +66,9 @@ class Learner:
     #: the learner's libraries print logs of their own (Ray, RLlib); a run that is not
     #: ``verbose`` sends them to the run's log file (:mod:`marketsai.runner.console`)
     noisy: ClassVar[bool] = False
+    #: training starts a Ray instance of its own (RLlib's Tune trials): the runner does not
+    #: run its units side by side in local processes (``--processes``)
+    starts_ray: ClassVar[bool] = False
 
     def is_noisy(self, settings: dict) -> bool:
         """Whether training with ``settings`` prints library logs (:attr:`noisy`, unless the

@@ -84,6 +84,7 @@ class RLlibLearner(Learner):
 
     open_settings = True
     noisy = True  # Ray's and RLlib's logs: to the run's log file unless --verbose
+    starts_ray = True  # one Tune trial per seed on a local Ray (or --address)
     config_path: ClassVar[str] = ""
     action_kinds: ClassVar[tuple[str, ...]] = ("grid", "interval")
     #: whether an agent may have several grid decisions (a ``MultiDiscrete`` action);

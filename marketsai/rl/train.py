@@ -77,6 +77,9 @@ class RLlibKind(ExperimentKind):
     def noisy(self, cfg: dict) -> bool:  # Ray's and RLlib's logs: to the run's log file
         return True
 
+    def starts_ray(self, cfg: dict) -> str:  # each seed's Tune trial, on a local Ray or --address
+        return "kind: rllib (a Ray Tune trial per seed)"
+
     def check(self, cfg: dict) -> dict:
         return check_rl_config(cfg)
 

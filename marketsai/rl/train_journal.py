@@ -51,7 +51,7 @@ class TrainJournal:
             if old.get("key") == digest and periods > 0:
                 earlier = old["segments"]
         journal = cls(path, digest, earlier, time.perf_counter(), time.process_time())
-        journal.segments.append({"started": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        journal.segments.append({"started": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds"),
                                  "periods_from": int(periods), "periods_to": int(periods),
                                  "seconds": 0.0, "cpu_seconds": 0.0, "finished": False})
         return journal
@@ -80,4 +80,27 @@ def earlier_segments(run_dir) -> dict:
             "complete": segments[0]["periods_from"] == 0}
 
 
-__all__ = ["JOURNAL", "TrainJournal", "earlier_segments"]
+def earlier_spans(run_dir) -> list[tuple[str | None, float]]:
+    """When the segments before the last of the journal in ``run_dir`` ran: ``(started,
+    seconds)`` each (``started`` None where the journal did not record it), for the wall time
+    of units that ran side by side (:func:`union_seconds`); [] without a journal."""
+    path = Path(run_dir) / JOURNAL
+    if not path.is_file():
+        return []
+    return [(s.get("started"), s["seconds"]) for s in json.loads(path.read_text())["segments"][:-1]]
+
+
+def union_seconds(spans) -> float:
+    """The length of the union of time spans ``(started: ISO 8601, seconds)``: the wall time
+    of processes some of which ran at the same time (units side by side, ``--processes``)."""
+    total, end = 0.0, None
+    starts = ((datetime.datetime.fromisoformat(started).timestamp(), float(s)) for started, s in spans)
+    for lo, hi in sorted((t, t + s) for t, s in starts):
+        if end is None or lo > end:
+            total, end = total + hi - lo, hi
+        elif hi > end:
+            total, end = total + hi - end, hi
+    return total
+
+
+__all__ = ["JOURNAL", "TrainJournal", "earlier_segments", "earlier_spans", "union_seconds"]

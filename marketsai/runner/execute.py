@@ -1,8 +1,10 @@
-"""Run work units locally or as Ray tasks; write each finished unit as a chunk.
+"""Run work units locally (in the driver or side by side in local processes) or as Ray
+tasks; write each finished unit as a chunk.
 
 Results do not depend on where a unit runs: a unit is a pure function of its cell's
 configuration (see :mod:`marketsai.runner.kinds`). Ray is imported only when an address
-is given; the core never imports it.
+is given; the core never imports it. Each chunk's ``done.json`` records when its unit
+started (UTC), its wall and CPU seconds: units that ran side by side overlap in time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from marketsai.runner.config import Experiment
 from marketsai.runner.kinds import Unit, UnitContext
+from marketsai.runner.processes import now, run_side_by_side
 from marketsai.runner.store import RunFolder
 
 log = logging.getLogger("marketsai.runner")
@@ -47,14 +50,17 @@ class Progress:
 
 
 def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, str, str]],
-            progress: Progress, threads: int | None = None, address: str | None = None) -> None:
-    """Run the units in ``todo`` (cell, unit, chunk id, fingerprint) and write chunks."""
+            progress: Progress, threads: int | None = None, address: str | None = None,
+            processes: int = 1) -> None:
+    """Run the units in ``todo`` (cell, unit, chunk id, fingerprint) and write chunks;
+    ``processes`` > 1: that many at once, each in a local process of its own
+    (:mod:`~marketsai.runner.processes`; not with ``address``)."""
     limit = int(os.environ.get(CHUNK_LIMIT_ENV, "0") or 0)
     written = 0
 
-    def finish(cell, unit, chunk_id, fp, tables, seconds, cpu_seconds):
+    def finish(cell, unit, chunk_id, fp, tables, seconds, cpu_seconds, started):
         nonlocal written
-        folder.write_chunk(chunk_id, fp, tables, {"seconds": round(seconds, 3),
+        folder.write_chunk(chunk_id, fp, tables, {"started": started, "seconds": round(seconds, 3),
                                                   "cpu_seconds": round(cpu_seconds, 3), "cell": cell},
                            unit=unit)
         counters = exp.kind.progress(tables)
@@ -65,12 +71,19 @@ def execute(exp: Experiment, folder: RunFolder, todo: Sequence[tuple[int, Unit, 
         if limit and written >= limit:
             raise KeyboardInterrupt(f"{CHUNK_LIMIT_ENV}={limit} reached")
 
-    if address is None or exp.kind.ray_in_unit:
+    if processes > 1:
+        if address is not None:
+            raise ValueError("processes > 1 runs units in local processes; not with a Ray address")
+        run_side_by_side(todo, processes, lambda entry: (run_unit, (
+            exp.kind, exp.cell_config(entry[0]), entry[1], threads,
+            unit_context(exp.kind, folder, entry[2], entry[3], None))), finish)
+    elif address is None or exp.kind.ray_in_unit:
         for cell, unit, chunk_id, fp in todo:
-            t0, c0 = time.perf_counter(), time.process_time()
+            started, t0, c0 = now(), time.perf_counter(), time.process_time()
             tables = run_unit(exp.kind, exp.cell_config(cell), unit, threads,
                               unit_context(exp.kind, folder, chunk_id, fp, address))
-            finish(cell, unit, chunk_id, fp, tables, time.perf_counter() - t0, time.process_time() - c0)
+            finish(cell, unit, chunk_id, fp, tables, time.perf_counter() - t0, time.process_time() - c0,
+                   started)
     else:
         _execute_ray(exp, todo, finish, threads, address)
 
@@ -91,10 +104,11 @@ def run_unit(kind, cfg: dict, unit: Unit, threads: int | None, context: UnitCont
 
 
 def _run_remote(kind, cfg, unit, threads):
-    """A unit on a Ray worker: its tables, wall seconds and the worker process's CPU seconds."""
-    t0, c0 = time.perf_counter(), time.process_time()
+    """A unit on a Ray worker: its tables, wall seconds, the worker process's CPU seconds and
+    when it started."""
+    started, t0, c0 = now(), time.perf_counter(), time.process_time()
     tables = kind.run_unit(cfg, unit, threads)
-    return tables, time.perf_counter() - t0, time.process_time() - c0
+    return tables, time.perf_counter() - t0, time.process_time() - c0, started
 
 
 def _execute_ray(exp: Experiment, todo, finish: Callable, threads: int | None, address: str):

@@ -43,7 +43,10 @@ Kinds that keep files of their own per unit (RLlib: checkpoints, Tune logs) set
 folder ``RUN/<workdir_name>/<chunk id>``, the run folder, the chunk's fingerprint and the
 ``--address``). Kinds that use Ray themselves inside a unit (``ray_in_unit = True``) are
 run in the driver process even with ``--address``: the unit joins the cluster, its
-tasks and actors run there, and only the driver writes the run folder.
+tasks and actors run there, and only the driver writes the run folder. ``--processes N``
+runs up to N units at once, each in a local process of its own
+(:mod:`marketsai.runner.processes`), unless :meth:`ExperimentKind.starts_ray` names
+something in the unit that starts Ray itself.
 """
 
 from __future__ import annotations
@@ -110,6 +113,12 @@ class ExperimentKind:
 
     def run_unit(self, cfg: dict, unit: Unit, threads: int | None = None) -> dict[str, pd.DataFrame]:
         raise NotImplementedError
+
+    def starts_ray(self, cfg: dict) -> str | None:
+        """What in a unit of ``cfg`` starts a Ray instance of its own (``"learner 'DQN'"``,
+        for an error message), or None: such units are not run side by side in local
+        processes (``--processes``). By default: the kind itself, if ``ray_in_unit``."""
+        return f"kind {type(self).__name__}" if self.ray_in_unit else None
 
     def noisy(self, cfg: dict) -> bool:
         """Whether a run of ``cfg`` prints libraries' logs (Ray, RLlib) that a run without

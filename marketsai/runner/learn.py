@@ -28,8 +28,10 @@ per run (:meth:`LearnKind.run_tables`).
 An evaluation with ``untrained: true`` adds the untrained policies' tables
 (``results_untrained``, same columns) and the summary their own summary, under
 ``untrained`` (``summary["untrained"]["profit_gain"]``: the floor).
-Units run in the driver (a learner may use Ray itself, e.g. RLlib); an RLlib learner's
-own output goes to the run's ``log`` unless the run is ``verbose``.
+Units run in the driver (a learner may use Ray itself, e.g. RLlib), or with
+``--processes N`` up to N at once in local processes of their own (learners that do not
+start Ray: the batched and tabular ones); an RLlib learner's own output goes to the run's
+``log`` unless the run is ``verbose``.
 
 Evaluations are resolved through :mod:`marketsai.analysis.evaluations` (the registry of
 evaluations); :func:`evaluation_class` is the one place this module meets it.
@@ -233,6 +235,11 @@ class LearnKind(ExperimentKind):
         out = {"results": pd.concat(rows, ignore_index=True)}
         out |= {name: _unique_sessions(pd.concat(frames, ignore_index=True)) for name, frames in extra.items()}
         return out
+
+    def starts_ray(self, cfg: dict) -> str | None:
+        """The learner, if it starts Ray itself (:attr:`Learner.starts_ray`: the RLlib
+        learners, one Tune trial per seed); the others run side by side in processes."""
+        return f"learner {cfg['learner']['name']!r}" if learner_of(cfg).starts_ray else None
 
     def noisy(self, cfg: dict) -> bool:
         """Whether the learner's libraries print logs of their own (RLlib learners)."""

@@ -14,7 +14,8 @@ torch is ``null``); the commit only when marketsai runs from a git checkout.
 Record fields: ``marketsai``, ``git_commit``, ``git_dirty`` (uncommitted changes to tracked
 files), ``python``, ``packages`` (name -> version or null), ``platform``, ``cpu``,
 ``cpus`` (logical CPUs), ``threads`` (``--threads``; null: numba's default),
-``numba_threads`` (``NUMBA_NUM_THREADS`` or the CPU count), ``host``, ``command``,
+``numba_threads`` (``NUMBA_NUM_THREADS`` or the CPU count), ``processes`` (``--processes``:
+units run side by side), ``host``, ``command``,
 ``cwd``, ``address`` (Ray), ``resumed``, ``started`` and ``ended`` (UTC, ISO 8601;
 ``ended`` is null while running), ``load`` and ``load_end`` (the machine's 1, 5 and
 15-minute load averages at the start and the end: other work sharing the CPUs slows a
@@ -96,14 +97,15 @@ def load_average() -> list[float] | None:
         return None
 
 
-def record(threads: int | None = None, address: str | None = None, resumed: bool = False) -> dict:
+def record(threads: int | None = None, address: str | None = None, resumed: bool = False,
+           processes: int = 1) -> dict:
     """One invocation's record (see the module docstring); ``ended`` is filled by :func:`close`."""
     commit, dirty = git_commit()
     return {
         "marketsai": _marketsai_version(), "git_commit": commit, "git_dirty": dirty,
         "python": platform.python_version(), "packages": {p: version(p) for p in PACKAGES},
         "platform": platform.platform(), "cpu": cpu_model(), "cpus": os.cpu_count(),
-        "threads": threads,
+        "threads": threads, "processes": processes,
         "numba_threads": int(os.environ.get("NUMBA_NUM_THREADS") or 0) or os.cpu_count(),
         "host": platform.node(), "command": shlex.join(sys.argv), "cwd": os.getcwd(),
         "address": address, "resumed": bool(resumed), "started": now(), "ended": None,

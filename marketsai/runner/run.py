@@ -42,7 +42,7 @@ log = logging.getLogger("marketsai.runner")
 
 def run_experiment(source, out=None, overrides: dict | None = None, address: str | None = None,
                    threads: int | None = None, force: bool = False, progress: bool = True,
-                   wait: float = 0.0, verbose: bool = False) -> Path:
+                   wait: float = 0.0, verbose: bool = False, processes: int = 1) -> Path:
     """Run an experiment file (or mapping) and return its run folder.
 
     Parameters
@@ -70,6 +70,12 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
         Show the logs that deep learners' libraries print (Ray, RLlib, Tune) on the
         console; by default they go to the run folder's ``log`` file
         (:mod:`~marketsai.runner.console`). Other kinds print none either way.
+    processes : int
+        Units run at once, each in a local process of its own
+        (:mod:`~marketsai.runner.processes`); 1: one after another in this process. Results
+        do not depend on it. Not with ``address``, nor for units that start Ray themselves.
+        A script calling this with ``processes`` > 1 does so under ``if __name__ ==
+        "__main__":`` (the processes are spawned: each imports the script's module again).
 
     Returns
     -------
@@ -77,18 +83,43 @@ def run_experiment(source, out=None, overrides: dict | None = None, address: str
         The run folder; :func:`marketsai.load_run` reads it back.
     """
     exp = load_experiment(source, overrides)
+    check_processes(exp, processes, address)
     folder = RunFolder(out if out is not None else Path("runs") / exp.name)
     with folder_errors(folder.root), RunLock(folder.root, wait=wait):
-        return _run_locked(exp, folder, address, threads, force, progress, verbose)
+        return _run_locked(exp, folder, address, threads, force, progress, verbose, processes)
+
+
+def check_processes(exp: Experiment, processes, address: str | None) -> None:
+    """Refuse a ``processes`` count the run cannot use, before any folder is written: not an
+    integer >= 1, given with a Ray ``address``, or for units that start Ray themselves."""
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise SpecError("must be an integer >= 1", path="--processes", value=processes,
+                        allowed="1 (one unit after another) or more (units side by side)")
+    if processes == 1:
+        return
+    if address is not None:
+        raise SpecError("--processes runs units in processes on this machine, --address as tasks "
+                        "on a Ray cluster's workers: give one of them", path="--processes",
+                        value=processes, allowed=f"--processes N (the cores of this machine) or "
+                                                 f"--address {address} (a Ray cluster's)")
+    cells = range(len(exp.cells)) if exp.config["sweep"] else [None]
+    for cell in cells:
+        starter = exp.kind.starts_ray(exp.config if cell is None else exp.cell_config(cell))
+        if starter:
+            raise SpecError(f"{starter} starts a Ray instance of its own in each unit, which "
+                            "spreads its workers over this machine's cores itself; units side by "
+                            "side would each start one", path="--processes", value=processes,
+                            allowed="1 (Ray uses the cores), or --address for a Ray cluster")
 
 
 def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, progress,
-                verbose=False) -> Path:
+                verbose=False, processes: int = 1) -> Path:
     added = defaults_added(folder.stored_config(), exp)
     resumed = folder.claim(exp.config, force=force, absent=added)
     if resumed and added:  # made before these settings existed: its chunks' fingerprints lack them
         exp.unstamped = added
-    runs = provenance.start(folder.root, threads=threads, address=address, resumed=resumed)
+    runs = provenance.start(folder.root, threads=threads, address=address, resumed=resumed,
+                            processes=processes)
     handler = _attach_log(folder.root / "log")
     outcome = "failed"
     try:
@@ -97,8 +128,8 @@ def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, pro
         if exp.unstamped:
             log.info("the folder was written before %s existed (now at the default): resumed as it is",
                      ", ".join(dotted(p) for p in exp.unstamped))
-        log.info("python %s, host %s, address %s, threads %s", platform.python_version(),
-                 platform.node(), address, threads)
+        log.info("python %s, host %s, address %s, threads %s, processes %d", platform.python_version(),
+                 platform.node(), address, threads, processes)
         warn_shared_policies(exp.config, log)
         quiet = not verbose and exp.kind.noisy(exp.config)
         with library_output_to(folder.root / "log", quiet) as console:
@@ -118,7 +149,7 @@ def _run_locked(exp: Experiment, folder: RunFolder, address, threads, force, pro
             bar = Progress(total, done, exp.kind.unit_label, progress, file=console)
             t0 = time.perf_counter()
             try:
-                execute(exp, folder, todo, bar, threads=threads, address=address)
+                execute(exp, folder, todo, bar, threads=threads, address=address, processes=processes)
             finally:
                 bar.close()
             log.info("ran %d units in %.1fs", len(todo), time.perf_counter() - t0)

@@ -5,6 +5,7 @@ The journal of an interrupted and resumed run: tests/rl/test_batched_dqn.py (its
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import json
 from pathlib import Path
@@ -68,3 +69,25 @@ def test_the_study_table_counts_every_segment_or_says_it_cannot(tmp_path):
     assert np.isnan(cost(unknown)["wall_hours"]) and np.isnan(cost(unknown)["cpu_hours"])
     late = [piece | {"periods_from": 25_000}, piece]  # journaled only after a resume: earlier periods untimed
     assert np.isnan(cost(fake_run(tmp_path / "d", 1800.0, ["running", "running", "finished"], late))["wall_hours"])
+
+
+def test_units_side_by_side_count_their_wall_time_once(tmp_path):
+    """Two units that ran at the same time (``--processes 2``): the wall time is the union of
+    the processes' spans, the CPU time their sum; a unit's earlier, resumed segment adds its
+    own span."""
+    t0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+    def at(hours: float) -> str:
+        return (t0 + datetime.timedelta(hours=hours)).isoformat(timespec="milliseconds")
+
+    fake_run(tmp_path, 3600.0, ["finished"], None)
+    a, b = (tmp_path / "chunks" / "s0-1" / "done.json"), (tmp_path / "chunks" / "s2-3" / "done.json")
+    a.write_text(json.dumps({"started": at(0), "seconds": 3600.0, "cpu_seconds": 3000.0}))
+    b.parent.mkdir()
+    b.write_text(json.dumps({"started": at(0.5), "seconds": 3600.0, "cpu_seconds": 3480.0}))
+    cost = study_table().cost
+    assert cost(tmp_path) == pytest.approx({"wall_hours": 1.5, "cpu_hours": 1.8, "segments": np.nan}, nan_ok=True)
+    (tmp_path / "units" / "s2-3").mkdir()  # b resumed: a killed process trained it for an hour before
+    earlier = {"started": at(-2), "periods_from": 0, "seconds": 3600.0, "cpu_seconds": 3600.0}
+    (tmp_path / "units" / "s2-3" / JOURNAL).write_text(json.dumps({"key": "k", "segments": [earlier, earlier]}))
+    assert cost(tmp_path) == pytest.approx({"wall_hours": 2.5, "cpu_hours": 2.8, "segments": 2})

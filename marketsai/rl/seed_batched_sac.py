@@ -186,9 +186,10 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
         each, probs = batch[NEXT_OBS_EACH], batch[NEXT_PROBS]
         n = each.shape[1]
         flat = each.reshape(-1, each.shape[-1])  # member-major rows, each row's E states together
-        actions, logp = squashed_gaussian_at(self.action_inputs(flat), batch[NOISE_NEXT].repeat_interleave(n, dim=0))
-        q = self.forward_target({Columns.OBS: flat, Columns.ACTIONS: actions.detach()})
-        return (probs * q.reshape(-1, n)).sum(-1).detach(), (probs * logp.reshape(-1, n)).sum(-1).detach()
+        with torch.no_grad():  # a target: no gradient reaches any network through it
+            actions, logp = squashed_gaussian_at(self.action_inputs(flat), batch[NOISE_NEXT].repeat_interleave(n, dim=0))
+            q = self.forward_target({Columns.OBS: flat, Columns.ACTIONS: actions})
+        return (probs * q.reshape(-1, n)).sum(-1), (probs * logp.reshape(-1, n)).sum(-1)
 
     def _forward_train_discrete(self, obs, nxt) -> dict:
         """RLlib's discrete SAC columns (``DefaultSACTorchRLModule._forward_train_discrete``):

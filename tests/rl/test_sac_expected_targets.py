@@ -168,6 +168,21 @@ def test_the_replay_holds_the_realised_next_observation_among_the_branches(train
     assert hit.any(axis=-1).all() and (probs[hit] > 0).all()
 
 
+@pytest.mark.parametrize("policies", ["agent", "shared"])
+def test_two_firms_store_each_ones_branches_in_its_own_rows(policies):
+    """The Calvano duopoly on a price interval with its demand shock observed: each firm's
+    (or the shared network's) rows hold that firm's branches, the realised one among them,
+    with the chain's row (1/3 each)."""
+    econ = load_economy(ROOT / "economies" / "calvano_stochastic_demand.yaml", overrides={
+        "agents[0].action": {"kind": "interval", "xi": 0.1}, "agents[0].observation.exo": ["demand"]})
+    run = BatchedSACRun(econ, settings(policies=policies, sessions=3, learning_starts=1000), [0, 1])
+    run.advance(12)
+    each, nxt, probs = (run.buf[c][:, :run.size] for c in (NEXT_OBS_EACH, "next_obs", NEXT_PROBS))
+    assert each.shape[:3] == (run.M, 12 * (1 if policies == "agent" else 2), 3)
+    assert (each == nxt[:, :, None]).all(axis=-1).any(axis=-1).all()
+    np.testing.assert_allclose(probs, 1 / 3, rtol=1e-6)
+
+
 # ---------------------------------------------------------------- (d) refusals
 def test_what_does_not_qualify_is_refused_by_name(share):
     with pytest.raises(SpecError, match="discrete loss") as err:

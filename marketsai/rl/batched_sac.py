@@ -136,11 +136,15 @@ class SACRun(BatchedRun):
     learner_name = "sac_batched"
 
     def __init__(self, economy, settings: dict, seeds, root_seed: int = 0):
-        if settings["expected_targets"]:
+        rings = None
+        if settings["expected_targets"]:  # refused before the learner is built
             expected_targets.check_economy(economy, on_grid=not isinstance(self, BatchedSACRun))
+            grid = self.actors_of(economy)
+            members = len(seeds) * (len(grid.actors) if settings["policies"] == "agent" else 1)
+            rings = expected_targets.ring_columns(economy, members, settings["buffer_capacity"], grid.obs_dim)
         super().__init__(economy, settings, seeds, root_seed)
-        if settings["expected_targets"]:
-            self.buf |= expected_targets.ring_columns(economy, self.M, settings["buffer_capacity"], self.grid.obs_dim)
+        if rings is not None:
+            self.buf |= rings
 
     def make_learner(self, member_seeds: list, gamma: float):
         from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group

@@ -84,6 +84,27 @@ def _draw(P: np.ndarray, idx: np.ndarray, u: np.ndarray) -> np.ndarray:
     return (u[..., None] >= cdf).sum(axis=-1)
 
 
+def exo_branches(econ, state: EconomyState, stepped: EconomyState) -> tuple[list, np.ndarray]:
+    """Every next state the step from ``state`` to ``stepped`` could have reached: ``stepped``
+    with its aggregate chain state set to each joint state ``e'`` of ``econ.exo_chain`` in
+    turn (``E`` states), and each one's probability ``P(e, e')``, ``(B, E)``.
+
+    Why: where the aggregate chain is a step's only draw, the next state is the period's
+    deterministic part (:func:`period`) and that draw, so an expectation over the next state
+    is an exact sum over the chain's row (a learner's expected targets). An economy with
+    per-agent processes draws one chain state per agent as well: refused (ValueError).
+    """
+    if econ.idiosyncratic:
+        raise ValueError("exo_branches covers the aggregate chain only; per-agent processes "
+                         f"{[p.name for p in econ.idiosyncratic]} draw too")
+    probs = np.asarray(econ.exo_chain.P)[econ.exo_chain_index(state)]
+    branches = []
+    for e in range(econ.exo_chain.n_states):  # the joint chain: the first process varies slowest
+        index = np.asarray(np.unravel_index(e, econ.exo_sizes) if econ.exo_sizes else (), dtype=np.int64)
+        branches.append(dataclasses.replace(stepped, exo=np.broadcast_to(index, stepped.exo.shape).copy()))
+    return branches, probs
+
+
 def initial_state(econ, rng: np.random.Generator, batch: int = 1) -> EconomyState:
     """Fresh simulations: agent states at their declared initial values, exo from p0, random history.
 

@@ -287,9 +287,12 @@ class BatchedRun:
         actions = self.explore(mobs)  # (S, B, n, ...)
         values = self.grid.values(actions.reshape((self.S * self.B, self.n) + actions.shape[3:]),
                                   len(self.econ.decisions))
+        before = self.state
         rewards = self._econ_step(values)[:, self.econ.actor_index].reshape(self.S, self.B, self.n)
         next_obs = self._observe()
         idx = (self.head + np.arange(self.rows)) % self.buf["obs"].shape[1]
+        for column, value in self.transition_columns(before).items():
+            self.buf[column][:, idx] = value
         self.buf["obs"][:, idx] = mobs
         self.buf["next_obs"][:, idx] = self.to_members(next_obs)
         self.buf["actions"][:, idx] = self.to_members(actions)
@@ -303,6 +306,11 @@ class BatchedRun:
             self.last_episode_reward = self.episode_reward / self.t_episode
             self.episode_reward = np.zeros(self.S)
             self._reset()
+
+    def transition_columns(self, before) -> dict:
+        """Replay columns beyond the transition, ``(M, rows, ...)`` each, of the step from
+        state ``before`` to ``self.state`` (before any episode reset): none here."""
+        return {}
 
     def explore(self, mobs: np.ndarray) -> np.ndarray:
         """Epsilon-greedy actions ``(S, B, n)`` on the members' observations ``(M, rows, d)``,
@@ -320,11 +328,12 @@ class BatchedRun:
 
     # ------------------------------------------------------------ learning
     def sample_arrays(self) -> dict:
-        """Each member's batch, drawn by its seed's replay stream: arrays ``(M, batch, ...)``."""
+        """Each member's batch of every replay column, drawn by its seed's replay stream:
+        arrays ``(M, batch, ...)``."""
         k = self.cfg["train_batch_size"]
         idx = np.concatenate([rng.integers(0, self.size, size=(self.per_seed, k)) for rng in self.replay_rng])
         m = np.arange(self.M)[:, None]
-        return {c: self.buf[c][m, idx] for c in ("obs", "actions", "rewards", "next_obs")}
+        return {c: ring[m, idx] for c, ring in self.buf.items()}
 
     def sample(self):
         """:meth:`sample_arrays` as tensors on the networks' device, in ``DQNEnsemble.update``'s order."""
@@ -448,7 +457,13 @@ def seed_policy(nets: list, actors, info: dict) -> FunctionPolicy:
     return FunctionPolicy({a: nets[i if len(nets) > 1 else 0] for i, a in enumerate(actors)}, info=info)
 
 
+#: settings left out of a checkpoint's key while at their default (``False``): added after
+#: runs were checkpointed, so that those runs still resume
+KEYLESS_AT_DEFAULT = ("expected_targets",)
+
+
 def _key(economy, settings, seeds, root_seed) -> str:
+    settings = {k: v for k, v in settings.items() if not (k in KEYLESS_AT_DEFAULT and v is False)}
     return json.dumps([economy.to_dict(), settings, [int(s) for s in seeds], int(root_seed)], sort_keys=True,
                       default=str)
 

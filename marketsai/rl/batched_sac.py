@@ -40,6 +40,7 @@ import numpy as np
 from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive
+from marketsai.rl import expected_targets
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
 from marketsai.rl.batched_dqn import (
     BatchedDQN,
@@ -63,6 +64,10 @@ SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
     "tau": Param(5e-3, Check(lambda v: isinstance(v, (int, float)) and 0 < v <= 1, "a number in (0, 1]"),
                  "polyak weight of the critics' targets, every update (RLlib's default)"),
     "grad_clip": dataclasses.replace(DQN_SETTINGS["grad_clip"], default=None),
+    "expected_targets": Param(False, Check(lambda v: isinstance(v, bool), "true or false"),
+                              "true: the critics' targets average over every next state of the economy's "
+                              "aggregate chain with its probabilities, not one sampled draw (interval decisions; "
+                              "marketsai.rl.expected_targets); false: RLlib's sampled target"),
 }
 
 
@@ -130,6 +135,17 @@ class SACRun(BatchedRun):
     checkpoint = CHECKPOINT
     learner_name = "sac_batched"
 
+    def __init__(self, economy, settings: dict, seeds, root_seed: int = 0):
+        rings = None
+        if settings["expected_targets"]:  # refused before the learner is built
+            expected_targets.check_economy(economy, on_grid=not isinstance(self, BatchedSACRun))
+            grid = self.actors_of(economy)
+            members = len(seeds) * (len(grid.actors) if settings["policies"] == "agent" else 1)
+            rings = expected_targets.ring_columns(economy, members, settings["buffer_capacity"], grid.obs_dim)
+        super().__init__(economy, settings, seeds, root_seed)
+        if rings is not None:
+            self.buf |= rings
+
     def make_learner(self, member_seeds: list, gamma: float):
         from marketsai.rl.seed_batched_sac import RLlibSACMembers, sac_learner_group
         cfg = self.cfg
@@ -156,6 +172,17 @@ class BatchedSACRun(SACRun):
     @staticmethod
     def actors_of(economy) -> IntervalActors:
         return IntervalActors.of(economy)
+
+    def transition_columns(self, before) -> dict:
+        """With ``expected_targets``: every actor's next observation under each next chain
+        state and the chain row's probabilities (:mod:`marketsai.rl.expected_targets`)."""
+        if not self.cfg["expected_targets"]:
+            return {}
+        each, probs = expected_targets.next_columns(self.econ, before, self.state)
+        each = each.reshape((self.S, self.B) + each.shape[1:])
+        probs = np.broadcast_to(probs.reshape(self.S, self.B, 1, -1), (self.S, self.B, self.n, probs.shape[-1]))
+        return {expected_targets.NEXT_OBS_EACH: self.to_members(each),
+                expected_targets.NEXT_PROBS: self.to_members(probs)}
 
     def explore(self, mobs: np.ndarray) -> np.ndarray:
         """Actions ``(S, B, n, 1)`` sampled from each member's policy, each seed's draws
@@ -213,6 +240,15 @@ class BatchedSAC(BatchedDQN):
 
     def run_class_for(self, economy) -> type:
         return BatchedSACGridRun if one_grid_decision_each(economy) else BatchedSACRun
+
+    def check(self, economy, settings):
+        settings = super().check(economy, settings)
+        if settings["expected_targets"]:
+            if isinstance(economy, dict):
+                from marketsai.economy import Economy
+                economy = Economy.from_dict(economy)
+            expected_targets.check_economy(economy, on_grid=self.run_class_for(economy) is BatchedSACGridRun)
+        return settings
 
 
 __all__ = ["BatchedSAC", "BatchedSACGridRun", "BatchedSACRun", "IntervalActors", "SACRun", "SETTINGS"]

@@ -74,6 +74,7 @@ from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 
 from marketsai.rl import seed_batched_rllib as stacked
 from marketsai.rl.ensemble import StackedMLP
+from marketsai.rl.expected_targets import NEXT_OBS_EACH, NEXT_PROBS
 from marketsai.rl.rllib_internals import sac_losses, squashed_gaussian_at
 from marketsai.rl.seed_batched_rllib import (
     MODULE_ID,
@@ -161,16 +162,34 @@ class StackedSACModule(TorchRLModule, QNetAPI, TargetNetworkAPI):
         out = {QF_PREDS: self._q(self.qf, obs, batch[Columns.ACTIONS]),
                QF_TWIN_PREDS: self._q(self.qf_twin, obs, batch[Columns.ACTIONS])}
         actions, out["logp_resampled"] = squashed_gaussian_at(self.action_inputs(obs), batch[NOISE])
-        next_actions, logp_next = squashed_gaussian_at(self.action_inputs(nxt), batch[NOISE_NEXT])
-        out["logp_next_resampled"] = logp_next.detach()
         critics = list(self.qf.parameters()) + list(self.qf_twin.parameters())
         for p in critics:  # the actor's loss reaches the actor only (as RLlib's module does)
             p.requires_grad = False
         out["q_curr"] = self.compute_q_values({Columns.OBS: obs, Columns.ACTIONS: actions})
         for p in critics:
             p.requires_grad = True
-        out["q_target_next"] = self.forward_target({Columns.OBS: nxt, Columns.ACTIONS: next_actions.detach()}).detach()
+        if NEXT_OBS_EACH in batch:
+            out["q_target_next"], out["logp_next_resampled"] = self._next_value_expected(batch)
+        else:
+            next_actions, logp_next = squashed_gaussian_at(self.action_inputs(nxt), batch[NOISE_NEXT])
+            out["logp_next_resampled"] = logp_next.detach()
+            out["q_target_next"] = self.forward_target({Columns.OBS: nxt, Columns.ACTIONS: next_actions.detach()}).detach()
         return out
+
+    def _next_value_expected(self, batch) -> tuple:
+        """``(q_target_next, logp_next_resampled)`` averaged over the next chain states
+        (:mod:`marketsai.rl.expected_targets`): the targets' minimum and the actor's log-density
+        at each row's next observation under every next state ``e'`` (``next_obs_each``,
+        ``(M * R, E, d)``), the action drawn there with the row's one draw ``noise_next``,
+        weighted by the chain row ``next_probs`` ``(M * R, E)``. RLlib's loss is linear in
+        both, so its target is ``r + gamma sum_e' P(e, e') (Q - alpha logp)``."""
+        each, probs = batch[NEXT_OBS_EACH], batch[NEXT_PROBS]
+        n = each.shape[1]
+        flat = each.reshape(-1, each.shape[-1])  # member-major rows, each row's E states together
+        with torch.no_grad():  # a target: no gradient reaches any network through it
+            actions, logp = squashed_gaussian_at(self.action_inputs(flat), batch[NOISE_NEXT].repeat_interleave(n, dim=0))
+            q = self.forward_target({Columns.OBS: flat, Columns.ACTIONS: actions})
+        return (probs * q.reshape(-1, n)).sum(-1), (probs * logp.reshape(-1, n)).sum(-1)
 
     def _forward_train_discrete(self, obs, nxt) -> dict:
         """RLlib's discrete SAC columns (``DefaultSACTorchRLModule._forward_train_discrete``):
@@ -297,10 +316,12 @@ class RLlibSACMembers(LearnerMembers):
         return np.minimum(picks, cdf.shape[-1] - 1).reshape(obs.shape[0], obs.shape[1])
 
     def columns(self, flat: dict):
-        """The transitions and, on an interval, the loss's two draws (``noise``, ``noise_next``)."""
+        """The transitions and, on an interval, the loss's two draws (``noise``, ``noise_next``)
+        and with expected targets the next states' columns (``next_obs_each``, ``next_probs``)."""
         columns = super().columns(flat)
-        if NOISE in flat:
-            columns[NOISE], columns[NOISE_NEXT] = flat[NOISE], flat[NOISE_NEXT]
+        for c in (NOISE, NOISE_NEXT, NEXT_OBS_EACH, NEXT_PROBS):
+            if c in flat:
+                columns[c] = flat[c]
         return columns
 
     def state_dict(self) -> dict:

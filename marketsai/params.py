@@ -115,6 +115,28 @@ nonnegative_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool)
 anything = Check(lambda x: True, "any value")
 
 
+def schedule_of(rule: Check) -> Check:
+    """A number ``rule`` allows, or RLlib's piecewise-linear schedule of such numbers,
+    ``[[period, value], ...]``: at least two points, the first at period 0, periods rising.
+
+    Why: RLlib's learners take a learning rate or an entropy weight as either (its
+    ``Scheduler``, stepped with the periods trained); checking the form here turns a bad
+    schedule into the field, its value and what is allowed, before any training starts."""
+    def ok(x) -> bool:
+        if not isinstance(x, list):
+            return rule(x)
+        points = [p for p in x if isinstance(p, list) and len(p) == 2 and isinstance(p[0], int)
+                  and not isinstance(p[0], bool) and rule(p[1])]
+        return (2 <= len(x) == len(points) and points[0][0] == 0
+                and all(a[0] < b[0] for a, b in zip(points, points[1:], strict=False)))
+    def convert(x):
+        return [[int(t), rule.coerce(v)] for t, v in x] if isinstance(x, list) else rule.coerce(x)
+    return Check(ok, f"{rule.allowed}, or a schedule [[period, value], ...] of such values (the first at period "
+                 "0, periods rising; linear between points, the last value after)", reason=rule.reason,
+                 convert=convert)
+
+
+
 def or_null(check: Check) -> Check:
     """``check``, or null (a setting left to its owner's default or unset).
 

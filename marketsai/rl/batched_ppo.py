@@ -35,7 +35,7 @@ import numpy as np
 
 from marketsai.errors import SpecError
 from marketsai.learners.base import learners
-from marketsai.params import Check, Param, nonnegative, positive, positive_int
+from marketsai.params import Check, Param, nonnegative, positive, positive_int, schedule_of
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
 from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, learner_module_part
 
@@ -44,13 +44,13 @@ CHECKPOINT = "ppo_batched.pt"
 _SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "checkpoint_every", "device",
            "flush_denormal")
 SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
-    "lr": Param(5e-5, positive, "Adam's learning rate (RLlib's PPO default)"),
+    "lr": Param(5e-5, schedule_of(positive), "Adam's learning rate (RLlib's PPO default); a schedule [[period, rate], ...] is stepped by RLlib's Scheduler with the periods a seed has trained"),
     "lambda_": Param(1.0, Check(lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]"),
                      "GAE's lambda (RLlib's default 1)"),
     "clip_param": Param(0.3, positive, "the surrogate's clipping (RLlib's default)"),
     "vf_clip_param": Param(10.0, positive, "the value loss's clipping (RLlib's default)"),
     "vf_loss_coeff": Param(1.0, nonnegative, "the value loss's weight"),
-    "entropy_coeff": Param(0.0, nonnegative, "the entropy bonus's weight"),
+    "entropy_coeff": Param(0.0, schedule_of(nonnegative), "the entropy bonus's weight (or a schedule, as lr)"),
     "grad_clip": dataclasses.replace(DQN_SETTINGS["grad_clip"], default=None),
     "rollout_periods": Param(200, positive_int, "periods of every session between updates (one rollout)"),
     "minibatch_size": Param(128, positive_int, "rows of a network's minibatch (at most its rollout's rows)"),

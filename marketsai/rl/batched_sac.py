@@ -39,7 +39,7 @@ import numpy as np
 
 from marketsai.errors import SpecError
 from marketsai.learners.base import learners
-from marketsai.params import Check, Param, nonnegative, positive
+from marketsai.params import Check, Param, nonnegative, positive, schedule_of
 from marketsai.rl import expected_targets
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
 from marketsai.rl.batched_dqn import (
@@ -55,9 +55,11 @@ CHECKPOINT = "sac_batched.pt"
 _SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "train_batch_size",
            "buffer_capacity", "learning_starts", "update_every", "checkpoint_every", "device", "flush_denormal")
 SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
-    "actor_lr": Param(3e-4, positive, "the actor's Adam learning rate"),
-    "critic_lr": Param(3e-4, positive, "the twin critics' Adam learning rate"),
-    "alpha_lr": Param(3e-4, nonnegative, "the temperature's Adam learning rate (0: alpha stays initial_alpha)"),
+    "actor_lr": Param(3e-4, schedule_of(positive), "the actor's Adam learning rate; a schedule [[period, rate], ...] is "
+                      "stepped by RLlib's Scheduler with the periods a seed has trained (an annealed rate)"),
+    "critic_lr": Param(3e-4, schedule_of(positive), "the twin critics' Adam learning rate (or a schedule, as actor_lr)"),
+    "alpha_lr": Param(3e-4, schedule_of(nonnegative), "the temperature's Adam learning rate (0: alpha stays initial_alpha; or a "
+                      "schedule, as actor_lr: ending at 0 freezes the temperature where it is then)"),
     "initial_alpha": Param(1.0, positive, "the temperature at the start (RLlib's default 1)"),
     "target_entropy": Param(None, Check(lambda v: v is None or (isinstance(v, (int, float)) and not isinstance(
         v, bool)), "a number or null"), "the temperature's entropy target; null: RLlib's auto (-1 for one price)"),

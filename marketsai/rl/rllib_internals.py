@@ -3,7 +3,8 @@
 Why: RLlib gives no public way to do a few things we need (rebuild a registered env
 creator in the driver, act with the local learner's modules, reset Tune's cached registry
 prefix, add a key to the model config RLlib hands an RLModule, read a torch distribution's
-inner distribution, adapt a stacked PPO module's KL coefficients per member). Each such access is one small function here, with the Ray version
+inner distribution, adapt a stacked PPO module's KL coefficients per member, start a
+scheduled learning rate at its exact first value). Each such access is one small function here, with the Ray version
 it was checked against; tests/rl/test_rllib_internals.py pins each one, so a Ray upgrade
 that changes them fails there, by name, rather than deep inside a training run. No other
 module of the package reads an underscored RLlib name (tests/test_architecture.py).
@@ -104,6 +105,20 @@ def sac_losses(learner) -> dict:
     emptied by ``compute_gradients``, which backpropagates each one to its optimiser).
     """
     return learner._temp_losses
+
+
+def exact_first_rates(learner) -> None:
+    """Every optimiser of ``learner`` that has a learning-rate schedule starts at its
+    schedule's value at period 0 as a Python float, as a fixed rate does.
+
+    Why: RLlib registers a scheduled optimiser at its ``Scheduler``'s current value, a
+    float32 tensor (``1e-3`` becomes ``0.0010000000475``), until the first update steps it,
+    so a flat schedule's first update would differ from the same fixed rate's.
+    Ray 2.60.0: ``Learner._optimizer_lr_schedules`` (optimiser -> ``Scheduler``) and
+    ``Learner._set_optimizer_lr``; ``Scheduler.update(0)`` returns the Python value.
+    """
+    for optimizer, schedule in learner._optimizer_lr_schedules.items():
+        learner._set_optimizer_lr(optimizer, lr=schedule.update(timestep=0))
 
 
 def adapt_members_kl_coeffs(learner, module_id, config) -> None:

@@ -64,7 +64,7 @@ from marketsai.rl.ensemble import (
     stop_unless_finite_gradients,
 )
 from marketsai.rl.replay import transitions
-from marketsai.rl.rllib_internals import local_learner
+from marketsai.rl.rllib_internals import exact_first_rates, local_learner
 
 #: the module id of the members' one RLModule
 MODULE_ID = "members"
@@ -247,6 +247,7 @@ class LearnerMembers:
     def __init__(self, group):
         self.group = group
         self.learner = local_learner(group)
+        exact_first_rates(self.learner)  # a schedule starts where the same fixed rate would
         self.module = self.learner.module[MODULE_ID].unwrapped()
         self.device = self.learner.device
 

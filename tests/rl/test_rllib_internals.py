@@ -137,3 +137,18 @@ def test_adapt_members_kl_coeffs_is_rllibs_hook_per_member():
         PPOTorchLearner._update_module_kl_coeff(one, module_id="m", config=config, kl_loss=kl.numpy())  # float32, as RLlib's
         assert got.item() == one.curr_kl_coeffs_per_module["m"].item()
     assert ours.curr_kl_coeffs_per_module["m"].tolist() == pytest.approx([0.3, 0.3, 0.4, 0.5, 0.3])
+
+
+def test_exact_first_rates():
+    """RLlib still starts a scheduled optimiser at its scheduler's float32 value; after
+    ``exact_first_rates`` it is the schedule's first value as a Python float, and a fixed
+    rate is left as it was."""
+    from marketsai.rl.seed_batched_sac import sac_learner_group
+    group = sac_learner_group([1], 2, [4], actor_lr=[[0, 1e-3], [10, 1e-4]], critic_lr=3e-4, alpha_lr=1e-3,
+                              initial_alpha=1.0, target_entropy=None, tau=0.1, grad_clip=None, gamma=0.9)
+    learner = ri.local_learner(group)
+    rate = lambda name: learner.get_optimizer(module_id="members", optimizer_name=name).param_groups[0]["lr"]  # noqa: E731
+    assert torch.is_tensor(rate("policy")) and float(rate("policy")) != 1e-3  # RLlib's float32 start
+    ri.exact_first_rates(learner)
+    assert rate("policy") == 1e-3 and type(rate("policy")) is float
+    assert rate("qf") == 3e-4

@@ -37,7 +37,7 @@ from pathlib import Path
 import yaml
 from common import load, write_table
 
-from marketsai.rl.train_journal import union_seconds
+from marketsai.runner.store import union_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -98,10 +98,10 @@ def exo_branches(econ, state: EconomyState, stepped: EconomyState) -> tuple[list
         raise ValueError("exo_branches covers the aggregate chain only; per-agent processes "
                          f"{[p.name for p in econ.idiosyncratic]} draw too")
     probs = np.asarray(econ.exo_chain.P)[econ.exo_chain_index(state)]
-    branches = []
-    for e in range(econ.exo_chain.n_states):  # the joint chain: the first process varies slowest
-        index = np.asarray(np.unravel_index(e, econ.exo_sizes) if econ.exo_sizes else (), dtype=np.int64)
-        branches.append(dataclasses.replace(stepped, exo=np.broadcast_to(index, stepped.exo.shape).copy()))
+    n = econ.exo_chain.n_states  # the joint chain: the first process varies slowest
+    joint = (np.stack(np.unravel_index(np.arange(n), econ.exo_sizes), axis=1) if econ.exo_sizes
+             else np.zeros((n, 0), np.int64)).astype(np.int64)
+    branches = [dataclasses.replace(stepped, exo=np.broadcast_to(index, stepped.exo.shape).copy()) for index in joint]
     return branches, probs
 
 

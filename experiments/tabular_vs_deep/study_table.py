@@ -43,8 +43,9 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from marketsai.rl.train_journal import earlier_segments, earlier_spans, union_seconds
+from marketsai.rl.train_journal import earlier_segments, earlier_spans
 from marketsai.runner.provenance import write_table
+from marketsai.runner.store import union_seconds
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -83,24 +83,11 @@ def earlier_segments(run_dir) -> dict:
 def earlier_spans(run_dir) -> list[tuple[str | None, float]]:
     """When the segments before the last of the journal in ``run_dir`` ran: ``(started,
     seconds)`` each (``started`` None where the journal did not record it), for the wall time
-    of units that ran side by side (:func:`union_seconds`); [] without a journal."""
+    of units that ran side by side (:func:`marketsai.runner.store.union_seconds`); [] without a journal."""
     path = Path(run_dir) / JOURNAL
     if not path.is_file():
         return []
     return [(s.get("started"), s["seconds"]) for s in json.loads(path.read_text())["segments"][:-1]]
 
 
-def union_seconds(spans) -> float:
-    """The length of the union of time spans ``(started: ISO 8601, seconds)``: the wall time
-    of processes some of which ran at the same time (units side by side, ``--processes``)."""
-    total, end = 0.0, None
-    starts = ((datetime.datetime.fromisoformat(started).timestamp(), float(s)) for started, s in spans)
-    for lo, hi in sorted((t, t + s) for t, s in starts):
-        if end is None or lo > end:
-            total, end = total + hi - lo, hi
-        elif hi > end:
-            total, end = total + hi - end, hi
-    return total
-
-
-__all__ = ["JOURNAL", "TrainJournal", "earlier_segments", "earlier_spans", "union_seconds"]
+__all__ = ["JOURNAL", "TrainJournal", "earlier_segments", "earlier_spans"]

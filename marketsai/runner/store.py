@@ -24,6 +24,7 @@ sessions ``start .. stop - 1``.
 
 from __future__ import annotations
 
+import datetime
 import errno
 import hashlib
 import json
@@ -302,6 +303,19 @@ def _session_problem(folder: Path, files: dict, unit) -> str | None:
         return (f"results hold sessions {lo}..{hi} ({len(got)} rows), not the unit's "
                 f"{params['start']}..{int(params['stop']) - 1}")
     return None
+
+
+def union_seconds(spans) -> float:
+    """The length of the union of time spans ``(started: ISO 8601, seconds)``: the wall time
+    of processes some of which ran at the same time (units side by side, ``--processes``)."""
+    total, end = 0.0, None
+    starts = ((datetime.datetime.fromisoformat(started).timestamp(), float(s)) for started, s in spans)
+    for lo, hi in sorted((t, t + s) for t, s in starts):
+        if end is None or lo > end:
+            total, end = total + hi - lo, hi
+        elif hi > end:
+            total, end = total + hi - end, hi
+    return total
 
 
 def json_text(obj) -> str:

@@ -74,7 +74,8 @@ def test_a_temperature_schedule_ending_at_zero_freezes_the_temperature(interval)
     schedule = [[0, 5e-2], [60, 0.0]]
     short, long = sac(interval, periods=70, alpha_lr=schedule), sac(interval, periods=119, alpha_lr=schedule)
     assert torch.equal(short.ens.log_alpha, long.ens.log_alpha)
-    assert not torch.equal(short.ens.log_alpha, sac(interval, periods=119, alpha_lr=5e-2).ens.log_alpha)
+    initial = np.log(batched_sac_settings()["initial_alpha"])
+    assert np.all(np.abs(short.ens.log_alpha.detach().numpy() - initial) > 1e-3)  # it learned before the freeze
     assert not torch.equal(next(short.ens.module.pi.parameters()), next(long.ens.module.pi.parameters()))
 
 

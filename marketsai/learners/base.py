@@ -27,6 +27,10 @@ Contract
   A policy's ``info`` holds the learner's own diagnostics (``converged``, ``periods``,
   ``iterations``): one row of the run's results table, before the evaluations' columns.
 * ``seeds_per_unit``: seeds per unit of the runner by default (``chunk_size`` overrides).
+* ``keeps_policies(settings)`` / ``kept_policies(run_dir)`` (optional): whether training
+  with these settings keeps each seed's policy at its checkpoints, and those kept in a
+  unit folder (:mod:`marketsai.learners.kept_policies`), which an experiment's ``curve:``
+  evaluations score into a learning curve. By default none are kept.
 
 Adding a learner: subclass :class:`Learner` and register it, in your own package::
 
@@ -78,6 +82,15 @@ class Learner:
     def check(self, economy, settings: dict) -> dict:
         """Cross-field checks that need the economy; return the (normalised) settings."""
         return settings
+
+    def keeps_policies(self, settings: dict) -> bool:
+        """Whether training with ``settings`` keeps policies along the way (a learning curve)."""
+        return False
+
+    def kept_policies(self, run_dir: Path) -> list[dict]:
+        """The policies kept in the unit folder ``run_dir``, by period
+        (:func:`marketsai.learners.kept_policies.kept`); none by default."""
+        return []
 
     def train(self, economy, settings: dict, seeds: Sequence[int], run_dir: Path, *,
               root_seed: int = 0, threads: int | None = None,

@@ -55,6 +55,7 @@ import numpy as np
 
 from marketsai.dynamics import EconomyState
 from marketsai.errors import NonFiniteLoss, SpecError
+from marketsai.learners import kept_policies
 from marketsai.learners.base import Learner, learners
 from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int
 from marketsai.policies import FunctionPolicy
@@ -96,6 +97,9 @@ SETTINGS = {
     "double_q": Param(True, Check(lambda v: isinstance(v, bool), "true or false"), "double-Q targets"),
     "td_error_loss_fn": Param("huber", one_of("huber", "mse"), "TD loss (Huber: delta 1)"),
     "checkpoint_every": Param(10_000, nonnegative_int, "periods between checkpoints (0: only at the end)"),
+    "keep_policies": Param(False, Check(lambda v: isinstance(v, bool), "true or false"), "true: every checkpoint "
+                           "also keeps each seed's policy of that period (marketsai.learners.kept_policies), which "
+                           "the learn kind's curve: evaluations score -- a learning curve; changes no result"),
     "backend": Param("torch", one_of("torch", "rllib"), "who updates the stacked networks: torch, our "
                      "plain-torch DQN (marketsai.rl.ensemble); rllib, RLlib's DQN learner and loss over one "
                      "RLModule with a member axis (marketsai.rl.seed_batched_rllib)"),
@@ -459,7 +463,7 @@ def seed_policy(nets: list, actors, info: dict) -> FunctionPolicy:
 
 #: settings left out of a checkpoint's key while at their default (``False``): added after
 #: runs were checkpointed, so that those runs still resume
-KEYLESS_AT_DEFAULT = ("expected_targets",)
+KEYLESS_AT_DEFAULT = ("expected_targets", "keep_policies")
 
 
 def _key(economy, settings, seeds, root_seed) -> str:
@@ -495,6 +499,8 @@ def train_batched(economy, settings: dict, seeds, run_dir=None, *, root_seed: in
             saved = run.periods
         if journal is not None:
             journal.record(run.periods, finished=run.periods >= total)
+        if settings.get("keep_policies") and run_dir is not None:
+            kept_policies.keep(run_dir, run.periods, None if journal is None else journal.seconds, run.policies())
 
     while run.periods < total:
         target = total if not every else min(total, (run.periods // every + 1) * every)
@@ -558,6 +564,12 @@ class BatchedDQN(Learner):
         from marketsai.params import validate_mapping
         cfg = validate_mapping(settings, self.settings, "learner.settings", "settings")
         return self.run_class_for(economy)(economy, cfg, [seed]).policies()[0]
+
+    def keeps_policies(self, settings: dict) -> bool:
+        return bool(settings.get("keep_policies"))
+
+    def kept_policies(self, run_dir) -> list[dict]:
+        return kept_policies.kept(run_dir)
 
     def train(self, economy, settings, seeds, run_dir, *, root_seed=0, threads=None, address=None):
         import torch

@@ -42,9 +42,10 @@ from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, learner_module_part
 CHECKPOINT = "ppo_batched.pt"
 
 _SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "checkpoint_every", "device",
-           "flush_denormal")
+           "flush_denormal", "keep_policies")
 SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
-    "lr": Param(5e-5, schedule_of(positive), "Adam's learning rate (RLlib's PPO default); a schedule [[period, rate], ...] is stepped by RLlib's Scheduler with the periods a seed has trained"),
+    "lr": Param(5e-5, schedule_of(positive), "Adam's learning rate (RLlib's PPO default); a schedule "
+                "[[period, rate], ...] is stepped by RLlib's Scheduler with the periods a seed has trained"),
     "lambda_": Param(1.0, Check(lambda v: isinstance(v, (int, float)) and 0 <= v <= 1, "a number in [0, 1]"),
                      "GAE's lambda (RLlib's default 1)"),
     "clip_param": Param(0.3, positive, "the surrogate's clipping (RLlib's default)"),

@@ -53,7 +53,8 @@ from marketsai.rl.batched_dqn import (
 CHECKPOINT = "sac_batched.pt"
 
 _SHARED = ("periods", "sessions", "episode_length", "policies", "hiddens", "gamma", "train_batch_size",
-           "buffer_capacity", "learning_starts", "update_every", "checkpoint_every", "device", "flush_denormal")
+           "buffer_capacity", "learning_starts", "update_every", "checkpoint_every", "device", "flush_denormal",
+           "keep_policies")
 SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
     "actor_lr": Param(3e-4, schedule_of(positive), "the actor's Adam learning rate; a schedule [[period, rate], ...] is "
                       "stepped by RLlib's Scheduler with the periods a seed has trained (an annealed rate)"),

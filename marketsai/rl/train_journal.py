@@ -56,6 +56,11 @@ class TrainJournal:
                                  "seconds": 0.0, "cpu_seconds": 0.0, "finished": False})
         return journal
 
+    @property
+    def seconds(self) -> float:
+        """Training seconds of every segment so far, this one up to its last record."""
+        return round(sum(s["seconds"] for s in self.segments), 3)
+
     def record(self, periods: int, finished: bool) -> None:
         """This segment trained up to ``periods``; write the journal (atomically)."""
         self.segments[-1] |= {"periods_to": int(periods), "finished": bool(finished),

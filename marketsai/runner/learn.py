@@ -12,6 +12,7 @@
       settings: {alpha: 0.15}       # the learner's declared settings (every default filled)
     evaluate:                       # registered evaluations of each policy
       - {name: calvano, settings: {}}
+    curve: []                       # evaluations of the policies kept along the training
 
 One unit is a chunk of seeds; the learner trains them in one call into the unit's own
 folder ``RUN/units/<chunk id>/`` (its resume files) and returns one policy per seed.
@@ -28,6 +29,9 @@ per run (:meth:`LearnKind.run_tables`).
 An evaluation with ``untrained: true`` adds the untrained policies' tables
 (``results_untrained``, same columns) and the summary their own summary, under
 ``untrained`` (``summary["untrained"]["profit_gain"]``: the floor).
+With ``curve:`` evaluations (and a learner that keeps policies at its checkpoints,
+:mod:`marketsai.learners.kept_policies`) the table ``curve`` has one row per seed and kept
+period: ``periods``, ``train_seconds`` and those evaluations' results averaged over episodes.
 Units run in the driver (a learner may use Ray itself, e.g. RLlib), or with
 ``--processes N`` up to N at once in local processes of their own (learners that do not
 start Ray: the batched and tabular ones); an RLlib learner's own output goes to the run's
@@ -130,6 +134,34 @@ def evaluate_policy(economy, policy, entries: list[dict], seed: int = 0, learner
     return (results if results is not None else pd.DataFrame(index=[0])), tables | merged
 
 
+def learning_curve(economy, learner, cfg: dict, seeds: list[int], kept: list[dict]) -> pd.DataFrame:
+    """The ``curve`` table of one unit: every kept period's policies (``kept``, by period,
+    one policy per seed in the order of ``seeds``) scored by the file's ``curve:``
+    evaluations -- one row per seed and period: ``seed``, ``periods``, ``train_seconds``
+    (the training seconds to that period, every process's) and the mean over episodes of
+    each numeric results column."""
+    rows = []
+    for k in kept:
+        if len(k["policies"]) != len(seeds):
+            raise RuntimeError(f"{len(k['policies'])} kept policies at period {k['periods']} for {len(seeds)} seeds")
+        for seed, policy in zip(seeds, k["policies"], strict=True):
+            res, _ = evaluate_policy(economy, policy, cfg["curve"], seed, learner, cfg["learner"]["settings"])
+            means = res.drop(columns=["seed", "session"], errors="ignore").mean(numeric_only=True)
+            rows.append({"seed": seed, "periods": k["periods"], "train_seconds": k["seconds"], **means.to_dict()})
+    return pd.DataFrame(rows, columns=None if rows else ["seed", "periods", "train_seconds"])
+
+
+def _resolved_entries(given: list, key: str) -> list[dict]:
+    """Evaluation entries (names or ``{name, settings}``) with every setting resolved."""
+    entries = []
+    for k, entry in enumerate(given):
+        entry = {"name": entry} if isinstance(entry, str) else entry
+        cls = evaluation_class(entry["name"], f"{key}[{k}].name")
+        entries.append({"name": entry["name"], "settings": resolve(
+            entry.get("settings"), cls.declared(), f"{key}[{k}].settings", "evaluation settings")})
+    return entries
+
+
 # ------------------------------------------------------------------ the kind
 
 #: results column -> summary key of its mean, where kind: tabular names it otherwise
@@ -165,6 +197,9 @@ class LearnKind(ExperimentKind):
                                            "prints every default)"),
         },
         "evaluate": Param([], _entries, "registered evaluations of each seed's policy"),
+        "curve": Param([], _entries, "evaluations of the policies the learner kept along its training "
+                                     "(learner.settings.keep_policies): table curve, one row per seed and kept "
+                                     "period, each evaluation's results averaged over its episodes"),
     }
     size_keys = ("seeds",)
     unit_label = "seeds"
@@ -185,14 +220,15 @@ class LearnKind(ExperimentKind):
         else:
             settings = resolve(given, learner.settings, "learner.settings", "learner settings")
         cfg["learner"]["settings"] = checked(learner, cfg["economy"], settings, "learner.settings")
-        entries = []
-        for k, entry in enumerate(cfg["evaluate"]):
-            entry = {"name": entry} if isinstance(entry, str) else entry
-            cls = evaluation_class(entry["name"], f"evaluate[{k}].name")
-            entries.append({"name": entry["name"], "settings": resolve(
-                entry.get("settings"), cls.declared(), f"evaluate[{k}].settings",
-                "evaluation settings")})
-        cfg["evaluate"] = entries
+        cfg["evaluate"] = _resolved_entries(cfg["evaluate"], "evaluate")
+        cfg["curve"] = [e | {"settings": e["settings"] | {"untrained": False}} if "untrained" in e["settings"] else e
+                        for e in _resolved_entries(cfg.get("curve") or [], "curve")]  # a curve scores kept policies
+        if cfg["curve"] and not learner.keeps_policies(cfg["learner"]["settings"]):
+            from marketsai.errors import SpecError
+            raise SpecError("curve needs policies kept along the training", path="curve",
+                            value=[e["name"] for e in cfg["curve"]],
+                            allowed="curve: [] here, or a learner that keeps them (dqn_batched, sac_batched, "
+                                    "ppo_batched with learner.settings.keep_policies: true)")
         return cfg
 
     def units(self, cfg: dict) -> list[Unit]:
@@ -234,6 +270,8 @@ class LearnKind(ExperimentKind):
                 extra.setdefault(name, []).append(frame.assign(seed=seed)[["seed", *frame.columns]])
         out = {"results": pd.concat(rows, ignore_index=True)}
         out |= {name: _unique_sessions(pd.concat(frames, ignore_index=True)) for name, frames in extra.items()}
+        if cfg.get("curve"):
+            out["curve"] = learning_curve(econ, learner, cfg, seeds, learner.kept_policies(work))
         return out
 
     def starts_ray(self, cfg: dict) -> str | None:

@@ -29,10 +29,16 @@ def config(keep: bool, curve: list, periods: int = 90) -> dict:
             "learner": {"name": "dqn_batched", "settings": settings}, "evaluate": [CALVANO], "curve": curve}
 
 
-def test_the_curve_scores_each_kept_period_and_ends_at_the_result(tmp_path):
+@pytest.fixture(scope="module")
+def kept_run(tmp_path_factory):
+    return run_experiment(config(True, [CALVANO]), out=tmp_path_factory.mktemp("kept") / "run", threads=1,
+                          progress=False)
+
+
+def test_the_curve_scores_each_kept_period_and_ends_at_the_result(kept_run):
     """One row per seed and checkpoint period (30, 60, 90), training seconds rising; the
     last period's policy is the trained one, so its row is the results row's mean."""
-    run = run_experiment(config(True, [CALVANO]), out=tmp_path / "run", threads=1, progress=False)
+    run = kept_run
     curve, res = pd.read_parquet(run / "curve.parquet"), pd.read_parquet(run / "results.parquet")
     assert sorted(zip(curve["seed"], curve["periods"], strict=True)) == [(s, p) for s in (0, 1) for p in (30, 60, 90)]
     for _, rows in curve.groupby("seed"):
@@ -46,8 +52,8 @@ def test_the_curve_scores_each_kept_period_and_ends_at_the_result(tmp_path):
     assert len(q) == 3 and not np.array_equal(q[0], q[1]) and not np.array_equal(q[1], q[2])
 
 
-def test_keeping_policies_changes_no_result(tmp_path):
-    kept = run_experiment(config(True, [CALVANO]), out=tmp_path / "kept", threads=1, progress=False)
+def test_keeping_policies_changes_no_result(kept_run, tmp_path):
+    kept = kept_run
     plain = run_experiment(config(False, []), out=tmp_path / "plain", threads=1, progress=False)
     pd.testing.assert_frame_equal(pd.read_parquet(kept / "results.parquet"), pd.read_parquet(plain / "results.parquet"))
     assert not (plain / "curve.parquet").exists()

@@ -50,6 +50,7 @@ def test_the_curve_scores_each_kept_period_and_ends_at_the_result(kept_run):
     (unit,) = (run / "units").iterdir()
     q = [k["policies"][0].functions["firm_0"].q(np.zeros((1, 2))) for k in kept_policies.kept(unit)]
     assert len(q) == 3 and not np.array_equal(q[0], q[1]) and not np.array_equal(q[1], q[2])
+    assert (run / "figures" / "learning_curve.png").is_file()  # the calvano headline by seed
 
 
 def test_keeping_policies_changes_no_result(kept_run, tmp_path):

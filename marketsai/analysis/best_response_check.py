@@ -76,6 +76,8 @@ def observations_after_own_price(economy, column: int, prices) -> np.ndarray:
 class BestResponseEvaluation(Evaluation):
     """The learner's greedy price in every state against the static best response (module docstring)."""
 
+    headline = ("share_states_at_best_response", "max_steps_off")
+
     settings = {
         "points": Param(15, int_range(2, 100_000), "interval: own last prices the learner is asked after, "
                                                    "evenly spaced over the interval; their spacing is the step"),

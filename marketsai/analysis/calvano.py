@@ -126,6 +126,8 @@ def _per_agent(frame: pd.DataFrame, n: int, prices, profits, gains) -> pd.DataFr
 class CalvanoEvaluation(Evaluation):
     """Profit gain, limit cycles, impulse responses and equilibrium checks (module docstring)."""
 
+    headline = ("profit_gain", "mean_price")
+
     settings = {
         "episodes": Param(100, int_range(1, 100_000), "random start states (grid) or simulations (interval)"),
         "start": Param("auto", one_of("auto", "random"),

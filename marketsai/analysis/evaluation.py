@@ -40,6 +40,9 @@ class Evaluation:
     settings: dict[str, Param] = {}
     #: the ``results`` table's columns -> what they mean (``<i>``: one per agent)
     columns: dict[str, str] = {}
+    #: the results columns a learning curve of this evaluation draws (a learn run's
+    #: ``curve:``); empty: its first four numeric columns
+    headline: tuple[str, ...] = ()
 
     @classmethod
     def declared(cls) -> dict[str, Param]:

@@ -190,6 +190,8 @@ def capital_error(model, savings, *, T: int, burn: int, seed: int) -> dict:
 class GrowthEvaluation(Evaluation):
     """Euler errors, policy error and welfare of a growth planner's policy (module docstring)."""
 
+    headline = ("share_err_max", "share_err_mean", "euler_ergodic_mean", "K_err")
+
     settings = {
         **simulation_settings(10_000, 1000),
         "welfare_points": Param(2000, int_range(10, 1_000_000), "initial states averaged in the welfare loss"),

@@ -1,9 +1,13 @@
-"""Learning curves of tabular runs: the sampled price and profit across sessions over time.
+"""Learning curves: the sampled price and profit of tabular runs across sessions over time,
+and the evaluations of policies kept along a learner's training, by seed.
 
 The table is the ``learning_curve`` table of a tabular run folder
 (:mod:`marketsai.tabular.learning_curve` documents its columns: ``session``, ``t``,
 ``periods``, ``price``, ``profit``). :func:`learning_curve_bands` summarises it per ``t``
 over the sessions still learning then; :func:`plot_learning_curve` draws that summary.
+:func:`plot_seed_curves` draws a learn run's ``curve`` table (one row per seed and kept
+period, :mod:`marketsai.runner.learn`): chosen columns against the periods trained, a line
+per seed.
 
 Examples
 --------
@@ -54,5 +58,31 @@ def plot_learning_curve(table: pd.DataFrame, nash=None, coop=None, band=BAND):
         ax.legend(fontsize=8)
     axes[0].set_title("Learning curve: sampled play while learning (mean over agents and window)")
     axes[1].set_xlabel("period t")
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_curves(curve: pd.DataFrame, columns):
+    """One panel per column of ``columns`` found in ``curve`` (a learn run's ``curve``
+    table), against ``periods``: a line and markers per seed; the training seconds of each
+    seed's last point in its label. Returns a :class:`matplotlib.figure.Figure`, or None
+    when no column is there."""
+    from matplotlib.figure import Figure
+
+    columns = [c for c in columns if c in curve]
+    if not columns:
+        return None
+    fig = Figure(figsize=(6.4, 2.4 * len(columns) + 0.8))
+    axes = fig.subplots(len(columns), 1, sharex=True, squeeze=False)[:, 0]
+    for seed, rows in curve.sort_values("periods").groupby("seed", sort=True):
+        secs = rows["train_seconds"].iloc[-1] if "train_seconds" in rows else None
+        label = f"seed {seed}" + (f" ({secs / 60:.0f} min)" if secs is not None and pd.notna(secs) else "")
+        for ax, col in zip(axes, columns, strict=True):
+            ax.plot(rows["periods"], rows[col], marker="o", ms=3, lw=1, label=label)
+    for ax, col in zip(axes, columns, strict=True):
+        ax.set_ylabel(col)
+    axes[0].legend(fontsize=7, ncol=2)
+    axes[0].set_title("Learning curve: kept policies evaluated, by seed")
+    axes[-1].set_xlabel("periods trained (per seed)")
     fig.tight_layout()
     return fig

@@ -151,6 +151,15 @@ def learning_curve(economy, learner, cfg: dict, seeds: list[int], kept: list[dic
     return pd.DataFrame(rows, columns=None if rows else ["seed", "periods", "train_seconds"])
 
 
+def curve_columns(curve: pd.DataFrame, entries: list[dict]) -> list[str]:
+    """The columns a learning curve draws: each ``curve:`` evaluation's ``headline``
+    columns found in the table, else its first four numeric columns."""
+    wanted = [c for k, e in enumerate(entries)
+              for c in evaluation_class(e["name"], f"curve[{k}].name").headline if c in curve]
+    numeric = [c for c in curve.select_dtypes("number") if c not in ("seed", "periods", "train_seconds")]
+    return list(dict.fromkeys(wanted)) or numeric[:4]
+
+
 def _resolved_entries(given: list, key: str) -> list[dict]:
     """Evaluation entries (names or ``{name, settings}``) with every setting resolved."""
     entries = []
@@ -353,4 +362,10 @@ class LearnKind(ExperimentKind):
             drawn = ev.figures(entry_tables(tables, entries, k), econ, entry["settings"]) or {}
             figs = merge_keys(figs, {f"{label}_{name}": fig for name, fig in drawn.items()}
                               if is_repeated(entry, label) else drawn, label, "figure", k)
+        curve = tables.get("curve")
+        if curve is not None and len(curve) and "learning_curve" not in figs:
+            from marketsai.analysis.learning_curve import plot_seed_curves
+            fig = plot_seed_curves(curve, curve_columns(curve, cfg.get("curve") or []))
+            if fig is not None:
+                figs["learning_curve"] = fig
         return figs

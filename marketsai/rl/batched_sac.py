@@ -4,8 +4,10 @@ interval or from a grid.
 Why: as ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`) for SAC: the ``S`` seeds of a
 unit, and with ``policies: agent`` every agent of every seed, are the members of one
 RLModule trained by RLlib's own SAC learner and loss (:mod:`marketsai.rl.seed_batched_sac`):
-one update step for all. The economy's decisions choose the loss: one interval decision per
-agent, RLlib's continuous SAC (:class:`BatchedSACRun`); one grid decision per agent, RLlib's
+one update step for all. The economy's decisions choose the loss: interval decisions (one
+or several an agent, each agent with the same intervals: a firm's price, a planner's ``d``
+savings shares, a household's savings and hours), RLlib's continuous SAC over an action of
+that many dimensions (:class:`BatchedSACRun`); one grid decision per agent, RLlib's
 discrete SAC (:class:`BatchedSACGridRun`).
 
 Both runs are :class:`~marketsai.rl.batched_dqn.BatchedRun`'s (environment stepping, replay
@@ -15,7 +17,7 @@ update (:class:`SACRun`) and their own acting:
 * on an interval, each seed's actions are sampled from its members' squashed Gaussians
   with draws from its own exploration stream, and the two draws of each update's loss come
   from its own replay stream with its batch. Actions are stored on RLlib's scale ``[-1, 1]``
-  and mapped linearly onto each firm's interval, as RLlib's action normalisation does; the
+  and mapped linearly onto each decision's interval, as RLlib's action normalisation does; the
   trained policy plays the actor's mean, squashed and mapped the same way;
 * on a grid, each seed's actions are sampled from its members' categorical policies (the
   actor's softmax) with uniform draws from its own exploration stream; the discrete loss
@@ -76,16 +78,25 @@ SETTINGS = {k: DQN_SETTINGS[k] for k in _SHARED} | {
 
 @dataclasses.dataclass(frozen=True)
 class IntervalActors:
-    """The economy's actors, each with one interval decision, all on the same interval."""
+    """The economy's actors, each with the same ``D`` interval decisions (the ``j``-th of
+    every actor on the same interval): one price a firm, ``d`` savings shares a planner."""
 
-    columns: np.ndarray  # (n,) decision column of each actor
-    low: float
-    high: float
+    columns: np.ndarray  # (n, D) decision columns of each actor
+    low: np.ndarray  # (D,) each decision's interval
+    high: np.ndarray
     actors: tuple
     obs_dim: int
-    #: an action of one actor in the replay rings: RLlib's normalised value in [-1, 1]
-    action_shape = (1,)
+    #: an action in the replay rings: RLlib's normalised values in [-1, 1]
     action_dtype = np.float32
+
+    @property
+    def dim(self) -> int:
+        """Decisions an actor: the action's dimensions."""
+        return int(self.columns.shape[1])
+
+    @property
+    def action_shape(self) -> tuple:
+        return (self.dim,)
 
     @classmethod
     def of(cls, econ) -> IntervalActors:
@@ -93,43 +104,46 @@ class IntervalActors:
         for i in econ.actor_index:
             own = econ.layout.agent_cols[i]
             decs = [econ.decisions[c] for c in own]
-            if len(own) != 1 or decs[0].kind != "interval":
-                raise SpecError("sac_batched needs one interval decision per agent, or one grid decision per agent",
+            if len(own) == 0 or any(d.kind != "interval" for d in decs):
+                raise SpecError("sac_batched needs interval decisions only, or one grid decision per agent",
                                 path="economy.agents", value=econ.agents[i],
                                 allowed="agents with action: {kind: interval} (all) or {kind: grid} (all)")
-            cols.append(own[0])
-            bounds.add((float(decs[0].low), float(decs[0].high)))
+            cols.append(list(own))
+            bounds.add(tuple((float(d.low), float(d.high)) for d in decs))
         if len(bounds) != 1:
-            raise SpecError("sac_batched needs one interval for every agent", path="economy.agents",
-                            value=sorted(bounds), allowed="the same low and high for every agent")
+            raise SpecError("sac_batched needs the same intervals for every agent", path="economy.agents",
+                            value=sorted(bounds), allowed="agents with as many decisions, each on the same "
+                                                          "low and high as the other agents'")
         dims = {int(np.prod(econ.observer.spaces[a].shape)) for a in econ.actors}
         if len(dims) != 1:
             raise SpecError("sac_batched needs observations of one width", path="economy.agents",
                             value=sorted(dims), allowed="agents observing the same number of values")
-        (low, high), = bounds
-        return cls(np.array(cols), low, high, tuple(econ.actors), dims.pop())
+        (each,) = bounds
+        low, high = (np.array(v, dtype=float) for v in zip(*each, strict=True))
+        return cls(np.array(cols, dtype=np.int64), low, high, tuple(econ.actors), dims.pop())
 
     def unnormalise(self, a: np.ndarray) -> np.ndarray:
-        """RLlib's action normalisation undone: ``[-1, 1] -> [low, high]``."""
+        """RLlib's action normalisation undone, decision by decision (the last axis):
+        ``[-1, 1] -> [low, high]``."""
         return self.low + (np.asarray(a, dtype=float) + 1.0) * 0.5 * (self.high - self.low)
 
     def values(self, actions: np.ndarray, n_decisions: int) -> np.ndarray:
-        """Decision values ``(R, n_decisions)`` of normalised actions ``(R, n, 1)``."""
+        """Decision values ``(R, n_decisions)`` of normalised actions ``(R, n, D)``."""
         out = np.zeros((actions.shape[0], n_decisions))
-        out[:, self.columns] = self.unnormalise(actions[..., 0])
+        out[:, self.columns] = self.unnormalise(actions)
         return out
 
 
 class MeanActionNet(GreedyNet):
     """One trained actor in numpy: observations ``(B, d)`` -> the mean action, squashed and
-    mapped onto the interval ``(B, 1)`` (float64, the economy's units)."""
+    mapped onto the intervals ``(B, D)`` (float64, the economy's units)."""
 
     def __init__(self, layers, actors: IntervalActors):
         super().__init__(layers)
         self.actors = actors
 
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
-        return self.actors.unnormalise(np.tanh(self.q(obs)[:, :1]))  # the actor's outputs: (loc, log-std)
+    def __call__(self, obs: np.ndarray) -> np.ndarray:  # the actor's outputs: (loc, log-std), D each
+        return self.actors.unnormalise(np.tanh(self.q(obs)[:, :self.actors.dim]))
 
 
 class SACRun(BatchedRun):
@@ -156,7 +170,8 @@ class SACRun(BatchedRun):
             member_seeds, self.grid.obs_dim, cfg["hiddens"], actor_lr=cfg["actor_lr"], critic_lr=cfg["critic_lr"],
             alpha_lr=cfg["alpha_lr"], initial_alpha=cfg["initial_alpha"], target_entropy=cfg["target_entropy"],
             tau=cfg["tau"], grad_clip=cfg["grad_clip"], gamma=gamma, device=cfg["device"],
-            n_actions=self.grid.n_actions if isinstance(self.grid, GridActors) else None))
+            n_actions=self.grid.n_actions if isinstance(self.grid, GridActors) else None,
+            action_dim=1 if isinstance(self.grid, GridActors) else self.grid.dim))
 
     @staticmethod
     def policy_state(settings: dict, ensemble: dict) -> dict:
@@ -188,9 +203,9 @@ class BatchedSACRun(SACRun):
                 expected_targets.NEXT_PROBS: self.to_members(probs)}
 
     def explore(self, mobs: np.ndarray) -> np.ndarray:
-        """Actions ``(S, B, n, 1)`` sampled from each member's policy, each seed's draws
+        """Actions ``(S, B, n, D)`` sampled from each member's policy, each seed's draws
         from its own exploration stream."""
-        noise = np.concatenate([rng.standard_normal((self.per_seed, self.rows, 1), dtype=np.float32)
+        noise = np.concatenate([rng.standard_normal((self.per_seed, self.rows, self.grid.dim), dtype=np.float32)
                                 for rng in self.explore_rng])
         return self.from_members(self.ens.actions(mobs, noise))
 
@@ -198,10 +213,10 @@ class BatchedSACRun(SACRun):
         """Each member's batch and the loss's two draws (``noise``, ``noise_next``), each
         seed's from its own replay stream."""
         batch = super().sample_arrays()
-        k = self.cfg["train_batch_size"]
-        draws = np.concatenate([rng.standard_normal((self.per_seed, k, 2), dtype=np.float32)
+        k, dim = self.cfg["train_batch_size"], self.grid.dim
+        draws = np.concatenate([rng.standard_normal((self.per_seed, k, 2 * dim), dtype=np.float32)
                                 for rng in self.replay_rng])
-        batch["noise"], batch["noise_next"] = draws[..., :1], draws[..., 1:]
+        batch["noise"], batch["noise_next"] = draws[..., :dim], draws[..., dim:]
         return batch
 
     @staticmethod
@@ -211,8 +226,8 @@ class BatchedSACRun(SACRun):
 
     @staticmethod
     def policy_outputs(grid) -> int:
-        """The actor's outputs: the Gaussian's location and log-std."""
-        return 2
+        """The actor's outputs: the Gaussian's location and log-std of each decision."""
+        return 2 * grid.dim
 
 
 class BatchedSACGridRun(SACRun):

@@ -272,11 +272,12 @@ def sac_config(*, actor_lr: float, critic_lr: float, alpha_lr: float, initial_al
 
 
 def sac_learner_group(member_seeds, obs_dim: int, hiddens, *, device: str = "cpu", n_actions: int | None = None,
-                      **training):
+                      action_dim: int = 1, **training):
     """RLlib's ``LearnerGroup`` (one local learner) of the members' :class:`StackedSACModule`
-    trained as :func:`sac_config` (``training``) says: one action dimension on ``[-1, 1]``,
-    or with ``n_actions`` one choice of that many."""
-    space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32) if n_actions is None else gym.spaces.Discrete(int(n_actions))
+    trained as :func:`sac_config` (``training``) says: ``action_dim`` action dimensions on
+    ``[-1, 1]``, or with ``n_actions`` one choice of that many."""
+    space = (gym.spaces.Box(-1.0, 1.0, (int(action_dim),), np.float32) if n_actions is None
+             else gym.spaces.Discrete(int(n_actions)))
     return stacked.members_group(sac_config(**training), StackedSACLearner, StackedSACModule, member_seeds, obs_dim,
                                  hiddens, space, device)
 
@@ -300,11 +301,13 @@ class RLlibSACMembers(LearnerMembers):
         return dict(self.learner.get_optimizers_for_module(MODULE_ID))
 
     def actions(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """Sampled actions on ``[-1, 1]``: ``obs (M, R, d)``, ``noise (M, R, 1)`` -> ``(M, R, 1)``."""
+        """Sampled actions on ``[-1, 1]``: ``obs (M, R, d)``, ``noise (M, R, D)`` -> ``(M, R, D)``
+        (``D`` decisions a member)."""
+        dim = noise.shape[-1]
         with torch.no_grad():
             inputs = self.module.action_inputs(torch.from_numpy(obs.reshape(-1, obs.shape[-1])).to(self.device))
-            a, _ = squashed_gaussian_at(inputs, torch.from_numpy(noise.reshape(-1, 1)).to(self.device))
-        return a.cpu().numpy().reshape(obs.shape[0], obs.shape[1], 1)
+            a, _ = squashed_gaussian_at(inputs, torch.from_numpy(noise.reshape(-1, dim)).to(self.device))
+        return a.cpu().numpy().reshape(obs.shape[0], obs.shape[1], dim)
 
     def choices(self, obs: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         """Sampled grid indices: ``obs (M, R, d)``, ``uniform (M, R)`` draws on ``[0, 1)`` ->

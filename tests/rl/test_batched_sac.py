@@ -92,7 +92,27 @@ def test_the_policy_plays_prices_on_the_interval(interval):
     assert np.all((prices >= run.grid.low) & (prices <= run.grid.high))
 
 
-def test_decisions_neither_one_interval_nor_one_grid_each_are_refused():
-    econ = load_economy(DUOPOLY.parent / "two_sector_labor.yaml")  # two decisions per agent
-    with pytest.raises(SpecError, match="one interval decision per agent, or one grid decision per agent"):
+def test_decisions_neither_intervals_nor_one_grid_each_are_refused():
+    econ = load_economy(DUOPOLY.parent / "sectors_2_grid.yaml")  # two grid decisions (next capital stocks)
+    with pytest.raises(SpecError, match="interval decisions only, or one grid decision per agent"):
         BatchedSAC().check(econ, batched_sac_settings())
+
+
+def test_several_interval_decisions_an_agent():
+    """The two-sector economy's households decide two things (savings share on [0.10, 0.40],
+    hours on [0.15, 0.55]): one two-dimensional action, the actor giving (loc, log-std) of
+    each, the critics reading both, the policy playing both, each on its own interval; seeds
+    trained together equal each trained alone, as with one decision."""
+    econ = load_economy(DUOPOLY.parent / "two_sector_labor.yaml")
+    BatchedSAC().check(econ, batched_sac_settings())
+    run = train(econ, [0, 1], periods=60, learning_starts=20, grad_clip=None)
+    assert run.grid.dim == 2 and run.buf["actions"].shape[-1] == 2 and run.updates == 41
+    assert list(run.grid.low) == [0.10, 0.15] and list(run.grid.high) == [0.40, 0.55]
+    pol = run.policies()[1]
+    plays = pol.act(pol.agents[0], np.random.default_rng(0).normal(size=(7, run.grid.obs_dim)))
+    assert plays.shape == (7, 2) and np.all((plays >= run.grid.low) & (plays <= run.grid.high))
+    assert len(np.unique(plays[:, 0])) > 1  # a function of the state, not a constant
+    alone, n = train(econ, [1], periods=60, learning_starts=20, grad_clip=None), run.per_seed  # 10 households
+    for m in (0, n - 1):  # seed 1's first and last household
+        for got, want in zip(state(run.ens, n + m), state(alone.ens, m), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

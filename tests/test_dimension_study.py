@@ -315,3 +315,24 @@ def test_the_study_summary_counts_seeds_within_the_goal():
     assert np.isclose(out.loc["ppo_crn", "err_mean"], 0.034 / 3)
     assert (out.loc["ppo_crn", "err_mean_min"], out.loc["ppo_crn", "err_mean_max"]) == (0.005, 0.02)
     assert out.loc["tabular", "seeds"] == 0 and out.loc["tabular", "note"] == "needs 6.9 GiB"
+
+
+def test_study_sac_batched_plays_d_shares_at_every_d():
+    """study_sac_batched.yaml: study_sac.yaml's economies, d shares as one d-dimensional
+    sac_batched action (expected targets, annealed rates, an entropy target of -2 a share);
+    at d = 8 its untrained seed's policy plays 8 shares inside their interval and is scored."""
+    from marketsai.analysis.evaluations import run_evaluation
+    from marketsai.rl.batched_sac import BatchedSAC
+    for d in range(1, 9):
+        cfg = _study_cell("sac_batched", d)
+        assert cfg["economy"] == _study_cell("sac", d)["economy"] and cfg["seeds"] == [0, 1, 2]
+        s = cfg["learner"]["settings"]
+        assert s["expected_targets"] and s["target_entropy"] == -2.0 * d and isinstance(s["actor_lr"], list)
+    econ = Economy.from_dict(cfg["economy"])
+    policy = BatchedSAC().initial_policy(econ, s)
+    low, high = share_bounds(econ)
+    shares = policy.act(policy.agents[0], np.random.default_rng(0).normal(size=(5, 9)))
+    assert shares.shape == (5, 8) and np.all((shares >= low) & (shares <= high))
+    out = run_evaluation("sectors", econ, policy, {"periods": 300, "burn": 50, "box_points": 50,
+                                                   "welfare_paths": 5}, 0)
+    assert np.isfinite(out.tables["results"]["err_mean"]).all()

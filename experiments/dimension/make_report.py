@@ -45,10 +45,11 @@ RUNS = {"tabular": "dimension_tabular", "ppo": "dimension_ppo", "sac": "dimensio
         "ppo_stacked": "dimension_ppo_stacked"}
 #: the seeded study (``--study``)
 STUDY_RUNS = {"tabular": "dimension_study_tabular", "ppo_crn": "dimension_study_ppo", "sac": "dimension_study_sac",
-              "dqn": "dimension_study_dqn"}
+              "sac_batched": "dimension_study_sac_batched", "dqn": "dimension_study_dqn"}
 LABELS = {"dp": "DP on the grid (floor)", "tabular": "tabular Q-learning", "ppo": "PPO", "sac": "SAC",
           "ppo_stacked": "PPO, stacked population",
-          "ppo_crn": "PPO, stacked, common shocks + block baseline", "dqn": "DQN"}
+          "ppo_crn": "PPO, stacked, common shocks + block baseline", "dqn": "DQN",
+          "sac_batched": "SAC, seeds batched, expected targets + annealed rates"}
 COLUMNS = ("method", "d", "seed", "status", "G", "table", "steps", "train_s", "wall_s", *KEYS, "note")
 #: the study's goal: mean share error at most 1 %
 GOAL = 0.01
@@ -131,6 +132,16 @@ def deep_rows(run, method: str) -> list[dict]:
              "steps": r["agent_steps"], "train_s": r["time_total_s"],
              "wall_s": seconds.get((r["cell"], r.get("seed")), seconds.get(r["cell"])), **{k: r[k] for k in KEYS},
              "note": f"{int(r['iterations'])} iterations"} for r in run.results.to_dict("records")]
+
+
+def batched_rows(run, method: str) -> list[dict]:
+    """A seed-batched learner's rows (``sac_batched``): its planner-periods and updates; the
+    wall time is its unit's, shared by the seeds trained together."""
+    seconds = unit_seconds(run.path)
+    return [{"method": method, "d": r["d"], "seed": r.get("seed"), "status": "ok", "table": "",
+             "steps": r["periods"], "wall_s": seconds.get((r["cell"], r.get("seed")), seconds.get(r["cell"])),
+             **{k: r[k] for k in KEYS}, "note": f"{int(r['updates']):,} updates, seeds batched"}
+            for r in run.results.to_dict("records")]
 
 
 def table(rows) -> pd.DataFrame:
@@ -284,6 +295,8 @@ def main(argv=None) -> pd.DataFrame:
         run = load_run(folder)
         if method == "tabular":
             rows += tabular_rows(run) + refused_rows(run)
+        elif method == "sac_batched":
+            rows += batched_rows(run, method)
         else:
             rows += deep_rows(run, method) + (refused_rows(run, ("dqn",)) if method == "dqn" else [])
     frame = table(rows)

@@ -280,6 +280,8 @@ class LearnKind(ExperimentKind):
         out = {"results": pd.concat(rows, ignore_index=True)}
         out |= {name: _unique_sessions(pd.concat(frames, ignore_index=True)) for name, frames in extra.items()}
         if cfg.get("curve"):
+            if "curve" in out:  # nothing is overwritten (entry_names): an evaluation's own table
+                raise RuntimeError("an evaluation wrote a table named 'curve', the learning curve's name")
             out["curve"] = learning_curve(econ, learner, cfg, seeds, learner.kept_policies(work))
         return out
 

@@ -236,6 +236,21 @@ def test_rllib_model_width_and_resources_are_bounded():
         RLExperimentSpec.from_dict({**base, "seeds": list(range(10**4))})
 
 
+@pytest.mark.parametrize("key, value", [
+    ("lr", [[100, 1e-3], [200, 1e-4]]),          # RLlib's Scheduler needs the first point at 0
+    ("entropy_coeff", [[0, 0.01]]),              # ... and two points or more
+    ("epsilon", [[0, 1.0], [50, 0.1], [20, 0.05]]),  # its PiecewiseSchedule, rising timesteps
+])
+def test_an_rllib_schedule_in_a_form_rllib_refuses_is_our_error(key, value):
+    """Checked before Ray starts, as the batched learners' schedules are, instead of a
+    ValueError (or an assert) from inside RLlib once training begins."""
+    from marketsai.rl.spec import RLExperimentSpec
+    base = {"kind": "rllib", "economy": "x.yaml", "stop": {"training_iteration": 1},
+            "resources": {"num_env_runners": 0}}
+    with pytest.raises(SpecError, match=rf"algorithm\.settings\.{key}.*period 0"):
+        RLExperimentSpec.from_dict({**base, "algorithm": {"name": "DQN", "settings": {key: value}}})
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("cmd", ["validate", "run", "train"])
 def test_binary_garbage_as_any_file_gives_our_error(tmp_path, cmd):

@@ -57,17 +57,11 @@ from marketsai.dynamics import EconomyState
 from marketsai.errors import NonFiniteLoss, SpecError
 from marketsai.learners import kept_policies
 from marketsai.learners.base import Learner, learners
-from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int
+from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int, schedule_of, unit_closed
 from marketsai.policies import FunctionPolicy
 from marketsai.rl.train_journal import TrainJournal
 
 CHECKPOINT = "dqn_batched.pt"
-
-
-def _schedule_ok(v) -> bool:
-    pts = [(float(t), float(e)) for t, e in v]
-    return (len(pts) >= 1 and all(t >= 0 and 0 <= e <= 1 for t, e in pts)
-            and all(a[0] < b[0] for a, b in zip(pts, pts[1:], strict=False)))
 
 
 SETTINGS = {
@@ -90,9 +84,8 @@ SETTINGS = {
     "buffer_capacity": Param(50_000, positive_int, "replay ring per network (transitions)"),
     "learning_starts": Param(1000, nonnegative_int, "periods stored before the first update"),
     "target_network_update_freq": Param(500, positive_int, "periods between hard target updates"),
-    "epsilon": Param([[0, 1.0], [10_000, 0.05]], Check(_schedule_ok, "[[period, epsilon], ...] with "
-                     "increasing periods and epsilons in [0, 1]"), "epsilon-greedy schedule, linear "
-                     "between points (RLlib's)"),
+    "epsilon": Param([[0, 1.0], [10_000, 0.05]], schedule_of(unit_closed), "epsilon-greedy rate, or "
+                     "a schedule linear between points (RLlib's)"),
     "update_every": Param(1, positive_int, "periods per update (1: one update per period)"),
     "double_q": Param(True, Check(lambda v: isinstance(v, bool), "true or false"), "double-Q targets"),
     "td_error_loss_fn": Param("huber", one_of("huber", "mse"), "TD loss (Huber: delta 1)"),
@@ -281,6 +274,8 @@ class BatchedRun:
         return np.concatenate(out, axis=0)
 
     def epsilon(self) -> float:
+        if not isinstance(self.cfg["epsilon"], list):  # a constant rate
+            return float(self.cfg["epsilon"])
         pts = np.asarray(self.cfg["epsilon"], dtype=float)
         return float(np.interp(self.periods, pts[:, 0], pts[:, 1]))
 

@@ -36,7 +36,7 @@ marketsai.errors.SpecError: algorithm.settings.minibatch_size = 128: minibatch l
 from __future__ import annotations
 
 from marketsai.limits import MAX_SESSIONS, is_int
-from marketsai.params import UNSET, Check, Param, Rule, check_present, check_rules, or_null, real
+from marketsai.params import UNSET, Check, Param, Rule, check_present, check_rules, or_null, real, schedule_of
 
 MAX_BATCH = 10_000_000  # samples in one batch or replay buffer
 MAX_WIDTH = 65_536  # units of one hidden layer
@@ -57,14 +57,11 @@ def _ints(lo, hi) -> Check:
 
 
 def _schedule(rule: Check) -> Check:
-    """A number, or RLlib's piecewise schedule ``[[timestep, value], ...]``."""
-    def ok(x):
-        if isinstance(x, list):
-            return 1 <= len(x) <= 1000 and all(
-                isinstance(p, list) and len(p) == 2 and is_int(p[0]) and p[0] >= 0 and rule(p[1])
-                for p in x)
-        return rule(x)
-    return Check(ok, f"{rule.allowed}, or a schedule [[timestep, value], ...] of such numbers", reason=_WHY)
+    """A number, or RLlib's piecewise schedule ``[[timestep, value], ...]`` in the form its
+    ``Scheduler`` accepts (:func:`marketsai.params.schedule_of`), at most 1,000 points."""
+    form = schedule_of(rule)
+    return Check(lambda x: form(x) and (not isinstance(x, list) or len(x) <= 1000),
+                 form.allowed + ", at most 1,000 points", reason=_WHY)
 
 
 def _or_auto(rule: Check) -> Check:

@@ -151,6 +151,10 @@ def test_settings_are_checked():
         settings(policies="group")
     with pytest.raises(SpecError, match="learner.settings.epsilon"):
         settings(epsilon=[[10, 1.0], [5, 0.1]])
+    for bad in ([[0, 1.0]], [[5, 1.0], [10, 0.1]], [[0, 1.0], [10, 1.5]]):  # one point, not at 0, > 1
+        with pytest.raises(SpecError, match=r"learner\.settings\.epsilon = .*period 0"):
+            settings(epsilon=bad)
+    assert settings(epsilon=0.05)["epsilon"] == 0.05  # a constant rate
 
 
 def test_shared_networks_batched_equal_alone(duopoly):

@@ -160,14 +160,17 @@ def curve_columns(curve: pd.DataFrame, entries: list[dict]) -> list[str]:
     return list(dict.fromkeys(wanted)) or numeric[:4]
 
 
-def _resolved_entries(given: list, key: str) -> list[dict]:
-    """Evaluation entries (names or ``{name, settings}``) with every setting resolved."""
+def _resolved_entries(given: list, key: str, untrained: bool | None = None) -> list[dict]:
+    """Evaluation entries (names or ``{name, settings}``) with every setting resolved;
+    ``untrained`` (when not None) overrides the setting of that name where one declares it."""
     entries = []
     for k, entry in enumerate(given):
         entry = {"name": entry} if isinstance(entry, str) else entry
         cls = evaluation_class(entry["name"], f"{key}[{k}].name")
-        entries.append({"name": entry["name"], "settings": resolve(
-            entry.get("settings"), cls.declared(), f"{key}[{k}].settings", "evaluation settings")})
+        settings = resolve(entry.get("settings"), cls.declared(), f"{key}[{k}].settings", "evaluation settings")
+        if untrained is not None and "untrained" in settings:
+            settings["untrained"] = untrained
+        entries.append({"name": entry["name"], "settings": settings})
     return entries
 
 
@@ -230,8 +233,7 @@ class LearnKind(ExperimentKind):
             settings = resolve(given, learner.settings, "learner.settings", "learner settings")
         cfg["learner"]["settings"] = checked(learner, cfg["economy"], settings, "learner.settings")
         cfg["evaluate"] = _resolved_entries(cfg["evaluate"], "evaluate")
-        cfg["curve"] = [e | {"settings": e["settings"] | {"untrained": False}} if "untrained" in e["settings"] else e
-                        for e in _resolved_entries(cfg.get("curve") or [], "curve")]  # a curve scores kept policies
+        cfg["curve"] = _resolved_entries(cfg.get("curve") or [], "curve", untrained=False)  # kept policies only
         if cfg["curve"] and not learner.keeps_policies(cfg["learner"]["settings"]):
             from marketsai.errors import SpecError
             raise SpecError("curve needs policies kept along the training", path="curve",

@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/marketsai run experiments/calvano2020/baseline.yaml --out runs/calvano2020-baseline
 
+# the suite on TEST_WORKERS processes (default: one per core), each test file whole on one
+# worker (its module fixtures -- a local Ray, a trained run -- built once); TEST_WORKERS=0: one process
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest
+	RAY_USAGE_STATS_ENABLED=0 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -115,9 +115,10 @@ nonnegative_int = Check(lambda x: isinstance(x, int) and not isinstance(x, bool)
 anything = Check(lambda x: True, "any value")
 
 
-def schedule_of(rule: Check) -> Check:
+def schedule_of(rule: Check, unit: str = "period") -> Check:
     """A number ``rule`` allows, or RLlib's piecewise-linear schedule of such numbers,
-    ``[[period, value], ...]``: at least two points, the first at period 0, periods rising.
+    ``[[period, value], ...]``: at least two points, the first at period 0, periods rising
+    (``unit`` names the schedule's clock in the message: RLlib's own path counts timesteps).
 
     Why: RLlib's learners take a learning rate or an entropy weight as either (its
     ``Scheduler``, stepped with the periods trained); checking the form here turns a bad
@@ -131,8 +132,8 @@ def schedule_of(rule: Check) -> Check:
                 and all(a[0] < b[0] for a, b in zip(points, points[1:], strict=False)))
     def convert(x):
         return [[int(t), rule.coerce(v)] for t, v in x] if isinstance(x, list) else rule.coerce(x)
-    return Check(ok, f"{rule.allowed}, or a schedule [[period, value], ...] of such values (the first at period "
-                 "0, periods rising; linear between points, the last value after)", reason=rule.reason,
+    return Check(ok, f"{rule.allowed}, or a schedule [[{unit}, value], ...] of such values (the first at {unit} "
+                 f"0, {unit}s rising; linear between points, the last value after)", reason=rule.reason,
                  convert=convert)
 
 

@@ -247,7 +247,7 @@ def test_an_rllib_schedule_in_a_form_rllib_refuses_is_our_error(key, value):
     from marketsai.rl.spec import RLExperimentSpec
     base = {"kind": "rllib", "economy": "x.yaml", "stop": {"training_iteration": 1},
             "resources": {"num_env_runners": 0}}
-    with pytest.raises(SpecError, match=rf"algorithm\.settings\.{key}.*period 0"):
+    with pytest.raises(SpecError, match=rf"algorithm\.settings\.{key}.*timestep 0"):
         RLExperimentSpec.from_dict({**base, "algorithm": {"name": "DQN", "settings": {key: value}}})
 
 

@@ -18,7 +18,7 @@ Examples
 >>> check_numeric(algorithm({"lr": -0.001}))
 Traceback (most recent call last):
 ...
-marketsai.errors.SpecError: algorithm.settings.lr = -0.001: out of range (allowed: a number in (0, 1], or a schedule [[timestep, value], ...] of such numbers)
+marketsai.errors.SpecError: algorithm.settings.lr = -0.001: out of range (allowed: a number in (0, 1], or a schedule [[timestep, value], ...] of such values (the first at timestep 0, timesteps rising; linear between points, the last value after), at most 1,000 points)
 >>> check_numeric(algorithm({"vtrace_clip_rho_threshold": 0.0}))
 Traceback (most recent call last):
 ...
@@ -59,7 +59,7 @@ def _ints(lo, hi) -> Check:
 def _schedule(rule: Check) -> Check:
     """A number, or RLlib's piecewise schedule ``[[timestep, value], ...]`` in the form its
     ``Scheduler`` accepts (:func:`marketsai.params.schedule_of`), at most 1,000 points."""
-    form = schedule_of(rule)
+    form = schedule_of(rule, unit="timestep")
     return Check(lambda x: form(x) and (not isinstance(x, list) or len(x) <= 1000),
                  form.allowed + ", at most 1,000 points", reason=_WHY)
 

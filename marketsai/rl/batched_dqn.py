@@ -57,7 +57,16 @@ from marketsai.dynamics import EconomyState
 from marketsai.errors import NonFiniteLoss, SpecError
 from marketsai.learners import kept_policies
 from marketsai.learners.base import Learner, learners
-from marketsai.params import Check, Param, nonnegative_int, one_of, positive, positive_int, schedule_of, unit_closed
+from marketsai.params import (
+    Check,
+    Param,
+    nonnegative_int,
+    one_of,
+    positive,
+    positive_int,
+    schedule_of,
+    unit_closed,
+)
 from marketsai.policies import FunctionPolicy
 from marketsai.rl.train_journal import TrainJournal
 

@@ -36,7 +36,17 @@ marketsai.errors.SpecError: algorithm.settings.minibatch_size = 128: minibatch l
 from __future__ import annotations
 
 from marketsai.limits import MAX_SESSIONS, is_int
-from marketsai.params import UNSET, Check, Param, Rule, check_present, check_rules, or_null, real, schedule_of
+from marketsai.params import (
+    UNSET,
+    Check,
+    Param,
+    Rule,
+    check_present,
+    check_rules,
+    or_null,
+    real,
+    schedule_of,
+)
 
 MAX_BATCH = 10_000_000  # samples in one batch or replay buffer
 MAX_WIDTH = 65_536  # units of one hidden layer

@@ -317,6 +317,24 @@ def test_the_study_summary_counts_seeds_within_the_goal():
     assert out.loc["tabular", "seeds"] == 0 and out.loc["tabular", "note"] == "needs 6.9 GiB"
 
 
+def test_the_study_report_keeps_the_committed_rows_of_runs_not_here(tmp_path):
+    """A method whose run folder is missing keeps its committed rows (the tabular run gives
+    the DP floor's too); the methods read again are not duplicated."""
+    import sys
+
+    sys.path.insert(0, str(STUDY))
+    from make_report import committed_rows, table
+
+    old = table([{"method": "dp", "d": 1, "status": "ok", "err_mean": 0.01, "table": "125", "note": "value iteration"},
+                 {"method": "tabular", "d": 1, "seed": 0, "status": "ok", "err_mean": 0.0101, "table": "125"},
+                 {"method": "sac_batched", "d": 1, "seed": 0, "status": "ok", "err_mean": 0.5}])
+    old.to_csv(tmp_path / "study_runs.csv", index=False)
+    kept = committed_rows(tmp_path / "study_runs.csv", ["tabular", "dqn"])
+    assert list(kept["method"]) == ["dp", "tabular"] and list(kept["table"]) == ["125", "125"]
+    assert np.allclose(kept["err_mean"], [0.01, 0.0101]) and kept["note"].iloc[0] == "value iteration"
+    assert committed_rows(tmp_path / "absent.csv", ["tabular"]).empty
+
+
 def test_study_sac_batched_plays_d_shares_at_every_d():
     """study_sac_batched.yaml: study_sac.yaml's economies, d shares as one d-dimensional
     sac_batched action (expected targets, annealed rates, an entropy target of -2 a share);

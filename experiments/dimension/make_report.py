@@ -6,7 +6,8 @@ with the grid's DP floor (the tabular run's ``floor_*`` columns) and marks where
 is refused. This only reads the finished run folders (:func:`marketsai.run_folder.load_run`)
 -- nothing is trained or scored -- except the refusal, which is what the runner says when
 asked to validate the tabular file with one more stock (nothing is tabulated: the size is
-refused first). A missing run folder is skipped.
+refused first). A missing run folder is skipped; with ``--study`` its method keeps the rows of
+the committed ``study_runs.csv`` (each method's runs are hours, made on different days).
 
 With ``--study`` it reads the seeded study instead (``study_{tabular,ppo,sac,dqn}.yaml``:
 three seeds per ``d``, per-run time stops) and writes one row per run and seed
@@ -142,6 +143,22 @@ def batched_rows(run, method: str) -> list[dict]:
              "steps": r["periods"], "wall_s": seconds.get((r["cell"], r.get("seed")), seconds.get(r["cell"])),
              **{k: r[k] for k in KEYS}, "note": f"{int(r['updates']):,} updates, seeds batched"}
             for r in run.results.to_dict("records")]
+
+
+#: the methods whose rows a study run gives (its own, and the tabular run's DP floor too)
+ROWS_OF = {"tabular": ("dp", "tabular")}
+
+
+def committed_rows(path: Path, missing) -> pd.DataFrame:
+    """The rows of ``path`` (a committed ``study_runs.csv``) given by the study runs in
+    ``missing`` -- methods whose run folder is not here. Why: each method's runs take hours
+    and are made on different machines and days; rereporting one method must not drop the
+    others' measured rows."""
+    if not path.is_file():
+        return pd.DataFrame(columns=list(COLUMNS))
+    methods = {m for run in missing for m in ROWS_OF.get(run, (run,))}
+    old = pd.read_csv(path, dtype={"table": str, "note": str}, keep_default_na=False, na_values=[""])
+    return old[old["method"].isin(methods)]
 
 
 def table(rows) -> pd.DataFrame:
@@ -286,11 +303,12 @@ def main(argv=None) -> pd.DataFrame:
     parser.add_argument("--results", default=str(HERE / "results"), help="where dimension.* are written")
     parser.add_argument("--study", action="store_true", help="the seeded study: study_*.yaml's run folders")
     args = parser.parse_args(argv)
-    rows = []
+    rows, missing = [], []
     for method, name in (STUDY_RUNS if args.study else RUNS).items():
         folder = Path(args.runs) / name
         if not (folder / "summary.json").is_file():
             print(f"skipped: {folder} (no finished run)")
+            missing.append(method)
             continue
         run = load_run(folder)
         if method == "tabular":
@@ -306,6 +324,10 @@ def main(argv=None) -> pd.DataFrame:
         write_table(Path(args.results) / "dimension", frame, md, figure(frame))
         print(md)
         return frame
+    kept = committed_rows(Path(args.results) / "study_runs.csv", missing)
+    if len(kept):
+        print(f"kept from the committed table: {', '.join(sorted(set(kept['method'])))}")
+        frame = table(pd.concat([frame, kept], ignore_index=True).to_dict("records"))
     write_table(Path(args.results) / "study_runs", frame, markdown(frame))
     summary = seed_summary(frame)
     md = summary_markdown(summary)

@@ -1,4 +1,5 @@
-"""``ppo_batched``: PPO on a grid with the seeds as a batch dimension, inside RLlib.
+"""``ppo_batched``: PPO with the seeds as a batch dimension, inside RLlib -- on a grid or on
+intervals.
 
 Why: as ``dqn_batched`` (:mod:`marketsai.rl.batched_dqn`) for PPO: the ``S`` seeds of a
 unit, and with ``policies: agent`` every agent of every seed, are the members of one
@@ -7,7 +8,13 @@ RLModule trained by RLlib's own PPO learner and loss (:mod:`marketsai.rl.seed_ba
 The run is :class:`~marketsai.rl.batched_dqn.BatchedRun`'s (environment stepping, per-seed
 streams, checkpoints and resume in ``RUN_DIR/ppo_batched.pt``) with its rings holding one
 rollout of ``rollout_periods`` periods. Each seed samples its actions from its members'
-policies with its own exploration stream. After a rollout, per member: the old policy's
+policies with its own exploration stream: a grid index from the categorical policy
+(:class:`BatchedPPORun`, one grid decision an agent), or on interval decisions (one or
+several an agent, every agent on the same intervals: a firm's price, a planner's shares, a
+household's savings) a draw of the diagonal Gaussian, stored as drawn and mapped onto the
+intervals as RLlib's action normalisation does, clipped (:class:`BatchedPPOIntervalRun`; the
+trained policy plays the Gaussian's location, mapped the same way -- RLlib's deterministic
+inference). After a rollout, per member: the old policy's
 log-probabilities and logits and the values (one forward pass), GAE (``gamma``,
 ``lambda_``; an episode's truncation bootstraps from the value of its last observation and
 stops the advantage there), advantages standardised over the member's own rows (RLlib's
@@ -37,7 +44,8 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive, positive_int, schedule_of
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
-from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, learner_module_part
+from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet, learner_module_part
+from marketsai.rl.batched_sac import IntervalActors, one_grid_decision_each
 
 CHECKPOINT = "ppo_batched.pt"
 
@@ -82,11 +90,13 @@ class BatchedPPORun(BatchedRun):
     def make_learner(self, member_seeds: list, gamma: float):
         from marketsai.rl.seed_batched_ppo import RLlibPPOMembers, ppo_learner_group
         cfg, self.gamma = self.cfg, gamma
+        interval = isinstance(self.grid, IntervalActors)
         return RLlibPPOMembers(ppo_learner_group(
-            member_seeds, self.grid.obs_dim, cfg["hiddens"], self.grid.n_actions, lr=cfg["lr"],
+            member_seeds, self.grid.obs_dim, cfg["hiddens"], None if interval else self.grid.n_actions, lr=cfg["lr"],
             clip_param=cfg["clip_param"], vf_clip_param=cfg["vf_clip_param"], vf_loss_coeff=cfg["vf_loss_coeff"],
             entropy_coeff=cfg["entropy_coeff"], grad_clip=cfg["grad_clip"], use_kl_loss=cfg["use_kl_loss"],
-            kl_coeff=cfg["kl_coeff"], kl_target=cfg["kl_target"], device=cfg["device"]))
+            kl_coeff=cfg["kl_coeff"], kl_target=cfg["kl_target"], device=cfg["device"],
+            action_dim=self.grid.dim if interval else 1))
 
     @staticmethod
     def policy_state(settings: dict, ensemble: dict) -> dict:
@@ -110,15 +120,21 @@ class BatchedPPORun(BatchedRun):
             if self.step_count % self.cfg["rollout_periods"] == 0:
                 self.learn()
 
+    @staticmethod
+    def log_prob(inputs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """The log-probability ``(M, R)`` of ``actions`` under the categorical policies of logits
+        ``inputs (M, R, A)``."""
+        shifted = inputs - inputs.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        return np.take_along_axis(log_probs, actions[..., None], axis=-1)[..., 0]
+
     def rollout(self) -> dict:
         """The rollout's loss columns per member ``(M, T * rows, ...)``, in time order."""
         cfg, T, M = self.cfg, self.cfg["rollout_periods"], self.M
         obs, actions, rewards = self.buf["obs"], self.buf["actions"], self.buf["rewards"]
         logits, values = self.ens.evaluate(obs)
         _, next_values = self.ens.evaluate(self.buf["next_obs"])
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        logp = np.take_along_axis(log_probs, actions[..., None], axis=-1)[..., 0]
+        logp = self.log_prob(logits, actions)
         delta = (rewards + self.gamma * next_values - values).reshape(M, T, self.rows)
         first = self.step_count - T  # the rollout's first step, counted from the run's start
         ends = (first + np.arange(T) + 1) % cfg["episode_length"] == 0  # the step truncates its episode
@@ -146,13 +162,67 @@ class BatchedPPORun(BatchedRun):
         self.updates += self.cfg["num_epochs"] * per_epoch
 
 
+class LocationNet(GreedyNet):
+    """One trained Gaussian policy in numpy: observations ``(B, d)`` -> its location, mapped
+    onto the intervals and clipped ``(B, D)`` (float64, the economy's units)."""
+
+    def __init__(self, layers, actors: IntervalActors):
+        super().__init__(layers)
+        self.actors = actors
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:  # the policy's outputs: (loc, log-std), D each
+        return self.actors.unnormalise(self.q(obs)[:, :self.actors.dim])
+
+
+class BatchedPPOIntervalRun(BatchedPPORun):
+    """PPO on intervals: diagonal-Gaussian acting, RLlib's PPO loss on ``TorchDiagGaussian``."""
+
+    @staticmethod
+    def actors_of(economy) -> IntervalActors:
+        return IntervalActors.of(economy, learner="ppo_batched")
+
+    def explore(self, mobs: np.ndarray) -> np.ndarray:
+        """Actions ``(S, B, n, D)`` on RLlib's normalised scale: each member's location plus its
+        scale times standard normals from its seed's exploration stream (unclipped, as RLlib
+        stores them; :meth:`IntervalActors.values` clips what the economy receives)."""
+        inputs, _ = self.ens.evaluate(mobs)
+        D = self.grid.dim
+        noise = np.concatenate([rng.standard_normal((self.per_seed, self.rows, D), dtype=np.float32)
+                                for rng in self.explore_rng])
+        actions = inputs[..., :D] + np.exp(inputs[..., D:]) * noise
+        return self.from_members(actions.astype(np.float32))
+
+    @staticmethod
+    def log_prob(inputs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """The log-density ``(M, R)`` of ``actions (M, R, D)`` under the diagonal Gaussians of
+        ``inputs (M, R, 2 D)`` (locations, then log-stds: RLlib's ``TorchDiagGaussian``)."""
+        D = actions.shape[-1]
+        loc, log_std = inputs[..., :D].astype(np.float64), inputs[..., D:].astype(np.float64)
+        z = (actions.astype(np.float64) - loc) / np.exp(log_std)
+        return (-0.5 * z * z - log_std - 0.5 * np.log(2.0 * np.pi)).sum(axis=-1)
+
+    @staticmethod
+    def policy_net(layers: list, grid: IntervalActors) -> LocationNet:
+        """The Gaussian's location, mapped onto the intervals (RLlib's deterministic action)."""
+        return LocationNet(layers, grid)
+
+    @staticmethod
+    def policy_outputs(grid) -> int:
+        """The policy's outputs: the Gaussian's location and log-std of each decision."""
+        return 2 * grid.dim
+
+
 @learners.register("ppo_batched")
 class BatchedPPO(BatchedDQN):
-    """PPO on a grid, all seeds of a unit as one RLModule in RLlib (see the module docstring)."""
+    """PPO on a grid or on intervals, all seeds of a unit as one RLModule in RLlib (see the
+    module docstring)."""
 
     settings = SETTINGS
     rllib_only = True
     run_class = BatchedPPORun
 
+    def run_class_for(self, economy) -> type:
+        return BatchedPPORun if one_grid_decision_each(economy) else BatchedPPOIntervalRun
 
-__all__ = ["BatchedPPO", "BatchedPPORun", "SETTINGS"]
+
+__all__ = ["BatchedPPO", "BatchedPPOIntervalRun", "BatchedPPORun", "SETTINGS"]

@@ -99,24 +99,26 @@ class IntervalActors:
         return (self.dim,)
 
     @classmethod
-    def of(cls, econ) -> IntervalActors:
+    def of(cls, econ, learner: str = "sac_batched") -> IntervalActors:
+        """The actors of ``econ``; refused (naming ``learner``) unless every actor has the same
+        interval decisions and observations of one width."""
         cols, bounds = [], set()
         for i in econ.actor_index:
             own = econ.layout.agent_cols[i]
             decs = [econ.decisions[c] for c in own]
             if len(own) == 0 or any(d.kind != "interval" for d in decs):
-                raise SpecError("sac_batched needs interval decisions only, or one grid decision per agent",
+                raise SpecError(f"{learner} needs interval decisions only, or one grid decision per agent",
                                 path="economy.agents", value=econ.agents[i],
                                 allowed="agents with action: {kind: interval} (all) or {kind: grid} (all)")
             cols.append(list(own))
             bounds.add(tuple((float(d.low), float(d.high)) for d in decs))
         if len(bounds) != 1:
-            raise SpecError("sac_batched needs the same intervals for every agent", path="economy.agents",
+            raise SpecError(f"{learner} needs the same intervals for every agent", path="economy.agents",
                             value=sorted(bounds), allowed="agents with as many decisions, each on the same "
                                                           "low and high as the other agents'")
         dims = {int(np.prod(econ.observer.spaces[a].shape)) for a in econ.actors}
         if len(dims) != 1:
-            raise SpecError("sac_batched needs observations of one width", path="economy.agents",
+            raise SpecError(f"{learner} needs observations of one width", path="economy.agents",
                             value=sorted(dims), allowed="agents observing the same number of values")
         (each,) = bounds
         low, high = (np.array(v, dtype=float) for v in zip(*each, strict=True))
@@ -124,8 +126,10 @@ class IntervalActors:
 
     def unnormalise(self, a: np.ndarray) -> np.ndarray:
         """RLlib's action normalisation undone, decision by decision (the last axis):
-        ``[-1, 1] -> [low, high]``."""
-        return self.low + (np.asarray(a, dtype=float) + 1.0) * 0.5 * (self.high - self.low)
+        ``[-1, 1] -> [low, high]``, clipped to the interval as RLlib's ``unsquash_action``
+        clips (a squashed SAC action is inside already; a Gaussian PPO draw need not be)."""
+        return np.clip(self.low + (np.asarray(a, dtype=float) + 1.0) * 0.5 * (self.high - self.low),
+                       self.low, self.high)
 
     def values(self, actions: np.ndarray, n_decisions: int) -> np.ndarray:
         """Decision values ``(R, n_decisions)`` of normalised actions ``(R, n, D)``."""

@@ -1,5 +1,5 @@
-"""Seeds as a batch inside RLlib, PPO on a grid: one RLModule with a member axis, RLlib's own
-PPO loss.
+"""Seeds as a batch inside RLlib, PPO: one RLModule with a member axis, RLlib's own PPO loss
+(categorical on a grid, diagonal Gaussian on intervals).
 
 The pattern of :mod:`marketsai.rl.seed_batched_rllib` (DQN) for RLlib's
 ``PPOTorchLearner``: :class:`StackedPPOModule` holds ``M`` policies and value functions as
@@ -7,7 +7,10 @@ The pattern of :mod:`marketsai.rl.seed_batched_rllib` (DQN) for RLlib's
 of rows (``action_dist_inputs``; ``compute_values`` for RLlib's ``ValueFunctionAPI``), so
 ``PPOTorchLearner.compute_loss_for_module`` runs unchanged; :class:`StackedPPOLearner`
 multiplies it by ``M`` (its terms are row means, so member ``m``'s gradient is its own) and
-clips per member.
+clips per member. On a ``Box`` action space of ``D`` dimensions each policy gives ``2 D``
+outputs (the Gaussian's location and log-std, RLlib's ``TorchDiagGaussian`` inputs, as its
+default PPO module without ``free_log_std``); actions live on RLlib's normalised scale and the
+run maps them onto the intervals as RLlib's ``unsquash_action`` does (clipped).
 
 Three things RLlib does over the module's whole batch would couple the seeds; they are done
 per member instead:
@@ -43,7 +46,7 @@ from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.algorithms.ppo.ppo import LEARNER_RESULTS_KL_KEY
 from ray.rllib.algorithms.ppo.torch.ppo_torch_learner import PPOTorchLearner
 from ray.rllib.core.columns import Columns
-from ray.rllib.core.distribution.torch.torch_distribution import TorchCategorical
+from ray.rllib.core.distribution.torch.torch_distribution import TorchCategorical, TorchDiagGaussian
 from ray.rllib.core.rl_module.apis import ValueFunctionAPI
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
 from ray.rllib.evaluation.postprocessing import Postprocessing
@@ -63,7 +66,8 @@ from marketsai.rl.seed_batched_rllib import (
 
 
 class StackedPPOModule(TorchRLModule, ValueFunctionAPI):
-    """``M`` categorical policies and value functions as one RLModule; rows in ``M`` blocks.
+    """``M`` policies (categorical on a ``Discrete`` space, diagonal Gaussian on a ``Box``)
+    and value functions as one RLModule; rows in ``M`` blocks.
 
     ``model_config``: ``members``, ``hiddens``, ``member_seeds`` (member ``m``'s policy, then
     value function, drawn from ``torch.Generator().manual_seed(member_seeds[m])``).
@@ -73,25 +77,29 @@ class StackedPPOModule(TorchRLModule, ValueFunctionAPI):
         cfg = self.model_config
         self.members, generators = stacked.member_generators(cfg)
         obs_dim = int(np.prod(self.observation_space.shape))
-        self.pi = StackedMLP(self.members, obs_dim, cfg["hiddens"], int(self.action_space.n))
+        self.discrete = isinstance(self.action_space, gym.spaces.Discrete)
+        outputs = int(self.action_space.n) if self.discrete else 2 * int(np.prod(self.action_space.shape))
+        self.dist_cls = TorchCategorical if self.discrete else TorchDiagGaussian
+        self.pi = StackedMLP(self.members, obs_dim, cfg["hiddens"], outputs)
         self.vf = StackedMLP(self.members, obs_dim, cfg["hiddens"], 1)
         for m, gen in enumerate(generators):
             for net in (self.pi, self.vf):
                 net.init_member(m, gen)
 
     def logits(self, obs: torch.Tensor) -> torch.Tensor:
-        """The policies' logits ``(M * R, A)`` of rows ``(M * R, d)``."""
+        """The policies' distribution inputs of rows ``(M * R, d)``: logits ``(M * R, A)``, or
+        locations and log-stds ``(M * R, 2 D)``."""
         x = self.pi(by_member(obs.float(), self.members))
         return x.reshape(-1, x.shape[-1])
 
     def get_train_action_dist_cls(self):
-        return TorchCategorical
+        return self.dist_cls
 
     def get_exploration_action_dist_cls(self):
-        return TorchCategorical
+        return self.dist_cls
 
     def get_inference_action_dist_cls(self):
-        return TorchCategorical
+        return self.dist_cls
 
     def compute_values(self, batch, embeddings=None):
         return self.vf(by_member(batch[Columns.OBS].float(), self.members)).reshape(-1)
@@ -141,16 +149,19 @@ class StackedPPOLearner(StopAtNonFinite, PerMemberClipping, PPOTorchLearner):
         rllib_internals.adapt_members_kl_coeffs(self, module_id, config)
 
 
-def ppo_learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int, *, lr: float, clip_param: float,
+def ppo_learner_group(member_seeds, obs_dim: int, hiddens, n_actions: int | None, *, lr: float, clip_param: float,
                       vf_clip_param: float, vf_loss_coeff: float, entropy_coeff: float, grad_clip,
-                      use_kl_loss: bool, kl_coeff: float, kl_target: float, device: str = "cpu"):
-    """RLlib's ``LearnerGroup`` (one local learner) of the members' :class:`StackedPPOModule`."""
+                      use_kl_loss: bool, kl_coeff: float, kl_target: float, device: str = "cpu",
+                      action_dim: int = 1):
+    """RLlib's ``LearnerGroup`` (one local learner) of the members' :class:`StackedPPOModule`:
+    ``n_actions`` choices, or with ``n_actions`` None ``action_dim`` dimensions on ``[-1, 1]``."""
     config = (PPOConfig()
               .training(lr=lr, clip_param=clip_param, vf_clip_param=vf_clip_param, vf_loss_coeff=vf_loss_coeff,
                         entropy_coeff=entropy_coeff, use_kl_loss=use_kl_loss, kl_coeff=float(kl_coeff),
                         kl_target=float(kl_target), grad_clip=grad_clip, grad_clip_by="global_norm"))
     return stacked.members_group(config, StackedPPOLearner, StackedPPOModule, member_seeds, obs_dim, hiddens,
-                         gym.spaces.Discrete(n_actions), device)
+                         gym.spaces.Discrete(n_actions) if n_actions is not None
+                         else gym.spaces.Box(-1.0, 1.0, (int(action_dim),), np.float32), device)
 
 
 class RLlibPPOMembers(LearnerMembers):
@@ -167,7 +178,7 @@ class RLlibPPOMembers(LearnerMembers):
         return self.learner.get_optimizer(MODULE_ID)
 
     def evaluate(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(logits (M, R, A), values (M, R))`` of ``obs (M, R, d)``."""
+        """``(distribution inputs (M, R, A or 2 D), values (M, R))`` of ``obs (M, R, d)``."""
         with torch.no_grad():
             flat = torch.from_numpy(obs.reshape(-1, obs.shape[-1])).to(self.device)
             logits = self.module.logits(flat).cpu().numpy()

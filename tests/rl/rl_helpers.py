@@ -179,11 +179,11 @@ def assert_sac_resumes_exactly(economy, tmp_path, monkeypatch, run_class) -> Non
     assert all(all(same) for same in unchanged(sac_member_state, whole.ens, resumed.ens, 4))
 
 
-def rllib_default_learner(config, obs_dim: int = 2, n_actions: int = 5, hiddens=(16, 16)):
+def rllib_default_learner(config, obs_dim: int = 2, n_actions: int = 5, hiddens=(16, 16), action_space=None):
     """``(group, learner, module)``: RLlib's local learner group of ``config``'s learner over
     its default RLModule (ReLU MLPs of ``hiddens``) on a box of ``obs_dim`` and ``n_actions``
-    discrete actions, module id ``marketsai.rl.seed_batched_rllib.MODULE_ID`` -- what a
-    member of a batched learner is compared with."""
+    discrete actions (or ``action_space``), module id ``marketsai.rl.seed_batched_rllib.MODULE_ID``
+    -- what a member of a batched learner is compared with."""
     import gymnasium as gym
     import numpy as np
     from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
@@ -195,7 +195,7 @@ def rllib_default_learner(config, obs_dim: int = 2, n_actions: int = 5, hiddens=
         model_config={"fcnet_hiddens": list(hiddens), "fcnet_activation": "relu"})
     spec = RLModuleSpec(module_class=config.get_default_rl_module_spec().module_class,
                         observation_space=gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32),
-                        action_space=gym.spaces.Discrete(n_actions), model_config=config.model_config)
+                        action_space=action_space or gym.spaces.Discrete(n_actions), model_config=config.model_config)
     group = config.build_learner_group(rl_module_spec=MultiRLModuleSpec(rl_module_specs={MODULE_ID: spec}))
     learner = local_learner(group)
     return group, learner, learner.module[MODULE_ID]

@@ -44,8 +44,8 @@ from marketsai.errors import SpecError
 from marketsai.learners.base import learners
 from marketsai.params import Check, Param, nonnegative, positive, positive_int, schedule_of
 from marketsai.rl.batched_dqn import SETTINGS as DQN_SETTINGS
-from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, GreedyNet, learner_module_part
-from marketsai.rl.batched_sac import IntervalActors, one_grid_decision_each
+from marketsai.rl.batched_dqn import BatchedDQN, BatchedRun, learner_module_part
+from marketsai.rl.batched_sac import IntervalActors, MeanActionNet, one_grid_decision_each
 
 CHECKPOINT = "ppo_batched.pt"
 
@@ -162,18 +162,6 @@ class BatchedPPORun(BatchedRun):
         self.updates += self.cfg["num_epochs"] * per_epoch
 
 
-class LocationNet(GreedyNet):
-    """One trained Gaussian policy in numpy: observations ``(B, d)`` -> its location, mapped
-    onto the intervals and clipped ``(B, D)`` (float64, the economy's units)."""
-
-    def __init__(self, layers, actors: IntervalActors):
-        super().__init__(layers)
-        self.actors = actors
-
-    def __call__(self, obs: np.ndarray) -> np.ndarray:  # the policy's outputs: (loc, log-std), D each
-        return self.actors.unnormalise(self.q(obs)[:, :self.actors.dim])
-
-
 class BatchedPPOIntervalRun(BatchedPPORun):
     """PPO on intervals: diagonal-Gaussian acting, RLlib's PPO loss on ``TorchDiagGaussian``."""
 
@@ -202,9 +190,10 @@ class BatchedPPOIntervalRun(BatchedPPORun):
         return (-0.5 * z * z - log_std - 0.5 * np.log(2.0 * np.pi)).sum(axis=-1)
 
     @staticmethod
-    def policy_net(layers: list, grid: IntervalActors) -> LocationNet:
-        """The Gaussian's location, mapped onto the intervals (RLlib's deterministic action)."""
-        return LocationNet(layers, grid)
+    def policy_net(layers: list, grid: IntervalActors) -> MeanActionNet:
+        """The Gaussian's location (unsquashed), mapped onto the intervals and clipped (RLlib's
+        deterministic action)."""
+        return MeanActionNet(layers, grid, squash=False)
 
     @staticmethod
     def policy_outputs(grid) -> int:

@@ -139,15 +139,20 @@ class IntervalActors:
 
 
 class MeanActionNet(GreedyNet):
-    """One trained actor in numpy: observations ``(B, d)`` -> the mean action, squashed and
-    mapped onto the intervals ``(B, D)`` (float64, the economy's units)."""
+    """One trained actor in numpy: observations ``(B, d)`` -> the Gaussian's mean action,
+    squashed by ``tanh`` (SAC's squashed Gaussian) or not (PPO's Gaussian: ``squash`` false),
+    mapped onto the intervals and clipped ``(B, D)`` (float64, the economy's units)."""
 
-    def __init__(self, layers, actors: IntervalActors):
+    #: whether the mean is squashed (a class default: networks pickled before the attribute squash)
+    squash = True
+
+    def __init__(self, layers, actors: IntervalActors, squash: bool = True):
         super().__init__(layers)
-        self.actors = actors
+        self.actors, self.squash = actors, squash
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:  # the actor's outputs: (loc, log-std), D each
-        return self.actors.unnormalise(np.tanh(self.q(obs)[:, :self.actors.dim]))
+        loc = self.q(obs)[:, :self.actors.dim]
+        return self.actors.unnormalise(np.tanh(loc) if self.squash else loc)
 
 
 class SACRun(BatchedRun):

@@ -335,6 +335,24 @@ def test_the_study_report_keeps_the_committed_rows_of_runs_not_here(tmp_path):
     assert committed_rows(tmp_path / "absent.csv", ["tabular"]).empty
 
 
+def test_a_resumed_batched_unit_counts_every_training_segment(tmp_path):
+    """The log's ``done in`` of a resumed unit is its last run only; the report takes the
+    unit's training journal (every segment) plus that run's scoring, over its seeds."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(STUDY))
+    from make_report import resumed_seconds
+
+    (tmp_path / "log").write_text("x INFO chunk c0.s0-2 done in 796.0s (3)\nx INFO chunk c1.s0-1 done in 50.0s (2)\n")
+    unit = tmp_path / "units" / "c0.s0-2"
+    unit.mkdir(parents=True)
+    unit.joinpath("segments.json").write_text(json.dumps({"segments": [{"seconds": 1049.0}, {"seconds": 790.0}]}))
+    out = resumed_seconds(tmp_path)
+    assert set(out) == {(0, 0), (0, 1), (0, 2)}  # c1 kept no journal: the log's seconds stand
+    assert np.allclose(out[(0, 1)], ((1049 + 790) / 3, (1049 + 790 + 6) / 3))
+
+
 def test_study_sac_batched_plays_d_shares_at_every_d():
     """study_sac_batched.yaml: study_sac.yaml's economies, d shares as one d-dimensional
     sac_batched action (expected targets, annealed rates, an entropy target of -2 a share);

@@ -135,14 +135,43 @@ def deep_rows(run, method: str) -> list[dict]:
              "note": f"{int(r['iterations'])} iterations"} for r in run.results.to_dict("records")]
 
 
+def resumed_seconds(folder) -> dict:
+    """``{(cell, seed): (train_s, wall_s)}`` of a seed-batched run whose units kept a training
+    journal (``units/<chunk>/segments.json``), each seed a share of its unit's seconds:
+    ``train_s`` every training segment's, ``wall_s`` those plus the last run's scoring (its
+    ``done in`` seconds less its last segment). Why: a unit resumed after an interruption logs
+    ``done in`` for its last run only, which would undercount its training."""
+    import json
+
+    log = (Path(folder) / "log").read_text()
+    done = {(int(m.group(1)), int(m.group(2)), int(m.group(3))): float(m.group(4))
+            for m in re.finditer(r"chunk c(\d+)\.s(\d+)-(\d+) done in ([0-9.]+)s", log)}
+    out = {}
+    for (cell, first, last), sec in done.items():
+        journal = Path(folder) / "units" / f"c{cell}.s{first}-{last}" / "segments.json"
+        if not journal.is_file():
+            continue
+        segments = json.loads(journal.read_text())["segments"]
+        train = sum(x["seconds"] for x in segments)
+        wall = train + max(0.0, sec - segments[-1]["seconds"])
+        for seed in range(first, last + 1):
+            out[(cell, seed)] = (train / (last - first + 1), wall / (last - first + 1))
+    return out
+
+
 def batched_rows(run, method: str) -> list[dict]:
     """A seed-batched learner's rows (``sac_batched``): its planner-periods and updates; the
-    wall time is its unit's, shared by the seeds trained together."""
-    seconds = unit_seconds(run.path)
-    return [{"method": method, "d": r["d"], "seed": r.get("seed"), "status": "ok", "table": "",
-             "steps": r["periods"], "wall_s": seconds.get((r["cell"], r.get("seed")), seconds.get(r["cell"])),
-             **{k: r[k] for k in KEYS}, "note": f"{int(r['updates']):,} updates, seeds batched"}
-            for r in run.results.to_dict("records")]
+    training and wall seconds are its unit's over its seeds (every training segment's when
+    the unit was resumed, :func:`resumed_seconds`)."""
+    seconds, journals = unit_seconds(run.path), resumed_seconds(run.path)
+    rows = []
+    for r in run.results.to_dict("records"):
+        train, wall = journals.get((r["cell"], r.get("seed")),
+                                   (None, seconds.get((r["cell"], r.get("seed")), seconds.get(r["cell"]))))
+        rows.append({"method": method, "d": r["d"], "seed": r.get("seed"), "status": "ok", "table": "",
+                     "steps": r["periods"], "train_s": train, "wall_s": wall, **{k: r[k] for k in KEYS},
+                     "note": f"{int(r['updates']):,} updates, seeds batched"})
+    return rows
 
 
 #: the methods whose rows a study run gives (its own, and the tabular run's DP floor too)

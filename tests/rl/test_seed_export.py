@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SMALL = {"periods": 40, "learning_starts": 20, "hiddens": [16, 16], "train_batch_size": 16, "checkpoint_every": 0,
          "episode_length": 50}
-#: learner, economy, settings: each batched learner and each of sac_batched's losses
+#: learner, economy, settings: each batched learner and each of sac_batched's and ppo_batched's kinds
 CASES = {  # dqn_batched named by import path, as a learner outside the registry would be
     "dqn_batched": ("marketsai.rl.batched_dqn:BatchedDQN", str(DUOPOLY), SMALL),
     "sac_batched_grid": ("sac_batched", str(DUOPOLY), SMALL),
@@ -36,6 +36,10 @@ CASES = {  # dqn_batched named by import path, as a learner outside the registry
     "ppo_batched": ("ppo_batched", str(DUOPOLY), {"periods": 50, "rollout_periods": 25, "minibatch_size": 5,
                                                    "num_epochs": 1, "hiddens": [16, 16], "checkpoint_every": 0,
                                                    "episode_length": 50}),
+    "ppo_batched_interval": ("ppo_batched", continuous_duopoly(), {"periods": 50, "rollout_periods": 25,
+                                                                   "minibatch_size": 5, "num_epochs": 1,
+                                                                   "hiddens": [16, 16], "checkpoint_every": 0,
+                                                                   "episode_length": 50}),
 }
 
 

@@ -201,6 +201,32 @@ def rllib_default_learner(config, obs_dim: int = 2, n_actions: int = 5, hiddens=
     return group, learner, learner.module[MODULE_ID]
 
 
+def ppo_member_state(ens, m: int) -> list:
+    """Member ``m``'s policy, value function, Adam moments and KL coefficient in a
+    ``marketsai.rl.seed_batched_ppo.RLlibPPOMembers``."""
+    return stacked_state(m, [*ens.module.pi.parameters(), *ens.module.vf.parameters()], [ens.optimizer]) + [
+        ens.kl_coeffs[m].cpu().numpy()]
+
+
+def ppo_default_layers(theirs, name: str) -> list:
+    """The linear layers of RLlib's default PPO module ``theirs``: its policy (``pi``) or
+    value function (``vf``) -- separate MLP encoders (ReLU after each layer), linear heads."""
+    encoder = theirs.encoder.actor_encoder if name == "pi" else theirs.encoder.critic_encoder
+    return [encoder.net.mlp[0], encoder.net.mlp[2], getattr(theirs, name).net.mlp[0]]
+
+
+def copy_member_into_ppo_default(module, theirs, m: int = 0) -> None:
+    """Member ``m``'s policy and value function of a stacked PPO ``module`` copied into RLlib's
+    default PPO module ``theirs`` (the same weights, to compare their updates)."""
+    import torch
+    with torch.no_grad():
+        for name in ("pi", "vf"):
+            layers = getattr(module, name).member_arrays(m)
+            for lin, (w, b) in zip(ppo_default_layers(theirs, name), layers, strict=True):
+                lin.weight.copy_(torch.from_numpy(w.T))
+                lin.bias.copy_(torch.from_numpy(b))
+
+
 def assert_close(a: list, b: list) -> None:
     """Two members' states equal within float tolerance (summation order differs batched)."""
     import numpy as np

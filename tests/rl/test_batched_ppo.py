@@ -19,9 +19,11 @@ from rl_helpers import (  # noqa: E402
     DUOPOLY,
     batched_ppo_settings,
     bumped_updates,
+    copy_member_into_ppo_default,
     interrupted_and_whole,
+    ppo_default_layers,
+    ppo_member_state,
     rllib_default_learner,
-    stacked_state,
     unchanged,
 )
 from rl_helpers import assert_close as close  # noqa: E402
@@ -44,10 +46,7 @@ TRAINING = {"lr": 1e-3, "clip_param": 0.3, "vf_clip_param": 10.0, "vf_loss_coeff
             "grad_clip": 1.0, "use_kl_loss": True, "kl_coeff": 0.2, "kl_target": 0.01}
 
 
-def state(ens: RLlibPPOMembers, m: int) -> list:
-    """Member ``m``'s policy, value function, Adam moments and KL coefficient."""
-    return stacked_state(m, [*ens.module.pi.parameters(), *ens.module.vf.parameters()], [ens.optimizer]) + [
-        ens.kl_coeffs[m].cpu().numpy()]
+state = ppo_member_state
 
 
 def ppo_batch(ens: RLlibPPOMembers, gen, members: int, k: int, actions: int = 5) -> dict:
@@ -89,15 +88,7 @@ def test_one_member_is_rllibs_own_ppo_learner_with_its_kl_penalty():
     training = TRAINING | {"lr": 3e-2}
     ours = RLlibPPOMembers(ppo_learner_group([7], 2, [16, 16], 5, **training))
     group, learner, theirs = rllib_default_learner(PPOConfig().training(**training))
-
-    def layers(name):  # RLlib's default: separate MLP encoders (ReLU after each layer), linear heads
-        encoder = theirs.encoder.actor_encoder if name == "pi" else theirs.encoder.critic_encoder
-        return [encoder.net.mlp[0], encoder.net.mlp[2], getattr(theirs, name).net.mlp[0]]
-    with torch.no_grad():
-        for name in ("pi", "vf"):
-            for lin, (w, b) in zip(layers(name), getattr(ours.module, name).member_arrays(0), strict=True):
-                lin.weight.copy_(torch.from_numpy(w.T))
-                lin.bias.copy_(torch.from_numpy(b))
+    copy_member_into_ppo_default(ours.module, theirs)
     gen, factors = np.random.default_rng(0), set()
     for t in range(1, 7):
         batch, before = ppo_batch(ours, gen, 1, 32), ours.kl_coeffs.item()
@@ -108,7 +99,8 @@ def test_one_member_is_rllibs_own_ppo_learner_with_its_kl_penalty():
         factors.add(round(ours.kl_coeffs.item() / before, 3))
     assert factors == {0.5, 1.0, 1.5}
     for name in ("pi", "vf"):
-        for lin, (w, b) in zip(layers(name), getattr(ours.module, name).member_arrays(0), strict=True):
+        for lin, (w, b) in zip(ppo_default_layers(theirs, name), getattr(ours.module, name).member_arrays(0),
+                                strict=True):
             close([lin.weight.detach().numpy().T, lin.bias.detach().numpy()], [w, b])
 
 

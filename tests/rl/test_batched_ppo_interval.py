@@ -19,9 +19,11 @@ pytest.importorskip("ray.rllib")
 from rl_helpers import (  # noqa: E402
     DUOPOLY,
     batched_ppo_settings,
+    copy_member_into_ppo_default,
     interrupted_and_whole,
+    ppo_default_layers,
+    ppo_member_state,
     rllib_default_learner,
-    stacked_state,
     unchanged,
 )
 from rl_helpers import assert_close as close  # noqa: E402
@@ -47,10 +49,7 @@ def train(economy, seeds, root_seed=5, **kw):
     return train_batched(economy, cfg, seeds, root_seed=root_seed, run_class=BatchedPPOIntervalRun)
 
 
-def state(ens: RLlibPPOMembers, m: int) -> list:
-    """Member ``m``'s policy, value function, Adam moments and KL coefficient."""
-    return stacked_state(m, [*ens.module.pi.parameters(), *ens.module.vf.parameters()], [ens.optimizer]) + [
-        ens.kl_coeffs[m].cpu().numpy()]
+state = ppo_member_state
 
 
 def test_interval_decisions_choose_the_gaussian_run(planner):
@@ -77,16 +76,8 @@ def test_one_member_is_rllibs_own_ppo_learner_on_a_box():
     ours = RLlibPPOMembers(ppo_learner_group([7], 2, [16, 16], None, action_dim=2, **training))
     group, learner, theirs = rllib_default_learner(PPOConfig().training(**training),
                                                    action_space=gym.spaces.Box(-1.0, 1.0, (2,), np.float32))
-
-    def layers(name):  # RLlib's default: separate MLP encoders (ReLU after each layer), linear heads
-        encoder = theirs.encoder.actor_encoder if name == "pi" else theirs.encoder.critic_encoder
-        return [encoder.net.mlp[0], encoder.net.mlp[2], getattr(theirs, name).net.mlp[0]]
-    assert layers("pi")[-1].out_features == 4  # location and log-std of each of the 2 dimensions
-    with torch.no_grad():
-        for name in ("pi", "vf"):
-            for lin, (w, b) in zip(layers(name), getattr(ours.module, name).member_arrays(0), strict=True):
-                lin.weight.copy_(torch.from_numpy(w.T))
-                lin.bias.copy_(torch.from_numpy(b))
+    assert ppo_default_layers(theirs, "pi")[-1].out_features == 4  # location and log-std of each dimension
+    copy_member_into_ppo_default(ours.module, theirs)
     gen, factors = np.random.default_rng(0), set()
     for t in range(1, 7):
         obs = gen.normal(size=(1, 32, 2)).astype(np.float32)
@@ -103,7 +94,8 @@ def test_one_member_is_rllibs_own_ppo_learner_on_a_box():
         factors.add(round(ours.kl_coeffs.item() / before, 3))
     assert len(factors - {1.0}) > 0  # the coefficient moved: the KL term is live
     for name in ("pi", "vf"):
-        for lin, (w, b) in zip(layers(name), getattr(ours.module, name).member_arrays(0), strict=True):
+        for lin, (w, b) in zip(ppo_default_layers(theirs, name), getattr(ours.module, name).member_arrays(0),
+                                strict=True):
             close([lin.weight.detach().numpy().T, lin.bias.detach().numpy()], [w, b])
 
 

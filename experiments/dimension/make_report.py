@@ -91,14 +91,20 @@ def step_rule(settings) -> str:
     return f"{rule}, {settings.get('target', 'sampled')} targets"
 
 
+def chunk_seconds(folder) -> dict:
+    """``{(cell, first seed, last seed): s}``: each chunk's ``done in`` seconds in the run's log
+    (its last run's, when it was resumed)."""
+    log = (Path(folder) / "log").read_text()
+    return {(int(m.group(1)), int(m.group(2)), int(m.group(3))): float(m.group(4))
+            for m in re.finditer(r"chunk c(\d+)\.s(\d+)-(\d+) done in ([0-9.]+)s", log)}
+
+
 def unit_seconds(folder) -> dict:
     """Wall seconds of each run unit, ``{(cell, seed): s}`` (a chunk of several seeds: each
     seed gets the chunk's seconds over its seeds), and ``{cell: s}`` summed over the cell's
     chunks, from the run's log (:func:`cell_seconds` for the sums)."""
     out: dict = dict(cell_seconds(folder))
-    log = (Path(folder) / "log").read_text()
-    for m in re.finditer(r"chunk c(\d+)\.s(\d+)-(\d+) done in ([0-9.]+)s", log):
-        cell, first, last, sec = int(m.group(1)), int(m.group(2)), int(m.group(3)), float(m.group(4))
+    for (cell, first, last), sec in chunk_seconds(folder).items():
         for seed in range(first, last + 1):
             out[(cell, seed)] = sec / (last - first + 1)
     return out
@@ -143,11 +149,8 @@ def resumed_seconds(folder) -> dict:
     ``done in`` for its last run only, which would undercount its training."""
     import json
 
-    log = (Path(folder) / "log").read_text()
-    done = {(int(m.group(1)), int(m.group(2)), int(m.group(3))): float(m.group(4))
-            for m in re.finditer(r"chunk c(\d+)\.s(\d+)-(\d+) done in ([0-9.]+)s", log)}
     out = {}
-    for (cell, first, last), sec in done.items():
+    for (cell, first, last), sec in chunk_seconds(folder).items():
         journal = Path(folder) / "units" / f"c{cell}.s{first}-{last}" / "segments.json"
         if not journal.is_file():
             continue

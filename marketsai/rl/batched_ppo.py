@@ -106,7 +106,7 @@ class BatchedPPORun(BatchedRun):
     def explore(self, mobs: np.ndarray) -> np.ndarray:
         """Actions ``(S, B, n)`` sampled from each member's policy (inverse CDF), each seed's
         uniforms from its own exploration stream."""
-        logits, _ = self.ens.evaluate(mobs)
+        logits = self.ens.dist_inputs(mobs)
         p = np.exp(logits - logits.max(axis=-1, keepdims=True))
         cdf = np.cumsum(p / p.sum(axis=-1, keepdims=True), axis=-1)
         u = np.concatenate([rng.random((self.per_seed, self.rows, 1)) for rng in self.explore_rng])
@@ -133,7 +133,7 @@ class BatchedPPORun(BatchedRun):
         cfg, T, M = self.cfg, self.cfg["rollout_periods"], self.M
         obs, actions, rewards = self.buf["obs"], self.buf["actions"], self.buf["rewards"]
         logits, values = self.ens.evaluate(obs)
-        _, next_values = self.ens.evaluate(self.buf["next_obs"])
+        next_values = self.ens.values(self.buf["next_obs"])
         logp = self.log_prob(logits, actions)
         delta = (rewards + self.gamma * next_values - values).reshape(M, T, self.rows)
         first = self.step_count - T  # the rollout's first step, counted from the run's start
@@ -173,7 +173,7 @@ class BatchedPPOIntervalRun(BatchedPPORun):
         """Actions ``(S, B, n, D)`` on RLlib's normalised scale: each member's location plus its
         scale times standard normals from its seed's exploration stream (unclipped, as RLlib
         stores them; :meth:`IntervalActors.values` clips what the economy receives)."""
-        inputs, _ = self.ens.evaluate(mobs)
+        inputs = self.ens.dist_inputs(mobs)
         D = self.grid.dim
         noise = np.concatenate([rng.standard_normal((self.per_seed, self.rows, D), dtype=np.float32)
                                 for rng in self.explore_rng])

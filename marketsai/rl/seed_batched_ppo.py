@@ -177,13 +177,25 @@ class RLlibPPOMembers(LearnerMembers):
     def optimizer(self) -> torch.optim.Optimizer:
         return self.learner.get_optimizer(MODULE_ID)
 
+    def _flat(self, obs: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(obs.reshape(-1, obs.shape[-1])).to(self.device)
+
+    def dist_inputs(self, obs: np.ndarray) -> np.ndarray:
+        """The policies' distribution inputs ``(M, R, A or 2 D)`` of ``obs (M, R, d)`` (what
+        acting needs: no value function)."""
+        with torch.no_grad():
+            logits = self.module.logits(self._flat(obs)).cpu().numpy()
+        return logits.reshape(obs.shape[0], obs.shape[1], -1)
+
+    def values(self, obs: np.ndarray) -> np.ndarray:
+        """The value functions' estimates ``(M, R)`` of ``obs (M, R, d)``."""
+        with torch.no_grad():
+            values = self.module.compute_values({Columns.OBS: self._flat(obs)}).cpu().numpy()
+        return values.reshape(obs.shape[0], obs.shape[1])
+
     def evaluate(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(distribution inputs (M, R, A or 2 D), values (M, R))`` of ``obs (M, R, d)``."""
-        with torch.no_grad():
-            flat = torch.from_numpy(obs.reshape(-1, obs.shape[-1])).to(self.device)
-            logits = self.module.logits(flat).cpu().numpy()
-            values = self.module.compute_values({Columns.OBS: flat}).cpu().numpy()
-        return logits.reshape(obs.shape[0], obs.shape[1], -1), values.reshape(obs.shape[0], obs.shape[1])
+        return self.dist_inputs(obs), self.values(obs)
 
     @staticmethod
     def columns(flat: dict):
